@@ -1,0 +1,58 @@
+// The codec interface the member pipeline uses. The mixer is mono: decoders downmix, and
+// stereo encoders send the mono mix on both channels.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace confmix {
+
+enum class CodecKind : uint8_t { kPcmu, kPcma, kL16, kOpus };
+
+/** What a leg negotiated for one direction of audio. */
+struct CodecParams {
+  CodecKind kind = CodecKind::kPcmu;
+  int payload_type = 0;
+  int clock_rate = 8000;   // RTP clock; Opus is always 48000
+  int channels = 1;        // payload channels (Opus stereo: 2); the mix itself is mono
+  bool inband_fec = true;  // Opus useinbandfec
+  bool dtx = false;        // Opus usedtx: the encoder may send DTX frames
+  int bitrate = 0;         // Opus bits/s; 0 = libopus default for the rate
+  int complexity = 5;      // Opus 0..10
+};
+
+/** Decodes one leg's payloads to mono int16 at `rate()`. */
+class Decoder {
+ public:
+  virtual ~Decoder() = default;
+  /** Mono samples per second produced. */
+  virtual int rate() const = 0;
+  /** Decodes a payload; returns mono samples written, or -1 if the payload is malformed. */
+  virtual int Decode(const uint8_t* payload, size_t size, int16_t* out, size_t max_samples) = 0;
+  /** Fills `samples` of packet-loss concealment; returns samples written. */
+  virtual int Conceal(int16_t* out, size_t samples) = 0;
+  /** Recovers a lost frame of `samples` from the FEC in the next packet's payload; returns
+   *  samples written, or -1 when the codec has no FEC (callers then Conceal). */
+  virtual int DecodeFec(const uint8_t* next_payload, size_t size, int16_t* out, size_t samples) {
+    (void)next_payload; (void)size; (void)out; (void)samples;
+    return -1;
+  }
+  /** True when the payload carries no audio to decode (an Opus DTX frame). */
+  virtual bool IsDtx(const uint8_t* payload, size_t size) const { (void)payload; return size == 0; }
+};
+
+/** Encodes mono int16 at `rate()` to one payload. */
+class Encoder {
+ public:
+  virtual ~Encoder() = default;
+  virtual int rate() const = 0;
+  /** Encodes `samples` mono samples; returns payload bytes written, or -1 on error. */
+  virtual int Encode(const int16_t* pcm, size_t samples, uint8_t* out, size_t max_bytes) = 0;
+};
+
+/** Builds a decoder or encoder; on failure returns null and says why in `error`. */
+std::unique_ptr<Decoder> CreateDecoder(const CodecParams& params, std::string* error);
+std::unique_ptr<Encoder> CreateEncoder(const CodecParams& params, std::string* error);
+
+}  // namespace confmix

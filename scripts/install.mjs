@@ -1,0 +1,37 @@
+// npm install hook: make sure the build's system packages are present, then compile the addon.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const packagesScript = join(root, 'scripts', 'system-packages.sh');
+
+function run(cmd, args) {
+  const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (result.error) throw result.error;
+  return result.status ?? 1;
+}
+
+function opusFound() {
+  const probe = spawnSync('pkg-config', ['--exists', 'opus']);
+  return !probe.error && probe.status === 0;
+}
+
+if (!opusFound()) {
+  const isDebian = existsSync('/etc/debian_version');
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isDebian && isRoot) {
+    if (run('bash', [packagesScript, 'install', 'build']) !== 0) process.exit(1);
+  } else {
+    console.error('confmix: libopus and pkg-config are missing: install libopus-dev and pkg-config (Debian/Ubuntu: sudo apt-get install -y libopus-dev pkg-config)');
+    process.exit(1);
+  }
+}
+
+const cmakeJs = join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js');
+const cmakeJsCli = existsSync(cmakeJs) ? cmakeJs : null;
+const status = cmakeJsCli
+  ? run(process.execPath, [cmakeJsCli, 'compile'])
+  : run('npx', ['--no-install', 'cmake-js', 'compile']);
+process.exit(status);
