@@ -10,6 +10,8 @@ class ConfmixAddon : public Napi::Addon<ConfmixAddon> {
     RegisterCodecs(env, exports);
     RegisterRtp(env, exports);
     RegisterMedia(env, exports);
+    RegisterRtcp(env, exports);
+    RegisterMediaConference(env, exports);
   }
 };
 

@@ -8,5 +8,7 @@ void RegisterMixer(Napi::Env env, Napi::Object exports);
 void RegisterCodecs(Napi::Env env, Napi::Object exports);
 void RegisterRtp(Napi::Env env, Napi::Object exports);
 void RegisterMedia(Napi::Env env, Napi::Object exports);
+void RegisterRtcp(Napi::Env env, Napi::Object exports);
+void RegisterMediaConference(Napi::Env env, Napi::Object exports);
 
 }  // namespace confmix::addon
