@@ -1,7 +1,388 @@
+// MixerConference: the JS face of core/mix/Conference. Checks every argument, moves frames and
+// events, and throws JS errors with a stable `code` (the core never throws).
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+
 #include "bindings.h"
+#include "core/dsp/comfort_noise.h"
+#include "core/dsp/energy.h"
+#include "core/frame.h"
+#include "core/mix/conference.h"
 
 namespace confmix::addon {
 
-void RegisterMixer(Napi::Env, Napi::Object) {}
+namespace {
+
+constexpr const char* kInvalidArgument = "ERR_INVALID_ARGUMENT";
+constexpr const char* kNotFound = "ERR_NOT_FOUND";
+constexpr const char* kInvalidState = "ERR_INVALID_STATE";
+
+void ThrowCoded(Napi::Env env, const char* code, const std::string& message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  error.ThrowAsJavaScriptException();
+}
+
+const char* CodeFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kNotFound: return kNotFound;
+    case StatusCode::kInvalidState: return kInvalidState;
+    default: return kInvalidArgument;
+  }
+}
+
+// Throws for a failed status; returns true when it did.
+bool ThrowIfFailed(Napi::Env env, const Status& status, const std::string& context) {
+  if (status.ok()) return false;
+  ThrowCoded(env, CodeFor(status.code), context + status.message);
+  return true;
+}
+
+// An integral JS number in [min, max].
+bool ReadInteger(const Napi::Value& value, double min, double max, int64_t* out) {
+  if (!value.IsNumber()) return false;
+  const double d = value.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::floor(d) != d || d < min || d > max) return false;
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
+bool ReadMemberId(const Napi::CallbackInfo& info, uint32_t* id) {
+  int64_t v = 0;
+  if (info.Length() < 1 || !ReadInteger(info[0], 0, 4294967295.0, &v)) {
+    ThrowCoded(info.Env(), kInvalidArgument, "member id must be an integer in 0..4294967295");
+    return false;
+  }
+  *id = static_cast<uint32_t>(v);
+  return true;
+}
+
+std::string MemberContext(uint32_t id) { return "member " + std::to_string(id) + ": "; }
+
+// Reads an optional field of `object`: absent or undefined leaves `out` empty.
+bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* name, std::optional<bool>* out) {
+  const Napi::Value v = object.Get(name);
+  if (v.IsUndefined()) return true;
+  if (!v.IsBoolean()) {
+    ThrowCoded(env, kInvalidArgument, std::string(name) + " must be a boolean");
+    return false;
+  }
+  *out = v.As<Napi::Boolean>().Value();
+  return true;
+}
+
+bool ReadOptionalInt(Napi::Env env, const Napi::Object& object, const char* name, int min, int max,
+                     std::optional<int>* out) {
+  const Napi::Value v = object.Get(name);
+  if (v.IsUndefined()) return true;
+  int64_t parsed = 0;
+  if (!ReadInteger(v, min, max, &parsed)) {
+    ThrowCoded(env, kInvalidArgument,
+               std::string(name) + " must be an integer in " + std::to_string(min) + ".." + std::to_string(max));
+    return false;
+  }
+  *out = static_cast<int>(parsed);
+  return true;
+}
+
+// Member settings from an optional object argument.
+bool ReadMemberUpdate(Napi::Env env, const Napi::Value& value, MemberUpdate* update) {
+  if (value.IsUndefined()) return true;
+  if (!value.IsObject() || value.IsArray()) {
+    ThrowCoded(env, kInvalidArgument, "member settings must be an object");
+    return false;
+  }
+  const Napi::Object o = value.As<Napi::Object>();
+  return ReadOptionalFlag(env, o, "mute", &update->mute) && ReadOptionalFlag(env, o, "deaf", &update->deaf) &&
+         ReadOptionalFlag(env, o, "hold", &update->hold) &&
+         ReadOptionalInt(env, o, "talkLevel", kMinVolumeLevel, kMaxVolumeLevel, &update->talk_level) &&
+         ReadOptionalInt(env, o, "listenLevel", kMinVolumeLevel, kMaxVolumeLevel, &update->listen_level) &&
+         ReadOptionalInt(env, o, "energyLevel", 0, kMaxEnergyScore, &update->energy_level);
+}
+
+Napi::Object EventToObject(Napi::Env env, const MixerEvent& e) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("type", EventTypeName(e.type));
+  o.Set("member", Napi::Number::New(env, e.member));
+  o.Set("tick", Napi::Number::New(env, static_cast<double>(e.tick)));
+  switch (e.type) {
+    case EventType::kTalkingStart:
+    case EventType::kTalkingStop:
+      o.Set("energy", Napi::Number::New(env, e.energy));
+      break;
+    case EventType::kDtmf:
+      o.Set("key", Napi::String::New(env, std::string(1, e.key)));
+      o.Set("action", DtmfActionName(e.action));
+      break;
+    case EventType::kChanged:
+      o.Set("what", MemberFieldName(e.field));
+      if (IsFlagField(e.field))
+        o.Set("value", Napi::Boolean::New(env, e.value != 0));
+      else
+        o.Set("value", Napi::Number::New(env, e.value));
+      break;
+    case EventType::kLeave:
+      break;
+  }
+  return o;
+}
+
+class MixerConference : public Napi::ObjectWrap<MixerConference> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(
+        env, "MixerConference",
+        {
+            InstanceMethod<&MixerConference::AddMember>("addMember"),
+            InstanceMethod<&MixerConference::RemoveMember>("removeMember"),
+            InstanceMethod<&MixerConference::SetMember>("setMember"),
+            InstanceMethod<&MixerConference::GetMember>("getMember"),
+            InstanceMethod<&MixerConference::SetConference>("setConference"),
+            InstanceMethod<&MixerConference::GetConference>("getConference"),
+            InstanceMethod<&MixerConference::PushFrame>("pushFrame"),
+            InstanceMethod<&MixerConference::PressKey>("pressKey"),
+            InstanceMethod<&MixerConference::Tick>("tick"),
+            InstanceMethod<&MixerConference::ReadFrame>("readFrame"),
+            InstanceMethod<&MixerConference::DrainEvents>("drainEvents"),
+            StaticMethod<&MixerConference::ComfortNoiseDbfsFromDivisor>("comfortNoiseDbfsFromDivisor"),
+        });
+  }
+
+  explicit MixerConference(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MixerConference>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject() || info[0].IsArray()) {
+      ThrowCoded(env, kInvalidArgument, "conference options must be an object");
+      return;
+    }
+    const Napi::Object o = info[0].As<Napi::Object>();
+    ConferenceOptions options;
+    int64_t v = 0;
+    if (!ReadInteger(o.Get("rate"), 0, 1e9, &v) || !IsSupportedRate(static_cast<int>(v))) {
+      ThrowCoded(env, kInvalidArgument, "rate must be 8000, 16000, 24000, 32000 or 48000");
+      return;
+    }
+    options.rate = static_cast<int>(v);
+    if (!ReadInteger(o.Get("interval"), 0, 1e9, &v) || !IsSupportedIntervalMs(static_cast<int>(v))) {
+      ThrowCoded(env, kInvalidArgument, "interval must be 10, 20, 40 or 60 (ms)");
+      return;
+    }
+    options.interval_ms = static_cast<int>(v);
+    std::optional<int> energy, hangover;
+    if (!ReadOptionalInt(env, o, "energyLevel", 0, kMaxEnergyScore, &energy) ||
+        !ReadOptionalInt(env, o, "hangoverMs", 0, kMaxHangoverMs, &hangover))
+      return;
+    if (energy) options.energy_threshold = *energy;
+    if (hangover) options.hangover_ms = *hangover;
+    const Napi::Value noise = o.Get("comfortNoiseDbfs");
+    if (noise.IsNull()) {
+      options.comfort_noise_dbfs.reset();
+    } else if (!noise.IsUndefined()) {
+      if (!noise.IsNumber() || !IsValidComfortNoiseDbfs(noise.As<Napi::Number>().DoubleValue())) {
+        ThrowCoded(env, kInvalidArgument, "comfortNoiseDbfs must be a number in -100..0, or null for off");
+        return;
+      }
+      options.comfort_noise_dbfs = noise.As<Napi::Number>().DoubleValue();
+    }
+    const Napi::Value digits = o.Get("digits");
+    if (!digits.IsUndefined()) {
+      const std::string mode = digits.IsString() ? digits.As<Napi::String>().Utf8Value() : std::string();
+      if (mode == "interpret") {
+        options.digits = DigitsMode::kInterpret;
+      } else if (mode == "passthru") {
+        options.digits = DigitsMode::kPassthru;
+      } else {
+        ThrowCoded(env, kInvalidArgument, "digits must be 'interpret' or 'passthru'");
+        return;
+      }
+    }
+    Status status;
+    conference_ = Conference::Create(options, &status);
+    ThrowIfFailed(env, status, "");
+  }
+
+ private:
+  // Every method starts here: a conference whose constructor threw has nothing to act on.
+  bool Ready(Napi::Env env) {
+    if (conference_) return true;
+    ThrowCoded(env, kInvalidState, "conference was not created");
+    return false;
+  }
+
+  Napi::Value AddMember(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t id = 0;
+    MemberUpdate initial;
+    if (!Ready(env) || !ReadMemberId(info, &id) || !ReadMemberUpdate(env, info[1], &initial)) return env.Undefined();
+    ThrowIfFailed(env, conference_->AddMember(id, initial), MemberContext(id));
+    return env.Undefined();
+  }
+
+  Napi::Value RemoveMember(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t id = 0;
+    if (!Ready(env) || !ReadMemberId(info, &id)) return env.Undefined();
+    ThrowIfFailed(env, conference_->RemoveMember(id), MemberContext(id));
+    return env.Undefined();
+  }
+
+  Napi::Value SetMember(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t id = 0;
+    MemberUpdate update;
+    if (!Ready(env) || !ReadMemberId(info, &id)) return env.Undefined();
+    if (!info[1].IsObject()) {
+      ThrowCoded(env, kInvalidArgument, "member settings must be an object");
+      return env.Undefined();
+    }
+    if (!ReadMemberUpdate(env, info[1], &update)) return env.Undefined();
+    ThrowIfFailed(env, conference_->UpdateMember(id, update), MemberContext(id));
+    return env.Undefined();
+  }
+
+  Napi::Value GetMember(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t id = 0;
+    MemberState s;
+    if (!Ready(env) || !ReadMemberId(info, &id)) return env.Undefined();
+    if (ThrowIfFailed(env, conference_->GetMember(id, &s), MemberContext(id))) return env.Undefined();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("id", Napi::Number::New(env, s.id));
+    o.Set("mute", Napi::Boolean::New(env, s.mute));
+    o.Set("deaf", Napi::Boolean::New(env, s.deaf));
+    o.Set("hold", Napi::Boolean::New(env, s.hold));
+    o.Set("talkLevel", Napi::Number::New(env, s.talk_level));
+    o.Set("listenLevel", Napi::Number::New(env, s.listen_level));
+    o.Set("energyLevel", Napi::Number::New(env, s.energy_level));
+    o.Set("energy", Napi::Number::New(env, s.energy));
+    o.Set("gateOpen", Napi::Boolean::New(env, s.gate_open));
+    o.Set("talking", Napi::Boolean::New(env, s.talking));
+    o.Set("contributed", Napi::Boolean::New(env, s.contributed));
+    o.Set("outputGroup", Napi::Number::New(env, s.output_group));
+    return o;
+  }
+
+  Napi::Value SetConference(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    if (info.Length() < 1 || !info[0].IsObject() || info[0].IsArray()) {
+      ThrowCoded(env, kInvalidArgument, "conference settings must be an object");
+      return env.Undefined();
+    }
+    const Napi::Object o = info[0].As<Napi::Object>();
+    std::optional<bool> mute, hold;
+    if (!ReadOptionalFlag(env, o, "mute", &mute) || !ReadOptionalFlag(env, o, "hold", &hold)) return env.Undefined();
+    if (mute) conference_->SetMute(*mute);
+    if (hold) conference_->SetHold(*hold);
+    return env.Undefined();
+  }
+
+  Napi::Value GetConference(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    const ConferenceOptions& options = conference_->options();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("rate", Napi::Number::New(env, options.rate));
+    o.Set("interval", Napi::Number::New(env, options.interval_ms));
+    o.Set("frameSamples", Napi::Number::New(env, static_cast<double>(conference_->frame_samples())));
+    o.Set("energyLevel", Napi::Number::New(env, options.energy_threshold));
+    o.Set("hangoverMs", Napi::Number::New(env, options.hangover_ms));
+    o.Set("hangoverFrames", Napi::Number::New(env, conference_->hangover_frames()));
+    if (options.comfort_noise_dbfs)
+      o.Set("comfortNoiseDbfs", Napi::Number::New(env, *options.comfort_noise_dbfs));
+    else
+      o.Set("comfortNoiseDbfs", env.Null());
+    o.Set("digits", options.digits == DigitsMode::kInterpret ? "interpret" : "passthru");
+    o.Set("mute", Napi::Boolean::New(env, conference_->muted()));
+    o.Set("hold", Napi::Boolean::New(env, conference_->held()));
+    o.Set("members", Napi::Number::New(env, static_cast<double>(conference_->member_count())));
+    o.Set("tick", Napi::Number::New(env, static_cast<double>(conference_->tick_count())));
+    o.Set("droppedEvents", Napi::Number::New(env, static_cast<double>(conference_->dropped_events())));
+    return o;
+  }
+
+  Napi::Value PushFrame(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t id = 0;
+    if (!Ready(env) || !ReadMemberId(info, &id)) return env.Undefined();
+    if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int16_array) {
+      ThrowCoded(env, kInvalidArgument, "frame must be an Int16Array");
+      return env.Undefined();
+    }
+    const Napi::Int16Array frame = info[1].As<Napi::Int16Array>();
+    if (frame.ElementLength() != conference_->frame_samples()) {
+      ThrowCoded(env, kInvalidArgument,
+                 "frame must hold " + std::to_string(conference_->frame_samples()) + " samples, got " +
+                     std::to_string(frame.ElementLength()));
+      return env.Undefined();
+    }
+    ThrowIfFailed(env, conference_->PushFrame(id, frame.Data(), frame.ElementLength()), MemberContext(id));
+    return env.Undefined();
+  }
+
+  Napi::Value PressKey(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t id = 0;
+    if (!Ready(env) || !ReadMemberId(info, &id)) return env.Undefined();
+    const std::string key = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : std::string();
+    if (key.size() != 1 || !IsDtmfKey(key[0])) {
+      ThrowCoded(env, kInvalidArgument, "key must be one of 0-9, * or #");
+      return env.Undefined();
+    }
+    ThrowIfFailed(env, conference_->PressKey(id, key[0]), MemberContext(id));
+    return env.Undefined();
+  }
+
+  Napi::Value Tick(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (Ready(env)) conference_->Mix();
+    return env.Undefined();
+  }
+
+  Napi::Value ReadFrame(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t id = 0;
+    if (!Ready(env) || !ReadMemberId(info, &id)) return env.Undefined();
+    const int16_t* frame = conference_->OutputFrame(id);
+    if (frame == nullptr) {
+      ThrowCoded(env, kNotFound, MemberContext(id) + "no such member");
+      return env.Undefined();
+    }
+    const size_t n = conference_->frame_samples();
+    Napi::Int16Array copy = Napi::Int16Array::New(env, n);
+    std::memcpy(copy.Data(), frame, n * sizeof(int16_t));
+    return copy;
+  }
+
+  Napi::Value DrainEvents(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    Napi::Array events = Napi::Array::New(env, conference_->pending_events());
+    MixerEvent e;
+    uint32_t i = 0;
+    while (conference_->PopEvent(&e)) events.Set(i++, EventToObject(env, e));
+    return events;
+  }
+
+  static Napi::Value ComfortNoiseDbfsFromDivisor(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int64_t divisor = 0;
+    if (info.Length() < 1 || !ReadInteger(info[0], 0, 4294967295.0, &divisor)) {
+      ThrowCoded(env, kInvalidArgument, "comfort-noise divisor must be an integer in 0..4294967295");
+      return env.Undefined();
+    }
+    const std::optional<double> dbfs = confmix::ComfortNoiseDbfsFromDivisor(static_cast<uint32_t>(divisor));
+    return dbfs ? Napi::Value(Napi::Number::New(env, *dbfs)) : env.Null();
+  }
+
+  std::unique_ptr<Conference> conference_;
+};
+
+}  // namespace
+
+void RegisterMixer(Napi::Env env, Napi::Object exports) {
+  exports.Set("MixerConference", MixerConference::Define(env));
+}
 
 }  // namespace confmix::addon

@@ -1,0 +1,291 @@
+#include "core/mix/conference.h"
+
+#include <algorithm>
+
+#include "core/dsp/energy.h"
+#include "core/dsp/limiter.h"
+#include "core/frame.h"
+
+namespace confmix {
+
+namespace {
+
+constexpr Status Ok() { return {}; }
+constexpr Status Error(StatusCode code, const char* message) { return {code, message}; }
+
+// Room for a talking event per member per tick plus plenty of key presses between drains.
+size_t EventCapacityFor(size_t members) { return 256 + 4 * members; }
+
+}  // namespace
+
+Status Conference::Validate(const ConferenceOptions& o) {
+  if (!IsSupportedRate(o.rate))
+    return Error(StatusCode::kInvalidArgument, "rate must be 8000, 16000, 24000, 32000 or 48000");
+  if (!IsSupportedIntervalMs(o.interval_ms))
+    return Error(StatusCode::kInvalidArgument, "interval must be 10, 20, 40 or 60 ms");
+  if (o.energy_threshold < 0 || o.energy_threshold > kMaxEnergyScore)
+    return Error(StatusCode::kInvalidArgument, "energy level must be an integer in 0..32767");
+  if (o.hangover_ms < 0 || o.hangover_ms > kMaxHangoverMs)
+    return Error(StatusCode::kInvalidArgument, "hangover must be 0..60000 ms");
+  if (o.comfort_noise_dbfs && !IsValidComfortNoiseDbfs(*o.comfort_noise_dbfs))
+    return Error(StatusCode::kInvalidArgument, "comfort noise must be -100..0 dBFS, or off");
+  if (o.digits != DigitsMode::kInterpret && o.digits != DigitsMode::kPassthru)
+    return Error(StatusCode::kInvalidArgument, "digits must be interpret or passthru");
+  return Ok();
+}
+
+std::unique_ptr<Conference> Conference::Create(const ConferenceOptions& options, Status* status) {
+  *status = Validate(options);
+  if (!status->ok()) return nullptr;
+  return std::unique_ptr<Conference>(new Conference(options));
+}
+
+Conference::Conference(const ConferenceOptions& options)
+    : options_(options),
+      frame_samples_(FrameSamples(options.rate, options.interval_ms)),
+      hangover_frames_(HangoverFrames(options.hangover_ms, options.interval_ms)),
+      sum_(frame_samples_, 0),
+      scratch_(frame_samples_, 0.0f),
+      noise_(frame_samples_, 0.0f),
+      group_frames_(frame_samples_ * kOutputGroupCount, 0) {
+  if (options.comfort_noise_dbfs) comfort_noise_.emplace(*options.comfort_noise_dbfs);
+  events_.Reserve(EventCapacityFor(0));
+}
+
+Member* Conference::FindMember(uint32_t id) {
+  const auto it = index_.find(id);
+  return it == index_.end() ? nullptr : members_[it->second].get();
+}
+
+const Member* Conference::FindMember(uint32_t id) const {
+  const auto it = index_.find(id);
+  return it == index_.end() ? nullptr : members_[it->second].get();
+}
+
+Status Conference::ValidateUpdate(const MemberUpdate& u) {
+  if (u.talk_level && !IsValidVolumeLevel(*u.talk_level))
+    return Error(StatusCode::kInvalidArgument, "talk level must be an integer in -4..4");
+  if (u.listen_level && !IsValidVolumeLevel(*u.listen_level))
+    return Error(StatusCode::kInvalidArgument, "listen level must be an integer in -4..4");
+  if (u.energy_level && (*u.energy_level < 0 || *u.energy_level > kMaxEnergyScore))
+    return Error(StatusCode::kInvalidArgument, "energy level must be an integer in 0..32767");
+  return Ok();
+}
+
+Status Conference::AddMember(uint32_t id, const MemberUpdate& initial) {
+  if (index_.count(id) != 0) return Error(StatusCode::kInvalidState, "member already in the conference");
+  if (members_.size() >= kMaxMembers) return Error(StatusCode::kInvalidState, "conference is full");
+  const Status valid = ValidateUpdate(initial);
+  if (!valid.ok()) return valid;
+  auto member = std::make_unique<Member>(id, frame_samples_, options_.energy_threshold, hangover_frames_);
+  member->output_ = &group_frames_[frame_samples_ * kSilenceOutputGroup];
+  ApplyUpdate(*member, initial, /*raise_events=*/false);
+  events_.Reserve(EventCapacityFor(members_.size() + 1));
+  members_.reserve(members_.size() + 1);
+  index_.emplace(id, members_.size());
+  members_.push_back(std::move(member));
+  return Ok();
+}
+
+Status Conference::RemoveMember(uint32_t id) {
+  const auto it = index_.find(id);
+  if (it == index_.end()) return Error(StatusCode::kNotFound, "no such member");
+  const size_t position = it->second;
+  index_.erase(it);
+  // Swap-remove keeps members_ dense; the moved member's index follows it.
+  if (position + 1 != members_.size()) {
+    members_[position] = std::move(members_.back());
+    index_[members_[position]->id()] = position;
+  }
+  members_.pop_back();
+  return Ok();
+}
+
+Status Conference::UpdateMember(uint32_t id, const MemberUpdate& update) {
+  Member* member = FindMember(id);
+  if (member == nullptr) return Error(StatusCode::kNotFound, "no such member");
+  const Status valid = ValidateUpdate(update);
+  if (!valid.ok()) return valid;
+  ApplyUpdate(*member, update, /*raise_events=*/true);
+  return Ok();
+}
+
+Status Conference::GetMember(uint32_t id, MemberState* state) const {
+  const Member* member = FindMember(id);
+  if (member == nullptr) return Error(StatusCode::kNotFound, "no such member");
+  *state = member->State();
+  return Ok();
+}
+
+void Conference::ApplyUpdate(Member& m, const MemberUpdate& u, bool raise_events) {
+  auto set_flag = [&](bool& slot, const std::optional<bool>& value, MemberField field) {
+    if (!value || *value == slot) return;
+    slot = *value;
+    if (raise_events) RaiseChanged(m, field, slot ? 1 : 0);
+  };
+  auto set_level = [&](int& slot, const std::optional<int>& value, MemberField field) {
+    if (!value || *value == slot) return;
+    slot = *value;
+    if (raise_events) RaiseChanged(m, field, slot);
+  };
+  set_flag(m.mute_, u.mute, MemberField::kMute);
+  set_flag(m.deaf_, u.deaf, MemberField::kDeaf);
+  set_flag(m.hold_, u.hold, MemberField::kHold);
+  set_level(m.talk_level_, u.talk_level, MemberField::kTalkLevel);
+  set_level(m.listen_level_, u.listen_level, MemberField::kListenLevel);
+  if (u.energy_level && *u.energy_level != m.gate_.threshold()) {
+    m.gate_.set_threshold(*u.energy_level);
+    if (raise_events) RaiseChanged(m, MemberField::kEnergyLevel, *u.energy_level);
+  }
+}
+
+void Conference::RaiseEvent(MixerEvent event) {
+  event.tick = tick_count_;
+  events_.Push(event);
+}
+
+void Conference::RaiseChanged(const Member& member, MemberField field, int32_t value) {
+  MixerEvent e;
+  e.type = EventType::kChanged;
+  e.member = member.id();
+  e.field = field;
+  e.value = value;
+  RaiseEvent(e);
+}
+
+Status Conference::PushFrame(uint32_t id, const int16_t* pcm, size_t samples) {
+  Member* member = FindMember(id);
+  if (member == nullptr) return Error(StatusCode::kNotFound, "no such member");
+  if (samples != frame_samples_ || pcm == nullptr)
+    return Error(StatusCode::kInvalidArgument, "frame must hold exactly one interval of samples");
+  if (member->has_input_) return Error(StatusCode::kInvalidState, "a frame is already queued for this tick");
+  std::copy(pcm, pcm + samples, member->input_.begin());
+  member->has_input_ = true;
+  return Ok();
+}
+
+Status Conference::PressKey(uint32_t id, char key) {
+  Member* found = FindMember(id);
+  if (found == nullptr) return Error(StatusCode::kNotFound, "no such member");
+  if (!IsDtmfKey(key)) return Error(StatusCode::kInvalidArgument, "key must be one of 0-9, * or #");
+  Member& m = *found;
+  const DtmfAction action =
+      options_.digits == DigitsMode::kInterpret ? ActionForKey(key) : DtmfAction::kNone;
+
+  MixerEvent dtmf;
+  dtmf.type = EventType::kDtmf;
+  dtmf.member = id;
+  dtmf.key = key;
+  dtmf.action = action;
+  RaiseEvent(dtmf);
+
+  MemberUpdate u;
+  switch (action) {
+    case DtmfAction::kNone: break;
+    case DtmfAction::kTalkDown: u.talk_level = std::max(m.talk_level_ - 1, kMinVolumeLevel); break;
+    case DtmfAction::kTalkReset: u.talk_level = 0; break;
+    case DtmfAction::kTalkUp: u.talk_level = std::min(m.talk_level_ + 1, kMaxVolumeLevel); break;
+    case DtmfAction::kListenDown: u.listen_level = std::max(m.listen_level_ - 1, kMinVolumeLevel); break;
+    case DtmfAction::kListenReset: u.listen_level = 0; break;
+    case DtmfAction::kListenUp: u.listen_level = std::min(m.listen_level_ + 1, kMaxVolumeLevel); break;
+    case DtmfAction::kEnergyDown: u.energy_level = ThresholdStepDown(m.gate_.threshold()); break;
+    case DtmfAction::kEnergyReset: u.energy_level = options_.energy_threshold; break;
+    case DtmfAction::kEnergyUp: u.energy_level = ThresholdStepUp(m.gate_.threshold()); break;
+    case DtmfAction::kToggleMute: u.mute = !m.mute_; break;
+    case DtmfAction::kToggleDeafMute:
+      // Deaf members get both cleared; anyone else gets both set.
+      u.deaf = !m.deaf_;
+      u.mute = !m.deaf_;
+      break;
+    case DtmfAction::kLeave: {
+      MixerEvent leave;
+      leave.type = EventType::kLeave;
+      leave.member = id;
+      RaiseEvent(leave);
+      break;
+    }
+  }
+  ApplyUpdate(m, u, /*raise_events=*/true);
+  return Ok();
+}
+
+void Conference::RenderOutput(const int32_t* own, bool anyone_else, int listen_level, int16_t* out) {
+  const size_t n = frame_samples_;
+  SubtractToFloat(sum_.data(), own, scratch_.data(), n);
+  if (listen_level != 0) ScaleInPlace(scratch_.data(), VolumeLevelGain(listen_level), n);
+  if (!anyone_else && comfort_noise_) {
+    // One noise frame per tick, shared by every output that needs it.
+    if (!noise_ready_) {
+      comfort_noise_->Generate(noise_.data(), n);
+      noise_ready_ = true;
+    }
+    AddInPlace(scratch_.data(), noise_.data(), n);
+  }
+  LimitToInt16(scratch_.data(), out, n);
+}
+
+void Conference::Mix() {
+  const size_t n = frame_samples_;
+  std::fill(sum_.begin(), sum_.end(), 0);
+  const bool conference_open = !muted_ && !held_;
+  size_t contributors = 0;
+
+  // Score, gate, talk gain, sum.
+  for (const auto& owned : members_) {
+    Member& m = *owned;
+    const int score = m.has_input_ ? EnergyScore(m.input_.data(), n) : 0;
+    m.energy_ = score;
+    const GateStep step = m.gate_.Update(score);
+    if (step.talking_started || step.talking_stopped) {
+      MixerEvent e;
+      e.type = step.talking_started ? EventType::kTalkingStart : EventType::kTalkingStop;
+      e.member = m.id_;
+      e.energy = score;
+      RaiseEvent(e);
+    }
+    m.contributed_ = m.has_input_ && step.mix && !m.mute_ && !m.hold_ && conference_open;
+    if (m.contributed_) {
+      AccumulateWithTalkGain(m.input_.data(), m.talk_level_, m.contribution_.data(), sum_.data(), n);
+      ++contributors;
+    }
+    m.has_input_ = false;
+  }
+
+  // Outputs: private N-1 for contributors, one shared frame per listen level for the rest.
+  noise_ready_ = false;
+  bool group_ready[kOutputGroupCount] = {};
+  int16_t* const silence = &group_frames_[n * kSilenceOutputGroup];
+  for (const auto& owned : members_) {
+    Member& m = *owned;
+    if (m.deaf_ || m.hold_ || held_) {
+      m.output_ = silence;
+      m.output_group_ = kSilenceOutputGroup;
+    } else if (m.contributed_) {
+      RenderOutput(m.contribution_.data(), contributors > 1, m.listen_level_, m.private_output_.data());
+      m.output_ = m.private_output_.data();
+      m.output_group_ = kPrivateOutputGroup;
+    } else {
+      const int group = ListenOutputGroup(m.listen_level_);
+      int16_t* frame = &group_frames_[n * static_cast<size_t>(group)];
+      if (!group_ready[group]) {
+        RenderOutput(nullptr, contributors > 0, m.listen_level_, frame);
+        group_ready[group] = true;
+      }
+      m.output_ = frame;
+      m.output_group_ = group;
+    }
+  }
+  ++tick_count_;
+}
+
+const int16_t* Conference::OutputFrame(uint32_t id) const {
+  const Member* member = FindMember(id);
+  return member == nullptr ? nullptr : member->output_frame();
+}
+
+const int16_t* Conference::GroupFrame(int group) const {
+  if (group < 0 || group >= kOutputGroupCount) return nullptr;
+  return &group_frames_[frame_samples_ * static_cast<size_t>(group)];
+}
+
+}  // namespace confmix

@@ -1,0 +1,148 @@
+// A conference: its members, one tick of mixing, the DTMF controls and the event ring.
+//
+// One tick, run by the caller as  fill inputs -> Mix() -> read outputs:
+//   fill:  PushFrame(id, pcm) or write Member::input_frame() and CommitInput(); a member with no
+//          frame this tick is silence (contributes nothing; its gate sees a score of 0).
+//   Mix(): for every member, score -> gate -> talk gain -> int32 sum (when the frame is mixed and
+//          neither the member nor the conference is muted or held); then, for every member who
+//          hears, sum minus its own contribution -> listen gain -> comfort noise when nobody else
+//          contributed -> soft limiter -> int16. Members who contributed nothing share one output
+//          per listen level (a listen group); deaf and held members point at a frame of zeros.
+//   read:  OutputFrame(id) / Member::output_frame(), valid until the next Mix().
+// Mix() never allocates: every buffer is sized when the conference or member is created.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "core/dsp/comfort_noise.h"
+#include "core/mix/dtmf_controls.h"
+#include "core/mix/events.h"
+#include "core/mix/member.h"
+
+namespace confmix {
+
+/** Default gate hangover, ms. */
+constexpr int kDefaultHangoverMs = 500;
+/** Longest gate hangover accepted, ms. */
+constexpr int kMaxHangoverMs = 60000;
+/** Most members one conference holds: 16000 at full scale and +4 talk gain still fit the int32 sum. */
+constexpr size_t kMaxMembers = 16000;
+
+/** How a conference is built. */
+struct ConferenceOptions {
+  int rate = 16000;                                    // 8000, 16000, 24000, 32000 or 48000 Hz
+  int interval_ms = 20;                                // 10, 20, 40 or 60
+  int energy_threshold = kDefaultEnergyThreshold;      // members' default gate threshold, 0..32767
+  int hangover_ms = kDefaultHangoverMs;                // 0..kMaxHangoverMs
+  std::optional<double> comfort_noise_dbfs = kDefaultComfortNoiseDbfs;  // empty: off
+  DigitsMode digits = DigitsMode::kInterpret;
+};
+
+/** Why a call failed. */
+enum class StatusCode : uint8_t { kOk = 0, kInvalidArgument, kNotFound, kInvalidState };
+
+/** A call's outcome; on failure nothing was changed. */
+struct Status {
+  StatusCode code = StatusCode::kOk;
+  const char* message = "";
+  /** True on success. */
+  bool ok() const { return code == StatusCode::kOk; }
+};
+
+class Conference {
+ public:
+  /** Checks options without building anything. */
+  static Status Validate(const ConferenceOptions& options);
+  /** Builds a conference, or returns null and sets `status`. */
+  static std::unique_ptr<Conference> Create(const ConferenceOptions& options, Status* status);
+
+  /** Sample rate, Hz. */
+  int rate() const { return options_.rate; }
+  /** Tick interval, ms. */
+  int interval_ms() const { return options_.interval_ms; }
+  /** Samples per frame. */
+  size_t frame_samples() const { return frame_samples_; }
+  /** The options it was built with. */
+  const ConferenceOptions& options() const { return options_; }
+  /** Gate hangover in frames (see gate.h for the rounding). */
+  int hangover_frames() const { return hangover_frames_; }
+  /** Members now in the conference. */
+  size_t member_count() const { return members_.size(); }
+  /** Mixes done so far. */
+  uint64_t tick_count() const { return tick_count_; }
+
+  /** Adds a member with a caller-chosen id and initial settings (unset ones default: not muted,
+   *  levels 0, the conference's threshold). Allocates all its buffers. Fails on a duplicate id. */
+  Status AddMember(uint32_t id, const MemberUpdate& initial = {});
+  /** Removes a member. */
+  Status RemoveMember(uint32_t id);
+  /** Changes some of a member's settings; raises a kChanged event per value that changed. */
+  Status UpdateMember(uint32_t id, const MemberUpdate& update);
+  /** Snapshot of a member. */
+  Status GetMember(uint32_t id, MemberState* state) const;
+  /** The member, or null. Stays valid until it is removed. */
+  Member* FindMember(uint32_t id);
+  /** The member, or null. */
+  const Member* FindMember(uint32_t id) const;
+
+  /** Conference-wide mute: nobody enters the mix. */
+  void SetMute(bool mute) { muted_ = mute; }
+  /** Conference-wide hold: nobody enters the mix and everybody hears zeros. */
+  void SetHold(bool hold) { held_ = hold; }
+  /** True when muted conference-wide. */
+  bool muted() const { return muted_; }
+  /** True when held conference-wide. */
+  bool held() const { return held_; }
+
+  /** Queues a member's frame for the next mix (copied). Must be frame_samples() long; one per tick. */
+  Status PushFrame(uint32_t id, const int16_t* pcm, size_t samples);
+  /** A DTMF key from a member: acts on it (interpret mode) and raises events. */
+  Status PressKey(uint32_t id, char key);
+
+  /** Mixes one tick from the queued inputs (see the top of this file). Never allocates. */
+  void Mix();
+
+  /** The member's output of the last mix (zeros before its first), or null for an unknown id. */
+  const int16_t* OutputFrame(uint32_t id) const;
+  /** A group's frame of the last mix (0..8 listen groups, kSilenceOutputGroup), or null. A listen
+   *  group's frame is only current when some member was in that group last mix. */
+  const int16_t* GroupFrame(int group) const;
+
+  /** Takes the oldest event; false when none. */
+  bool PopEvent(MixerEvent* event) { return events_.Pop(event); }
+  /** Events waiting. */
+  size_t pending_events() const { return events_.size(); }
+  /** Events lost because nobody drained the ring. */
+  uint64_t dropped_events() const { return events_.dropped(); }
+
+ private:
+  explicit Conference(const ConferenceOptions& options);
+  static Status ValidateUpdate(const MemberUpdate& update);
+  void ApplyUpdate(Member& member, const MemberUpdate& update, bool raise_events);
+  void RaiseChanged(const Member& member, MemberField field, int32_t value);
+  void RaiseEvent(MixerEvent event);
+  // Renders sum - own (own may be null) with listen gain, noise if nobody else contributed, limiter.
+  void RenderOutput(const int32_t* own, bool anyone_else, int listen_level, int16_t* out);
+
+  ConferenceOptions options_;
+  size_t frame_samples_;
+  int hangover_frames_;
+  bool muted_ = false;
+  bool held_ = false;
+  uint64_t tick_count_ = 0;
+  std::vector<std::unique_ptr<Member>> members_;
+  std::unordered_map<uint32_t, size_t> index_;  // id -> position in members_
+  std::optional<ComfortNoise> comfort_noise_;
+  bool noise_ready_ = false;                     // noise_ holds this tick's noise
+  std::vector<int32_t> sum_;
+  std::vector<float> scratch_;
+  std::vector<float> noise_;
+  std::vector<int16_t> group_frames_;            // kOutputGroupCount frames back to back
+  EventRing events_;
+};
+
+}  // namespace confmix

@@ -1,0 +1,93 @@
+// The error classes every confmix API throws. Each has a stable `code` callers can switch on.
+
+/** Stable codes of the built-in error classes. */
+export const ErrorCode = {
+  invalidArgument: 'ERR_INVALID_ARGUMENT',
+  notFound: 'ERR_NOT_FOUND',
+  invalidState: 'ERR_INVALID_STATE',
+  unsupported: 'ERR_UNSUPPORTED',
+  generic: 'ERR_CONFMIX',
+} as const;
+
+/** Base of every confmix error. */
+export class ConfmixError extends Error {
+  readonly #code: string;
+
+  /** An error with an explicit stable code. */
+  constructor(code: string, message: string, options?: ErrorOptions);
+  /** An error whose code the subclass supplies by overriding `code`. */
+  constructor(message: string, options?: ErrorOptions);
+  constructor(first: string, second?: string | ErrorOptions, third?: ErrorOptions) {
+    const withCode = typeof second === 'string';
+    super(withCode ? second : first, withCode ? third : second);
+    this.#code = withCode ? first : ErrorCode.generic;
+    this.name = 'ConfmixError';
+  }
+
+  /** Stable, machine-readable error code, e.g. 'ERR_NOT_FOUND'. */
+  get code(): string {
+    return this.#code;
+  }
+
+  /** Plain data for a structured-clone boundary (worker messages, HTTP bodies). */
+  toJSON(): { name: string; code: string; message: string } {
+    return { name: this.name, code: this.code, message: this.message };
+  }
+}
+
+/** An argument is missing, of the wrong type, or out of range. */
+export class InvalidArgumentError extends ConfmixError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.invalidArgument, message, options);
+    this.name = 'InvalidArgumentError';
+  }
+}
+
+/** The referenced entity (conference, member, ...) does not exist. */
+export class NotFoundError extends ConfmixError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.notFound, message, options);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** The call does not fit the object's current state (closed, duplicate, already queued, ...). */
+export class InvalidStateError extends ConfmixError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.invalidState, message, options);
+    this.name = 'InvalidStateError';
+  }
+}
+
+/** The request names something confmix does not support. */
+export class UnsupportedError extends ConfmixError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.unsupported, message, options);
+    this.name = 'UnsupportedError';
+  }
+}
+
+/** Rebuilds a typed error from its code and message (from the addon, a worker, or JSON). */
+export function errorFromPayload(payload: { code: string; message: string }, options?: ErrorOptions): ConfmixError {
+  switch (payload.code) {
+    case ErrorCode.invalidArgument:
+      return new InvalidArgumentError(payload.message, options);
+    case ErrorCode.notFound:
+      return new NotFoundError(payload.message, options);
+    case ErrorCode.invalidState:
+      return new InvalidStateError(payload.message, options);
+    case ErrorCode.unsupported:
+      return new UnsupportedError(payload.message, options);
+    default:
+      return new ConfmixError(payload.code, payload.message, options);
+  }
+}
+
+/** Turns anything thrown (a native error with a `code`, a plain Error, a value) into a ConfmixError. */
+export function toConfmixError(error: unknown): ConfmixError {
+  if (error instanceof ConfmixError) return error;
+  const shaped = error as { code?: unknown; message?: unknown } | null;
+  const code = typeof shaped?.code === 'string' ? shaped.code : ErrorCode.generic;
+  const message = typeof shaped?.message === 'string' ? shaped.message : String(error);
+  return errorFromPayload({ code, message }, { cause: error });
+}
