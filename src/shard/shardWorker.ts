@@ -1,6 +1,8 @@
 // A shard's worker thread entry point.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ShardHost } from './ShardHost.ts';
+import { ConferenceHost } from './ConferenceHost.ts';
+import { JsClockBackend } from './JsClockBackend.ts';
 import type { ShardWorkerData } from './messages.ts';
 
 if (!parentPort) throw new Error('shardWorker must run in a worker thread');
@@ -9,7 +11,10 @@ const data = workerData as ShardWorkerData;
 const host = new ShardHost(parentPort);
 
 host.handle('ping', () => ({ shardId: data.shardId }));
+const conferences = new ConferenceHost(host, new JsClockBackend());
+
 host.handle('close', () => {
+  conferences.close();
   setImmediate(() => process.exit(0));
   return {};
 });

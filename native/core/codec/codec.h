@@ -20,6 +20,7 @@ struct CodecParams {
   bool dtx = false;        // Opus usedtx: the encoder may send DTX frames
   int bitrate = 0;         // Opus bits/s; 0 = libopus default for the rate
   int complexity = 5;      // Opus 0..10
+  int expected_loss = 10;  // Opus: loss percentage the encoder's in-band FEC plans for (0..100)
 };
 
 /** Decodes one leg's payloads to mono int16 at `rate()`. */
@@ -40,12 +41,18 @@ class Decoder {
   }
   /** True when the payload carries no audio to decode (an Opus DTX frame). */
   virtual bool IsDtx(const uint8_t* payload, size_t size) const { (void)payload; return size == 0; }
+  /** Mono samples that Decode would produce for this payload, or -1 if it is malformed. */
+  virtual int PayloadSamples(const uint8_t* payload, size_t size) const {
+    (void)payload; (void)size;
+    return -1;
+  }
 };
 
 /** Encodes mono int16 at `rate()` to one payload. */
 class Encoder {
  public:
   virtual ~Encoder() = default;
+  /** Mono samples per second consumed. */
   virtual int rate() const = 0;
   /** Encodes `samples` mono samples; returns payload bytes written, or -1 on error. */
   virtual int Encode(const int16_t* pcm, size_t samples, uint8_t* out, size_t max_bytes) = 0;

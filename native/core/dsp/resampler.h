@@ -1,37 +1,52 @@
 // Rational polyphase resampler between 8, 12, 16, 24, 32 and 48 kHz, one frame at a time.
+// Up by L, filter, down by M (L/M = out/in reduced by the gcd). The filter is a Kaiser-windowed
+// sinc designed once per L/M and shared read-only by every resampler with that ratio.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace confmix {
 
+struct ResamplerBank;  // one ratio's polyphase filter, shared read-only (resampler.cpp)
+
 class Resampler {
  public:
-  /** Both rates must be one of 8000, 12000, 16000, 24000, 32000, 48000. */
+  /** Both rates must be one of 8000, 12000, 16000, 24000, 32000, 48000; with any other rate
+   *  the resampler is not valid() and copies its input unchanged. */
   Resampler(int in_rate, int out_rate);
   int in_rate() const { return in_rate_; }
   int out_rate() const { return out_rate_; }
-  /** Output samples for `in_samples` input samples (frames are whole milliseconds, so exact). */
+  /** False when constructed with an unsupported rate. */
+  bool valid() const { return valid_; }
+  /** Output samples for `in_samples` input samples (frames are whole milliseconds, so exact:
+   *  in_samples * out_rate / in_rate). */
   size_t OutSamples(size_t in_samples) const;
-  /** Resamples one mono frame; writes OutSamples(in_samples) samples to `out`. Keeps filter
-   *  history across calls, so consecutive frames join without a seam. No allocation. */
-  void Process(const int16_t* in, size_t in_samples, int16_t* out);
+  /** Resamples one mono frame; writes OutSamples(in_samples) samples to `out` and returns that
+   *  count. Keeps filter history across calls, so consecutive frames join without a seam.
+   *  No allocation. */
+  size_t Process(const int16_t* in, size_t in_samples, int16_t* out);
   /** Forgets the history (a new stream). */
   void Reset();
+  /** Group delay of the filter, in output samples (0 for the identity). */
+  double delay() const;
+  /** Filter taps each output sample reads (0 for the identity). */
+  size_t taps_per_phase() const { return taps_per_phase_; }
 
  private:
   int in_rate_;
   int out_rate_;
-  // Implementation state (filter bank, history) is the implementer's to define.
+  bool valid_ = true;
   int up_ = 1;
   int down_ = 1;
-  int taps_per_phase_ = 0;
-  size_t phase_ = 0;
-  std::vector<float> bank_;
-  std::vector<float> history_;
+  size_t taps_per_phase_ = 0;
+  size_t phase_ = 0;  // next output's position on the upsampled timeline, from the first unread input
+  std::shared_ptr<const ResamplerBank> bank_;
+  std::vector<float> work_;  // taps_per_phase_ - 1 samples of history, then the chunk being read
 };
 
+/** True for the rates the resampler converts between. */
 bool IsResamplerRate(int rate);
 
 }  // namespace confmix

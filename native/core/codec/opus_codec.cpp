@@ -1,0 +1,147 @@
+#include "core/codec/opus_codec.h"
+
+#include <opus.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace confmix {
+
+bool IsOpusEncodeFrame(size_t samples) {
+  switch (samples) {
+    case 120: case 240: case 480: case 960: case 1920: case 2880:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// --- decoder ---
+
+std::unique_ptr<OpusCodecDecoder> OpusCodecDecoder::Create(const CodecParams& params,
+                                                           std::string* error) {
+  (void)params;
+  int status = OPUS_OK;
+  // A mono decoder accepts mono and stereo payloads alike and downmixes the latter itself.
+  OpusDecoder* decoder = opus_decoder_create(kOpusRate, 1, &status);
+  if (decoder == nullptr || status != OPUS_OK) {
+    if (decoder != nullptr) opus_decoder_destroy(decoder);
+    if (error) *error = std::string("opus decoder: ") + opus_strerror(status);
+    return nullptr;
+  }
+  return std::unique_ptr<OpusCodecDecoder>(new OpusCodecDecoder(decoder));
+}
+
+OpusCodecDecoder::OpusCodecDecoder(OpusDecoder* decoder)
+    : decoder_(decoder), scratch_(kOpusMaxPacketSamples) {}
+
+OpusCodecDecoder::~OpusCodecDecoder() { opus_decoder_destroy(decoder_); }
+
+int OpusCodecDecoder::PayloadSamples(const uint8_t* payload, size_t size) const {
+  if (payload == nullptr || size == 0 || size > 0x7FFFFFFF) return -1;
+  const int samples = opus_packet_get_nb_samples(payload, static_cast<opus_int32>(size), kOpusRate);
+  if (samples <= 0 || static_cast<size_t>(samples) > kOpusMaxPacketSamples) return -1;
+  return samples;
+}
+
+int OpusCodecDecoder::Decode(const uint8_t* payload, size_t size, int16_t* out,
+                             size_t max_samples) {
+  const int samples = PayloadSamples(payload, size);
+  if (samples < 0 || static_cast<size_t>(samples) > max_samples) return -1;
+  const int written = opus_decode(decoder_, payload, static_cast<opus_int32>(size), out, samples, 0);
+  return written < 0 ? -1 : written;
+}
+
+int OpusCodecDecoder::Conceal(int16_t* out, size_t samples) {
+  size_t done = 0;
+  while (done < samples) {
+    const size_t left = samples - done;
+    const size_t whole = std::min(kOpusMaxPacketSamples, left - left % kOpusGranuleSamples);
+    if (whole > 0) {
+      const int n = opus_decode(decoder_, nullptr, 0, out + done, static_cast<int>(whole), 0);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    } else {
+      // Less than 2.5 ms left: conceal one granule and keep its start.
+      const int n = opus_decode(decoder_, nullptr, 0, scratch_.data(),
+                                static_cast<int>(kOpusGranuleSamples), 0);
+      if (n <= 0) break;
+      std::memcpy(out + done, scratch_.data(), left * sizeof(int16_t));
+      done = samples;
+    }
+  }
+  std::fill(out + done, out + samples, int16_t{0});
+  return static_cast<int>(samples);
+}
+
+int OpusCodecDecoder::DecodeFec(const uint8_t* next_payload, size_t size, int16_t* out,
+                                size_t samples) {
+  if (samples == 0 || samples % kOpusGranuleSamples != 0 || samples > kOpusMaxPacketSamples) {
+    return -1;
+  }
+  if (PayloadSamples(next_payload, size) < 0) return -1;
+  const int n = opus_decode(decoder_, next_payload, static_cast<opus_int32>(size), out,
+                            static_cast<int>(samples), 1);
+  return n < 0 ? -1 : n;
+}
+
+bool OpusCodecDecoder::IsDtx(const uint8_t* payload, size_t size) const {
+  (void)payload;
+  return size <= 2;
+}
+
+// --- encoder ---
+
+std::unique_ptr<OpusCodecEncoder> OpusCodecEncoder::Create(const CodecParams& params,
+                                                           std::string* error) {
+  int status = OPUS_OK;
+  OpusEncoder* encoder = opus_encoder_create(kOpusRate, params.channels, OPUS_APPLICATION_VOIP, &status);
+  if (encoder == nullptr || status != OPUS_OK) {
+    if (encoder != nullptr) opus_encoder_destroy(encoder);
+    if (error) *error = std::string("opus encoder: ") + opus_strerror(status);
+    return nullptr;
+  }
+  std::unique_ptr<OpusCodecEncoder> result(new OpusCodecEncoder(encoder, params.channels));
+  const int bitrate = params.bitrate > 0 ? params.bitrate : OPUS_AUTO;
+  // libopus only spends bits on FEC when it expects loss, so the loss figure goes with it.
+  const int loss = params.inband_fec ? params.expected_loss : 0;
+  const int results[] = {
+      opus_encoder_ctl(encoder, OPUS_SET_BITRATE(bitrate)),
+      opus_encoder_ctl(encoder, OPUS_SET_COMPLEXITY(params.complexity)),
+      opus_encoder_ctl(encoder, OPUS_SET_INBAND_FEC(params.inband_fec ? 1 : 0)),
+      opus_encoder_ctl(encoder, OPUS_SET_PACKET_LOSS_PERC(loss)),
+      opus_encoder_ctl(encoder, OPUS_SET_DTX(params.dtx ? 1 : 0)),
+  };
+  for (int r : results) {
+    if (r != OPUS_OK) {
+      if (error) *error = std::string("opus encoder setting: ") + opus_strerror(r);
+      return nullptr;
+    }
+  }
+  return result;
+}
+
+OpusCodecEncoder::OpusCodecEncoder(OpusEncoder* encoder, int channels)
+    : encoder_(encoder),
+      channels_(channels),
+      interleaved_(channels > 1 ? kOpusMaxPacketSamples * static_cast<size_t>(channels) : 0) {}
+
+OpusCodecEncoder::~OpusCodecEncoder() { opus_encoder_destroy(encoder_); }
+
+int OpusCodecEncoder::Encode(const int16_t* pcm, size_t samples, uint8_t* out, size_t max_bytes) {
+  if (pcm == nullptr || out == nullptr || !IsOpusEncodeFrame(samples) || max_bytes == 0) return -1;
+  const opus_int32 limit = static_cast<opus_int32>(std::min(max_bytes, kOpusMaxPayloadBytes));
+  const int16_t* input = pcm;
+  if (channels_ == 2) {
+    int16_t* both = interleaved_.data();
+    for (size_t i = 0; i < samples; ++i) {
+      both[2 * i] = pcm[i];
+      both[2 * i + 1] = pcm[i];
+    }
+    input = both;
+  }
+  const opus_int32 bytes = opus_encode(encoder_, input, static_cast<int>(samples), out, limit);
+  return bytes < 0 ? -1 : static_cast<int>(bytes);
+}
+
+}  // namespace confmix

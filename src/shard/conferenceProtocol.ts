@@ -1,0 +1,131 @@
+// The requests a shard answers about its conferences, and the events it pushes up.
+// The main thread (engine) owns ids, seeds semantics and callbacks; a shard owns media.
+import type { MessagePort } from 'node:worker_threads';
+
+/** Mixer settings of a conference, as the shard's native core takes them. */
+export interface ShardConferenceSettings {
+  /** Conference sample rate, Hz: 8000, 16000, 24000, 32000 or 48000. */
+  rate: number;
+  /** Tick interval, ms: 10, 20, 40 or 60. */
+  interval: number;
+  /** Members' default gate threshold, 0..32767 (0: gate off). */
+  energyLevel: number;
+  /** Gate hangover, ms. */
+  hangoverMs: number;
+  /** Comfort noise level in dBFS RMS, or null for none. */
+  comfortNoiseDbfs: number | null;
+  /** DTMF handling. */
+  digits: 'interpret' | 'passthru';
+}
+
+/** A member's mixer flags and levels; absent fields are left unchanged. */
+export interface ShardMemberSettings {
+  mute?: boolean;
+  deaf?: boolean;
+  hold?: boolean;
+  /** -4..4 */
+  talkLevel?: number;
+  /** -4..4 */
+  listenLevel?: number;
+  /** 0..32767 */
+  energyLevel?: number;
+}
+
+/** The codec of a plain RTP leg. */
+export interface ShardRtpCodec {
+  name: 'pcmu' | 'pcma' | 'l16' | 'opus';
+  payloadType: number;
+  clockRate: number;
+  channels: number;
+  /** Opus: in-band FEC is decoded and sent. */
+  fec?: boolean;
+  /** Opus: the encoder may send DTX. */
+  dtx?: boolean;
+  /** Opus bits/s (0: libopus default). */
+  bitrate?: number;
+}
+
+/** How a member's media reaches the shard. */
+export type ShardLegSpec =
+  | {
+      /** PCM frames to and from the app over a MessagePort: `{pcm: Int16Array}` each way. */
+      kind: 'app';
+      /** The app's sample rate (8000..48000 of the supported set). */
+      rate: number;
+      /** The shard's end of the channel; transferred with the request. */
+      port: MessagePort;
+    }
+  | {
+      /** A native UDP socket owned by the shard's media thread. */
+      kind: 'rtp';
+      codec: ShardRtpCodec;
+      /** RFC 4733 payload type, if negotiated. */
+      telephoneEventPayloadType?: number;
+      /** The peer; absent until known (with symmetric latching it is learned). */
+      remoteAddress?: string;
+      remotePort?: number;
+      /** Learn the peer from its first valid packet (NAT). */
+      symmetricLatching?: boolean;
+      /** Inactivity timeout, ms (default 30000). */
+      timeoutMs?: number;
+      /** Bind IPv6 instead of IPv4. */
+      ipv6?: boolean;
+      /** Packet duration, ms (default: the conference interval). */
+      ptimeMs?: number;
+    }
+  | { /** A member with no media (control only). */ kind: 'none' };
+
+/** What a shard says about a leg it opened. */
+export type ShardLegInfo =
+  | { kind: 'app' }
+  | { kind: 'rtp'; localAddress: string; localPort: number }
+  | { kind: 'none' };
+
+/** Request methods, their parameters and results. */
+export interface ShardConferenceRequests {
+  createConference: { params: { conferenceId: string; settings: ShardConferenceSettings }; result: Record<string, never> };
+  destroyConference: { params: { conferenceId: string }; result: Record<string, never> };
+  updateConference: { params: { conferenceId: string; mute?: boolean; hold?: boolean }; result: Record<string, never> };
+  addMember: {
+    params: { conferenceId: string; member: number; settings: ShardMemberSettings; leg: ShardLegSpec };
+    result: { leg: ShardLegInfo };
+  };
+  removeMember: { params: { conferenceId: string; member: number }; result: Record<string, never> };
+  updateMember: { params: { conferenceId: string; member: number; settings: ShardMemberSettings }; result: Record<string, never> };
+  /** Updates an RTP leg's peer or codec (re-INVITE, re-offer). */
+  updateLeg: {
+    params: { conferenceId: string; member: number; remoteAddress?: string; remotePort?: number; codec?: ShardRtpCodec; telephoneEventPayloadType?: number };
+    result: Record<string, never>;
+  };
+  /** Plays mono PCM at the conference rate to everyone, or to one member (heard even when held). */
+  startPlayback: {
+    params: { conferenceId: string; playback: number; pcm: Int16Array; loop: boolean; member?: number };
+    result: Record<string, never>;
+  };
+  stopPlayback: { params: { conferenceId: string; playback: number }; result: Record<string, never> };
+  /** A DTMF key from the control plane (e.g. SIP INFO), handled like an RFC 4733 one. */
+  pressKey: { params: { conferenceId: string; member: number; key: string }; result: Record<string, never> };
+  /** Live mixer state of one member. */
+  getMember: {
+    params: { conferenceId: string; member: number };
+    result: { talking: boolean; energy: number; mute: boolean; deaf: boolean; hold: boolean; talkLevel: number; listenLevel: number; energyLevel: number };
+  };
+  /** Per-leg media statistics. */
+  memberStats: { params: { conferenceId: string; member: number }; result: Record<string, number> };
+  /** The shard's media-thread statistics. */
+  stats: {
+    params: Record<string, never>;
+    result: { ticks: number; lateness: { p50Ms: number; p99Ms: number; maxMs: number }; tickCpuMs: number; overruns: number; conferences: number; members: number };
+  };
+}
+
+/** Events a shard pushes about its conferences (each also carries `conferenceId`). */
+export type ShardConferenceEvent =
+  | { type: 'talking'; conferenceId: string; member: number; status: 'start' | 'stop'; energy: number }
+  | { type: 'dtmf'; conferenceId: string; member: number; key: string; action: string }
+  | { type: 'changed'; conferenceId: string; member: number; field: string; value: number | boolean }
+  | { type: 'leave'; conferenceId: string; member: number }
+  | { type: 'playback-done'; conferenceId: string; playback: number; member: number | null; reason: 'finished' | 'stopped' | 'member-left' }
+  | { type: 'leg-timeout'; conferenceId: string; member: number; reason: string }
+  | { type: 'leg-ended'; conferenceId: string; member: number; reason: string }
+  | { type: 'rtp-rejected'; conferenceId: string; member: number; reason: string; count: number };
