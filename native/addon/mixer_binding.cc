@@ -3,7 +3,9 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "bindings.h"
 #include "core/dsp/comfort_noise.h"
@@ -61,6 +63,18 @@ bool ReadMemberId(const Napi::CallbackInfo& info, uint32_t* id) {
 
 std::string MemberContext(uint32_t id) { return "member " + std::to_string(id) + ": "; }
 
+bool ReadPlaybackId(const Napi::CallbackInfo& info, uint32_t* id) {
+  int64_t v = 0;
+  if (info.Length() < 1 || !ReadInteger(info[0], 0, 4294967295.0, &v)) {
+    ThrowCoded(info.Env(), kInvalidArgument, "playback id must be an integer in 0..4294967295");
+    return false;
+  }
+  *id = static_cast<uint32_t>(v);
+  return true;
+}
+
+std::string PlaybackContext(uint32_t id) { return "playback " + std::to_string(id) + ": "; }
+
 // Reads an optional field of `object`: absent or undefined leaves `out` empty.
 bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* name, std::optional<bool>* out) {
   const Napi::Value v = object.Get(name);
@@ -105,7 +119,13 @@ bool ReadMemberUpdate(Napi::Env env, const Napi::Value& value, MemberUpdate* upd
 Napi::Object EventToObject(Napi::Env env, const MixerEvent& e) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("type", EventTypeName(e.type));
-  o.Set("member", Napi::Number::New(env, e.member));
+  if (e.type == EventType::kPlaybackDone) {
+    o.Set("playback", Napi::Number::New(env, e.playback));
+    o.Set("member", e.targeted ? Napi::Value(Napi::Number::New(env, e.member)) : env.Null());
+    o.Set("reason", PlaybackEndReasonName(e.reason));
+  } else {
+    o.Set("member", Napi::Number::New(env, e.member));
+  }
   o.Set("tick", Napi::Number::New(env, static_cast<double>(e.tick)));
   switch (e.type) {
     case EventType::kTalkingStart:
@@ -124,6 +144,7 @@ Napi::Object EventToObject(Napi::Env env, const MixerEvent& e) {
         o.Set("value", Napi::Number::New(env, e.value));
       break;
     case EventType::kLeave:
+    case EventType::kPlaybackDone:
       break;
   }
   return o;
@@ -143,6 +164,8 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
             InstanceMethod<&MixerConference::GetConference>("getConference"),
             InstanceMethod<&MixerConference::PushFrame>("pushFrame"),
             InstanceMethod<&MixerConference::PressKey>("pressKey"),
+            InstanceMethod<&MixerConference::StartPlayback>("startPlayback"),
+            InstanceMethod<&MixerConference::StopPlayback>("stopPlayback"),
             InstanceMethod<&MixerConference::Tick>("tick"),
             InstanceMethod<&MixerConference::ReadFrame>("readFrame"),
             InstanceMethod<&MixerConference::DrainEvents>("drainEvents"),
@@ -260,6 +283,7 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
     o.Set("talking", Napi::Boolean::New(env, s.talking));
     o.Set("contributed", Napi::Boolean::New(env, s.contributed));
     o.Set("outputGroup", Napi::Number::New(env, s.output_group));
+    o.Set("playbacks", Napi::Number::New(env, s.playbacks));
     return o;
   }
 
@@ -299,6 +323,10 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
     o.Set("members", Napi::Number::New(env, static_cast<double>(conference_->member_count())));
     o.Set("tick", Napi::Number::New(env, static_cast<double>(conference_->tick_count())));
     o.Set("droppedEvents", Napi::Number::New(env, static_cast<double>(conference_->dropped_events())));
+    o.Set("idle", Napi::Boolean::New(env, conference_->idle()));
+    o.Set("playbacks", Napi::Number::New(env, static_cast<double>(conference_->playback_count())));
+    o.Set("mixedMembers", Napi::Number::New(env, static_cast<double>(conference_->mixed_members())));
+    o.Set("renderedOutputs", Napi::Number::New(env, static_cast<double>(conference_->rendered_outputs())));
     return o;
   }
 
@@ -334,9 +362,61 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
     return env.Undefined();
   }
 
+  // startPlayback(id, pcm: Int16Array, { loop?: boolean, member?: number })
+  Napi::Value StartPlayback(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t id = 0;
+    if (!Ready(env) || !ReadPlaybackId(info, &id)) return env.Undefined();
+    if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int16_array) {
+      ThrowCoded(env, kInvalidArgument, PlaybackContext(id) + "pcm must be an Int16Array");
+      return env.Undefined();
+    }
+    const Napi::Int16Array pcm = info[1].As<Napi::Int16Array>();
+    if (pcm.ElementLength() == 0) {
+      ThrowCoded(env, kInvalidArgument, PlaybackContext(id) + "pcm must hold at least one sample");
+      return env.Undefined();
+    }
+    std::optional<bool> loop;
+    std::optional<uint32_t> member;
+    const Napi::Value options = info[2];
+    if (!options.IsUndefined()) {
+      if (!options.IsObject() || options.IsArray()) {
+        ThrowCoded(env, kInvalidArgument, PlaybackContext(id) + "playback options must be an object");
+        return env.Undefined();
+      }
+      const Napi::Object o = options.As<Napi::Object>();
+      if (!ReadOptionalFlag(env, o, "loop", &loop)) return env.Undefined();
+      const Napi::Value target = o.Get("member");
+      if (!target.IsUndefined()) {
+        int64_t v = 0;
+        if (!ReadInteger(target, 0, 4294967295.0, &v)) {
+          ThrowCoded(env, kInvalidArgument, PlaybackContext(id) + "member must be an integer in 0..4294967295");
+          return env.Undefined();
+        }
+        member = static_cast<uint32_t>(v);
+      }
+    }
+    // The one copy: JS memory may move or change, the mix reads its own.
+    std::shared_ptr<const std::vector<int16_t>> samples =
+        std::make_shared<std::vector<int16_t>>(pcm.Data(), pcm.Data() + pcm.ElementLength());
+    ThrowIfFailed(env, conference_->StartPlayback(id, std::move(samples), loop.value_or(false), member),
+                  PlaybackContext(id));
+    return env.Undefined();
+  }
+
+  Napi::Value StopPlayback(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t id = 0;
+    if (!Ready(env) || !ReadPlaybackId(info, &id)) return env.Undefined();
+    ThrowIfFailed(env, conference_->StopPlayback(id), PlaybackContext(id));
+    return env.Undefined();
+  }
+
   Napi::Value Tick(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (Ready(env)) conference_->Mix();
+    if (!Ready(env)) return env.Undefined();
+    conference_->Mix();
+    conference_->ReleaseFinishedPlaybacks();  // here, not in Mix(): it may free PCM
     return env.Undefined();
   }
 

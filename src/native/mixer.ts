@@ -84,6 +84,8 @@ export interface NativeMemberState {
   contributed: boolean;
   /** Which output it heard: PRIVATE_OUTPUT_GROUP, 0..8 (listen level + 4, shared), SILENCE_OUTPUT_GROUP. */
   outputGroup: number;
+  /** Playbacks now playing to this member alone. */
+  playbacks: number;
 }
 
 /** A conference's configuration and live state. */
@@ -114,7 +116,26 @@ export interface NativeConferenceState {
   tick: number;
   /** Events lost because they were not drained in time. */
   droppedEvents: number;
+  /** The next tick does no mixing work: fewer than two members hear or speak, and no playback. */
+  idle: boolean;
+  /** Playbacks now playing, conference-wide and private. */
+  playbacks: number;
+  /** Members the last tick scored, gated and summed (0 when it was idle). */
+  mixedMembers: number;
+  /** Output frames the last tick computed (N-1 frames, listen-group frames, comfort noise). */
+  renderedOutputs: number;
 }
+
+/** How a playback plays. */
+export interface NativePlaybackOptions {
+  /** Wrap to the start without a gap instead of finishing. Default false. */
+  loop?: boolean;
+  /** Play to this member alone (heard even when it is deaf or held); absent: the whole conference. */
+  member?: number;
+}
+
+/** Why a playback ended. */
+export type PlaybackEndReason = 'finished' | 'stopped' | 'member-left';
 
 /** What a DTMF key did. */
 export type DtmfAction =
@@ -167,8 +188,26 @@ export type MemberChangedEvent = EventBase & { type: 'changed' } & (
 export interface LeaveEvent extends EventBase {
   type: 'leave';
 }
+/** A playback ended: it finished, was stopped, or its member left. */
+export interface PlaybackDoneEvent {
+  type: 'playback-done';
+  /** The playback's id. */
+  playback: number;
+  /** The member it played to alone, or null for a conference-wide playback. */
+  member: number | null;
+  /** Why it ended. */
+  reason: PlaybackEndReason;
+  /** The tick it belongs to: for 'finished', the tick that played its last sample. */
+  tick: number;
+}
 /** Any event a native conference raises. */
-export type NativeMixerEvent = TalkingStartEvent | TalkingStopEvent | DtmfEvent | MemberChangedEvent | LeaveEvent;
+export type NativeMixerEvent =
+  | TalkingStartEvent
+  | TalkingStopEvent
+  | DtmfEvent
+  | MemberChangedEvent
+  | LeaveEvent
+  | PlaybackDoneEvent;
 
 interface RawMixerConference {
   addMember(id: number, settings?: NativeMemberSettings): void;
@@ -179,6 +218,8 @@ interface RawMixerConference {
   getConference(): NativeConferenceState;
   pushFrame(id: number, frame: Int16Array): void;
   pressKey(id: number, key: string): void;
+  startPlayback(id: number, pcm: Int16Array, options?: NativePlaybackOptions): void;
+  stopPlayback(id: number): void;
   tick(): void;
   readFrame(id: number): Int16Array;
   drainEvents(): NativeMixerEvent[];
@@ -263,6 +304,21 @@ export class NativeConference {
   /** A DTMF key from a member. */
   pressKey(id: number, key: DtmfKey): void {
     call(() => this.#raw.pressKey(id, key));
+  }
+
+  /**
+   * Plays `pcm` (mono at the conference rate; copied once) from the next tick, to the whole
+   * conference or to `options.member` alone. A 'playback-done' event follows when it ends.
+   * InvalidArgumentError for bad arguments or empty PCM, InvalidStateError for an id already
+   * playing, NotFoundError for an unknown member.
+   */
+  startPlayback(id: number, pcm: Int16Array, options?: NativePlaybackOptions): void {
+    call(() => this.#raw.startPlayback(id, pcm, options));
+  }
+
+  /** Stops a playing playback now; a 'playback-done' event with reason 'stopped' follows (NotFoundError if none). */
+  stopPlayback(id: number): void {
+    call(() => this.#raw.stopPlayback(id));
   }
 
   /** Mixes one tick from the queued frames. */

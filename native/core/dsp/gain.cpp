@@ -44,6 +44,10 @@ void SubtractToFloat(const int32_t* __restrict sum, const int32_t* __restrict ow
   for (size_t i = 0; i < samples; ++i) out[i] = static_cast<float>(sum[i] - own[i]);
 }
 
+void AddToFloat(const int32_t* __restrict extra, float* __restrict x, size_t samples) {
+  for (size_t i = 0; i < samples; ++i) x[i] += static_cast<float>(extra[i]);
+}
+
 void ScaleInPlace(float* __restrict x, float gain, size_t samples) {
   for (size_t i = 0; i < samples; ++i) x[i] *= gain;
 }

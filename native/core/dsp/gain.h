@@ -26,6 +26,9 @@ void AccumulateWithTalkGain(const int16_t* in, int level, int32_t* contribution,
 /** out = float(sum - own); `own` may be null (nothing to take away). */
 void SubtractToFloat(const int32_t* sum, const int32_t* own, float* out, size_t samples);
 
+/** x += float(extra), in place. */
+void AddToFloat(const int32_t* extra, float* x, size_t samples);
+
 /** x *= gain, in place. */
 void ScaleInPlace(float* x, float gain, size_t samples);
 

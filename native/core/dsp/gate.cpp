@@ -9,6 +9,15 @@ int HangoverFrames(int hangover_ms, int interval_ms) {
 EnergyGate::EnergyGate(int threshold, int hangover_frames)
     : threshold_(threshold), hangover_frames_(hangover_frames) {}
 
+bool EnergyGate::Reset() {
+  const bool was_talking = talking_;
+  open_ = false;
+  talking_ = false;
+  frames_below_ = 0;
+  frames_open_ = 0;
+  return was_talking;
+}
+
 GateStep EnergyGate::Update(int score) {
   GateStep step;
   bool closed_now = false;

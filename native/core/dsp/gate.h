@@ -41,6 +41,8 @@ class EnergyGate {
   EnergyGate(int threshold, int hangover_frames);
   /** Advances one frame with that frame's energy score. */
   GateStep Update(int score);
+  /** Closes the gate and clears its counts; returns true when talking was on (it stops now). */
+  bool Reset();
   /** Changes the threshold from the next frame on; the gate keeps its state. */
   void set_threshold(int threshold) { threshold_ = threshold; }
   /** Current threshold; 0 means gating is off. */

@@ -13,8 +13,9 @@ namespace {
 constexpr Status Ok() { return {}; }
 constexpr Status Error(StatusCode code, const char* message) { return {code, message}; }
 
-// Room for a talking event per member per tick plus plenty of key presses between drains.
-size_t EventCapacityFor(size_t members) { return 256 + 4 * members; }
+// Room for a talking event per member per tick plus plenty of key presses between drains, and a
+// done event per playback.
+size_t EventCapacityFor(size_t members, size_t playbacks) { return 256 + 4 * members + playbacks; }
 
 }  // namespace
 
@@ -49,7 +50,7 @@ Conference::Conference(const ConferenceOptions& options)
       noise_(frame_samples_, 0.0f),
       group_frames_(frame_samples_ * kOutputGroupCount, 0) {
   if (options.comfort_noise_dbfs) comfort_noise_.emplace(*options.comfort_noise_dbfs);
-  events_.Reserve(EventCapacityFor(0));
+  events_.Reserve(EventCapacityFor(0, 0));
 }
 
 Member* Conference::FindMember(uint32_t id) {
@@ -79,8 +80,9 @@ Status Conference::AddMember(uint32_t id, const MemberUpdate& initial) {
   if (!valid.ok()) return valid;
   auto member = std::make_unique<Member>(id, frame_samples_, options_.energy_threshold, hangover_frames_);
   member->output_ = &group_frames_[frame_samples_ * kSilenceOutputGroup];
+  engaged_members_ += Engaged(*member) ? 1 : 0;  // ApplyUpdate keeps the count from here
   ApplyUpdate(*member, initial, /*raise_events=*/false);
-  events_.Reserve(EventCapacityFor(members_.size() + 1));
+  events_.Reserve(EventCapacityFor(members_.size() + 1, playbacks_.size()));
   members_.reserve(members_.size() + 1);
   index_.emplace(id, members_.size());
   members_.push_back(std::move(member));
@@ -91,6 +93,12 @@ Status Conference::RemoveMember(uint32_t id) {
   const auto it = index_.find(id);
   if (it == index_.end()) return Error(StatusCode::kNotFound, "no such member");
   const size_t position = it->second;
+  const Member* leaving = members_[position].get();
+  // Its private playbacks go with it (backwards: EndPlayback erases the slot).
+  for (size_t i = playbacks_.size(); i-- > 0;)
+    if (playbacks_[i].target == leaving) EndPlayback(i, PlaybackEndReason::kMemberLeft);
+  ReleaseFinishedPlaybacks();
+  engaged_members_ -= Engaged(*leaving) ? 1 : 0;
   index_.erase(it);
   // Swap-remove keeps members_ dense; the moved member's index follows it.
   if (position + 1 != members_.size()) {
@@ -118,6 +126,7 @@ Status Conference::GetMember(uint32_t id, MemberState* state) const {
 }
 
 void Conference::ApplyUpdate(Member& m, const MemberUpdate& u, bool raise_events) {
+  engaged_members_ -= Engaged(m) ? 1 : 0;
   auto set_flag = [&](bool& slot, const std::optional<bool>& value, MemberField field) {
     if (!value || *value == slot) return;
     slot = *value;
@@ -137,6 +146,7 @@ void Conference::ApplyUpdate(Member& m, const MemberUpdate& u, bool raise_events
     m.gate_.set_threshold(*u.energy_level);
     if (raise_events) RaiseChanged(m, MemberField::kEnergyLevel, *u.energy_level);
   }
+  engaged_members_ += Engaged(m) ? 1 : 0;
 }
 
 void Conference::RaiseEvent(MixerEvent event) {
@@ -209,11 +219,82 @@ Status Conference::PressKey(uint32_t id, char key) {
   return Ok();
 }
 
-void Conference::RenderOutput(const int32_t* own, bool anyone_else, int listen_level, int16_t* out) {
+Status Conference::StartPlayback(uint32_t playback_id, std::shared_ptr<const std::vector<int16_t>> pcm,
+                                 bool loop, std::optional<uint32_t> target_member) {
+  if (pcm == nullptr || pcm->empty())
+    return Error(StatusCode::kInvalidArgument, "playback PCM must hold at least one sample");
+  Member* target = nullptr;
+  if (target_member) {
+    target = FindMember(*target_member);
+    if (target == nullptr) return Error(StatusCode::kNotFound, "no such member to play to");
+  }
+  for (const PlaybackSlot& slot : playbacks_)
+    if (!slot.playback.finished() && slot.playback.id() == playback_id)
+      return Error(StatusCode::kInvalidState, "a playback with this id is already playing");
+  if (active_playbacks_ >= kMaxPlaybacks) return Error(StatusCode::kInvalidState, "too many playbacks at once");
+  if (!target_member && active_conference_playbacks_ >= kMaxConferencePlaybacks)
+    return Error(StatusCode::kInvalidState, "too many conference-wide playbacks at once");
+
+  ReleaseFinishedPlaybacks();
+  if (target != nullptr && target->playback_mix_.size() != frame_samples_)
+    target->playback_mix_.assign(frame_samples_, 0);
+  playbacks_.reserve(playbacks_.size() + 1);
+  events_.Reserve(EventCapacityFor(members_.size(), playbacks_.size() + 1));
+  playbacks_.push_back({Playback(playback_id, std::move(pcm), loop, target_member), target});
+  ++active_playbacks_;
+  if (target != nullptr)
+    ++target->playbacks_;
+  else
+    ++active_conference_playbacks_;
+  return Ok();
+}
+
+Status Conference::StopPlayback(uint32_t playback_id) {
+  for (size_t i = 0; i < playbacks_.size(); ++i) {
+    if (playbacks_[i].playback.finished() || playbacks_[i].playback.id() != playback_id) continue;
+    EndPlayback(i, PlaybackEndReason::kStopped);
+    ReleaseFinishedPlaybacks();
+    return Ok();
+  }
+  return Error(StatusCode::kNotFound, "no such playback playing");
+}
+
+void Conference::ReleaseFinishedPlaybacks() {
+  playbacks_.erase(std::remove_if(playbacks_.begin(), playbacks_.end(),
+                                  [](const PlaybackSlot& slot) { return slot.playback.finished(); }),
+                   playbacks_.end());
+}
+
+void Conference::EndPlayback(size_t index, PlaybackEndReason reason) {
+  PlaybackSlot& slot = playbacks_[index];
+  if (!slot.playback.finished()) {
+    --active_playbacks_;
+    if (slot.target != nullptr)
+      --slot.target->playbacks_;
+    else
+      --active_conference_playbacks_;
+    RaisePlaybackDone(slot.playback, reason);
+  }
+  playbacks_.erase(playbacks_.begin() + static_cast<std::ptrdiff_t>(index));
+}
+
+void Conference::RaisePlaybackDone(const Playback& playback, PlaybackEndReason reason) {
+  MixerEvent e;
+  e.type = EventType::kPlaybackDone;
+  e.playback = playback.id();
+  e.reason = reason;
+  e.targeted = playback.target().has_value();
+  e.member = playback.target().value_or(0);
+  RaiseEvent(e);
+}
+
+void Conference::RenderOutput(const int32_t* base, const int32_t* own, const int32_t* extra, bool add_noise,
+                              int listen_level, int16_t* out) {
   const size_t n = frame_samples_;
-  SubtractToFloat(sum_.data(), own, scratch_.data(), n);
+  SubtractToFloat(base, own, scratch_.data(), n);
+  if (extra != nullptr) AddToFloat(extra, scratch_.data(), n);
   if (listen_level != 0) ScaleInPlace(scratch_.data(), VolumeLevelGain(listen_level), n);
-  if (!anyone_else && comfort_noise_) {
+  if (add_noise && comfort_noise_) {
     // One noise frame per tick, shared by every output that needs it.
     if (!noise_ready_) {
       comfort_noise_->Generate(noise_.data(), n);
@@ -222,10 +303,88 @@ void Conference::RenderOutput(const int32_t* own, bool anyone_else, int listen_l
     AddInPlace(scratch_.data(), noise_.data(), n);
   }
   LimitToInt16(scratch_.data(), out, n);
+  ++rendered_outputs_;
+}
+
+bool Conference::MixPlaybacks() {
+  const size_t n = frame_samples_;
+  bool conference_wide = false;
+  for (PlaybackSlot& slot : playbacks_) {
+    Playback& playback = slot.playback;
+    if (playback.finished()) continue;
+    int32_t* destination = sum_.data();
+    if (slot.target != nullptr) {
+      Member& target = *slot.target;
+      if (!target.has_playback_) {
+        std::fill(target.playback_mix_.begin(), target.playback_mix_.end(), 0);
+        target.has_playback_ = true;
+      }
+      destination = target.playback_mix_.data();
+    } else {
+      conference_wide = true;
+    }
+    if (playback.AddNextFrame(destination, n)) {
+      // Its slot (and PCM) stays until ReleaseFinishedPlaybacks(): freeing is not for the tick path.
+      --active_playbacks_;
+      if (slot.target != nullptr)
+        --slot.target->playbacks_;
+      else
+        --active_conference_playbacks_;
+      RaisePlaybackDone(playback, PlaybackEndReason::kFinished);
+    }
+  }
+  return conference_wide;
+}
+
+void Conference::MixIdle() {
+  const size_t n = frame_samples_;
+  int16_t* const silence = &group_frames_[n * kSilenceOutputGroup];
+  noise_ready_ = false;
+  for (const auto& owned : members_) {
+    Member& m = *owned;
+    m.has_input_ = false;
+    m.contributed_ = false;
+    m.energy_ = 0;
+    if (m.gate_.open() || m.gate_.talking()) {
+      if (m.gate_.Reset()) {
+        MixerEvent e;
+        e.type = EventType::kTalkingStop;
+        e.member = m.id_;
+        RaiseEvent(e);
+      }
+    }
+    if (m.deaf_ || m.hold_ || held_) {
+      m.output_ = silence;
+      m.output_group_ = kSilenceOutputGroup;
+      continue;
+    }
+    // Nobody else can be heard: comfort noise (the same frame for anyone else this tick) or zeros.
+    const int group = ListenOutputGroup(m.listen_level_);
+    int16_t* frame = &group_frames_[n * static_cast<size_t>(group)];
+    if (comfort_noise_) {
+      if (!noise_ready_) {
+        comfort_noise_->Generate(noise_.data(), n);
+        noise_ready_ = true;
+        ++rendered_outputs_;
+      }
+      LimitToInt16(noise_.data(), frame, n);
+    } else {
+      std::fill(frame, frame + n, 0);
+    }
+    m.output_ = frame;
+    m.output_group_ = group;
+  }
 }
 
 void Conference::Mix() {
   const size_t n = frame_samples_;
+  mixed_members_ = 0;
+  rendered_outputs_ = 0;
+  if (idle()) {
+    MixIdle();
+    ++tick_count_;
+    return;
+  }
   std::fill(sum_.begin(), sum_.end(), 0);
   const bool conference_open = !muted_ && !held_;
   size_t contributors = 0;
@@ -250,25 +409,45 @@ void Conference::Mix() {
     }
     m.has_input_ = false;
   }
+  mixed_members_ = members_.size();
 
-  // Outputs: private N-1 for contributors, one shared frame per listen level for the rest.
+  // A conference-wide playback is one more contributor to the sum, with nobody to take it away.
+  const bool conference_playback = !playbacks_.empty() && MixPlaybacks();
+  const bool someone_for_contributors = contributors > 1 || conference_playback;
+  const bool someone_for_listeners = contributors > 0 || conference_playback;
+
+  // Outputs: private N-1 for contributors and private playback targets, one shared frame per
+  // listen level for the rest.
   noise_ready_ = false;
   bool group_ready[kOutputGroupCount] = {};
   int16_t* const silence = &group_frames_[n * kSilenceOutputGroup];
   for (const auto& owned : members_) {
     Member& m = *owned;
-    if (m.deaf_ || m.hold_ || held_) {
+    const bool hears = !(m.deaf_ || m.hold_ || held_);
+    if (m.has_playback_) {
+      // Heard even when deaf or held: the playback alone then, else on top of what it hears.
+      m.has_playback_ = false;
+      if (hears)
+        RenderOutput(sum_.data(), m.contributed_ ? m.contribution_.data() : nullptr, m.playback_mix_.data(),
+                     /*add_noise=*/false, m.listen_level_, m.private_output_.data());
+      else
+        RenderOutput(m.playback_mix_.data(), nullptr, nullptr, /*add_noise=*/false, m.listen_level_,
+                     m.private_output_.data());
+      m.output_ = m.private_output_.data();
+      m.output_group_ = kPrivateOutputGroup;
+    } else if (!hears) {
       m.output_ = silence;
       m.output_group_ = kSilenceOutputGroup;
     } else if (m.contributed_) {
-      RenderOutput(m.contribution_.data(), contributors > 1, m.listen_level_, m.private_output_.data());
+      RenderOutput(sum_.data(), m.contribution_.data(), nullptr, !someone_for_contributors, m.listen_level_,
+                   m.private_output_.data());
       m.output_ = m.private_output_.data();
       m.output_group_ = kPrivateOutputGroup;
     } else {
       const int group = ListenOutputGroup(m.listen_level_);
       int16_t* frame = &group_frames_[n * static_cast<size_t>(group)];
       if (!group_ready[group]) {
-        RenderOutput(nullptr, contributors > 0, m.listen_level_, frame);
+        RenderOutput(sum_.data(), nullptr, nullptr, !someone_for_listeners, m.listen_level_, frame);
         group_ready[group] = true;
       }
       m.output_ = frame;

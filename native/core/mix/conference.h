@@ -4,12 +4,20 @@
 //   fill:  PushFrame(id, pcm) or write Member::input_frame() and CommitInput(); a member with no
 //          frame this tick is silence (contributes nothing; its gate sees a score of 0).
 //   Mix(): for every member, score -> gate -> talk gain -> int32 sum (when the frame is mixed and
-//          neither the member nor the conference is muted or held); then, for every member who
+//          neither the member nor the conference is muted or held); conference-wide playbacks are
+//          added to the sum too (a contributor nobody hears back); then, for every member who
 //          hears, sum minus its own contribution -> listen gain -> comfort noise when nobody else
 //          contributed -> soft limiter -> int16. Members who contributed nothing share one output
 //          per listen level (a listen group); deaf and held members point at a frame of zeros.
+//          A playback to one member is added to that member's output alone, even when it is deaf
+//          or held (hold music), so it gets a private output that tick.
 //   read:  OutputFrame(id) / Member::output_frame(), valid until the next Mix().
-// Mix() never allocates: every buffer is sized when the conference or member is created.
+// Idle: with fewer than two members who hear or speak (by their own flags; a held conference
+// has none) and no playback, nobody can hear anybody. Mix() then scores, gains and sums nothing:
+// the one hearing member, if any, gets comfort noise (or zeros), the rest zeros, and a gate left
+// open closes (a talking member gets talking-stop with energy 0).
+// Mix() never allocates: every buffer is sized when the conference, a member or a playback is
+// created, and PCM of finished playbacks is let go in ReleaseFinishedPlaybacks(), not in Mix().
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -22,6 +30,7 @@
 #include "core/mix/dtmf_controls.h"
 #include "core/mix/events.h"
 #include "core/mix/member.h"
+#include "core/mix/playback.h"
 
 namespace confmix {
 
@@ -74,11 +83,19 @@ class Conference {
   size_t member_count() const { return members_.size(); }
   /** Mixes done so far. */
   uint64_t tick_count() const { return tick_count_; }
+  /** True when the next Mix() does no mixing work (see Idle at the top of this file). */
+  bool idle() const { return active_playbacks_ == 0 && (held_ || engaged_members_ < 2); }
+  /** Members the last Mix() scored, gated and summed (0 when it was idle). */
+  size_t mixed_members() const { return mixed_members_; }
+  /** Output frames the last Mix() computed (private N-1 frames, listen groups, comfort noise). */
+  size_t rendered_outputs() const { return rendered_outputs_; }
+  /** Playbacks now playing (not finished or stopped). */
+  size_t playback_count() const { return active_playbacks_; }
 
   /** Adds a member with a caller-chosen id and initial settings (unset ones default: not muted,
    *  levels 0, the conference's threshold). Allocates all its buffers. Fails on a duplicate id. */
   Status AddMember(uint32_t id, const MemberUpdate& initial = {});
-  /** Removes a member. */
+  /** Removes a member; its private playbacks stop with kPlaybackDone (member-left). */
   Status RemoveMember(uint32_t id);
   /** Changes some of a member's settings; raises a kChanged event per value that changed. */
   Status UpdateMember(uint32_t id, const MemberUpdate& update);
@@ -103,6 +120,16 @@ class Conference {
   /** A DTMF key from a member: acts on it (interpret mode) and raises events. */
   Status PressKey(uint32_t id, char key);
 
+  /** Starts playing `pcm` (mono at the conference rate, shared, never copied) from the next mix:
+   *  to the whole conference, or to `target_member` alone. Allocates. Fails on a duplicate
+   *  playback id, an unknown member, empty PCM or too many playbacks. */
+  Status StartPlayback(uint32_t playback_id, std::shared_ptr<const std::vector<int16_t>> pcm, bool loop,
+                       std::optional<uint32_t> target_member);
+  /** Stops a playing playback at once and raises kPlaybackDone (stopped). */
+  Status StopPlayback(uint32_t playback_id);
+  /** Lets go of the PCM of playbacks that finished in Mix() (may free it): call off the tick path. */
+  void ReleaseFinishedPlaybacks();
+
   /** Mixes one tick from the queued inputs (see the top of this file). Never allocates. */
   void Mix();
 
@@ -125,8 +152,26 @@ class Conference {
   void ApplyUpdate(Member& member, const MemberUpdate& update, bool raise_events);
   void RaiseChanged(const Member& member, MemberField field, int32_t value);
   void RaiseEvent(MixerEvent event);
-  // Renders sum - own (own may be null) with listen gain, noise if nobody else contributed, limiter.
-  void RenderOutput(const int32_t* own, bool anyone_else, int listen_level, int16_t* out);
+  // A playback and, when it has one, its target member (valid: removing a member stops its playbacks).
+  struct PlaybackSlot {
+    Playback playback;
+    Member* target;
+  };
+
+  // Renders base - own (+ extra) with listen gain, comfort noise when `add_noise`, limiter; own and
+  // extra may be null.
+  void RenderOutput(const int32_t* base, const int32_t* own, const int32_t* extra, bool add_noise,
+                    int listen_level, int16_t* out);
+  // Mix() for an idle conference: no member is scored, gained or summed.
+  void MixIdle();
+  // Adds every playing playback's next frame to the sum or its target's playback mix; returns
+  // true when a conference-wide one played.
+  bool MixPlaybacks();
+  // Removes slot `index` (not on the tick path) and raises kPlaybackDone with `reason`.
+  void EndPlayback(size_t index, PlaybackEndReason reason);
+  void RaisePlaybackDone(const Playback& playback, PlaybackEndReason reason);
+  // True when a member with these flags hears or speaks by its own flags.
+  static bool Engaged(const Member& member) { return !member.hold_ && (!member.deaf_ || !member.mute_); }
 
   ConferenceOptions options_;
   size_t frame_samples_;
@@ -134,6 +179,12 @@ class Conference {
   bool muted_ = false;
   bool held_ = false;
   uint64_t tick_count_ = 0;
+  size_t engaged_members_ = 0;                   // members for whom Engaged() holds
+  size_t mixed_members_ = 0;
+  size_t rendered_outputs_ = 0;
+  std::vector<PlaybackSlot> playbacks_;          // playing ones, and finished ones until released
+  size_t active_playbacks_ = 0;                  // playing, conference-wide and private
+  size_t active_conference_playbacks_ = 0;       // playing conference-wide
   std::vector<std::unique_ptr<Member>> members_;
   std::unordered_map<uint32_t, size_t> index_;  // id -> position in members_
   std::optional<ComfortNoise> comfort_noise_;

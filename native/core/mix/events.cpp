@@ -9,6 +9,7 @@ const char* EventTypeName(EventType type) {
     case EventType::kDtmf: return "dtmf";
     case EventType::kChanged: return "changed";
     case EventType::kLeave: return "leave";
+    case EventType::kPlaybackDone: return "playback-done";
   }
   return "unknown";
 }
@@ -40,6 +41,15 @@ const char* MemberFieldName(MemberField field) {
     case MemberField::kTalkLevel: return "talkLevel";
     case MemberField::kListenLevel: return "listenLevel";
     case MemberField::kEnergyLevel: return "energyLevel";
+  }
+  return "unknown";
+}
+
+const char* PlaybackEndReasonName(PlaybackEndReason reason) {
+  switch (reason) {
+    case PlaybackEndReason::kFinished: return "finished";
+    case PlaybackEndReason::kStopped: return "stopped";
+    case PlaybackEndReason::kMemberLeft: return "member-left";
   }
   return "unknown";
 }

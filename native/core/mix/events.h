@@ -6,13 +6,14 @@
 
 namespace confmix {
 
-/** What happened. New kinds (leg timeout, playback done) are appended; values never change. */
+/** What happened. New kinds (leg timeout, ...) are appended; values never change. */
 enum class EventType : uint8_t {
   kTalkingStart = 0,  // member, energy
   kTalkingStop = 1,   // member, energy
   kDtmf = 2,          // member, key, action
   kChanged = 3,       // member, field, value
   kLeave = 4,         // member
+  kPlaybackDone = 5,  // playback, member (when targeted), reason
 };
 
 /** What a DTMF key did (kNone: passthru, or the key has no action). */
@@ -32,6 +33,13 @@ enum class DtmfAction : uint8_t {
   kLeave,
 };
 
+/** Why a playback ended. */
+enum class PlaybackEndReason : uint8_t {
+  kFinished = 0,    // it played its last sample
+  kStopped = 1,     // StopPlayback()
+  kMemberLeft = 2,  // its target member was removed
+};
+
 /** A member setting that changed. */
 enum class MemberField : uint8_t { kMute = 0, kDeaf, kHold, kTalkLevel, kListenLevel, kEnergyLevel };
 
@@ -41,7 +49,10 @@ struct MixerEvent {
   DtmfAction action = DtmfAction::kNone;  // kDtmf
   MemberField field = MemberField::kMute; // kChanged
   char key = 0;                           // kDtmf: '0'-'9', '*' or '#'
-  uint32_t member = 0;                    // the member's id
+  PlaybackEndReason reason = PlaybackEndReason::kFinished;  // kPlaybackDone
+  bool targeted = false;                  // kPlaybackDone: it played to `member` only
+  uint32_t member = 0;                    // the member's id (kPlaybackDone: its target when targeted)
+  uint32_t playback = 0;                  // kPlaybackDone: the playback's id
   int32_t energy = 0;                     // kTalkingStart/kTalkingStop: the frame's energy score
   int32_t value = 0;                      // kChanged: the new value (flags are 0 or 1)
   uint64_t tick = 0;                      // the tick it belongs to: mixes done before it (0-based)
@@ -53,6 +64,8 @@ const char* EventTypeName(EventType type);
 const char* DtmfActionName(DtmfAction action);
 /** Name of a member field ("mute", "talkLevel", ...). */
 const char* MemberFieldName(MemberField field);
+/** Name of a playback end reason ("finished", "stopped", "member-left"). */
+const char* PlaybackEndReasonName(PlaybackEndReason reason);
 /** True for fields whose value is a flag (0 or 1). */
 bool IsFlagField(MemberField field);
 

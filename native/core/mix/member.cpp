@@ -22,6 +22,7 @@ MemberState Member::State() const {
   s.gate_open = gate_.open();
   s.talking = gate_.talking();
   s.contributed = contributed_;
+  s.playbacks = playbacks_;
   s.output_group = output_group_;
   return s;
 }

@@ -10,7 +10,8 @@
 
 namespace confmix {
 
-/** Output group of a member whose output is its own (it contributed, so it hears N-1). */
+/** Output group of a member whose output is its own (it contributed, so it hears N-1, or a
+ *  playback went to it alone this tick). */
 constexpr int kPrivateOutputGroup = -1;
 /** Output group of members who hear nothing (deaf or held): a frame of exact zeros. */
 constexpr int kSilenceOutputGroup = 9;
@@ -42,6 +43,7 @@ struct MemberState {
   bool gate_open = false;    // the detector's gate is open
   bool talking = false;      // between talking start and stop
   bool contributed = false;  // its last frame went into the mix
+  int playbacks = 0;         // playbacks now playing to this member alone
   int output_group = kSilenceOutputGroup;  // see kPrivateOutputGroup and friends
 };
 
@@ -84,6 +86,8 @@ class Member {
   const int32_t* contribution() const { return contribution_.data(); }
   /** True when its last frame went into the mix. */
   bool contributed() const { return contributed_; }
+  /** Playbacks now playing to this member alone. */
+  int playbacks() const { return playbacks_; }
   /** Energy score of its last frame. */
   int energy() const { return energy_; }
   /** True between talking start and stop. */
@@ -104,11 +108,14 @@ class Member {
   bool has_input_ = false;
   bool contributed_ = false;
   int energy_ = 0;
+  int playbacks_ = 0;          // private playbacks playing to it
+  bool has_playback_ = false;  // playback_mix_ holds this tick's private playback (set and used in one Mix)
   const int16_t* output_ = nullptr;
   int output_group_ = kSilenceOutputGroup;
   std::vector<int16_t> input_;
   std::vector<int32_t> contribution_;
   std::vector<int16_t> private_output_;
+  std::vector<int32_t> playback_mix_;  // sum of its private playbacks; sized on its first playback
 };
 
 }  // namespace confmix
