@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "arguments.h"
 #include "bindings.h"
 #include "core/codec/codec.h"
 #include "core/codec/codec_factory.h"
@@ -19,50 +20,6 @@
 namespace confmix::addon {
 
 namespace {
-
-constexpr const char* kInvalidArgument = "ERR_INVALID_ARGUMENT";
-
-void ThrowInvalid(Napi::Env env, const std::string& message) {
-  Napi::Error error = Napi::Error::New(env, message);
-  error.Set("code", Napi::String::New(env, kInvalidArgument));
-  error.ThrowAsJavaScriptException();
-}
-
-// An integral JS number in [min, max].
-bool ReadInteger(const Napi::Value& value, double min, double max, int* out) {
-  if (!value.IsNumber()) return false;
-  const double d = value.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d) || std::floor(d) != d || d < min || d > max) return false;
-  *out = static_cast<int>(d);
-  return true;
-}
-
-bool IsInt16Array(const Napi::Value& value) {
-  return value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == napi_int16_array;
-}
-
-bool IsUint8Array(const Napi::Value& value) {
-  return value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array;
-}
-
-// Argument `index` as an Int16Array, or throws naming it `what`.
-bool ReadInt16Array(const Napi::CallbackInfo& info, size_t index, const char* what, Napi::Int16Array* out) {
-  if (info.Length() <= index || !IsInt16Array(info[index])) {
-    ThrowInvalid(info.Env(), std::string(what) + " must be an Int16Array");
-    return false;
-  }
-  *out = info[index].As<Napi::Int16Array>();
-  return true;
-}
-
-bool ReadUint8Array(const Napi::CallbackInfo& info, size_t index, const char* what, Napi::Uint8Array* out) {
-  if (info.Length() <= index || !IsUint8Array(info[index])) {
-    ThrowInvalid(info.Env(), std::string(what) + " must be a Uint8Array");
-    return false;
-  }
-  *out = info[index].As<Napi::Uint8Array>();
-  return true;
-}
 
 // 'pcmu' -> false, 'pcma' -> true.
 bool ReadLaw(const Napi::CallbackInfo& info, bool* alaw) {
@@ -75,76 +32,6 @@ bool ReadLaw(const Napi::CallbackInfo& info, bool* alaw) {
   }
   ThrowInvalid(info.Env(), "law must be 'pcmu' or 'pcma'");
   return false;
-}
-
-Napi::Int16Array CopyToInt16Array(Napi::Env env, const int16_t* samples, size_t count) {
-  Napi::Int16Array out = Napi::Int16Array::New(env, count);
-  if (count > 0) std::memcpy(out.Data(), samples, count * sizeof(int16_t));
-  return out;
-}
-
-// Reads an optional integer field; absent or undefined keeps `out`.
-bool ReadOptionalIntField(Napi::Env env, const Napi::Object& object, const char* name, double min,
-                          double max, int* out) {
-  const Napi::Value v = object.Get(name);
-  if (v.IsUndefined()) return true;
-  if (!ReadInteger(v, min, max, out)) {
-    ThrowInvalid(env, std::string(name) + " must be an integer in " + std::to_string(static_cast<long long>(min)) +
-                          ".." + std::to_string(static_cast<long long>(max)));
-    return false;
-  }
-  return true;
-}
-
-bool ReadOptionalBoolField(Napi::Env env, const Napi::Object& object, const char* name, bool* out) {
-  const Napi::Value v = object.Get(name);
-  if (v.IsUndefined()) return true;
-  if (!v.IsBoolean()) {
-    ThrowInvalid(env, std::string(name) + " must be a boolean");
-    return false;
-  }
-  *out = v.As<Napi::Boolean>().Value();
-  return true;
-}
-
-// {codec, clockRate?, channels?, fec?, dtx?, bitrate?, complexity?} -> CodecParams, validated.
-bool ReadCodecOptions(const Napi::CallbackInfo& info, CodecParams* params) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsObject() || info[0].IsArray() || info[0].IsFunction()) {
-    ThrowInvalid(env, "options must be an object like { codec: 'opus' }");
-    return false;
-  }
-  const Napi::Object options = info[0].As<Napi::Object>();
-  const Napi::Value codec = options.Get("codec");
-  if (!codec.IsString()) {
-    ThrowInvalid(env, "codec must be 'pcmu', 'pcma', 'l16' or 'opus'");
-    return false;
-  }
-  const std::string name = codec.As<Napi::String>().Utf8Value();
-  if (name != "pcmu" && name != "pcma" && name != "l16" && name != "opus") {
-    ThrowInvalid(env, "codec must be 'pcmu', 'pcma', 'l16' or 'opus', not '" + name + "'");
-    return false;
-  }
-  ParseCodecName(name, &params->kind);
-  params->clock_rate = params->kind == CodecKind::kOpus ? kOpusRate : 8000;
-  if (params->kind == CodecKind::kL16 && options.Get("clockRate").IsUndefined()) {
-    ThrowInvalid(env, "l16 needs clockRate (8000, 12000, 16000, 24000, 32000 or 48000)");
-    return false;
-  }
-  if (!ReadOptionalIntField(env, options, "clockRate", 1, 1000000, &params->clock_rate) ||
-      !ReadOptionalIntField(env, options, "channels", 1, 255, &params->channels) ||
-      !ReadOptionalBoolField(env, options, "fec", &params->inband_fec) ||
-      !ReadOptionalBoolField(env, options, "dtx", &params->dtx) ||
-      !ReadOptionalIntField(env, options, "bitrate", 0, 510000, &params->bitrate) ||
-      !ReadOptionalIntField(env, options, "complexity", 0, 10, &params->complexity)) {
-    return false;
-  }
-  std::string error;
-  if (!ValidateCodecParams(*params, &error)) {
-    ThrowInvalid(env, error);
-    return false;
-  }
-  return true;
 }
 
 // --- G.711 functions ---
@@ -187,7 +74,7 @@ class CodecEncoderWrap : public Napi::ObjectWrap<CodecEncoderWrap> {
   }
 
   explicit CodecEncoderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CodecEncoderWrap>(info) {
-    if (!ReadCodecOptions(info, &params_)) return;
+    if (!ReadCodecParamsArg(info, &params_)) return;
     std::string error;
     encoder_ = CreateEncoder(params_, &error);
     if (!encoder_) ThrowInvalid(info.Env(), error);
@@ -258,7 +145,7 @@ class CodecDecoderWrap : public Napi::ObjectWrap<CodecDecoderWrap> {
   }
 
   explicit CodecDecoderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CodecDecoderWrap>(info) {
-    if (!ReadCodecOptions(info, &params_)) return;
+    if (!ReadCodecParamsArg(info, &params_)) return;
     std::string error;
     decoder_ = CreateDecoder(params_, &error);
     if (!decoder_) {

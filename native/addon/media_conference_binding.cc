@@ -1,7 +1,304 @@
+// MediaConference: a conference with RTP members, driven tick by tick from JavaScript (tests and
+// tools; shards drive the same core from their media thread). Packets out come in one batch.
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "arguments.h"
 #include "bindings.h"
+#include "core/media/media_conference.h"
 
 namespace confmix::addon {
 
-void RegisterMediaConference(Napi::Env, Napi::Object) {}
+namespace {
+
+// Reads {receive?, send?, app?}: receive and send are codec options; receive may add
+// telephoneEventPayloadType and telephoneEventClockRate.
+bool ReadMemberMedia(Napi::Env env, const Napi::Value& value, MemberMediaConfig* media) {
+  if (value.IsUndefined()) return true;
+  if (!value.IsObject() || value.IsArray()) {
+    ThrowCoded(env, kInvalidArgument, "member media must be an object like { receive, send, app }");
+    return false;
+  }
+  const Napi::Object o = value.As<Napi::Object>();
+  const Napi::Value receive = o.Get("receive");
+  if (!receive.IsUndefined()) {
+    ReceiverConfig config;
+    if (!ReadCodecParams(env, receive, &config.codec)) return false;
+    std::optional<int> te_pt, te_clock;
+    const Napi::Object r = receive.As<Napi::Object>();
+    if (!ReadOptionalInt(env, r, "telephoneEventPayloadType", 0, 127, &te_pt) ||
+        !ReadOptionalInt(env, r, "telephoneEventClockRate", 8000, 48000, &te_clock))
+      return false;
+    if (te_pt) config.telephone_event_pt = *te_pt;
+    config.telephone_event_clock = te_clock.value_or(config.codec.kind == CodecKind::kOpus ? 48000 : 8000);
+    media->receive = config;
+  }
+  const Napi::Value send = o.Get("send");
+  if (!send.IsUndefined()) {
+    SenderConfig config;
+    if (!ReadCodecParams(env, send, &config.codec)) return false;
+    media->send = config;
+  }
+  std::optional<bool> app;
+  if (!ReadOptionalFlag(env, o, "app", &app)) return false;
+  media->app = app.value_or(false);
+  return true;
+}
+
+// Collects one tick's output into a single buffer plus an index of (member, offset, length).
+class BatchOutput final : public MediaOutput {
+ public:
+  void OnPacket(uint32_t member, const uint8_t* data, size_t size) override {
+    index.push_back(member);
+    index.push_back(static_cast<uint32_t>(bytes.size()));
+    index.push_back(static_cast<uint32_t>(size));
+    bytes.insert(bytes.end(), data, data + size);
+  }
+  void OnAppFrame(uint32_t member, const int16_t* pcm, size_t samples) override {
+    frame_index.push_back(member);
+    frame_index.push_back(static_cast<uint32_t>(frames.size()));
+    frame_index.push_back(static_cast<uint32_t>(samples));
+    frames.insert(frames.end(), pcm, pcm + samples);
+  }
+  std::vector<uint8_t> bytes;
+  std::vector<uint32_t> index;
+  std::vector<int16_t> frames;
+  std::vector<uint32_t> frame_index;
+};
+
+Napi::Object ReceiverStatsToObject(Napi::Env env, const MediaReceiver& receiver) {
+  const ReceiverStats& s = receiver.stats();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("packets", static_cast<double>(s.packets));
+  o.Set("bytes", static_cast<double>(s.bytes));
+  o.Set("rtcp", static_cast<double>(s.rtcp));
+  o.Set("dtmfKeys", static_cast<double>(s.dtmf_keys));
+  o.Set("decodes", static_cast<double>(s.decodes));
+  o.Set("skippedDecodes", static_cast<double>(s.skipped_decodes));
+  o.Set("concealed", static_cast<double>(s.concealed));
+  o.Set("fecRecovered", static_cast<double>(s.fec_recovered));
+  Napi::Object rejected = Napi::Object::New(env);
+  for (size_t i = 0; i < s.rejected.size(); i++)
+    rejected.Set(ReceiveRejectName(static_cast<ReceiveReject>(i)), static_cast<double>(s.rejected[i]));
+  o.Set("rejected", rejected);
+  Napi::Object malformed = Napi::Object::New(env);
+  for (size_t i = 1; i < s.malformed.size(); i++)
+    malformed.Set(rtp::RtpParseResultName(static_cast<rtp::RtpParseResult>(i)), static_cast<double>(s.malformed[i]));
+  o.Set("malformed", malformed);
+  const rtp::JitterBufferStats j = receiver.jitter_stats();
+  Napi::Object jitter = Napi::Object::New(env);
+  jitter.Set("lost", static_cast<double>(j.lost));
+  jitter.Set("late", static_cast<double>(j.late));
+  jitter.Set("duplicates", static_cast<double>(j.duplicates));
+  jitter.Set("reordered", static_cast<double>(j.reordered));
+  jitter.Set("ssrcChanges", static_cast<double>(j.ssrc_changes));
+  jitter.Set("delayMs", j.delay_ms);
+  jitter.Set("targetDelayMs", j.target_delay_ms);
+  jitter.Set("jitterMs", j.jitter_ms);
+  o.Set("jitter", jitter);
+  return o;
+}
+
+class MediaConferenceWrap : public Napi::ObjectWrap<MediaConferenceWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "MediaConference",
+                       {
+                           InstanceMethod<&MediaConferenceWrap::AddMember>("addMember"),
+                           InstanceMethod<&MediaConferenceWrap::RemoveMember>("removeMember"),
+                           InstanceMethod<&MediaConferenceWrap::SetMember>("setMember"),
+                           InstanceMethod<&MediaConferenceWrap::SetConference>("setConference"),
+                           InstanceMethod<&MediaConferenceWrap::PushRtp>("pushRtp"),
+                           InstanceMethod<&MediaConferenceWrap::PushPcm>("pushPcm"),
+                           InstanceMethod<&MediaConferenceWrap::Tick>("tick"),
+                           InstanceMethod<&MediaConferenceWrap::DrainEvents>("drainEvents"),
+                           InstanceMethod<&MediaConferenceWrap::SetSharedEncodes>("setSharedEncodes"),
+                           InstanceMethod<&MediaConferenceWrap::MemberStats>("memberStats"),
+                       });
+  }
+
+  explicit MediaConferenceWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MediaConferenceWrap>(info) {
+    ConferenceOptions options;
+    if (info.Length() < 1 || !ReadConferenceOptions(info.Env(), info[0], &options)) {
+      if (!info.Env().IsExceptionPending()) ThrowCoded(info.Env(), kInvalidArgument, "conference options must be an object");
+      return;
+    }
+    Status status;
+    conference_ = MediaConference::Create(options, &status);
+    ThrowIfFailed(info.Env(), status, "");
+  }
+
+ private:
+  bool Ready(Napi::Env env) {
+    if (conference_) return true;
+    ThrowCoded(env, kInvalidState, "conference was not created");
+    return false;
+  }
+
+  std::string Context(uint32_t id) { return "member " + std::to_string(id) + ": "; }
+
+  Napi::Value AddMember(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t id = 0;
+    MemberUpdate initial;
+    MemberMediaConfig media;
+    if (!Ready(env) || !ReadUint32Arg(info, 0, "member id", &id) ||
+        !ReadMemberUpdate(env, info.Length() > 1 ? info[1] : env.Undefined(), &initial) ||
+        !ReadMemberMedia(env, info.Length() > 2 ? info[2] : env.Undefined(), &media))
+      return env.Undefined();
+    std::string error;
+    const Status status = conference_->AddMember(id, initial, media, &error);
+    if (!status.ok()) ThrowCoded(env, CodeFor(status.code), Context(id) + status.message + (error.empty() ? "" : ": " + error));
+    return env.Undefined();
+  }
+
+  Napi::Value RemoveMember(const Napi::CallbackInfo& info) {
+    uint32_t id = 0;
+    if (Ready(info.Env()) && ReadUint32Arg(info, 0, "member id", &id))
+      ThrowIfFailed(info.Env(), conference_->RemoveMember(id), Context(id));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetMember(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t id = 0;
+    MemberUpdate update;
+    if (Ready(env) && ReadUint32Arg(info, 0, "member id", &id) &&
+        ReadMemberUpdate(env, info.Length() > 1 ? info[1] : env.Undefined(), &update))
+      ThrowIfFailed(env, conference_->mixer().UpdateMember(id, update), Context(id));
+    return env.Undefined();
+  }
+
+  Napi::Value SetConference(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o;
+    std::optional<bool> mute, hold;
+    if (!Ready(env) || !ReadObjectArg(info, 0, "conference settings", &o) ||
+        !ReadOptionalFlag(env, o, "mute", &mute) || !ReadOptionalFlag(env, o, "hold", &hold))
+      return env.Undefined();
+    if (mute) conference_->mixer().SetMute(*mute);
+    if (hold) conference_->mixer().SetHold(*hold);
+    return env.Undefined();
+  }
+
+  Napi::Value PushRtp(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t id = 0;
+    if (!Ready(env) || !ReadUint32Arg(info, 0, "member id", &id)) return env.Undefined();
+    if (info.Length() < 2 || !info[1].IsTypedArray() ||
+        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      ThrowCoded(env, kInvalidArgument, "packet must be a Uint8Array");
+      return env.Undefined();
+    }
+    const Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
+    double arrival_ms = 0;
+    if (info.Length() > 2 && !info[2].IsUndefined()) {
+      if (!info[2].IsNumber()) {
+        ThrowCoded(env, kInvalidArgument, "arrivalMs must be a number");
+        return env.Undefined();
+      }
+      arrival_ms = info[2].As<Napi::Number>().DoubleValue();
+    }
+    if (!conference_->receiver(id)) {
+      ThrowCoded(env, kNotFound, Context(id) + "unknown member or no receive path");
+      return env.Undefined();
+    }
+    const ReceiveResult result = conference_->OnDatagram(id, bytes.Data(), bytes.ByteLength(), arrival_ms);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("valid", result.valid);
+    o.Set("key", result.key ? Napi::Value(Napi::String::New(env, std::string(1, result.key))) : env.Null());
+    o.Set("reject", result.reject ? Napi::Value(Napi::String::New(env, ReceiveRejectName(*result.reject))) : env.Null());
+    return o;
+  }
+
+  Napi::Value PushPcm(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t id = 0;
+    if (!Ready(env) || !ReadUint32Arg(info, 0, "member id", &id)) return env.Undefined();
+    if (info.Length() < 2 || !info[1].IsTypedArray() ||
+        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int16_array) {
+      ThrowCoded(env, kInvalidArgument, "pcm must be an Int16Array");
+      return env.Undefined();
+    }
+    const Napi::Int16Array pcm = info[1].As<Napi::Int16Array>();
+    ThrowIfFailed(env, conference_->PushAppPcm(id, pcm.Data(), pcm.ElementLength()), Context(id));
+    return env.Undefined();
+  }
+
+  Napi::Value Tick(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    output_.bytes.clear();
+    output_.index.clear();
+    output_.frames.clear();
+    output_.frame_index.clear();
+    conference_->Tick(output_);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("packets", Napi::Buffer<uint8_t>::Copy(env, output_.bytes.data(), output_.bytes.size()));
+    Napi::Uint32Array index = Napi::Uint32Array::New(env, output_.index.size());
+    std::memcpy(index.Data(), output_.index.data(), output_.index.size() * sizeof(uint32_t));
+    o.Set("packetIndex", index);
+    Napi::Int16Array frames = Napi::Int16Array::New(env, output_.frames.size());
+    std::memcpy(frames.Data(), output_.frames.data(), output_.frames.size() * sizeof(int16_t));
+    o.Set("frames", frames);
+    Napi::Uint32Array frame_index = Napi::Uint32Array::New(env, output_.frame_index.size());
+    std::memcpy(frame_index.Data(), output_.frame_index.data(), output_.frame_index.size() * sizeof(uint32_t));
+    o.Set("frameIndex", frame_index);
+    o.Set("encodes", conference_->last_tick().encodes);
+    o.Set("decodes", conference_->last_tick().decodes);
+    return o;
+  }
+
+  Napi::Value DrainEvents(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    Napi::Array out = Napi::Array::New(env);
+    MixerEvent event;
+    uint32_t n = 0;
+    while (conference_->mixer().PopEvent(&event)) out.Set(n++, EventToObject(env, event));
+    return out;
+  }
+
+  Napi::Value SetSharedEncodes(const Napi::CallbackInfo& info) {
+    if (!Ready(info.Env())) return info.Env().Undefined();
+    if (info.Length() < 1 || !info[0].IsBoolean()) {
+      ThrowCoded(info.Env(), kInvalidArgument, "shared must be a boolean");
+      return info.Env().Undefined();
+    }
+    conference_->set_shared_encodes(info[0].As<Napi::Boolean>().Value());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value MemberStats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t id = 0;
+    if (!Ready(env) || !ReadUint32Arg(info, 0, "member id", &id)) return env.Undefined();
+    if (!conference_->mixer().FindMember(id)) {
+      ThrowCoded(env, kNotFound, Context(id) + "unknown member");
+      return env.Undefined();
+    }
+    Napi::Object o = Napi::Object::New(env);
+    if (const MediaReceiver* receiver = conference_->receiver(id)) o.Set("receive", ReceiverStatsToObject(env, *receiver));
+    if (const MediaSender* sender = conference_->sender(id)) {
+      Napi::Object send = Napi::Object::New(env);
+      send.Set("ssrc", sender->rtp().ssrc());
+      send.Set("packets", sender->rtp().packets_sent());
+      send.Set("bytes", sender->rtp().octets_sent());
+      o.Set("send", send);
+    }
+    return o;
+  }
+
+  std::unique_ptr<MediaConference> conference_;
+  BatchOutput output_;
+};
+
+}  // namespace
+
+void RegisterMediaConference(Napi::Env env, Napi::Object exports) {
+  exports.Set("MediaConference", MediaConferenceWrap::Define(env));
+}
 
 }  // namespace confmix::addon

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "arguments.h"
 #include "bindings.h"
 #include "core/dsp/comfort_noise.h"
 #include "core/dsp/energy.h"
@@ -17,138 +18,13 @@ namespace confmix::addon {
 
 namespace {
 
-constexpr const char* kInvalidArgument = "ERR_INVALID_ARGUMENT";
-constexpr const char* kNotFound = "ERR_NOT_FOUND";
-constexpr const char* kInvalidState = "ERR_INVALID_STATE";
-
-void ThrowCoded(Napi::Env env, const char* code, const std::string& message) {
-  Napi::Error error = Napi::Error::New(env, message);
-  error.Set("code", Napi::String::New(env, code));
-  error.ThrowAsJavaScriptException();
-}
-
-const char* CodeFor(StatusCode code) {
-  switch (code) {
-    case StatusCode::kNotFound: return kNotFound;
-    case StatusCode::kInvalidState: return kInvalidState;
-    default: return kInvalidArgument;
-  }
-}
-
-// Throws for a failed status; returns true when it did.
-bool ThrowIfFailed(Napi::Env env, const Status& status, const std::string& context) {
-  if (status.ok()) return false;
-  ThrowCoded(env, CodeFor(status.code), context + status.message);
-  return true;
-}
-
-// An integral JS number in [min, max].
-bool ReadInteger(const Napi::Value& value, double min, double max, int64_t* out) {
-  if (!value.IsNumber()) return false;
-  const double d = value.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d) || std::floor(d) != d || d < min || d > max) return false;
-  *out = static_cast<int64_t>(d);
-  return true;
-}
-
-bool ReadMemberId(const Napi::CallbackInfo& info, uint32_t* id) {
-  int64_t v = 0;
-  if (info.Length() < 1 || !ReadInteger(info[0], 0, 4294967295.0, &v)) {
-    ThrowCoded(info.Env(), kInvalidArgument, "member id must be an integer in 0..4294967295");
-    return false;
-  }
-  *id = static_cast<uint32_t>(v);
-  return true;
-}
+bool ReadMemberId(const Napi::CallbackInfo& info, uint32_t* id) { return ReadUint32Arg(info, 0, "member id", id); }
 
 std::string MemberContext(uint32_t id) { return "member " + std::to_string(id) + ": "; }
 
-bool ReadPlaybackId(const Napi::CallbackInfo& info, uint32_t* id) {
-  int64_t v = 0;
-  if (info.Length() < 1 || !ReadInteger(info[0], 0, 4294967295.0, &v)) {
-    ThrowCoded(info.Env(), kInvalidArgument, "playback id must be an integer in 0..4294967295");
-    return false;
-  }
-  *id = static_cast<uint32_t>(v);
-  return true;
-}
+bool ReadPlaybackId(const Napi::CallbackInfo& info, uint32_t* id) { return ReadUint32Arg(info, 0, "playback id", id); }
 
 std::string PlaybackContext(uint32_t id) { return "playback " + std::to_string(id) + ": "; }
-
-// Reads an optional field of `object`: absent or undefined leaves `out` empty.
-bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* name, std::optional<bool>* out) {
-  const Napi::Value v = object.Get(name);
-  if (v.IsUndefined()) return true;
-  if (!v.IsBoolean()) {
-    ThrowCoded(env, kInvalidArgument, std::string(name) + " must be a boolean");
-    return false;
-  }
-  *out = v.As<Napi::Boolean>().Value();
-  return true;
-}
-
-bool ReadOptionalInt(Napi::Env env, const Napi::Object& object, const char* name, int min, int max,
-                     std::optional<int>* out) {
-  const Napi::Value v = object.Get(name);
-  if (v.IsUndefined()) return true;
-  int64_t parsed = 0;
-  if (!ReadInteger(v, min, max, &parsed)) {
-    ThrowCoded(env, kInvalidArgument,
-               std::string(name) + " must be an integer in " + std::to_string(min) + ".." + std::to_string(max));
-    return false;
-  }
-  *out = static_cast<int>(parsed);
-  return true;
-}
-
-// Member settings from an optional object argument.
-bool ReadMemberUpdate(Napi::Env env, const Napi::Value& value, MemberUpdate* update) {
-  if (value.IsUndefined()) return true;
-  if (!value.IsObject() || value.IsArray()) {
-    ThrowCoded(env, kInvalidArgument, "member settings must be an object");
-    return false;
-  }
-  const Napi::Object o = value.As<Napi::Object>();
-  return ReadOptionalFlag(env, o, "mute", &update->mute) && ReadOptionalFlag(env, o, "deaf", &update->deaf) &&
-         ReadOptionalFlag(env, o, "hold", &update->hold) &&
-         ReadOptionalInt(env, o, "talkLevel", kMinVolumeLevel, kMaxVolumeLevel, &update->talk_level) &&
-         ReadOptionalInt(env, o, "listenLevel", kMinVolumeLevel, kMaxVolumeLevel, &update->listen_level) &&
-         ReadOptionalInt(env, o, "energyLevel", 0, kMaxEnergyScore, &update->energy_level);
-}
-
-Napi::Object EventToObject(Napi::Env env, const MixerEvent& e) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("type", EventTypeName(e.type));
-  if (e.type == EventType::kPlaybackDone) {
-    o.Set("playback", Napi::Number::New(env, e.playback));
-    o.Set("member", e.targeted ? Napi::Value(Napi::Number::New(env, e.member)) : env.Null());
-    o.Set("reason", PlaybackEndReasonName(e.reason));
-  } else {
-    o.Set("member", Napi::Number::New(env, e.member));
-  }
-  o.Set("tick", Napi::Number::New(env, static_cast<double>(e.tick)));
-  switch (e.type) {
-    case EventType::kTalkingStart:
-    case EventType::kTalkingStop:
-      o.Set("energy", Napi::Number::New(env, e.energy));
-      break;
-    case EventType::kDtmf:
-      o.Set("key", Napi::String::New(env, std::string(1, e.key)));
-      o.Set("action", DtmfActionName(e.action));
-      break;
-    case EventType::kChanged:
-      o.Set("what", MemberFieldName(e.field));
-      if (IsFlagField(e.field))
-        o.Set("value", Napi::Boolean::New(env, e.value != 0));
-      else
-        o.Set("value", Napi::Number::New(env, e.value));
-      break;
-    case EventType::kLeave:
-    case EventType::kPlaybackDone:
-      break;
-  }
-  return o;
-}
 
 class MixerConference : public Napi::ObjectWrap<MixerConference> {
  public:
@@ -175,51 +51,12 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
 
   explicit MixerConference(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MixerConference>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsObject() || info[0].IsArray()) {
+    ConferenceOptions options;
+    if (info.Length() < 1) {
       ThrowCoded(env, kInvalidArgument, "conference options must be an object");
       return;
     }
-    const Napi::Object o = info[0].As<Napi::Object>();
-    ConferenceOptions options;
-    int64_t v = 0;
-    if (!ReadInteger(o.Get("rate"), 0, 1e9, &v) || !IsSupportedRate(static_cast<int>(v))) {
-      ThrowCoded(env, kInvalidArgument, "rate must be 8000, 16000, 24000, 32000 or 48000");
-      return;
-    }
-    options.rate = static_cast<int>(v);
-    if (!ReadInteger(o.Get("interval"), 0, 1e9, &v) || !IsSupportedIntervalMs(static_cast<int>(v))) {
-      ThrowCoded(env, kInvalidArgument, "interval must be 10, 20, 40 or 60 (ms)");
-      return;
-    }
-    options.interval_ms = static_cast<int>(v);
-    std::optional<int> energy, hangover;
-    if (!ReadOptionalInt(env, o, "energyLevel", 0, kMaxEnergyScore, &energy) ||
-        !ReadOptionalInt(env, o, "hangoverMs", 0, kMaxHangoverMs, &hangover))
-      return;
-    if (energy) options.energy_threshold = *energy;
-    if (hangover) options.hangover_ms = *hangover;
-    const Napi::Value noise = o.Get("comfortNoiseDbfs");
-    if (noise.IsNull()) {
-      options.comfort_noise_dbfs.reset();
-    } else if (!noise.IsUndefined()) {
-      if (!noise.IsNumber() || !IsValidComfortNoiseDbfs(noise.As<Napi::Number>().DoubleValue())) {
-        ThrowCoded(env, kInvalidArgument, "comfortNoiseDbfs must be a number in -100..0, or null for off");
-        return;
-      }
-      options.comfort_noise_dbfs = noise.As<Napi::Number>().DoubleValue();
-    }
-    const Napi::Value digits = o.Get("digits");
-    if (!digits.IsUndefined()) {
-      const std::string mode = digits.IsString() ? digits.As<Napi::String>().Utf8Value() : std::string();
-      if (mode == "interpret") {
-        options.digits = DigitsMode::kInterpret;
-      } else if (mode == "passthru") {
-        options.digits = DigitsMode::kPassthru;
-      } else {
-        ThrowCoded(env, kInvalidArgument, "digits must be 'interpret' or 'passthru'");
-        return;
-      }
-    }
+    if (!ReadConferenceOptions(env, info[0], &options)) return;
     Status status;
     conference_ = Conference::Create(options, &status);
     ThrowIfFailed(env, status, "");

@@ -1,0 +1,65 @@
+// Argument readers and error throwing shared by every binding. Each reader either fills its
+// output and returns true, or throws a JS error with a stable `code` and returns false.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/codec/codec.h"
+#include "core/mix/conference.h"
+
+namespace confmix::addon {
+
+constexpr const char* kInvalidArgument = "ERR_INVALID_ARGUMENT";
+constexpr const char* kNotFound = "ERR_NOT_FOUND";
+constexpr const char* kInvalidState = "ERR_INVALID_STATE";
+constexpr const char* kUnsupported = "ERR_UNSUPPORTED";
+
+/** Throws an Error with `code`. */
+void ThrowCoded(Napi::Env env, const char* code, const std::string& message);
+/** Throws an ERR_INVALID_ARGUMENT Error. */
+inline void ThrowInvalid(Napi::Env env, const std::string& message) { ThrowCoded(env, kInvalidArgument, message); }
+/** Throws for a failed core status (prefixing `context`); returns true when it threw. */
+bool ThrowIfFailed(Napi::Env env, const Status& status, const std::string& context);
+/** The JS code of a core status code. */
+const char* CodeFor(StatusCode code);
+
+/** An integral JS number in [min, max] (no throw). */
+bool ReadInteger(const Napi::Value& value, double min, double max, int64_t* out);
+/** An integral JS number in [min, max] as an int (no throw). */
+bool ReadInteger(const Napi::Value& value, double min, double max, int* out);
+/** True for an Int16Array. */
+bool IsInt16Array(const Napi::Value& value);
+/** True for a Uint8Array. */
+bool IsUint8Array(const Napi::Value& value);
+/** Argument `index` as an Int16Array, or throws naming it `what`. */
+bool ReadInt16Array(const Napi::CallbackInfo& info, size_t index, const char* what, Napi::Int16Array* out);
+/** Argument `index` as a Uint8Array, or throws naming it `what`. */
+bool ReadUint8Array(const Napi::CallbackInfo& info, size_t index, const char* what, Napi::Uint8Array* out);
+/** A copy of `count` samples as a new Int16Array. */
+Napi::Int16Array CopyToInt16Array(Napi::Env env, const int16_t* samples, size_t count);
+/** A required uint32 argument `info[index]` named `what`. */
+bool ReadUint32Arg(const Napi::CallbackInfo& info, size_t index, const char* what, uint32_t* out);
+/** An optional boolean field: absent or undefined leaves `out` empty. */
+bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* name, std::optional<bool>* out);
+/** An optional integer field in [min, max]: absent or undefined leaves `out` empty. */
+bool ReadOptionalInt(Napi::Env env, const Napi::Object& object, const char* name, int min, int max,
+                     std::optional<int>* out);
+/** A plain object argument (not an array or function). */
+bool ReadObjectArg(const Napi::CallbackInfo& info, size_t index, const char* what, Napi::Object* out);
+
+/** Member settings {mute, deaf, hold, talkLevel, listenLevel, energyLevel}; undefined is empty. */
+bool ReadMemberUpdate(Napi::Env env, const Napi::Value& value, MemberUpdate* update);
+/** Conference options {rate, interval, energyLevel?, hangoverMs?, comfortNoiseDbfs?, digits?}. */
+bool ReadConferenceOptions(Napi::Env env, const Napi::Value& value, ConferenceOptions* options);
+/** Codec options {codec, payloadType?, clockRate?, channels?, fec?, dtx?, bitrate?, complexity?}. */
+bool ReadCodecParams(Napi::Env env, const Napi::Value& value, CodecParams* params);
+/** The codec options in argument 0. */
+bool ReadCodecParamsArg(const Napi::CallbackInfo& info, CodecParams* params);
+
+/** A mixer event as a plain object ({type, member, tick, ...}). */
+Napi::Object EventToObject(Napi::Env env, const MixerEvent& event);
+
+}  // namespace confmix::addon

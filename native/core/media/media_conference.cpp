@@ -1,0 +1,233 @@
+#include "core/media/media_conference.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/rtp/rtp_packet.h"
+
+namespace confmix {
+
+namespace {
+Status Fail(StatusCode code, const char* message) { return Status{code, message}; }
+// App input beyond this much is old: the app writes faster than real time.
+constexpr int kAppFifoMs = 500;
+}  // namespace
+
+std::unique_ptr<MediaConference> MediaConference::Create(const ConferenceOptions& options, Status* status) {
+  auto mixer = Conference::Create(options, status);
+  if (!mixer) return nullptr;
+  return std::unique_ptr<MediaConference>(new MediaConference(std::move(mixer)));
+}
+
+MediaConference::MediaConference(std::unique_ptr<Conference> mixer)
+    : mixer_(std::move(mixer)), packet_(kMaxPayloadBytes + rtp::kRtpHeaderSize) {}
+
+MediaConference::MemberMedia* MediaConference::Find(uint32_t id) const {
+  auto it = index_.find(id);
+  return it == index_.end() ? nullptr : members_[it->second].get();
+}
+
+int MediaConference::AcquireEncoding(const CodecParams& codec, std::string* error) {
+  for (size_t i = 0; i < encodings_.size(); i++) {
+    if (encodings_[i].users > 0 && SameEncoding(encodings_[i].codec, codec)) {
+      encodings_[i].users++;
+      return static_cast<int>(i);
+    }
+  }
+  Encoding encoding;
+  encoding.codec = codec;
+  encoding.users = 1;
+  for (int g = 0; g < kOutputGroupCount; g++) {
+    auto encoder = FrameEncoder::Create(codec, mixer_->rate(), mixer_->interval_ms(), error);
+    if (!encoder) return -1;
+    encoding.groups.push_back(std::move(encoder));
+  }
+  encoding.encoded_tick.assign(kOutputGroupCount, 0);
+  for (size_t i = 0; i < encodings_.size(); i++) {
+    if (encodings_[i].users == 0) {
+      encodings_[i] = std::move(encoding);
+      return static_cast<int>(i);
+    }
+  }
+  encodings_.push_back(std::move(encoding));
+  return static_cast<int>(encodings_.size() - 1);
+}
+
+void MediaConference::ReleaseEncoding(int index) {
+  if (index < 0) return;
+  Encoding& encoding = encodings_[static_cast<size_t>(index)];
+  if (--encoding.users == 0) {
+    encoding.groups.clear();
+    encoding.encoded_tick.clear();
+  }
+}
+
+Status MediaConference::BuildMedia(const MemberMediaConfig& config, MemberMedia* media, std::string* error) {
+  if (config.receive) {
+    ReceiverConfig receive = *config.receive;
+    receive.conference_rate = mixer_->rate();
+    receive.interval_ms = mixer_->interval_ms();
+    media->receiver = MediaReceiver::Create(receive, error);
+    if (!media->receiver) return Fail(StatusCode::kInvalidArgument, "receive codec rejected");
+  }
+  if (config.send) {
+    SenderConfig send = *config.send;
+    send.conference_rate = mixer_->rate();
+    send.interval_ms = mixer_->interval_ms();
+    media->sender = MediaSender::Create(send, error);
+    if (!media->sender) return Fail(StatusCode::kInvalidArgument, "send codec rejected");
+    media->encoding = AcquireEncoding(send.codec, error);
+    if (media->encoding < 0) return Fail(StatusCode::kInvalidArgument, "send codec rejected");
+  }
+  media->app = config.app;
+  if (config.app) media->app_fifo.assign(static_cast<size_t>(mixer_->rate() / 1000 * kAppFifoMs), 0);
+  return Status{};
+}
+
+Status MediaConference::AddMember(uint32_t id, const MemberUpdate& initial, MemberMediaConfig config,
+                                  std::string* error) {
+  if (Find(id)) return Fail(StatusCode::kInvalidState, "member already in the conference");
+  auto media = std::make_unique<MemberMedia>();
+  Status status = BuildMedia(config, media.get(), error);
+  if (!status.ok()) {
+    ReleaseEncoding(media->encoding);
+    return status;
+  }
+  status = mixer_->AddMember(id, initial);
+  if (!status.ok()) {
+    ReleaseEncoding(media->encoding);
+    return status;
+  }
+  media->member = mixer_->FindMember(id);
+  index_[id] = members_.size();
+  members_.push_back(std::move(media));
+  return Status{};
+}
+
+Status MediaConference::RemoveMember(uint32_t id) {
+  auto it = index_.find(id);
+  if (it == index_.end()) return Fail(StatusCode::kNotFound, "unknown member");
+  const Status status = mixer_->RemoveMember(id);
+  if (!status.ok()) return status;
+  const size_t position = it->second;
+  ReleaseEncoding(members_[position]->encoding);
+  index_.erase(it);
+  if (position != members_.size() - 1) {
+    members_[position] = std::move(members_.back());
+    index_[members_[position]->member->id()] = position;
+  }
+  members_.pop_back();
+  return Status{};
+}
+
+Status MediaConference::UpdateMedia(uint32_t id, const MemberMediaConfig& config, std::string* error) {
+  MemberMedia* media = Find(id);
+  if (!media) return Fail(StatusCode::kNotFound, "unknown member");
+  MemberMedia fresh;
+  fresh.member = media->member;
+  MemberMediaConfig wanted = config;
+  wanted.app = media->app;
+  const Status status = BuildMedia(wanted, &fresh, error);
+  if (!status.ok()) {
+    ReleaseEncoding(fresh.encoding);
+    return status;
+  }
+  if (config.receive) media->receiver = std::move(fresh.receiver);
+  if (config.send) {
+    ReleaseEncoding(media->encoding);
+    media->sender = std::move(fresh.sender);
+    media->encoding = fresh.encoding;
+  }
+  return Status{};
+}
+
+ReceiveResult MediaConference::OnDatagram(uint32_t id, const uint8_t* data, size_t size, double arrival_ms) {
+  MemberMedia* media = Find(id);
+  if (!media || !media->receiver) return ReceiveResult{};
+  ReceiveResult result = media->receiver->OnDatagram(data, size, arrival_ms);
+  if (result.key) mixer_->PressKey(id, result.key);
+  return result;
+}
+
+Status MediaConference::PushAppPcm(uint32_t id, const int16_t* pcm, size_t samples) {
+  MemberMedia* media = Find(id);
+  if (!media) return Fail(StatusCode::kNotFound, "unknown member");
+  if (!media->app) return Fail(StatusCode::kInvalidState, "member has no app leg");
+  std::vector<int16_t>& fifo = media->app_fifo;
+  if (samples >= fifo.size()) {  // keep only the newest
+    pcm += samples - fifo.size();
+    samples = fifo.size();
+  }
+  if (media->app_fifo_used + samples > fifo.size()) {
+    const size_t drop = media->app_fifo_used + samples - fifo.size();
+    std::memmove(fifo.data(), fifo.data() + drop, (media->app_fifo_used - drop) * sizeof(int16_t));
+    media->app_fifo_used -= drop;
+  }
+  std::memcpy(fifo.data() + media->app_fifo_used, pcm, samples * sizeof(int16_t));
+  media->app_fifo_used += samples;
+  return Status{};
+}
+
+bool MediaConference::InputMixable(const Member& member) const {
+  return !member.mute() && !member.hold() && !mixer_->muted() && !mixer_->held();
+}
+
+const MediaReceiver* MediaConference::receiver(uint32_t id) const {
+  const MemberMedia* media = Find(id);
+  return media ? media->receiver.get() : nullptr;
+}
+
+const MediaSender* MediaConference::sender(uint32_t id) const {
+  const MemberMedia* media = Find(id);
+  return media ? media->sender.get() : nullptr;
+}
+
+void MediaConference::Tick(MediaOutput& output) {
+  MediaTickStats stats;
+  const size_t frame = mixer_->frame_samples();
+  for (auto& media : members_) {
+    Member& member = *media->member;
+    if (media->receiver) {
+      const uint64_t before = media->receiver->stats().decodes;
+      if (media->receiver->ProduceFrame(member.input_frame(), InputMixable(member))) member.CommitInput();
+      stats.decodes += static_cast<uint32_t>(media->receiver->stats().decodes - before);
+    } else if (media->app && media->app_fifo_used >= frame) {
+      std::memcpy(member.input_frame(), media->app_fifo.data(), frame * sizeof(int16_t));
+      media->app_fifo_used -= frame;
+      std::memmove(media->app_fifo.data(), media->app_fifo.data() + frame, media->app_fifo_used * sizeof(int16_t));
+      member.CommitInput();
+    }
+  }
+  mixer_->Mix();
+  mixer_->ReleaseFinishedPlaybacks();  // a finished playback's PCM is freed here, rarely
+  ticks_++;
+  for (auto& media : members_) {
+    const Member& member = *media->member;
+    if (media->app) output.OnAppFrame(member.id(), member.output_frame(), frame);
+    if (!media->sender) continue;
+    const int group = member.output_group();
+    const FrameEncoder* encoded;
+    if (group == kPrivateOutputGroup || !shared_encodes_ || media->encoding < 0) {
+      media->sender->own_encoder().Encode(member.output_frame());
+      encoded = &media->sender->own_encoder();
+      stats.encodes++;
+    } else {
+      Encoding& encoding = encodings_[static_cast<size_t>(media->encoding)];
+      FrameEncoder& shared = *encoding.groups[static_cast<size_t>(group)];
+      if (encoding.encoded_tick[static_cast<size_t>(group)] != ticks_) {
+        shared.Encode(member.output_frame());
+        encoding.encoded_tick[static_cast<size_t>(group)] = ticks_;
+        stats.encodes++;
+      }
+      encoded = &shared;
+    }
+    const size_t size = media->sender->WritePacket(*encoded, packet_.data());
+    if (size) {
+      output.OnPacket(member.id(), packet_.data(), size);
+      stats.packets++;
+    }
+  }
+  last_tick_ = stats;
+}
+
+}  // namespace confmix

@@ -1,0 +1,113 @@
+// A conference with media: members' RTP receive and send paths (or app PCM) around the mixing
+// core, and one shared encode per output group and encoding per tick.
+//
+// Tick(): for each member, its receive path fills its input frame (no decode when its input is
+// muted or held); Mix(); then each member's output is encoded (its own encode when it heard a
+// private mix, else its group's shared encode) and packetized with its own header.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/media/media_receiver.h"
+#include "core/media/media_sender.h"
+#include "core/mix/conference.h"
+
+namespace confmix {
+
+/** A member's media: a receive path, a send path, either, or neither (app legs feed PCM). */
+struct MemberMediaConfig {
+  std::optional<ReceiverConfig> receive;  // conference_rate and interval_ms are filled in
+  std::optional<SenderConfig> send;       // likewise
+  bool app = false;                       // PCM in and out at the conference rate (app legs)
+};
+
+/** Where a tick's output goes. */
+class MediaOutput {
+ public:
+  virtual ~MediaOutput() = default;
+  /** One RTP packet for a member (valid during the call). */
+  virtual void OnPacket(uint32_t member, const uint8_t* data, size_t size) = 0;
+  /** One output frame at the conference rate for an app member (valid during the call). */
+  virtual void OnAppFrame(uint32_t member, const int16_t* pcm, size_t samples) = 0;
+};
+
+/** What the last tick did. */
+struct MediaTickStats {
+  uint32_t decodes = 0;  // decoder calls this tick
+  uint32_t encodes = 0;  // encoder calls this tick
+  uint32_t packets = 0;  // packets written this tick
+};
+
+class MediaConference {
+ public:
+  /** Builds one, or returns null and sets `status`. */
+  static std::unique_ptr<MediaConference> Create(const ConferenceOptions& options, Status* status);
+
+  /** The mixing core (settings, playbacks, events). */
+  Conference& mixer() { return *mixer_; }
+  const Conference& mixer() const { return *mixer_; }
+
+  /** Adds a member with its media. Allocates; on failure nothing changes and `error` says why. */
+  Status AddMember(uint32_t id, const MemberUpdate& initial, MemberMediaConfig media, std::string* error);
+  /** Removes a member and its media. */
+  Status RemoveMember(uint32_t id);
+  /** Replaces a member's receive and/or send path (a re-negotiation). */
+  Status UpdateMedia(uint32_t id, const MemberMediaConfig& media, std::string* error);
+
+  /** One datagram for a member (media thread). An RFC 4733 key is pressed at once. */
+  ReceiveResult OnDatagram(uint32_t id, const uint8_t* data, size_t size, double arrival_ms);
+  /** Conference-rate PCM from an app member, buffered up to 500 ms (older audio is dropped). */
+  Status PushAppPcm(uint32_t id, const int16_t* pcm, size_t samples);
+
+  /** One tick. */
+  void Tick(MediaOutput& output);
+
+  /** With false, every listener gets its own encode (the benchmark's baseline). */
+  void set_shared_encodes(bool shared) { shared_encodes_ = shared; }
+  /** The last tick's counts. */
+  const MediaTickStats& last_tick() const { return last_tick_; }
+  /** A member's receive path, or null. */
+  const MediaReceiver* receiver(uint32_t id) const;
+  /** A member's send path, or null. */
+  const MediaSender* sender(uint32_t id) const;
+
+ private:
+  struct MemberMedia {
+    Member* member = nullptr;
+    std::unique_ptr<MediaReceiver> receiver;
+    std::unique_ptr<MediaSender> sender;
+    int encoding = -1;  // index into encodings_ of the sender's codec
+    bool app = false;
+    std::vector<int16_t> app_fifo;  // app input at the conference rate
+    size_t app_fifo_used = 0;
+  };
+  // One encoding in use, with a shared encoder per output group.
+  struct Encoding {
+    CodecParams codec;
+    int users = 0;
+    std::vector<std::unique_ptr<FrameEncoder>> groups;  // kOutputGroupCount entries
+    std::vector<uint64_t> encoded_tick;                 // tick each group last encoded, +1
+  };
+
+  explicit MediaConference(std::unique_ptr<Conference> mixer);
+  Status BuildMedia(const MemberMediaConfig& media, MemberMedia* out, std::string* error);
+  MemberMedia* Find(uint32_t id) const;
+  int AcquireEncoding(const CodecParams& codec, std::string* error);
+  void ReleaseEncoding(int index);
+  bool InputMixable(const Member& member) const;
+
+  std::unique_ptr<Conference> mixer_;
+  std::vector<std::unique_ptr<MemberMedia>> members_;  // tick order
+  std::unordered_map<uint32_t, size_t> index_;          // id -> position in members_
+  std::vector<Encoding> encodings_;
+  std::vector<uint8_t> packet_;
+  bool shared_encodes_ = true;
+  uint64_t ticks_ = 0;
+  MediaTickStats last_tick_;
+};
+
+}  // namespace confmix

@@ -1,0 +1,194 @@
+#include "core/media/media_receiver.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/frame.h"
+
+namespace confmix {
+
+const char* ReceiveRejectName(ReceiveReject reason) {
+  switch (reason) {
+    case ReceiveReject::kMalformed: return "malformed";
+    case ReceiveReject::kWrongPayloadType: return "wrong-payload-type";
+    case ReceiveReject::kJitterRefused: return "jitter-refused";
+    case ReceiveReject::kCount: break;
+  }
+  return "unknown";
+}
+
+namespace {
+// Longest packet we take (60 ms at 48 kHz) plus the longest tick: the FIFO never overflows.
+constexpr size_t kFifoSamples = 48 * 60 * 2 + 48 * 60;
+}  // namespace
+
+std::unique_ptr<MediaReceiver> MediaReceiver::Create(const ReceiverConfig& config, std::string* error) {
+  auto fail = [&](const std::string& why) -> std::unique_ptr<MediaReceiver> {
+    if (error) *error = why;
+    return nullptr;
+  };
+  if (!IsSupportedRate(config.conference_rate)) return fail("unsupported conference rate");
+  if (!IsSupportedIntervalMs(config.interval_ms)) return fail("unsupported interval");
+  if (config.telephone_event_pt >= 0 &&
+      (config.telephone_event_pt > 127 || config.telephone_event_pt == config.codec.payload_type))
+    return fail("telephone-event payload type must be 0..127 and differ from the codec's");
+  if (config.telephone_event_pt >= 0 && config.telephone_event_clock != 8000 &&
+      config.telephone_event_clock != 16000 && config.telephone_event_clock != 48000)
+    return fail("telephone-event clock rate must be 8000, 16000 or 48000");
+  std::string why;
+  auto decoder = CreateDecoder(config.codec, &why);
+  if (!decoder) return fail(why);
+  if (!IsResamplerRate(decoder->rate())) return fail("codec rate cannot be resampled");
+  rtp::JitterBufferConfig jb;
+  jb.clock_rate = static_cast<uint32_t>(config.codec.clock_rate);
+  jb.frame_samples = static_cast<uint32_t>(config.codec.clock_rate / 1000 * config.interval_ms);
+  jb.max_delay_ms = config.max_delay_ms;
+  why = rtp::ValidateJitterBufferConfig(jb);
+  if (!why.empty()) return fail(why);
+  auto jitter = std::make_unique<rtp::JitterBuffer>(jb);
+  return std::unique_ptr<MediaReceiver>(new MediaReceiver(config, std::move(decoder), std::move(jitter)));
+}
+
+MediaReceiver::MediaReceiver(const ReceiverConfig& config, std::unique_ptr<Decoder> decoder,
+                             std::unique_ptr<rtp::JitterBuffer> jitter)
+    : config_(config),
+      decoder_(std::move(decoder)),
+      jitter_(std::move(jitter)),
+      codec_frame_samples_(FrameSamples(decoder_->rate(), config.interval_ms)),
+      conference_frame_samples_(FrameSamples(config.conference_rate, config.interval_ms)),
+      fifo_(kFifoSamples),
+      fifo_audio_(kFifoSamples),
+      codec_frame_(codec_frame_samples_) {
+  if (config.telephone_event_pt >= 0)
+    telephone_events_.emplace(static_cast<uint8_t>(config.telephone_event_pt),
+                              static_cast<uint32_t>(config.telephone_event_clock));
+  if (decoder_->rate() != config.conference_rate) resampler_.emplace(decoder_->rate(), config.conference_rate);
+}
+
+ReceiveResult MediaReceiver::OnDatagram(const uint8_t* data, size_t size, double arrival_ms) {
+  ReceiveResult result;
+  if (rtp::IsMuxedRtcp(data, size)) {
+    stats_.rtcp++;
+    result.valid = true;
+    result.rtcp = true;
+    return result;
+  }
+  rtp::RtpPacketView packet;
+  const rtp::RtpParseResult parsed = rtp::ParseRtp(data, size, &packet);
+  if (parsed != rtp::RtpParseResult::kOk) {
+    stats_.malformed[static_cast<size_t>(parsed)]++;
+    stats_.rejected[static_cast<size_t>(ReceiveReject::kMalformed)]++;
+    result.reject = ReceiveReject::kMalformed;
+    return result;
+  }
+  if (telephone_events_ && packet.payload_type == telephone_events_->payload_type()) {
+    result.valid = true;
+    result.key = telephone_events_->Push(packet);
+    if (result.key) stats_.dtmf_keys++;
+    stats_.packets++;
+    stats_.bytes += packet.payload_size;
+    return result;
+  }
+  if (packet.payload_type != config_.codec.payload_type) {
+    stats_.rejected[static_cast<size_t>(ReceiveReject::kWrongPayloadType)]++;
+    result.reject = ReceiveReject::kWrongPayloadType;
+    return result;
+  }
+  const int samples = decoder_->PayloadSamples(packet.payload, packet.payload_size);
+  const rtp::JitterPushResult pushed =
+      jitter_->Push(packet, arrival_ms, samples > 0 ? static_cast<uint32_t>(samples) : 0);
+  // The packet is this leg's even when the jitter buffer declines it (late, duplicate).
+  result.valid = true;
+  stats_.packets++;
+  stats_.bytes += packet.payload_size;
+  stats_.last_ssrc = packet.ssrc;
+  stats_.last_sequence = packet.sequence;
+  stats_.last_timestamp = packet.timestamp;
+  if (pushed != rtp::JitterPushResult::kQueued && pushed != rtp::JitterPushResult::kSequenceJump) {
+    stats_.rejected[static_cast<size_t>(ReceiveReject::kJitterRefused)]++;
+    result.reject = ReceiveReject::kJitterRefused;
+  }
+  return result;
+}
+
+bool MediaReceiver::FillOne(const rtp::JitterFrame& frame, bool decode) {
+  const size_t want = std::min<size_t>(frame.samples, FifoSpace());
+  int16_t* tail = fifo_.data() + fifo_used_;
+  uint8_t* tail_audio = fifo_audio_.data() + fifo_used_;
+  int produced = -1;
+  bool audio = false;
+  switch (frame.kind) {
+    case rtp::JitterFrameKind::kPacket:
+      if (decode && !decoder_->IsDtx(frame.payload, frame.payload_size)) {
+        produced = decoder_->Decode(frame.payload, frame.payload_size, tail, FifoSpace());
+        stats_.decodes++;
+        if (produced < 0) {  // a malformed payload is concealed like a loss
+          produced = decoder_->Conceal(tail, want);
+          stats_.concealed++;
+        }
+        audio = true;
+      } else {
+        stats_.skipped_decodes++;
+      }
+      break;
+    case rtp::JitterFrameKind::kLost:
+      if (decode) {
+        if (frame.next_payload)
+          produced = decoder_->DecodeFec(frame.next_payload, frame.next_payload_size, tail, want);
+        if (produced >= 0) {
+          stats_.fec_recovered++;
+        } else {
+          produced = decoder_->Conceal(tail, want);
+          stats_.concealed++;
+        }
+        stats_.decodes++;
+        audio = true;
+      }
+      break;
+    case rtp::JitterFrameKind::kDtx:
+      if (frame.payload) stats_.skipped_decodes++;  // a DTX packet: comfort, nothing to decode
+      break;
+    case rtp::JitterFrameKind::kUnderrun:
+      break;
+  }
+  if (produced < 0) {
+    produced = static_cast<int>(want);
+    std::memset(tail, 0, want * sizeof(int16_t));
+  }
+  const size_t n = std::min<size_t>(static_cast<size_t>(produced), FifoSpace());
+  std::memset(tail_audio, audio ? 1 : 0, n);
+  fifo_used_ += n;
+  return audio;
+}
+
+bool MediaReceiver::ProduceFrame(int16_t* out, bool decode) {
+  const size_t need = codec_frame_samples_;
+  while (fifo_used_ < need) {
+    const rtp::JitterFrame frame = jitter_->Pop();
+    if (frame.kind == rtp::JitterFrameKind::kUnderrun) break;
+    if (frame.samples == 0) break;
+    FillOne(frame, decode);
+  }
+  const size_t take = std::min(need, fifo_used_);
+  bool audio = false;
+  for (size_t i = 0; i < take; i++) audio |= fifo_audio_[i] != 0;
+  if (!audio) {
+    std::memset(out, 0, conference_frame_samples_ * sizeof(int16_t));
+    if (resampler_) resampler_->Reset();
+  } else {
+    std::memcpy(codec_frame_.data(), fifo_.data(), take * sizeof(int16_t));
+    std::memset(codec_frame_.data() + take, 0, (need - take) * sizeof(int16_t));
+    if (resampler_) resampler_->Process(codec_frame_.data(), need, out);
+    else std::memcpy(out, codec_frame_.data(), need * sizeof(int16_t));
+  }
+  // Keep what is left of a packet longer than the tick for the next one.
+  const size_t left = fifo_used_ - take;
+  if (left) {
+    std::memmove(fifo_.data(), fifo_.data() + take, left * sizeof(int16_t));
+    std::memmove(fifo_audio_.data(), fifo_audio_.data() + take, left);
+  }
+  fifo_used_ = left;
+  return audio;
+}
+
+}  // namespace confmix

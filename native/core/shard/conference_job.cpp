@@ -1,0 +1,69 @@
+#include "core/shard/conference_job.h"
+
+namespace confmix::shard {
+
+ConferenceJob::ConferenceJob(uint32_t handle, std::unique_ptr<MediaConference> conference, ShardOutbox& outbox)
+    : handle_(handle), conference_(std::move(conference)), outbox_(outbox) {}
+
+void ConferenceJob::Post(Command command) {
+  commands_.Push(std::move(command));
+  has_commands_.store(true, std::memory_order_release);
+}
+
+void ConferenceJob::ApplyCommands() {
+  if (!has_commands_.exchange(false, std::memory_order_acq_rel)) return;
+  commands_.TakeAll(applying_);
+  for (Command& command : applying_) command(*this);
+  applying_.clear();
+}
+
+void ConferenceJob::BindLeg(uint32_t member, io::LegId leg) {
+  member_of_leg_[leg] = member;
+  leg_of_member_[member] = leg;
+}
+
+void ConferenceJob::UnbindMember(uint32_t member) {
+  auto it = leg_of_member_.find(member);
+  if (it == leg_of_member_.end()) return;
+  member_of_leg_.erase(it->second);
+  leg_of_member_.erase(it);
+}
+
+bool ConferenceJob::OnPacket(io::LegId leg, const uint8_t* data, size_t size, const io::SocketAddress&,
+                             int64_t now_ns) {
+  ApplyCommands();  // a member bound a moment ago gets its first packets
+  auto it = member_of_leg_.find(leg);
+  if (it == member_of_leg_.end()) return false;
+  return conference_->OnDatagram(it->second, data, size, static_cast<double>(now_ns) / 1e6).valid;
+}
+
+void ConferenceJob::Tick(io::TickContext& context) {
+  ApplyCommands();
+  context_ = &context;
+  conference_->Tick(*this);
+  context_ = nullptr;
+  const MediaTickStats& stats = conference_->last_tick();
+  last_encodes_.store(stats.encodes, std::memory_order_relaxed);
+  last_decodes_.store(stats.decodes, std::memory_order_relaxed);
+  MixerEvent event;
+  while (conference_->mixer().PopEvent(&event)) staged_.events.push_back(ConferenceEvent{handle_, event});
+  if (!staged_.empty()) {
+    outbox_.Append(staged_);
+    io::MediaEvent wake;
+    wake.type = io::MediaEventType::kJob;
+    wake.job = context.job();
+    context.Emit(wake);  // makes the thread notify its owner this wake
+  }
+}
+
+void ConferenceJob::OnPacket(uint32_t member, const uint8_t* data, size_t size) {
+  auto it = leg_of_member_.find(member);
+  if (it != leg_of_member_.end() && context_) context_->Send(it->second, data, size);
+}
+
+void ConferenceJob::OnAppFrame(uint32_t member, const int16_t* pcm, size_t samples) {
+  staged_.frames.push_back(AppFrame{handle_, member, staged_.pcm.size(), samples});
+  staged_.pcm.insert(staged_.pcm.end(), pcm, pcm + samples);
+}
+
+}  // namespace confmix::shard

@@ -1,0 +1,182 @@
+// The media plane end to end in one conference: RTP in, decode, resample, mix, shared encodes,
+// RTP out. Time is simulated: packets are pushed with arrival times, then the tick runs.
+import { describe, expect, it } from 'vitest';
+import { NativeMediaConference, packetsByMember, type MediaTickOutput } from '../../src/native/mediaConference.ts';
+import { CodecDecoder, CodecEncoder, g711Encode } from '../../src/native/codecs.ts';
+import { parseRtp, telephoneEventPackets } from '../../src/native/rtp.ts';
+import { concat, goertzelAmplitude, sine, toneDbfs, rmsDbfs, ToneGenerator } from '../helpers/audio.ts';
+import { buildRtpPacket, RtpStreamBuilder, seededRandom } from '../helpers/rtp.ts';
+
+const INTERVAL = 20;
+
+function payloadOf(packet: Uint8Array): Uint8Array {
+  const parsed = parseRtp(packet);
+  if (!parsed.ok) throw new Error(`bad packet out: ${parsed.reason}`);
+  return parsed.payload;
+}
+
+/** A peer that sends a tone as RTP, one packet per tick. */
+class TonePeer {
+  readonly stream: RtpStreamBuilder;
+  readonly #tone: ToneGenerator;
+  readonly #encoder: CodecEncoder | null;
+  constructor(
+    readonly codec: 'pcmu' | 'opus',
+    freq: number,
+    amplitude: number,
+    ssrc: number,
+  ) {
+    const rate = codec === 'pcmu' ? 8000 : 48000;
+    this.stream = new RtpStreamBuilder({ ssrc, payloadType: codec === 'pcmu' ? 0 : 111, samplesPerPacket: (rate / 1000) * INTERVAL }, { sequence: 100, timestamp: 5000 });
+    this.#tone = new ToneGenerator(freq, amplitude, rate);
+    this.#encoder = codec === 'opus' ? new CodecEncoder({ codec: 'opus', bitrate: 64000 }) : null;
+  }
+  next(): Uint8Array {
+    const rate = this.codec === 'pcmu' ? 8000 : 48000;
+    const pcm = this.#tone.next((rate / 1000) * INTERVAL);
+    const payload = this.#encoder ? this.#encoder.encode(pcm) : g711Encode('pcmu', pcm);
+    return this.stream.packet({ payload }).bytes;
+  }
+}
+
+function run(conference: NativeMediaConference, ticks: number, feed: (tick: number) => void): MediaTickOutput[] {
+  const outputs: MediaTickOutput[] = [];
+  for (let t = 0; t < ticks; t++) {
+    feed(t);
+    outputs.push(conference.tick());
+  }
+  return outputs;
+}
+
+describe('media conference', () => {
+  it('carries a tone from an 8 kHz PCMU member through a 48 kHz conference to an Opus member', () => {
+    const conference = new NativeMediaConference({ rate: 48000, interval: INTERVAL });
+    conference.addMember(1, {}, { receive: { codec: 'pcmu' }, send: { codec: 'pcmu' } });
+    conference.addMember(2, {}, { receive: { codec: 'opus', payloadType: 111 }, send: { codec: 'opus', payloadType: 111, bitrate: 64000 } });
+    const amplitude = 0.25 * 32767;
+    const peer = new TonePeer('pcmu', 1000, amplitude, 0x1111);
+    const outputs = run(conference, 100, (t) => conference.pushRtp(1, peer.next(), t * INTERVAL));
+    const decoder = new CodecDecoder({ codec: 'opus' });
+    const heard = concat(outputs.map((o) => decoder.decode(payloadOf(packetsByMember(o).get(2)!))));
+    const steady = heard.subarray(48000 * 0.6); // past the jitter buffer's prefill and codec delay
+    const reference = sine(1000, amplitude, 48000, steady.length);
+    expect(Math.abs(toneDbfs(steady, 1000, 48000) - toneDbfs(reference, 1000, 48000))).toBeLessThan(0.5);
+    // Its frequency is kept: nothing comparable at neighbouring frequencies or the 8 kHz image.
+    for (const other of [800, 1200, 7000, 9000]) {
+      expect(goertzelAmplitude(steady, other, 48000)).toBeLessThan(goertzelAmplitude(steady, 1000, 48000) / 100);
+    }
+  });
+
+  it('gives 100 listeners and 2 talkers three encodes a tick, and every listener the same audio', () => {
+    const conference = new NativeMediaConference({ rate: 16000, interval: INTERVAL });
+    const listeners = Array.from({ length: 100 }, (_, i) => 100 + i);
+    conference.addMember(1, {}, { receive: { codec: 'pcmu' }, send: { codec: 'pcmu' } });
+    conference.addMember(2, {}, { receive: { codec: 'pcmu' }, send: { codec: 'pcmu' } });
+    for (const id of listeners) conference.addMember(id, {}, { receive: { codec: 'pcmu' }, send: { codec: 'pcmu' } });
+    const talkers = [new TonePeer('pcmu', 440, 8000, 1), new TonePeer('pcmu', 1000, 8000, 2)];
+    const outputs = run(conference, 60, (t) => {
+      conference.pushRtp(1, talkers[0].next(), t * INTERVAL);
+      conference.pushRtp(2, talkers[1].next(), t * INTERVAL);
+    });
+    const steady = outputs.slice(20);
+    for (const output of steady) {
+      expect(output.encodes).toBe(3);
+      const packets = packetsByMember(output);
+      expect(packets.size).toBe(102);
+      const first = payloadOf(packets.get(listeners[0])!);
+      for (const id of listeners) expect(payloadOf(packets.get(id)!)).toEqual(first);
+      // Headers stay per leg: 100 distinct SSRCs.
+      expect(new Set(listeners.map((id) => (parseRtp(packets.get(id)!) as { ssrc: number }).ssrc)).size).toBe(100);
+    }
+    const decoder = new CodecDecoder({ codec: 'pcmu' });
+    const heard = concat(steady.map((o) => decoder.decode(payloadOf(packetsByMember(o).get(listeners[7])!))));
+    expect(toneDbfs(heard, 440, 8000)).toBeGreaterThan(-20);
+    expect(toneDbfs(heard, 1000, 8000)).toBeGreaterThan(-20);
+    // With sharing off, every listener is encoded on its own.
+    conference.setSharedEncodes(false);
+    expect(run(conference, 1, (t) => {
+      conference.pushRtp(1, talkers[0].next(), (60 + t) * INTERVAL);
+      conference.pushRtp(2, talkers[1].next(), (60 + t) * INTERVAL);
+    })[0].encodes).toBe(102);
+  });
+
+  it('does not decode muted members or DTX frames', () => {
+    const conference = new NativeMediaConference({ rate: 48000, interval: INTERVAL });
+    conference.addMember(1, { mute: true }, { receive: { codec: 'opus', payloadType: 111 } });
+    conference.addMember(2, {}, { receive: { codec: 'opus', payloadType: 111 } });
+    conference.addMember(3, {}, { send: { codec: 'pcmu' } });
+    const muted = new TonePeer('opus', 500, 8000, 7);
+    const dtx = new RtpStreamBuilder({ ssrc: 8, payloadType: 111, samplesPerPacket: 960 }, { sequence: 1, timestamp: 1 });
+    const dtxPayload = new CodecEncoder({ codec: 'opus', dtx: true }).encode(new Int16Array(960)); // first frame may be full
+    const outputs = run(conference, 50, (t) => {
+      conference.pushRtp(1, muted.next(), t * INTERVAL);
+      conference.pushRtp(2, dtx.packet({ payload: t === 0 ? dtxPayload : new Uint8Array([0x08]) }).bytes, t * INTERVAL);
+    });
+    const mutedStats = conference.memberStats(1).receive!;
+    const dtxStats = conference.memberStats(2).receive!;
+    expect(mutedStats.packets).toBe(50);
+    expect(mutedStats.decodes).toBe(0);
+    expect(mutedStats.skippedDecodes).toBeGreaterThan(40);
+    expect(dtxStats.decodes).toBeLessThanOrEqual(1);
+    expect(dtxStats.skippedDecodes).toBeGreaterThan(40);
+    expect(outputs.slice(10).every((o) => o.decodes <= 1)).toBe(true);
+  });
+
+  it('rejects malformed and stray packets, counted, with no change to anyone else', () => {
+    const make = () => {
+      const conference = new NativeMediaConference({ rate: 16000, interval: INTERVAL, comfortNoiseDbfs: null });
+      conference.addMember(1, {}, { receive: { codec: 'pcmu' }, send: { codec: 'pcmu' } });
+      conference.addMember(2, {}, { receive: { codec: 'pcmu' }, send: { codec: 'pcmu' } });
+      conference.addMember(3, {}, { receive: { codec: 'pcmu' }, send: { codec: 'pcmu' } });
+      return conference;
+    };
+    const clean = make();
+    const attacked = make();
+    const peerA = new TonePeer('pcmu', 600, 6000, 1);
+    const peerB = new TonePeer('pcmu', 600, 6000, 1);
+    const random = seededRandom(4733);
+    const heard = (conference: NativeMediaConference, outputs: MediaTickOutput[]) =>
+      outputs.map((o) => Array.from(payloadOf(packetsByMember(o).get(3)!)));
+    const cleanOut = run(clean, 50, (t) => clean.pushRtp(1, peerA.next(), t * INTERVAL));
+    let garbage = 0;
+    const attackedOut = run(attacked, 50, (t) => {
+      attacked.pushRtp(1, peerB.next(), t * INTERVAL);
+      for (let i = 0; i < 200; i++) {
+        const bytes = new Uint8Array(Math.floor(random() * 64));
+        for (let k = 0; k < bytes.length; k++) bytes[k] = Math.floor(random() * 256);
+        if (bytes.length >= 2 && bytes[0] >> 6 === 2) bytes[0] = 0x40; // version 1: never valid RTP
+        attacked.pushRtp(2, bytes, t * INTERVAL);
+        garbage++;
+      }
+      attacked.pushRtp(2, buildRtpPacket({ payloadType: 99, sequence: t, payload: new Uint8Array(160) }), t * INTERVAL);
+    });
+    expect(garbage).toBe(10000);
+    expect(heard(attacked, attackedOut)).toEqual(heard(clean, cleanOut));
+    const stats = attacked.memberStats(2).receive!;
+    expect(stats.rejected.malformed).toBe(10000);
+    expect(stats.rejected['wrong-payload-type']).toBe(50);
+    expect(stats.packets).toBe(0);
+  });
+
+  it('acts once on an RFC 4733 key sent with retransmissions, twice on two presses', () => {
+    const conference = new NativeMediaConference({ rate: 8000, interval: INTERVAL });
+    conference.addMember(1, {}, { receive: { codec: 'pcmu', telephoneEventPayloadType: 101 } });
+    let sequence = 10;
+    let timestamp = 1000;
+    const press = (key: string) => {
+      const packets = telephoneEventPackets(key, { payloadType: 101, clockRate: 8000, ssrc: 5, sequence, timestamp, durationMs: 100 });
+      sequence += packets.length;
+      timestamp += 8000;
+      // Every packet twice more, as a lossy path's retransmissions would.
+      for (const packet of [...packets, ...packets, ...packets]) conference.pushRtp(1, packet, 0);
+      conference.tick();
+    };
+    press('3');
+    let events = conference.drainEvents().filter((e) => e.type === 'dtmf');
+    expect(events).toEqual([expect.objectContaining({ member: 1, key: '3', action: 'talk-up' })]);
+    press('3');
+    events = conference.drainEvents().filter((e) => e.type === 'dtmf');
+    expect(events).toHaveLength(1);
+    expect(conference.memberStats(1).receive!.dtmfKeys).toBe(2);
+  });
+});
