@@ -1,7 +1,472 @@
+// RTP for JavaScript: parsing, the sending side of a leg, the jitter buffer and RFC 4733
+// telephone-events. Every argument is checked here; a bad one throws an Error with code
+// ERR_INVALID_ARGUMENT. Malformed packets are network input, not errors: they get a result.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+
 #include "bindings.h"
+#include "core/rtp/jitter_buffer.h"
+#include "core/rtp/rtp_packet.h"
+#include "core/rtp/rtp_sender.h"
+#include "core/rtp/rtp_stats.h"
+#include "core/rtp/telephone_event.h"
 
 namespace confmix::addon {
+namespace {
 
-void RegisterRtp(Napi::Env, Napi::Object) {}
+constexpr double kMaxUint32 = 4294967295.0;
+// Largest payload RtpSender.write takes: one UDP datagram less the header.
+constexpr size_t kMaxSendPayload = 65507 - rtp::kRtpHeaderSize;
+
+void ThrowInvalid(Napi::Env env, const std::string& message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, "ERR_INVALID_ARGUMENT"));
+  error.ThrowAsJavaScriptException();
+}
+
+// Reads an integer in [min, max]; throws and returns false otherwise.
+bool ReadInteger(Napi::Env env, const Napi::Value& value, const char* name, double min,
+                 double max, double* out) {
+  if (!value.IsNumber()) {
+    ThrowInvalid(env, std::string(name) + " must be a number");
+    return false;
+  }
+  double number = value.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(number) || std::floor(number) != number || number < min || number > max) {
+    ThrowInvalid(env, std::string(name) + " must be an integer in [" +
+                          std::to_string(static_cast<int64_t>(min)) + ", " +
+                          std::to_string(static_cast<int64_t>(max)) + "]");
+    return false;
+  }
+  *out = number;
+  return true;
+}
+
+template <typename T>
+bool ReadUnsigned(Napi::Env env, const Napi::Value& value, const char* name, double min,
+                  double max, T* out) {
+  double number = 0;
+  if (!ReadInteger(env, value, name, min, max, &number)) return false;
+  *out = static_cast<T>(number);
+  return true;
+}
+
+// Reads an optional integer: undefined keeps `*out`.
+template <typename T>
+bool ReadOptional(Napi::Env env, const Napi::Value& value, const char* name, double min,
+                  double max, T* out) {
+  if (value.IsUndefined()) return true;
+  return ReadUnsigned(env, value, name, min, max, out);
+}
+
+bool ReadBytes(Napi::Env env, const Napi::Value& value, const char* name, Napi::Uint8Array* out) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    ThrowInvalid(env, std::string(name) + " must be a Uint8Array");
+    return false;
+  }
+  *out = value.As<Napi::Uint8Array>();
+  return true;
+}
+
+// Reads object[key]; false when a getter threw.
+bool Field(Napi::Env env, const Napi::Object& object, const char* key, Napi::Value* out) {
+  *out = object.Get(key);
+  return !env.IsExceptionPending();
+}
+
+bool ReadOptions(Napi::Env env, const Napi::Value& value, const char* what, bool required,
+                 Napi::Object* out) {
+  if (value.IsUndefined() && !required) {
+    *out = Napi::Object::New(env);
+    return true;
+  }
+  if (!value.IsObject() || value.IsArray()) {
+    ThrowInvalid(env, std::string(what) + " expects an options object");
+    return false;
+  }
+  *out = value.As<Napi::Object>();
+  return true;
+}
+
+Napi::Uint8Array CopyToJs(Napi::Env env, const uint8_t* data, size_t size) {
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, size);
+  if (size > 0) std::memcpy(buffer.Data(), data, size);
+  return Napi::Uint8Array::New(env, size, buffer, 0);
+}
+
+// parseRtp(bytes) -> {ok: true, ...fields, payload} | {ok: false, reason}
+Napi::Value ParseRtp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Uint8Array bytes;
+  if (!ReadBytes(env, info[0], "parseRtp's argument", &bytes)) return env.Undefined();
+  rtp::RtpPacketView packet;
+  rtp::RtpParseResult result = rtp::ParseRtp(bytes.Data(), bytes.ByteLength(), &packet);
+  Napi::Object out = Napi::Object::New(env);
+  if (result != rtp::RtpParseResult::kOk) {
+    out.Set("ok", false);
+    out.Set("reason", rtp::RtpParseResultName(result));
+    return out;
+  }
+  out.Set("ok", true);
+  out.Set("version", Napi::Number::New(env, packet.version));
+  out.Set("padding", Napi::Boolean::New(env, packet.padding));
+  out.Set("extension", Napi::Boolean::New(env, packet.extension));
+  Napi::Array csrcs = Napi::Array::New(env, packet.csrc_count);
+  for (uint32_t i = 0; i < packet.csrc_count; ++i) csrcs.Set(i, Napi::Number::New(env, packet.csrcs[i]));
+  out.Set("csrcs", csrcs);
+  out.Set("marker", Napi::Boolean::New(env, packet.marker));
+  out.Set("payloadType", Napi::Number::New(env, packet.payload_type));
+  out.Set("sequence", Napi::Number::New(env, packet.sequence));
+  out.Set("timestamp", Napi::Number::New(env, packet.timestamp));
+  out.Set("ssrc", Napi::Number::New(env, packet.ssrc));
+  if (packet.extension) {
+    out.Set("extensionProfile", Napi::Number::New(env, packet.extension_profile));
+    out.Set("extensionData", CopyToJs(env, packet.extension_data, packet.extension_size));
+  }
+  out.Set("paddingSize", Napi::Number::New(env, packet.padding_size));
+  out.Set("payload", CopyToJs(env, packet.payload, packet.payload_size));
+  return out;
+}
+
+/** RtpSender(payloadType, clockRate, ssrc?): numbers and writes one leg's outgoing headers. */
+class RtpSenderWrap : public Napi::ObjectWrap<RtpSenderWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "RtpSender",
+                       {InstanceMethod<&RtpSenderWrap::Write>("write"),
+                        InstanceMethod<&RtpSenderWrap::Skip>("skip"),
+                        InstanceAccessor<&RtpSenderWrap::Ssrc>("ssrc"),
+                        InstanceAccessor<&RtpSenderWrap::PayloadType>("payloadType"),
+                        InstanceAccessor<&RtpSenderWrap::ClockRate>("clockRate"),
+                        InstanceAccessor<&RtpSenderWrap::Sequence>("sequence"),
+                        InstanceAccessor<&RtpSenderWrap::Timestamp>("timestamp"),
+                        InstanceAccessor<&RtpSenderWrap::PacketsSent>("packetsSent"),
+                        InstanceAccessor<&RtpSenderWrap::OctetsSent>("octetsSent")});
+  }
+
+  explicit RtpSenderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RtpSenderWrap>(info) {
+    Napi::Env env = info.Env();
+    rtp::RtpSenderOptions options;
+    if (!ReadUnsigned(env, info[0], "payloadType", 0, 127, &options.payload_type) ||
+        !ReadUnsigned(env, info[1], "clockRate", 1000, 192000, &options.clock_rate)) {
+      return;
+    }
+    if (!info[2].IsUndefined()) {
+      if (!ReadUnsigned(env, info[2], "ssrc", 0, kMaxUint32, &options.ssrc)) return;
+      options.has_ssrc = true;
+    }
+    sender_ = std::make_unique<rtp::RtpSender>(options);
+  }
+
+ private:
+  // write(payload, samples, {marker?}) -> header + payload
+  Napi::Value Write(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Uint8Array payload;
+    uint32_t samples = 0;
+    Napi::Object options;
+    if (!ReadBytes(env, info[0], "payload", &payload) ||
+        !ReadUnsigned(env, info[1], "samples", 0, kMaxUint32, &samples) ||
+        !ReadOptions(env, info[2], "write", false, &options)) {
+      return env.Undefined();
+    }
+    if (payload.ByteLength() > kMaxSendPayload) {
+      ThrowInvalid(env, "payload must be at most " + std::to_string(kMaxSendPayload) + " bytes");
+      return env.Undefined();
+    }
+    Napi::Value marker;
+    if (!Field(env, options, "marker", &marker)) return env.Undefined();
+    if (!marker.IsUndefined() && !marker.IsBoolean()) {
+      ThrowInvalid(env, "marker must be a boolean");
+      return env.Undefined();
+    }
+    size_t size = rtp::kRtpHeaderSize + payload.ByteLength();
+    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, size);
+    uint8_t* out = static_cast<uint8_t*>(buffer.Data());
+    sender_->Write(payload.Data(), payload.ByteLength(), samples, out, size,
+                   marker.IsBoolean() && marker.As<Napi::Boolean>().Value());
+    return Napi::Uint8Array::New(env, size, buffer, 0);
+  }
+
+  // skip(samples): a tick with nothing sent
+  Napi::Value Skip(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t samples = 0;
+    if (!ReadUnsigned(env, info[0], "samples", 0, kMaxUint32, &samples)) return env.Undefined();
+    sender_->Skip(samples);
+    return env.Undefined();
+  }
+
+  Napi::Value Ssrc(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), sender_->ssrc());
+  }
+  Napi::Value PayloadType(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), sender_->payload_type());
+  }
+  Napi::Value ClockRate(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), sender_->clock_rate());
+  }
+  Napi::Value Sequence(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), sender_->next_sequence());
+  }
+  Napi::Value Timestamp(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), sender_->next_timestamp());
+  }
+  Napi::Value PacketsSent(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), sender_->packets_sent());
+  }
+  Napi::Value OctetsSent(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), sender_->octets_sent());
+  }
+
+  std::unique_ptr<rtp::RtpSender> sender_;
+};
+
+/** JitterBuffer({clockRate, frameSamples, maxDelayMs?, minDelayMs?, slots?, maxPayloadBytes?}). */
+class JitterBufferWrap : public Napi::ObjectWrap<JitterBufferWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "JitterBuffer",
+                       {InstanceMethod<&JitterBufferWrap::Push>("push"),
+                        InstanceMethod<&JitterBufferWrap::Pop>("pop"),
+                        InstanceMethod<&JitterBufferWrap::Stats>("stats"),
+                        InstanceMethod<&JitterBufferWrap::Reset>("reset")});
+  }
+
+  explicit JitterBufferWrap(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<JitterBufferWrap>(info) {
+    Napi::Env env = info.Env();
+    Napi::Object options;
+    if (!ReadOptions(env, info[0], "JitterBuffer", true, &options)) return;
+    rtp::JitterBufferConfig config;
+    Napi::Value field;
+    if (!Field(env, options, "clockRate", &field) ||
+        !ReadUnsigned(env, field, "clockRate", 1000, 192000, &config.clock_rate) ||
+        !Field(env, options, "frameSamples", &field) ||
+        !ReadUnsigned(env, field, "frameSamples", 1, 23040, &config.frame_samples) ||
+        !Field(env, options, "maxDelayMs", &field) ||
+        !ReadOptional(env, field, "maxDelayMs", 1, rtp::kJitterMaxDelayMs, &config.max_delay_ms) ||
+        !Field(env, options, "minDelayMs", &field) ||
+        !ReadOptional(env, field, "minDelayMs", 0, rtp::kJitterMaxDelayMs, &config.min_delay_ms) ||
+        !Field(env, options, "slots", &field) ||
+        !ReadOptional(env, field, "slots", 8, 4096, &config.slots) ||
+        !Field(env, options, "maxPayloadBytes", &field) ||
+        !ReadOptional(env, field, "maxPayloadBytes", 1, 65535, &config.max_payload_bytes)) {
+      return;
+    }
+    std::string error = rtp::ValidateJitterBufferConfig(config);
+    if (!error.empty()) {
+      ThrowInvalid(env, error);
+      return;
+    }
+    buffer_ = std::make_unique<rtp::JitterBuffer>(config);
+  }
+
+ private:
+  // push(packetBytes, arrivalMs, samples?) -> status
+  Napi::Value Push(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Uint8Array bytes;
+    if (!ReadBytes(env, info[0], "packet", &bytes)) return env.Undefined();
+    if (!info[1].IsNumber() || !std::isfinite(info[1].As<Napi::Number>().DoubleValue())) {
+      ThrowInvalid(env, "arrivalMs must be a finite number");
+      return env.Undefined();
+    }
+    double arrival_ms = info[1].As<Napi::Number>().DoubleValue();
+    uint32_t samples = 0;
+    if (!ReadOptional(env, info[2], "samples", 1, 23040, &samples)) return env.Undefined();
+    rtp::RtpPacketView packet;
+    if (rtp::ParseRtpCounted(bytes.Data(), bytes.ByteLength(), &packet, &rejects_) !=
+        rtp::RtpParseResult::kOk) {
+      return Napi::String::New(env, "invalid");
+    }
+    return Napi::String::New(env,
+                             rtp::JitterPushResultName(buffer_->Push(packet, arrival_ms, samples)));
+  }
+
+  // pop() -> {kind, timestamp, samples, ...}
+  Napi::Value Pop(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    rtp::JitterFrame frame = buffer_->Pop();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("kind", rtp::JitterFrameKindName(frame.kind));
+    out.Set("timestamp", Napi::Number::New(env, frame.timestamp));
+    out.Set("samples", Napi::Number::New(env, frame.samples));
+    if (frame.kind == rtp::JitterFrameKind::kUnderrun) {
+      out.Set("cause", rtp::UnderrunCauseName(frame.cause));
+    }
+    if (frame.payload != nullptr) {
+      out.Set("sequence", Napi::Number::New(env, frame.sequence));
+      out.Set("marker", Napi::Boolean::New(env, frame.marker));
+      out.Set("payloadType", Napi::Number::New(env, frame.payload_type));
+      out.Set("payload", CopyToJs(env, frame.payload, frame.payload_size));
+    }
+    if (frame.next_payload != nullptr) {
+      out.Set("nextPayload", CopyToJs(env, frame.next_payload, frame.next_payload_size));
+    }
+    return out;
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    rtp::JitterBufferStats s = buffer_->stats();
+    Napi::Object out = Napi::Object::New(env);
+    auto set = [&](const char* key, double value) { out.Set(key, Napi::Number::New(env, value)); };
+    set("received", static_cast<double>(s.received));
+    set("queued", static_cast<double>(s.queued));
+    set("lost", static_cast<double>(s.lost));
+    set("late", static_cast<double>(s.late));
+    set("duplicates", static_cast<double>(s.duplicates));
+    set("reordered", static_cast<double>(s.reordered));
+    set("tooBig", static_cast<double>(s.too_big));
+    set("staleSsrc", static_cast<double>(s.stale_ssrc));
+    set("sequenceJumps", static_cast<double>(s.sequence_jumps));
+    set("droppedDrift", static_cast<double>(s.dropped_drift));
+    set("droppedOverflow", static_cast<double>(s.dropped_overflow));
+    set("inserted", static_cast<double>(s.inserted));
+    set("underruns", static_cast<double>(s.underruns));
+    set("flushed", static_cast<double>(s.flushed));
+    set("ssrcChanges", static_cast<double>(s.ssrc_changes));
+    set("timestampJumps", static_cast<double>(s.timestamp_jumps));
+    set("resyncs", static_cast<double>(s.resyncs));
+    set("packetsPlayed", static_cast<double>(s.packets_played));
+    set("lostFrames", static_cast<double>(s.lost_frames));
+    set("dtxFrames", static_cast<double>(s.dtx_frames));
+    set("delayMs", s.delay_ms);
+    set("targetDelayMs", s.target_delay_ms);
+    set("bufferedMs", s.buffered_ms);
+    set("jitterMs", s.jitter_ms);
+    Napi::Object rejected = Napi::Object::New(env);
+    for (size_t i = 1; i < rtp::kRtpParseResultCount; ++i) {
+      auto reason = static_cast<rtp::RtpParseResult>(i);
+      rejected.Set(rtp::RtpParseResultName(reason),
+                   Napi::Number::New(env, static_cast<double>(rejects_[reason])));
+    }
+    out.Set("rejected", rejected);
+    return out;
+  }
+
+  Napi::Value Reset(const Napi::CallbackInfo& info) {
+    buffer_->Reset();
+    return info.Env().Undefined();
+  }
+
+  std::unique_ptr<rtp::JitterBuffer> buffer_;
+  rtp::RtpRejectCounters rejects_;
+};
+
+/** TelephoneEventDetector(payloadType, clockRate): each RFC 4733 key once, at its start. */
+class TelephoneEventDetectorWrap : public Napi::ObjectWrap<TelephoneEventDetectorWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "TelephoneEventDetector",
+                       {InstanceMethod<&TelephoneEventDetectorWrap::Push>("push"),
+                        InstanceMethod<&TelephoneEventDetectorWrap::Reset>("reset")});
+  }
+
+  explicit TelephoneEventDetectorWrap(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<TelephoneEventDetectorWrap>(info) {
+    Napi::Env env = info.Env();
+    uint8_t payload_type = 0;
+    uint32_t clock_rate = 0;
+    if (!ReadUnsigned(env, info[0], "payloadType", 0, 127, &payload_type) ||
+        !ReadUnsigned(env, info[1], "clockRate", 1000, 192000, &clock_rate)) {
+      return;
+    }
+    detector_ = std::make_unique<rtp::TelephoneEventDetector>(payload_type, clock_rate);
+  }
+
+ private:
+  // push(packetBytes) -> key | null
+  Napi::Value Push(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Uint8Array bytes;
+    if (!ReadBytes(env, info[0], "packet", &bytes)) return env.Undefined();
+    rtp::RtpPacketView packet;
+    if (rtp::ParseRtp(bytes.Data(), bytes.ByteLength(), &packet) != rtp::RtpParseResult::kOk) {
+      return env.Null();
+    }
+    char key = detector_->Push(packet);
+    if (key == 0) return env.Null();
+    return Napi::String::New(env, std::string(1, key));
+  }
+
+  Napi::Value Reset(const Napi::CallbackInfo& info) {
+    detector_->Reset();
+    return info.Env().Undefined();
+  }
+
+  std::unique_ptr<rtp::TelephoneEventDetector> detector_;
+};
+
+// telephoneEventPackets(key, {payloadType, clockRate, ssrc, sequence, timestamp, durationMs,
+//                             intervalMs?, volume?, startPackets?, endPackets?}) -> Uint8Array[]
+Napi::Value TelephoneEventPackets(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) {
+    ThrowInvalid(env, "key must be one of 0-9, *, #, A-D");
+    return env.Undefined();
+  }
+  std::string key = info[0].As<Napi::String>().Utf8Value();
+  if (key.size() != 1 || rtp::TelephoneEventCode(key[0]) < 0) {
+    ThrowInvalid(env, "key must be one of 0-9, *, #, A-D");
+    return env.Undefined();
+  }
+  Napi::Object options;
+  if (!ReadOptions(env, info[1], "telephoneEventPackets", true, &options)) return env.Undefined();
+  rtp::TelephoneEventSendOptions send;
+  Napi::Value field;
+  if (!Field(env, options, "payloadType", &field) ||
+      !ReadUnsigned(env, field, "payloadType", 0, 127, &send.payload_type) ||
+      !Field(env, options, "clockRate", &field) ||
+      !ReadUnsigned(env, field, "clockRate", 1000, 192000, &send.clock_rate) ||
+      !Field(env, options, "ssrc", &field) ||
+      !ReadUnsigned(env, field, "ssrc", 0, kMaxUint32, &send.ssrc) ||
+      !Field(env, options, "sequence", &field) ||
+      !ReadUnsigned(env, field, "sequence", 0, 65535, &send.sequence) ||
+      !Field(env, options, "timestamp", &field) ||
+      !ReadUnsigned(env, field, "timestamp", 0, kMaxUint32, &send.timestamp) ||
+      !Field(env, options, "durationMs", &field) ||
+      !ReadUnsigned(env, field, "durationMs", 1, 60000, &send.duration_ms) ||
+      !Field(env, options, "intervalMs", &field) ||
+      !ReadOptional(env, field, "intervalMs", 1, 1000, &send.interval_ms) ||
+      !Field(env, options, "volume", &field) ||
+      !ReadOptional(env, field, "volume", 0, 63, &send.volume) ||
+      !Field(env, options, "startPackets", &field) ||
+      !ReadOptional(env, field, "startPackets", 0, 10, &send.start_packets) ||
+      !Field(env, options, "endPackets", &field) ||
+      !ReadOptional(env, field, "endPackets", 1, 10, &send.end_packets)) {
+    return env.Undefined();
+  }
+  size_t count = rtp::TelephoneEventPacketCount(send);
+  if (count == 0) {
+    ThrowInvalid(env, "durationMs is longer than the 16-bit duration field holds at this clockRate");
+    return env.Undefined();
+  }
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, count * rtp::kTelephoneEventPacketSize);
+  uint8_t* data = static_cast<uint8_t*>(buffer.Data());
+  rtp::BuildTelephoneEventPackets(key[0], send, data, buffer.ByteLength());
+  Napi::Array packets = Napi::Array::New(env, count);
+  for (size_t i = 0; i < count; ++i) {
+    packets.Set(static_cast<uint32_t>(i),
+                CopyToJs(env, data + i * rtp::kTelephoneEventPacketSize,
+                         rtp::kTelephoneEventPacketSize));
+  }
+  return packets;
+}
+
+}  // namespace
+
+void RegisterRtp(Napi::Env env, Napi::Object exports) {
+  exports.Set("parseRtp", Napi::Function::New<ParseRtp>(env, "parseRtp"));
+  exports.Set("RtpSender", RtpSenderWrap::Define(env));
+  exports.Set("JitterBuffer", JitterBufferWrap::Define(env));
+  exports.Set("TelephoneEventDetector", TelephoneEventDetectorWrap::Define(env));
+  exports.Set("telephoneEventPackets",
+              Napi::Function::New<TelephoneEventPackets>(env, "telephoneEventPackets"));
+}
 
 }  // namespace confmix::addon

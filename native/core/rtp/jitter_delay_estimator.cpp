@@ -1,0 +1,62 @@
+#include "core/rtp/jitter_delay_estimator.h"
+
+#include <cmath>
+#include <limits>
+
+namespace confmix::rtp {
+
+JitterDelayEstimator::JitterDelayEstimator(uint32_t clock_rate)
+    : ms_per_unit_(1000.0 / static_cast<double>(clock_rate > 0 ? clock_rate : 1)) {
+  RestartReference();
+}
+
+void JitterDelayEstimator::RestartReference() {
+  block_min_.fill(std::numeric_limits<double>::infinity());
+  have_reference_ = false;
+}
+
+double JitterDelayEstimator::Update(double arrival_ms, int64_t timestamp) {
+  double transit = arrival_ms - static_cast<double>(timestamp) * ms_per_unit_;
+  int64_t block = static_cast<int64_t>(std::floor(arrival_ms / kBlockMs));
+  if (!have_reference_) {
+    current_block_ = block;
+    have_reference_ = true;
+  }
+  if (block > current_block_) {
+    // Blocks that slid out of the window no longer hold a reference.
+    int64_t steps = block - current_block_;
+    for (int64_t i = 1; i <= steps && i <= kBlocks; ++i) {
+      block_min_[static_cast<size_t>((current_block_ + i) % kBlocks)] =
+          std::numeric_limits<double>::infinity();
+    }
+    current_block_ = block;
+  }
+  // An arrival time that went backwards lands in the current block.
+  double& slot = block_min_[static_cast<size_t>(current_block_ % kBlocks)];
+  if (transit < slot) slot = transit;
+  double fastest = transit;
+  for (double m : block_min_) fastest = m < fastest ? m : fastest;
+  double lateness = transit - fastest;
+  RecordLateness(lateness);
+  return lateness;
+}
+
+void JitterDelayEstimator::RecordLateness(double lateness_ms) {
+  for (double& weight : histogram_) weight *= kForgetting;
+  int bucket = static_cast<int>(lateness_ms / kBucketMs);
+  bucket = bucket < 0 ? 0 : (bucket >= kBuckets ? kBuckets - 1 : bucket);
+  histogram_[static_cast<size_t>(bucket)] += 1.0 - kForgetting;
+  // The total decays the same way, so it is kept rather than summed.
+  total_weight_ = total_weight_ * kForgetting + (1.0 - kForgetting);
+
+  double wanted = total_weight_ * kPercentile;
+  double running = 0;
+  int index = 0;
+  for (; index < kBuckets - 1; ++index) {
+    running += histogram_[static_cast<size_t>(index)];
+    if (running >= wanted) break;
+  }
+  percentile_ms_ = index * kBucketMs;
+}
+
+}  // namespace confmix::rtp
