@@ -12,6 +12,7 @@ class ConfmixAddon : public Napi::Addon<ConfmixAddon> {
     RegisterMedia(env, exports);
     RegisterRtcp(env, exports);
     RegisterMediaConference(env, exports);
+    RegisterShardMedia(env, exports);
   }
 };
 

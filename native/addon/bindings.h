@@ -10,5 +10,6 @@ void RegisterRtp(Napi::Env env, Napi::Object exports);
 void RegisterMedia(Napi::Env env, Napi::Object exports);
 void RegisterRtcp(Napi::Env env, Napi::Object exports);
 void RegisterMediaConference(Napi::Env env, Napi::Object exports);
+void RegisterShardMedia(Napi::Env env, Napi::Object exports);
 
 }  // namespace confmix::addon

@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ShardHost } from './ShardHost.ts';
 import { ConferenceHost } from './ConferenceHost.ts';
-import { JsClockBackend } from './JsClockBackend.ts';
+import { NativeMediaBackend } from './NativeMediaBackend.ts';
 import type { ShardWorkerData } from './messages.ts';
 
 if (!parentPort) throw new Error('shardWorker must run in a worker thread');
@@ -11,7 +11,7 @@ const data = workerData as ShardWorkerData;
 const host = new ShardHost(parentPort);
 
 host.handle('ping', () => ({ shardId: data.shardId }));
-const conferences = new ConferenceHost(host, new JsClockBackend());
+const conferences = new ConferenceHost(host, new NativeMediaBackend({ portMin: data.portMin, portMax: data.portMax }));
 
 host.handle('close', () => {
   conferences.close();

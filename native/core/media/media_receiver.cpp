@@ -165,9 +165,25 @@ bool MediaReceiver::ProduceFrame(int16_t* out, bool decode) {
   const size_t need = codec_frame_samples_;
   while (fifo_used_ < need) {
     const rtp::JitterFrame frame = jitter_->Pop();
-    if (frame.kind == rtp::JitterFrameKind::kUnderrun) break;
+    if (frame.kind == rtp::JitterFrameKind::kUnderrun) {
+      // A talker's packet is late: conceal a few frames rather than cut to silence.
+      const bool starved = frame.cause == rtp::UnderrunCause::kStarved || frame.cause == rtp::UnderrunCause::kStretch;
+      if (starved && decode && last_frame_audio_ && concealed_run_ < kMaxConcealedRun) {
+        const size_t missing = std::min(need - fifo_used_, FifoSpace());
+        const int produced = decoder_->Conceal(fifo_.data() + fifo_used_, missing);
+        if (produced > 0) {
+          std::memset(fifo_audio_.data() + fifo_used_, 1, static_cast<size_t>(produced));
+          fifo_used_ += static_cast<size_t>(produced);
+          stats_.concealed++;
+          stats_.decodes++;
+          concealed_run_++;
+        }
+      }
+      break;
+    }
     if (frame.samples == 0) break;
     FillOne(frame, decode);
+    concealed_run_ = 0;
   }
   const size_t take = std::min(need, fifo_used_);
   bool audio = false;
@@ -188,6 +204,7 @@ bool MediaReceiver::ProduceFrame(int16_t* out, bool decode) {
     std::memmove(fifo_audio_.data(), fifo_audio_.data() + take, left);
   }
   fifo_used_ = left;
+  last_frame_audio_ = audio;
   return audio;
 }
 

@@ -103,6 +103,9 @@ class MediaReceiver {
   size_t fifo_used_ = 0;
   std::vector<int16_t> codec_frame_;    // one tick at the codec rate, before resampling
   ReceiverStats stats_;
+  bool last_frame_audio_ = false;  // the last tick carried audio (a talker mid-sentence)
+  int concealed_run_ = 0;          // ticks concealed in a row for a late packet
+  static constexpr int kMaxConcealedRun = 3;
 };
 
 }  // namespace confmix

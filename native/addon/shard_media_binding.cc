@@ -1,0 +1,596 @@
+// ShardMedia: one shard's media plane for JS. It owns a native media thread (clock, sockets)
+// whose jobs are the shard's conferences. Calls are checked here against a control-side mirror,
+// so errors are synchronous; the change itself reaches the conference as a command applied on
+// the media thread. Events and app frames are pulled with drain() after onNotify fires.
+#include <cstring>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "arguments.h"
+#include "bindings.h"
+#include "notifier.h"
+#include "core/io/media_thread.h"
+#include "core/shard/conference_job.h"
+#include "core/shard/shard_outbox.h"
+
+namespace confmix::addon {
+
+namespace {
+
+struct ShardShared {
+  Notifier notifier;
+  shard::ShardOutbox outbox;
+  std::unique_ptr<io::MediaThread> thread;  // last: destroyed (joined) first
+};
+
+struct MemberControl {
+  io::LegId leg = 0;  // 0: no socket
+  bool app = false;
+};
+
+struct ConferenceControl {
+  shard::ConferenceJob* job = nullptr;  // owned by the media thread until RemoveJob
+  io::JobId job_id = 0;
+  int rate = 0;
+  int interval_ms = 0;
+  std::unordered_map<uint32_t, MemberControl> members;
+  std::unordered_set<uint32_t> playbacks;
+};
+
+bool ThrowIfIoFailed(Napi::Env env, const io::Status& status, const std::string& context) {
+  if (status.ok()) return false;
+  ThrowCoded(env, io::ErrorCodeName(status.code), context + status.message);
+  return true;
+}
+
+// {receive?, send?} of an RTP leg: codec options, receive adding telephone-event fields.
+bool ReadRtpMedia(Napi::Env env, const Napi::Object& leg, MemberMediaConfig* media) {
+  const Napi::Value receive = leg.Get("receive");
+  if (!receive.IsUndefined()) {
+    ReceiverConfig config;
+    if (!ReadCodecParams(env, receive, &config.codec)) return false;
+    std::optional<int> te_pt, te_clock;
+    const Napi::Object r = receive.As<Napi::Object>();
+    if (!ReadOptionalInt(env, r, "telephoneEventPayloadType", 0, 127, &te_pt) ||
+        !ReadOptionalInt(env, r, "telephoneEventClockRate", 8000, 48000, &te_clock))
+      return false;
+    if (te_pt) config.telephone_event_pt = *te_pt;
+    config.telephone_event_clock = te_clock.value_or(config.codec.kind == CodecKind::kOpus ? 48000 : 8000);
+    media->receive = config;
+  }
+  const Napi::Value send = leg.Get("send");
+  if (!send.IsUndefined()) {
+    SenderConfig config;
+    if (!ReadCodecParams(env, send, &config.codec)) return false;
+    media->send = config;
+  }
+  return true;
+}
+
+// Builds the paths once on this thread to report a bad codec now rather than on the media thread.
+bool CheckMedia(Napi::Env env, const MemberMediaConfig& media, int rate, int interval_ms) {
+  std::string error;
+  if (media.receive) {
+    ReceiverConfig config = *media.receive;
+    config.conference_rate = rate;
+    config.interval_ms = interval_ms;
+    if (!MediaReceiver::Create(config, &error)) {
+      ThrowCoded(env, kInvalidArgument, "receive codec: " + error);
+      return false;
+    }
+  }
+  if (media.send) {
+    SenderConfig config = *media.send;
+    config.conference_rate = rate;
+    config.interval_ms = interval_ms;
+    if (!MediaSender::Create(config, &error)) {
+      ThrowCoded(env, kInvalidArgument, "send codec: " + error);
+      return false;
+    }
+  }
+  return true;
+}
+
+// An optional remote {remoteAddress, remotePort}; both or neither.
+bool ReadRemote(Napi::Env env, const Napi::Object& o, std::optional<io::SocketAddress>* out) {
+  const Napi::Value address = o.Get("remoteAddress");
+  const Napi::Value port = o.Get("remotePort");
+  if (address.IsUndefined() && port.IsUndefined()) return true;
+  int64_t p = 0;
+  io::SocketAddress parsed;
+  if (!address.IsString() || !ReadInteger(port, 1, 65535, &p) ||
+      !io::SocketAddress::Parse(address.As<Napi::String>().Utf8Value(), static_cast<int>(p), &parsed)) {
+    ThrowCoded(env, kInvalidArgument, "remoteAddress must be a numeric IP address and remotePort 1..65535");
+    return false;
+  }
+  *out = parsed;
+  return true;
+}
+
+class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "ShardMedia",
+                       {
+                           InstanceMethod<&ShardMedia::Start>("start"),
+                           InstanceMethod<&ShardMedia::Stop>("stop"),
+                           InstanceMethod<&ShardMedia::CreateConference>("createConference"),
+                           InstanceMethod<&ShardMedia::DestroyConference>("destroyConference"),
+                           InstanceMethod<&ShardMedia::SetConference>("setConference"),
+                           InstanceMethod<&ShardMedia::AddMember>("addMember"),
+                           InstanceMethod<&ShardMedia::RemoveMember>("removeMember"),
+                           InstanceMethod<&ShardMedia::SetMember>("setMember"),
+                           InstanceMethod<&ShardMedia::UpdateLeg>("updateLeg"),
+                           InstanceMethod<&ShardMedia::PushPcm>("pushPcm"),
+                           InstanceMethod<&ShardMedia::StartPlayback>("startPlayback"),
+                           InstanceMethod<&ShardMedia::StopPlayback>("stopPlayback"),
+                           InstanceMethod<&ShardMedia::PressKey>("pressKey"),
+                           InstanceMethod<&ShardMedia::Drain>("drain"),
+                           InstanceMethod<&ShardMedia::Stats>("stats"),
+                       });
+  }
+
+  explicit ShardMedia(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ShardMedia>(info) {
+    Napi::Env env = info.Env();
+    Napi::Object o;
+    if (!ReadObjectArg(info, 0, "shard media options", &o)) return;
+    io::MediaThreadOptions options;
+    std::optional<int> port_min, port_max;
+    if (!ReadOptionalInt(env, o, "portMin", 1024, 65535, &port_min) ||
+        !ReadOptionalInt(env, o, "portMax", 1024, 65535, &port_max))
+      return;
+    if (port_min) options.port_min = *port_min;
+    if (port_max) options.port_max = *port_max;
+    const Napi::Value on_notify = o.Get("onNotify");
+    if (!on_notify.IsFunction()) {
+      ThrowCoded(env, kInvalidArgument, "onNotify must be a function");
+      return;
+    }
+    if (ThrowIfIoFailed(env, io::MediaThread::ValidateOptions(options), "")) return;
+    auto shared = std::make_shared<ShardShared>();
+    ShardShared* raw = shared.get();
+    options.notify = [raw] { raw->notifier.Notify(); };
+    if (!CreateNotifier(env, on_notify, "confmix.shard.notify", shared, CallWithoutArguments)) return;
+    shared->thread = std::make_unique<io::MediaThread>(std::move(options));
+    shared_ = std::move(shared);
+  }
+
+  ~ShardMedia() override {
+    if (!shared_) return;
+    shared_->thread->Stop();
+    shared_->notifier.Release();
+  }
+
+ private:
+  bool Ready(Napi::Env env) {
+    if (shared_ && !stopped_) return true;
+    ThrowCoded(env, kInvalidState, "the shard's media plane is stopped");
+    return false;
+  }
+  io::MediaThread& thread() { return *shared_->thread; }
+
+  ConferenceControl* FindConference(const Napi::CallbackInfo& info, uint32_t* handle) {
+    if (!Ready(info.Env()) || !ReadUint32Arg(info, 0, "conference handle", handle)) return nullptr;
+    auto it = conferences_.find(*handle);
+    if (it == conferences_.end()) {
+      ThrowCoded(info.Env(), kNotFound, "conference " + std::to_string(*handle) + " is not on this shard");
+      return nullptr;
+    }
+    return &it->second;
+  }
+
+  MemberControl* FindMember(const Napi::CallbackInfo& info, ConferenceControl& conference, uint32_t* member) {
+    if (!ReadUint32Arg(info, 1, "member id", member)) return nullptr;
+    auto it = conference.members.find(*member);
+    if (it == conference.members.end()) {
+      ThrowCoded(info.Env(), kNotFound, "member " + std::to_string(*member) + " is not in the conference");
+      return nullptr;
+    }
+    return &it->second;
+  }
+
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    if (Ready(info.Env())) ThrowIfIoFailed(info.Env(), thread().Start(), "");
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    if (shared_ && !stopped_) {
+      stopped_ = true;
+      thread().Stop();
+      shared_->notifier.Release();
+      conferences_.clear();
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Value CreateConference(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t handle = 0;
+    ConferenceOptions options;
+    if (!Ready(env) || !ReadUint32Arg(info, 0, "conference handle", &handle)) return env.Undefined();
+    if (info.Length() < 2 || !ReadConferenceOptions(env, info[1], &options)) {
+      if (!env.IsExceptionPending()) ThrowCoded(env, kInvalidArgument, "conference options must be an object");
+      return env.Undefined();
+    }
+    if (conferences_.count(handle)) {
+      ThrowCoded(env, kInvalidState, "conference " + std::to_string(handle) + " already exists");
+      return env.Undefined();
+    }
+    Status status;
+    auto conference = MediaConference::Create(options, &status);
+    if (ThrowIfFailed(env, status, "")) return env.Undefined();
+    auto job = std::make_unique<shard::ConferenceJob>(handle, std::move(conference), shared_->outbox);
+    ConferenceControl control;
+    control.job = job.get();
+    control.rate = options.rate;
+    control.interval_ms = options.interval_ms;
+    if (ThrowIfIoFailed(env, thread().AddJob(std::move(job), options.interval_ms, &control.job_id), ""))
+      return env.Undefined();
+    conferences_.emplace(handle, std::move(control));
+    return env.Undefined();
+  }
+
+  Napi::Value DestroyConference(const Napi::CallbackInfo& info) {
+    uint32_t handle = 0;
+    ConferenceControl* conference = FindConference(info, &handle);
+    if (!conference) return info.Env().Undefined();
+    for (auto& [member, control] : conference->members)
+      if (control.leg) thread().CloseLeg(control.leg);
+    thread().RemoveJob(conference->job_id);
+    conferences_.erase(handle);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetConference(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t handle = 0;
+    ConferenceControl* conference = FindConference(info, &handle);
+    Napi::Object o;
+    std::optional<bool> mute, hold;
+    if (!conference || !ReadObjectArg(info, 1, "conference settings", &o) ||
+        !ReadOptionalFlag(env, o, "mute", &mute) || !ReadOptionalFlag(env, o, "hold", &hold))
+      return env.Undefined();
+    conference->job->Post([mute, hold](shard::ConferenceJob& job) {
+      if (mute) job.conference().mixer().SetMute(*mute);
+      if (hold) job.conference().mixer().SetHold(*hold);
+    });
+    return env.Undefined();
+  }
+
+  // addMember(handle, member, settings, leg) -> {port?}
+  // leg: {kind: 'none'} | {kind: 'app'} | {kind: 'rtp', receive?, send?, remoteAddress?,
+  //       remotePort?, symmetricLatching?, timeoutMs?, ipv6?, localAddress?}
+  Napi::Value AddMember(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t handle = 0, member = 0;
+    ConferenceControl* conference = FindConference(info, &handle);
+    if (!conference || !ReadUint32Arg(info, 1, "member id", &member)) return env.Undefined();
+    if (conference->members.count(member)) {
+      ThrowCoded(env, kInvalidState, "member " + std::to_string(member) + " is already in the conference");
+      return env.Undefined();
+    }
+    if (conference->members.size() >= kMaxMembers) {
+      ThrowCoded(env, kInvalidState, "the conference is full");
+      return env.Undefined();
+    }
+    MemberUpdate initial;
+    Napi::Object leg;
+    if (!ReadMemberUpdate(env, info.Length() > 2 ? info[2] : env.Undefined(), &initial) ||
+        !ReadObjectArg(info, 3, "leg", &leg))
+      return env.Undefined();
+    const Napi::Value kind_value = leg.Get("kind");
+    const std::string kind = kind_value.IsString() ? kind_value.As<Napi::String>().Utf8Value() : "";
+    MemberMediaConfig media;
+    MemberControl control;
+    Napi::Object result = Napi::Object::New(env);
+    if (kind == "app") {
+      media.app = true;
+      control.app = true;
+    } else if (kind == "rtp") {
+      std::optional<io::SocketAddress> remote;
+      std::optional<bool> latching, ipv6;
+      std::optional<int> timeout;
+      if (!ReadRtpMedia(env, leg, &media) || !CheckMedia(env, media, conference->rate, conference->interval_ms) ||
+          !ReadRemote(env, leg, &remote) || !ReadOptionalFlag(env, leg, "symmetricLatching", &latching) ||
+          !ReadOptionalFlag(env, leg, "ipv6", &ipv6) || !ReadOptionalInt(env, leg, "timeoutMs", 0, 86400000, &timeout))
+        return env.Undefined();
+      io::LegOptions options;
+      options.ipv6 = ipv6.value_or(remote ? remote->is_ipv6() : false);
+      const Napi::Value local = leg.Get("localAddress");
+      if (local.IsString()) options.local_address = local.As<Napi::String>().Utf8Value();
+      if (remote) options.remote = *remote;
+      options.symmetric_latching = latching.value_or(false);
+      if (timeout) options.timeout_ms = *timeout;
+      io::LegInfo opened;
+      if (ThrowIfIoFailed(env, thread().OpenLeg(options, &opened), "")) return env.Undefined();
+      control.leg = opened.id;
+      result.Set("legId", opened.id);
+      result.Set("port", opened.port);
+    } else if (kind != "none") {
+      ThrowCoded(env, kInvalidArgument, "leg.kind must be 'none', 'app' or 'rtp'");
+      return env.Undefined();
+    }
+    const io::LegId leg_id = control.leg;
+    conference->job->Post([member, initial, media, leg_id](shard::ConferenceJob& job) {
+      std::string error;
+      if (job.conference().AddMember(member, initial, media, &error).ok() && leg_id) job.BindLeg(member, leg_id);
+    });
+    if (leg_id) thread().AttachSink(leg_id, conference->job, conference->job_id);
+    conference->members.emplace(member, control);
+    return result;
+  }
+
+  Napi::Value RemoveMember(const Napi::CallbackInfo& info) {
+    uint32_t handle = 0, member = 0;
+    ConferenceControl* conference = FindConference(info, &handle);
+    MemberControl* control = conference ? FindMember(info, *conference, &member) : nullptr;
+    if (!control) return info.Env().Undefined();
+    if (control->leg) thread().CloseLeg(control->leg);
+    conference->job->Post([member](shard::ConferenceJob& job) {
+      job.UnbindMember(member);
+      job.conference().RemoveMember(member);
+    });
+    conference->members.erase(member);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetMember(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t handle = 0, member = 0;
+    ConferenceControl* conference = FindConference(info, &handle);
+    MemberControl* control = conference ? FindMember(info, *conference, &member) : nullptr;
+    MemberUpdate update;
+    if (!control || !ReadMemberUpdate(env, info.Length() > 2 ? info[2] : env.Undefined(), &update))
+      return env.Undefined();
+    conference->job->Post([member, update](shard::ConferenceJob& job) { job.conference().mixer().UpdateMember(member, update); });
+    return env.Undefined();
+  }
+
+  // updateLeg(handle, member, {remoteAddress?, remotePort?, receive?, send?, symmetricLatching?})
+  Napi::Value UpdateLeg(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t handle = 0, member = 0;
+    ConferenceControl* conference = FindConference(info, &handle);
+    MemberControl* control = conference ? FindMember(info, *conference, &member) : nullptr;
+    Napi::Object o;
+    if (!control || !ReadObjectArg(info, 2, "leg update", &o)) return env.Undefined();
+    if (!control->leg) {
+      ThrowCoded(env, kInvalidState, "member " + std::to_string(member) + " has no RTP leg");
+      return env.Undefined();
+    }
+    MemberMediaConfig media;
+    std::optional<io::SocketAddress> remote;
+    std::optional<bool> latching;
+    if (!ReadRtpMedia(env, o, &media) || !CheckMedia(env, media, conference->rate, conference->interval_ms) ||
+        !ReadRemote(env, o, &remote) || !ReadOptionalFlag(env, o, "symmetricLatching", &latching))
+      return env.Undefined();
+    if (remote && ThrowIfIoFailed(env, thread().SetRemote(control->leg, *remote), "")) return env.Undefined();
+    if (latching) thread().SetLatching(control->leg, *latching);
+    if (media.receive || media.send) {
+      conference->job->Post([member, media](shard::ConferenceJob& job) {
+        std::string error;
+        job.conference().UpdateMedia(member, media, &error);
+      });
+    }
+    return env.Undefined();
+  }
+
+  Napi::Value PushPcm(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t handle = 0, member = 0;
+    ConferenceControl* conference = FindConference(info, &handle);
+    MemberControl* control = conference ? FindMember(info, *conference, &member) : nullptr;
+    Napi::Int16Array pcm;
+    if (!control || !ReadInt16Array(info, 2, "pcm", &pcm)) return env.Undefined();
+    if (!control->app) {
+      ThrowCoded(env, kInvalidState, "member " + std::to_string(member) + " has no app leg");
+      return env.Undefined();
+    }
+    std::vector<int16_t> samples(pcm.Data(), pcm.Data() + pcm.ElementLength());
+    conference->job->Post([member, samples = std::move(samples)](shard::ConferenceJob& job) {
+      job.conference().PushAppPcm(member, samples.data(), samples.size());
+    });
+    return env.Undefined();
+  }
+
+  // startPlayback(handle, playback, pcm, {loop?, member?})
+  Napi::Value StartPlayback(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t handle = 0, playback = 0;
+    ConferenceControl* conference = FindConference(info, &handle);
+    Napi::Int16Array pcm;
+    if (!conference || !ReadUint32Arg(info, 1, "playback id", &playback) || !ReadInt16Array(info, 2, "pcm", &pcm))
+      return env.Undefined();
+    std::optional<bool> loop;
+    std::optional<uint32_t> target;
+    if (info.Length() > 3 && !info[3].IsUndefined()) {
+      Napi::Object o;
+      if (!ReadObjectArg(info, 3, "playback options", &o) || !ReadOptionalFlag(env, o, "loop", &loop)) return env.Undefined();
+      const Napi::Value member = o.Get("member");
+      if (!member.IsUndefined() && !member.IsNull()) {
+        int64_t id = 0;
+        if (!ReadInteger(member, 0, 4294967295.0, &id) || !conference->members.count(static_cast<uint32_t>(id))) {
+          ThrowCoded(env, kNotFound, "playback target is not a member of the conference");
+          return env.Undefined();
+        }
+        target = static_cast<uint32_t>(id);
+      }
+    }
+    if (pcm.ElementLength() == 0) {
+      ThrowCoded(env, kInvalidArgument, "pcm must hold at least one sample");
+      return env.Undefined();
+    }
+    if (!conference->playbacks.insert(playback).second) {
+      ThrowCoded(env, kInvalidState, "playback " + std::to_string(playback) + " is already playing");
+      return env.Undefined();
+    }
+    auto samples = std::make_shared<const std::vector<int16_t>>(pcm.Data(), pcm.Data() + pcm.ElementLength());
+    const bool looping = loop.value_or(false);
+    conference->job->Post([playback, samples, looping, target](shard::ConferenceJob& job) {
+      job.conference().mixer().StartPlayback(playback, samples, looping, target);
+    });
+    return env.Undefined();
+  }
+
+  Napi::Value StopPlayback(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t handle = 0, playback = 0;
+    ConferenceControl* conference = FindConference(info, &handle);
+    if (!conference || !ReadUint32Arg(info, 1, "playback id", &playback)) return env.Undefined();
+    if (!conference->playbacks.count(playback)) {
+      ThrowCoded(env, kNotFound, "playback " + std::to_string(playback) + " is not playing");
+      return env.Undefined();
+    }
+    conference->job->Post([playback](shard::ConferenceJob& job) { job.conference().mixer().StopPlayback(playback); });
+    return env.Undefined();
+  }
+
+  Napi::Value PressKey(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t handle = 0, member = 0;
+    ConferenceControl* conference = FindConference(info, &handle);
+    MemberControl* control = conference ? FindMember(info, *conference, &member) : nullptr;
+    if (!control) return env.Undefined();
+    const std::string key = info.Length() > 2 && info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
+    if (key.size() != 1 || std::string("0123456789*#").find(key[0]) == std::string::npos) {
+      ThrowCoded(env, kInvalidArgument, "key must be one of 0-9, * and #");
+      return env.Undefined();
+    }
+    const char k = key[0];
+    conference->job->Post([member, k](shard::ConferenceJob& job) { job.conference().mixer().PressKey(member, k); });
+    return env.Undefined();
+  }
+
+  // drain() -> {events: [...], frames: Int16Array, frameIndex: Uint32Array (conference, member,
+  //             offset, samples), media: [...]}
+  Napi::Value Drain(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object out = Napi::Object::New(env);
+    if (!shared_) return out;
+    shared_->outbox.Take(batch_);
+    Napi::Array events = Napi::Array::New(env, batch_.events.size());
+    for (size_t i = 0; i < batch_.events.size(); i++) {
+      const shard::ConferenceEvent& record = batch_.events[i];
+      Napi::Object event = EventToObject(env, record.event);
+      event.Set("conference", record.conference);
+      if (record.event.type == EventType::kPlaybackDone) {
+        auto it = conferences_.find(record.conference);
+        if (it != conferences_.end()) it->second.playbacks.erase(record.event.playback);
+      }
+      events.Set(static_cast<uint32_t>(i), event);
+    }
+    out.Set("events", events);
+    out.Set("frames", CopyToInt16Array(env, batch_.pcm.data(), batch_.pcm.size()));
+    Napi::Uint32Array index = Napi::Uint32Array::New(env, batch_.frames.size() * 4);
+    for (size_t i = 0; i < batch_.frames.size(); i++) {
+      index[i * 4] = batch_.frames[i].conference;
+      index[i * 4 + 1] = batch_.frames[i].member;
+      index[i * 4 + 2] = static_cast<uint32_t>(batch_.frames[i].offset);
+      index[i * 4 + 3] = static_cast<uint32_t>(batch_.frames[i].samples);
+    }
+    out.Set("frameIndex", index);
+    thread().TakeEvents(media_events_);
+    Napi::Array media = Napi::Array::New(env);
+    uint32_t n = 0;
+    for (const io::MediaEvent& e : media_events_) {
+      if (e.type == io::MediaEventType::kJob || e.type == io::MediaEventType::kOutgoing) continue;
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("leg", e.leg);
+      switch (e.type) {
+        case io::MediaEventType::kTimeout:
+          o.Set("type", "timeout");
+          o.Set("reason", io::TimeoutReasonName(static_cast<io::TimeoutReason>(e.reason)));
+          break;
+        case io::MediaEventType::kLatched:
+          o.Set("type", "latched");
+          o.Set("address", e.address.ip());
+          o.Set("port", e.address.port());
+          break;
+        case io::MediaEventType::kDropped:
+          o.Set("type", "dropped");
+          o.Set("reason", io::DropReasonName(static_cast<io::DropReason>(e.reason)));
+          o.Set("count", static_cast<double>(e.count));
+          o.Set("total", static_cast<double>(e.total));
+          break;
+        case io::MediaEventType::kLegClosed:
+          o.Set("type", "leg-closed");
+          break;
+        case io::MediaEventType::kJobRemoved:
+          o.Set("type", "job-removed");
+          break;
+        case io::MediaEventType::kEventsLost:
+          o.Set("type", "events-lost");
+          o.Set("count", static_cast<double>(e.count));
+          break;
+        default:
+          continue;
+      }
+      media.Set(n++, o);
+    }
+    media_events_.clear();
+    out.Set("media", media);
+    return out;
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!shared_) return env.Undefined();
+    const io::MediaThreadStats stats = thread().Stats();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("ticks", static_cast<double>(stats.thread.ticks));
+    o.Set("overruns", static_cast<double>(stats.thread.overruns));
+    Napi::Object lateness = Napi::Object::New(env);
+    lateness.Set("p50Ms", static_cast<double>(stats.thread.lateness_p50_ns) / 1e6);
+    lateness.Set("p99Ms", static_cast<double>(stats.thread.lateness_p99_ns) / 1e6);
+    lateness.Set("maxMs", static_cast<double>(stats.thread.lateness_max_ns) / 1e6);
+    o.Set("lateness", lateness);
+    o.Set("tickCpuMs", static_cast<double>(stats.thread.tick_cpu_ns) / 1e6);
+    o.Set("threadCpuMs", static_cast<double>(stats.thread.thread_cpu_ns) / 1e6);
+    uint32_t encodes = 0, decodes = 0, members = 0;
+    for (const auto& [handle, conference] : conferences_) {
+      encodes += conference.job->last_encodes();
+      decodes += conference.job->last_decodes();
+      members += static_cast<uint32_t>(conference.members.size());
+    }
+    o.Set("conferences", static_cast<double>(conferences_.size()));
+    o.Set("members", members);
+    o.Set("encodesPerTick", encodes);
+    o.Set("decodesPerTick", decodes);
+    Napi::Array legs = Napi::Array::New(env, stats.legs.size());
+    for (size_t i = 0; i < stats.legs.size(); i++) {
+      const io::LegStats& leg = stats.legs[i];
+      Napi::Object l = Napi::Object::New(env);
+      l.Set("legId", leg.id);
+      l.Set("port", leg.port);
+      l.Set("packetsIn", static_cast<double>(leg.packets_in));
+      l.Set("bytesIn", static_cast<double>(leg.bytes_in));
+      l.Set("packetsOut", static_cast<double>(leg.packets_out));
+      l.Set("bytesOut", static_cast<double>(leg.bytes_out));
+      l.Set("droppedStranger", static_cast<double>(leg.dropped_stranger));
+      l.Set("droppedInvalid", static_cast<double>(leg.dropped_invalid));
+      l.Set("latched", leg.latched);
+      l.Set("timedOut", leg.timed_out);
+      legs.Set(static_cast<uint32_t>(i), l);
+    }
+    o.Set("legs", legs);
+    return o;
+  }
+
+  std::shared_ptr<ShardShared> shared_;
+  bool stopped_ = false;
+  std::unordered_map<uint32_t, ConferenceControl> conferences_;
+  shard::OutboxBatch batch_;
+  std::vector<io::MediaEvent> media_events_;
+};
+
+}  // namespace
+
+void RegisterShardMedia(Napi::Env env, Napi::Object exports) {
+  exports.Set("ShardMedia", ShardMedia::Define(env));
+}
+
+}  // namespace confmix::addon

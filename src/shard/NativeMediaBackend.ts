@@ -1,0 +1,282 @@
+// The media backend of a shard: the native media thread (ShardMedia) runs the clock, the plain
+// RTP sockets and the mix; this side keeps ids, app-leg resampling and a mirror of member state.
+import { createShardMedia, type ShardMedia, type ShardMediaLeg } from '../native/shardMedia.ts';
+import { Resampler, type ResamplerRate } from '../native/codecs.ts';
+import type { NativeMixerEvent } from '../native/mixer.ts';
+import type { RtpCodecOptions } from '../native/mediaConference.ts';
+import type { BackendLegSpec, MediaBackend } from './MediaBackend.ts';
+import type {
+  ShardConferenceEvent,
+  ShardConferenceRequests,
+  ShardConferenceSettings,
+  ShardLegInfo,
+  ShardMemberSettings,
+  ShardRtpCodec,
+} from './conferenceProtocol.ts';
+
+type MemberMirror = ShardConferenceRequests['getMember']['result'];
+
+interface MemberRecord {
+  mirror: MemberMirror;
+  legId?: number;
+  app?: { toConference: Resampler | null; fromConference: Resampler | null };
+}
+
+interface ConferenceRecord {
+  id: string;
+  handle: number;
+  rate: number;
+  energyLevel: number;
+  members: Map<number, MemberRecord>;
+}
+
+function notFound(message: string): Error {
+  return Object.assign(new Error(message), { code: 'ERR_NOT_FOUND' });
+}
+
+function codecOptions(codec: ShardRtpCodec): RtpCodecOptions {
+  return {
+    codec: codec.name,
+    payloadType: codec.payloadType,
+    clockRate: codec.clockRate,
+    channels: codec.channels,
+    ...(codec.fec === undefined ? {} : { fec: codec.fec }),
+    ...(codec.dtx === undefined ? {} : { dtx: codec.dtx }),
+    ...(codec.bitrate === undefined ? {} : { bitrate: codec.bitrate }),
+  };
+}
+
+/** A mixer event as the shard protocol carries it. */
+export function toShardEvent(conferenceId: string, e: NativeMixerEvent): ShardConferenceEvent {
+  switch (e.type) {
+    case 'talking-start':
+    case 'talking-stop':
+      return { type: 'talking', conferenceId, member: e.member, status: e.type === 'talking-start' ? 'start' : 'stop', energy: e.energy };
+    case 'dtmf':
+      return { type: 'dtmf', conferenceId, member: e.member, key: e.key, action: e.action };
+    case 'changed':
+      return { type: 'changed', conferenceId, member: e.member, field: e.what, value: e.value };
+    case 'leave':
+      return { type: 'leave', conferenceId, member: e.member };
+    case 'playback-done':
+      return { type: 'playback-done', conferenceId, playback: e.playback, member: e.member, reason: e.reason };
+  }
+}
+
+export class NativeMediaBackend implements MediaBackend {
+  readonly #media: ShardMedia;
+  readonly #byId = new Map<string, ConferenceRecord>();
+  readonly #byHandle = new Map<number, ConferenceRecord>();
+  readonly #legs = new Map<number, { conference: ConferenceRecord; member: number }>();
+  #nextHandle = 1;
+  #eventListener: (events: ShardConferenceEvent[]) => void = () => {};
+  #frameListener: (frames: Array<{ conferenceId: string; member: number; pcm: Int16Array }>) => void = () => {};
+
+  constructor(options: { portMin: number; portMax: number }) {
+    this.#media = createShardMedia({ ...options, onNotify: () => this.#drain() });
+    this.#media.start();
+  }
+
+  createConference(conferenceId: string, settings: ShardConferenceSettings): void {
+    if (this.#byId.has(conferenceId)) throw Object.assign(new Error(`conference ${conferenceId} exists`), { code: 'ERR_INVALID_STATE' });
+    const handle = this.#nextHandle++;
+    this.#media.createConference(handle, {
+      rate: settings.rate as 16000,
+      interval: settings.interval as 20,
+      energyLevel: settings.energyLevel,
+      hangoverMs: settings.hangoverMs,
+      comfortNoiseDbfs: settings.comfortNoiseDbfs,
+      digits: settings.digits,
+    });
+    const record: ConferenceRecord = { id: conferenceId, handle, rate: settings.rate, energyLevel: settings.energyLevel, members: new Map() };
+    this.#byId.set(conferenceId, record);
+    this.#byHandle.set(handle, record);
+  }
+
+  destroyConference(conferenceId: string): void {
+    const record = this.#get(conferenceId);
+    this.#media.destroyConference(record.handle);
+    for (const member of record.members.values()) if (member.legId !== undefined) this.#legs.delete(member.legId);
+    this.#byId.delete(conferenceId);
+    this.#byHandle.delete(record.handle);
+  }
+
+  updateConference(conferenceId: string, flags: { mute?: boolean; hold?: boolean }): void {
+    this.#media.setConference(this.#get(conferenceId).handle, flags);
+  }
+
+  addMember(conferenceId: string, member: number, settings: ShardMemberSettings, leg: BackendLegSpec): ShardLegInfo {
+    const record = this.#get(conferenceId);
+    let native: ShardMediaLeg;
+    if (leg.kind === 'rtp') {
+      native = {
+        kind: 'rtp',
+        receive: { ...codecOptions(leg.codec), ...(leg.telephoneEventPayloadType === undefined ? {} : { telephoneEventPayloadType: leg.telephoneEventPayloadType }) },
+        send: codecOptions(leg.codec),
+        ...(leg.remoteAddress === undefined ? {} : { remoteAddress: leg.remoteAddress, remotePort: leg.remotePort }),
+        ...(leg.symmetricLatching === undefined ? {} : { symmetricLatching: leg.symmetricLatching }),
+        ...(leg.timeoutMs === undefined ? {} : { timeoutMs: leg.timeoutMs }),
+        ...(leg.ipv6 === undefined ? {} : { ipv6: leg.ipv6 }),
+      };
+    } else {
+      native = { kind: leg.kind };
+    }
+    const app =
+      leg.kind === 'app'
+        ? {
+            toConference: leg.rate === record.rate ? null : new Resampler(leg.rate as ResamplerRate, record.rate as ResamplerRate),
+            fromConference: leg.rate === record.rate ? null : new Resampler(record.rate as ResamplerRate, leg.rate as ResamplerRate),
+          }
+        : undefined;
+    const opened = this.#media.addMember(record.handle, member, settings, native);
+    const mirror: MemberMirror = {
+      talking: false,
+      energy: 0,
+      mute: settings.mute ?? false,
+      deaf: settings.deaf ?? false,
+      hold: settings.hold ?? false,
+      talkLevel: settings.talkLevel ?? 0,
+      listenLevel: settings.listenLevel ?? 0,
+      energyLevel: settings.energyLevel ?? record.energyLevel,
+    };
+    record.members.set(member, { mirror, ...(opened.legId === undefined ? {} : { legId: opened.legId }), ...(app ? { app } : {}) });
+    if (opened.legId !== undefined) this.#legs.set(opened.legId, { conference: record, member });
+    if (leg.kind === 'rtp') return { kind: 'rtp', localAddress: leg.ipv6 ? '::' : '0.0.0.0', localPort: opened.port ?? 0 };
+    return { kind: leg.kind };
+  }
+
+  removeMember(conferenceId: string, member: number): void {
+    const record = this.#get(conferenceId);
+    this.#media.removeMember(record.handle, member);
+    const removed = record.members.get(member);
+    if (removed?.legId !== undefined) this.#legs.delete(removed.legId);
+    record.members.delete(member);
+  }
+
+  updateMember(conferenceId: string, member: number, settings: ShardMemberSettings): void {
+    const record = this.#get(conferenceId);
+    this.#media.setMember(record.handle, member, settings);
+    const mirror = record.members.get(member)?.mirror;
+    if (mirror) Object.assign(mirror, Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)));
+  }
+
+  updateLeg(conferenceId: string, member: number, update: { remoteAddress?: string; remotePort?: number; codec?: ShardRtpCodec; telephoneEventPayloadType?: number }): void {
+    const record = this.#get(conferenceId);
+    this.#media.updateLeg(record.handle, member, {
+      ...(update.remoteAddress === undefined ? {} : { remoteAddress: update.remoteAddress, remotePort: update.remotePort }),
+      ...(update.codec
+        ? {
+            receive: { ...codecOptions(update.codec), ...(update.telephoneEventPayloadType === undefined ? {} : { telephoneEventPayloadType: update.telephoneEventPayloadType }) },
+            send: codecOptions(update.codec),
+          }
+        : {}),
+    });
+  }
+
+  pushAppPcm(conferenceId: string, member: number, pcm: Int16Array): void {
+    const record = this.#get(conferenceId);
+    const app = record.members.get(member)?.app;
+    if (!app) throw notFound(`member ${member} has no app leg`);
+    this.#media.pushPcm(record.handle, member, app.toConference ? app.toConference.process(pcm) : pcm);
+  }
+
+  startPlayback(conferenceId: string, playback: number, pcm: Int16Array, loop: boolean, member?: number): void {
+    this.#media.startPlayback(this.#get(conferenceId).handle, playback, pcm, member === undefined ? { loop } : { loop, member });
+  }
+
+  stopPlayback(conferenceId: string, playback: number): void {
+    this.#media.stopPlayback(this.#get(conferenceId).handle, playback);
+  }
+
+  pressKey(conferenceId: string, member: number, key: string): void {
+    this.#media.pressKey(this.#get(conferenceId).handle, member, key);
+  }
+
+  getMember(conferenceId: string, member: number): MemberMirror {
+    const found = this.#get(conferenceId).members.get(member);
+    if (!found) throw notFound(`member ${member} is not in conference ${conferenceId}`);
+    return { ...found.mirror };
+  }
+
+  memberStats(conferenceId: string, member: number): Record<string, number> {
+    const found = this.#get(conferenceId).members.get(member);
+    if (!found) throw notFound(`member ${member} is not in conference ${conferenceId}`);
+    const leg = this.#media.stats().legs.find((l) => l.legId === found.legId);
+    if (!leg) return {};
+    return {
+      packetsIn: leg.packetsIn,
+      bytesIn: leg.bytesIn,
+      packetsOut: leg.packetsOut,
+      bytesOut: leg.bytesOut,
+      droppedStranger: leg.droppedStranger,
+      droppedInvalid: leg.droppedInvalid,
+      localPort: leg.port,
+    };
+  }
+
+  stats() {
+    const s = this.#media.stats();
+    return { ticks: s.ticks, lateness: s.lateness, tickCpuMs: s.tickCpuMs, overruns: s.overruns, conferences: s.conferences, members: s.members };
+  }
+
+  onEvents(listener: (events: ShardConferenceEvent[]) => void): void {
+    this.#eventListener = listener;
+  }
+
+  onAppFrames(listener: (frames: Array<{ conferenceId: string; member: number; pcm: Int16Array }>) => void): void {
+    this.#frameListener = listener;
+  }
+
+  close(): void {
+    this.#media.stop();
+    this.#byId.clear();
+    this.#byHandle.clear();
+    this.#legs.clear();
+  }
+
+  #get(conferenceId: string): ConferenceRecord {
+    const record = this.#byId.get(conferenceId);
+    if (!record) throw notFound(`conference ${conferenceId} is not on this shard`);
+    return record;
+  }
+
+  #drain(): void {
+    const drained = this.#media.drain();
+    const events: ShardConferenceEvent[] = [];
+    for (const event of drained.events) {
+      const record = this.#byHandle.get(event.conference);
+      if (!record) continue;
+      this.#mirror(record, event);
+      events.push(toShardEvent(record.id, event));
+    }
+    for (const event of drained.media) {
+      const owner = this.#legs.get(event.leg);
+      if (!owner) continue;
+      if (event.type === 'timeout') events.push({ type: 'leg-timeout', conferenceId: owner.conference.id, member: owner.member, reason: event.reason });
+      else if (event.type === 'dropped') events.push({ type: 'rtp-rejected', conferenceId: owner.conference.id, member: owner.member, reason: event.reason, count: event.count });
+    }
+    if (events.length) this.#eventListener(events);
+    const frames: Array<{ conferenceId: string; member: number; pcm: Int16Array }> = [];
+    const index = drained.frameIndex;
+    for (let i = 0; i < index.length; i += 4) {
+      const record = this.#byHandle.get(index[i]);
+      const member = record?.members.get(index[i + 1]);
+      if (!record || !member?.app) continue;
+      const pcm = drained.frames.slice(index[i + 2], index[i + 2] + index[i + 3]);
+      frames.push({ conferenceId: record.id, member: index[i + 1], pcm: member.app.fromConference ? member.app.fromConference.process(pcm) : pcm });
+    }
+    if (frames.length) this.#frameListener(frames);
+  }
+
+  #mirror(record: ConferenceRecord, event: NativeMixerEvent): void {
+    if (event.type === 'playback-done') return;
+    const mirror = record.members.get(event.member)?.mirror;
+    if (!mirror) return;
+    if (event.type === 'talking-start' || event.type === 'talking-stop') {
+      mirror.talking = event.type === 'talking-start';
+      mirror.energy = event.energy;
+    } else if (event.type === 'changed') {
+      (mirror as unknown as Record<string, number | boolean>)[event.what] = event.value;
+    }
+  }
+}
