@@ -1,7 +1,912 @@
+// N-API glue for the native media thread: a MediaThread class whose events reach JavaScript
+// through an unref'd thread-safe function, test-only jobs (relay, counter) to drive it alone,
+// and the LoadGenerator for benchmarks.
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
 #include "bindings.h"
+#include "notifier.h"
+#include "core/io/load_generator.h"
+#include "core/io/media_thread.h"
+#include "core/io/test_jobs.h"
 
 namespace confmix::addon {
 
-void RegisterMedia(Napi::Env, Napi::Object) {}
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Argument checks: each returns false with a JS exception pending.
+
+void ThrowCode(Napi::Env env, const char* code, const std::string& message) {
+  // Plain N-API: node-addon-api's throw aborts the process when the environment is shutting
+  // down (a worker being terminated), where there is simply nobody left to tell.
+  napi_value code_value = nullptr;
+  napi_value message_value = nullptr;
+  napi_value error = nullptr;
+  if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value) != napi_ok ||
+      napi_create_string_utf8(env, message.c_str(), message.size(), &message_value) != napi_ok ||
+      napi_create_error(env, code_value, message_value, &error) != napi_ok) {
+    return;
+  }
+  napi_throw(env, error);
+}
+
+void ThrowInvalid(Napi::Env env, const std::string& message) { ThrowCode(env, "ERR_INVALID_ARGUMENT", message); }
+
+bool ThrowIfFailed(Napi::Env env, const io::Status& status) {
+  if (status.ok()) return false;
+  ThrowCode(env, io::ErrorCodeName(status.code), status.message);
+  return true;
+}
+
+bool IsIntegerIn(const Napi::Value& value, double min, double max, double* out) {
+  if (!value.IsNumber()) return false;
+  const double number = value.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(number) || std::floor(number) != number || number < min || number > max) return false;
+  *out = number;
+  return true;
+}
+
+// Reads a property with plain N-API: false when a getter threw (its exception stays pending) or
+// the environment is shutting down (node-addon-api would abort the process there).
+bool GetProperty(Napi::Env env, const Napi::Object& object, const char* name, Napi::Value* out) {
+  napi_value value = nullptr;
+  if (napi_get_named_property(env, object, name, &value) != napi_ok) return false;
+  *out = Napi::Value(env, value);
+  return true;
+}
+
+// An optional integer property; `*out` keeps its default when absent.
+bool ReadInt(Napi::Env env, const Napi::Object& object, const char* name, int min, int max, int* out) {
+  Napi::Value value;
+  if (!GetProperty(env, object, name, &value)) return false;
+  if (value.IsUndefined()) return true;
+  double number = 0;
+  if (!IsIntegerIn(value, min, max, &number)) {
+    ThrowInvalid(env, std::string(name) + " must be an integer in " + std::to_string(min) + ".." + std::to_string(max));
+    return false;
+  }
+  *out = static_cast<int>(number);
+  return true;
+}
+
+bool ReadBool(Napi::Env env, const Napi::Object& object, const char* name, bool* out, bool* present = nullptr) {
+  Napi::Value value;
+  if (!GetProperty(env, object, name, &value)) return false;
+  if (present != nullptr) *present = !value.IsUndefined();
+  if (value.IsUndefined()) return true;
+  if (!value.IsBoolean()) {
+    ThrowInvalid(env, std::string(name) + " must be a boolean");
+    return false;
+  }
+  *out = value.As<Napi::Boolean>().Value();
+  return true;
+}
+
+bool ReadString(Napi::Env env, const Napi::Object& object, const char* name, std::string* out, bool* present) {
+  Napi::Value value;
+  if (!GetProperty(env, object, name, &value)) return false;
+  *present = !value.IsUndefined();
+  if (!*present) return true;
+  if (!value.IsString()) {
+    ThrowInvalid(env, std::string(name) + " must be a string");
+    return false;
+  }
+  *out = value.As<Napi::String>().Utf8Value();
+  return true;
+}
+
+// The options object of a call (absent means {}).
+bool OptionsArg(const Napi::CallbackInfo& info, size_t index, Napi::Object* out) {
+  if (info.Length() <= index || info[index].IsUndefined()) {
+    *out = Napi::Object::New(info.Env());
+    return true;
+  }
+  if (!info[index].IsObject() || info[index].IsArray()) {
+    ThrowInvalid(info.Env(), "options must be an object");
+    return false;
+  }
+  *out = info[index].As<Napi::Object>();
+  return true;
+}
+
+bool IdArg(const Napi::CallbackInfo& info, size_t index, const char* name, uint32_t* out) {
+  double number = 0;
+  if (info.Length() <= index || !IsIntegerIn(info[index], 1, 4294967295.0, &number)) {
+    ThrowInvalid(info.Env(), std::string(name) + " must be a positive integer");
+    return false;
+  }
+  *out = static_cast<uint32_t>(number);
+  return true;
+}
+
+bool IdProperty(Napi::Env env, const Napi::Object& object, const char* name, uint32_t* out) {
+  Napi::Value value;
+  if (!GetProperty(env, object, name, &value)) return false;
+  double number = 0;
+  if (!IsIntegerIn(value, 1, 4294967295.0, &number)) {
+    ThrowInvalid(env, std::string(name) + " must be a positive integer");
+    return false;
+  }
+  *out = static_cast<uint32_t>(number);
+  return true;
+}
+
+bool IntervalProperty(Napi::Env env, const Napi::Object& object, int* out) {
+  Napi::Value value;
+  if (!GetProperty(env, object, "intervalMs", &value)) return false;
+  double number = 0;
+  if (value.IsUndefined()) {
+    *out = 20;
+    return true;
+  }
+  if (!IsIntegerIn(value, 0, 1000, &number) || (number != 10 && number != 20 && number != 40 && number != 60)) {
+    ThrowInvalid(env, "intervalMs must be 10, 20, 40 or 60");
+    return false;
+  }
+  *out = static_cast<int>(number);
+  return true;
+}
+
+bool AddressArgs(Napi::Env env, const Napi::Value& address, const Napi::Value& port, io::SocketAddress* out) {
+  double port_number = 0;
+  if (!address.IsString()) {
+    ThrowInvalid(env, "the remote address must be a string");
+    return false;
+  }
+  if (!IsIntegerIn(port, 1, 65535, &port_number)) {
+    ThrowInvalid(env, "the remote port must be an integer in 1..65535");
+    return false;
+  }
+  const std::string text = address.As<Napi::String>().Utf8Value();
+  if (!io::SocketAddress::Parse(text, static_cast<int>(port_number), out)) {
+    ThrowInvalid(env, "not a numeric IPv4 or IPv6 address: " + text);
+    return false;
+  }
+  return true;
+}
+
+double NsToMs(int64_t ns) { return static_cast<double>(ns) / 1e6; }
+
+// ---------------------------------------------------------------------------------------------
+// Events: the media thread notifies through a ThreadSafeFunction; its callback takes the events.
+
+// Shared by the JS object, the thread-safe function's context and the native thread's notify
+// hook, so whichever of the object and the function goes first, the other never dangles.
+struct MediaShared {
+  Notifier notifier;
+  std::vector<io::MediaEvent> taken;      // JS thread only
+  std::unique_ptr<io::MediaThread> core;  // last: destroyed (thread joined) first
+};
+
+struct GeneratorShared {
+  Notifier notifier;
+  bool referenced = false;                  // JS thread only: onDone keeps the process up
+  std::unique_ptr<io::LoadGenerator> core;  // last: destroyed (thread joined) first
+
+  /** From start() until onDone, the process waits for the generator (JS thread). */
+  void Ref(napi_env env) {
+    std::lock_guard<std::mutex> lock(notifier.mutex);
+    if (notifier.function == nullptr || referenced) return;
+    referenced = napi_ref_threadsafe_function(env, notifier.function) == napi_ok;
+  }
+  void Unref(napi_env env) {
+    std::lock_guard<std::mutex> lock(notifier.mutex);
+    if (notifier.function == nullptr || !referenced) return;
+    napi_unref_threadsafe_function(env, notifier.function);
+    referenced = false;
+  }
+};
+
+// Builds one plain object with raw N-API calls: while a worker shuts down, setting properties
+// fails, and node-addon-api would turn that into a process abort. The first failure sticks.
+class JsRecord {
+ public:
+  explicit JsRecord(napi_env env) : env_(env) { ok_ = napi_create_object(env_, &object_) == napi_ok; }
+  JsRecord& Text(const char* key, const char* text) {
+    napi_value value = nullptr;
+    ok_ = ok_ && napi_create_string_utf8(env_, text, NAPI_AUTO_LENGTH, &value) == napi_ok &&
+          napi_set_named_property(env_, object_, key, value) == napi_ok;
+    return *this;
+  }
+  JsRecord& Number(const char* key, double number) {
+    napi_value value = nullptr;
+    ok_ = ok_ && napi_create_double(env_, number, &value) == napi_ok &&
+          napi_set_named_property(env_, object_, key, value) == napi_ok;
+    return *this;
+  }
+  JsRecord& Flag(const char* key, bool flag) {
+    napi_value value = nullptr;
+    ok_ = ok_ && napi_get_boolean(env_, flag, &value) == napi_ok &&
+          napi_set_named_property(env_, object_, key, value) == napi_ok;
+    return *this;
+  }
+  JsRecord& Null(const char* key) {
+    napi_value value = nullptr;
+    ok_ = ok_ && napi_get_null(env_, &value) == napi_ok && napi_set_named_property(env_, object_, key, value) == napi_ok;
+    return *this;
+  }
+  JsRecord& Field(const char* key, napi_value value, bool value_ok) {
+    ok_ = ok_ && value_ok && napi_set_named_property(env_, object_, key, value) == napi_ok;
+    return *this;
+  }
+  JsRecord& Address(const io::SocketAddress& address) {
+    if (address.empty()) return *this;
+    return Text("address", address.ip().c_str()).Number("port", address.port());
+  }
+  bool ok() const { return ok_; }
+  napi_value value() const { return object_; }
+  /** The object, or undefined when building failed (an exception may be pending). */
+  Napi::Value Result() const { return ok_ ? Napi::Value(env_, object_) : Napi::Env(env_).Undefined(); }
+
+ private:
+  napi_env env_;
+  napi_value object_ = nullptr;
+  bool ok_ = false;
+};
+
+// An array filled with raw N-API calls, like JsRecord.
+class JsList {
+ public:
+  JsList(napi_env env, size_t length) : env_(env) { ok_ = napi_create_array_with_length(env_, length, &array_) == napi_ok; }
+  void Set(uint32_t index, napi_value value, bool value_ok) {
+    ok_ = ok_ && value_ok && napi_set_element(env_, array_, index, value) == napi_ok;
+  }
+  bool ok() const { return ok_; }
+  napi_value value() const { return array_; }
+  Napi::Value Result() const { return ok_ ? Napi::Value(env_, array_) : Napi::Env(env_).Undefined(); }
+
+ private:
+  napi_env env_;
+  napi_value array_ = nullptr;
+  bool ok_ = false;
+};
+
+JsRecord EventToJs(napi_env env, const io::MediaEvent& event) {
+  JsRecord out(env);
+  switch (event.type) {
+    case io::MediaEventType::kTimeout:
+      out.Text("type", "timeout")
+          .Number("legId", event.leg)
+          .Text("reason", io::TimeoutReasonName(static_cast<io::TimeoutReason>(event.reason)))
+          .Number("timeoutMs", static_cast<double>(event.count));
+      break;
+    case io::MediaEventType::kLatched:
+      out.Text("type", "latched").Number("legId", event.leg).Address(event.address);
+      break;
+    case io::MediaEventType::kDropped:
+      out.Text("type", "dropped")
+          .Number("legId", event.leg)
+          .Text("reason", io::DropReasonName(static_cast<io::DropReason>(event.reason)))
+          .Number("count", static_cast<double>(event.count))
+          .Number("total", static_cast<double>(event.total))
+          .Address(event.address);
+      break;
+    case io::MediaEventType::kLegClosed:
+      out.Text("type", "leg-closed").Number("legId", event.leg).Number("port", static_cast<double>(event.count));
+      break;
+    case io::MediaEventType::kJobRemoved:
+      out.Text("type", "job-removed").Number("jobId", event.job).Number("ticks", static_cast<double>(event.count));
+      break;
+    case io::MediaEventType::kOutgoing:
+      out.Text("type", "outgoing").Number("packets", static_cast<double>(event.count));
+      break;
+    case io::MediaEventType::kEventsLost:
+      out.Text("type", "events-lost").Number("count", static_cast<double>(event.count));
+      break;
+    case io::MediaEventType::kJob:
+      out.Text("type", "job")
+          .Number("jobId", event.job)
+          .Number("code", event.reason)
+          .Number("count", static_cast<double>(event.count))
+          .Number("total", static_cast<double>(event.total));
+      break;
+  }
+  return out;
+}
+
+// Runs on the JS thread for each notify: takes the waiting events and calls onEvents once.
+void DeliverEvents(napi_env env, napi_value callback, void* context, void*) {
+  if (env == nullptr || callback == nullptr || context == nullptr) return;
+  MediaShared& shared = **static_cast<std::shared_ptr<MediaShared>*>(context);
+  shared.core->TakeEvents(shared.taken);
+  if (shared.taken.empty()) return;
+  JsList events(env, shared.taken.size());
+  for (size_t i = 0; i < shared.taken.size(); ++i) {
+    const JsRecord record = EventToJs(env, shared.taken[i]);
+    events.Set(static_cast<uint32_t>(i), record.value(), record.ok());
+  }
+  shared.taken.clear();
+  // Fails only while the environment shuts down: nobody is listening any more.
+  if (!events.ok()) return;
+  napi_value argument = events.value();
+  napi_value receiver = nullptr;
+  napi_get_undefined(env, &receiver);
+  // A listener that throws surfaces as an uncaught exception, like an EventEmitter's.
+  napi_call_function(env, receiver, callback, 1, &argument, nullptr);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// A class defined and wrapped with plain N-API: node-addon-api's ObjectWrap aborts the process
+// when a method is called while a worker is being terminated. `Wrap` provides a default
+// constructor, `bool Init(const Napi::CallbackInfo&)` and `static constexpr const char* kName`.
+template <class Wrap>
+class RawClass {
+ public:
+  using MethodPointer = Napi::Value (Wrap::*)(const Napi::CallbackInfo&);
+
+  /** A method descriptor for Define. */
+  template <MethodPointer method>
+  static napi_property_descriptor Method(const char* name) {
+    return napi_property_descriptor{name, nullptr, Trampoline<method>, nullptr, nullptr, nullptr, napi_default, nullptr};
+  }
+
+  /** The constructor function, or null. */
+  template <size_t count>
+  static napi_value Define(napi_env env, const napi_property_descriptor (&methods)[count]) {
+    napi_value constructor = nullptr;
+    if (napi_define_class(env, Wrap::kName, NAPI_AUTO_LENGTH, Construct, nullptr, count, methods, &constructor) !=
+        napi_ok) {
+      return nullptr;
+    }
+    return constructor;
+  }
+
+ private:
+  template <MethodPointer method>
+  static napi_value Trampoline(napi_env env, napi_callback_info info) {
+    napi_value self = nullptr;
+    void* native = nullptr;
+    if (napi_get_cb_info(env, info, nullptr, nullptr, &self, nullptr) != napi_ok) return nullptr;
+    if (napi_unwrap(env, self, &native) != napi_ok || native == nullptr) {
+      bool pending = false;
+      if (napi_is_exception_pending(env, &pending) == napi_ok && !pending) {
+        ThrowCode(env, "ERR_INVALID_STATE", std::string("not a ") + Wrap::kName);
+      }
+      return nullptr;
+    }
+    const Napi::CallbackInfo call(env, info);
+    return (static_cast<Wrap*>(native)->*method)(call);
+  }
+
+  static napi_value Construct(napi_env env, napi_callback_info info) {
+    const Napi::CallbackInfo call(env, info);
+    if (call.NewTarget().IsEmpty()) {
+      ThrowCode(env, "ERR_INVALID_STATE", std::string(Wrap::kName) + " is a class: use new");
+      return nullptr;
+    }
+    auto wrap = std::make_unique<Wrap>();
+    if (!wrap->Init(call)) return nullptr;
+    if (napi_wrap(env, call.This(), wrap.get(), Finalize, nullptr, nullptr) != napi_ok) return nullptr;
+    wrap.release();
+    return call.This();
+  }
+
+  static void Finalize(napi_env, void* native, void*) { delete static_cast<Wrap*>(native); }
+};
+
+// ---------------------------------------------------------------------------------------------
+
+class MediaThreadWrap {
+ public:
+  static constexpr const char* kName = "MediaThread";
+  using Class = RawClass<MediaThreadWrap>;
+
+  static napi_value Define(napi_env env) {
+    static const napi_property_descriptor methods[] = {
+        Class::Method<&MediaThreadWrap::Start>("start"),
+        Class::Method<&MediaThreadWrap::Stop>("stop"),
+        Class::Method<&MediaThreadWrap::OpenLeg>("openLeg"),
+        Class::Method<&MediaThreadWrap::CloseLeg>("closeLeg"),
+        Class::Method<&MediaThreadWrap::SetRemote>("setRemote"),
+        Class::Method<&MediaThreadWrap::SetLatching>("setLatching"),
+        Class::Method<&MediaThreadWrap::SetTimeout>("setTimeout"),
+        Class::Method<&MediaThreadWrap::AddRelayJob>("addRelayJob"),
+        Class::Method<&MediaThreadWrap::AddCounterJob>("addCounterJob"),
+        Class::Method<&MediaThreadWrap::RemoveJob>("removeJob"),
+        Class::Method<&MediaThreadWrap::Stats>("stats"),
+        Class::Method<&MediaThreadWrap::PushPacket>("pushPacket"),
+        Class::Method<&MediaThreadWrap::TakeOutgoing>("takeOutgoing"),
+    };
+    return Class::Define(env, methods);
+  }
+
+  ~MediaThreadWrap() {
+    if (!shared_) return;
+    shared_->core->Stop();
+    shared_->notifier.Release();
+  }
+
+  /** Reads the options and sets up; false with a JS exception pending when they are bad. */
+  bool Init(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object options;
+    if (!OptionsArg(info, 0, &options)) return false;
+    io::MediaThreadOptions core_options;
+    if (!ReadInt(env, options, "portMin", 1, 65535, &core_options.port_min) ||
+        !ReadInt(env, options, "portMax", 1, 65535, &core_options.port_max) ||
+        !ReadBool(env, options, "evenPorts", &core_options.even_ports) ||
+        !ReadInt(env, options, "idleWakeMs", 1, 1000, &core_options.idle_wake_ms) ||
+        !ReadInt(env, options, "dropReportIntervalMs", 0, 3'600'000, &core_options.drop_report_interval_ms)) {
+      return false;
+    }
+    Napi::Value on_events;
+    if (!GetProperty(env, options, "onEvents", &on_events)) return false;
+    if (!on_events.IsFunction()) {
+      ThrowInvalid(env, "onEvents must be a function");
+      return false;
+    }
+    if (ThrowIfFailed(env, io::MediaThread::ValidateOptions(core_options))) return false;
+
+    auto shared = std::make_shared<MediaShared>();
+    MediaShared* raw = shared.get();
+    core_options.notify = [raw] { raw->notifier.Notify(); };
+    if (!CreateNotifier(env, on_events, "confmix.media.events", shared, DeliverEvents)) return false;
+    shared->core = std::make_unique<io::MediaThread>(std::move(core_options));
+    shared_ = std::move(shared);
+    return true;
+  }
+
+ private:
+  bool Ready(Napi::Env env) {
+    if (shared_) return true;
+    ThrowCode(env, "ERR_INVALID_STATE", "the media thread was not constructed");
+    return false;
+  }
+  io::MediaThread& core() { return *shared_->core; }
+
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env) || ThrowIfFailed(env, core().Start())) return env.Undefined();
+    return env.Undefined();
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    core().Stop();
+    // Events already queued are still delivered; then the function finalizes.
+    shared_->notifier.Release();
+    return env.Undefined();
+  }
+
+  Napi::Value OpenLeg(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object options;
+    if (!Ready(env) || !OptionsArg(info, 0, &options)) return env.Undefined();
+    io::LegOptions leg;
+    std::string transport = "udp";
+    std::string remote_address;
+    bool has_transport = false;
+    bool has_local = false;
+    bool has_remote = false;
+    bool has_ipv6 = false;
+    Napi::Value remote_port;
+    if (!ReadString(env, options, "transport", &transport, &has_transport) ||
+        !ReadBool(env, options, "ipv6", &leg.ipv6, &has_ipv6) ||
+        !ReadString(env, options, "localAddress", &leg.local_address, &has_local) ||
+        !ReadString(env, options, "remoteAddress", &remote_address, &has_remote) ||
+        !GetProperty(env, options, "remotePort", &remote_port) ||
+        !ReadBool(env, options, "symmetricLatching", &leg.symmetric_latching) ||
+        !ReadInt(env, options, "timeoutMs", 0, 86'400'000, &leg.timeout_ms) ||
+        !ReadBool(env, options, "reserveRtcp", &leg.reserve_rtcp)) {
+      return env.Undefined();
+    }
+    const bool has_remote_port = !remote_port.IsUndefined();
+    if (transport == "js") {
+      leg.transport = io::LegTransport::kExternal;
+      if (has_remote || has_local || has_remote_port) {
+        ThrowInvalid(env, "a leg fed from JavaScript has no socket: no local or remote address");
+        return env.Undefined();
+      }
+    } else if (transport != "udp") {
+      ThrowInvalid(env, "transport must be 'udp' or 'js'");
+      return env.Undefined();
+    }
+    if (has_remote || has_remote_port) {
+      if (!has_remote) {
+        ThrowInvalid(env, "remotePort needs a remoteAddress");
+        return env.Undefined();
+      }
+      if (!AddressArgs(env, Napi::String::New(env, remote_address), remote_port, &leg.remote)) return env.Undefined();
+      // The family follows the remote unless given.
+      if (!has_ipv6) leg.ipv6 = leg.remote.is_ipv6();
+    }
+    io::LegInfo opened;
+    if (ThrowIfFailed(env, core().OpenLeg(leg, &opened))) return env.Undefined();
+    JsRecord out(env);
+    out.Number("legId", opened.id);
+    if (leg.transport == io::LegTransport::kUdp) {
+      out.Number("port", opened.port);
+    } else {
+      out.Null("port");
+    }
+    return out.Result();
+  }
+
+  Napi::Value CloseLeg(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t leg = 0;
+    if (!Ready(env) || !IdArg(info, 0, "legId", &leg)) return env.Undefined();
+    ThrowIfFailed(env, core().CloseLeg(leg));
+    return env.Undefined();
+  }
+
+  Napi::Value SetRemote(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t leg = 0;
+    io::SocketAddress remote;
+    if (!Ready(env) || !IdArg(info, 0, "legId", &leg) ||
+        !AddressArgs(env, info.Length() > 1 ? info[1] : env.Undefined(), info.Length() > 2 ? info[2] : env.Undefined(),
+                     &remote)) {
+      return env.Undefined();
+    }
+    ThrowIfFailed(env, core().SetRemote(leg, remote));
+    return env.Undefined();
+  }
+
+  Napi::Value SetLatching(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t leg = 0;
+    if (!Ready(env) || !IdArg(info, 0, "legId", &leg)) return env.Undefined();
+    if (info.Length() < 2 || !info[1].IsBoolean()) {
+      ThrowInvalid(env, "symmetricLatching must be a boolean");
+      return env.Undefined();
+    }
+    ThrowIfFailed(env, core().SetLatching(leg, info[1].As<Napi::Boolean>().Value()));
+    return env.Undefined();
+  }
+
+  Napi::Value SetTimeout(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t leg = 0;
+    double timeout = 0;
+    if (!Ready(env) || !IdArg(info, 0, "legId", &leg)) return env.Undefined();
+    if (info.Length() < 2 || !IsIntegerIn(info[1], 0, 86'400'000, &timeout)) {
+      ThrowInvalid(env, "timeoutMs must be an integer in 0..86400000");
+      return env.Undefined();
+    }
+    ThrowIfFailed(env, core().SetTimeout(leg, static_cast<int>(timeout)));
+    return env.Undefined();
+  }
+
+  Napi::Value AddRelayJob(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object options;
+    int interval = 20;
+    uint32_t from = 0;
+    uint32_t to = 0;
+    if (!Ready(env) || !OptionsArg(info, 0, &options) || !IntervalProperty(env, options, &interval) ||
+        !IdProperty(env, options, "fromLeg", &from) || !IdProperty(env, options, "toLeg", &to)) {
+      return env.Undefined();
+    }
+    for (const uint32_t leg : {from, to}) {
+      if (!core().HasLeg(leg)) {
+        ThrowCode(env, "ERR_NOT_FOUND", "no leg " + std::to_string(leg));
+        return env.Undefined();
+      }
+    }
+    auto relay = std::make_unique<io::RelayJob>(to);
+    io::RelayJob* sink = relay.get();
+    io::JobId job = 0;
+    if (ThrowIfFailed(env, core().AddJob(std::move(relay), interval, &job))) return env.Undefined();
+    const io::Status attached = core().AttachSink(from, sink, job);
+    if (!attached.ok()) {
+      core().RemoveJob(job);
+      ThrowIfFailed(env, attached);
+      return env.Undefined();
+    }
+    return Napi::Number::New(env, job);
+  }
+
+  Napi::Value AddCounterJob(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object options;
+    int interval = 20;
+    int stall_ms = 0;
+    int stall_every = 0;
+    if (!Ready(env) || !OptionsArg(info, 0, &options) || !IntervalProperty(env, options, &interval) ||
+        !ReadInt(env, options, "stallMs", 0, 1000, &stall_ms) ||
+        !ReadInt(env, options, "stallEveryTicks", 0, 1'000'000, &stall_every)) {
+      return env.Undefined();
+    }
+    auto counter = std::make_unique<io::CounterJob>(static_cast<int64_t>(stall_ms) * 1'000'000,
+                                                    static_cast<uint64_t>(stall_every));
+    io::JobId job = 0;
+    if (ThrowIfFailed(env, core().AddJob(std::move(counter), interval, &job))) return env.Undefined();
+    return Napi::Number::New(env, job);
+  }
+
+  Napi::Value RemoveJob(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t job = 0;
+    if (!Ready(env) || !IdArg(info, 0, "jobId", &job)) return env.Undefined();
+    ThrowIfFailed(env, core().RemoveJob(job));
+    return env.Undefined();
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    const io::MediaThreadStats stats = core().Stats();
+    const io::ThreadStats& thread = stats.thread;
+    JsRecord lateness(env);
+    lateness.Number("p50Ms", NsToMs(thread.lateness_p50_ns))
+        .Number("p99Ms", NsToMs(thread.lateness_p99_ns))
+        .Number("maxMs", NsToMs(thread.lateness_max_ns));
+    JsList jobs(env, stats.jobs.size());
+    for (size_t i = 0; i < stats.jobs.size(); ++i) {
+      JsRecord job(env);
+      job.Number("jobId", stats.jobs[i].id)
+          .Number("intervalMs", stats.jobs[i].interval_ms)
+          .Number("ticks", static_cast<double>(stats.jobs[i].ticks));
+      jobs.Set(static_cast<uint32_t>(i), job.value(), job.ok());
+    }
+    JsList legs(env, stats.legs.size());
+    for (size_t i = 0; i < stats.legs.size(); ++i) {
+      const io::LegStats& leg = stats.legs[i];
+      const bool udp = leg.transport == io::LegTransport::kUdp;
+      JsRecord entry(env);
+      entry.Number("legId", leg.id).Text("transport", udp ? "udp" : "js");
+      if (udp) {
+        entry.Number("port", leg.port);
+      } else {
+        entry.Null("port");
+      }
+      entry.Number("packetsIn", static_cast<double>(leg.packets_in))
+          .Number("bytesIn", static_cast<double>(leg.bytes_in))
+          .Number("packetsOut", static_cast<double>(leg.packets_out))
+          .Number("bytesOut", static_cast<double>(leg.bytes_out))
+          .Number("droppedStranger", static_cast<double>(leg.dropped_stranger))
+          .Number("droppedInvalid", static_cast<double>(leg.dropped_invalid))
+          .Number("droppedOverflow", static_cast<double>(leg.dropped_overflow))
+          .Number("droppedNoRemote", static_cast<double>(leg.dropped_no_remote))
+          .Number("sendFailed", static_cast<double>(leg.send_failed))
+          .Flag("latched", leg.latched)
+          .Flag("timedOut", leg.timed_out);
+      if (leg.remote.empty()) {
+        entry.Null("remoteAddress").Null("remotePort");
+      } else {
+        entry.Text("remoteAddress", leg.remote.ip().c_str()).Number("remotePort", leg.remote.port());
+      }
+      legs.Set(static_cast<uint32_t>(i), entry.value(), entry.ok());
+    }
+    const double per_tick_us =
+        thread.ticks == 0 ? 0.0 : static_cast<double>(thread.tick_cpu_ns) / 1e3 / static_cast<double>(thread.ticks);
+    JsRecord out(env);
+    out.Flag("running", thread.running)
+        .Number("wakes", static_cast<double>(thread.wakes))
+        .Number("ticks", static_cast<double>(thread.ticks))
+        .Number("overruns", static_cast<double>(thread.overruns))
+        .Field("lateness", lateness.value(), lateness.ok())
+        .Number("tickCpuMs", NsToMs(thread.tick_cpu_ns))
+        .Number("tickCpuUsPerTick", per_tick_us)
+        .Number("threadCpuMs", NsToMs(thread.thread_cpu_ns))
+        .Number("eventsLost", static_cast<double>(thread.events_lost))
+        .Field("jobs", jobs.value(), jobs.ok())
+        .Field("legs", legs.value(), legs.ok());
+    return out.Result();
+  }
+
+  Napi::Value PushPacket(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t leg = 0;
+    if (!Ready(env) || !IdArg(info, 0, "legId", &leg)) return env.Undefined();
+    if (info.Length() < 2 || !info[1].IsTypedArray() ||
+        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      ThrowInvalid(env, "packet must be a Uint8Array");
+      return env.Undefined();
+    }
+    Napi::Uint8Array packet = info[1].As<Napi::Uint8Array>();
+    bool accepted = false;
+    if (ThrowIfFailed(env, core().PushPacket(leg, packet.Data(), packet.ByteLength(), &accepted))) {
+      return env.Undefined();
+    }
+    return Napi::Boolean::New(env, accepted);
+  }
+
+  Napi::Value TakeOutgoing(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    core().TakeOutgoing(outgoing_);
+    JsList out(env, outgoing_.size());
+    if (!outgoing_.empty()) {
+      // One copy into one buffer; each packet is a view on it.
+      void* bytes = nullptr;
+      napi_value buffer = nullptr;
+      bool ok = napi_create_arraybuffer(env, outgoing_.bytes(), &bytes, &buffer) == napi_ok;
+      if (ok) std::memcpy(bytes, outgoing_.arena(), outgoing_.bytes());
+      for (size_t i = 0; ok && i < outgoing_.size(); ++i) {
+        const io::DatagramRef& ref = outgoing_.ref(i);
+        napi_value packet = nullptr;
+        const bool packet_ok = napi_create_typedarray(env, napi_uint8_array, ref.size, buffer, ref.offset, &packet) == napi_ok;
+        JsRecord entry(env);
+        entry.Number("legId", ref.leg).Field("packet", packet, packet_ok);
+        out.Set(static_cast<uint32_t>(i), entry.value(), entry.ok());
+      }
+      outgoing_.Clear();
+    }
+    return out.Result();
+  }
+
+  std::shared_ptr<MediaShared> shared_;
+  io::DatagramBatch outgoing_{8192, 4 << 20};
+};
+
+// ---------------------------------------------------------------------------------------------
+// The load generator.
+
+JsRecord GeneratorStatsToJs(napi_env env, const io::LoadGeneratorStats& stats) {
+  JsRecord out(env);
+  out.Flag("running", stats.running)
+      .Number("members", static_cast<double>(stats.members))
+      .Number("ticks", static_cast<double>(stats.ticks))
+      .Number("sent", static_cast<double>(stats.sent))
+      .Number("sendFailed", static_cast<double>(stats.send_failed))
+      .Number("received", static_cast<double>(stats.received))
+      .Number("minReceived", static_cast<double>(stats.min_received))
+      .Number("elapsedMs", stats.elapsed_ms)
+      .Number("minPacketsPerSecond", stats.min_packets_per_second)
+      .Number("avgPacketsPerSecond", stats.avg_packets_per_second)
+      .Number("cpuMs", NsToMs(stats.cpu_ns))
+      .Number("latenessMaxMs", NsToMs(stats.lateness_max_ns));
+  return out;
+}
+
+// Runs on the JS thread when the generator has sent its packets and drained: onDone(stats).
+void DeliverDone(napi_env env, napi_value callback, void* context, void*) {
+  if (env == nullptr || callback == nullptr || context == nullptr) return;
+  GeneratorShared& shared = **static_cast<std::shared_ptr<GeneratorShared>*>(context);
+  shared.Unref(env);
+  const JsRecord stats = GeneratorStatsToJs(env, shared.core->Stats());
+  if (!stats.ok()) return;
+  napi_value argument = stats.value();
+  napi_value receiver = nullptr;
+  napi_get_undefined(env, &receiver);
+  napi_call_function(env, receiver, callback, 1, &argument, nullptr);
+}
+
+class LoadGeneratorWrap {
+ public:
+  static constexpr const char* kName = "LoadGenerator";
+  using Class = RawClass<LoadGeneratorWrap>;
+
+  static napi_value Define(napi_env env) {
+    static const napi_property_descriptor methods[] = {
+        Class::Method<&LoadGeneratorWrap::Ports>("ports"),
+        Class::Method<&LoadGeneratorWrap::Start>("start"),
+        Class::Method<&LoadGeneratorWrap::Stop>("stop"),
+        Class::Method<&LoadGeneratorWrap::Stats>("stats"),
+    };
+    return Class::Define(env, methods);
+  }
+
+  ~LoadGeneratorWrap() {
+    if (!shared_) return;
+    shared_->core->Stop();
+    shared_->notifier.Release();
+  }
+
+  /** Reads the options and binds the sockets; false with a JS exception pending on failure. */
+  bool Init(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object options;
+    if (!OptionsArg(info, 0, &options)) return false;
+    io::LoadGeneratorOptions core_options;
+    int members = 0;
+    int payload_bytes = static_cast<int>(core_options.payload_bytes);
+    int packets = 0;
+    bool has_local = false;
+    Napi::Value on_done;
+    if (!ReadInt(env, options, "members", 1, 20000, &members) ||
+        !ReadString(env, options, "localAddress", &core_options.local_address, &has_local) ||
+        !ReadInt(env, options, "intervalMs", 10, 60, &core_options.interval_ms) ||
+        !ReadInt(env, options, "payloadType", 0, 127, &core_options.payload_type) ||
+        !ReadInt(env, options, "clockRate", 8000, 48000, &core_options.clock_rate) ||
+        !ReadInt(env, options, "payloadBytes", 0, 2000, &payload_bytes) ||
+        !ReadInt(env, options, "packets", 0, 1'000'000'000, &packets) ||
+        !ReadInt(env, options, "drainMs", 0, 60'000, &core_options.drain_ms) ||
+        !GetProperty(env, options, "onDone", &on_done)) {
+      return false;
+    }
+    if (members == 0) {
+      ThrowInvalid(env, "members must be an integer in 1..20000");
+      return false;
+    }
+    if (!on_done.IsUndefined() && !on_done.IsFunction()) {
+      ThrowInvalid(env, "onDone must be a function");
+      return false;
+    }
+    core_options.members = static_cast<size_t>(members);
+    core_options.payload_bytes = static_cast<size_t>(payload_bytes);
+    core_options.packets = static_cast<uint64_t>(packets);
+    if (ThrowIfFailed(env, io::LoadGenerator::ValidateOptions(core_options))) return false;
+
+    auto shared = std::make_shared<GeneratorShared>();
+    if (on_done.IsFunction()) {
+      GeneratorShared* raw = shared.get();
+      core_options.on_done = [raw] { raw->notifier.Notify(); };
+      if (!CreateNotifier(env, on_done, "confmix.load-generator.done", shared, DeliverDone)) return false;
+    }
+    io::Status status;
+    shared->core = io::LoadGenerator::Create(std::move(core_options), &status);
+    if (!shared->core) {
+      shared->notifier.Release();
+      ThrowIfFailed(env, status);
+      return false;
+    }
+    shared_ = std::move(shared);
+    return true;
+  }
+
+ private:
+  Napi::Value Ports(const Napi::CallbackInfo& info) {
+    const std::vector<int> ports = shared_->core->ports();
+    JsList out(info.Env(), ports.size());
+    for (size_t i = 0; i < ports.size(); ++i) {
+      napi_value port = nullptr;
+      out.Set(static_cast<uint32_t>(i), port, napi_create_int32(info.Env(), ports[i], &port) == napi_ok);
+    }
+    return out.Result();
+  }
+
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsArray()) {
+      ThrowInvalid(env, "targets must be an array of { address, port }");
+      return env.Undefined();
+    }
+    const Napi::Array list = info[0].As<Napi::Array>();
+    std::vector<io::SocketAddress> targets;
+    targets.reserve(list.Length());
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      napi_value element = nullptr;
+      if (napi_get_element(env, list, i, &element) != napi_ok) return env.Undefined();
+      const Napi::Value target(env, element);
+      if (!target.IsObject()) {
+        ThrowInvalid(env, "targets must be an array of { address, port }");
+        return env.Undefined();
+      }
+      Napi::Value address;
+      Napi::Value port;
+      io::SocketAddress parsed;
+      if (!GetProperty(env, target.As<Napi::Object>(), "address", &address) ||
+          !GetProperty(env, target.As<Napi::Object>(), "port", &port) || !AddressArgs(env, address, port, &parsed)) {
+        return env.Undefined();
+      }
+      targets.push_back(parsed);
+    }
+    if (ThrowIfFailed(env, shared_->core->Start(std::move(targets)))) return env.Undefined();
+    // A generator with a packet count runs to onDone even when nothing else keeps the process up.
+    if (shared_->core->finite()) shared_->Ref(env);
+    return env.Undefined();
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    shared_->core->Stop();
+    shared_->Unref(info.Env());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    return GeneratorStatsToJs(info.Env(), shared_->core->Stats()).Result();
+  }
+
+  std::shared_ptr<GeneratorShared> shared_;
+};
+
+}  // namespace
+
+void RegisterMedia(Napi::Env env, Napi::Object exports) {
+  napi_value media_thread = MediaThreadWrap::Define(env);
+  if (media_thread != nullptr) exports.Set("MediaThread", Napi::Value(env, media_thread));
+  napi_value load_generator = LoadGeneratorWrap::Define(env);
+  if (load_generator != nullptr) exports.Set("LoadGenerator", Napi::Value(env, load_generator));
+}
 
 }  // namespace confmix::addon

@@ -556,6 +556,18 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
       decodes += conference.job->last_decodes();
       members += static_cast<uint32_t>(conference.members.size());
     }
+    Napi::Array per_conference = Napi::Array::New(env, conferences_.size());
+    uint32_t i_conference = 0;
+    for (const auto& [handle, conference] : conferences_) {
+      Napi::Object c = Napi::Object::New(env);
+      c.Set("handle", handle);
+      c.Set("ticks", static_cast<double>(conference.job->ticks()));
+      c.Set("lastDeadlineMs", static_cast<double>(conference.job->last_deadline_ns()) / 1e6);
+      c.Set("encodesPerTick", conference.job->last_encodes());
+      c.Set("decodesPerTick", conference.job->last_decodes());
+      per_conference.Set(i_conference++, c);
+    }
+    o.Set("perConference", per_conference);
     o.Set("conferences", static_cast<double>(conferences_.size()));
     o.Set("members", members);
     o.Set("encodesPerTick", encodes);

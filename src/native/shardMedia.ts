@@ -49,6 +49,8 @@ export interface ShardMediaStats {
   members: number;
   encodesPerTick: number;
   decodesPerTick: number;
+  /** Each conference's clock: ticks run and the deadline of the last one (monotonic ms). */
+  perConference: Array<{ handle: number; ticks: number; lastDeadlineMs: number; encodesPerTick: number; decodesPerTick: number }>;
   legs: Array<{
     legId: number;
     port: number;

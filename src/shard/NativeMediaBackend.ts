@@ -216,7 +216,22 @@ export class NativeMediaBackend implements MediaBackend {
 
   stats() {
     const s = this.#media.stats();
-    return { ticks: s.ticks, lateness: s.lateness, tickCpuMs: s.tickCpuMs, overruns: s.overruns, conferences: s.conferences, members: s.members };
+    return {
+      ticks: s.ticks,
+      lateness: s.lateness,
+      tickCpuMs: s.tickCpuMs,
+      overruns: s.overruns,
+      conferences: s.conferences,
+      members: s.members,
+      monotonicMs: Number(process.hrtime.bigint()) / 1e6,
+    };
+  }
+
+  conferenceClock(conferenceId: string) {
+    const handle = this.#get(conferenceId).handle;
+    const clock = this.#media.stats().perConference.find((c) => c.handle === handle);
+    if (!clock) throw notFound(`conference ${conferenceId} has no clock`);
+    return { ticks: clock.ticks, lastDeadlineMs: clock.lastDeadlineMs, encodesPerTick: clock.encodesPerTick, decodesPerTick: clock.decodesPerTick };
   }
 
   onEvents(listener: (events: ShardConferenceEvent[]) => void): void {

@@ -112,10 +112,21 @@ export interface ShardConferenceRequests {
   };
   /** Per-leg media statistics. */
   memberStats: { params: { conferenceId: string; member: number }; result: Record<string, number> };
+  /** One conference's clock: ticks run and the deadline of the last (monotonic ms). */
+  conferenceClock: { params: { conferenceId: string }; result: { ticks: number; lastDeadlineMs: number; encodesPerTick: number; decodesPerTick: number } };
   /** The shard's media-thread statistics. */
   stats: {
     params: Record<string, never>;
-    result: { ticks: number; lateness: { p50Ms: number; p99Ms: number; maxMs: number }; tickCpuMs: number; overruns: number; conferences: number; members: number };
+    result: {
+      ticks: number;
+      lateness: { p50Ms: number; p99Ms: number; maxMs: number };
+      tickCpuMs: number;
+      overruns: number;
+      conferences: number;
+      members: number;
+      /** When these counters were read, on the process-wide monotonic clock (ms). */
+      monotonicMs: number;
+    };
   };
 }
 

@@ -45,6 +45,8 @@ void ConferenceJob::Tick(io::TickContext& context) {
   const MediaTickStats& stats = conference_->last_tick();
   last_encodes_.store(stats.encodes, std::memory_order_relaxed);
   last_decodes_.store(stats.decodes, std::memory_order_relaxed);
+  last_deadline_ns_.store(context.deadline_ns(), std::memory_order_relaxed);
+  ticks_.fetch_add(1, std::memory_order_relaxed);
   MixerEvent event;
   while (conference_->mixer().PopEvent(&event)) staged_.events.push_back(ConferenceEvent{handle_, event});
   if (!staged_.empty()) {

@@ -35,6 +35,10 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
 
   /** Encodes done by the last tick (any thread). */
   uint32_t last_encodes() const { return last_encodes_.load(std::memory_order_relaxed); }
+  /** Ticks run (any thread). */
+  uint64_t ticks() const { return ticks_.load(std::memory_order_relaxed); }
+  /** Deadline of the last tick run, CLOCK_MONOTONIC ns (any thread). */
+  int64_t last_deadline_ns() const { return last_deadline_ns_.load(std::memory_order_relaxed); }
   /** Decodes done by the last tick (any thread). */
   uint32_t last_decodes() const { return last_decodes_.load(std::memory_order_relaxed); }
 
@@ -59,6 +63,8 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
   OutboxBatch staged_;
   std::atomic<uint32_t> last_encodes_{0};
   std::atomic<uint32_t> last_decodes_{0};
+  std::atomic<uint64_t> ticks_{0};
+  std::atomic<int64_t> last_deadline_ns_{0};
 };
 
 }  // namespace confmix::shard

@@ -1,0 +1,258 @@
+// A shard's native media thread: a precise clock running TickJobs at absolute deadlines, and the
+// plain-RTP UDP sockets of its legs (drained with recvmmsg, sent with sendmmsg), with latching,
+// inactivity timeouts and statistics. Other threads control it through a command queue.
+//
+// Each wake: apply queued commands, drain the readable sockets (an epoll set polled without
+// waiting, so idle sockets cost nothing) and the queues fed by other threads, run every due tick
+// once, flush the datagrams the ticks queued, check timeouts, publish events. Late ticks run back
+// to back on the next wakes until caught up.
+#pragma once
+#include <pthread.h>
+#include <sys/epoll.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/io/command_queue.h"
+#include "core/io/datagram_batch.h"
+#include "core/io/latency_stats.h"
+#include "core/io/media_event.h"
+#include "core/io/port_allocator.h"
+#include "core/io/socket_address.h"
+#include "core/io/status.h"
+#include "core/io/tick_job.h"
+#include "core/io/udp_socket.h"
+
+namespace confmix::io {
+
+/** How the thread is set up; fixed for its life. */
+struct MediaThreadOptions {
+  int port_min = 16384;                 // first port legs may bind
+  int port_max = 32767;                 // last port legs may bind
+  bool even_ports = true;               // RTP on even ports (RTCP on the odd one above)
+  int idle_wake_ms = 20;                // wake cadence while no job is clocked
+  int drop_report_interval_ms = 1000;   // at most one dropped-packets event per leg per this
+  size_t max_tick_datagrams = 8192;     // datagrams all jobs may queue in one wake
+  size_t max_tick_bytes = 4 << 20;      // bytes all jobs may queue in one wake
+  size_t max_outgoing_datagrams = 8192; // datagrams waiting for the feeding thread to take
+  size_t max_outgoing_bytes = 4 << 20;  // bytes waiting for the feeding thread to take
+  size_t max_inbound_datagrams = 64;    // per leg fed from another thread, between two wakes
+  size_t max_inbound_bytes = 32768;     // per leg fed from another thread, between two wakes
+  size_t max_events = 1024;             // events waiting for the owner; more are counted lost
+  std::function<void()> notify;         // called (media thread) at most once per wake with events
+};
+
+/** Where a leg's packets come from. */
+enum class LegTransport : uint8_t {
+  kUdp,       // a UDP socket owned by the media thread
+  kExternal,  // another thread pushes packets in and takes the outgoing ones (WebRTC)
+};
+
+/** How a leg is opened. */
+struct LegOptions {
+  LegTransport transport = LegTransport::kUdp;
+  bool ipv6 = false;               // UDP: bind an IPv6 socket
+  std::string local_address;       // UDP: numeric address to bind; "" binds the wildcard
+  SocketAddress remote;            // where to send, and the only accepted source (empty: none yet)
+  bool symmetric_latching = false; // learn the remote from the first valid packet
+  int timeout_ms = 30000;          // no valid packet for this long raises a timeout; 0 = never
+  bool reserve_rtcp = false;       // UDP: also hold port + 1 for RTCP
+};
+
+/** A leg just opened. */
+struct LegInfo {
+  LegId id = 0;  // the leg's id
+  int port = 0;  // its local UDP port (0 for external legs)
+};
+
+/** Counters of one leg. */
+struct LegStats {
+  LegId id = 0;
+  LegTransport transport = LegTransport::kUdp;
+  int port = 0;
+  uint64_t packets_in = 0;        // valid packets accepted
+  uint64_t bytes_in = 0;
+  uint64_t packets_out = 0;       // datagrams sent (or handed to the feeding thread)
+  uint64_t bytes_out = 0;
+  uint64_t dropped_stranger = 0;  // from a source other than the remote
+  uint64_t dropped_invalid = 0;   // rejected by the sink, or truncated
+  uint64_t dropped_overflow = 0;  // a queue was full
+  uint64_t dropped_no_remote = 0; // nowhere to send
+  uint64_t send_failed = 0;       // the kernel refused
+  bool latched = false;           // symmetric latching has learned the remote
+  bool timed_out = false;         // the inactivity timeout has fired (until a valid packet)
+  SocketAddress remote;           // current remote (empty if none)
+};
+
+/** Counters of one job. */
+struct JobStats {
+  JobId id = 0;
+  int interval_ms = 0;
+  uint64_t ticks = 0;  // ticks run
+};
+
+/** Counters of the whole thread. */
+struct ThreadStats {
+  bool running = false;
+  uint64_t wakes = 0;           // times the thread woke
+  uint64_t ticks = 0;           // job ticks run
+  uint64_t overruns = 0;        // ticks whose work took longer than their interval or ran later than one interval
+  int64_t lateness_p50_ns = 0;  // tick start minus deadline
+  int64_t lateness_p99_ns = 0;
+  int64_t lateness_max_ns = 0;
+  int64_t tick_cpu_ns = 0;      // thread CPU time spent inside TickJob::Tick
+  int64_t thread_cpu_ns = 0;    // thread CPU time in all (ticks, socket I/O, bookkeeping)
+  uint64_t events_lost = 0;     // events dropped because the owner did not take them
+};
+
+/** Everything Stats() reports. */
+struct MediaThreadStats {
+  ThreadStats thread;
+  std::vector<JobStats> jobs;
+  std::vector<LegStats> legs;
+};
+
+/** The media thread. Every public method is thread-safe and returns; none throws. */
+class MediaThread final : private TickServices {
+ public:
+  /** Checks options before construction; Ok or ERR_INVALID_ARGUMENT with the reason. */
+  static Status ValidateOptions(const MediaThreadOptions& options);
+
+  /** Sets up (no thread yet). Options must have passed ValidateOptions. */
+  explicit MediaThread(MediaThreadOptions options);
+  /** Stops the thread and closes every socket. */
+  ~MediaThread() override;
+  MediaThread(const MediaThread&) = delete;
+  MediaThread& operator=(const MediaThread&) = delete;
+
+  /** Starts the thread; ERR_INVALID_STATE if already started or stopped. */
+  Status Start();
+  /** Stops and joins the thread, closes every socket and drops every job. Final; idempotent. */
+  void Stop();
+
+  /** Opens a leg: binds a UDP socket on a free port of the range (or makes an external leg).
+   *  ERR_PORTS_EXHAUSTED when no port is free. */
+  Status OpenLeg(const LegOptions& options, LegInfo* info);
+  /** Closes a leg; its port is free once the kLegClosed event is out. */
+  Status CloseLeg(LegId leg);
+  /** Sets the remote of a leg. With latching on, the first valid packet learns it again (a
+   *  re-INVITE may come from behind a new NAT binding); turn latching off to pin it. */
+  Status SetRemote(LegId leg, const SocketAddress& remote);
+  /** Turns symmetric latching on (forgetting any latched remote) or off. */
+  Status SetLatching(LegId leg, bool symmetric_latching);
+  /** Sets the inactivity timeout (0 = never), restarting its count. */
+  Status SetTimeout(LegId leg, int timeout_ms);
+  /** Routes a leg's packets to `sink` (nullptr detaches). The sink must live until detached, or
+   *  until job `owner` is removed: removing a job detaches the sinks it owns first. */
+  Status AttachSink(LegId leg, PacketSink* sink, JobId owner);
+
+  /** True while a leg with this id is open. */
+  bool HasLeg(LegId leg) const;
+
+  /** Adds a job ticking every `interval_ms` (10, 20, 40 or 60). Deadlines lie on a grid shared
+   *  by all jobs (multiples of the interval from the thread's creation), so jobs tick together;
+   *  the first is the next grid point, at most one interval away. */
+  Status AddJob(std::unique_ptr<TickJob> job, int interval_ms, JobId* id);
+  /** Removes a job (destroyed on the media thread); a kJobRemoved event follows. */
+  Status RemoveJob(JobId job);
+
+  /** Feeds one packet into an external leg (copied; delivered at the next wake). `accepted` is
+   *  false when the leg's inbound queue is full (the packet is dropped and counted). */
+  Status PushPacket(LegId leg, const uint8_t* data, size_t size, bool* accepted);
+  /** Takes every datagram queued for external legs since the last call (a swap: `out` is
+   *  emptied first and keeps its own caps). */
+  void TakeOutgoing(DatagramBatch& out);
+  /** Takes every event waiting (a swap, `out` is emptied first). */
+  void TakeEvents(std::vector<MediaEvent>& out);
+
+  /** A snapshot of the counters (the thread keeps running while it is read). */
+  MediaThreadStats Stats() const;
+
+ private:
+  struct Leg;
+  struct JobSlot;
+  struct Command;
+  enum class State : uint8_t { kCreated, kRunning, kStopped };
+
+  // Control side (any thread but the media thread).
+  void Dispatch(Command command);  // control_mutex_ held
+  std::shared_ptr<Leg> FindControlLeg(LegId leg) const;
+
+  // Media side (the media thread, or the control thread while no media thread runs).
+  void Run();
+  void Wake();
+  void ApplyCommands(int64_t now_ns);
+  void Apply(Command& command, int64_t now_ns);
+  void ReceiveSockets(int64_t now_ns);
+  void ReceiveInbound(int64_t now_ns);
+  void HandleDatagram(Leg& leg, const uint8_t* data, size_t size, const SocketAddress& from, int64_t now_ns);
+  void RunDueTicks();
+  void FlushOutbox();
+  void CheckLegs(int64_t now_ns);
+  void PublishEvents();
+  void CloseLegNow(Leg& leg);
+  void Drop(Leg& leg, DropReason reason, uint64_t count);
+  int64_t NextWakeNs() const;
+  Leg* FindMediaLeg(LegId leg) const;
+  bool QueueDatagram(LegId leg, const uint8_t* data, size_t size) override;
+  bool EmitEvent(const MediaEvent& event) override;
+
+  const MediaThreadOptions options_;
+  const int64_t epoch_ns_;  // origin of the deadline grid
+  PortAllocator ports_;
+
+  // Control state, guarded by control_mutex_ (the media thread never takes it).
+  mutable std::mutex control_mutex_;
+  State state_ = State::kCreated;
+  LegId next_leg_id_ = 1;
+  JobId next_job_id_ = 1;
+  std::unordered_map<LegId, std::shared_ptr<Leg>> control_legs_;
+  std::unordered_map<JobId, std::shared_ptr<JobSlot>> control_jobs_;
+  std::thread thread_;
+  pthread_t media_handle_{};  // for reading the thread's CPU clock while it runs
+
+  CommandQueue<Command> commands_;
+  std::atomic<bool> stop_requested_{false};
+
+  // Media state.
+  int epoll_fd_ = -1;
+  std::unordered_map<LegId, std::shared_ptr<Leg>> legs_;
+  std::vector<Leg*> leg_list_;         // legs_ in a flat list, for per-wake checks
+  std::vector<std::shared_ptr<JobSlot>> jobs_;
+  std::vector<Command> applying_;
+  std::vector<epoll_event> ready_;
+  ReceiveBatch receive_batch_;
+  SendBatch send_batch_;
+  DatagramBatch outbox_;               // this wake's datagrams from the jobs
+  std::vector<int32_t> outbox_next_;   // per datagram: the next one of the same leg, or -1
+  std::vector<Leg*> outbox_legs_;      // legs with datagrams in the outbox
+  DatagramBatch inbound_taken_;        // a leg's inbound queue, swapped out for delivery
+  std::vector<MediaEvent> local_events_;
+  int64_t last_wake_ns_ = 0;
+
+  // Handed between threads.
+  std::mutex outgoing_mutex_;
+  DatagramBatch outgoing_;             // datagrams for external legs, until taken
+  std::mutex events_mutex_;
+  std::vector<MediaEvent> pending_events_;
+  std::atomic<bool> notify_pending_{false};
+
+  // Statistics (written by the media thread only).
+  LatencyHistogram lateness_;
+  std::atomic<uint64_t> wakes_{0};
+  std::atomic<uint64_t> ticks_{0};
+  std::atomic<uint64_t> overruns_{0};
+  std::atomic<int64_t> tick_cpu_ns_{0};
+  std::atomic<int64_t> final_thread_cpu_ns_{0};
+  std::atomic<uint64_t> events_lost_{0};
+};
+
+}  // namespace confmix::io

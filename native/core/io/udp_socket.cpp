@@ -1,0 +1,137 @@
+#include "core/io/udp_socket.h"
+
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace confmix::io {
+
+UdpSocket::UdpSocket(UdpSocket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+
+UdpSocket& UdpSocket::operator=(UdpSocket&& other) noexcept {
+  if (this != &other) {
+    Close();
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+BindResult UdpSocket::Open(const SocketAddress& local, std::string* error) {
+  Close();
+  if (local.empty()) {
+    *error = "no local address";
+    return BindResult::kFailed;
+  }
+  const int family = local.is_ipv6() ? AF_INET6 : AF_INET;
+  const int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+  if (fd < 0) {
+    *error = std::string("socket: ") + std::strerror(errno);
+    return BindResult::kFailed;
+  }
+  if (family == AF_INET6) {
+    // One family per socket keeps the source check simple (no IPv4-mapped addresses).
+    const int on = 1;
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+  }
+  if (::bind(fd, local.sockaddr_ptr(), local.length()) != 0) {
+    const int bind_errno = errno;
+    ::close(fd);
+    *error = std::string("bind ") + local.ip() + ":" + std::to_string(local.port()) + ": " +
+             std::strerror(bind_errno);
+    return bind_errno == EADDRINUSE || bind_errno == EACCES ? BindResult::kInUse
+                                                            : BindResult::kFailed;
+  }
+  fd_ = fd;
+  return BindResult::kBound;
+}
+
+void UdpSocket::Close() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+ReceiveBatch::ReceiveBatch(size_t capacity)
+    : buffers_(capacity * kMaxDatagramBytes), iovecs_(capacity), sources_(capacity), headers_(capacity) {
+  for (size_t i = 0; i < capacity; ++i) {
+    iovecs_[i].iov_base = &buffers_[i * kMaxDatagramBytes];
+    iovecs_[i].iov_len = kMaxDatagramBytes;
+  }
+}
+
+int ReceiveBatch::Receive(int fd) {
+  // recvmmsg overwrites the lengths, so each call re-arms them.
+  for (size_t i = 0; i < headers_.size(); ++i) {
+    msghdr& header = headers_[i].msg_hdr;
+    header = msghdr{};
+    header.msg_name = &sources_[i];
+    header.msg_namelen = sizeof(sockaddr_storage);
+    header.msg_iov = &iovecs_[i];
+    header.msg_iovlen = 1;
+    headers_[i].msg_len = 0;
+  }
+  for (;;) {
+    const int received = ::recvmmsg(fd, headers_.data(), static_cast<unsigned>(headers_.size()),
+                                    MSG_DONTWAIT, nullptr);
+    if (received >= 0) return received;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+  }
+}
+
+size_t ReceiveBatch::size(size_t i) const {
+  const size_t length = headers_[i].msg_len;
+  return length < kMaxDatagramBytes ? length : kMaxDatagramBytes;
+}
+
+SocketAddress ReceiveBatch::source(size_t i) const {
+  return SocketAddress::FromSockaddr(reinterpret_cast<const sockaddr*>(&sources_[i]),
+                                     headers_[i].msg_hdr.msg_namelen);
+}
+
+SendBatch::SendBatch(size_t capacity) : iovecs_(capacity), headers_(capacity) {}
+
+bool SendBatch::Add(const uint8_t* data, size_t size, const SocketAddress& to) {
+  if (full()) return false;
+  iovecs_[count_].iov_base = const_cast<uint8_t*>(data);
+  iovecs_[count_].iov_len = size;
+  msghdr& header = headers_[count_].msg_hdr;
+  header = msghdr{};
+  header.msg_name = const_cast<sockaddr*>(to.sockaddr_ptr());
+  header.msg_namelen = to.length();
+  header.msg_iov = &iovecs_[count_];
+  header.msg_iovlen = 1;
+  ++count_;
+  return true;
+}
+
+SendOutcome SendBatch::Flush(int fd) {
+  SendOutcome outcome;
+  size_t next = 0;
+  while (next < count_) {
+    const int sent = ::sendmmsg(fd, &headers_[next], static_cast<unsigned>(count_ - next), MSG_DONTWAIT);
+    if (sent > 0) {
+      for (size_t i = next; i < next + static_cast<size_t>(sent); ++i) outcome.bytes += headers_[i].msg_len;
+      outcome.sent += static_cast<size_t>(sent);
+      next += static_cast<size_t>(sent);
+      continue;
+    }
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      // The send buffer is full: what is left of this tick is dropped, not queued.
+      outcome.failed += count_ - next;
+      break;
+    }
+    // This datagram was refused (e.g. no route); the rest may still go.
+    ++outcome.failed;
+    ++next;
+  }
+  count_ = 0;
+  return outcome;
+}
+
+}  // namespace confmix::io

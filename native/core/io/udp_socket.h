@@ -1,0 +1,96 @@
+// A non-blocking UDP socket and the batched receive/send scratch (recvmmsg / sendmmsg) the
+// media thread drives it with. Linux only.
+#pragma once
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/io/port_allocator.h"
+#include "core/io/socket_address.h"
+
+namespace confmix::io {
+
+/** Largest datagram confmix receives or sends; anything longer is truncated and rejected. */
+constexpr size_t kMaxDatagramBytes = 2048;
+
+/** Owns one non-blocking, close-on-exec UDP socket. Move-only; closes on destruction. */
+class UdpSocket {
+ public:
+  UdpSocket() = default;
+  ~UdpSocket() { Close(); }
+  UdpSocket(UdpSocket&& other) noexcept;
+  UdpSocket& operator=(UdpSocket&& other) noexcept;
+  UdpSocket(const UdpSocket&) = delete;
+  UdpSocket& operator=(const UdpSocket&) = delete;
+
+  /** Creates the socket and binds it to `local`; IPv6 sockets are IPv6-only. On failure the
+   *  socket stays closed, `error` says why, and the result tells the port allocator whether
+   *  another port could work. */
+  BindResult Open(const SocketAddress& local, std::string* error);
+  /** Closes the socket (idempotent). */
+  void Close();
+  /** The descriptor, or -1 when closed. */
+  int fd() const { return fd_; }
+  /** True when open. */
+  bool is_open() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+/** Scratch for receiving up to `capacity` datagrams with one recvmmsg call. */
+class ReceiveBatch {
+ public:
+  explicit ReceiveBatch(size_t capacity);
+  /** Receives what is queued on `fd` without blocking: count received, 0 when none (EAGAIN),
+   *  -1 on another error. */
+  int Receive(int fd);
+  /** How many datagrams one call can take. */
+  size_t capacity() const { return headers_.size(); }
+  /** Bytes of datagram `i` of the last Receive. */
+  const uint8_t* data(size_t i) const { return &buffers_[i * kMaxDatagramBytes]; }
+  /** Length of datagram `i` (its stored part when truncated). */
+  size_t size(size_t i) const;
+  /** True when datagram `i` was longer than kMaxDatagramBytes. */
+  bool truncated(size_t i) const { return (headers_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0; }
+  /** Source address of datagram `i`. */
+  SocketAddress source(size_t i) const;
+
+ private:
+  std::vector<uint8_t> buffers_;
+  std::vector<iovec> iovecs_;
+  std::vector<sockaddr_storage> sources_;
+  std::vector<mmsghdr> headers_;
+};
+
+/** What one Flush did. */
+struct SendOutcome {
+  size_t sent = 0;     // datagrams the kernel took
+  size_t failed = 0;   // datagrams refused (full send buffer, unreachable, ...)
+  size_t bytes = 0;    // bytes of the sent datagrams
+};
+
+/** Scratch for sending up to `capacity` datagrams with sendmmsg calls. The bytes are not copied:
+ *  they must stay valid until Flush. */
+class SendBatch {
+ public:
+  explicit SendBatch(size_t capacity);
+  /** Queues one datagram to `to`; false when the batch is full (flush first). */
+  bool Add(const uint8_t* data, size_t size, const SocketAddress& to);
+  /** Sends everything queued on `fd` without blocking, then empties the batch. */
+  SendOutcome Flush(int fd);
+  /** Datagrams queued. */
+  size_t size() const { return count_; }
+  /** True when no more datagram fits. */
+  bool full() const { return count_ == headers_.size(); }
+
+ private:
+  std::vector<iovec> iovecs_;
+  std::vector<mmsghdr> headers_;
+  size_t count_ = 0;
+};
+
+}  // namespace confmix::io

@@ -1,0 +1,235 @@
+// Typed view of the addon's native media thread: a precise clock, plain-RTP UDP sockets with
+// latching and inactivity timeouts, and queues for legs fed from JavaScript.
+import { addon } from './addon.ts';
+
+/** Options of a media thread. */
+export interface MediaThreadOptions {
+  /** First local port legs may bind (default 16384). */
+  portMin?: number;
+  /** Last local port legs may bind (default 32767). */
+  portMax?: number;
+  /** Hand out even ports only, RTCP being the odd one above (default true). */
+  evenPorts?: boolean;
+  /** Wake cadence while no job is clocked, in ms (default 20). */
+  idleWakeMs?: number;
+  /** At most one 'dropped' event per leg and reason per this many ms (default 1000). */
+  dropReportIntervalMs?: number;
+  /** Receives the thread's events, at most once per tick. */
+  onEvents: (events: MediaEvent[]) => void;
+}
+
+/** How a leg is opened. */
+export interface OpenLegOptions {
+  /** 'udp' (default): a socket owned by the media thread; 'js': packets pushed from JavaScript. */
+  transport?: 'udp' | 'js';
+  /** Bind an IPv6 socket (default: the remote's family, else IPv4). */
+  ipv6?: boolean;
+  /** Numeric local address to bind (default: the wildcard). */
+  localAddress?: string;
+  /** Where to send, and the only source accepted until latching learns another. */
+  remoteAddress?: string;
+  /** The remote's port. */
+  remotePort?: number;
+  /** Learn the remote from the first valid packet (symmetric RTP). */
+  symmetricLatching?: boolean;
+  /** Raise 'timeout' after this long without a valid packet; 0 = never (default 30000). */
+  timeoutMs?: number;
+  /** Also hold port + 1 for RTCP. */
+  reserveRtcp?: boolean;
+}
+
+/** A leg just opened. */
+export interface OpenedLeg {
+  legId: number;
+  /** The local UDP port, or null for a leg fed from JavaScript. */
+  port: number | null;
+}
+
+/** Options of the test-only relay job. */
+export interface RelayJobOptions {
+  /** 10, 20 (default), 40 or 60. */
+  intervalMs?: number;
+  /** Leg whose RTP-shaped packets are forwarded. */
+  fromLeg: number;
+  /** Leg they are sent from. */
+  toLeg: number;
+}
+
+/** Options of the test-only counter job. */
+export interface CounterJobOptions {
+  /** 10, 20 (default), 40 or 60. */
+  intervalMs?: number;
+  /** Every stallEveryTicks-th tick takes this long (0..1000 ms), making the next ticks late. */
+  stallMs?: number;
+  /** How often to stall (0 = never). */
+  stallEveryTicks?: number;
+}
+
+/** Why a leg dropped packets. */
+export type DropReason = 'stranger' | 'invalid' | 'overflow' | 'no-remote' | 'send-failed';
+
+/** What the media thread reports. */
+export type MediaEvent =
+  | { type: 'timeout'; legId: number; reason: 'rtp-timeout'; timeoutMs: number }
+  | { type: 'latched'; legId: number; address: string; port: number }
+  | { type: 'dropped'; legId: number; reason: DropReason; count: number; total: number; address?: string; port?: number }
+  | { type: 'leg-closed'; legId: number; port: number }
+  | { type: 'job-removed'; jobId: number; ticks: number }
+  | { type: 'outgoing'; packets: number }
+  | { type: 'events-lost'; count: number }
+  | { type: 'job'; jobId: number; code: number; count: number; total: number };
+
+/** Counters of one leg. */
+export interface LegStats {
+  legId: number;
+  transport: 'udp' | 'js';
+  port: number | null;
+  packetsIn: number;
+  bytesIn: number;
+  packetsOut: number;
+  bytesOut: number;
+  droppedStranger: number;
+  droppedInvalid: number;
+  droppedOverflow: number;
+  droppedNoRemote: number;
+  sendFailed: number;
+  latched: boolean;
+  timedOut: boolean;
+  remoteAddress: string | null;
+  remotePort: number | null;
+}
+
+/** Counters of one job. */
+export interface JobStats {
+  jobId: number;
+  intervalMs: number;
+  ticks: number;
+}
+
+/** Counters of the thread. */
+export interface MediaThreadStats {
+  running: boolean;
+  wakes: number;
+  ticks: number;
+  overruns: number;
+  lateness: { p50Ms: number; p99Ms: number; maxMs: number };
+  tickCpuMs: number;
+  tickCpuUsPerTick: number;
+  threadCpuMs: number;
+  eventsLost: number;
+  jobs: JobStats[];
+  legs: LegStats[];
+}
+
+/** One datagram for a leg fed from JavaScript. */
+export interface OutgoingPacket {
+  legId: number;
+  packet: Uint8Array;
+}
+
+/** The native media thread. Methods throw Error with `code` (ERR_INVALID_ARGUMENT,
+ *  ERR_NOT_FOUND, ERR_PORTS_EXHAUSTED, ERR_INVALID_STATE, ERR_SYSTEM). */
+export interface MediaThread {
+  /** Starts the thread. */
+  start(): void;
+  /** Stops and joins the thread, closing every socket; final. */
+  stop(): void;
+  /** Opens a leg; its port is bound on return. */
+  openLeg(options?: OpenLegOptions): OpenedLeg;
+  /** Closes a leg; its port is free once 'leg-closed' arrives. */
+  closeLeg(legId: number): void;
+  /** Sets a leg's remote (with latching on, the first valid packet learns it again). */
+  setRemote(legId: number, address: string, port: number): void;
+  /** Turns symmetric latching on (forgetting the latched remote) or off. */
+  setLatching(legId: number, symmetricLatching: boolean): void;
+  /** Sets the inactivity timeout in ms (0 = never), restarting its count. */
+  setTimeout(legId: number, timeoutMs: number): void;
+  /** Test-only: forwards each tick what fromLeg received (RTP v2, >= 12 bytes) to toLeg. */
+  addRelayJob(options: RelayJobOptions): number;
+  /** Test-only: a job that only counts its ticks (and may stall, to test catching up). */
+  addCounterJob(options?: CounterJobOptions): number;
+  /** Removes a job; 'job-removed' follows. */
+  removeJob(jobId: number): void;
+  /** A snapshot of the counters. */
+  stats(): MediaThreadStats;
+  /** Feeds one RTP packet to a 'js' leg; false when its queue is full (dropped, counted). */
+  pushPacket(legId: number, packet: Uint8Array): boolean;
+  /** Takes the datagrams queued for 'js' legs since the last call. */
+  takeOutgoing(): OutgoingPacket[];
+}
+
+/** Constructs a media thread (not started). */
+export interface MediaThreadConstructor {
+  new (options: MediaThreadOptions): MediaThread;
+}
+
+function exported<T>(name: string): T {
+  const value = addon[name];
+  if (typeof value !== 'function') throw new Error(`the confmix addon has no ${name}`);
+  return value as T;
+}
+
+/** The native media thread class. */
+export const MediaThread: MediaThreadConstructor = exported<MediaThreadConstructor>('MediaThread');
+
+/** Options of a load generator. */
+export interface LoadGeneratorOptions {
+  /** Sockets, one per simulated member (1..20000). */
+  members: number;
+  /** Numeric address the sockets bind (default 127.0.0.1; ports are chosen by the kernel). */
+  localAddress?: string;
+  /** One packet per member per interval: 10, 20 (default), 40 or 60 ms. */
+  intervalMs?: number;
+  /** RTP payload type (default 0). */
+  payloadType?: number;
+  /** RTP clock rate, for the timestamp step (default 8000). */
+  clockRate?: number;
+  /** Payload bytes after the 12-byte header (default 160). */
+  payloadBytes?: number;
+  /** Packets per member, then stop sending (default 0: until stop()). */
+  packets?: number;
+  /** After the last send, keep counting arrivals this long (default 500 ms). */
+  drainMs?: number;
+  /** Called once sending and draining are over (only with `packets`). */
+  onDone?: (stats: LoadGeneratorStats) => void;
+}
+
+/** What a load generator has done. */
+export interface LoadGeneratorStats {
+  running: boolean;
+  members: number;
+  /** Send rounds. */
+  ticks: number;
+  sent: number;
+  sendFailed: number;
+  /** Datagrams received, all members. */
+  received: number;
+  /** Datagrams received by the member that received least. */
+  minReceived: number;
+  elapsedMs: number;
+  minPacketsPerSecond: number;
+  avgPacketsPerSecond: number;
+  /** CPU time of the generator's thread. */
+  cpuMs: number;
+  latenessMaxMs: number;
+}
+
+/** N UDP sockets sending RTP every interval on a native clock thread, counting what comes back. */
+export interface LoadGenerator {
+  /** Local port of each member's socket, in member order. */
+  ports(): number[];
+  /** Starts sending: member i sends to targets[i % targets.length]. */
+  start(targets: Array<{ address: string; port: number }>): void;
+  /** Stops the clock thread (idempotent). */
+  stop(): void;
+  /** Counters so far. */
+  stats(): LoadGeneratorStats;
+}
+
+/** Constructs a load generator (sockets bound, not sending). */
+export interface LoadGeneratorConstructor {
+  new (options: LoadGeneratorOptions): LoadGenerator;
+}
+
+/** The native load generator class. */
+export const LoadGenerator: LoadGeneratorConstructor = exported<LoadGeneratorConstructor>('LoadGenerator');
