@@ -45,6 +45,22 @@ bool ReadInteger(const Napi::Value& value, double min, double max, int* out) {
   return true;
 }
 
+bool ReadNamedInteger(Napi::Env env, const Napi::Value& value, const char* name, double min, double max,
+                      double* out) {
+  if (!value.IsNumber()) {
+    ThrowInvalid(env, std::string(name) + " must be a number");
+    return false;
+  }
+  const double number = value.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(number) || std::floor(number) != number || number < min || number > max) {
+    ThrowInvalid(env, std::string(name) + " must be an integer in [" + std::to_string(static_cast<int64_t>(min)) +
+                          ", " + std::to_string(static_cast<int64_t>(max)) + "]");
+    return false;
+  }
+  *out = number;
+  return true;
+}
+
 bool IsInt16Array(const Napi::Value& value) {
   return value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == napi_int16_array;
 }

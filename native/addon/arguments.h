@@ -30,6 +30,9 @@ const char* CodeFor(StatusCode code);
 bool ReadInteger(const Napi::Value& value, double min, double max, int64_t* out);
 /** An integral JS number in [min, max] as an int (no throw). */
 bool ReadInteger(const Napi::Value& value, double min, double max, int* out);
+/** An integral number in [min, max] named `name` in the error it throws otherwise. */
+bool ReadNamedInteger(Napi::Env env, const Napi::Value& value, const char* name, double min, double max,
+                      double* out);
 /** True for an Int16Array. */
 bool IsInt16Array(const Napi::Value& value);
 /** True for a Uint8Array. */

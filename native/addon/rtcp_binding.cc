@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "arguments.h"
 #include "bindings.h"
 #include "core/rtp/rtcp.h"
 #include "core/rtp/rtcp_stats.h"
@@ -19,33 +20,10 @@ constexpr size_t kMaxReportBytes = 8 + 20 + rtcp::kMaxCount * 24 + 8 + 260;
 constexpr size_t kMaxByeBytes = 8 + 8 + 260;
 constexpr double kMaxUint32 = 4294967295.0;
 
-void ThrowInvalid(Napi::Env env, const std::string& message) {
-  Napi::Error error = Napi::Error::New(env, message);
-  error.Set("code", Napi::String::New(env, "ERR_INVALID_ARGUMENT"));
-  error.ThrowAsJavaScriptException();
-}
-
-// Reads an integer in [min, max]; throws and returns false otherwise.
-bool ReadInteger(Napi::Env env, const Napi::Value& value, const char* name, double min,
-                 double max, double* out) {
-  if (!value.IsNumber()) {
-    ThrowInvalid(env, std::string(name) + " must be a number");
-    return false;
-  }
-  double number = value.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(number) || std::floor(number) != number || number < min || number > max) {
-    ThrowInvalid(env, std::string(name) + " must be an integer in [" +
-                          std::to_string(static_cast<int64_t>(min)) + ", " +
-                          std::to_string(static_cast<int64_t>(max)) + "]");
-    return false;
-  }
-  *out = number;
-  return true;
-}
 
 bool ReadUint32(Napi::Env env, const Napi::Value& value, const char* name, uint32_t* out) {
   double number = 0;
-  if (!ReadInteger(env, value, name, 0, kMaxUint32, &number)) return false;
+  if (!ReadNamedInteger(env, value, name, 0, kMaxUint32, &number)) return false;
   *out = static_cast<uint32_t>(number);
   return true;
 }
@@ -102,10 +80,10 @@ bool ReadReportBlock(Napi::Env env, const Napi::Value& value, rtcp::ReportBlock*
   if (!Field(env, object, "ssrc", &field) ||
       !ReadUint32(env, field, "reportBlocks[].ssrc", &block->ssrc)) return false;
   if (!Field(env, object, "fractionLost", &field) ||
-      !ReadInteger(env, field, "reportBlocks[].fractionLost", 0, 255, &number)) return false;
+      !ReadNamedInteger(env, field, "reportBlocks[].fractionLost", 0, 255, &number)) return false;
   block->fraction_lost = static_cast<uint8_t>(number);
   if (!Field(env, object, "cumulativeLost", &field) ||
-      !ReadInteger(env, field, "reportBlocks[].cumulativeLost", -0x800000, 0x7fffff, &number)) {
+      !ReadNamedInteger(env, field, "reportBlocks[].cumulativeLost", -0x800000, 0x7fffff, &number)) {
     return false;
   }
   block->cumulative_lost = static_cast<int32_t>(number);
@@ -364,7 +342,7 @@ class RtcpReceiverStatsWrap : public Napi::ObjectWrap<RtcpReceiverStatsWrap> {
   explicit RtcpReceiverStatsWrap(const Napi::CallbackInfo& info)
       : Napi::ObjectWrap<RtcpReceiverStatsWrap>(info), stats_(8000) {
     double clock_rate = 0;
-    if (!ReadInteger(info.Env(), info[0], "clockRate", 1, 1000000, &clock_rate)) return;
+    if (!ReadNamedInteger(info.Env(), info[0], "clockRate", 1, 1000000, &clock_rate)) return;
     stats_ = rtcp::ReceiverStats(static_cast<uint32_t>(clock_rate));
   }
 
@@ -374,7 +352,7 @@ class RtcpReceiverStatsWrap : public Napi::ObjectWrap<RtcpReceiverStatsWrap> {
     Napi::Env env = info.Env();
     double sequence = 0, arrival_ms = 0;
     uint32_t timestamp = 0;
-    if (!ReadInteger(env, info[0], "sequence", 0, 65535, &sequence) ||
+    if (!ReadNamedInteger(env, info[0], "sequence", 0, 65535, &sequence) ||
         !ReadUint32(env, info[1], "rtpTimestamp", &timestamp) ||
         !ReadTimeMs(env, info[2], "arrivalMs", &arrival_ms)) {
       return env.Undefined();
@@ -452,7 +430,7 @@ class RtcpReportTimerWrap : public Napi::ObjectWrap<RtcpReportTimerWrap> {
     uint32_t seed = 0;
     double nominal_ms = 5000;
     if (!info[0].IsUndefined() && !ReadUint32(env, info[0], "seed", &seed)) return;
-    if (!info[1].IsUndefined() && !ReadInteger(env, info[1], "nominalMs", 1, 3600000, &nominal_ms)) {
+    if (!info[1].IsUndefined() && !ReadNamedInteger(env, info[1], "nominalMs", 1, 3600000, &nominal_ms)) {
       return;
     }
     timer_ = rtcp::ReportTimer(seed, nominal_ms);

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "arguments.h"
 #include "bindings.h"
 #include "core/rtp/jitter_buffer.h"
 #include "core/rtp/rtp_packet.h"
@@ -21,35 +22,12 @@ constexpr double kMaxUint32 = 4294967295.0;
 // Largest payload RtpSender.write takes: one UDP datagram less the header.
 constexpr size_t kMaxSendPayload = 65507 - rtp::kRtpHeaderSize;
 
-void ThrowInvalid(Napi::Env env, const std::string& message) {
-  Napi::Error error = Napi::Error::New(env, message);
-  error.Set("code", Napi::String::New(env, "ERR_INVALID_ARGUMENT"));
-  error.ThrowAsJavaScriptException();
-}
-
-// Reads an integer in [min, max]; throws and returns false otherwise.
-bool ReadInteger(Napi::Env env, const Napi::Value& value, const char* name, double min,
-                 double max, double* out) {
-  if (!value.IsNumber()) {
-    ThrowInvalid(env, std::string(name) + " must be a number");
-    return false;
-  }
-  double number = value.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(number) || std::floor(number) != number || number < min || number > max) {
-    ThrowInvalid(env, std::string(name) + " must be an integer in [" +
-                          std::to_string(static_cast<int64_t>(min)) + ", " +
-                          std::to_string(static_cast<int64_t>(max)) + "]");
-    return false;
-  }
-  *out = number;
-  return true;
-}
 
 template <typename T>
 bool ReadUnsigned(Napi::Env env, const Napi::Value& value, const char* name, double min,
                   double max, T* out) {
   double number = 0;
-  if (!ReadInteger(env, value, name, min, max, &number)) return false;
+  if (!ReadNamedInteger(env, value, name, min, max, &number)) return false;
   *out = static_cast<T>(number);
   return true;
 }
