@@ -19,8 +19,8 @@ export interface Bench {
 
 const benches: Record<string, () => Promise<Bench>> = {
   mixer: async () => (await import('./mixer/index.ts')).mixerBench,
-  // media: async () => (await import('./media/index.ts')).mediaBench,
-  // load: async () => (await import('./load/index.ts')).loadBench,
+  media: async () => (await import('./media/index.ts')).mediaBench,
+  load: async () => (await import('./load/index.ts')).loadBench,
 };
 
 async function usage(): Promise<string> {

@@ -1,0 +1,118 @@
+// Command-line options of the load benchmark, and the rooms they ask for.
+
+/** The codecs a load room can use. */
+export type LoadCodec = 'pcmu' | 'opus';
+
+/** One room to run: one conference on one shard, fed by one generator process. */
+export interface LoadRoom {
+  /** The codec of every member's leg. */
+  codec: LoadCodec;
+  /** Members in the room (one RTP leg each). */
+  members: number;
+  /** Members sending a tone; the rest send silence (PCMU) or DTX (Opus). */
+  talkers: number;
+}
+
+/** Everything a run needs. */
+export interface LoadOptions {
+  /** Rooms, run one after another, each in a fresh engine process. */
+  rooms: LoadRoom[];
+  /** Length of the measured window, seconds. */
+  durationS: number;
+  /** Time between the generator's start and the window, seconds. */
+  warmupS: number;
+  /** Conference sample rate, Hz. */
+  rate: number;
+}
+
+/** Raised for a flag the benchmark does not understand or a value out of range. */
+export class LoadOptionsError extends Error {
+  /** Stable error code. */
+  readonly code = 'ERR_INVALID_ARGUMENT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'LoadOptionsError';
+  }
+}
+
+/** The full matrix: PCMU 200/1000/3000 and Opus 100/500/1000 members. */
+export const MATRIX: ReadonlyArray<{ codec: LoadCodec; members: number }> = [
+  { codec: 'pcmu', members: 200 },
+  { codec: 'pcmu', members: 1000 },
+  { codec: 'pcmu', members: 3000 },
+  { codec: 'opus', members: 100 },
+  { codec: 'opus', members: 500 },
+  { codec: 'opus', members: 1000 },
+];
+
+/** Most members one room may have: the engine's port range holds 5000 even ports. */
+export const MAX_MEMBERS = 4500;
+const CONFERENCE_RATES = [8000, 16000, 24000, 32000, 48000];
+
+/** Talker count for a fraction of the members (rounded, at least one when the fraction is above 0). */
+export function talkerCount(members: number, fraction: number): number {
+  if (fraction === 0) return 0;
+  return Math.min(members, Math.max(1, Math.round(members * fraction)));
+}
+
+function numberFlag(name: string, text: string | undefined, min: number, max: number, integer: boolean): number {
+  if (text === undefined || text.startsWith('--')) throw new LoadOptionsError(`--${name} needs a value`);
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new LoadOptionsError(`--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got '${text}'`);
+  }
+  return value;
+}
+
+/**
+ * Parses `--codec pcmu|opus --members N --talkers F --duration S --warmup S --rate HZ`.
+ * With neither --codec nor --members, every room of the matrix runs; with one of them, the
+ * matrix rooms that match it run; with both, exactly that room.
+ */
+export function parseLoadArgs(args: readonly string[]): LoadOptions {
+  let codec: LoadCodec | undefined;
+  let members: number | undefined;
+  let fraction = 0.1;
+  let durationS = 10;
+  let warmupS = 3;
+  let rate = 16000;
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i];
+    const value = args[i + 1];
+    switch (flag) {
+      case '--codec':
+        if (value !== 'pcmu' && value !== 'opus') throw new LoadOptionsError(`--codec must be pcmu or opus, got '${String(value)}'`);
+        codec = value;
+        break;
+      case '--members':
+        members = numberFlag('members', value, 1, MAX_MEMBERS, true);
+        break;
+      case '--talkers':
+        fraction = numberFlag('talkers', value, 0, 1, false);
+        break;
+      case '--duration':
+        durationS = numberFlag('duration', value, 1, 600, false);
+        break;
+      case '--warmup':
+        warmupS = numberFlag('warmup', value, 1, 60, false);
+        break;
+      case '--rate':
+        rate = numberFlag('rate', value, 8000, 48000, true);
+        if (!CONFERENCE_RATES.includes(rate)) throw new LoadOptionsError(`--rate must be one of ${CONFERENCE_RATES.join(', ')}, got ${rate}`);
+        break;
+      default:
+        throw new LoadOptionsError(`unknown flag '${flag}' (flags: --codec, --members, --talkers, --duration, --warmup, --rate)`);
+    }
+    i++;
+  }
+  let rooms: LoadRoom[];
+  if (codec !== undefined && members !== undefined) {
+    rooms = [{ codec, members, talkers: talkerCount(members, fraction) }];
+  } else {
+    rooms = MATRIX.filter((room) => (codec === undefined || room.codec === codec) && (members === undefined || room.members === members)).map(
+      (room) => ({ ...room, talkers: talkerCount(room.members, fraction) }),
+    );
+    if (rooms.length === 0) throw new LoadOptionsError(`no matrix room has ${members} members; give --codec as well to run it`);
+  }
+  return { rooms, durationS, warmupS, rate };
+}

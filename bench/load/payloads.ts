@@ -1,0 +1,62 @@
+// The media a load generator sends: pre-encoded tone frames for talkers, and the RTP framing.
+import { CodecEncoder, g711Encode } from '../../src/native/codecs.ts';
+import type { LoadCodec } from './options.ts';
+
+/** One RTP stream's codec as the generator sends it. */
+export interface StreamFormat {
+  /** RTP payload type. */
+  payloadType: number;
+  /** RTP clock, Hz. */
+  clockRate: number;
+  /** Samples per 20 ms frame at the codec's rate. */
+  frameSamples: number;
+}
+
+/** Frames per tone loop: one second, so any whole-hertz tone loops without a seam. */
+export const TONE_LOOP_FRAMES = 50;
+/** The tones talkers send (Hz); talker i sends TONES_HZ[i % TONES_HZ.length]. */
+export const TONES_HZ = [300, 425, 550, 700, 850, 1000, 1200, 1400] as const;
+/** Tone amplitude: -20 dBFS peak, so a few hundred talkers still exercise the limiter's knee. */
+export const TONE_AMPLITUDE = 3277;
+
+/** The RTP format of each codec (Opus: dynamic payload type 111, 48 kHz clock). */
+export const FORMATS: Record<LoadCodec, StreamFormat> = {
+  pcmu: { payloadType: 0, clockRate: 8000, frameSamples: 160 },
+  opus: { payloadType: 111, clockRate: 48000, frameSamples: 960 },
+};
+
+/** One second of a sine at `rate`, as 20 ms frames. */
+export function toneFrames(freqHz: number, rate: number): Int16Array[] {
+  const frameSamples = rate / 50;
+  const frames: Int16Array[] = [];
+  for (let f = 0; f < TONE_LOOP_FRAMES; f++) {
+    const frame = new Int16Array(frameSamples);
+    for (let i = 0; i < frameSamples; i++) {
+      frame[i] = Math.round(TONE_AMPLITUDE * Math.sin((2 * Math.PI * freqHz * (f * frameSamples + i)) / rate));
+    }
+    frames.push(frame);
+  }
+  return frames;
+}
+
+/** Encoded tone loops, one per entry of TONES_HZ: `loops[tone][frame]` is one RTP payload. */
+export function encodeToneLoops(codec: LoadCodec): Uint8Array[][] {
+  const format = FORMATS[codec];
+  return TONES_HZ.map((freq) => {
+    const frames = toneFrames(freq, format.clockRate);
+    if (codec === 'pcmu') return frames.map((frame) => g711Encode('pcmu', frame));
+    // A fresh encoder per tone: each loop starts from a clean encoder state.
+    const encoder = new CodecEncoder({ codec: 'opus', clockRate: 48000, channels: 1 });
+    return frames.map((frame) => encoder.encode(frame));
+  });
+}
+
+/** Writes a 12-byte RTP header (version 2, no marker) for one packet into `out`. */
+export function writeRtpHeader(out: Uint8Array, payloadType: number, sequence: number, timestamp: number, ssrc: number): void {
+  const view = new DataView(out.buffer, out.byteOffset, 12);
+  view.setUint8(0, 0x80);
+  view.setUint8(1, payloadType & 0x7f);
+  view.setUint16(2, sequence & 0xffff);
+  view.setUint32(4, timestamp >>> 0);
+  view.setUint32(8, ssrc >>> 0);
+}

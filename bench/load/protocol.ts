@@ -1,0 +1,127 @@
+// Messages between the benchmark's three processes: the runner, one engine process per room,
+// and that room's generator process.
+import type { LoadCodec, LoadRoom } from './options.ts';
+
+/** What the generator process is told to do (its one command-line argument, as JSON). */
+export interface GeneratorConfig {
+  codec: LoadCodec;
+  /** The first `talkers` targets get a tone from JavaScript sockets; the rest come from the native generator. */
+  talkers: number;
+  /** The engine's port of each member, in member order. */
+  targetPorts: number[];
+}
+
+/** Counters of the generator process at one instant. */
+export interface GeneratorSnapshot {
+  /** process.hrtime of the reading, ms. */
+  atMs: number;
+  /** Whole-process CPU (all threads), ms. */
+  cpuMs: number;
+  /** The native generator thread's CPU, ms. */
+  nativeCpuMs: number;
+  /** Datagrams each talker socket received. */
+  talkerReceived: number[];
+  /** Datagrams received by the native generator's sockets, all together. */
+  nativeReceived: number;
+  /** ... and by the one of them that received least. */
+  nativeMinReceived: number;
+  /** Send rounds of the native generator and of the talkers. */
+  nativeTicks: number;
+  talkerRounds: number;
+  /** Datagrams the kernel refused, native and talkers. */
+  sendFailed: number;
+  /** Latest send round behind its deadline, ms (native thread; talkers on the event loop). */
+  nativeLatenessMaxMs: number;
+  talkerLatenessMaxMs: number;
+  /** Resident set size, MB. */
+  rssMb: number;
+}
+
+/** Runner or engine -> generator. */
+export type ToGenerator = { type: 'snapshot'; id: number } | { type: 'stop' };
+
+/** Generator -> engine. */
+export type FromGenerator =
+  | { type: 'started' }
+  | { type: 'snapshot'; id: number; snapshot: GeneratorSnapshot }
+  | { type: 'stopped'; snapshot: GeneratorSnapshot }
+  | { type: 'error'; message: string };
+
+/** What the runner tells an engine process (its one command-line argument, as JSON). */
+export interface RoomConfig extends LoadRoom {
+  durationS: number;
+  warmupS: number;
+  rate: number;
+  /** The engine's RTP port range. */
+  portMin: number;
+  portMax: number;
+}
+
+/** Measured cost of one codec operation on this machine, µs. */
+export interface CodecCosts {
+  /** One 20 ms payload decoded. */
+  decodeUs: number;
+  /** One 20 ms frame encoded. */
+  encodeUs: number;
+  /** One 20 ms frame resampled from the codec rate to the conference rate (0 when equal). */
+  resampleInUs: number;
+  /** ... and from the conference rate to the codec rate. */
+  resampleOutUs: number;
+}
+
+/** One room's figures. */
+export interface RoomResult {
+  codec: LoadCodec;
+  members: number;
+  talkers: number;
+  rate: number;
+  windowS: number;
+  /** Engine process CPU over the window, % of one core (all threads). */
+  engineCpuPct: number;
+  cpuPctPerParticipant: number;
+  /** By thread: the native media thread, and inside it the ticks (decode, mix, encode). */
+  mediaThreadCpuPct: number;
+  tickCpuPct: number;
+  /** The media thread outside ticks: socket receive and send, epoll, commands, events. */
+  socketIoCpuPct: number;
+  /** Everything else in the engine process (JS threads, GC, libuv). */
+  otherThreadsCpuPct: number;
+  threads: Record<string, number>;
+  /** Codec work per tick, averaged over samples taken in the window. */
+  decodesPerTick: number;
+  encodesPerTick: number;
+  /** Estimated from codecCosts × per-tick counts, % of a core. */
+  decodeCpuPctEstimate: number;
+  encodeCpuPctEstimate: number;
+  codecCosts: CodecCosts;
+  /** Generator side, packets per second per member. */
+  rxPpsPerParticipantMin: number;
+  rxPpsPerParticipantMean: number;
+  /** Exact window minimum over the talkers (counted per socket in JavaScript). */
+  rxPpsTalkerMin: number | null;
+  /** Native generator members: min count / mean count over the whole run, × the window mean. */
+  rxPpsSilentMinEstimate: number | null;
+  /** Tick lateness of the shard's media thread; cumulative since the shard started. */
+  tickLatenessP50Ms: number;
+  tickLatenessP99Ms: number;
+  tickLatenessMaxMs: number;
+  /** Ticks that ran late by more than an interval or worked longer than one, in the window. */
+  overrunsInWindow: number;
+  ticksInWindow: number;
+  rssMb: number;
+  rssBaselineMb: number;
+  /** Talking-start events (each talker once) and packets the engine rejected in the window. */
+  talkingStarts: number;
+  rejectedInWindow: number;
+  /** Generator process CPU over the window, % of one core; its native thread's part. */
+  generatorCpuPct: number;
+  generatorNativeCpuPct: number;
+  generatorSendFailed: number;
+  generatorLatenessMaxMs: number;
+  /** Load average (1 min) at the end of the window: other work on the machine. */
+  loadAverage: number;
+  setupS: number;
+}
+
+/** Engine process -> runner. */
+export type FromRoom = { type: 'result'; result: RoomResult } | { type: 'error'; message: string };

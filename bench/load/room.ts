@@ -1,0 +1,289 @@
+// The engine process of one load room (forked by the runner with an IPC channel): a ShardPool
+// of one shard (a conference never spans shards, so one room is one shard's media thread),
+// one conference of N plain-RTP members on loopback, and a generator process feeding them.
+//
+// Members' legs latch to the generator's sockets (symmetric RTP) rather than being given them
+// up front: the engine then sends to a member only from the moment its first packet arrives,
+// so nothing queues in the generator's socket buffers before it starts counting, and every
+// member goes live in the same tick.
+import { fork, type ChildProcess } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ShardPool } from '../../src/shard/ShardPool.ts';
+import type { ShardEvent } from '../../src/shard/messages.ts';
+import type { ShardConferenceRequests, ShardRtpCodec } from '../../src/shard/conferenceProtocol.ts';
+import { measureCodecCosts } from './calibrate.ts';
+import { FORMATS } from './payloads.ts';
+import type { FromGenerator, FromRoom, GeneratorConfig, GeneratorSnapshot, RoomConfig, RoomResult, ToGenerator } from './protocol.ts';
+import { threadCpu, threadCpuDelta } from './threadCpu.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..');
+const CONFERENCE_ID = 'load';
+/** The media thread's name (set by the native thread itself). */
+const MEDIA_THREAD = 'confmix-media';
+/** Members added at once: the shard answers them in order, without a round trip each. */
+const ADD_BATCH = 250;
+/** How often the window samples the conference's encodes and decodes per tick. */
+const CLOCK_SAMPLE_MS = 250;
+/** A gate threshold no frame can pass (scores are 0..32767): members who never contribute. */
+const GATE_NEVER_OPENS = 32767;
+
+type Stats = ShardConferenceRequests['stats']['result'];
+type Clock = ShardConferenceRequests['conferenceClock']['result'];
+
+const mb = (bytes: number): number => bytes / 2 ** 20;
+const wait = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+/** The generator process, driven over IPC. */
+class GeneratorProcess {
+  readonly #child: ChildProcess;
+  readonly #pending = new Map<number, (snapshot: GeneratorSnapshot) => void>();
+  #nextId = 1;
+  #exited: Promise<void>;
+  #onStarted: Array<(error?: Error) => void> = [];
+  #onStopped: ((snapshot: GeneratorSnapshot) => void) | undefined;
+
+  constructor(config: GeneratorConfig) {
+    this.#child = fork(join(here, 'generator.ts'), [JSON.stringify(config)], {
+      cwd: root,
+      execArgv: ['--import', 'tsx'],
+      // Its output goes to stderr: stdout carries only the benchmark's table and JSON line.
+      stdio: ['ignore', 2, 2, 'ipc'],
+    });
+    this.#exited = new Promise((done) => this.#child.once('exit', () => done()));
+    this.#child.on('message', (message: FromGenerator) => {
+      if (message.type === 'started') this.#settleStart();
+      else if (message.type === 'error') this.#settleStart(new Error(`generator: ${message.message}`));
+      else if (message.type === 'snapshot') this.#pending.get(message.id)?.(message.snapshot);
+      else if (message.type === 'stopped') this.#onStopped?.(message.snapshot);
+    });
+    this.#child.once('exit', (code) => this.#settleStart(new Error(`generator exited with code ${String(code)}`)));
+  }
+
+  /** The generator's process id. */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  /** Resolves once it is sending. */
+  started(): Promise<void> {
+    return new Promise((done, fail) => this.#onStarted.push((error) => (error ? fail(error) : done())));
+  }
+
+  /** Its counters now. */
+  snapshot(): Promise<GeneratorSnapshot> {
+    const id = this.#nextId++;
+    return new Promise((done) => {
+      this.#pending.set(id, (snapshot) => {
+        this.#pending.delete(id);
+        done(snapshot);
+      });
+      this.#send({ type: 'snapshot', id });
+    });
+  }
+
+  /** Stops sending and returns the last counters; the process then exits. */
+  async stop(): Promise<GeneratorSnapshot | undefined> {
+    if (this.#child.exitCode !== null || !this.#child.connected) return undefined;
+    const stopped = new Promise<GeneratorSnapshot>((done) => (this.#onStopped = done));
+    this.#send({ type: 'stop' });
+    const last = await Promise.race([stopped, wait(5000).then(() => undefined)]);
+    this.kill();
+    await this.#exited;
+    return last;
+  }
+
+  /** Ends it, whatever state it is in. */
+  kill(): void {
+    if (this.#child.connected) this.#child.disconnect();
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
+  }
+
+  #send(message: ToGenerator): void {
+    if (this.#child.connected) this.#child.send(message);
+  }
+
+  #settleStart(error?: Error): void {
+    for (const settle of this.#onStarted.splice(0)) settle(error);
+  }
+}
+
+/** Runs one room and returns its figures. */
+export async function runRoom(config: RoomConfig): Promise<RoomResult> {
+  const rssBaselineMb = mb(process.memoryUsage.rss());
+  const setupStart = performance.now();
+  const pool = await ShardPool.create({ shards: 1, portMin: config.portMin, portMax: config.portMax, requestTimeoutMs: 60_000 });
+  let generator: GeneratorProcess | undefined;
+  try {
+    const shard = pool.shards[0];
+    let talkingStarts = 0;
+    let rejected = 0;
+    pool.on('event', (event: ShardEvent) => {
+      if (event.type === 'talking' && event.status === 'start') talkingStarts++;
+      else if (event.type === 'rtp-rejected' && typeof event.count === 'number') rejected += event.count;
+    });
+
+    await shard.request('createConference', {
+      conferenceId: CONFERENCE_ID,
+      settings: { rate: config.rate, interval: 20, energyLevel: 100, hangoverMs: 500, comfortNoiseDbfs: -60, digits: 'interpret' },
+    });
+    const format = FORMATS[config.codec];
+    // Opus: mono (the mix is mono), in-band FEC on, DTX off so every listener gets 50 packets/s.
+    const codec: ShardRtpCodec = { name: config.codec, payloadType: format.payloadType, clockRate: format.clockRate, channels: 1 };
+    const ports: number[] = [];
+    for (let first = 1; first <= config.members; first += ADD_BATCH) {
+      const batch: Array<Promise<{ leg: { localPort: number } }>> = [];
+      for (let member = first; member < first + ADD_BATCH && member <= config.members; member++) {
+        const talker = member <= config.talkers;
+        // PCMU members who are not talking send a payload that decodes to noise (the native
+        // generator's fixed bytes): a gate that never opens keeps them out of the mix, exactly
+        // as silence would, with the same decode and energy scoring per packet.
+        const settings = !talker && config.codec === 'pcmu' ? { energyLevel: GATE_NEVER_OPENS } : {};
+        batch.push(
+          shard.request('addMember', { conferenceId: CONFERENCE_ID, member, settings, leg: { kind: 'rtp', codec, symmetricLatching: true } }),
+        );
+      }
+      for (const added of await Promise.all(batch)) ports.push(added.leg.localPort);
+    }
+
+    generator = new GeneratorProcess({ codec: config.codec, talkers: config.talkers, targetPorts: ports });
+    await generator.started();
+    const setupS = (performance.now() - setupStart) / 1000;
+    await wait(config.warmupS * 1000);
+
+    // --- the window ---
+    const rejectedBefore = rejected;
+    const genBefore = await generator.snapshot();
+    const statsBefore = await shard.request<Stats>('stats');
+    const threadsBefore = threadCpu();
+    const cpuBefore = process.cpuUsage();
+    const wallBefore = performance.now();
+    const clocks: Clock[] = [];
+    const windowEnd = wallBefore + config.durationS * 1000;
+    while (performance.now() + CLOCK_SAMPLE_MS < windowEnd) {
+      await wait(CLOCK_SAMPLE_MS);
+      clocks.push(await shard.request<Clock>('conferenceClock', { conferenceId: CONFERENCE_ID }));
+    }
+    await wait(Math.max(0, windowEnd - performance.now()));
+    const cpu = process.cpuUsage(cpuBefore);
+    const wallMs = performance.now() - wallBefore;
+    const threads = threadCpuDelta(threadsBefore, threadCpu());
+    const statsAfter = await shard.request<Stats>('stats');
+    const genAfter = await generator.snapshot();
+    const rssMb = mb(process.memoryUsage.rss());
+    const loadAverage = loadavg()[0];
+    const rejectedInWindow = rejected - rejectedBefore;
+    await generator.stop();
+    generator = undefined;
+    await pool.close();
+
+    // --- figures ---
+    const windowS = wallMs / 1000;
+    const pct = (ms: number): number => (ms / wallMs) * 100;
+    const engineCpuPct = pct((cpu.user + cpu.system) / 1000);
+    const mediaThreadCpuPct = pct(threads[MEDIA_THREAD] ?? 0);
+    const tickCpuPct = pct(statsAfter.tickCpuMs - statsBefore.tickCpuMs);
+    const decodesPerTick = clocks.reduce((sum, c) => sum + c.decodesPerTick, 0) / Math.max(1, clocks.length);
+    const encodesPerTick = clocks.reduce((sum, c) => sum + c.encodesPerTick, 0) / Math.max(1, clocks.length);
+    const codecCosts = measureCodecCosts(config.codec, config.rate);
+    const ticksPerSecond = 1000 / 20;
+    const rx = rxFigures(config, genBefore, genAfter);
+    const genWallMs = genAfter.atMs - genBefore.atMs;
+    return {
+      codec: config.codec,
+      members: config.members,
+      talkers: config.talkers,
+      rate: config.rate,
+      windowS,
+      engineCpuPct,
+      cpuPctPerParticipant: engineCpuPct / config.members,
+      mediaThreadCpuPct,
+      tickCpuPct,
+      socketIoCpuPct: Math.max(0, mediaThreadCpuPct - tickCpuPct),
+      otherThreadsCpuPct: Math.max(0, engineCpuPct - mediaThreadCpuPct),
+      threads: Object.fromEntries(Object.entries(threads).map(([name, ms]) => [name, pct(ms)])),
+      decodesPerTick,
+      encodesPerTick,
+      decodeCpuPctEstimate: (decodesPerTick * ticksPerSecond * (codecCosts.decodeUs + codecCosts.resampleInUs)) / 1e4,
+      encodeCpuPctEstimate: (encodesPerTick * ticksPerSecond * (codecCosts.encodeUs + codecCosts.resampleOutUs)) / 1e4,
+      codecCosts,
+      ...rx,
+      tickLatenessP50Ms: statsAfter.lateness.p50Ms,
+      tickLatenessP99Ms: statsAfter.lateness.p99Ms,
+      tickLatenessMaxMs: statsAfter.lateness.maxMs,
+      overrunsInWindow: statsAfter.overruns - statsBefore.overruns,
+      ticksInWindow: statsAfter.ticks - statsBefore.ticks,
+      rssMb,
+      rssBaselineMb,
+      talkingStarts,
+      rejectedInWindow,
+      generatorCpuPct: ((genAfter.cpuMs - genBefore.cpuMs) / genWallMs) * 100,
+      generatorNativeCpuPct: ((genAfter.nativeCpuMs - genBefore.nativeCpuMs) / genWallMs) * 100,
+      generatorSendFailed: genAfter.sendFailed,
+      generatorLatenessMaxMs: Math.max(genAfter.nativeLatenessMaxMs, genAfter.talkerLatenessMaxMs),
+      loadAverage,
+      setupS,
+    };
+  } finally {
+    generator?.kill();
+    await pool.close();
+  }
+}
+
+/**
+ * Packets per second each member's socket received. The mean is exact over the window. The
+ * minimum is exact for talkers (counted per socket); the native generator reports only its
+ * total and its least-served socket since it started, so for its members the minimum is that
+ * socket's share of the total over the whole run (warm-up included) times the window's mean.
+ */
+export function rxFigures(
+  config: Pick<RoomConfig, 'members' | 'talkers'>,
+  before: GeneratorSnapshot,
+  after: GeneratorSnapshot,
+): Pick<RoomResult, 'rxPpsPerParticipantMin' | 'rxPpsPerParticipantMean' | 'rxPpsTalkerMin' | 'rxPpsSilentMinEstimate'> {
+  const seconds = (after.atMs - before.atMs) / 1000;
+  const silent = config.members - config.talkers;
+  let talkerTotal = 0;
+  let talkerMin = Infinity;
+  for (let i = 0; i < config.talkers; i++) {
+    const count = after.talkerReceived[i] - before.talkerReceived[i];
+    talkerTotal += count;
+    talkerMin = Math.min(talkerMin, count);
+  }
+  const nativeWindow = after.nativeReceived - before.nativeReceived;
+  const nativeMeanCount = silent > 0 ? after.nativeReceived / silent : 0;
+  const rxPpsTalkerMin = config.talkers > 0 ? talkerMin / seconds : null;
+  const rxPpsSilentMinEstimate =
+    silent > 0 ? (nativeMeanCount > 0 ? (after.nativeMinReceived / nativeMeanCount) * (nativeWindow / silent / seconds) : 0) : null;
+  const mins = [rxPpsTalkerMin, rxPpsSilentMinEstimate].filter((v): v is number => v !== null);
+  return {
+    rxPpsPerParticipantMin: Math.min(...mins),
+    rxPpsPerParticipantMean: (talkerTotal + nativeWindow) / config.members / seconds,
+    rxPpsTalkerMin,
+    rxPpsSilentMinEstimate,
+  };
+}
+
+// Run as the engine process of a room: the config is the one argument, the result goes back over IPC.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const config = JSON.parse(process.argv[2] ?? '{}') as RoomConfig;
+  // The runner went away: exit, which also ends the generator (its channel to us closes).
+  process.on('disconnect', () => process.exit(1));
+  const reply = (message: FromRoom): Promise<void> =>
+    new Promise((done) => {
+      if (!process.send) return done();
+      process.send(message, () => done());
+    });
+  runRoom(config).then(
+    async (result) => {
+      await reply({ type: 'result', result });
+      process.exit(0);
+    },
+    async (error: unknown) => {
+      await reply({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      process.exit(1);
+    },
+  );
+}
