@@ -1,6 +1,6 @@
 // The main thread's handle on one shard: a worker thread that owns whole conferences.
 import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import { Worker, type TransferListItem } from 'node:worker_threads';
 import { ConfmixError, InvalidStateError, errorFromPayload } from '../errors.ts';
 import type {
   ShardEvent,
@@ -86,7 +86,7 @@ export class Shard extends EventEmitter<ShardEvents> {
   }
 
   /** Sends a request and resolves with the shard's result, or rejects with its typed error. */
-  request<T = unknown>(method: string, params: unknown = {}, transfer: ArrayBuffer[] = []): Promise<T> {
+  request<T = unknown>(method: string, params: unknown = {}, transfer: TransferListItem[] = []): Promise<T> {
     if (this.closed) return Promise.reject(new InvalidStateError(`shard ${this.id} is closed`));
     const id = this.#nextRequestId++;
     return new Promise<T>((resolve, reject) => {

@@ -9,7 +9,8 @@ import type { ShardEvent } from './messages.ts';
 export interface ShardPoolOptions {
   /** How many shards (worker threads, each with a native media thread); default: the core count. */
   shards?: number;
-  /** First and last UDP port for RTP, inclusive; split evenly between shards. */
+  /** First and last UDP port for RTP, inclusive; split evenly between shards. The default,
+   *  16384-32767, stays below Linux's ephemeral range. */
   portMin?: number;
   portMax?: number;
   /** How long a request to a shard may take before it fails. */
@@ -53,8 +54,8 @@ export class ShardPool extends EventEmitter<ShardPoolEvents> {
   /** Starts the shards and resolves when every one answers. */
   static async create(options: ShardPoolOptions = {}): Promise<ShardPool> {
     const count = options.shards ?? availableParallelism();
-    const portMin = options.portMin ?? 20000;
-    const portMax = options.portMax ?? 39999;
+    const portMin = options.portMin ?? 16384;
+    const portMax = options.portMax ?? 32767;
     const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     if (!Number.isInteger(count) || count < 1 || count > 256) {
       throw new InvalidArgumentError(`shards must be an integer from 1 to 256, got ${String(options.shards)}`);

@@ -1,0 +1,960 @@
+// A conference: its members, settings, audio and events. It lives on one shard; every media
+// change is a request over the conference protocol, applied here only once the shard accepted it,
+// so a refused request changes nothing.
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
+import type { TransferListItem } from 'node:worker_threads';
+import { InvalidArgumentError, InvalidStateError, NotFoundError, UnsupportedError } from '../errors.ts';
+import { AppLeg } from '../legs/app/AppLeg.ts';
+import { loadAudio } from '../legs/player/audioSource.ts';
+import { synthesizeSpeech } from '../legs/player/speech.ts';
+import type { SpeechOptions } from '../legs/player/speech.ts';
+import { DTMF_KEYS } from '../native/mixer.ts';
+import type { ShardConferenceEvent, ShardLegSpec, ShardMemberSettings } from '../shard/conferenceProtocol.ts';
+import { ControlLeg } from './ControlLeg.ts';
+import {
+  conferenceAudioPayload,
+  conferenceMemberPayload,
+  conferencePayload,
+  dtmfPayload,
+  nowIso,
+  talkingPayload,
+} from './events.ts';
+import type { CallbackEventPayload, PayloadContext } from './events.ts';
+import { JoinRefusedError } from './JoinRefusedError.ts';
+import { Member } from './Member.ts';
+import type { MemberOwner, MemberRecord } from './Member.ts';
+import type { MemberChange, MemberLeg, MemberMixerState, MemberOptions, MemberRemovedReason } from './MemberTypes.ts';
+import { Playback } from './Playback.ts';
+import type { PlaybackDoneReason, PlaybackKind } from './PlaybackTypes.ts';
+import {
+  normalizeAudio,
+  normalizeConferenceUpdate,
+  normalizeMemberAdd,
+  normalizeMemberUpdate,
+  normalizePlay,
+  normalizeRtpCodec,
+  normalizeSpeak,
+} from './profile.ts';
+import type { CallbackSettings, ConferenceConfig, MemberLegInput, PlayRequest, SoundName, SpeakRequest } from './profile.ts';
+import { checkFields, refuseUnknownFields, toInteger } from './fields.ts';
+import { RtpLeg } from './RtpLeg.ts';
+import { requestShard } from './shardLink.ts';
+import type { ConferenceMethod, EngineShard, ParamsOf, ResultOf } from './shardLink.ts';
+import type { ConferenceSounds } from './sounds.ts';
+import type {
+  AudioOptions,
+  ConferenceCompletedReason,
+  ConferenceEvents,
+  ConferenceJson,
+  ConferenceObserverEvents,
+  ConferenceState,
+  ConferenceUpdateFields,
+  PlayOptions,
+  SpeakOptions,
+} from './ConferenceTypes.ts';
+
+/** Internal: what a conference needs from its engine. */
+export interface ConferenceHost {
+  /** Base URL of the REST resources, if served. */
+  readonly uriBase: string | undefined;
+  /** Default fetch timeout of play(), ms. */
+  readonly audioTimeoutMs: number;
+  /** How speech is synthesized. */
+  readonly speech: SpeechOptions;
+  /** True while the engine closes. */
+  readonly closing: boolean;
+  /** Hands a callback payload to the engine's event stream. */
+  emitCallback(conference: Conference, payload: CallbackEventPayload): void;
+  /** The conference completed. */
+  conferenceClosed(conference: Conference): void;
+}
+
+/** Internal: everything a conference is built from. */
+export interface ConferenceInit {
+  id: string;
+  config: ConferenceConfig;
+  shard: EngineShard;
+  sounds: ConferenceSounds;
+  host: ConferenceHost;
+  appData: Record<string, unknown>;
+}
+
+interface PlaybackRecord {
+  number: number;
+  kind: PlaybackKind | 'internal';
+  /** The member it plays to, by protocol number. */
+  memberNumber?: number;
+  handle?: Playback;
+  tag?: string;
+  started: boolean;
+  /** A done that arrived before the start was confirmed. */
+  earlyDone?: PlaybackDoneReason;
+  finished: boolean;
+  whenDone: Promise<PlaybackDoneReason>;
+  resolveDone: (reason: PlaybackDoneReason) => void;
+}
+
+interface MemberEntry {
+  member: Member;
+  record: MemberRecord;
+  background?: { sound: SoundName; playback: PlaybackRecord };
+  reconciling: boolean;
+  reconcileAgain: boolean;
+}
+
+const MIXER_FIELDS = ['mute', 'deaf', 'talkLevel', 'listenLevel', 'energyLevel'] as const;
+const noop = (): void => {};
+
+/** A conference. Create one with `engine.createConference()`. */
+export class Conference extends EventEmitter<ConferenceEvents> {
+  /** Unique id of the conference. */
+  readonly id: string;
+  /** When it was created (ISO 8601). */
+  readonly createdTime: string;
+  /** The user's own data. */
+  readonly appData: Record<string, unknown>;
+  /** Management events (close, newmember, update). */
+  readonly observer = new EventEmitter<ConferenceObserverEvents>();
+
+  readonly #config: ConferenceConfig;
+  readonly #shard: EngineShard;
+  readonly #sounds: ConferenceSounds;
+  readonly #host: ConferenceHost;
+  readonly #owner: MemberOwner;
+  #state: ConferenceState = 'created';
+  #completing = false;
+  #completedTime: string | undefined;
+  #completedReason: ConferenceCompletedReason | undefined;
+  #destroyed: Promise<void> | undefined;
+  #mute = false;
+  #hold = false;
+  #locked = false;
+  #callback: CallbackSettings;
+  #tag: string | undefined;
+  /** Every member ever added, by id (completed ones stay listed). */
+  readonly #members = new Map<string, MemberEntry>();
+  /** Active members by protocol number. */
+  readonly #active = new Map<number, MemberEntry>();
+  readonly #playbacks = new Map<number, PlaybackRecord>();
+  #nextMemberNumber = 1;
+  #nextPlaybackNumber = 1;
+  #pendingJoins = 0;
+  #refreshing = false;
+  #refreshAgain = false;
+
+  /** Built by the engine once the shard holds the conference. */
+  constructor(init: ConferenceInit) {
+    super();
+    this.id = init.id;
+    this.createdTime = nowIso();
+    this.appData = init.appData;
+    this.#config = init.config;
+    this.#shard = init.shard;
+    this.#sounds = init.sounds;
+    this.#host = init.host;
+    this.#callback = { ...init.config.callback };
+    this.#tag = init.config.tag;
+    this.#owner = this.#makeMemberOwner();
+  }
+
+  /** 'created' until it completes, then 'completed'. */
+  get state(): ConferenceState {
+    return this.#state;
+  }
+
+  /** True once completed. */
+  get closed(): boolean {
+    return this.#state === 'completed';
+  }
+
+  /** When it completed (ISO 8601). */
+  get completedTime(): string | undefined {
+    return this.#completedTime;
+  }
+
+  /** Why it completed. */
+  get completedReason(): ConferenceCompletedReason | undefined {
+    return this.#completedReason;
+  }
+
+  /** Members currently in it. */
+  get activeMembers(): number {
+    return this.#active.size;
+  }
+
+  /** Conference-wide mute: nobody is heard. */
+  get mute(): boolean {
+    return this.#mute;
+  }
+
+  /** Conference-wide hold: nobody hears or is heard. */
+  get hold(): boolean {
+    return this.#hold;
+  }
+
+  /** A locked conference refuses joins. */
+  get locked(): boolean {
+    return this.#locked;
+  }
+
+  /** Included in its callback events. */
+  get tag(): string | undefined {
+    return this.#tag;
+  }
+
+  /** The number hosting it. */
+  get from(): string | undefined {
+    return this.#config.from;
+  }
+
+  /** DTMF profile. */
+  get profile(): ConferenceConfig['profile'] {
+    return this.#config.profile;
+  }
+
+  /** Where its callbacks go (for the HTTP layer). */
+  get callbackSettings(): CallbackSettings {
+    return { ...this.#callback };
+  }
+
+  /** Its complete configuration, normalised (a copy). */
+  get config(): ConferenceConfig {
+    return structuredClone({ ...this.#config, callback: this.#callback, tag: this.#tag });
+  }
+
+  /** Sample rate, Hz. */
+  get rate(): number {
+    return this.#config.mixer.rate;
+  }
+
+  /** Tick interval, ms. */
+  get interval(): number {
+    return this.#config.mixer.interval;
+  }
+
+  /** The shard it lives on. */
+  get shardId(): number {
+    return this.#shard.id;
+  }
+
+  /** Members, active first then completed, in join order. */
+  get members(): Member[] {
+    const all = [...this.#members.values()].map((entry) => entry.member);
+    return [...all.filter((m) => !m.closed), ...all.filter((m) => m.closed)];
+  }
+
+  /** Every member, active and completed (the Conference API's member list). */
+  listMembers(): Member[] {
+    return this.members;
+  }
+
+  /** One member by id (completed ones too); NotFoundError when unknown. */
+  getMember(memberId: string): Member {
+    const entry = typeof memberId === 'string' ? this.#members.get(memberId) : undefined;
+    if (!entry) throw new NotFoundError(`conference ${this.id} has no member ${String(memberId)}`);
+    return entry.member;
+  }
+
+  /**
+   * Adds a member: `leg` (an AppLeg, `{kind:'app', rate}`, an RTP spec or `{kind:'none'}`),
+   * `callId`, `joinTone`, `leavingTone`, `mute`, `hold`, `deaf`, `role`, levels. Refuses with
+   * JoinRefusedError when locked or full (playing locked-sound or max-members-sound on the leg).
+   */
+  async addMember(options: MemberOptions = {}): Promise<Member> {
+    this.#assertOpen();
+    const add = normalizeMemberAdd(options);
+    const appData = checkAppData((options as { appData?: unknown }).appData);
+    let appLeg: AppLeg | undefined;
+    let legCreatedHere = false;
+    if (add.leg.kind === 'app') {
+      appLeg = add.leg.appLeg;
+      if (appLeg.state !== 'new') throw new InvalidStateError(`app leg ${appLeg.id} is ${appLeg.state}; a leg joins one conference once`);
+    } else if (add.leg.kind === 'app-new') {
+      appLeg = new AppLeg({ rate: add.leg.rate });
+      legCreatedHere = true;
+    }
+
+    const refusal = this.#locked ? 'locked' : this.#isFull() ? 'full' : null;
+    if (refusal) {
+      const sound = refusal === 'locked' ? this.#sounds.named.lockedSound : this.#sounds.named.maxMembersSound;
+      if (sound && add.leg.kind !== 'none') void this.#playRefusal(add.leg, appLeg, sound);
+      const message =
+        refusal === 'locked'
+          ? `conference ${this.id} is locked`
+          : `conference ${this.id} is full: it holds its maximum of ${String(this.#config.maxMembers)} members`;
+      throw new JoinRefusedError(refusal, this.id, message, legCreatedHere && sound ? appLeg : undefined);
+    }
+
+    const defaults = add.role === 'moderator' ? this.#config.moderator : this.#config.member;
+    const record: MemberRecord = {
+      id: `member-${randomUUID()}`,
+      number: this.#nextMemberNumber++,
+      role: add.role,
+      state: 'active',
+      addedTime: '',
+      mute: add.mute ?? defaults.joinMuted,
+      hold: add.hold ?? false,
+      deaf: add.deaf ?? defaults.joinDeaf,
+      talkLevel: add.talkLevel ?? 0,
+      listenLevel: add.listenLevel ?? 0,
+      energyLevel: add.energyLevel ?? this.#config.mixer.energyLevel,
+      joinTone: add.joinTone ?? this.#config.playEntryTone !== false,
+      leavingTone: add.leavingTone ?? this.#config.playExitTone !== false,
+      talking: false,
+      energy: 0,
+      waiting: this.#config.waitForModerator && add.role === 'member' && !this.#hasModerator(),
+    };
+    if (add.callId !== undefined) record.callId = add.callId;
+
+    const { spec, transfer } = this.#legSpec(add.leg, appLeg);
+    this.#pendingJoins++;
+    let result: ResultOf<'addMember'>;
+    try {
+      result = await this.#request('addMember', { conferenceId: this.id, member: record.number, settings: this.#shardSettings(record), leg: spec }, transfer);
+    } catch (error) {
+      appLeg?.detach();
+      throw error;
+    } finally {
+      this.#pendingJoins--;
+    }
+    if (this.#completing) {
+      appLeg?.close();
+      throw new InvalidStateError(`conference ${this.id} completed while the member was joining`);
+    }
+
+    let leg: MemberLeg;
+    if (appLeg) leg = appLeg;
+    else if (spec.kind === 'rtp' && result.leg.kind === 'rtp') leg = new RtpLeg(spec, result.leg.localAddress, result.leg.localPort);
+    else leg = new ControlLeg();
+    record.addedTime = nowIso();
+    const member = new Member(record, leg, this.#owner, appData);
+    const entry: MemberEntry = { member, record, reconciling: false, reconcileAgain: false };
+    this.#members.set(record.id, entry);
+    this.#active.set(record.number, entry);
+    leg.once('close', () => void this.#removeMember(entry, 'leg-ended'));
+
+    this.emit('newmember', member);
+    this.observer.emit('newmember', member);
+    this.#emitMemberState(entry);
+    if (record.role === 'moderator' || (record.waiting && this.#hasModerator())) this.#releaseWaiting();
+    if (record.joinTone) void this.#playInternal(this.#sounds.entry);
+    this.#refreshBackgrounds();
+    return member;
+  }
+
+  /** Changes mute, hold, locked, callback settings or tag; `{state: 'completed'}` completes it. */
+  async update(fields: ConferenceUpdateFields): Promise<void> {
+    this.#assertOpen();
+    const update = normalizeConferenceUpdate(fields);
+    const mixer: { mute?: boolean; hold?: boolean } = {};
+    if (update.state === undefined) {
+      if (update.mute !== undefined && update.mute !== this.#mute) mixer.mute = update.mute;
+      if (update.hold !== undefined && update.hold !== this.#hold) mixer.hold = update.hold;
+    }
+    if (mixer.mute !== undefined || mixer.hold !== undefined) {
+      await this.#request('updateConference', { conferenceId: this.id, ...mixer });
+      if (this.#completing) return;
+    }
+    if (mixer.mute !== undefined) this.#mute = mixer.mute;
+    if (mixer.hold !== undefined) this.#hold = mixer.hold;
+    if (update.locked !== undefined) this.#locked = update.locked;
+    if (update.callbackUrl !== undefined) setOptional(this.#callback, 'callbackUrl', update.callbackUrl);
+    if (update.callbackHttpMethod !== undefined) this.#callback.callbackHttpMethod = update.callbackHttpMethod;
+    if (update.callbackTimeout !== undefined) setOptional(this.#callback, 'callbackTimeout', update.callbackTimeout);
+    if (update.fallbackUrl !== undefined) setOptional(this.#callback, 'fallbackUrl', update.fallbackUrl);
+    if (update.tag !== undefined) this.#tag = update.tag === null || update.tag === '' ? undefined : update.tag;
+    this.observer.emit('update');
+    if (mixer.hold !== undefined) this.#refreshBackgrounds();
+    if (update.state === 'completed') await this.#complete(this.#host.closing ? 'engine-closed' : 'api');
+  }
+
+  /** Locks the conference: joins are refused (locked-sound plays to the refused leg). */
+  lock(): Promise<void> {
+    return this.update({ locked: true });
+  }
+
+  /** Unlocks the conference. */
+  unlock(): Promise<void> {
+    return this.update({ locked: false });
+  }
+
+  /** Plays a WAV to the whole conference (`{fileUrl, loopEnabled, tag}`); `fileUrl: ''` stops file playback. */
+  async play(options: PlayOptions): Promise<Playback | null> {
+    this.#assertOpen();
+    return this.#play(normalizePlay(options), undefined);
+  }
+
+  /** Speaks a sentence to the whole conference (`{sentence, voice, gender, locale, tag}`); `sentence: ''` stops speech. */
+  async speak(options: SpeakOptions): Promise<Playback | null> {
+    this.#assertOpen();
+    return this.#speak(normalizeSpeak(options), undefined);
+  }
+
+  /** The Conference API's audio resource: a play or a speak, by which field is given. */
+  async audio(options: AudioOptions): Promise<Playback | null> {
+    this.#assertOpen();
+    const audio = normalizeAudio(options);
+    return audio.kind === 'play' ? this.#play(audio.request, undefined) : this.#speak(audio.request, undefined);
+  }
+
+  /** Completes the conference: every member leaves. Idempotent. */
+  close(): void {
+    if (this.#completing) return;
+    void this.#complete(this.#host.closing ? 'engine-closed' : 'api');
+  }
+
+  /** Its properties as plain data (the Conference API's conference resource). */
+  toJSON(): ConferenceJson {
+    const json: ConferenceJson = {
+      id: this.id,
+      state: this.#state,
+      createdTime: this.createdTime,
+      activeMembers: this.#active.size,
+      hold: this.#hold,
+      mute: this.#mute,
+      locked: this.#locked,
+      profile: this.#config.profile,
+      callbackHttpMethod: this.#callback.callbackHttpMethod,
+    };
+    if (this.#config.from !== undefined) json.from = this.#config.from;
+    if (this.#config.name !== undefined) json.name = this.#config.name;
+    if (this.#completedTime !== undefined) json.completedTime = this.#completedTime;
+    if (this.#callback.callbackUrl !== undefined) json.callbackUrl = this.#callback.callbackUrl;
+    if (this.#callback.callbackTimeout !== undefined) json.callbackTimeout = this.#callback.callbackTimeout;
+    if (this.#callback.fallbackUrl !== undefined) json.fallbackUrl = this.#callback.fallbackUrl;
+    if (this.#tag !== undefined) json.tag = this.#tag;
+    return json;
+  }
+
+  /** Internal, for the engine: emits the `created` event once the engine has registered it. */
+  announceCreated(): void {
+    this.#emitCallback(conferencePayload(this.#context(), 'created', this.createdTime));
+  }
+
+  /** Internal, for the engine: completes it without touching the shard, which died. */
+  handleShardDeath(): void {
+    void this.#complete('shard-died');
+  }
+
+  /** Internal, for the engine: completes it as the engine closes; resolves once the shard let it go. */
+  closeForEngine(): Promise<void> {
+    return this.#complete('engine-closed');
+  }
+
+  /** Internal, for the engine: one event from the shard about this conference. */
+  handleShardEvent(event: ShardConferenceEvent): void {
+    if (this.#state === 'completed') return;
+    if (event.type === 'playback-done') {
+      this.#onPlaybackDone(event.playback, event.reason);
+      return;
+    }
+    const entry = this.#active.get(event.member);
+    if (!entry) return;
+    const { member, record } = entry;
+    switch (event.type) {
+      case 'talking': {
+        record.talking = event.status === 'start';
+        record.energy = event.energy;
+        const payload = talkingPayload(this.#context(), facts(record), event.status, event.energy);
+        this.#emitCallback(payload);
+        member.emit('talking', payload);
+        return;
+      }
+      case 'dtmf': {
+        const payload = dtmfPayload(this.#context(), facts(record), event.key, event.action);
+        this.#emitCallback(payload);
+        member.emit('dtmf', payload);
+        return;
+      }
+      case 'changed':
+        if (event.field !== 'hold') this.#reconcile(entry);
+        return;
+      case 'leave':
+        void this.#removeMember(entry, 'dtmf-leave');
+        return;
+      case 'leg-timeout':
+        void this.#removeMember(entry, 'leg-timeout');
+        return;
+      case 'leg-ended':
+        void this.#removeMember(entry, 'leg-ended');
+        return;
+      case 'rtp-rejected':
+        member.emit('rtprejected', { reason: event.reason, count: event.count });
+        return;
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#completing) throw new InvalidStateError(`conference ${this.id} is completed`);
+  }
+
+  #context(tag: string | undefined = this.#tag): PayloadContext {
+    const context: PayloadContext = { conferenceId: this.id };
+    if (this.#host.uriBase !== undefined) context.uriBase = this.#host.uriBase;
+    if (tag !== undefined) context.tag = tag;
+    return context;
+  }
+
+  #emitCallback(payload: CallbackEventPayload): void {
+    this.#host.emitCallback(this, payload);
+    (this.emit as (event: string, payload: CallbackEventPayload) => boolean)(payload.eventType, payload);
+  }
+
+  #emitMemberState(entry: MemberEntry): void {
+    const { record } = entry;
+    const payload = conferenceMemberPayload(this.#context(), { ...facts(record), state: record.state, mute: record.mute, hold: record.hold }, this.#active.size);
+    this.#emitCallback(payload);
+    entry.member.emit('conference-member', payload);
+  }
+
+  #request<M extends ConferenceMethod>(method: M, params: ParamsOf<M>, transfer: TransferListItem[] = []): Promise<ResultOf<M>> {
+    return requestShard(this.#shard, method, params, transfer);
+  }
+
+  #isFull(): boolean {
+    const max = this.#config.maxMembers;
+    return max !== null && this.#active.size + this.#pendingJoins >= max;
+  }
+
+  #hasModerator(): boolean {
+    for (const entry of this.#active.values()) if (entry.record.role === 'moderator') return true;
+    return false;
+  }
+
+  #shardSettings(record: MemberRecord): ShardMemberSettings {
+    return {
+      mute: record.mute,
+      deaf: record.deaf,
+      hold: record.hold || record.waiting,
+      talkLevel: record.talkLevel,
+      listenLevel: record.listenLevel,
+      energyLevel: record.energyLevel,
+    };
+  }
+
+  #legSpec(leg: MemberLegInput, appLeg: AppLeg | undefined): { spec: ShardLegSpec; transfer: TransferListItem[] } {
+    if (appLeg) {
+      const port = appLeg.attach(this.#config.mixer.interval);
+      return { spec: { kind: 'app', rate: appLeg.rate, port }, transfer: [port] };
+    }
+    if (leg.kind === 'rtp') return { spec: leg.spec, transfer: [] };
+    return { spec: { kind: 'none' }, transfer: [] };
+  }
+
+  // The refused leg joins as a hidden, held member just long enough to hear the sound.
+  async #playRefusal(leg: MemberLegInput, appLeg: AppLeg | undefined, sound: Int16Array): Promise<void> {
+    const number = this.#nextMemberNumber++;
+    let spec: ShardLegSpec;
+    let transfer: TransferListItem[];
+    try {
+      ({ spec, transfer } = this.#legSpec(leg, appLeg));
+      await this.#request('addMember', { conferenceId: this.id, member: number, settings: { hold: true, mute: true }, leg: spec }, transfer);
+    } catch {
+      appLeg?.detach();
+      return;
+    }
+    try {
+      const playback = await this.#startPlayback(sound, { kind: 'internal', memberNumber: number, loop: false });
+      await playback.whenDone;
+    } catch {
+      // The conference may have completed meanwhile; the leg closes all the same.
+    } finally {
+      if (!this.#completing) await this.#request('removeMember', { conferenceId: this.id, member: number }).catch(noop);
+      appLeg?.close();
+    }
+  }
+
+  #releaseWaiting(): void {
+    let released = false;
+    for (const entry of this.#active.values()) {
+      if (!entry.record.waiting) continue;
+      entry.record.waiting = false;
+      released = true;
+      void this.#request('updateMember', { conferenceId: this.id, member: entry.record.number, settings: { hold: entry.record.hold } }).catch(noop);
+    }
+    if (released) this.#refreshBackgrounds();
+  }
+
+  // Removes a member at once (events, leg) and tells the shard in the background.
+  #removeMember(entry: MemberEntry, reason: MemberRemovedReason, tellShard = true): Promise<void> {
+    const { record, member } = entry;
+    if (record.state === 'completed') return Promise.resolve();
+    record.state = 'completed';
+    record.removedTime = nowIso();
+    record.removedReason = reason;
+    record.talking = false;
+    this.#active.delete(record.number);
+    const removal = tellShard
+      ? this.#request('removeMember', { conferenceId: this.id, member: record.number }).then(noop, noop)
+      : Promise.resolve();
+    for (const playback of [...this.#playbacks.values()]) {
+      if (playback.memberNumber === record.number) this.#finishPlayback(playback, 'member-left');
+    }
+    entry.background = undefined;
+    this.#emitMemberState(entry);
+    member.leg.close();
+    member.emit('close', reason);
+    member.observer.emit('close');
+    if (!this.#completing) {
+      if (record.leavingTone && this.#active.size > 0) void this.#playInternal(this.#sounds.exit);
+      if (this.#active.size === 0 && this.#pendingJoins === 0) void this.#complete('last-member-left');
+      else this.#refreshBackgrounds();
+    }
+    return removal;
+  }
+
+  #complete(reason: ConferenceCompletedReason): Promise<void> {
+    if (this.#destroyed) return this.#destroyed;
+    this.#completing = true;
+    const memberReason: MemberRemovedReason =
+      reason === 'shard-died' ? 'shard-died' : reason === 'engine-closed' ? 'engine-closed' : 'conference-completed';
+    for (const entry of [...this.#active.values()]) void this.#removeMember(entry, memberReason, false);
+    for (const playback of [...this.#playbacks.values()]) this.#finishPlayback(playback, 'conference-completed');
+    this.#state = 'completed';
+    this.#completedTime = nowIso();
+    this.#completedReason = reason;
+    const destroy = reason === 'shard-died' ? Promise.resolve() : this.#request('destroyConference', { conferenceId: this.id }).then(noop, noop);
+    this.#destroyed = destroy.finally(() => this.#shard.conferenceIds.delete(this.id));
+    this.#emitCallback(conferencePayload(this.#context(), 'completed', this.createdTime, this.#completedTime));
+    this.emit('close', reason);
+    this.observer.emit('close');
+    this.#host.conferenceClosed(this);
+    return this.#destroyed;
+  }
+
+  async #updateMember(entry: MemberEntry, fields: unknown): Promise<void> {
+    entry.member.assertActive();
+    this.#assertOpen();
+    const update = normalizeMemberUpdate(fields);
+    const { record } = entry;
+    if (update.state === 'completed') {
+      if (update.leavingTone !== undefined) record.leavingTone = update.leavingTone;
+      return this.#removeMember(entry, 'api');
+    }
+    const changes: Omit<MemberChange, 'cause'> = {};
+    for (const key of [...MIXER_FIELDS, 'hold'] as const) {
+      const value = update[key];
+      if (value !== undefined && value !== record[key]) (changes as Record<string, unknown>)[key] = value;
+    }
+    const settings: ShardMemberSettings = {};
+    for (const key of MIXER_FIELDS) if (changes[key] !== undefined) (settings as Record<string, unknown>)[key] = changes[key];
+    if (changes.hold !== undefined) settings.hold = changes.hold || record.waiting;
+    if (Object.keys(settings).length > 0) {
+      await this.#request('updateMember', { conferenceId: this.id, member: record.number, settings });
+      if (record.state === 'completed') return;
+    }
+    if (update.joinTone !== undefined) record.joinTone = update.joinTone;
+    if (update.leavingTone !== undefined) record.leavingTone = update.leavingTone;
+    Object.assign(record, changes);
+    if (Object.keys(changes).length > 0) this.#afterMemberChange(entry, { ...changes, cause: 'api' });
+  }
+
+  #afterMemberChange(entry: MemberEntry, change: MemberChange): void {
+    entry.member.emit('change', change);
+    entry.member.observer.emit('change', change);
+    if (change.mute !== undefined || change.hold !== undefined) this.#emitMemberState(entry);
+    if (change.mute !== undefined) {
+      const sound = change.mute ? this.#sounds.named.mutedSound : this.#sounds.named.unmutedSound;
+      if (sound) void this.#playInternal(sound, entry.record.number);
+    }
+    if (change.hold !== undefined) this.#refreshBackgrounds();
+  }
+
+  // A key changed the member in the shard: read its state back and report what differs.
+  // Coalesced: a change arriving during a read asks for one more read.
+  #reconcile(entry: MemberEntry): void {
+    entry.reconcileAgain = true;
+    if (entry.reconciling) return;
+    entry.reconciling = true;
+    void (async () => {
+      try {
+        while (entry.reconcileAgain && entry.record.state === 'active') {
+          entry.reconcileAgain = false;
+          const live = await this.#request('getMember', { conferenceId: this.id, member: entry.record.number });
+          if (entry.member.closed) return;
+          const changes: Omit<MemberChange, 'cause'> = {};
+          for (const key of MIXER_FIELDS) {
+            if (live[key] !== entry.record[key]) (changes as Record<string, unknown>)[key] = live[key];
+          }
+          Object.assign(entry.record, changes);
+          if (Object.keys(changes).length > 0) this.#afterMemberChange(entry, { ...changes, cause: 'dtmf' });
+        }
+      } catch {
+        // The member or the conference went away meanwhile.
+      } finally {
+        entry.reconciling = false;
+      }
+    })();
+  }
+
+  async #play(request: PlayRequest, entry: MemberEntry | undefined): Promise<Playback | null> {
+    if (request.fileUrl === '') {
+      await this.#stopPlaybacks('file', entry);
+      return null;
+    }
+    const pcm = await loadAudio({ fileUrl: request.fileUrl }, this.#config.mixer.rate, { timeoutMs: request.timeoutMs ?? this.#host.audioTimeoutMs });
+    return this.#startUserPlayback(pcm, 'file', request.loopEnabled, request.tag, entry);
+  }
+
+  async #speak(request: SpeakRequest, entry: MemberEntry | undefined): Promise<Playback | null> {
+    if (request.sentence === '') {
+      await this.#stopPlaybacks('speech', entry);
+      return null;
+    }
+    const speech: { sentence: string; voice?: string; gender: 'male' | 'female'; locale?: string } = {
+      sentence: request.sentence,
+      gender: request.gender ?? 'female',
+    };
+    if (request.voice !== undefined) speech.voice = request.voice;
+    if (request.locale !== undefined) speech.locale = request.locale;
+    const pcm = await synthesizeSpeech(speech, this.#config.mixer.rate, this.#host.speech);
+    return this.#startUserPlayback(pcm, 'speech', false, request.tag, entry);
+  }
+
+  async #startUserPlayback(pcm: Int16Array, kind: PlaybackKind, loop: boolean, tag: string | undefined, entry: MemberEntry | undefined): Promise<Playback> {
+    // The audio was fetched or synthesized meanwhile: check again.
+    this.#assertOpen();
+    entry?.member.assertActive();
+    const durationMs = Math.round((pcm.length * 1000) / this.#config.mixer.rate);
+    const playback = await this.#startPlayback(pcm, { kind, loop, tag, memberNumber: entry?.record.number, transferPcm: true });
+    const handle = new Playback({
+      id: `playback-${playback.number}`,
+      kind,
+      tag,
+      memberId: entry?.record.id,
+      loop,
+      durationMs,
+      control: { stop: () => this.#stopPlayback(playback) },
+    });
+    playback.handle = handle;
+    this.#emitAudioEvent(playback, 'started');
+    if (playback.earlyDone) this.#finishPlayback(playback, playback.earlyDone);
+    return handle;
+  }
+
+  async #startPlayback(
+    pcm: Int16Array,
+    options: { kind: PlaybackRecord['kind']; loop: boolean; tag?: string; memberNumber?: number; transferPcm?: boolean },
+  ): Promise<PlaybackRecord> {
+    let resolveDone!: (reason: PlaybackDoneReason) => void;
+    const whenDone = new Promise<PlaybackDoneReason>((resolve) => (resolveDone = resolve));
+    const playback: PlaybackRecord = {
+      number: this.#nextPlaybackNumber++,
+      kind: options.kind,
+      started: false,
+      finished: false,
+      whenDone,
+      resolveDone,
+    };
+    if (options.memberNumber !== undefined) playback.memberNumber = options.memberNumber;
+    if (options.tag !== undefined) playback.tag = options.tag;
+    this.#playbacks.set(playback.number, playback);
+    const wholeBuffer = pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength;
+    const transfer = options.transferPcm && wholeBuffer ? [pcm.buffer as ArrayBuffer] : [];
+    const params: ParamsOf<'startPlayback'> = { conferenceId: this.id, playback: playback.number, pcm, loop: options.loop };
+    if (options.memberNumber !== undefined) params.member = options.memberNumber;
+    try {
+      await this.#request('startPlayback', params, transfer);
+    } catch (error) {
+      this.#playbacks.delete(playback.number);
+      throw error;
+    }
+    playback.started = true;
+    return playback;
+  }
+
+  // Tones and profile sounds: no events, and a failure only means silence.
+  async #playInternal(pcm: Int16Array, memberNumber?: number, loop = false): Promise<PlaybackRecord | null> {
+    if (this.#completing) return null;
+    try {
+      return await this.#startPlayback(pcm, { kind: 'internal', loop, memberNumber });
+    } catch {
+      return null;
+    }
+  }
+
+  async #stopPlayback(playback: PlaybackRecord): Promise<void> {
+    if (playback.finished) return;
+    if (!this.#completing) await this.#request('stopPlayback', { conferenceId: this.id, playback: playback.number }).catch(noop);
+    this.#finishPlayback(playback, 'stopped');
+  }
+
+  async #stopPlaybacks(kind: PlaybackKind, entry: MemberEntry | undefined): Promise<void> {
+    const matching = [...this.#playbacks.values()].filter((p) => p.kind === kind && p.memberNumber === entry?.record.number);
+    await Promise.all(matching.map((p) => this.#stopPlayback(p)));
+  }
+
+  #onPlaybackDone(number: number, reason: PlaybackDoneReason): void {
+    const playback = this.#playbacks.get(number);
+    if (!playback) return;
+    if (!playback.started) {
+      playback.earlyDone = reason;
+      return;
+    }
+    if (playback.kind !== 'internal' && !playback.handle) {
+      playback.earlyDone = reason;
+      return;
+    }
+    this.#finishPlayback(playback, reason);
+  }
+
+  #finishPlayback(playback: PlaybackRecord, reason: PlaybackDoneReason): void {
+    if (playback.finished) return;
+    playback.finished = true;
+    this.#playbacks.delete(playback.number);
+    playback.resolveDone(reason);
+    if (playback.handle) {
+      playback.handle.finish(reason);
+      this.#emitAudioEvent(playback, 'done');
+    }
+  }
+
+  #emitAudioEvent(playback: PlaybackRecord, status: 'started' | 'done'): void {
+    const eventType = playback.kind === 'speech' ? 'conference-speak' : 'conference-playback';
+    const entry = playback.memberNumber === undefined ? undefined : this.#findByNumber(playback.memberNumber);
+    const payload = conferenceAudioPayload(this.#context(playback.tag ?? this.#tag), eventType, status, entry?.record.id);
+    this.#emitCallback(payload);
+    if (entry) (entry.member.emit as (event: string, payload: CallbackEventPayload) => boolean)(eventType, payload);
+  }
+
+  #findByNumber(number: number): MemberEntry | undefined {
+    const active = this.#active.get(number);
+    if (active) return active;
+    for (const entry of this.#members.values()) if (entry.record.number === number) return entry;
+    return undefined;
+  }
+
+  #backgroundFor(record: MemberRecord): SoundName | null {
+    const named = this.#sounds.named;
+    if (record.waiting || record.hold || this.#hold) return named.mohSound ? 'mohSound' : null;
+    if (this.#active.size === 1) return named.aloneSound ? 'aloneSound' : named.mohSound ? 'mohSound' : null;
+    return null;
+  }
+
+  // Starts and stops each member's looping moh/alone sound to match the conference. Coalesced:
+  // a call during a pass asks for one more pass.
+  #refreshBackgrounds(): void {
+    this.#refreshAgain = true;
+    if (this.#refreshing) return;
+    this.#refreshing = true;
+    void (async () => {
+      try {
+        while (this.#refreshAgain && !this.#completing) {
+          this.#refreshAgain = false;
+          await this.#refreshBackgroundsOnce();
+        }
+      } catch {
+        // A failed start only means silence; the next change tries again.
+      } finally {
+        this.#refreshing = false;
+      }
+    })();
+  }
+
+  async #refreshBackgroundsOnce(): Promise<void> {
+    for (const entry of [...this.#active.values()]) {
+      if (this.#completing) return;
+      const want = entry.record.state === 'active' ? this.#backgroundFor(entry.record) : null;
+      const have = entry.background;
+      if (have && have.sound === want && !have.playback.finished) continue;
+      if (have) {
+        entry.background = undefined;
+        await this.#stopPlayback(have.playback);
+      }
+      if (!want) continue;
+      const pcm = this.#sounds.named[want];
+      const playback = pcm ? await this.#playInternal(pcm, entry.record.number, true) : null;
+      if (!playback) continue;
+      if (entry.record.state === 'active') entry.background = { sound: want, playback };
+      else await this.#stopPlayback(playback);
+    }
+  }
+
+  #entryOf(member: Member): MemberEntry {
+    const entry = this.#members.get(member.id);
+    if (!entry || entry.member !== member) throw new NotFoundError(`member ${member.id} is not in conference ${this.id}`);
+    return entry;
+  }
+
+  #makeMemberOwner(): MemberOwner {
+    const activeEntry = (member: Member): MemberEntry => {
+      const entry = this.#entryOf(member);
+      member.assertActive();
+      this.#assertOpen();
+      return entry;
+    };
+    return {
+      conferenceId: this.id,
+      update: async (member, fields) => this.#updateMember(this.#entryOf(member), fields),
+      remove: async (member) => this.#removeMember(this.#entryOf(member), 'api'),
+      play: async (member, options) => {
+        const entry = activeEntry(member);
+        return this.#play(normalizePlay(options), entry);
+      },
+      speak: async (member, options) => {
+        const entry = activeEntry(member);
+        return this.#speak(normalizeSpeak(options), entry);
+      },
+      audio: async (member, options) => {
+        const entry = activeEntry(member);
+        const audio = normalizeAudio(options);
+        return audio.kind === 'play' ? this.#play(audio.request, entry) : this.#speak(audio.request, entry);
+      },
+      pressKey: async (member, key) => {
+        const entry = activeEntry(member);
+        if (typeof key !== 'string' || !(DTMF_KEYS as readonly string[]).includes(key)) {
+          throw new InvalidArgumentError(`key must be one of ${DTMF_KEYS.join(' ')}, got ${JSON.stringify(key)}`);
+        }
+        await this.#request('pressKey', { conferenceId: this.id, member: entry.record.number, key });
+      },
+      mixerState: async (member): Promise<MemberMixerState> => {
+        const entry = activeEntry(member);
+        return this.#request('getMember', { conferenceId: this.id, member: entry.record.number });
+      },
+      updateLeg: async (member, update) => {
+        const entry = activeEntry(member);
+        const leg = member.leg;
+        if (!(leg instanceof RtpLeg)) throw new UnsupportedError(`member ${member.id} has a ${leg.kind} leg; only rtp legs can be updated`);
+        const fields = checkFields(update, 'leg update');
+        refuseUnknownFields(fields, new Set(['remoteAddress', 'remotePort', 'codec', 'telephoneEventPayloadType']), 'leg update');
+        const params: ParamsOf<'updateLeg'> = { conferenceId: this.id, member: entry.record.number };
+        if (fields.remoteAddress !== undefined || fields.remotePort !== undefined) {
+          if (typeof fields.remoteAddress !== 'string' || isIP(fields.remoteAddress) === 0) {
+            throw new InvalidArgumentError('remoteAddress must be a numeric IPv4 or IPv6 address, given with remotePort');
+          }
+          params.remoteAddress = fields.remoteAddress;
+          params.remotePort = toInteger(fields.remotePort, 'remotePort', 1, 65535);
+        }
+        if (fields.codec !== undefined) params.codec = normalizeRtpCodec(fields.codec);
+        if (fields.telephoneEventPayloadType !== undefined) {
+          params.telephoneEventPayloadType = toInteger(fields.telephoneEventPayloadType, 'telephoneEventPayloadType', 0, 127);
+        }
+        await this.#request('updateLeg', params);
+        const applied: Parameters<RtpLeg['applyUpdate']>[0] = {};
+        if (params.remoteAddress !== undefined) applied.remoteAddress = params.remoteAddress;
+        if (params.remotePort !== undefined) applied.remotePort = params.remotePort;
+        if (params.codec !== undefined) applied.codec = params.codec;
+        if (params.telephoneEventPayloadType !== undefined) applied.telephoneEventPayloadType = params.telephoneEventPayloadType;
+        leg.applyUpdate(applied);
+      },
+    };
+  }
+}
+
+function facts(record: MemberRecord): { memberId: string; callId?: string } {
+  return record.callId === undefined ? { memberId: record.id } : { memberId: record.id, callId: record.callId };
+}
+
+function setOptional<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | null): void {
+  if (value === null) delete target[key];
+  else target[key] = value;
+}
+
+/** `appData` as given, or a fresh object; InvalidArgumentError when it is not an object. */
+export function checkAppData(value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidArgumentError('appData must be an object');
+  return value as Record<string, unknown>;
+}

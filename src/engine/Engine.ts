@@ -1,0 +1,230 @@
+// The engine: the root of the ownership tree Engine -> Conference -> Member -> Leg. It places
+// conferences on shards, routes shard events to them, and streams every callback event.
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { InvalidArgumentError, InvalidStateError, NotFoundError } from '../errors.ts';
+import { AppLeg } from '../legs/app/AppLeg.ts';
+import type { AppLegOptions } from '../legs/app/AppLegTypes.ts';
+import type { SpeechOptions } from '../legs/player/speech.ts';
+import { ShardPool } from '../shard/ShardPool.ts';
+import type { ShardDiedInfo } from '../shard/ShardPool.ts';
+import type { ShardEvent } from '../shard/messages.ts';
+import { Conference, checkAppData } from './Conference.ts';
+import type { ConferenceHost } from './Conference.ts';
+import type { ConferenceOptions } from './ConferenceTypes.ts';
+import type { CallbackEventPayload } from './events.ts';
+import type { EngineEvents, EngineObserverEvents, EngineOptions } from './EngineTypes.ts';
+import { checkFields, toHttpUrl, toInteger, toText } from './fields.ts';
+import { normalizeConferenceCreate, parseConferenceFields } from './profile.ts';
+import type { ConferenceFieldValues } from './profile.ts';
+import { asConferenceEvent, requestShard } from './shardLink.ts';
+import type { EngineShardPool } from './shardLink.ts';
+import { loadConferenceSounds } from './sounds.ts';
+
+interface EngineSettings {
+  defaults: ConferenceFieldValues;
+  audioTimeoutMs: number;
+  speech: SpeechOptions;
+  uriBase: string | undefined;
+  completedHistory: number;
+  appData: Record<string, unknown>;
+}
+
+const ENGINE_KEYS = new Set([
+  'shards', 'portMin', 'portMax', 'requestTimeoutMs', 'defaults', 'audioTimeoutMs', 'espeakPath', 'speechTimeoutMs',
+  'resourceUriBase', 'completedHistory', 'appData',
+]);
+
+function engineSettings(options: EngineOptions): EngineSettings {
+  const fields = checkFields(options, 'engine options');
+  for (const key of Object.keys(fields)) {
+    if (!ENGINE_KEYS.has(key)) throw new InvalidArgumentError(`unknown engine option '${key}'; known options: ${[...ENGINE_KEYS].join(', ')}`);
+  }
+  const defaults = parseConferenceFields(options.defaults ?? {}, 'defaults');
+  const speech: { espeakPath?: string; timeoutMs?: number } = {};
+  if (options.espeakPath !== undefined) speech.espeakPath = toText(options.espeakPath, 'espeakPath', 1, 4096);
+  if (options.speechTimeoutMs !== undefined) speech.timeoutMs = toInteger(options.speechTimeoutMs, 'speechTimeoutMs', 1, 600_000);
+  let uriBase: string | undefined;
+  if (options.resourceUriBase !== undefined) uriBase = toHttpUrl(options.resourceUriBase, 'resourceUriBase').replace(/\/+$/, '');
+  return {
+    defaults,
+    audioTimeoutMs: options.audioTimeoutMs === undefined ? 10_000 : toInteger(options.audioTimeoutMs, 'audioTimeoutMs', 1, 600_000),
+    speech,
+    uriBase,
+    completedHistory: options.completedHistory === undefined ? 1000 : toInteger(options.completedHistory, 'completedHistory', 0, 1_000_000),
+    appData: checkAppData(options.appData),
+  };
+}
+
+/** A confmix engine. Create one with `createEngine()`. */
+export class Engine extends EventEmitter<EngineEvents> {
+  /** The user's own data. */
+  readonly appData: Record<string, unknown>;
+  /** Management events (newconference, close). */
+  readonly observer = new EventEmitter<EngineObserverEvents>();
+
+  readonly #pool: EngineShardPool;
+  readonly #settings: EngineSettings;
+  readonly #conferences = new Map<string, Conference>();
+  readonly #completed: string[] = [];
+  readonly #unattachedLegs = new Set<AppLeg>();
+  readonly #host: ConferenceHost;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(pool: EngineShardPool, settings: EngineSettings) {
+    super();
+    this.#pool = pool;
+    this.#settings = settings;
+    this.appData = settings.appData;
+    const engine = this;
+    this.#host = {
+      uriBase: settings.uriBase,
+      audioTimeoutMs: settings.audioTimeoutMs,
+      speech: settings.speech,
+      get closing() {
+        return engine.#closed;
+      },
+      emitCallback: (conference, payload) => this.#emitCallback(conference, payload),
+      conferenceClosed: (conference) => this.#onConferenceClosed(conference),
+    };
+    pool.on('event', (event) => this.#onShardEvent(event));
+    pool.on('sharddied', (info) => this.#onShardDied(info));
+  }
+
+  /** Starts the shards and resolves with the engine. */
+  static async create(options: EngineOptions = {}): Promise<Engine> {
+    const settings = engineSettings(options);
+    const poolOptions: { shards?: number; portMin?: number; portMax?: number; requestTimeoutMs?: number } = {};
+    if (options.shards !== undefined) poolOptions.shards = options.shards;
+    if (options.portMin !== undefined) poolOptions.portMin = options.portMin;
+    if (options.portMax !== undefined) poolOptions.portMax = options.portMax;
+    if (options.requestTimeoutMs !== undefined) poolOptions.requestTimeoutMs = options.requestTimeoutMs;
+    const pool = await ShardPool.create(poolOptions);
+    return new Engine(pool, settings);
+  }
+
+  /** Internal: an engine over a pool the caller made (tests, embedders with their own pool). */
+  static createWithPool(pool: EngineShardPool, options: EngineOptions = {}): Engine {
+    return new Engine(pool, engineSettings(options));
+  }
+
+  /** True once close() was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Conferences not yet completed. */
+  get conferences(): Conference[] {
+    return [...this.#conferences.values()].filter((c) => !c.closed);
+  }
+
+  /**
+   * Creates a conference on the least-loaded shard. Takes the Conference API's fields (`from`,
+   * `callbackUrl`, `callbackHttpMethod`, `callbackTimeout`, `fallbackUrl`, `profile`, `tag`), the
+   * Kazoo profile fields, member/moderator defaults and `appData`. The profile's sounds are loaded
+   * first, so a bad one is refused and nothing is created.
+   */
+  async createConference(options: ConferenceOptions = {}): Promise<Conference> {
+    this.#assertOpen();
+    const { appData, ...fields } = checkFields(options, 'conference') as ConferenceOptions;
+    const checkedAppData = checkAppData(appData);
+    const config = normalizeConferenceCreate(fields, this.#settings.defaults);
+    const sounds = await loadConferenceSounds(config, this.#settings.audioTimeoutMs);
+    this.#assertOpen();
+    const shard = this.#pool.leastLoaded();
+    const id = `conf-${randomUUID()}`;
+    shard.conferenceIds.add(id);
+    try {
+      await requestShard(shard, 'createConference', {
+        conferenceId: id,
+        settings: {
+          rate: config.mixer.rate,
+          interval: config.mixer.interval,
+          energyLevel: config.mixer.energyLevel,
+          hangoverMs: config.mixer.hangoverMs,
+          comfortNoiseDbfs: config.mixer.comfortNoiseDbfs,
+          digits: config.profile === 'passthru_digits' ? 'passthru' : 'interpret',
+        },
+      });
+    } catch (error) {
+      shard.conferenceIds.delete(id);
+      throw error;
+    }
+    const conference = new Conference({ id, config, shard, sounds, host: this.#host, appData: checkedAppData });
+    this.#conferences.set(id, conference);
+    if (this.#closed) {
+      await conference.closeForEngine();
+      throw new InvalidStateError('the engine closed while the conference was being created');
+    }
+    this.emit('newconference', conference);
+    this.observer.emit('newconference', conference);
+    conference.announceCreated();
+    return conference;
+  }
+
+  /** A conference by id (completed ones are kept for a while); NotFoundError when unknown. */
+  getConference(conferenceId: string): Conference {
+    const conference = typeof conferenceId === 'string' ? this.#conferences.get(conferenceId) : undefined;
+    if (!conference) throw new NotFoundError(`no conference ${String(conferenceId)}`);
+    return conference;
+  }
+
+  /** Creates a PCM app leg at `rate`; pass it as `leg` to addMember. */
+  async createAppLeg(options: AppLegOptions): Promise<AppLeg> {
+    this.#assertOpen();
+    const leg = new AppLeg(options);
+    this.#unattachedLegs.add(leg);
+    const forget = (): void => void this.#unattachedLegs.delete(leg);
+    leg.once('attach', forget);
+    leg.once('close', forget);
+    return leg;
+  }
+
+  /** Completes every conference, closes unattached legs, stops the shards. Idempotent. */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#closed = true;
+    const released = [...this.#conferences.values()].filter((c) => !c.closed).map((c) => c.closeForEngine());
+    for (const leg of [...this.#unattachedLegs]) leg.close();
+    this.#closing = (async () => {
+      await Promise.all(released);
+      await this.#pool.close();
+      this.emit('close');
+      this.observer.emit('close');
+    })();
+    return this.#closing;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new InvalidStateError('the engine is closed');
+  }
+
+  #emitCallback(conference: Conference, payload: CallbackEventPayload): void {
+    this.emit('event', { conference, callback: conference.callbackSettings, payload });
+  }
+
+  #onConferenceClosed(conference: Conference): void {
+    this.#completed.push(conference.id);
+    while (this.#completed.length > this.#settings.completedHistory) {
+      const oldest = this.#completed.shift();
+      if (oldest !== undefined) this.#conferences.delete(oldest);
+    }
+  }
+
+  #onShardEvent(event: ShardEvent): void {
+    const conferenceEvent = asConferenceEvent(event);
+    if (!conferenceEvent) return;
+    this.#conferences.get(conferenceEvent.conferenceId)?.handleShardEvent(conferenceEvent);
+  }
+
+  #onShardDied(info: ShardDiedInfo): void {
+    for (const id of info.conferenceIds) this.#conferences.get(id)?.handleShardDeath();
+    this.emit('sharddied', info);
+  }
+}
+
+/** Starts an engine: `shards`, `portMin`/`portMax`, `defaults` for every conference, and more. */
+export function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  return Engine.create(options);
+}

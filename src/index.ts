@@ -1,0 +1,88 @@
+// confmix: a conference audio mixer engine for Node.js. Everything a user imports comes from here.
+
+// Engine, conferences, members, legs.
+export { createEngine, Engine } from './engine/Engine.ts';
+export type { ConferenceDefaults, EngineCallbackEvent, EngineEvents, EngineObserverEvents, EngineOptions } from './engine/EngineTypes.ts';
+export { Conference } from './engine/Conference.ts';
+export type {
+  AudioOptions,
+  CallbackHttpMethod,
+  ConferenceCompletedReason,
+  ConferenceEvents,
+  ConferenceJson,
+  ConferenceObserverEvents,
+  ConferenceOptions,
+  ConferenceState,
+  ConferenceUpdateFields,
+  DigitsProfile,
+  KazooProfileOptions,
+  PlayOptions,
+  RoleDefaultsOptions,
+  SpeakOptions,
+} from './engine/ConferenceTypes.ts';
+export { Member } from './engine/Member.ts';
+export type {
+  MemberChange,
+  MemberEvents,
+  MemberJson,
+  MemberLeg,
+  MemberLegOptions,
+  MemberMixerState,
+  MemberObserverEvents,
+  MemberOptions,
+  MemberRemovedReason,
+  MemberRole,
+  MemberState,
+  MemberUpdateFields,
+  RtpLegOptions,
+  RtpLegUpdate,
+} from './engine/MemberTypes.ts';
+export { Playback } from './engine/Playback.ts';
+export type { PlaybackDoneReason, PlaybackEvents, PlaybackKind, PlaybackStatus } from './engine/PlaybackTypes.ts';
+export { AppLeg, APP_LEG_RATES } from './legs/app/AppLeg.ts';
+export type { AppLegEvents, AppLegMessage, AppLegOptions, AppLegState } from './legs/app/AppLegTypes.ts';
+export { RtpLeg } from './engine/RtpLeg.ts';
+export { ControlLeg } from './engine/ControlLeg.ts';
+
+// Callback event payloads, the DTMF key map and the profile's normalised form.
+export type {
+  CallbackEventPayload,
+  CallbackEventType,
+  ConferenceEventPayload,
+  ConferenceMemberEventPayload,
+  ConferencePlaybackEventPayload,
+  ConferenceSpeakEventPayload,
+  DtmfEventPayload,
+  TalkingEventPayload,
+} from './engine/events.ts';
+export { DTMF_KEY_MAP } from './engine/dtmf.ts';
+export type { DtmfKeyBinding } from './engine/dtmf.ts';
+export { normalizeConferenceCreate, normalizeConferenceUpdate, normalizeMemberAdd, normalizeMemberUpdate, LEVEL_MIN, LEVEL_MAX, ENERGY_LEVEL_MAX } from './engine/profile.ts';
+export type { CallbackSettings, ConferenceConfig, MixerProfile, RoleDefaults, SoundName } from './engine/profile.ts';
+
+// Errors.
+export {
+  ConfmixError,
+  ErrorCode,
+  InvalidArgumentError,
+  InvalidStateError,
+  NotFoundError,
+  UnsupportedError,
+} from './errors.ts';
+export { JoinRefusedError } from './engine/JoinRefusedError.ts';
+export type { JoinRefusal } from './engine/JoinRefusedError.ts';
+export { AudioSourceError, AUDIO_SOURCE_ERROR_CODE } from './legs/player/AudioSourceError.ts';
+export type { AudioSourceFailure } from './legs/player/AudioSourceError.ts';
+export { ShardTimeoutError } from './shard/Shard.ts';
+
+// Audio constants.
+export {
+  DTMF_KEYS,
+  ENERGY_LEVEL_STEPS,
+  FREESWITCH_DEFAULT_COMFORT_NOISE,
+  MIXER_INTERVALS_MS,
+  MIXER_RATES,
+  comfortNoiseDbfsFromFreeswitch,
+} from './native/mixer.ts';
+export type { DtmfAction, DtmfKey, DigitsMode, MixerIntervalMs, MixerRate } from './native/mixer.ts';
+export type { ShardRtpCodec } from './shard/conferenceProtocol.ts';
