@@ -2,8 +2,17 @@
 // whose jobs are the shard's conferences. Calls are checked here against a control-side mirror,
 // so errors are synchronous; the change itself reaches the conference as a command applied on
 // the media thread. Events and app frames are pulled with drain() after onNotify fires.
+//
+// Every RTP member has an RTCP session (RFC 3550). With rtcp-mux (the default) RTCP shares the
+// RTP leg; without it a second leg carries it. When the caller does not say rtcpMux, the peer
+// may not have negotiated it (RFC 5761 forbids muxing towards such a peer), so our reports wait
+// for the peer's first RTCP on the RTP port; rtcpMux: true sends them from the start. The media thread cannot bind exactly RTP port + 1
+// (it hands out ports from its allocator), so that second leg takes any free port of the range
+// and addMember reports it as rtcpPort (for SDP's a=rtcp).
+#include <cstdio>
 #include <cstring>
 #include <memory>
+#include <random>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -29,7 +38,89 @@ struct ShardShared {
 struct MemberControl {
   io::LegId leg = 0;  // 0: no socket
   bool app = false;
+  io::LegOptions rtp_options;           // how the RTP leg was opened, remote and latching kept current
+  io::LegId rtcp_leg = 0;               // a separate RTCP leg (no rtcp-mux); 0: none
+  int rtcp_port = 0;                    // its local port
+  std::optional<int> remote_rtcp_port;  // the peer's RTCP port when not RTP port + 1
 };
+
+// Options of an RTP leg's RTCP: {rtcpMux?, remoteRtcpPort?, rtcpIntervalMs?}.
+struct RtcpLegOptions {
+  std::optional<bool> mux;
+  std::optional<int> remote_port;
+  std::optional<int> interval_ms;
+};
+
+bool ReadRtcpLegOptions(Napi::Env env, const Napi::Object& o, RtcpLegOptions* out) {
+  return ReadOptionalFlag(env, o, "rtcpMux", &out->mux) &&
+         ReadOptionalInt(env, o, "remoteRtcpPort", 1, 65535, &out->remote_port) &&
+         ReadOptionalInt(env, o, "rtcpIntervalMs", 100, 600000, &out->interval_ms);
+}
+
+// Where RTCP goes without rtcp-mux: the RTP remote's address at the given port, else RTP port + 1.
+bool RtcpRemote(Napi::Env env, const io::SocketAddress& rtp_remote, std::optional<int> port, io::SocketAddress* out) {
+  const int rtcp_port = port ? *port : rtp_remote.port() + 1;
+  if (rtcp_port > 65535) {
+    ThrowCoded(env, kInvalidArgument, "remoteRtcpPort is needed when remotePort is 65535");
+    return false;
+  }
+  *out = rtp_remote.WithPort(rtcp_port);
+  return true;
+}
+
+// A CNAME stable for the shard's life and unique enough across shards and hosts (RFC 7022).
+std::string MakeCname() {
+  std::random_device device;
+  const uint64_t token = (uint64_t{device()} << 32) | device();
+  char text[32];
+  std::snprintf(text, sizeof(text), "confmix@%016llx", static_cast<unsigned long long>(token));
+  return text;
+}
+
+Napi::Object LegStatsToObject(Napi::Env env, const io::LegStats& leg) {
+  Napi::Object l = Napi::Object::New(env);
+  l.Set("legId", leg.id);
+  l.Set("port", leg.port);
+  l.Set("packetsIn", static_cast<double>(leg.packets_in));
+  l.Set("bytesIn", static_cast<double>(leg.bytes_in));
+  l.Set("packetsOut", static_cast<double>(leg.packets_out));
+  l.Set("bytesOut", static_cast<double>(leg.bytes_out));
+  l.Set("droppedStranger", static_cast<double>(leg.dropped_stranger));
+  l.Set("droppedInvalid", static_cast<double>(leg.dropped_invalid));
+  l.Set("latched", leg.latched);
+  l.Set("timedOut", leg.timed_out);
+  return l;
+}
+
+Napi::Object RtcpStatsToObject(Napi::Env env, const RtcpSessionStats& s) {
+  Napi::Object o = Napi::Object::New(env);
+  auto nullable = [&](bool known, double value) { return known ? Napi::Number::New(env, value) : env.Null(); };
+  o.Set("localSsrc", s.local_ssrc);
+  o.Set("remoteSsrc", nullable(s.has_remote_ssrc, s.remote_ssrc));
+  o.Set("packetsReceived", static_cast<double>(s.packets_received));
+  o.Set("bytesReceived", static_cast<double>(s.bytes_received));
+  o.Set("packetsSent", static_cast<double>(s.packets_sent));
+  o.Set("bytesSent", static_cast<double>(s.bytes_sent));
+  o.Set("fractionLost", s.fraction_lost / 256.0);
+  o.Set("cumulativeLost", static_cast<double>(s.cumulative_lost));
+  o.Set("extendedHighestSequence", s.extended_highest_sequence);
+  o.Set("jitter", s.jitter);
+  o.Set("jitterMs", s.jitter_ms);
+  o.Set("rttMs", nullable(s.rtt_ms >= 0, s.rtt_ms));
+  o.Set("remoteFractionLost", nullable(s.has_remote_report, s.remote_fraction_lost / 256.0));
+  o.Set("remoteCumulativeLost", nullable(s.has_remote_report, s.remote_cumulative_lost));
+  o.Set("remoteJitterMs", nullable(s.has_remote_report, s.remote_jitter_ms));
+  o.Set("peerPacketsSent", nullable(s.has_sender_report, s.peer_packets_sent));
+  o.Set("peerOctetsSent", nullable(s.has_sender_report, s.peer_octets_sent));
+  o.Set("reportsSent", static_cast<double>(s.reports_sent));
+  o.Set("reportsReceived", static_cast<double>(s.reports_received));
+  o.Set("rtcpReceived", static_cast<double>(s.rtcp_received));
+  o.Set("rtcpMalformed", static_cast<double>(s.rtcp_malformed));
+  if (s.rtcp_malformed) o.Set("lastMalformedReason", rtcp::ParseErrorName(s.last_malformed));
+  o.Set("bye", s.bye);
+  o.Set("byeReason", s.bye ? Napi::Value(Napi::String::New(env, std::string(s.bye_reason_text()))) : env.Null());
+  return o;
+}
 
 struct ConferenceControl {
   shard::ConferenceJob* job = nullptr;  // owned by the media thread until RemoveJob
@@ -130,6 +221,7 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
                            InstanceMethod<&ShardMedia::PressKey>("pressKey"),
                            InstanceMethod<&ShardMedia::Drain>("drain"),
                            InstanceMethod<&ShardMedia::Stats>("stats"),
+                           InstanceMethod<&ShardMedia::MemberStats>("memberStats"),
                        });
   }
 
@@ -156,6 +248,7 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     if (!CreateNotifier(env, on_notify, "confmix.shard.notify", shared, CallWithoutArguments)) return;
     shared->thread = std::make_unique<io::MediaThread>(std::move(options));
     shared_ = std::move(shared);
+    cname_ = MakeCname();
   }
 
   ~ShardMedia() override {
@@ -238,8 +331,10 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     uint32_t handle = 0;
     ConferenceControl* conference = FindConference(info, &handle);
     if (!conference) return info.Env().Undefined();
-    for (auto& [member, control] : conference->members)
+    for (auto& [member, control] : conference->members) {
       if (control.leg) thread().CloseLeg(control.leg);
+      if (control.rtcp_leg) thread().CloseLeg(control.rtcp_leg);
+    }
     thread().RemoveJob(conference->job_id);
     conferences_.erase(handle);
     return info.Env().Undefined();
@@ -261,9 +356,22 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     return env.Undefined();
   }
 
-  // addMember(handle, member, settings, leg) -> {port?}
+  // Opens a member's separate RTCP leg like its RTP leg (family, local address, latching), towards
+  // the peer's RTCP address; no inactivity timeout (the RTP leg has one). Throws on failure.
+  bool OpenRtcpLeg(Napi::Env env, const io::LegOptions& rtp_options, std::optional<int> remote_rtcp_port,
+                   io::LegInfo* opened) {
+    io::LegOptions options = rtp_options;
+    options.timeout_ms = 0;
+    options.reserve_rtcp = false;
+    if (!rtp_options.remote.empty() && !RtcpRemote(env, rtp_options.remote, remote_rtcp_port, &options.remote))
+      return false;
+    return !ThrowIfIoFailed(env, thread().OpenLeg(options, opened), "RTCP leg: ");
+  }
+
+  // addMember(handle, member, settings, leg) -> {legId?, port?, rtcpPort?}
   // leg: {kind: 'none'} | {kind: 'app'} | {kind: 'rtp', receive?, send?, remoteAddress?,
-  //       remotePort?, symmetricLatching?, timeoutMs?, ipv6?, localAddress?}
+  //       remotePort?, symmetricLatching?, timeoutMs?, ipv6?, localAddress?, rtcpMux?,
+  //       remoteRtcpPort?, rtcpIntervalMs?}
   Napi::Value AddMember(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint32_t handle = 0, member = 0;
@@ -294,10 +402,24 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
       std::optional<io::SocketAddress> remote;
       std::optional<bool> latching, ipv6;
       std::optional<int> timeout;
+      RtcpLegOptions rtcp;
       if (!ReadRtpMedia(env, leg, &media) || !CheckMedia(env, media, conference->rate, conference->interval_ms) ||
           !ReadRemote(env, leg, &remote) || !ReadOptionalFlag(env, leg, "symmetricLatching", &latching) ||
-          !ReadOptionalFlag(env, leg, "ipv6", &ipv6) || !ReadOptionalInt(env, leg, "timeoutMs", 0, 86400000, &timeout))
+          !ReadOptionalFlag(env, leg, "ipv6", &ipv6) || !ReadOptionalInt(env, leg, "timeoutMs", 0, 86400000, &timeout) ||
+          !ReadRtcpLegOptions(env, leg, &rtcp))
         return env.Undefined();
+      const bool rtcp_mux = rtcp.mux.value_or(true);
+      io::SocketAddress rtcp_remote;
+      if (!rtcp_mux && remote && !RtcpRemote(env, *remote, rtcp.remote_port, &rtcp_remote)) return env.Undefined();
+      if (rtcp_mux && rtcp.remote_port) {
+        ThrowCoded(env, kInvalidArgument, "remoteRtcpPort applies only with rtcpMux: false");
+        return env.Undefined();
+      }
+      RtcpSessionConfig session;
+      session.cname = cname_;
+      if (rtcp.interval_ms) session.interval_ms = *rtcp.interval_ms;
+      session.wait_for_peer_rtcp = !rtcp.mux.has_value();
+      media.rtcp = session;
       io::LegOptions options;
       options.ipv6 = ipv6.value_or(remote ? remote->is_ipv6() : false);
       const Napi::Value local = leg.Get("localAddress");
@@ -307,7 +429,19 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
       if (timeout) options.timeout_ms = *timeout;
       io::LegInfo opened;
       if (ThrowIfIoFailed(env, thread().OpenLeg(options, &opened), "")) return env.Undefined();
+      if (!rtcp_mux) {
+        io::LegInfo rtcp_opened;
+        if (!OpenRtcpLeg(env, options, rtcp.remote_port, &rtcp_opened)) {
+          thread().CloseLeg(opened.id);
+          return env.Undefined();
+        }
+        control.rtcp_leg = rtcp_opened.id;
+        control.rtcp_port = rtcp_opened.port;
+        result.Set("rtcpPort", rtcp_opened.port);
+      }
       control.leg = opened.id;
+      control.rtp_options = options;
+      control.remote_rtcp_port = rtcp.remote_port;
       result.Set("legId", opened.id);
       result.Set("port", opened.port);
     } else if (kind != "none") {
@@ -315,11 +449,15 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
       return env.Undefined();
     }
     const io::LegId leg_id = control.leg;
-    conference->job->Post([member, initial, media, leg_id](shard::ConferenceJob& job) {
+    const io::LegId rtcp_leg_id = control.rtcp_leg;
+    conference->job->Post([member, initial, media, leg_id, rtcp_leg_id](shard::ConferenceJob& job) {
       std::string error;
-      if (job.conference().AddMember(member, initial, media, &error).ok() && leg_id) job.BindLeg(member, leg_id);
+      if (!job.conference().AddMember(member, initial, media, &error).ok()) return;
+      if (leg_id) job.BindLeg(member, leg_id);
+      if (rtcp_leg_id) job.BindRtcpLeg(member, rtcp_leg_id);
     });
     if (leg_id) thread().AttachSink(leg_id, conference->job, conference->job_id);
+    if (rtcp_leg_id) thread().AttachSink(rtcp_leg_id, conference->job, conference->job_id);
     conference->members.emplace(member, control);
     return result;
   }
@@ -330,6 +468,7 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     MemberControl* control = conference ? FindMember(info, *conference, &member) : nullptr;
     if (!control) return info.Env().Undefined();
     if (control->leg) thread().CloseLeg(control->leg);
+    if (control->rtcp_leg) thread().CloseLeg(control->rtcp_leg);
     conference->job->Post([member](shard::ConferenceJob& job) {
       job.UnbindMember(member);
       job.conference().RemoveMember(member);
@@ -350,7 +489,8 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     return env.Undefined();
   }
 
-  // updateLeg(handle, member, {remoteAddress?, remotePort?, receive?, send?, symmetricLatching?})
+  // updateLeg(handle, member, {remoteAddress?, remotePort?, receive?, send?, symmetricLatching?,
+  //           rtcpMux?, remoteRtcpPort?}) -> {rtcpPort?} (rtcpPort while a separate RTCP leg exists)
   Napi::Value UpdateLeg(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint32_t handle = 0, member = 0;
@@ -365,18 +505,78 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     MemberMediaConfig media;
     std::optional<io::SocketAddress> remote;
     std::optional<bool> latching;
+    RtcpLegOptions rtcp;
     if (!ReadRtpMedia(env, o, &media) || !CheckMedia(env, media, conference->rate, conference->interval_ms) ||
-        !ReadRemote(env, o, &remote) || !ReadOptionalFlag(env, o, "symmetricLatching", &latching))
+        !ReadRemote(env, o, &remote) || !ReadOptionalFlag(env, o, "symmetricLatching", &latching) ||
+        !ReadRtcpLegOptions(env, o, &rtcp))
       return env.Undefined();
-    if (remote && ThrowIfIoFailed(env, thread().SetRemote(control->leg, *remote), "")) return env.Undefined();
+    if (rtcp.interval_ms) {
+      ThrowCoded(env, kInvalidArgument, "rtcpIntervalMs is set when the member is added");
+      return env.Undefined();
+    }
+    const bool rtcp_mux = rtcp.mux.value_or(control->rtcp_leg == 0);
+    if (rtcp_mux && rtcp.remote_port) {
+      ThrowCoded(env, kInvalidArgument, "remoteRtcpPort applies only with rtcpMux: false");
+      return env.Undefined();
+    }
+    io::LegOptions& current = control->rtp_options;
+    if (remote && remote->is_ipv6() != current.ipv6) {
+      ThrowCoded(env, kInvalidArgument, "the remote address is not of the leg's address family");
+      return env.Undefined();
+    }
+    if (!rtcp_mux && rtcp.remote_port && !remote && current.remote.empty()) {
+      ThrowCoded(env, kInvalidArgument, "remoteRtcpPort needs the peer's remoteAddress");
+      return env.Undefined();
+    }
+    // What the RTP leg becomes; a new remote without remoteRtcpPort means RTCP on its port + 1.
+    io::LegOptions wanted = current;
+    if (remote) wanted.remote = *remote;
+    if (latching) wanted.symmetric_latching = *latching;
+    const std::optional<int> remote_rtcp_port = rtcp.remote_port ? rtcp.remote_port
+                                                : remote         ? std::nullopt
+                                                                 : control->remote_rtcp_port;
+    io::SocketAddress rtcp_remote;
+    if (!rtcp_mux && !wanted.remote.empty() && !RtcpRemote(env, wanted.remote, remote_rtcp_port, &rtcp_remote))
+      return env.Undefined();
+    // The one step that can fail for want of ports goes first, so a failure changes nothing.
+    io::LegInfo rtcp_opened;
+    if (!rtcp_mux && control->rtcp_leg == 0 && !OpenRtcpLeg(env, wanted, remote_rtcp_port, &rtcp_opened))
+      return env.Undefined();
+    if (remote) thread().SetRemote(control->leg, *remote);
     if (latching) thread().SetLatching(control->leg, *latching);
+    const bool rtcp_remote_changed = remote.has_value() || rtcp.remote_port.has_value();
+    current = wanted;
+    control->remote_rtcp_port = remote_rtcp_port;
+    if (rtcp_mux && control->rtcp_leg) {
+      thread().CloseLeg(control->rtcp_leg);
+      control->rtcp_leg = 0;
+      control->rtcp_port = 0;
+      conference->job->Post([member](shard::ConferenceJob& job) { job.UnbindRtcpLeg(member); });
+    } else if (rtcp_opened.id) {
+      control->rtcp_leg = rtcp_opened.id;
+      control->rtcp_port = rtcp_opened.port;
+      const io::LegId rtcp_leg_id = rtcp_opened.id;
+      conference->job->Post([member, rtcp_leg_id](shard::ConferenceJob& job) { job.BindRtcpLeg(member, rtcp_leg_id); });
+      thread().AttachSink(rtcp_leg_id, conference->job, conference->job_id);
+    } else if (control->rtcp_leg) {
+      if (rtcp_remote_changed && !rtcp_remote.empty()) thread().SetRemote(control->rtcp_leg, rtcp_remote);
+      if (latching) thread().SetLatching(control->rtcp_leg, *latching);
+    }
+    if (rtcp.mux) {
+      // Said explicitly now: reports go out without waiting for the peer's.
+      conference->job->Post([member](shard::ConferenceJob& job) {
+        if (RtcpSession* session = job.conference().mutable_rtcp(member)) session->set_wait_for_peer_rtcp(false);
+      });
+    }
     if (media.receive || media.send) {
       conference->job->Post([member, media](shard::ConferenceJob& job) {
         std::string error;
         job.conference().UpdateMedia(member, media, &error);
       });
     }
-    return env.Undefined();
+    Napi::Object result = Napi::Object::New(env);
+    if (control->rtcp_leg) result.Set("rtcpPort", control->rtcp_port);
+    return result;
   }
 
   Napi::Value PushPcm(const Napi::CallbackInfo& info) {
@@ -497,10 +697,31 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     Napi::Array media = Napi::Array::New(env);
     uint32_t n = 0;
     for (const io::MediaEvent& e : media_events_) {
-      if (e.type == io::MediaEventType::kJob || e.type == io::MediaEventType::kOutgoing) continue;
+      if (e.type == io::MediaEventType::kOutgoing) continue;
+      if (e.type == io::MediaEventType::kJob &&
+          e.reason != static_cast<uint8_t>(shard::JobEventCode::kRtcpBye))
+        continue;  // only a wake-up: the outbox was drained above
       Napi::Object o = Napi::Object::New(env);
       o.Set("leg", e.leg);
       switch (e.type) {
+        case io::MediaEventType::kJob: {
+          const ConferenceControl* conference = nullptr;
+          uint32_t handle = 0;
+          for (const auto& [h, c] : conferences_) {
+            if (c.job_id != e.job) continue;
+            conference = &c;
+            handle = h;
+          }
+          const uint32_t member = static_cast<uint32_t>(e.count);
+          if (!conference || !conference->members.count(member)) continue;  // already gone
+          RtcpSessionStats stats;
+          const bool known = conference->job->MemberRtcpStats(member, &stats);
+          o.Set("type", "rtcp-bye");
+          o.Set("conference", handle);
+          o.Set("member", member);
+          o.Set("reason", known ? std::string(stats.bye_reason_text()) : std::string());
+          break;
+        }
         case io::MediaEventType::kTimeout:
           o.Set("type", "timeout");
           o.Set("reason", io::TimeoutReasonName(static_cast<io::TimeoutReason>(e.reason)));
@@ -573,28 +794,46 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     o.Set("encodesPerTick", encodes);
     o.Set("decodesPerTick", decodes);
     Napi::Array legs = Napi::Array::New(env, stats.legs.size());
-    for (size_t i = 0; i < stats.legs.size(); i++) {
-      const io::LegStats& leg = stats.legs[i];
-      Napi::Object l = Napi::Object::New(env);
-      l.Set("legId", leg.id);
-      l.Set("port", leg.port);
-      l.Set("packetsIn", static_cast<double>(leg.packets_in));
-      l.Set("bytesIn", static_cast<double>(leg.bytes_in));
-      l.Set("packetsOut", static_cast<double>(leg.packets_out));
-      l.Set("bytesOut", static_cast<double>(leg.bytes_out));
-      l.Set("droppedStranger", static_cast<double>(leg.dropped_stranger));
-      l.Set("droppedInvalid", static_cast<double>(leg.dropped_invalid));
-      l.Set("latched", leg.latched);
-      l.Set("timedOut", leg.timed_out);
-      legs.Set(static_cast<uint32_t>(i), l);
-    }
+    for (size_t i = 0; i < stats.legs.size(); i++) legs.Set(static_cast<uint32_t>(i), LegStatsToObject(env, stats.legs[i]));
     o.Set("legs", legs);
+    return o;
+  }
+
+  // memberStats(handle, member) -> {legId, port, rtcpPort, leg, rtcpLeg, rtcp}: the legs' counters
+  // (null without a leg) and the RTCP session's last snapshot (null until the first, or without one).
+  Napi::Value MemberStats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t handle = 0, member = 0;
+    ConferenceControl* conference = FindConference(info, &handle);
+    MemberControl* control = conference ? FindMember(info, *conference, &member) : nullptr;
+    if (!control) return env.Undefined();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("legId", control->leg ? Napi::Value(Napi::Number::New(env, control->leg)) : env.Null());
+    o.Set("rtcpPort", control->rtcp_leg ? Napi::Value(Napi::Number::New(env, control->rtcp_port)) : env.Null());
+    Napi::Value leg = env.Null(), rtcp_leg = env.Null();
+    int port = 0;
+    if (control->leg) {
+      const io::MediaThreadStats stats = thread().Stats();
+      for (const io::LegStats& l : stats.legs) {
+        if (l.id == control->leg) {
+          leg = LegStatsToObject(env, l);
+          port = l.port;
+        }
+        if (control->rtcp_leg && l.id == control->rtcp_leg) rtcp_leg = LegStatsToObject(env, l);
+      }
+    }
+    o.Set("port", control->leg ? Napi::Value(Napi::Number::New(env, port)) : env.Null());
+    o.Set("leg", leg);
+    o.Set("rtcpLeg", rtcp_leg);
+    RtcpSessionStats rtcp;
+    o.Set("rtcp", conference->job->MemberRtcpStats(member, &rtcp) ? Napi::Value(RtcpStatsToObject(env, rtcp)) : env.Null());
     return o;
   }
 
   std::shared_ptr<ShardShared> shared_;
   bool stopped_ = false;
   std::unordered_map<uint32_t, ConferenceControl> conferences_;
+  std::string cname_;  // every RTCP report of this shard carries it
   shard::OutboxBatch batch_;
   std::vector<io::MediaEvent> media_events_;
 };

@@ -18,7 +18,41 @@ export type ShardMediaLeg =
       timeoutMs?: number;
       ipv6?: boolean;
       localAddress?: string;
+      /**
+       * RTCP on the RTP port (RFC 5761), as WebRTC does; false opens a second leg for it. Absent:
+       * multiplexed, but our reports start only once the peer's RTCP has arrived on the RTP port
+       * (a peer that did not negotiate rtcp-mux must not get RTCP there); true: from the start.
+       */
+      rtcpMux?: boolean;
+      /** Without rtcp-mux: the peer's RTCP port (default remotePort + 1). */
+      remoteRtcpPort?: number;
+      /** Nominal RTCP report interval, 100..600000 ms (default 5000), randomised to [0.5, 1.5] of itself. */
+      rtcpIntervalMs?: number;
     };
+
+/** What addMember says about the leg it opened. */
+export interface ShardMediaLegInfo {
+  /** The RTP leg's id (RTP legs only). */
+  legId?: number;
+  /** Its local UDP port. */
+  port?: number;
+  /** The separate RTCP leg's local port, when rtcpMux is false (for SDP's a=rtcp). It is any free
+   *  port of the range, not necessarily port + 1. */
+  rtcpPort?: number;
+}
+
+/** An RTP leg update; absent fields are unchanged. */
+export interface ShardMediaLegUpdate {
+  remoteAddress?: string;
+  remotePort?: number;
+  receive?: ReceiveOptions;
+  send?: RtpCodecOptions;
+  symmetricLatching?: boolean;
+  /** Switches rtcp-mux on (closing the RTCP leg) or off (opening one). */
+  rtcpMux?: boolean;
+  /** Without rtcp-mux: the peer's RTCP port (default remotePort + 1). */
+  remoteRtcpPort?: number;
+}
 
 /** A media-thread event about a leg. */
 export type ShardMediaLegEvent =
@@ -27,7 +61,9 @@ export type ShardMediaLegEvent =
   | { type: 'dropped'; leg: number; reason: string; count: number; total: number }
   | { type: 'leg-closed'; leg: number }
   | { type: 'job-removed'; leg: number }
-  | { type: 'events-lost'; leg: number; count: number };
+  | { type: 'events-lost'; leg: number; count: number }
+  /** The member's peer sent an RTCP BYE for its stream; `reason` is its text ('' when none). */
+  | { type: 'rtcp-bye'; leg: number; conference: number; member: number; reason: string };
 
 /** What drain() returns: mixer events by conference, app frames, leg events. */
 export interface ShardMediaDrain {
@@ -51,18 +87,91 @@ export interface ShardMediaStats {
   decodesPerTick: number;
   /** Each conference's clock: ticks run and the deadline of the last one (monotonic ms). */
   perConference: Array<{ handle: number; ticks: number; lastDeadlineMs: number; encodesPerTick: number; decodesPerTick: number }>;
-  legs: Array<{
-    legId: number;
-    port: number;
-    packetsIn: number;
-    bytesIn: number;
-    packetsOut: number;
-    bytesOut: number;
-    droppedStranger: number;
-    droppedInvalid: number;
-    latched: boolean;
-    timedOut: boolean;
-  }>;
+  legs: ShardMediaLegCounters[];
+}
+
+/** One leg's counters, as the media thread keeps them. */
+export interface ShardMediaLegCounters {
+  legId: number;
+  port: number;
+  packetsIn: number;
+  bytesIn: number;
+  packetsOut: number;
+  bytesOut: number;
+  droppedStranger: number;
+  droppedInvalid: number;
+  latched: boolean;
+  timedOut: boolean;
+}
+
+/** A member's RTCP figures (RFC 3550), as of the media thread's last snapshot: after each report
+ *  sent or received, and at least once a second. Arrival times are those of the media thread's
+ *  wakes, so round trip and jitter carry up to one tick of quantization. */
+export interface ShardMemberRtcpStats {
+  /** The SSRC of our stream (and our reports). */
+  localSsrc: number;
+  /** The peer's stream, once an RTP packet arrived. */
+  remoteSsrc: number | null;
+  /** RTP packets of the peer's stream received (duplicates included). */
+  packetsReceived: number;
+  /** Their payload bytes. */
+  bytesReceived: number;
+  /** RTP packets we sent. */
+  packetsSent: number;
+  /** Their payload bytes. */
+  bytesSent: number;
+  /** Loss of the peer's stream in our last report's interval, 0..1 (in 1/256 steps). */
+  fractionLost: number;
+  /** Expected minus received of the peer's stream so far. */
+  cumulativeLost: number;
+  /** Wrap cycles << 16 | highest sequence received. */
+  extendedHighestSequence: number;
+  /** Interarrival jitter of the peer's stream, its RTP clock units. */
+  jitter: number;
+  /** The same in ms. */
+  jitterMs: number;
+  /** Round trip from the peer's last report on our stream (A - LSR - DLSR), ms; null until known. */
+  rttMs: number | null;
+  /** The peer's loss of our stream in its last interval, 0..1; null until it reports. */
+  remoteFractionLost: number | null;
+  /** The peer's cumulative loss of our stream; null until it reports. */
+  remoteCumulativeLost: number | null;
+  /** The jitter the peer measured on our stream, ms; null until it reports. */
+  remoteJitterMs: number | null;
+  /** The peer's SR packet count; null until it sends an SR. */
+  peerPacketsSent: number | null;
+  /** The peer's SR octet count; null until it sends an SR. */
+  peerOctetsSent: number | null;
+  /** Compound reports we sent. */
+  reportsSent: number;
+  /** SR and RR packets received from the peer. */
+  reportsReceived: number;
+  /** Well-formed RTCP datagrams received. */
+  rtcpReceived: number;
+  /** RTCP datagrams rejected as malformed (and otherwise ignored). */
+  rtcpMalformed: number;
+  /** Why the last malformed one was rejected (e.g. 'bad-length'); absent when none was. */
+  lastMalformedReason?: string;
+  /** The peer sent a BYE. */
+  bye: boolean;
+  /** Its reason text ('' when none); null without a BYE. */
+  byeReason: string | null;
+}
+
+/** What memberStats returns for one member. */
+export interface ShardMemberStats {
+  /** The RTP leg's id; null for members without one. */
+  legId: number | null;
+  /** Its local port; null without a leg. */
+  port: number | null;
+  /** The separate RTCP leg's local port; null with rtcp-mux. */
+  rtcpPort: number | null;
+  /** The RTP leg's counters (datagrams, RTCP included); null without a leg. */
+  leg: ShardMediaLegCounters | null;
+  /** The RTCP leg's counters; null with rtcp-mux. */
+  rtcpLeg: ShardMediaLegCounters | null;
+  /** RTCP figures; null without an RTP leg or before the first snapshot. */
+  rtcp: ShardMemberRtcpStats | null;
 }
 
 interface RawShardMedia {
@@ -71,16 +180,18 @@ interface RawShardMedia {
   createConference(handle: number, options: NativeConferenceOptions): void;
   destroyConference(handle: number): void;
   setConference(handle: number, settings: { mute?: boolean; hold?: boolean }): void;
-  addMember(handle: number, member: number, settings: NativeMemberSettings, leg: ShardMediaLeg): { legId?: number; port?: number };
+  addMember(handle: number, member: number, settings: NativeMemberSettings, leg: ShardMediaLeg): ShardMediaLegInfo;
   removeMember(handle: number, member: number): void;
   setMember(handle: number, member: number, settings: NativeMemberSettings): void;
-  updateLeg(handle: number, member: number, update: { remoteAddress?: string; remotePort?: number; receive?: ReceiveOptions; send?: RtpCodecOptions; symmetricLatching?: boolean }): void;
+  updateLeg(handle: number, member: number, update: ShardMediaLegUpdate): { rtcpPort?: number };
   pushPcm(handle: number, member: number, pcm: Int16Array): void;
   startPlayback(handle: number, playback: number, pcm: Int16Array, options: { loop?: boolean; member?: number }): void;
   stopPlayback(handle: number, playback: number): void;
   pressKey(handle: number, member: number, key: string): void;
   drain(): ShardMediaDrain;
   stats(): ShardMediaStats;
+  /** One member's leg counters and RTCP figures. */
+  memberStats(handle: number, member: number): ShardMemberStats;
 }
 
 const Raw = (addon as { ShardMedia: new (options: { portMin?: number; portMax?: number; onNotify: () => void }) => RawShardMedia }).ShardMedia;

@@ -155,9 +155,8 @@ export class NativeMediaBackend implements MediaBackend {
 
   updateMember(conferenceId: string, member: number, settings: ShardMemberSettings): void {
     const record = this.#get(conferenceId);
+    // The mirror follows the mixer's own 'changed' events, so it never runs ahead of the mix.
     this.#media.setMember(record.handle, member, settings);
-    const mirror = record.members.get(member)?.mirror;
-    if (mirror) Object.assign(mirror, Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)));
   }
 
   updateLeg(conferenceId: string, member: number, update: { remoteAddress?: string; remotePort?: number; codec?: ShardRtpCodec; telephoneEventPayloadType?: number }): void {
@@ -198,11 +197,24 @@ export class NativeMediaBackend implements MediaBackend {
     return { ...found.mirror };
   }
 
+  /**
+   * A member's media figures as one flat object of numbers ({} for members without an RTP leg):
+   * - the RTP leg's datagram counters (RTCP included): packetsIn, bytesIn, packetsOut, bytesOut,
+   *   droppedStranger, droppedInvalid, localPort; localRtcpPort without rtcp-mux;
+   * - RTCP (RFC 3550): packetsReceived, bytesReceived, packetsSent, bytesSent (RTP packets and
+   *   payload bytes), fractionLost (0..1, our last report's interval), cumulativeLost, jitterMs,
+   *   rttMs (-1 until the peer has reported on our stream with an LSR), reportsSent,
+   *   reportsReceived, rtcpMalformed; remoteFractionLost, remoteCumulativeLost and remoteJitterMs
+   *   (the peer's view of our stream) are absent until the peer has reported.
+   */
   memberStats(conferenceId: string, member: number): Record<string, number> {
-    const found = this.#get(conferenceId).members.get(member);
+    const record = this.#get(conferenceId);
+    const found = record.members.get(member);
     if (!found) throw notFound(`member ${member} is not in conference ${conferenceId}`);
-    const leg = this.#media.stats().legs.find((l) => l.legId === found.legId);
+    const stats = this.#media.memberStats(record.handle, member);
+    const leg = stats.leg;
     if (!leg) return {};
+    const rtcp = stats.rtcp;
     return {
       packetsIn: leg.packetsIn,
       bytesIn: leg.bytesIn,
@@ -211,6 +223,25 @@ export class NativeMediaBackend implements MediaBackend {
       droppedStranger: leg.droppedStranger,
       droppedInvalid: leg.droppedInvalid,
       localPort: leg.port,
+      ...(stats.rtcpPort === null ? {} : { localRtcpPort: stats.rtcpPort }),
+      ...(rtcp
+        ? {
+            packetsReceived: rtcp.packetsReceived,
+            bytesReceived: rtcp.bytesReceived,
+            packetsSent: rtcp.packetsSent,
+            bytesSent: rtcp.bytesSent,
+            fractionLost: rtcp.fractionLost,
+            cumulativeLost: rtcp.cumulativeLost,
+            jitterMs: rtcp.jitterMs,
+            rttMs: rtcp.rttMs ?? -1,
+            reportsSent: rtcp.reportsSent,
+            reportsReceived: rtcp.reportsReceived,
+            rtcpMalformed: rtcp.rtcpMalformed,
+            ...(rtcp.remoteFractionLost === null ? {} : { remoteFractionLost: rtcp.remoteFractionLost }),
+            ...(rtcp.remoteCumulativeLost === null ? {} : { remoteCumulativeLost: rtcp.remoteCumulativeLost }),
+            ...(rtcp.remoteJitterMs === null ? {} : { remoteJitterMs: rtcp.remoteJitterMs }),
+          }
+        : {}),
     };
   }
 
@@ -265,6 +296,12 @@ export class NativeMediaBackend implements MediaBackend {
       events.push(toShardEvent(record.id, event));
     }
     for (const event of drained.media) {
+      if (event.type === 'rtcp-bye') {
+        const record = this.#byHandle.get(event.conference);
+        if (!record?.members.has(event.member)) continue;
+        events.push({ type: 'leg-ended', conferenceId: record.id, member: event.member, reason: event.reason ? `rtcp-bye: ${event.reason}` : 'rtcp-bye' });
+        continue;
+      }
       const owner = this.#legs.get(event.leg);
       if (!owner) continue;
       if (event.type === 'timeout') events.push({ type: 'leg-timeout', conferenceId: owner.conference.id, member: owner.member, reason: event.reason });

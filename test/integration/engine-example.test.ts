@@ -28,8 +28,8 @@ describe('examples/embedding.ts', () => {
     expect(stdout).toMatch(/^conference completed$/m);
   });
 
-  it('is the example docs/embedding.md shows, word for word', () => {
-    const doc = readFileSync(`${root}/docs/embedding.md`, 'utf8');
+  it('is the example the README shows, word for word', () => {
+    const doc = readFileSync(`${root}/README.md`, 'utf8');
     const block = /```ts\n([\s\S]*?)```/.exec(doc)?.[1];
     expect(block).toBe(readFileSync(`${root}/examples/embedding.ts`, 'utf8'));
   });

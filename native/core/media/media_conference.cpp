@@ -20,7 +20,9 @@ std::unique_ptr<MediaConference> MediaConference::Create(const ConferenceOptions
 }
 
 MediaConference::MediaConference(std::unique_ptr<Conference> mixer)
-    : mixer_(std::move(mixer)), packet_(kMaxPayloadBytes + rtp::kRtpHeaderSize) {}
+    : mixer_(std::move(mixer)),
+      packet_(kMaxPayloadBytes + rtp::kRtpHeaderSize),
+      rtcp_packet_(kMaxRtcpReportBytes) {}
 
 MediaConference::MemberMedia* MediaConference::Find(uint32_t id) const {
   auto it = index_.find(id);
@@ -93,6 +95,14 @@ Status MediaConference::AddMember(uint32_t id, const MemberUpdate& initial, Memb
     ReleaseEncoding(media->encoding);
     return status;
   }
+  if (config.rtcp) {
+    media->rtcp = RtcpSession::Create(*config.rtcp, error);
+    if (!media->rtcp) {
+      ReleaseEncoding(media->encoding);
+      return Fail(StatusCode::kInvalidArgument, "RTCP session rejected");
+    }
+    if (media->receiver) media->rtcp->SetReceiveClock(static_cast<uint32_t>(media->receiver->config().codec.clock_rate));
+  }
   status = mixer_->AddMember(id, initial);
   if (!status.ok()) {
     ReleaseEncoding(media->encoding);
@@ -132,7 +142,10 @@ Status MediaConference::UpdateMedia(uint32_t id, const MemberMediaConfig& config
     ReleaseEncoding(fresh.encoding);
     return status;
   }
-  if (config.receive) media->receiver = std::move(fresh.receiver);
+  if (config.receive) {
+    media->receiver = std::move(fresh.receiver);
+    if (media->rtcp) media->rtcp->SetReceiveClock(static_cast<uint32_t>(media->receiver->config().codec.clock_rate));
+  }
   if (config.send) {
     ReleaseEncoding(media->encoding);
     media->sender = std::move(fresh.sender);
@@ -141,12 +154,81 @@ Status MediaConference::UpdateMedia(uint32_t id, const MemberMediaConfig& config
   return Status{};
 }
 
+bool MediaConference::SenderState(const MemberMedia& media, RtcpSenderState* out) {
+  if (!media.sender) return false;
+  const rtp::RtpSender& rtp = media.sender->rtp();
+  out->ssrc = rtp.ssrc();
+  out->clock_rate = rtp.clock_rate();
+  out->packets_sent = rtp.packets_sent();
+  out->octets_sent = rtp.octets_sent();
+  out->rtp_timestamp = media.sender->last_timestamp();
+  return true;
+}
+
+bool MediaConference::HandleRtcp(MemberMedia& media, const uint8_t* data, size_t size, double arrival_ms) {
+  RtcpSenderState sender;
+  const bool sending = SenderState(media, &sender);
+  return media.rtcp->OnRtcp(data, size, arrival_ms, sending ? &sender : nullptr);
+}
+
 ReceiveResult MediaConference::OnDatagram(uint32_t id, const uint8_t* data, size_t size, double arrival_ms) {
   MemberMedia* media = Find(id);
-  if (!media || !media->receiver) return ReceiveResult{};
+  if (!media) return ReceiveResult{};
+  if (!media->receiver) {
+    // A send-only member still hears the peer's reports on our stream.
+    if (!media->rtcp || !rtp::IsMuxedRtcp(data, size)) return ReceiveResult{};
+    ReceiveResult result;
+    result.rtcp = true;
+    result.valid = HandleRtcp(*media, data, size, arrival_ms);
+    return result;
+  }
   ReceiveResult result = media->receiver->OnDatagram(data, size, arrival_ms);
   if (result.key) mixer_->PressKey(id, result.key);
+  if (!media->rtcp) return result;
+  if (result.rtcp) {
+    // Malformed RTCP is not the peer's: it must not latch the leg or keep it alive.
+    result.valid = HandleRtcp(*media, data, size, arrival_ms);
+  } else if (result.rtp && (result.valid || (media->rtcp->stats().has_remote_ssrc &&
+                                             result.ssrc == media->rtcp->stats().remote_ssrc))) {
+    // Packets of the peer's stream that we do not play (another payload type) still count.
+    RtpArrival arrival;
+    arrival.ssrc = result.ssrc;
+    arrival.sequence = result.sequence;
+    arrival.timestamp = result.timestamp;
+    arrival.payload_bytes = result.payload_size;
+    arrival.arrival_ms = arrival_ms;
+    arrival.timed = !result.telephone_event;
+    media->rtcp->OnRtp(arrival);
+  }
   return result;
+}
+
+ReceiveResult MediaConference::OnRtcpDatagram(uint32_t id, const uint8_t* data, size_t size, double arrival_ms) {
+  ReceiveResult result;
+  MemberMedia* media = Find(id);
+  if (!media || !media->rtcp) return result;
+  result.rtcp = true;
+  result.valid = HandleRtcp(*media, data, size, arrival_ms);
+  return result;
+}
+
+void MediaConference::ServiceRtcp(double now_ms, bool publish_all, MediaOutput& output) {
+  for (auto& media : members_) {
+    if (!media->rtcp) continue;
+    RtcpSession& session = *media->rtcp;
+    const uint32_t id = media->member->id();
+    RtcpSenderState sender;
+    const RtcpSenderState* sending = SenderState(*media, &sender) ? &sender : nullptr;
+    const size_t size = session.ReportIfDue(now_ms, sending, rtcp_packet_.data(), rtcp_packet_.size());
+    if (size) output.OnRtcp(id, rtcp_packet_.data(), size);
+    const bool bye = session.TakeBye();
+    if (session.TakeChanged() || publish_all || bye) {
+      session.UpdateSent(sending);
+      output.OnRtcpStats(id, session.stats());
+    }
+    // After the snapshot, so whoever handles the BYE finds its reason there.
+    if (bye) output.OnRtcpBye(id, session.stats().bye_reason_text());
+  }
 }
 
 Status MediaConference::PushAppPcm(uint32_t id, const int16_t* pcm, size_t samples) {
@@ -180,6 +262,16 @@ const MediaReceiver* MediaConference::receiver(uint32_t id) const {
 const MediaSender* MediaConference::sender(uint32_t id) const {
   const MemberMedia* media = Find(id);
   return media ? media->sender.get() : nullptr;
+}
+
+const RtcpSession* MediaConference::rtcp(uint32_t id) const {
+  const MemberMedia* media = Find(id);
+  return media ? media->rtcp.get() : nullptr;
+}
+
+RtcpSession* MediaConference::mutable_rtcp(uint32_t id) {
+  MemberMedia* media = Find(id);
+  return media ? media->rtcp.get() : nullptr;
 }
 
 void MediaConference::Tick(MediaOutput& output) {

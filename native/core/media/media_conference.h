@@ -4,16 +4,19 @@
 // Tick(): for each member, its receive path fills its input frame (no decode when its input is
 // muted or held); Mix(); then each member's output is encoded (its own encode when it heard a
 // private mix, else its group's shared encode) and packetized with its own header.
+// ServiceRtcp(), after the tick, sends the RTCP reports that are due (members with a session).
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "core/media/media_receiver.h"
 #include "core/media/media_sender.h"
+#include "core/media/rtcp_session.h"
 #include "core/mix/conference.h"
 
 namespace confmix {
@@ -23,6 +26,7 @@ struct MemberMediaConfig {
   std::optional<ReceiverConfig> receive;  // conference_rate and interval_ms are filled in
   std::optional<SenderConfig> send;       // likewise
   bool app = false;                       // PCM in and out at the conference rate (app legs)
+  std::optional<RtcpSessionConfig> rtcp;  // an RTCP session (RTP legs); kept across UpdateMedia
 };
 
 /** Where a tick's output goes. */
@@ -33,6 +37,12 @@ class MediaOutput {
   virtual void OnPacket(uint32_t member, const uint8_t* data, size_t size) = 0;
   /** One output frame at the conference rate for an app member (valid during the call). */
   virtual void OnAppFrame(uint32_t member, const int16_t* pcm, size_t samples) = 0;
+  /** One compound RTCP packet for a member's RTCP path (valid during the call). */
+  virtual void OnRtcp(uint32_t /*member*/, const uint8_t* /*data*/, size_t /*size*/) {}
+  /** A fresh snapshot of a member's RTCP figures (valid during the call). */
+  virtual void OnRtcpStats(uint32_t /*member*/, const RtcpSessionStats& /*stats*/) {}
+  /** The member's peer ended its stream with an RTCP BYE; `reason` may be empty. */
+  virtual void OnRtcpBye(uint32_t /*member*/, std::string_view /*reason*/) {}
 };
 
 /** What the last tick did. */
@@ -58,13 +68,19 @@ class MediaConference {
   /** Replaces a member's receive and/or send path (a re-negotiation). */
   Status UpdateMedia(uint32_t id, const MemberMediaConfig& media, std::string* error);
 
-  /** One datagram for a member (media thread). An RFC 4733 key is pressed at once. */
+  /** One datagram for a member (media thread). An RFC 4733 key is pressed at once; muxed RTCP
+   *  goes to the member's RTCP session (valid when well-formed). */
   ReceiveResult OnDatagram(uint32_t id, const uint8_t* data, size_t size, double arrival_ms);
+  /** One datagram from a member's separate RTCP port; valid when it is well-formed RTCP. */
+  ReceiveResult OnRtcpDatagram(uint32_t id, const uint8_t* data, size_t size, double arrival_ms);
   /** Conference-rate PCM from an app member, buffered up to 500 ms (older audio is dropped). */
   Status PushAppPcm(uint32_t id, const int16_t* pcm, size_t samples);
 
   /** One tick. */
   void Tick(MediaOutput& output);
+  /** After a tick: sends each RTCP report due at `now_ms` (monotonic), reports BYEs, and
+   *  publishes the RTCP figures that changed (all of them with `publish_all`). */
+  void ServiceRtcp(double now_ms, bool publish_all, MediaOutput& output);
 
   /** With false, every listener gets its own encode (the benchmark's baseline). */
   void set_shared_encodes(bool shared) { shared_encodes_ = shared; }
@@ -74,12 +90,17 @@ class MediaConference {
   const MediaReceiver* receiver(uint32_t id) const;
   /** A member's send path, or null. */
   const MediaSender* sender(uint32_t id) const;
+  /** A member's RTCP session, or null. */
+  const RtcpSession* rtcp(uint32_t id) const;
+  /** A member's RTCP session to adjust (media thread), or null. */
+  RtcpSession* mutable_rtcp(uint32_t id);
 
  private:
   struct MemberMedia {
     Member* member = nullptr;
     std::unique_ptr<MediaReceiver> receiver;
     std::unique_ptr<MediaSender> sender;
+    std::unique_ptr<RtcpSession> rtcp;
     int encoding = -1;  // index into encodings_ of the sender's codec
     bool app = false;
     std::vector<int16_t> app_fifo;  // app input at the conference rate
@@ -99,12 +120,15 @@ class MediaConference {
   int AcquireEncoding(const CodecParams& codec, std::string* error);
   void ReleaseEncoding(int index);
   bool InputMixable(const Member& member) const;
+  static bool SenderState(const MemberMedia& media, RtcpSenderState* out);
+  bool HandleRtcp(MemberMedia& media, const uint8_t* data, size_t size, double arrival_ms);
 
   std::unique_ptr<Conference> mixer_;
   std::vector<std::unique_ptr<MemberMedia>> members_;  // tick order
   std::unordered_map<uint32_t, size_t> index_;          // id -> position in members_
   std::vector<Encoding> encodings_;
   std::vector<uint8_t> packet_;
+  std::vector<uint8_t> rtcp_packet_;  // one report, built after the tick
   bool shared_encodes_ = true;
   uint64_t ticks_ = 0;
   MediaTickStats last_tick_;

@@ -81,8 +81,14 @@ ReceiveResult MediaReceiver::OnDatagram(const uint8_t* data, size_t size, double
     result.reject = ReceiveReject::kMalformed;
     return result;
   }
+  result.rtp = true;
+  result.ssrc = packet.ssrc;
+  result.sequence = packet.sequence;
+  result.timestamp = packet.timestamp;
+  result.payload_size = packet.payload_size;
   if (telephone_events_ && packet.payload_type == telephone_events_->payload_type()) {
     result.valid = true;
+    result.telephone_event = true;
     result.key = telephone_events_->Push(packet);
     if (result.key) stats_.dtmf_keys++;
     stats_.packets++;

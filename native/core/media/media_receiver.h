@@ -62,6 +62,12 @@ struct ReceiveResult {
   bool rtcp = false;                  // an RTCP datagram (valid, handled by the caller)
   char key = 0;                       // an RFC 4733 key press started ('0'-'9', '*', '#', 'A'-'D')
   std::optional<ReceiveReject> reject;  // why it was not taken
+  bool rtp = false;                   // a parsed RTP packet (taken or not): the fields below are set
+  bool telephone_event = false;       // it carried RFC 4733 events
+  uint32_t ssrc = 0;                  // its header fields, for RTCP reception statistics
+  uint16_t sequence = 0;
+  uint32_t timestamp = 0;
+  size_t payload_size = 0;
 };
 
 class MediaReceiver {

@@ -80,6 +80,8 @@ class MediaSender {
   const CodecParams& codec() const { return config_.codec; }
   /** The RTP header writer (SSRC, sequence, counts). */
   const rtp::RtpSender& rtp() const { return rtp_; }
+  /** RTP timestamp of the last tick's packet (sent or skipped for DTX): the SR's timestamp. */
+  uint32_t last_timestamp() const { return rtp_.next_timestamp() - own_->rtp_samples(); }
 
  private:
   MediaSender(const SenderConfig& config, std::unique_ptr<FrameEncoder> own);

@@ -18,15 +18,43 @@ void ConferenceJob::ApplyCommands() {
 }
 
 void ConferenceJob::BindLeg(uint32_t member, io::LegId leg) {
-  member_of_leg_[leg] = member;
+  member_of_leg_[leg] = LegRoute{member, false};
   leg_of_member_[member] = leg;
+  std::lock_guard<std::mutex> lock(rtcp_stats_mutex_);
+  rtcp_stats_[member];  // made here so publishing never allocates
 }
 
 void ConferenceJob::UnbindMember(uint32_t member) {
+  UnbindRtcpLeg(member);
+  {
+    std::lock_guard<std::mutex> lock(rtcp_stats_mutex_);
+    rtcp_stats_.erase(member);
+  }
   auto it = leg_of_member_.find(member);
   if (it == leg_of_member_.end()) return;
   member_of_leg_.erase(it->second);
   leg_of_member_.erase(it);
+}
+
+void ConferenceJob::BindRtcpLeg(uint32_t member, io::LegId leg) {
+  UnbindRtcpLeg(member);
+  member_of_leg_[leg] = LegRoute{member, true};
+  rtcp_leg_of_member_[member] = leg;
+}
+
+void ConferenceJob::UnbindRtcpLeg(uint32_t member) {
+  auto it = rtcp_leg_of_member_.find(member);
+  if (it == rtcp_leg_of_member_.end()) return;
+  member_of_leg_.erase(it->second);
+  rtcp_leg_of_member_.erase(it);
+}
+
+bool ConferenceJob::MemberRtcpStats(uint32_t member, RtcpSessionStats* out) const {
+  std::lock_guard<std::mutex> lock(rtcp_stats_mutex_);
+  auto it = rtcp_stats_.find(member);
+  if (it == rtcp_stats_.end() || !it->second.published) return false;
+  *out = it->second.stats;
+  return true;
 }
 
 bool ConferenceJob::OnPacket(io::LegId leg, const uint8_t* data, size_t size, const io::SocketAddress&,
@@ -34,13 +62,17 @@ bool ConferenceJob::OnPacket(io::LegId leg, const uint8_t* data, size_t size, co
   ApplyCommands();  // a member bound a moment ago gets its first packets
   auto it = member_of_leg_.find(leg);
   if (it == member_of_leg_.end()) return false;
-  return conference_->OnDatagram(it->second, data, size, static_cast<double>(now_ns) / 1e6).valid;
+  const double arrival_ms = static_cast<double>(now_ns) / 1e6;
+  if (it->second.rtcp) return conference_->OnRtcpDatagram(it->second.member, data, size, arrival_ms).valid;
+  return conference_->OnDatagram(it->second.member, data, size, arrival_ms).valid;
 }
 
 void ConferenceJob::Tick(io::TickContext& context) {
   ApplyCommands();
   context_ = &context;
   conference_->Tick(*this);
+  const uint64_t tick = ticks_.load(std::memory_order_relaxed);
+  conference_->ServiceRtcp(static_cast<double>(context.now_ns()) / 1e6, tick % kRtcpPublishTicks == 0, *this);
   context_ = nullptr;
   const MediaTickStats& stats = conference_->last_tick();
   last_encodes_.store(stats.encodes, std::memory_order_relaxed);
@@ -53,6 +85,7 @@ void ConferenceJob::Tick(io::TickContext& context) {
     outbox_.Append(staged_);
     io::MediaEvent wake;
     wake.type = io::MediaEventType::kJob;
+    wake.reason = static_cast<uint8_t>(JobEventCode::kOutbox);
     wake.job = context.job();
     context.Emit(wake);  // makes the thread notify its owner this wake
   }
@@ -61,6 +94,37 @@ void ConferenceJob::Tick(io::TickContext& context) {
 void ConferenceJob::OnPacket(uint32_t member, const uint8_t* data, size_t size) {
   auto it = leg_of_member_.find(member);
   if (it != leg_of_member_.end() && context_) context_->Send(it->second, data, size);
+}
+
+void ConferenceJob::OnRtcp(uint32_t member, const uint8_t* data, size_t size) {
+  if (!context_) return;
+  auto rtcp_leg = rtcp_leg_of_member_.find(member);
+  if (rtcp_leg != rtcp_leg_of_member_.end()) {
+    context_->Send(rtcp_leg->second, data, size);
+    return;
+  }
+  auto it = leg_of_member_.find(member);  // rtcp-mux: on the RTP leg itself
+  if (it != leg_of_member_.end()) context_->Send(it->second, data, size);
+}
+
+void ConferenceJob::OnRtcpStats(uint32_t member, const RtcpSessionStats& stats) {
+  std::lock_guard<std::mutex> lock(rtcp_stats_mutex_);
+  auto it = rtcp_stats_.find(member);
+  if (it == rtcp_stats_.end()) return;
+  it->second.published = true;
+  it->second.stats = stats;
+}
+
+void ConferenceJob::OnRtcpBye(uint32_t member, std::string_view) {
+  if (!context_) return;
+  io::MediaEvent event;
+  event.type = io::MediaEventType::kJob;
+  event.reason = static_cast<uint8_t>(JobEventCode::kRtcpBye);
+  event.job = context_->job();
+  event.count = member;
+  auto it = leg_of_member_.find(member);
+  if (it != leg_of_member_.end()) event.leg = it->second;
+  context_->Emit(event);
 }
 
 void ConferenceJob::OnAppFrame(uint32_t member, const int16_t* pcm, size_t samples) {

@@ -1,11 +1,15 @@
 // A conference as the media thread runs it: a clocked job around a MediaConference, and the
-// packet sink of its members' legs. Control calls reach it as commands applied on the media
-// thread (before the next packet or tick), so the conference is only ever touched there.
+// packet sink of its members' legs (RTP legs, and separate RTCP legs when a peer does not
+// multiplex). Control calls reach it as commands applied on the media thread (before the next
+// packet or tick), so the conference is only ever touched there. Each member's RTCP figures are
+// published to other threads as a snapshot, under a lock held only for the copy.
 #pragma once
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -15,6 +19,13 @@
 #include "core/shard/shard_outbox.h"
 
 namespace confmix::shard {
+
+/** Codes of the kJob events a conference job emits (io::MediaEvent::reason). */
+enum class JobEventCode : uint8_t {
+  kOutbox = 0,   // the shard outbox holds events or frames
+  kRtcpBye = 1,  // a member's peer sent an RTCP BYE: count = member id, leg = its RTP leg;
+                 // the reason text is in the member's RTCP snapshot
+};
 
 class ConferenceJob final : public io::TickJob, public io::PacketSink, private MediaOutput {
  public:
@@ -30,8 +41,18 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
   MediaConference& conference() { return *conference_; }
   /** Routes a leg's packets to a member and the member's packets to the leg (media thread). */
   void BindLeg(uint32_t member, io::LegId leg);
-  /** Forgets a member's leg (media thread). */
+  /** Forgets a member's legs and RTCP snapshot (media thread). */
   void UnbindMember(uint32_t member);
+  /** Routes a member's separate RTCP leg: its packets to the member's RTCP session, the
+   *  member's reports to it instead of the RTP leg (media thread). */
+  void BindRtcpLeg(uint32_t member, io::LegId leg);
+  /** Forgets a member's RTCP leg: reports go on the RTP leg again (media thread). */
+  void UnbindRtcpLeg(uint32_t member);
+  /** The member's last published RTCP figures (any thread); false before the first. */
+  bool MemberRtcpStats(uint32_t member, RtcpSessionStats* out) const;
+
+  /** Ticks between two snapshots of every member's RTCP figures (changes publish sooner). */
+  static constexpr uint64_t kRtcpPublishTicks = 50;
 
   /** Encodes done by the last tick (any thread). */
   uint32_t last_encodes() const { return last_encodes_.load(std::memory_order_relaxed); }
@@ -50,6 +71,18 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
   void ApplyCommands();
   void OnPacket(uint32_t member, const uint8_t* data, size_t size) override;
   void OnAppFrame(uint32_t member, const int16_t* pcm, size_t samples) override;
+  void OnRtcp(uint32_t member, const uint8_t* data, size_t size) override;
+  void OnRtcpStats(uint32_t member, const RtcpSessionStats& stats) override;
+  void OnRtcpBye(uint32_t member, std::string_view reason) override;
+
+  struct LegRoute {
+    uint32_t member = 0;
+    bool rtcp = false;  // the member's separate RTCP leg
+  };
+  struct RtcpSnapshot {
+    bool published = false;
+    RtcpSessionStats stats;
+  };
 
   uint32_t handle_;
   std::unique_ptr<MediaConference> conference_;
@@ -57,8 +90,11 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
   io::CommandQueue<Command> commands_;
   std::atomic<bool> has_commands_{false};
   std::vector<Command> applying_;
-  std::unordered_map<io::LegId, uint32_t> member_of_leg_;
+  std::unordered_map<io::LegId, LegRoute> member_of_leg_;
   std::unordered_map<uint32_t, io::LegId> leg_of_member_;
+  std::unordered_map<uint32_t, io::LegId> rtcp_leg_of_member_;
+  mutable std::mutex rtcp_stats_mutex_;
+  std::unordered_map<uint32_t, RtcpSnapshot> rtcp_stats_;  // an entry per bound member, made at bind
   io::TickContext* context_ = nullptr;  // during Tick
   OutboxBatch staged_;
   std::atomic<uint32_t> last_encodes_{0};
