@@ -251,6 +251,29 @@ bool ReadCodecParamsArg(const Napi::CallbackInfo& info, CodecParams* params) {
   return ReadCodecParams(info.Env(), info[0], params);
 }
 
+bool ReadRtpMedia(Napi::Env env, const Napi::Object& leg, MemberMediaConfig* media) {
+  const Napi::Value receive = leg.Get("receive");
+  if (!receive.IsUndefined()) {
+    ReceiverConfig config;
+    if (!ReadCodecParams(env, receive, &config.codec)) return false;
+    std::optional<int> te_pt, te_clock;
+    const Napi::Object r = receive.As<Napi::Object>();
+    if (!ReadOptionalInt(env, r, "telephoneEventPayloadType", 0, 127, &te_pt) ||
+        !ReadOptionalInt(env, r, "telephoneEventClockRate", 8000, 48000, &te_clock))
+      return false;
+    if (te_pt) config.telephone_event_pt = *te_pt;
+    config.telephone_event_clock = te_clock.value_or(config.codec.kind == CodecKind::kOpus ? 48000 : 8000);
+    media->receive = config;
+  }
+  const Napi::Value send = leg.Get("send");
+  if (!send.IsUndefined()) {
+    SenderConfig config;
+    if (!ReadCodecParams(env, send, &config.codec)) return false;
+    media->send = config;
+  }
+  return true;
+}
+
 Napi::Object EventToObject(Napi::Env env, const MixerEvent& e) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("type", EventTypeName(e.type));

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/codec/codec.h"
+#include "core/media/media_conference.h"
 #include "core/mix/conference.h"
 
 namespace confmix::addon {
@@ -61,6 +62,10 @@ bool ReadConferenceOptions(Napi::Env env, const Napi::Value& value, ConferenceOp
 bool ReadCodecParams(Napi::Env env, const Napi::Value& value, CodecParams* params);
 /** The codec options in argument 0. */
 bool ReadCodecParamsArg(const Napi::CallbackInfo& info, CodecParams* params);
+
+/** An RTP member's {receive?, send?}: codec options, receive adding telephoneEventPayloadType and
+ *  telephoneEventClockRate. */
+bool ReadRtpMedia(Napi::Env env, const Napi::Object& leg, MemberMediaConfig* media);
 
 /** A mixer event as a plain object ({type, member, tick, ...}). */
 Napi::Object EventToObject(Napi::Env env, const MixerEvent& event);

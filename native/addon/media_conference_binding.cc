@@ -22,27 +22,8 @@ bool ReadMemberMedia(Napi::Env env, const Napi::Value& value, MemberMediaConfig*
     return false;
   }
   const Napi::Object o = value.As<Napi::Object>();
-  const Napi::Value receive = o.Get("receive");
-  if (!receive.IsUndefined()) {
-    ReceiverConfig config;
-    if (!ReadCodecParams(env, receive, &config.codec)) return false;
-    std::optional<int> te_pt, te_clock;
-    const Napi::Object r = receive.As<Napi::Object>();
-    if (!ReadOptionalInt(env, r, "telephoneEventPayloadType", 0, 127, &te_pt) ||
-        !ReadOptionalInt(env, r, "telephoneEventClockRate", 8000, 48000, &te_clock))
-      return false;
-    if (te_pt) config.telephone_event_pt = *te_pt;
-    config.telephone_event_clock = te_clock.value_or(config.codec.kind == CodecKind::kOpus ? 48000 : 8000);
-    media->receive = config;
-  }
-  const Napi::Value send = o.Get("send");
-  if (!send.IsUndefined()) {
-    SenderConfig config;
-    if (!ReadCodecParams(env, send, &config.codec)) return false;
-    media->send = config;
-  }
   std::optional<bool> app;
-  if (!ReadOptionalFlag(env, o, "app", &app)) return false;
+  if (!ReadRtpMedia(env, o, media) || !ReadOptionalFlag(env, o, "app", &app)) return false;
   media->app = app.value_or(false);
   return true;
 }

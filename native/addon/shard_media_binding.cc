@@ -137,30 +137,6 @@ bool ThrowIfIoFailed(Napi::Env env, const io::Status& status, const std::string&
   return true;
 }
 
-// {receive?, send?} of an RTP leg: codec options, receive adding telephone-event fields.
-bool ReadRtpMedia(Napi::Env env, const Napi::Object& leg, MemberMediaConfig* media) {
-  const Napi::Value receive = leg.Get("receive");
-  if (!receive.IsUndefined()) {
-    ReceiverConfig config;
-    if (!ReadCodecParams(env, receive, &config.codec)) return false;
-    std::optional<int> te_pt, te_clock;
-    const Napi::Object r = receive.As<Napi::Object>();
-    if (!ReadOptionalInt(env, r, "telephoneEventPayloadType", 0, 127, &te_pt) ||
-        !ReadOptionalInt(env, r, "telephoneEventClockRate", 8000, 48000, &te_clock))
-      return false;
-    if (te_pt) config.telephone_event_pt = *te_pt;
-    config.telephone_event_clock = te_clock.value_or(config.codec.kind == CodecKind::kOpus ? 48000 : 8000);
-    media->receive = config;
-  }
-  const Napi::Value send = leg.Get("send");
-  if (!send.IsUndefined()) {
-    SenderConfig config;
-    if (!ReadCodecParams(env, send, &config.codec)) return false;
-    media->send = config;
-  }
-  return true;
-}
-
 // Builds the paths once on this thread to report a bad codec now rather than on the media thread.
 bool CheckMedia(Napi::Env env, const MemberMediaConfig& media, int rate, int interval_ms) {
   std::string error;
