@@ -1,0 +1,57 @@
+// The engine over its shards: placement of new conferences, and a close that leaves nothing
+// running behind it.
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { once } from 'node:events';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { createEngine } from '../../src/index.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+describe('engine shards', () => {
+  it('places each new conference on the least-loaded shard, by members', async () => {
+    const engine = await createEngine({ shards: 2, portMin: 25000, portMax: 25199 });
+    try {
+      const c1 = await engine.createConference({ from: 'placement' });
+      await c1.addMember({});
+      await c1.addMember({});
+      const c2 = await engine.createConference({ from: 'placement' });
+      await c2.addMember({});
+      const c3 = await engine.createConference({ from: 'placement' });
+      await c3.addMember({});
+      await c3.addMember({});
+      const c4 = await engine.createConference({ from: 'placement' });
+      // Shard 0 had 2 members when c2 came, shard 1 then 1 (fewer) for c3, then 3 (more) for c4.
+      expect([c1.shardId, c2.shardId, c3.shardId, c4.shardId]).toEqual([c1.shardId, 1 - c1.shardId, 1 - c1.shardId, c1.shardId]);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('closes every shard, thread and socket: the process exits by itself', async () => {
+    const script = `
+      import { createEngine } from ${JSON.stringify(pathToFileURL(join(root, 'src', 'index.ts')).href)};
+      const engine = await createEngine({ shards: 2, portMin: 25200, portMax: 25299 });
+      const conference = await engine.createConference({ from: 'close' });
+      const leg = await engine.createAppLeg({ rate: 16000 });
+      await conference.addMember({ leg });
+      await conference.addMember({ leg: { kind: 'rtp', remoteAddress: '127.0.0.1', remotePort: 9, codec: { name: 'pcmu', payloadType: 0, clockRate: 8000, channels: 1 } } });
+      await engine.close();
+      console.log('closed');
+    `;
+    const file = join(mkdtempSync(join(tmpdir(), 'confmix-close-')), 'close.mts');
+    writeFileSync(file, script);
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const [code, signal] = await once(child, 'exit');
+    clearTimeout(killer);
+    expect(signal).toBeNull();
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe('closed');
+  }, 40_000);
+});
