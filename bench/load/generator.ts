@@ -45,6 +45,8 @@ async function openTalkers(): Promise<void> {
       talkerSendFailed++;
     });
     await new Promise<void>((resolve) => socket.bind(0, ADDRESS, () => resolve()));
+    // Connected: each send skips the address lookup, and only the member's leg is heard.
+    await new Promise<void>((resolve) => socket.connect(config.targetPorts[i], ADDRESS, () => resolve()));
     talkerSockets.push(socket);
   }
 }
@@ -58,7 +60,7 @@ function sendTalkerRound(round: number): void {
     const packet = Buffer.allocUnsafe(12 + payload.length);
     writeRtpHeader(packet, format.payloadType, round, timestamp, TALKER_SSRC_BASE + i);
     packet.set(payload, 12);
-    talkerSockets[i].send(packet, config.targetPorts[i], ADDRESS, (error) => {
+    talkerSockets[i].send(packet, (error) => {
       if (error) talkerSendFailed++;
     });
   }

@@ -61,11 +61,11 @@ const fixed = (n: number | null, digits: number): string => (n === null ? '-' : 
 
 function table(results: RoomResult[]): string {
   const header = [
-    'codec', 'members', 'talkers', 'engine %core', '%core/member', 'media thr %', 'ticks %', 'sock I/O %', 'dec/tick', 'enc/tick',
+    'codec', 'members', 'talkers', 'ticks/s', 'engine %core', '%core/member', 'media thr %', 'ticks %', 'sock I/O %', 'dec/tick', 'enc/tick',
     'rx pps min', 'rx pps mean', 'late p50 ms', 'late p99 ms', 'late max ms', 'overruns', 'RSS MB', 'gen %core',
   ];
   const rows = results.map((r) => [
-    r.codec, String(r.members), String(r.talkers), fixed(r.engineCpuPct, 1), fixed(r.cpuPctPerParticipant, 4), fixed(r.mediaThreadCpuPct, 1),
+    r.codec, String(r.members), String(r.talkers), fixed(r.ticksInWindow / r.windowS, 1), fixed(r.engineCpuPct, 1), fixed(r.cpuPctPerParticipant, 4), fixed(r.mediaThreadCpuPct, 1),
     fixed(r.tickCpuPct, 1), fixed(r.socketIoCpuPct, 1), fixed(r.decodesPerTick, 0), fixed(r.encodesPerTick, 0), fixed(r.rxPpsPerParticipantMin, 1),
     fixed(r.rxPpsPerParticipantMean, 1), fixed(r.tickLatenessP50Ms, 2), fixed(r.tickLatenessP99Ms, 2), fixed(r.tickLatenessMaxMs, 2),
     String(r.overrunsInWindow), fixed(r.rssMb, 0), fixed(r.generatorCpuPct, 1),
@@ -84,9 +84,13 @@ function breakdown(r: RoomResult): string {
     `[ticks ${r.tickCpuPct.toFixed(1)}%: decode+resample ~${r.decodeCpuPctEstimate.toFixed(1)}%, encode+resample ~${r.encodeCpuPctEstimate.toFixed(1)}%, ` +
     `mix and the rest ~${rest.toFixed(1)}%; socket I/O ${r.socketIoCpuPct.toFixed(1)}%] + other threads ${r.otherThreadsCpuPct.toFixed(1)}%; ` +
     `generator ${r.generatorCpuPct.toFixed(1)}% (native thread ${r.generatorNativeCpuPct.toFixed(1)}%). ` +
+    (r.membersPerMediaThreadProjected === null
+      ? `The clock fell behind (${(r.ticksInWindow / r.windowS).toFixed(1)} ticks/s; its thread ran ${r.mediaThreadCpuPct.toFixed(0)}% and waited for a core ${r.mediaThreadWaitPct.toFixed(0)}%). `
+      : `Media thread ${r.mediaThreadMsPerTick.toFixed(2)} ms CPU per tick: one media thread would carry ~${r.membersPerMediaThreadProjected} such members. `) +
     `Per frame: decode ${costs.decodeUs.toFixed(2)} us, encode ${costs.encodeUs.toFixed(2)} us, resample ${costs.resampleInUs.toFixed(2)}/${costs.resampleOutUs.toFixed(2)} us. ` +
     `RSS ${r.rssMb.toFixed(0)} MB (${r.rssBaselineMb.toFixed(0)} before the pool); ${r.talkingStarts}/${r.talkers} talkers talking; ` +
-    `${r.rejectedInWindow} packets rejected; load average ${r.loadAverage.toFixed(2)}; setup ${r.setupS.toFixed(1)} s.`
+    `${r.rejectedInWindow} packets rejected; ` +
+    `machine CPU pressure ${r.cpuPressurePct === null ? 'n/a' : `${r.cpuPressurePct.toFixed(1)}%`}, load average ${r.loadAverage.toFixed(2)}; setup ${r.setupS.toFixed(1)} s.`
   );
 }
 
@@ -155,6 +159,11 @@ export const loadBench: Bench = {
         decodesPerTick: round(r.decodesPerTick, 1),
         encodesPerTick: round(r.encodesPerTick, 1),
         generatorCpuPct: round(r.generatorCpuPct, 1),
+        ticksPerSecond: round(r.ticksInWindow / r.windowS, 1),
+        mediaThreadMsPerTick: round(r.mediaThreadMsPerTick, 3),
+        membersPerMediaThreadProjected: r.membersPerMediaThreadProjected,
+        mediaThreadWaitPct: round(r.mediaThreadWaitPct, 1),
+        cpuPressurePct: round(r.cpuPressurePct, 1),
         rate: r.rate,
       })),
     };

@@ -86,7 +86,16 @@ export interface RoomResult {
   socketIoCpuPct: number;
   /** Everything else in the engine process (JS threads, GC, libuv). */
   otherThreadsCpuPct: number;
-  threads: Record<string, number>;
+  /** Media thread CPU per tick run, ms (inflated when the clock fell behind: packets keep coming). */
+  mediaThreadMsPerTick: number;
+  /** Members one media thread could carry at this room's CPU per member; null when the clock fell behind. */
+  membersPerMediaThreadProjected: number | null;
+  /** Time the media thread was runnable but waiting for a core, % of the window. */
+  mediaThreadWaitPct: number;
+  /** Time some task on the machine waited for a core (PSI), % of the window; null without PSI. */
+  cpuPressurePct: number | null;
+  /** Every thread name of the engine process: % of a core on CPU and waiting for one. */
+  threads: Record<string, { cpuPct: number; waitPct: number }>;
   /** Codec work per tick, averaged over samples taken in the window. */
   decodesPerTick: number;
   encodesPerTick: number;

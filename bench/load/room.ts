@@ -16,7 +16,7 @@ import type { ShardConferenceRequests, ShardRtpCodec } from '../../src/shard/con
 import { measureCodecCosts } from './calibrate.ts';
 import { FORMATS } from './payloads.ts';
 import type { FromGenerator, FromRoom, GeneratorConfig, GeneratorSnapshot, RoomConfig, RoomResult, ToGenerator } from './protocol.ts';
-import { threadCpu, threadCpuDelta } from './threadCpu.ts';
+import { cpuPressureUs, threadTimes, threadTimesDelta } from './threadCpu.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -27,6 +27,8 @@ const MEDIA_THREAD = 'confmix-media';
 const ADD_BATCH = 250;
 /** How often the window samples the conference's encodes and decodes per tick. */
 const CLOCK_SAMPLE_MS = 250;
+/** Ticks per second at which the clock counts as keeping up (50 at 20 ms). */
+const KEPT_UP_TICKS_PER_SECOND = 49.5;
 /** A gate threshold no frame can pass (scores are 0..32767): members who never contribute. */
 const GATE_NEVER_OPENS = 32767;
 
@@ -157,7 +159,8 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
     const rejectedBefore = rejected;
     const genBefore = await generator.snapshot();
     const statsBefore = await shard.request<Stats>('stats');
-    const threadsBefore = threadCpu();
+    const threadsBefore = threadTimes();
+    const pressureBefore = cpuPressureUs();
     const cpuBefore = process.cpuUsage();
     const wallBefore = performance.now();
     const clocks: Clock[] = [];
@@ -169,7 +172,8 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
     await wait(Math.max(0, windowEnd - performance.now()));
     const cpu = process.cpuUsage(cpuBefore);
     const wallMs = performance.now() - wallBefore;
-    const threads = threadCpuDelta(threadsBefore, threadCpu());
+    const threads = threadTimesDelta(threadsBefore, threadTimes());
+    const pressureAfter = cpuPressureUs();
     const statsAfter = await shard.request<Stats>('stats');
     const genAfter = await generator.snapshot();
     const rssMb = mb(process.memoryUsage.rss());
@@ -183,12 +187,13 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
     const windowS = wallMs / 1000;
     const pct = (ms: number): number => (ms / wallMs) * 100;
     const engineCpuPct = pct((cpu.user + cpu.system) / 1000);
-    const mediaThreadCpuPct = pct(threads[MEDIA_THREAD] ?? 0);
+    const mediaThreadCpuPct = pct(threads[MEDIA_THREAD]?.cpuMs ?? 0);
     const tickCpuPct = pct(statsAfter.tickCpuMs - statsBefore.tickCpuMs);
+    const mediaThreadMsPerTick = (threads[MEDIA_THREAD]?.cpuMs ?? 0) / Math.max(1, statsAfter.ticks - statsBefore.ticks);
     const decodesPerTick = clocks.reduce((sum, c) => sum + c.decodesPerTick, 0) / Math.max(1, clocks.length);
     const encodesPerTick = clocks.reduce((sum, c) => sum + c.encodesPerTick, 0) / Math.max(1, clocks.length);
     const codecCosts = measureCodecCosts(config.codec, config.rate);
-    const ticksPerSecond = 1000 / 20;
+    const ticksPerSecond = (statsAfter.ticks - statsBefore.ticks) / windowS;
     const rx = rxFigures(config, genBefore, genAfter);
     const genWallMs = genAfter.atMs - genBefore.atMs;
     return {
@@ -203,7 +208,11 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
       tickCpuPct,
       socketIoCpuPct: Math.max(0, mediaThreadCpuPct - tickCpuPct),
       otherThreadsCpuPct: Math.max(0, engineCpuPct - mediaThreadCpuPct),
-      threads: Object.fromEntries(Object.entries(threads).map(([name, ms]) => [name, pct(ms)])),
+      mediaThreadMsPerTick: mediaThreadMsPerTick,
+      membersPerMediaThreadProjected: ticksPerSecond >= KEPT_UP_TICKS_PER_SECOND && mediaThreadCpuPct > 0 ? Math.floor((config.members * 100) / mediaThreadCpuPct) : null,
+      mediaThreadWaitPct: pct(threads[MEDIA_THREAD]?.waitMs ?? 0),
+      cpuPressurePct: pressureBefore === null || pressureAfter === null ? null : pct((pressureAfter - pressureBefore) / 1000),
+      threads: Object.fromEntries(Object.entries(threads).map(([name, time]) => [name, { cpuPct: pct(time.cpuMs), waitPct: pct(time.waitMs) }])),
       decodesPerTick,
       encodesPerTick,
       decodeCpuPctEstimate: (decodesPerTick * ticksPerSecond * (codecCosts.decodeUs + codecCosts.resampleInUs)) / 1e4,

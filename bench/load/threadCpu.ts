@@ -1,29 +1,28 @@
-// CPU time of each thread of this process, from /proc (Linux): where the engine's CPU goes.
+// Per-thread time of a process, from /proc (Linux): where the engine's CPU goes, and how long
+// its threads were runnable but waiting for a core (other work on the machine, or too few cores).
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** Kernel clock ticks per second of /proc's utime and stime (USER_HZ, 100 on Linux). */
-const TICKS_PER_SECOND = 100;
-
-/** CPU milliseconds (user + system) by thread name, summed over threads of one name. */
-export type ThreadCpu = Record<string, number>;
-
-/** Parses one /proc/<pid>/task/<tid>/stat line into its thread name and CPU ms. */
-export function parseStatLine(line: string): { name: string; cpuMs: number } | null {
-  // The name sits in parentheses and may hold spaces or parentheses itself: split at the last ')'.
-  const open = line.indexOf('(');
-  const close = line.lastIndexOf(')');
-  if (open < 0 || close < open) return null;
-  const fields = line.slice(close + 2).split(' ');
-  // After the name: state is field 3 of stat(5); utime and stime are fields 14 and 15.
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return null;
-  return { name: line.slice(open + 1, close), cpuMs: ((utime + stime) * 1000) / TICKS_PER_SECOND };
+/** Time one thread (or all threads of one name) spent on a core and waiting in the run queue. */
+export interface ThreadTime {
+  /** On a core, ms. */
+  cpuMs: number;
+  /** Runnable but waiting for a core, ms. */
+  waitMs: number;
 }
 
-/** This process's threads' CPU so far, grouped by name; empty where /proc is missing. */
-export function threadCpu(pid: number | 'self' = 'self'): ThreadCpu {
-  const out: ThreadCpu = {};
+/** Thread times by thread name, summed over threads of one name. */
+export type ThreadTimes = Record<string, ThreadTime>;
+
+/** Parses /proc/<pid>/task/<tid>/schedstat: "<on-cpu ns> <run-queue wait ns> <timeslices>". */
+export function parseSchedstat(text: string): ThreadTime | null {
+  const [run, wait] = text.trim().split(/\s+/).map(Number);
+  if (!Number.isFinite(run) || !Number.isFinite(wait)) return null;
+  return { cpuMs: run / 1e6, waitMs: wait / 1e6 };
+}
+
+/** The threads of a process now, grouped by name; empty where /proc is missing. */
+export function threadTimes(pid: number | 'self' = 'self'): ThreadTimes {
+  const out: ThreadTimes = {};
   let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
@@ -31,21 +30,38 @@ export function threadCpu(pid: number | 'self' = 'self'): ThreadCpu {
     return out;
   }
   for (const tid of tids) {
-    let line: string;
+    let name: string;
+    let time: ThreadTime | null;
     try {
-      line = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      time = parseSchedstat(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8'));
     } catch {
       continue; // the thread ended between the listing and the read
     }
-    const parsed = parseStatLine(line);
-    if (parsed) out[parsed.name] = (out[parsed.name] ?? 0) + parsed.cpuMs;
+    if (!time) continue;
+    const sum = (out[name] ??= { cpuMs: 0, waitMs: 0 });
+    sum.cpuMs += time.cpuMs;
+    sum.waitMs += time.waitMs;
   }
   return out;
 }
 
-/** CPU ms each thread name used between two readings (threads that ended are not counted). */
-export function threadCpuDelta(before: ThreadCpu, after: ThreadCpu): ThreadCpu {
-  const out: ThreadCpu = {};
-  for (const [name, ms] of Object.entries(after)) out[name] = Math.max(0, ms - (before[name] ?? 0));
+/** What each thread name used between two readings (threads that ended are not counted). */
+export function threadTimesDelta(before: ThreadTimes, after: ThreadTimes): ThreadTimes {
+  const out: ThreadTimes = {};
+  for (const [name, time] of Object.entries(after)) {
+    const earlier = before[name] ?? { cpuMs: 0, waitMs: 0 };
+    out[name] = { cpuMs: Math.max(0, time.cpuMs - earlier.cpuMs), waitMs: Math.max(0, time.waitMs - earlier.waitMs) };
+  }
   return out;
+}
+
+/** Microseconds some task on the machine waited for a core (PSI `some` total), or null. */
+export function cpuPressureUs(): number | null {
+  try {
+    const match = /^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
 }
