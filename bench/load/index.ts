@@ -1,5 +1,5 @@
 // The loopback load benchmark: `npm run bench -- load [--codec pcmu|opus] [--members N]
-// [--talkers 0.1] [--duration 10] [--warmup 3] [--rate 16000]`.
+// [--talkers 0.1] [--duration 10] [--warmup 3] [--rate HZ (default: PCMU 8000, Opus 48000)]`.
 //
 // Each room runs in a fresh engine process (bench/load/room.ts: a ShardPool of one shard, one
 // conference) fed by its own generator process (bench/load/generator.ts), so the engine's CPU
@@ -8,7 +8,7 @@ import { fork } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bench, BenchReport } from '../run.ts';
-import { parseLoadArgs, type LoadRoom } from './options.ts';
+import { parseLoadArgs, roomRate, type LoadRoom } from './options.ts';
 import type { FromRoom, RoomConfig, RoomResult } from './protocol.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -122,19 +122,19 @@ export const loadBench: Bench = {
     for (const room of options.rooms) {
       console.error(`load: ${describeRoom(room)}, ${options.warmupS} s warm-up, ${options.durationS} s window ...`);
       results.push(
-        await runRoomProcess({ ...room, durationS: options.durationS, warmupS: options.warmupS, rate: options.rate, portMin: ENGINE_PORT_MIN, portMax: ENGINE_PORT_MAX }),
+        await runRoomProcess({ ...room, durationS: options.durationS, warmupS: options.warmupS, rate: roomRate(room.codec, options.rate), portMin: ENGINE_PORT_MIN, portMax: ENGINE_PORT_MAX }),
       );
     }
     console.log(
       `load: one conference on a ShardPool of 1 shard (a room lives on one shard's media thread), loopback 127.0.0.1, ` +
-        `${options.rate} Hz conference, 20 ms; a generator process sends every member's RTP; ${options.durationS} s window after ${options.warmupS} s warm-up`,
+        `${options.rate === undefined ? 'PCMU at 8000 Hz, Opus at 48000 Hz' : `${options.rate} Hz`} conference, 20 ms; a generator process sends every member's RTP; ${options.durationS} s window after ${options.warmupS} s warm-up`,
     );
     console.log(table(results));
     console.log('where the CPU goes (% of one core; decode and encode shares estimated from per-tick counts x measured per-frame cost):');
     for (const r of results) console.log(breakdown(r));
     for (const line of verdicts(results)) console.log(line);
     console.log(
-      '  notes: tick lateness percentiles are cumulative since the shard started (the native histogram has no reset); overruns are counted over the window. ' +
+      '  notes: tick lateness percentiles and overruns are counted over the window. ' +
         'rx pps min is exact for talkers; for the other members it is the least-served socket\'s share over the whole run times the window mean. ' +
         'PCMU non-talkers send the native generator\'s fixed payload with a gate that never opens; Opus non-talkers send a 1-byte DTX packet every 40 ms.',
     );

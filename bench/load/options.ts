@@ -21,8 +21,8 @@ export interface LoadOptions {
   durationS: number;
   /** Time between the generator's start and the window, seconds. */
   warmupS: number;
-  /** Conference sample rate, Hz. */
-  rate: number;
+  /** Conference sample rate, Hz; absent: each codec's own (PCMU 8000, Opus 48000). */
+  rate?: number;
 }
 
 /** Raised for a flag the benchmark does not understand or a value out of range. */
@@ -69,13 +69,18 @@ function numberFlag(name: string, text: string | undefined, min: number, max: nu
  * With neither --codec nor --members, every room of the matrix runs; with one of them, the
  * matrix rooms that match it run; with both, exactly that room.
  */
+/** A room's conference rate: the codec's own unless --rate overrides it (no resampling then). */
+export function roomRate(codec: LoadCodec, rate: number | undefined): number {
+  return rate ?? (codec === 'pcmu' ? 8000 : 48000);
+}
+
 export function parseLoadArgs(args: readonly string[]): LoadOptions {
   let codec: LoadCodec | undefined;
   let members: number | undefined;
   let fraction = 0.1;
   let durationS = 10;
   let warmupS = 3;
-  let rate = 16000;
+  let rate: number | undefined;
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
     const value = args[i + 1];
@@ -114,5 +119,5 @@ export function parseLoadArgs(args: readonly string[]): LoadOptions {
     );
     if (rooms.length === 0) throw new LoadOptionsError(`no matrix room has ${members} members; give --codec as well to run it`);
   }
-  return { rooms, durationS, warmupS, rate };
+  return { rooms, durationS, warmupS, ...(rate === undefined ? {} : { rate }) };
 }

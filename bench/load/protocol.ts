@@ -110,7 +110,7 @@ export interface RoomResult {
   rxPpsTalkerMin: number | null;
   /** Native generator members: min count / mean count over the whole run, × the window mean. */
   rxPpsSilentMinEstimate: number | null;
-  /** Tick lateness of the shard's media thread; cumulative since the shard started. */
+  /** Tick lateness of the shard's media thread over the window. */
   tickLatenessP50Ms: number;
   tickLatenessP99Ms: number;
   tickLatenessMaxMs: number;

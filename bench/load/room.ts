@@ -158,6 +158,7 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
     // --- the window ---
     const rejectedBefore = rejected;
     const genBefore = await generator.snapshot();
+    await shard.request('resetLateness');
     const statsBefore = await shard.request<Stats>('stats');
     const threadsBefore = threadTimes();
     const pressureBefore = cpuPressureUs();

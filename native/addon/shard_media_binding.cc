@@ -197,6 +197,7 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
                            InstanceMethod<&ShardMedia::PressKey>("pressKey"),
                            InstanceMethod<&ShardMedia::Drain>("drain"),
                            InstanceMethod<&ShardMedia::Stats>("stats"),
+                           InstanceMethod<&ShardMedia::ResetLateness>("resetLateness"),
                            InstanceMethod<&ShardMedia::MemberStats>("memberStats"),
                        });
   }
@@ -731,6 +732,11 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     media_events_.clear();
     out.Set("media", media);
     return out;
+  }
+
+  Napi::Value ResetLateness(const Napi::CallbackInfo& info) {
+    if (shared_) thread().ResetLateness();
+    return info.Env().Undefined();
   }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {

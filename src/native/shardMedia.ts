@@ -192,6 +192,8 @@ interface RawShardMedia {
   stats(): ShardMediaStats;
   /** One member's leg counters and RTCP figures. */
   memberStats(handle: number, member: number): ShardMemberStats;
+  /** Starts the lateness percentiles afresh (after a warm-up). */
+  resetLateness(): void;
 }
 
 const Raw = (addon as { ShardMedia: new (options: { portMin?: number; portMax?: number; onNotify: () => void }) => RawShardMedia }).ShardMedia;

@@ -133,6 +133,10 @@ export class ConferenceHost {
     h.handle('getMember', (p: Params<'getMember'>) => b.getMember(p.conferenceId, p.member));
     h.handle('memberStats', (p: Params<'memberStats'>) => b.memberStats(p.conferenceId, p.member));
     h.handle('stats', () => b.stats());
+    h.handle('resetLateness', () => {
+      b.resetLateness();
+      return {};
+    });
     h.handle('conferenceClock', (p: Params<'conferenceClock'>) => b.conferenceClock(p.conferenceId));
   }
 

@@ -30,6 +30,8 @@ export interface MediaBackend {
   getMember(conferenceId: string, member: number): ShardConferenceRequests['getMember']['result'];
   memberStats(conferenceId: string, member: number): Record<string, number>;
   stats(): ShardConferenceRequests['stats']['result'];
+  /** Starts the lateness percentiles afresh. */
+  resetLateness(): void;
   conferenceClock(conferenceId: string): ShardConferenceRequests['conferenceClock']['result'];
   /** Called with each tick's events, batched (at most once per tick). */
   onEvents(listener: (events: ShardConferenceEvent[]) => void): void;

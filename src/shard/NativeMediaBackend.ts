@@ -258,6 +258,10 @@ export class NativeMediaBackend implements MediaBackend {
     };
   }
 
+  resetLateness(): void {
+    this.#media.resetLateness();
+  }
+
   conferenceClock(conferenceId: string) {
     const handle = this.#get(conferenceId).handle;
     const clock = this.#media.stats().perConference.find((c) => c.handle === handle);

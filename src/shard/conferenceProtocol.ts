@@ -72,13 +72,17 @@ export type ShardLegSpec =
       ipv6?: boolean;
       /** Packet duration, ms (default: the conference interval). */
       ptimeMs?: number;
+      /** RTCP on the RTP port (RFC 5761): true as negotiated; false asks for a separate RTCP socket; absent: on the RTP port once the peer's RTCP shows up there. */
+      rtcpMux?: boolean;
+      /** Without rtcp-mux: the peer's RTCP port (SDP a=rtcp; default remotePort + 1). */
+      remoteRtcpPort?: number;
     }
   | { /** A member with no media (control only). */ kind: 'none' };
 
 /** What a shard says about a leg it opened. */
 export type ShardLegInfo =
   | { kind: 'app' }
-  | { kind: 'rtp'; localAddress: string; localPort: number }
+  | { kind: 'rtp'; localAddress: string; localPort: number; /** The separate RTCP socket's port, when RTCP is not on the RTP port. */ rtcpPort?: number }
   | { kind: 'none' };
 
 /** Request methods, their parameters and results. */
@@ -114,6 +118,8 @@ export interface ShardConferenceRequests {
   memberStats: { params: { conferenceId: string; member: number }; result: Record<string, number> };
   /** One conference's clock: ticks run and the deadline of the last (monotonic ms). */
   conferenceClock: { params: { conferenceId: string }; result: { ticks: number; lastDeadlineMs: number; encodesPerTick: number; decodesPerTick: number } };
+  /** Starts the media thread's lateness percentiles afresh (benchmarks, after a warm-up). */
+  resetLateness: { params: Record<string, never>; result: Record<string, never> };
   /** The shard's media-thread statistics. */
   stats: {
     params: Record<string, never>;

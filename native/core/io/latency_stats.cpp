@@ -35,4 +35,10 @@ int64_t LatencyHistogram::QuantileNs(double fraction) const {
   return max;
 }
 
+void LatencyHistogram::Reset() {
+  for (auto& bucket : buckets_) bucket.store(0, std::memory_order_relaxed);
+  count_.store(0, std::memory_order_relaxed);
+  max_ns_.store(0, std::memory_order_relaxed);
+}
+
 }  // namespace confmix::io

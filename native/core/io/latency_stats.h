@@ -24,6 +24,8 @@ class LatencyHistogram {
   int64_t max_ns() const { return max_ns_.load(std::memory_order_relaxed); }
   /** The `fraction` (0..1) quantile: the upper edge of its bucket, capped at the maximum. */
   int64_t QuantileNs(double fraction) const;
+  /** Forgets every sample. Writer thread only. */
+  void Reset();
 
  private:
   std::array<std::atomic<uint32_t>, kBucketCount> buckets_{};

@@ -21,6 +21,8 @@ constexpr size_t kSendBatchSize = 64;
 // A flooding peer must not starve the ticks: the rest of its queue waits for the next wake.
 constexpr size_t kMaxDatagramsPerSocketPerWake = 1024;
 constexpr int64_t kNsPerMs = 1'000'000;
+// Sockets are drained this often between ticks (a slice of the interval).
+constexpr int64_t kIoSliceNs = kNsPerMs;
 constexpr int kMaxTimeoutMs = 24 * 3600 * 1000;
 
 // Counters have one writer (the media thread), so a plain load and store suffices.
@@ -515,7 +517,16 @@ void MediaThread::Run() {
   // Legs opened before Start count their silence from now.
   for (Leg* leg : leg_list_) leg->last_valid_ns = last_wake_ns_;
   while (!stop_requested_.load(std::memory_order_acquire)) {
-    SleepUntilNs(NextWakeNs());
+    // Between ticks, drain the sockets every slice, so packets reach their jitter buffers with
+    // a precise arrival time and the tick itself starts on time instead of after a full drain.
+    int64_t deadline = NextWakeNs();
+    for (int64_t now = MonotonicNowNs(); now + kIoSliceNs < deadline; now = MonotonicNowNs()) {
+      SleepUntilNs(std::min(deadline - kIoSliceNs, now + kIoSliceNs));
+      if (stop_requested_.load(std::memory_order_acquire)) break;
+      DrainBetweenTicks(deadline);
+      deadline = NextWakeNs();
+    }
+    SleepUntilNs(deadline);
     if (stop_requested_.load(std::memory_order_acquire)) break;
     Wake();
   }
@@ -530,16 +541,27 @@ int64_t MediaThread::NextWakeNs() const {
 }
 
 void MediaThread::Wake() {
+  if (reset_lateness_.exchange(false, std::memory_order_acq_rel)) lateness_.Reset();
   const int64_t now = MonotonicNowNs();
   last_wake_ns_ = now;
   Bump(wakes_);
   ApplyCommands(now);
-  ReceiveSockets(now);
-  ReceiveInbound(now);
+  // The sockets were drained all through the interval: tick first, then take what came since.
   RunDueTicks();
   FlushOutbox();
+  const int64_t after = MonotonicNowNs();
+  ReceiveSockets(after, NextWakeNs() - kIoSliceNs);
+  ReceiveInbound(after);
   CheckLegs(MonotonicNowNs());
   PublishEvents();
+}
+
+void MediaThread::DrainBetweenTicks(int64_t deadline_ns) {
+  const int64_t now = MonotonicNowNs();
+  ApplyCommands(now);
+  ReceiveSockets(now, deadline_ns - kIoSliceNs / 2);
+  ReceiveInbound(now);
+  FlushOutbox();  // datagrams a sink queued (none today) leave at once
 }
 
 void MediaThread::ApplyCommands(int64_t now_ns) {
@@ -651,9 +673,11 @@ MediaThread::Leg* MediaThread::FindMediaLeg(LegId leg) const {
   return found == legs_.end() ? nullptr : found->second.get();
 }
 
-void MediaThread::ReceiveSockets(int64_t now_ns) {
+void MediaThread::ReceiveSockets(int64_t now_ns, int64_t stop_at_ns) {
   const int ready = epoll_wait(epoll_fd_, ready_.data(), static_cast<int>(ready_.size()), 0);
   for (int i = 0; i < ready; ++i) {
+    // A burst must not delay the next tick: what is left waits (level-triggered) for later.
+    if ((i & 15) == 15 && MonotonicNowNs() >= stop_at_ns) break;
     // Looked up by id: a leg closed by a command this wake is simply not found.
     Leg* leg = FindMediaLeg(static_cast<LegId>(ready_[static_cast<size_t>(i)].data.u64));
     if (leg == nullptr || !leg->socket.is_open()) continue;

@@ -175,6 +175,8 @@ class MediaThread final : private TickServices {
 
   /** A snapshot of the counters (the thread keeps running while it is read). */
   MediaThreadStats Stats() const;
+  /** Starts the lateness percentiles afresh from the next wake (e.g. after a warm-up). */
+  void ResetLateness() { reset_lateness_.store(true, std::memory_order_release); }
 
  private:
   struct Leg;
@@ -189,9 +191,10 @@ class MediaThread final : private TickServices {
   // Media side (the media thread, or the control thread while no media thread runs).
   void Run();
   void Wake();
+  void DrainBetweenTicks(int64_t deadline_ns);
   void ApplyCommands(int64_t now_ns);
   void Apply(Command& command, int64_t now_ns);
-  void ReceiveSockets(int64_t now_ns);
+  void ReceiveSockets(int64_t now_ns, int64_t stop_at_ns);
   void ReceiveInbound(int64_t now_ns);
   void HandleDatagram(Leg& leg, const uint8_t* data, size_t size, const SocketAddress& from, int64_t now_ns);
   void RunDueTicks();
@@ -247,6 +250,7 @@ class MediaThread final : private TickServices {
 
   // Statistics (written by the media thread only).
   LatencyHistogram lateness_;
+  std::atomic<bool> reset_lateness_{false};
   std::atomic<uint64_t> wakes_{0};
   std::atomic<uint64_t> ticks_{0};
   std::atomic<uint64_t> overruns_{0};
