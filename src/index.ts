@@ -1,7 +1,7 @@
 // confmix: a conference audio mixer engine for Node.js. Everything a user imports comes from here.
 
 // Engine, conferences, members, legs.
-export { createEngine, Engine } from './engine/Engine.ts';
+export { createEngine, Engine, DEFAULT_RTP_ADDRESS, DEFAULT_RTP_ADDRESS6 } from './engine/Engine.ts';
 export type { ConferenceDefaults, EngineCallbackEvent, EngineEvents, EngineObserverEvents, EngineOptions } from './engine/EngineTypes.ts';
 export { Conference } from './engine/Conference.ts';
 export type {
@@ -35,13 +35,41 @@ export type {
   MemberState,
   MemberUpdateFields,
   RtpLegOptions,
+  RtpLegStats,
   RtpLegUpdate,
+  SdpAnswerMemberOptions,
+  SdpJoin,
+  SdpLegOptions,
+  SdpOfferMemberOptions,
+  SdpSignalingState,
 } from './engine/MemberTypes.ts';
 export { Playback } from './engine/Playback.ts';
 export type { PlaybackDoneReason, PlaybackEvents, PlaybackKind, PlaybackStatus } from './engine/PlaybackTypes.ts';
 export { AppLeg, APP_LEG_RATES } from './legs/app/AppLeg.ts';
 export type { AppLegEvents, AppLegMessage, AppLegOptions, AppLegState } from './legs/app/AppLegTypes.ts';
 export { RtpLeg } from './engine/RtpLeg.ts';
+
+// SDP offer/answer of plain RTP legs (RFC 3264), usable on their own too.
+export { answerOffer, applyAnswer, createOffer, negotiateOffer, writeAnswer, SdpError, SDP_CODECS, MAX_SDP_BYTES } from './legs/rtp/sdp.ts';
+export type {
+  AnswerOfferOptions,
+  AnswerOfferResult,
+  CreateOfferOptions,
+  CreateOfferResult,
+  NegotiateOfferOptions,
+  NegotiatedCodec,
+  NegotiatedMedia,
+  NegotiatedTelephoneEvent,
+  OfferNegotiation,
+  SdpCodecName,
+  SdpDirection,
+  SdpErrorReason,
+  SdpOfferState,
+  SdpOpusOptions,
+  SdpPtimeMs,
+  SdpSessionState,
+  WriteAnswerOptions,
+} from './legs/rtp/sdpTypes.ts';
 export { ControlLeg } from './engine/ControlLeg.ts';
 
 // Callback event payloads, the DTMF key map and the profile's normalised form.

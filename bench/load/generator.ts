@@ -7,6 +7,8 @@
 //         shut (see room.ts): the same decode and scoring work as encoded silence.
 //   Opus: 1 byte every 40 ms; that byte is the TOC of a 40 ms packet with empty frames, which
 //         the engine takes as DTX and does not decode.
+// With `sdp`, it binds first and reports each member's port (the address its SDP offer names),
+// and starts sending once told where each member's leg is (from the answers).
 // Exits when told to stop, or when its parent goes away.
 import dgram from 'node:dgram';
 import { LoadGenerator } from '../../src/native/media.ts';
@@ -24,7 +26,7 @@ function send(message: FromGenerator): void {
 
 const config = JSON.parse(process.argv[2] ?? '{}') as GeneratorConfig;
 const format = FORMATS[config.codec];
-const silentPorts = config.targetPorts.slice(config.talkers);
+const silentCount = (config.sdp ? config.members : config.targetPorts.length) - config.talkers;
 
 // --- talkers, from JavaScript ---------------------------------------------------------------
 const loops = config.talkers > 0 ? encodeToneLoops(config.codec) : [];
@@ -35,7 +37,7 @@ let talkerSendFailed = 0;
 let talkerLatenessMaxMs = 0;
 let talkerTimer: NodeJS.Timeout | undefined;
 
-async function openTalkers(): Promise<void> {
+async function bindTalkers(): Promise<void> {
   for (let i = 0; i < config.talkers; i++) {
     const socket = dgram.createSocket('udp4');
     socket.on('message', () => {
@@ -45,10 +47,13 @@ async function openTalkers(): Promise<void> {
       talkerSendFailed++;
     });
     await new Promise<void>((resolve) => socket.bind(0, ADDRESS, () => resolve()));
-    // Connected: each send skips the address lookup, and only the member's leg is heard.
-    await new Promise<void>((resolve) => socket.connect(config.targetPorts[i], ADDRESS, () => resolve()));
     talkerSockets.push(socket);
   }
+}
+
+async function connectTalkers(targetPorts: readonly number[]): Promise<void> {
+  // Connected: each send skips the address lookup, and only the member's leg is heard.
+  await Promise.all(talkerSockets.map((socket, i) => new Promise<void>((resolve) => socket.connect(targetPorts[i], ADDRESS, () => resolve()))));
 }
 
 function sendTalkerRound(round: number): void {
@@ -83,13 +88,16 @@ function startTalkers(): void {
 
 // --- everyone else, from the native generator ------------------------------------------------
 const native =
-  silentPorts.length > 0
+  silentCount > 0
     ? new LoadGenerator(
         config.codec === 'pcmu'
-          ? { members: silentPorts.length, localAddress: ADDRESS, intervalMs: 20, payloadType: 0, clockRate: 8000, payloadBytes: 160 }
-          : { members: silentPorts.length, localAddress: ADDRESS, intervalMs: 40, payloadType: format.payloadType, clockRate: 48000, payloadBytes: 1 },
+          ? { members: silentCount, localAddress: ADDRESS, intervalMs: 20, payloadType: 0, clockRate: 8000, payloadBytes: 160 }
+          : { members: silentCount, localAddress: ADDRESS, intervalMs: 40, payloadType: format.payloadType, clockRate: 48000, payloadBytes: 1 },
       )
     : null;
+
+// With sdp: where to send, once every member has joined.
+let onStart: ((targetPorts: number[]) => void) | undefined;
 
 function snapshot(): GeneratorSnapshot {
   const stats = native?.stats();
@@ -124,6 +132,8 @@ function stop(): GeneratorSnapshot {
 process.on('message', (message: ToGenerator) => {
   if (message.type === 'snapshot') {
     send({ type: 'snapshot', id: message.id, snapshot: snapshot() });
+  } else if (message.type === 'start') {
+    onStart?.(message.targetPorts);
   } else if (message.type === 'stop') {
     // The engine disconnects once it has this answer; 'disconnect' below then exits.
     send({ type: 'stopped', snapshot: stop() });
@@ -136,8 +146,15 @@ process.on('disconnect', () => {
 });
 
 try {
-  await openTalkers();
-  native?.start(silentPorts.map((port) => ({ address: ADDRESS, port })));
+  await bindTalkers();
+  let targetPorts = config.targetPorts;
+  if (config.sdp) {
+    const started = new Promise<number[]>((resolve) => (onStart = resolve));
+    send({ type: 'bound', ports: [...talkerSockets.map((socket) => socket.address().port), ...(native?.ports() ?? [])] });
+    targetPorts = await started;
+  }
+  await connectTalkers(targetPorts);
+  native?.start(targetPorts.slice(config.talkers).map((port) => ({ address: ADDRESS, port })));
   startTalkers();
   send({ type: 'started' });
 } catch (error) {

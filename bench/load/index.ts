@@ -1,5 +1,6 @@
 // The loopback load benchmark: `npm run bench -- load [--codec pcmu|opus] [--members N]
-// [--talkers 0.1] [--duration 10] [--warmup 3] [--rate HZ (default: PCMU 8000, Opus 48000)]`.
+// [--talkers 0.1] [--duration 10] [--warmup 3] [--rate HZ (default: PCMU 8000, Opus 48000)]
+// [--sdp (members join by SDP offer/answer, as from a gateway)]`.
 //
 // Each room runs in a fresh engine process (bench/load/room.ts: a ShardPool of one shard, one
 // conference) fed by its own generator process (bench/load/generator.ts), so the engine's CPU
@@ -122,12 +123,21 @@ export const loadBench: Bench = {
     for (const room of options.rooms) {
       console.error(`load: ${describeRoom(room)}, ${options.warmupS} s warm-up, ${options.durationS} s window ...`);
       results.push(
-        await runRoomProcess({ ...room, durationS: options.durationS, warmupS: options.warmupS, rate: roomRate(room.codec, options.rate), portMin: ENGINE_PORT_MIN, portMax: ENGINE_PORT_MAX }),
+        await runRoomProcess({
+          ...room,
+          durationS: options.durationS,
+          warmupS: options.warmupS,
+          rate: roomRate(room.codec, options.rate),
+          portMin: ENGINE_PORT_MIN,
+          portMax: ENGINE_PORT_MAX,
+          ...(options.sdp ? { sdp: true } : {}),
+        }),
       );
     }
     console.log(
       `load: one conference on a ShardPool of 1 shard (a room lives on one shard's media thread), loopback 127.0.0.1, ` +
-        `${options.rate === undefined ? 'PCMU at 8000 Hz, Opus at 48000 Hz' : `${options.rate} Hz`} conference, 20 ms; a generator process sends every member's RTP; ${options.durationS} s window after ${options.warmupS} s warm-up`,
+        `${options.rate === undefined ? 'PCMU at 8000 Hz, Opus at 48000 Hz' : `${options.rate} Hz`} conference, 20 ms; a generator process sends every member's RTP; ${options.durationS} s window after ${options.warmupS} s warm-up; ` +
+        (options.sdp ? 'members joined by SDP offer/answer through the engine API, as from a gateway' : 'members added by leg spec, latching to their first packet'),
     );
     console.log(table(results));
     console.log('where the CPU goes (% of one core; decode and encode shares estimated from per-tick counts x measured per-frame cost):');
@@ -142,6 +152,7 @@ export const loadBench: Bench = {
       bench: 'load',
       results: results.map((r) => ({
         codec: r.codec,
+        joinedBy: options.sdp ? 'sdp' : 'leg-spec',
         members: r.members,
         talkers: r.talkers,
         cpuPctPerParticipant: round(r.cpuPctPerParticipant, 4),

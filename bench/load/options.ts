@@ -23,6 +23,8 @@ export interface LoadOptions {
   warmupS: number;
   /** Conference sample rate, Hz; absent: each codec's own (PCMU 8000, Opus 48000). */
   rate?: number;
+  /** Each member joins by SDP offer/answer, as from a gateway, instead of a leg spec. */
+  sdp: boolean;
 }
 
 /** Raised for a flag the benchmark does not understand or a value out of range. */
@@ -65,7 +67,7 @@ function numberFlag(name: string, text: string | undefined, min: number, max: nu
 }
 
 /**
- * Parses `--codec pcmu|opus --members N --talkers F --duration S --warmup S --rate HZ`.
+ * Parses `--codec pcmu|opus --members N --talkers F --duration S --warmup S --rate HZ --sdp`.
  * With neither --codec nor --members, every room of the matrix runs; with one of them, the
  * matrix rooms that match it run; with both, exactly that room.
  */
@@ -81,10 +83,14 @@ export function parseLoadArgs(args: readonly string[]): LoadOptions {
   let durationS = 10;
   let warmupS = 3;
   let rate: number | undefined;
+  let sdp = false;
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
     const value = args[i + 1];
     switch (flag) {
+      case '--sdp':
+        sdp = true;
+        continue; // takes no value
       case '--codec':
         if (value !== 'pcmu' && value !== 'opus') throw new LoadOptionsError(`--codec must be pcmu or opus, got '${String(value)}'`);
         codec = value;
@@ -106,7 +112,7 @@ export function parseLoadArgs(args: readonly string[]): LoadOptions {
         if (!CONFERENCE_RATES.includes(rate)) throw new LoadOptionsError(`--rate must be one of ${CONFERENCE_RATES.join(', ')}, got ${rate}`);
         break;
       default:
-        throw new LoadOptionsError(`unknown flag '${flag}' (flags: --codec, --members, --talkers, --duration, --warmup, --rate)`);
+        throw new LoadOptionsError(`unknown flag '${flag}' (flags: --codec, --members, --talkers, --duration, --warmup, --rate, --sdp)`);
     }
     i++;
   }
@@ -119,5 +125,5 @@ export function parseLoadArgs(args: readonly string[]): LoadOptions {
     );
     if (rooms.length === 0) throw new LoadOptionsError(`no matrix room has ${members} members; give --codec as well to run it`);
   }
-  return { rooms, durationS, warmupS, ...(rate === undefined ? {} : { rate }) };
+  return { rooms, durationS, warmupS, sdp, ...(rate === undefined ? {} : { rate }) };
 }

@@ -7,8 +7,12 @@ export interface GeneratorConfig {
   codec: LoadCodec;
   /** The first `talkers` targets get a tone from JavaScript sockets; the rest come from the native generator. */
   talkers: number;
-  /** The engine's port of each member, in member order. */
+  /** The engine's port of each member, in member order (empty with `sdp`: they come in a 'start'). */
   targetPorts: number[];
+  /** Members in all (with `sdp`, before their ports are known). */
+  members: number;
+  /** Bind first and report the ports ('bound'); start sending on 'start', once each member joined by SDP. */
+  sdp?: boolean;
 }
 
 /** Counters of the generator process at one instant. */
@@ -38,10 +42,12 @@ export interface GeneratorSnapshot {
 }
 
 /** Runner or engine -> generator. */
-export type ToGenerator = { type: 'snapshot'; id: number } | { type: 'stop' };
+export type ToGenerator = { type: 'snapshot'; id: number } | { type: 'stop' } | { type: 'start'; targetPorts: number[] };
 
 /** Generator -> engine. */
 export type FromGenerator =
+  /** With `sdp`: each member's local port, in member order (the address its offer names). */
+  | { type: 'bound'; ports: number[] }
   | { type: 'started' }
   | { type: 'snapshot'; id: number; snapshot: GeneratorSnapshot }
   | { type: 'stopped'; snapshot: GeneratorSnapshot }
@@ -55,6 +61,8 @@ export interface RoomConfig extends LoadRoom {
   /** The engine's RTP port range. */
   portMin: number;
   portMax: number;
+  /** Members join by SDP offer/answer through the engine's API, as from a gateway. */
+  sdp?: boolean;
 }
 
 /** Measured cost of one codec operation on this machine, µs. */

@@ -6,14 +6,20 @@
 // up front: the engine then sends to a member only from the moment its first packet arrives,
 // so nothing queues in the generator's socket buffers before it starts counting, and every
 // member goes live in the same tick.
+//
+// With `sdp`, members join through the engine's API by SDP offer/answer instead, as from a
+// gateway (sdpJoin.ts): the generator binds first, each offer names its socket, and it starts
+// sending once every answer is in.
 import { fork, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Engine } from '../../src/engine/Engine.ts';
 import { ShardPool } from '../../src/shard/ShardPool.ts';
 import type { ShardEvent } from '../../src/shard/messages.ts';
 import type { ShardConferenceRequests, ShardRtpCodec } from '../../src/shard/conferenceProtocol.ts';
 import { measureCodecCosts } from './calibrate.ts';
+import { joinBySdp } from './sdpJoin.ts';
 import { FORMATS } from './payloads.ts';
 import type { FromGenerator, FromRoom, GeneratorConfig, GeneratorSnapshot, RoomConfig, RoomResult, ToGenerator } from './protocol.ts';
 import { cpuPressureUs, threadTimes, threadTimesDelta } from './threadCpu.ts';
@@ -45,6 +51,7 @@ class GeneratorProcess {
   #nextId = 1;
   #exited: Promise<void>;
   #onStarted: Array<(error?: Error) => void> = [];
+  #onBound: Array<(ports: number[] | Error) => void> = [];
   #onStopped: ((snapshot: GeneratorSnapshot) => void) | undefined;
 
   constructor(config: GeneratorConfig) {
@@ -56,7 +63,8 @@ class GeneratorProcess {
     });
     this.#exited = new Promise((done) => this.#child.once('exit', () => done()));
     this.#child.on('message', (message: FromGenerator) => {
-      if (message.type === 'started') this.#settleStart();
+      if (message.type === 'bound') this.#settleBound(message.ports);
+      else if (message.type === 'started') this.#settleStart();
       else if (message.type === 'error') this.#settleStart(new Error(`generator: ${message.message}`));
       else if (message.type === 'snapshot') this.#pending.get(message.id)?.(message.snapshot);
       else if (message.type === 'stopped') this.#onStopped?.(message.snapshot);
@@ -67,6 +75,16 @@ class GeneratorProcess {
   /** The generator's process id. */
   get pid(): number | undefined {
     return this.#child.pid;
+  }
+
+  /** With `sdp`: resolves with each member's local port once its sockets are bound. */
+  bound(): Promise<number[]> {
+    return new Promise((done, fail) => this.#onBound.push((ports) => (ports instanceof Error ? fail(ports) : done(ports))));
+  }
+
+  /** With `sdp`: where each member's leg is; it then starts sending. */
+  start(targetPorts: number[]): void {
+    this.#send({ type: 'start', targetPorts });
   }
 
   /** Resolves once it is sending. */
@@ -109,6 +127,11 @@ class GeneratorProcess {
 
   #settleStart(error?: Error): void {
     for (const settle of this.#onStarted.splice(0)) settle(error);
+    if (error) this.#settleBound(error);
+  }
+
+  #settleBound(ports: number[] | Error): void {
+    for (const settle of this.#onBound.splice(0)) settle(ports);
   }
 }
 
@@ -118,6 +141,7 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
   const setupStart = performance.now();
   const pool = await ShardPool.create({ shards: 1, portMin: config.portMin, portMax: config.portMax, requestTimeoutMs: 60_000 });
   let generator: GeneratorProcess | undefined;
+  let conferenceId = CONFERENCE_ID;
   try {
     const shard = pool.shards[0];
     let talkingStarts = 0;
@@ -127,31 +151,52 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
       else if (event.type === 'rtp-rejected' && typeof event.count === 'number') rejected += event.count;
     });
 
-    await shard.request('createConference', {
-      conferenceId: CONFERENCE_ID,
-      settings: { rate: config.rate, interval: 20, energyLevel: 100, hangoverMs: 500, comfortNoiseDbfs: -60, digits: 'interpret' },
-    });
-    const format = FORMATS[config.codec];
-    // Opus: mono (the mix is mono), in-band FEC on, DTX off so every listener gets 50 packets/s.
-    const codec: ShardRtpCodec = { name: config.codec, payloadType: format.payloadType, clockRate: format.clockRate, channels: 1 };
-    const ports: number[] = [];
-    for (let first = 1; first <= config.members; first += ADD_BATCH) {
-      const batch: Array<Promise<{ leg: { localPort: number } }>> = [];
-      for (let member = first; member < first + ADD_BATCH && member <= config.members; member++) {
-        const talker = member <= config.talkers;
-        // PCMU members who are not talking send a payload that decodes to noise (the native
-        // generator's fixed bytes): a gate that never opens keeps them out of the mix, exactly
-        // as silence would, with the same decode and energy scoring per packet.
-        const settings = !talker && config.codec === 'pcmu' ? { energyLevel: GATE_NEVER_OPENS } : {};
-        batch.push(
-          shard.request('addMember', { conferenceId: CONFERENCE_ID, member, settings, leg: { kind: 'rtp', codec, symmetricLatching: true } }),
-        );
+    if (config.sdp) {
+      // The same conference through the engine's API (over this pool, closed with it below);
+      // members join by offer/answer.
+      const engine = Engine.createWithPool(pool);
+      const conference = await engine.createConference({
+        rate: config.rate,
+        'energy-level': 100,
+        hangoverMs: 500,
+        comfortNoiseDbfs: -60,
+        play_entry_tone: false,
+        play_exit_tone: false,
+      });
+      conferenceId = conference.id;
+      generator = new GeneratorProcess({ codec: config.codec, talkers: config.talkers, members: config.members, targetPorts: [], sdp: true });
+      const gatewayPorts = await generator.bound();
+      const started = generator.started();
+      const silent = config.codec === 'pcmu' ? { energyLevel: GATE_NEVER_OPENS } : {};
+      generator.start(await joinBySdp(conference, config.codec, gatewayPorts, config.talkers, silent));
+      await started;
+    } else {
+      await shard.request('createConference', {
+        conferenceId: CONFERENCE_ID,
+        settings: { rate: config.rate, interval: 20, energyLevel: 100, hangoverMs: 500, comfortNoiseDbfs: -60, digits: 'interpret' },
+      });
+      const format = FORMATS[config.codec];
+      // Opus: mono (the mix is mono), in-band FEC on, DTX off so every listener gets 50 packets/s.
+      const codec: ShardRtpCodec = { name: config.codec, payloadType: format.payloadType, clockRate: format.clockRate, channels: 1 };
+      const ports: number[] = [];
+      for (let first = 1; first <= config.members; first += ADD_BATCH) {
+        const batch: Array<Promise<{ leg: { localPort: number } }>> = [];
+        for (let member = first; member < first + ADD_BATCH && member <= config.members; member++) {
+          const talker = member <= config.talkers;
+          // PCMU members who are not talking send a payload that decodes to noise (the native
+          // generator's fixed bytes): a gate that never opens keeps them out of the mix, exactly
+          // as silence would, with the same decode and energy scoring per packet.
+          const settings = !talker && config.codec === 'pcmu' ? { energyLevel: GATE_NEVER_OPENS } : {};
+          batch.push(
+            shard.request('addMember', { conferenceId: CONFERENCE_ID, member, settings, leg: { kind: 'rtp', codec, symmetricLatching: true } }),
+          );
+        }
+        for (const added of await Promise.all(batch)) ports.push(added.leg.localPort);
       }
-      for (const added of await Promise.all(batch)) ports.push(added.leg.localPort);
-    }
 
-    generator = new GeneratorProcess({ codec: config.codec, talkers: config.talkers, targetPorts: ports });
-    await generator.started();
+      generator = new GeneratorProcess({ codec: config.codec, talkers: config.talkers, members: config.members, targetPorts: ports });
+      await generator.started();
+    }
     const setupS = (performance.now() - setupStart) / 1000;
     await wait(config.warmupS * 1000);
 
@@ -168,7 +213,7 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
     const windowEnd = wallBefore + config.durationS * 1000;
     while (performance.now() + CLOCK_SAMPLE_MS < windowEnd) {
       await wait(CLOCK_SAMPLE_MS);
-      clocks.push(await shard.request<Clock>('conferenceClock', { conferenceId: CONFERENCE_ID }));
+      clocks.push(await shard.request<Clock>('conferenceClock', { conferenceId }));
     }
     await wait(Math.max(0, windowEnd - performance.now()));
     const cpu = process.cpuUsage(cpuBefore);

@@ -1,16 +1,10 @@
 // The media benchmark: builds bench/media/media_bench.cpp with CMake (target confmix_bench_media,
 // not part of the default build), runs it, checks the scenario held (talkers mixed, listeners
 // not), and tabulates CPU per participant against the targets and the shared-encode baseline.
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import type { Bench, BenchReport } from '../run.ts';
+import { buildBenchTarget, root } from '../nativeBench.ts';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** Where the benchmark binaries are built; CONFMIX_BENCH_BUILD_DIR overrides it. */
-const buildDir = process.env.CONFMIX_BENCH_BUILD_DIR ?? join(root, 'build-bench');
-const target = 'confmix_bench_media';
 
 /** Targets, in % of one core per participant. */
 const targetPct: Record<string, number> = { pcmu: 0.03, 'opus-dtx': 0.2, 'opus-noise': 0.2 };
@@ -41,19 +35,6 @@ interface MediaResult {
   encodeUs: number;
 }
 
-// Build chatter goes to stderr so stdout holds only the table and the JSON line.
-const quiet: SpawnSyncOptions = { cwd: root, stdio: ['ignore', process.stderr, process.stderr] };
-
-function runOrThrow(command: string, args: string[], what: string): void {
-  const result = spawnSync(command, args, quiet);
-  if (result.status !== 0) throw new Error(`${what} failed (${command} ${args.join(' ')})`);
-}
-
-function build(): string {
-  runOrThrow('cmake', ['-S', root, '-B', buildDir, '-DCMAKE_BUILD_TYPE=Release'], 'configuring the benchmark build');
-  runOrThrow('cmake', ['--build', buildDir, '--target', target, '-j', String(availableParallelism())], `building ${target}`);
-  return join(buildDir, target);
-}
 
 /** Talkers the binary picks: 10% of the members, rounded. */
 const talkersOf = (members: number): number => Math.round(members * 0.1);
@@ -111,9 +92,9 @@ function codecLines(results: MediaResult[]): string[] {
 export const mediaBench: Bench = {
   description: 'CPU per participant with codecs (PCMU 8 kHz, Opus 48 kHz with DTX or noisy listeners), 10% talking, vs unshared encodes',
   async run(args: string[]): Promise<BenchReport> {
-    const binary = build();
+    const binary = buildBenchTarget('confmix_bench_media');
     const result = spawnSync(binary, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    if (result.status !== 0) throw new Error(`${target} exited with status ${String(result.status)}`);
+    if (result.status !== 0) throw new Error(`${binary} exited with status ${String(result.status)}`);
     const results = JSON.parse(result.stdout.trim()) as MediaResult[];
     for (const r of results) {
       // The scenario must have held, or the figures describe something else.

@@ -1,16 +1,10 @@
 // The mixer benchmark: builds bench/mixer/mixer_bench.cpp with CMake (target confmix_bench_mixer,
 // not part of the default build), runs it, and tabulates participant-frames per second per core
 // against the scalar baseline.
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import type { Bench, BenchReport } from '../run.ts';
+import { buildBenchTarget, root } from '../nativeBench.ts';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** Where the benchmark binaries are built; CONFMIX_BENCH_BUILD_DIR overrides it. */
-const buildDir = process.env.CONFMIX_BENCH_BUILD_DIR ?? join(root, 'build-bench');
-const target = 'confmix_bench_mixer';
 
 /** One rate's figures, as the binary prints them. */
 interface MixerResult {
@@ -25,19 +19,6 @@ interface MixerResult {
   maxSampleDifference: number;
 }
 
-// Build chatter goes to stderr so stdout holds only the table and the JSON line.
-const quiet: SpawnSyncOptions = { cwd: root, stdio: ['ignore', process.stderr, process.stderr] };
-
-function runOrThrow(command: string, args: string[], what: string): void {
-  const result = spawnSync(command, args, quiet);
-  if (result.status !== 0) throw new Error(`${what} failed (${command} ${args.join(' ')})`);
-}
-
-function build(): string {
-  runOrThrow('cmake', ['-S', root, '-B', buildDir, '-DCMAKE_BUILD_TYPE=Release'], 'configuring the benchmark build');
-  runOrThrow('cmake', ['--build', buildDir, '--target', target, '-j', String(availableParallelism())], `building ${target}`);
-  return join(buildDir, target);
-}
 
 const format = (n: number): string => Math.round(n).toLocaleString('en-US');
 
@@ -62,9 +43,9 @@ function table(results: MixerResult[]): string {
 export const mixerBench: Bench = {
   description: 'participant-frames mixed per second per core (8, 16, 48 kHz, 20 ms, 10% talking) vs a scalar baseline',
   async run(args: string[]): Promise<BenchReport> {
-    const binary = build();
+    const binary = buildBenchTarget('confmix_bench_mixer');
     const result = spawnSync(binary, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    if (result.status !== 0) throw new Error(`${target} exited with status ${String(result.status)}`);
+    if (result.status !== 0) throw new Error(`${binary} exited with status ${String(result.status)}`);
     const results = JSON.parse(result.stdout.trim()) as MixerResult[];
     for (const r of results) {
       if (r.maxSampleDifference !== 0) throw new Error(`core and baseline disagree at ${r.rate} Hz by ${r.maxSampleDifference}`);

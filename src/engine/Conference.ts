@@ -25,7 +25,17 @@ import type { CallbackEventPayload, PayloadContext } from './events.ts';
 import { JoinRefusedError } from './JoinRefusedError.ts';
 import { Member } from './Member.ts';
 import type { MemberOwner, MemberRecord } from './Member.ts';
-import type { MemberChange, MemberLeg, MemberMixerState, MemberOptions, MemberRemovedReason } from './MemberTypes.ts';
+import type {
+  MemberChange,
+  MemberLeg,
+  MemberMixerState,
+  MemberOptions,
+  MemberRemovedReason,
+  RtpLegStats,
+  SdpAnswerMemberOptions,
+  SdpJoin,
+  SdpOfferMemberOptions,
+} from './MemberTypes.ts';
 import { Playback } from './Playback.ts';
 import type { PlaybackDoneReason, PlaybackKind } from './PlaybackTypes.ts';
 import {
@@ -37,9 +47,13 @@ import {
   normalizeRtpCodec,
   normalizeSpeak,
 } from './profile.ts';
-import type { CallbackSettings, ConferenceConfig, MemberLegInput, PlayRequest, SoundName, SpeakRequest } from './profile.ts';
+import type { CallbackSettings, ConferenceConfig, MemberAdd, MemberLegInput, PlayRequest, SoundName, SpeakRequest } from './profile.ts';
 import { checkFields, refuseUnknownFields, toInteger } from './fields.ts';
 import { RtpLeg } from './RtpLeg.ts';
+import type { RtpLegSdpControl } from './RtpLeg.ts';
+import { checkSdpLegOptions, SdpLegSession } from './sdpSession.ts';
+import type { OpenedLeg, RtpLegChange, SdpAddresses } from './sdpSession.ts';
+import type { SdpPtimeMs } from '../legs/rtp/sdpTypes.ts';
 import { requestShard } from './shardLink.ts';
 import type { ConferenceMethod, EngineShard, ParamsOf, ResultOf } from './shardLink.ts';
 import type { ConferenceSounds } from './sounds.ts';
@@ -65,6 +79,8 @@ export interface ConferenceHost {
   readonly speech: SpeechOptions;
   /** True while the engine closes. */
   readonly closing: boolean;
+  /** The addresses SDP names for our RTP legs (the engine's rtpAddress and rtpAddress6). */
+  readonly sdpAddresses: SdpAddresses;
   /** Hands a callback payload to the engine's event stream. */
   emitCallback(conference: Conference, payload: CallbackEventPayload): void;
   /** The conference completed. */
@@ -102,7 +118,20 @@ interface MemberEntry {
   background?: { sound: SoundName; playback: PlaybackRecord };
   reconciling: boolean;
   reconcileAgain: boolean;
+  /** Muted because its SDP says the peer does not send (recvonly, inactive); undone when it sends again. */
+  sdpMuted: boolean;
+  /** Deaf because its SDP says the peer does not receive (sendonly, inactive, c=0.0.0.0). */
+  sdpDeafened: boolean;
 }
+
+/** An SDP join on its way: the session, the flags its direction asks for, and how to finish its SDP. */
+interface SdpJoinPlan {
+  session: SdpLegSession;
+  flags: { mute: boolean; deaf: boolean };
+  complete: (opened: OpenedLeg) => string;
+}
+
+const SDP_JOIN_KEYS = ['sdp', 'offer', 'rtp'] as const;
 
 const MIXER_FIELDS = ['mute', 'deaf', 'talkLevel', 'listenLevel', 'energyLevel'] as const;
 const noop = (): void => {};
@@ -261,11 +290,54 @@ export class Conference extends EventEmitter<ConferenceEvents> {
    * Adds a member: `leg` (an AppLeg, `{kind:'app', rate}`, an RTP spec or `{kind:'none'}`),
    * `callId`, `joinTone`, `leavingTone`, `mute`, `hold`, `deaf`, `role`, levels. Refuses with
    * JoinRefusedError when locked or full (playing locked-sound or max-members-sound on the leg).
+   *
+   * With `sdp` (a peer's offer) instead of `leg`, the member joins on an RTP leg the offer/answer
+   * sets up, and it resolves to `{member, leg, sdp}` with our answer. With `offer: true` it resolves
+   * to our offer; `leg.applyAnswer(answer)` completes the leg. `rtp` holds the leg's options. An SDP
+   * that cannot work is an SdpError, and no member is added (no socket was opened).
    */
-  async addMember(options: MemberOptions = {}): Promise<Member> {
+  addMember(options: SdpAnswerMemberOptions | SdpOfferMemberOptions): Promise<SdpJoin>;
+  addMember(options?: MemberOptions): Promise<Member>;
+  async addMember(options: MemberOptions | SdpAnswerMemberOptions | SdpOfferMemberOptions = {}): Promise<Member | SdpJoin> {
     this.#assertOpen();
+    const fields = checkFields(options, 'member');
+    if (SDP_JOIN_KEYS.some((key) => Object.hasOwn(fields, key))) return this.#addSdpMember(fields);
     const add = normalizeMemberAdd(options);
     const appData = checkAppData((options as { appData?: unknown }).appData);
+    return this.#addMember(add, appData, null);
+  }
+
+  async #addSdpMember(fields: Record<string, unknown>): Promise<SdpJoin> {
+    const { sdp, offer, rtp, ...rest } = fields;
+    if (rest.leg !== undefined) throw new InvalidArgumentError('a member joining by SDP gets its leg from the SDP: give sdp or offer, not leg');
+    if (sdp !== undefined && offer !== undefined) throw new InvalidArgumentError("give sdp (the peer's offer) or offer: true (ours), not both");
+    if (sdp === undefined && offer !== true) throw new InvalidArgumentError("offer must be true (or give sdp, the peer's offer)");
+    const add = normalizeMemberAdd(rest);
+    const appData = checkAppData(rest.appData);
+    const settings = checkSdpLegOptions(rtp);
+    const ptimeMs = this.#config.mixer.interval as SdpPtimeMs;
+    let plan: SdpJoinPlan;
+    let spec: Extract<ShardLegSpec, { kind: 'rtp' }>;
+    if (sdp !== undefined) {
+      // The offer is read before any socket opens: an SDP that cannot work costs nothing.
+      const answering = SdpLegSession.answering(sdp, settings, this.#host.sdpAddresses, ptimeMs);
+      const { negotiated } = answering.negotiation;
+      spec = answering.spec;
+      plan = {
+        session: answering.session,
+        flags: { mute: !negotiated.receive, deaf: !negotiated.send },
+        complete: (opened) => answering.session.completeAnswer(answering.negotiation, opened),
+      };
+    } else {
+      const offering = SdpLegSession.offering(settings, this.#host.sdpAddresses, ptimeMs);
+      spec = offering.spec;
+      plan = { session: offering.session, flags: { mute: false, deaf: false }, complete: (opened) => offering.session.completeOffer(opened) };
+    }
+    const member = await this.#addMember({ ...add, leg: { kind: 'rtp', spec } }, appData, plan);
+    return { member, leg: member.leg as RtpLeg, sdp: plan.session.localSdp ?? '' };
+  }
+
+  async #addMember(add: MemberAdd, appData: Record<string, unknown>, sdp: SdpJoinPlan | null): Promise<Member> {
     let appLeg: AppLeg | undefined;
     let legCreatedHere = false;
     if (add.leg.kind === 'app') {
@@ -279,7 +351,8 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     const refusal = this.#locked ? 'locked' : this.#isFull() ? 'full' : null;
     if (refusal) {
       const sound = refusal === 'locked' ? this.#sounds.named.lockedSound : this.#sounds.named.maxMembersSound;
-      if (sound && add.leg.kind !== 'none') void this.#playRefusal(add.leg, appLeg, sound);
+      // An SDP peer refused never hears of our port, so nothing is played to it.
+      if (sound && add.leg.kind !== 'none' && !sdp) void this.#playRefusal(add.leg, appLeg, sound);
       const message =
         refusal === 'locked'
           ? `conference ${this.id} is locked`
@@ -307,6 +380,11 @@ export class Conference extends EventEmitter<ConferenceEvents> {
       waiting: this.#config.waitForModerator && add.role === 'member' && !this.#hasModerator(),
     };
     if (add.callId !== undefined) record.callId = add.callId;
+    // The SDP's direction: a peer that does not send is muted, one that does not receive is deaf.
+    const sdpMuted = sdp !== null && sdp.flags.mute && !record.mute;
+    const sdpDeafened = sdp !== null && sdp.flags.deaf && !record.deaf;
+    if (sdpMuted) record.mute = true;
+    if (sdpDeafened) record.deaf = true;
 
     const { spec, transfer } = this.#legSpec(add.leg, appLeg);
     this.#pendingJoins++;
@@ -325,19 +403,45 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     }
 
     let leg: MemberLeg;
+    let entry: MemberEntry | undefined;
     if (appLeg) leg = appLeg;
-    else if (spec.kind === 'rtp' && result.leg.kind === 'rtp') leg = new RtpLeg(spec, result.leg.localAddress, result.leg.localPort);
-    else leg = new ControlLeg();
+    else if (spec.kind === 'rtp' && result.leg.kind === 'rtp') {
+      const opened: OpenedLeg = { localPort: result.leg.localPort };
+      if (result.leg.rtcpPort !== undefined) opened.localRtcpPort = result.leg.rtcpPort;
+      let control: RtpLegSdpControl | undefined;
+      if (sdp) {
+        try {
+          sdp.complete(opened);
+        } catch (error) {
+          void this.#request('removeMember', { conferenceId: this.id, member: record.number }).catch(noop);
+          throw error;
+        }
+        const session = sdp.session;
+        const entryOf = (): MemberEntry => {
+          if (!entry) throw new InvalidStateError('the member is still joining');
+          return entry;
+        };
+        control = {
+          applyAnswer: (_leg, answerSdp) => this.#sdpApplyAnswer(entryOf(), session, answerSdp),
+          reoffer: (_leg, offerSdp) => this.#sdpReoffer(entryOf(), session, offerSdp),
+        };
+      }
+      leg = new RtpLeg(spec, result.leg.localAddress, result.leg.localPort, {
+        ...(opened.localRtcpPort === undefined ? {} : { localRtcpPort: opened.localRtcpPort }),
+        ...(sdp && control ? { sdp: { session: sdp.session, control } } : {}),
+      });
+    } else leg = new ControlLeg();
     record.addedTime = nowIso();
     const member = new Member(record, leg, this.#owner, appData);
-    const entry: MemberEntry = { member, record, reconciling: false, reconcileAgain: false };
-    this.#members.set(record.id, entry);
-    this.#active.set(record.number, entry);
-    leg.once('close', () => void this.#removeMember(entry, 'leg-ended'));
+    entry = { member, record, reconciling: false, reconcileAgain: false, sdpMuted, sdpDeafened };
+    const joined = entry;
+    this.#members.set(record.id, joined);
+    this.#active.set(record.number, joined);
+    leg.once('close', () => void this.#removeMember(joined, 'leg-ended'));
 
     this.emit('newmember', member);
     this.observer.emit('newmember', member);
-    this.#emitMemberState(entry);
+    this.#emitMemberState(joined);
     if (record.role === 'moderator' || (record.waiting && this.#hasModerator())) this.#releaseWaiting();
     if (record.joinTone) void this.#playInternal(this.#sounds.entry);
     this.#refreshBackgrounds();
@@ -478,7 +582,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
         void this.#removeMember(entry, 'leg-timeout');
         return;
       case 'leg-ended':
-        void this.#removeMember(entry, 'leg-ended');
+        void this.#removeMember(entry, event.reason.startsWith('rtcp-bye') ? 'rtcp-bye' : 'leg-ended');
         return;
       case 'rtp-rejected':
         member.emit('rtprejected', { reason: event.reason, count: event.count });
@@ -647,15 +751,23 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     }
     if (update.joinTone !== undefined) record.joinTone = update.joinTone;
     if (update.leavingTone !== undefined) record.leavingTone = update.leavingTone;
+    // The caller set the flag: a later SDP resume leaves it as set.
+    if (update.mute !== undefined) entry.sdpMuted = false;
+    if (update.deaf !== undefined) entry.sdpDeafened = false;
     Object.assign(record, changes);
     if (Object.keys(changes).length > 0) this.#afterMemberChange(entry, { ...changes, cause: 'api' });
   }
 
   #afterMemberChange(entry: MemberEntry, change: MemberChange): void {
+    // A key or an update call takes the flag over from the SDP direction.
+    if (change.cause !== 'sdp') {
+      if (change.mute !== undefined) entry.sdpMuted = false;
+      if (change.deaf !== undefined) entry.sdpDeafened = false;
+    }
     entry.member.emit('change', change);
     entry.member.observer.emit('change', change);
     if (change.mute !== undefined || change.hold !== undefined) this.#emitMemberState(entry);
-    if (change.mute !== undefined) {
+    if (change.mute !== undefined && change.cause !== 'sdp') {
       const sound = change.mute ? this.#sounds.named.mutedSound : this.#sounds.named.unmutedSound;
       if (sound) void this.#playInternal(sound, entry.record.number);
     }
@@ -919,27 +1031,84 @@ export class Conference extends EventEmitter<ConferenceEvents> {
         if (!(leg instanceof RtpLeg)) throw new UnsupportedError(`member ${member.id} has a ${leg.kind} leg; only rtp legs can be updated`);
         const fields = checkFields(update, 'leg update');
         refuseUnknownFields(fields, new Set(['remoteAddress', 'remotePort', 'codec', 'telephoneEventPayloadType']), 'leg update');
-        const params: ParamsOf<'updateLeg'> = { conferenceId: this.id, member: entry.record.number };
+        const change: RtpLegChange = {};
         if (fields.remoteAddress !== undefined || fields.remotePort !== undefined) {
           if (typeof fields.remoteAddress !== 'string' || isIP(fields.remoteAddress) === 0) {
             throw new InvalidArgumentError('remoteAddress must be a numeric IPv4 or IPv6 address, given with remotePort');
           }
-          params.remoteAddress = fields.remoteAddress;
-          params.remotePort = toInteger(fields.remotePort, 'remotePort', 1, 65535);
+          change.remoteAddress = fields.remoteAddress;
+          change.remotePort = toInteger(fields.remotePort, 'remotePort', 1, 65535);
         }
-        if (fields.codec !== undefined) params.codec = normalizeRtpCodec(fields.codec);
+        if (fields.codec !== undefined) change.codec = normalizeRtpCodec(fields.codec);
         if (fields.telephoneEventPayloadType !== undefined) {
-          params.telephoneEventPayloadType = toInteger(fields.telephoneEventPayloadType, 'telephoneEventPayloadType', 0, 127);
+          change.telephoneEventPayloadType = toInteger(fields.telephoneEventPayloadType, 'telephoneEventPayloadType', 0, 127);
         }
-        await this.#request('updateLeg', params);
-        const applied: Parameters<RtpLeg['applyUpdate']>[0] = {};
-        if (params.remoteAddress !== undefined) applied.remoteAddress = params.remoteAddress;
-        if (params.remotePort !== undefined) applied.remotePort = params.remotePort;
-        if (params.codec !== undefined) applied.codec = params.codec;
-        if (params.telephoneEventPayloadType !== undefined) applied.telephoneEventPayloadType = params.telephoneEventPayloadType;
-        leg.applyUpdate(applied);
+        await this.#changeRtpLeg(entry, leg, change);
+      },
+      stats: async (member) => {
+        const entry = activeEntry(member);
+        if (!(member.leg instanceof RtpLeg)) throw new UnsupportedError(`member ${member.id} has a ${member.leg.kind} leg; only rtp legs have media statistics`);
+        return rtpLegStatsOf(await this.#request('memberStats', { conferenceId: this.id, member: entry.record.number }));
       },
     };
+  }
+
+  // Applies a peer or codec change to an RTP leg: the shard first, then the leg's record.
+  async #changeRtpLeg(entry: MemberEntry, leg: RtpLeg, change: RtpLegChange): Promise<void> {
+    if (Object.keys(change).length === 0) return;
+    await this.#request('updateLeg', { conferenceId: this.id, member: entry.record.number, ...change });
+    leg.applyUpdate(change);
+  }
+
+  #sdpLeg(entry: MemberEntry): RtpLeg {
+    entry.member.assertActive();
+    this.#assertOpen();
+    const leg = entry.member.leg;
+    if (!(leg instanceof RtpLeg)) throw new UnsupportedError(`member ${entry.member.id} has no RTP leg`);
+    return leg;
+  }
+
+  #sdpApplyAnswer(entry: MemberEntry, session: SdpLegSession, answerSdp: unknown): Promise<void> {
+    const leg = this.#sdpLeg(entry);
+    return session.exclusive(async () => {
+      // An answer that cannot work throws here, before anything changed.
+      const { media, change } = session.readAnswer(answerSdp, leg.spec);
+      await this.#changeRtpLeg(entry, leg, change);
+      session.commitAnswer(answerSdp as string, media);
+      await this.#applySdpFlags(entry, { mute: !media.receive, deaf: !media.send });
+    });
+  }
+
+  #sdpReoffer(entry: MemberEntry, session: SdpLegSession, offerSdp: unknown): Promise<string> {
+    const leg = this.#sdpLeg(entry);
+    return session.exclusive(async () => {
+      const { negotiation, change } = session.readReoffer(offerSdp, leg.spec);
+      await this.#changeRtpLeg(entry, leg, change);
+      const answer = session.commitReoffer(offerSdp as string, negotiation);
+      const { negotiated } = negotiation;
+      await this.#applySdpFlags(entry, { mute: !negotiated.receive, deaf: !negotiated.send });
+      return answer;
+    });
+  }
+
+  // Hold by SDP: mutes a peer that stopped sending, deafens one that stopped receiving, and undoes
+  // only what it did itself (a flag the member or the app set stays).
+  async #applySdpFlags(entry: MemberEntry, wanted: { mute: boolean; deaf: boolean }): Promise<void> {
+    const { record } = entry;
+    const changes: { mute?: boolean; deaf?: boolean } = {};
+    if (wanted.mute && !record.mute) changes.mute = true;
+    else if (!wanted.mute && entry.sdpMuted && record.mute) changes.mute = false;
+    if (wanted.deaf && !record.deaf) changes.deaf = true;
+    else if (!wanted.deaf && entry.sdpDeafened && record.deaf) changes.deaf = false;
+    if (!wanted.mute) entry.sdpMuted = false;
+    if (!wanted.deaf) entry.sdpDeafened = false;
+    if (Object.keys(changes).length === 0) return;
+    await this.#request('updateMember', { conferenceId: this.id, member: record.number, settings: changes });
+    if (record.state === 'completed') return;
+    if (changes.mute) entry.sdpMuted = true;
+    if (changes.deaf) entry.sdpDeafened = true;
+    Object.assign(record, changes);
+    this.#afterMemberChange(entry, { ...changes, cause: 'sdp' });
   }
 }
 
@@ -950,6 +1119,26 @@ function facts(record: MemberRecord): { memberId: string; callId?: string } {
 function setOptional<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | null): void {
   if (value === null) delete target[key];
   else target[key] = value;
+}
+
+// The shard's flat figures, typed: RTCP ones only when present; a round trip of -1 is unknown.
+function rtpLegStatsOf(raw: Record<string, number>): RtpLegStats {
+  const stats: RtpLegStats = {
+    localPort: raw.localPort ?? 0,
+    packetsIn: raw.packetsIn ?? 0,
+    bytesIn: raw.bytesIn ?? 0,
+    packetsOut: raw.packetsOut ?? 0,
+    bytesOut: raw.bytesOut ?? 0,
+    droppedStranger: raw.droppedStranger ?? 0,
+    droppedInvalid: raw.droppedInvalid ?? 0,
+  };
+  const optional = [
+    'localRtcpPort', 'packetsReceived', 'bytesReceived', 'packetsSent', 'bytesSent', 'fractionLost', 'cumulativeLost', 'jitterMs',
+    'reportsSent', 'reportsReceived', 'rtcpMalformed', 'remoteFractionLost', 'remoteCumulativeLost', 'remoteJitterMs',
+  ] as const;
+  for (const key of optional) if (typeof raw[key] === 'number') stats[key] = raw[key];
+  if (typeof raw.rttMs === 'number') stats.rttMs = raw.rttMs < 0 ? null : raw.rttMs;
+  return stats;
 }
 
 /** `appData` as given, or a fresh object; InvalidArgumentError when it is not an object. */

@@ -2,6 +2,7 @@
 // conferences on shards, routes shard events to them, and streams every callback event.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from '../errors.ts';
 import { AppLeg } from '../legs/app/AppLeg.ts';
 import type { AppLegOptions } from '../legs/app/AppLegTypes.ts';
@@ -20,9 +21,16 @@ import type { ConferenceFieldValues } from './profile.ts';
 import { asConferenceEvent, requestShard } from './shardLink.ts';
 import type { EngineShardPool } from './shardLink.ts';
 import { loadConferenceSounds } from './sounds.ts';
+import type { SdpAddresses } from './sdpSession.ts';
+
+/** The address SDP names for RTP legs unless `rtpAddress` says otherwise: loopback, so local peers work as is. */
+export const DEFAULT_RTP_ADDRESS = '127.0.0.1';
+/** The same for IPv6 legs (`rtpAddress6`). */
+export const DEFAULT_RTP_ADDRESS6 = '::1';
 
 interface EngineSettings {
   defaults: ConferenceFieldValues;
+  sdpAddresses: SdpAddresses;
   audioTimeoutMs: number;
   speech: SpeechOptions;
   uriBase: string | undefined;
@@ -32,8 +40,17 @@ interface EngineSettings {
 
 const ENGINE_KEYS = new Set([
   'shards', 'portMin', 'portMax', 'requestTimeoutMs', 'defaults', 'audioTimeoutMs', 'espeakPath', 'speechTimeoutMs',
-  'resourceUriBase', 'completedHistory', 'appData',
+  'resourceUriBase', 'completedHistory', 'appData', 'rtpAddress', 'rtpAddress6',
 ]);
+
+// An address SDP can name for our media: a unicast literal of the family, not the "any" address.
+function sdpAddress(value: unknown, name: string, family: 4 | 6, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || isIP(value) !== family || value === '0.0.0.0' || value === '::') {
+    throw new InvalidArgumentError(`${name} must be a unicast IPv${family} address literal (the address peers send RTP to)`);
+  }
+  return value;
+}
 
 function engineSettings(options: EngineOptions): EngineSettings {
   const fields = checkFields(options, 'engine options');
@@ -48,6 +65,10 @@ function engineSettings(options: EngineOptions): EngineSettings {
   if (options.resourceUriBase !== undefined) uriBase = toHttpUrl(options.resourceUriBase, 'resourceUriBase').replace(/\/+$/, '');
   return {
     defaults,
+    sdpAddresses: {
+      4: sdpAddress(options.rtpAddress, 'rtpAddress', 4, DEFAULT_RTP_ADDRESS),
+      6: sdpAddress(options.rtpAddress6, 'rtpAddress6', 6, DEFAULT_RTP_ADDRESS6),
+    },
     audioTimeoutMs: options.audioTimeoutMs === undefined ? 10_000 : toInteger(options.audioTimeoutMs, 'audioTimeoutMs', 1, 600_000),
     speech,
     uriBase,
@@ -82,6 +103,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       uriBase: settings.uriBase,
       audioTimeoutMs: settings.audioTimeoutMs,
       speech: settings.speech,
+      sdpAddresses: settings.sdpAddresses,
       get closing() {
         return engine.#closed;
       },

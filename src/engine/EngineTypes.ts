@@ -16,6 +16,14 @@ export interface EngineOptions {
   portMin?: number;
   /** Last UDP port of RTP legs (default 39999). */
   portMax?: number;
+  /**
+   * The IPv4 address our SDP offers and answers name for RTP (c= and o= lines): where peers send
+   * media. Default 127.0.0.1, which only local peers reach; a server sets its own LAN or public
+   * address (behind 1:1 NAT, the public one). The sockets themselves listen on every address.
+   */
+  rtpAddress?: string;
+  /** The same for IPv6 legs (an offer with c=IN IP6). Default ::1. */
+  rtpAddress6?: string;
   /** How long a shard may take to answer, ms (default 5000). */
   requestTimeoutMs?: number;
   /** Defaults of every conference: Kazoo profile fields, member/moderator defaults, callback settings. */

@@ -13,6 +13,7 @@ import type {
   MemberRemovedReason,
   MemberState,
   MemberUpdateFields,
+  RtpLegStats,
   RtpLegUpdate,
 } from './MemberTypes.ts';
 import type { PlayOptions, SpeakOptions, AudioOptions } from './ConferenceTypes.ts';
@@ -53,6 +54,7 @@ export interface MemberOwner {
   pressKey(member: Member, key: unknown): Promise<void>;
   mixerState(member: Member): Promise<MemberMixerState>;
   updateLeg(member: Member, update: unknown): Promise<void>;
+  stats(member: Member): Promise<RtpLegStats>;
 }
 
 /** A member of a conference. Add one with `conference.addMember()`. */
@@ -207,6 +209,14 @@ export class Member extends EventEmitter<MemberEvents> {
   /** Changes the peer or codec of its RTP leg. */
   updateLeg(update: RtpLegUpdate): Promise<void> {
     return this.#owner.updateLeg(this, update);
+  }
+
+  /**
+   * Its RTP leg's media figures: datagram counters, and RTCP figures (packets and bytes each way,
+   * loss fraction, cumulative loss, jitter, round trip) once known. UnsupportedError for other legs.
+   */
+  stats(): Promise<RtpLegStats> {
+    return this.#owner.stats(this);
   }
 
   /** Removes it from the conference (reason 'api'); its leg closes. Idempotent. */

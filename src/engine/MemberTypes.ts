@@ -1,5 +1,6 @@
 // The public shape of a conference member: options, updates, state, events.
 import type { AppLeg } from '../legs/app/AppLeg.ts';
+import type { SdpCodecName, SdpOpusOptions } from '../legs/rtp/sdpTypes.ts';
 import type { ShardConferenceRequests, ShardRtpCodec } from '../shard/conferenceProtocol.ts';
 import type { ControlLeg } from './ControlLeg.ts';
 import type {
@@ -10,6 +11,7 @@ import type {
   TalkingEventPayload,
 } from './events.ts';
 import type { MemberRole } from './profile.ts';
+import type { Member } from './Member.ts';
 import type { RtpLeg } from './RtpLeg.ts';
 
 export type { MemberRole } from './profile.ts';
@@ -23,6 +25,7 @@ export type MemberRemovedReason =
   | 'dtmf-leave' // the member pressed '#'
   | 'leg-ended' // its leg closed (the app closed it, or the peer hung up)
   | 'leg-timeout' // its RTP leg received nothing for timeoutMs
+  | 'rtcp-bye' // its RTP peer sent an RTCP BYE
   | 'conference-completed' // the conference completed
   | 'shard-died' // the shard holding its conference died
   | 'engine-closed'; // the engine closed
@@ -104,8 +107,8 @@ export interface MemberChange {
   talkLevel?: number;
   listenLevel?: number;
   energyLevel?: number;
-  /** 'api': an update call; 'dtmf': a key the member pressed. */
-  cause: 'api' | 'dtmf';
+  /** 'api': an update call; 'dtmf': a key the member pressed; 'sdp': the peer's SDP direction (hold). */
+  cause: 'api' | 'dtmf' | 'sdp';
 }
 
 /** A peer or codec change of a member's RTP leg. */
@@ -114,6 +117,105 @@ export interface RtpLegUpdate {
   remotePort?: number;
   codec?: 'pcmu' | 'pcma' | 'opus' | ShardRtpCodec;
   telephoneEventPayloadType?: number;
+}
+
+/** How an RTP leg joined by SDP is set up: `rtp` of addMember with `sdp` or `offer`. */
+export interface SdpLegOptions {
+  /** Answering: the codec to take when the offer has it (default: the offer's first we speak). */
+  preferredCodec?: SdpCodecName;
+  /** Offering: codecs in order of preference (default opus, pcmu, pcma). */
+  codecs?: SdpCodecName[];
+  /** Opus: bitrate (our cap and the peer's maxaveragebitrate), dtx, fec. */
+  opus?: SdpOpusOptions;
+  /** Learn the peer's address from its first valid packet instead of the SDP's (peers behind NAT). Default false. */
+  symmetricLatching?: boolean;
+  /** Leave after this long without a packet, ms (default 30000, 0 = never). */
+  timeoutMs?: number;
+  /** Offering: RTCP on the RTP port (a=rtcp-mux). Default true. */
+  rtcpMux?: boolean;
+  /** Offering: an IPv6 leg (the SDP names the engine's rtpAddress6). Answering follows the offer's c= line. */
+  ipv6?: boolean;
+}
+
+/** addMember answering a peer's SDP offer; resolves to an SdpJoin with our answer. */
+export interface SdpAnswerMemberOptions extends Omit<MemberOptions, 'leg'> {
+  /** The peer's SDP offer (RFC 3264). */
+  sdp: string;
+  /** How the leg is set up. */
+  rtp?: SdpLegOptions;
+}
+
+/** addMember making our SDP offer; resolves to an SdpJoin with it. `member.leg.applyAnswer()` completes the leg. */
+export interface SdpOfferMemberOptions extends Omit<MemberOptions, 'leg'> {
+  /** Make our offer. */
+  offer: true;
+  /** How the leg is set up. */
+  rtp?: SdpLegOptions;
+}
+
+/** What addMember with `sdp` or `offer` resolves to. */
+export interface SdpJoin {
+  /** The new member. */
+  member: Member;
+  /** Its leg (also `member.leg`), typed. */
+  leg: RtpLeg;
+  /** Our SDP: the answer to the peer's offer, or our offer. */
+  sdp: string;
+}
+
+/** Where an RTP leg's SDP exchange stands: 'have-local-offer' until the answer to our offer is applied. */
+export type SdpSignalingState = 'stable' | 'have-local-offer';
+
+/**
+ * An RTP member's media figures. Datagram counters (RTCP included) are always there; the RTCP
+ * figures (RFC 3550) once the media thread has a snapshot; the peer's view of our stream once the
+ * peer has reported on it.
+ */
+export interface RtpLegStats {
+  /** The leg's local RTP port. */
+  localPort: number;
+  /** The separate RTCP socket's port, without rtcp-mux. */
+  localRtcpPort?: number;
+  /** Datagrams taken (RTP and RTCP). */
+  packetsIn: number;
+  /** Their bytes. */
+  bytesIn: number;
+  /** Datagrams sent. */
+  packetsOut: number;
+  /** Their bytes. */
+  bytesOut: number;
+  /** Datagrams from a source other than the peer, dropped. */
+  droppedStranger: number;
+  /** Datagrams from the peer that were not valid for the leg (malformed, wrong payload type), dropped. */
+  droppedInvalid: number;
+  /** RTP packets of the peer's stream received. */
+  packetsReceived?: number;
+  /** Their payload bytes. */
+  bytesReceived?: number;
+  /** RTP packets we sent. */
+  packetsSent?: number;
+  /** Their payload bytes. */
+  bytesSent?: number;
+  /** Loss of the peer's stream in our last report's interval, 0..1. */
+  fractionLost?: number;
+  /** Packets of the peer's stream lost so far (expected minus received). */
+  cumulativeLost?: number;
+  /** Interarrival jitter of the peer's stream, ms. */
+  jitterMs?: number;
+  /** Round trip from the peer's report on our stream (LSR/DLSR), ms; null until known. */
+  rttMs?: number | null;
+  /** RTCP reports we sent. */
+  reportsSent?: number;
+  /** RTCP reports received. */
+  reportsReceived?: number;
+  /** Malformed RTCP datagrams ignored. */
+  rtcpMalformed?: number;
+  /** The peer's loss of our stream in its last interval, 0..1. */
+  remoteFractionLost?: number;
+  /** The peer's cumulative loss of our stream. */
+  remoteCumulativeLost?: number;
+  /** The jitter the peer measured on our stream, ms. */
+  remoteJitterMs?: number;
 }
 
 /** The member's live mixer state, from the shard. */

@@ -117,6 +117,8 @@ export class NativeMediaBackend implements MediaBackend {
         ...(leg.symmetricLatching === undefined ? {} : { symmetricLatching: leg.symmetricLatching }),
         ...(leg.timeoutMs === undefined ? {} : { timeoutMs: leg.timeoutMs }),
         ...(leg.ipv6 === undefined ? {} : { ipv6: leg.ipv6 }),
+        ...(leg.rtcpMux === undefined ? {} : { rtcpMux: leg.rtcpMux }),
+        ...(leg.remoteRtcpPort === undefined ? {} : { remoteRtcpPort: leg.remoteRtcpPort }),
       };
     } else {
       native = { kind: leg.kind };
@@ -141,7 +143,9 @@ export class NativeMediaBackend implements MediaBackend {
     };
     record.members.set(member, { mirror, ...(opened.legId === undefined ? {} : { legId: opened.legId }), ...(app ? { app } : {}) });
     if (opened.legId !== undefined) this.#legs.set(opened.legId, { conference: record, member });
-    if (leg.kind === 'rtp') return { kind: 'rtp', localAddress: leg.ipv6 ? '::' : '0.0.0.0', localPort: opened.port ?? 0 };
+    if (leg.kind === 'rtp') {
+      return { kind: 'rtp', localAddress: leg.ipv6 ? '::' : '0.0.0.0', localPort: opened.port ?? 0, ...(opened.rtcpPort === undefined ? {} : { rtcpPort: opened.rtcpPort }) };
+    }
     return { kind: leg.kind };
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'sdp-transform';
 import { ConfmixError, InvalidArgumentError } from '../../src/errors.ts';
-import { answerOffer, applyAnswer, createOffer, SdpError, type AnswerOfferOptions, type SdpErrorReason } from '../../src/legs/rtp/sdp.ts';
+import { answerOffer, applyAnswer, createOffer, negotiateOffer, SdpError, writeAnswer, type AnswerOfferOptions, type SdpErrorReason } from '../../src/legs/rtp/sdp.ts';
 
 const sdp = (...lines: string[]): string => `${lines.join('\r\n')}\r\n`;
 const local: AnswerOfferOptions = { localAddress: '192.0.2.10', localPort: 40000 };
@@ -488,5 +488,56 @@ describe('createOffer / applyAnswer', () => {
       () => applyAnswer(createOffer(us).state, 5 as never),
     ];
     for (const fn of bad) expect(fn).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('negotiateOffer / writeAnswer: deciding before the port is known', () => {
+  it('decides everything but our o= line and port, then writes what answerOffer writes', () => {
+    const negotiation = negotiateOffer(gatewayOffer);
+    expect(negotiation.negotiated).toMatchObject({
+      codec: { name: 'pcmu', payloadType: 0 },
+      telephoneEvent: { payloadType: 101, clockRate: 8000 },
+      remote: { address: '203.0.113.5', port: 16384, family: 4 },
+      direction: 'sendrecv',
+    });
+    expect(negotiation.negotiated).not.toHaveProperty('sessionId');
+    const written = writeAnswer(negotiation, local);
+    const direct = answerOffer(gatewayOffer, local);
+    const withoutOrigin = (text: string) => text.replace(/^o=.*$/m, '');
+    expect(withoutOrigin(written.answerSdp)).toBe(withoutOrigin(direct.answerSdp));
+    expect(audioOf(written.answerSdp).audio.port).toBe(40000);
+    expect({ ...written.negotiated, sessionId: '' }).toEqual({ ...direct.negotiated, sessionId: '' });
+  });
+
+  it('fails on an offer that cannot work with no port or address given at all', () => {
+    expectSdpError(() => negotiateOffer(ffmpegPcmuOffer.replace('RTP/AVP 0', 'RTP/AVP 9')), 'no-common-codec');
+    expectSdpError(() => negotiateOffer('garbage'), 'malformed');
+  });
+
+  it('writes the packet time we send when told, whatever the offer asked', () => {
+    const offer = gatewayOffer.replace('a=ptime:20', 'a=ptime:30');
+    const { negotiated, answerMedia, audioIndex } = negotiateOffer(offer, { ptimeMs: 40 });
+    expect(negotiated.ptimeMs).toBe(40);
+    expect(answerMedia[audioIndex].ptime).toBe(40);
+    expect(() => negotiateOffer(offer, { ptimeMs: 30 as never })).toThrow(InvalidArgumentError);
+  });
+
+  it('names our RTCP port (RFC 3605) only without rtcp-mux and off the next port', () => {
+    const rtcpOf = (text: string) => audioOf(text).audio.rtcp;
+    const noMux = negotiateOffer(gatewayOffer);
+    expect(rtcpOf(writeAnswer(noMux, { ...local, localRtcpPort: 40006 }).answerSdp)).toEqual({ port: 40006, netType: 'IN', ipVer: 4, address: '192.0.2.10' });
+    expect(rtcpOf(writeAnswer(noMux, { ...local, localRtcpPort: 40001 }).answerSdp)).toBeUndefined();
+    expect(rtcpOf(writeAnswer(negotiateOffer(webrtcOffer), { ...local, localRtcpPort: 40006 }).answerSdp)).toBeUndefined();
+    expect(rtcpOf(createOffer({ localAddress: '192.0.2.20', localPort: 30000, rtcpMux: false, localRtcpPort: 30010 }).offerSdp)).toMatchObject({ port: 30010 });
+    expect(rtcpOf(createOffer({ localAddress: '192.0.2.20', localPort: 30000, localRtcpPort: 30010 }).offerSdp)).toBeUndefined();
+  });
+
+  it('refuses what negotiateOffer did not return, and bad ports', () => {
+    const negotiation = negotiateOffer(gatewayOffer);
+    expect(() => writeAnswer({} as never, local)).toThrow(InvalidArgumentError);
+    expect(() => writeAnswer({ ...negotiation, audioIndex: 5 }, local)).toThrow(InvalidArgumentError);
+    expect(() => writeAnswer(negotiation, { ...local, localRtcpPort: 0 })).toThrow(InvalidArgumentError);
+    expect(() => writeAnswer(negotiation, { ...local, localPort: 65536 })).toThrow(InvalidArgumentError);
+    expect(() => negotiateOffer(gatewayOffer, null as never)).toThrow(InvalidArgumentError);
   });
 });

@@ -15,6 +15,9 @@ import { ConfmixError, InvalidArgumentError } from '../../errors.ts';
 import type {
   AnswerOfferOptions,
   AnswerOfferResult,
+  NegotiateOfferOptions,
+  OfferNegotiation,
+  WriteAnswerOptions,
   CreateOfferOptions,
   CreateOfferResult,
   NegotiatedCodec,
@@ -386,18 +389,29 @@ function writeVersioned(
 
 // ---- answering ---------------------------------------------------------------------------------
 
-/** Answers a peer's offer: picks the codec, packet time, RTCP and direction (RFC 3264). */
-export function answerOffer(offerSdp: string, options: AnswerOfferOptions): AnswerOfferResult {
-  if (!isObject(options)) fail('answerOffer needs an options object');
-  const local = checkAddress(options.localAddress, 'localAddress');
-  const localPort = checkPort(options.localPort, 'localPort');
+function checkPtime(ptimeMs: unknown, name: string): SdpPtimeMs | undefined {
+  if (ptimeMs === undefined) return undefined;
+  if (!SDP_PTIMES_MS.includes(ptimeMs as SdpPtimeMs)) fail(`${name} must be one of ${SDP_PTIMES_MS.join(', ')}`);
+  return ptimeMs as SdpPtimeMs;
+}
+
+function checkRtcpPort(port: unknown, name: string): number | undefined {
+  return port === undefined ? undefined : checkPort(port, name);
+}
+
+/**
+ * Reads a peer's offer and decides the codec, packet time, RTCP and direction (RFC 3264), before
+ * our address and port are known; writeAnswer then writes the answer. Throws SdpError when the
+ * offer cannot work, InvalidArgumentError on bad options.
+ */
+export function negotiateOffer(offerSdp: string, options: NegotiateOfferOptions = {}): OfferNegotiation {
+  if (!isObject(options as unknown)) fail('negotiateOffer needs an options object');
   if (options.preferredCodec !== undefined && !SDP_CODECS.includes(options.preferredCodec)) {
     fail(`preferredCodec must be one of ${SDP_CODECS.join(', ')}`);
   }
   const opus = checkOpus(options.opus);
-  const sessionName = checkSessionName(options.sessionName);
   const wanted = checkDirection(options.direction, 'direction');
-  const previous = options.previous === undefined ? undefined : checkSessionState(options.previous, 'previous');
+  const ourPtime = checkPtime(options.ptimeMs, 'ptimeMs');
   const offer = readAudio(checkSdpText(offerSdp, 'offer'), 'offer');
 
   const supported = offer.formats.filter((format) => format.codec !== null);
@@ -409,7 +423,7 @@ export function answerOffer(offerSdp: string, options: AnswerOfferOptions): Answ
   const codec = negotiatedCodec(chosen, chosen.codec as SdpCodecName, opus);
   const event = offer.formats.find((format) => format.name === 'telephone-event' && format.clockRate === codec.clockRate);
   const telephoneEvent: NegotiatedTelephoneEvent | null = event ? { payloadType: event.payloadType, clockRate: codec.clockRate } : null;
-  const ptimeMs = pickPtime(offer.ptime, offer.maxptime, DEFAULT_PTIME_MS);
+  const ptimeMs = ourPtime ?? pickPtime(offer.ptime, offer.maxptime, DEFAULT_PTIME_MS);
 
   // We mirror the offer (its sendonly is our recvonly), within what we want.
   const send = receives(offer.direction) && sends(wanted);
@@ -418,7 +432,7 @@ export function answerOffer(offerSdp: string, options: AnswerOfferOptions): Answ
 
   const audio: MediaDescription = {
     type: 'audio',
-    port: localPort,
+    port: 9, // writeAnswer puts our port here
     protocol: offer.media.protocol,
     payloads: [chosen.payloadType, ...(event ? [event.payloadType] : [])].join(' '),
     rtp: [
@@ -435,7 +449,7 @@ export function answerOffer(offerSdp: string, options: AnswerOfferOptions): Answ
     ...(offer.rtcpMux ? { rtcpMux: 'rtcp-mux' as const } : {}),
   };
   // Every other m-line is refused with port 0, keeping the offer's order (RFC 3264 section 6).
-  const media = offer.session.media.map((line, index): MediaDescription =>
+  const answerMedia = offer.session.media.map((line, index): MediaDescription =>
     index === offer.mediaIndex
       ? audio
       : {
@@ -448,29 +462,83 @@ export function answerOffer(offerSdp: string, options: AnswerOfferOptions): Answ
           ...(line.mid !== undefined ? { mid: line.mid } : {}),
         },
   );
+  return {
+    negotiated: {
+      codec,
+      telephoneEvent,
+      ptimeMs,
+      remote: offer.remote,
+      remoteRtcp: remoteRtcpOf(offer, offer.rtcpMux),
+      rtcpMux: offer.rtcpMux,
+      direction,
+      // c=0.0.0.0 is the old way to put a stream on hold: nothing is sent there.
+      send: send && !offer.unspecified,
+      receive,
+      remoteSessionId: offer.sessionId,
+      remoteSessionVersion: offer.sessionVersion,
+      ...(offer.ssrc !== undefined ? { remoteSsrc: offer.ssrc } : {}),
+    },
+    answerMedia,
+    audioIndex: offer.mediaIndex,
+  };
+}
+
+function checkNegotiation(negotiation: unknown): OfferNegotiation {
+  const candidate = negotiation as OfferNegotiation;
+  if (
+    !isObject(negotiation) ||
+    !isObject(candidate.negotiated) ||
+    !Array.isArray(candidate.answerMedia) ||
+    !Number.isInteger(candidate.audioIndex) ||
+    !isObject(candidate.answerMedia[candidate.audioIndex])
+  ) {
+    fail('writeAnswer needs what negotiateOffer returned');
+  }
+  return candidate;
+}
+
+/** Writes our answer to a negotiated offer, now that our address and port are known. */
+export function writeAnswer(negotiation: OfferNegotiation, options: WriteAnswerOptions): AnswerOfferResult {
+  const { negotiated, answerMedia, audioIndex } = checkNegotiation(negotiation);
+  if (!isObject(options)) fail('writeAnswer needs an options object');
+  const local = checkAddress(options.localAddress, 'localAddress');
+  const localPort = checkPort(options.localPort, 'localPort');
+  const localRtcpPort = checkRtcpPort(options.localRtcpPort, 'localRtcpPort');
+  const sessionName = checkSessionName(options.sessionName);
+  const previous = options.previous === undefined ? undefined : checkSessionState(options.previous, 'previous');
+  const audio: MediaDescription = { ...answerMedia[audioIndex], port: localPort };
+  // RFC 3605: say where our RTCP is when it is neither multiplexed nor on the next port.
+  if (!negotiated.rtcpMux && localRtcpPort !== undefined && localRtcpPort !== localPort + 1) {
+    audio.rtcp = { port: localRtcpPort, netType: 'IN', ipVer: local.family, address: local.address };
+  }
+  const media = answerMedia.map((line, index) => (index === audioIndex ? audio : line));
   const { sdp, origin } = writeVersioned(
     { version: 0, name: sessionName, connection: { version: local.family, ip: local.address }, timing: { start: 0, stop: 0 }, media },
     local,
     previous,
   );
-  const negotiated: NegotiatedMedia = {
-    codec,
-    telephoneEvent,
-    ptimeMs,
-    remote: offer.remote,
-    remoteRtcp: remoteRtcpOf(offer, offer.rtcpMux),
-    rtcpMux: offer.rtcpMux,
-    direction,
-    // c=0.0.0.0 is the old way to put a stream on hold: nothing is sent there.
-    send: send && !offer.unspecified,
-    receive,
-    sessionId: origin.sessionId,
-    sessionVersion: origin.sessionVersion,
-    remoteSessionId: offer.sessionId,
-    remoteSessionVersion: offer.sessionVersion,
-    ...(offer.ssrc !== undefined ? { remoteSsrc: offer.ssrc } : {}),
+  return {
+    answerSdp: sdp,
+    negotiated: { ...negotiated, sessionId: origin.sessionId, sessionVersion: origin.sessionVersion },
+    state: { origin, sdp },
   };
-  return { answerSdp: sdp, negotiated, state: { origin, sdp } };
+}
+
+/** Answers a peer's offer: negotiateOffer then writeAnswer, for when our port is known already. */
+export function answerOffer(offerSdp: string, options: AnswerOfferOptions): AnswerOfferResult {
+  if (!isObject(options)) fail('answerOffer needs an options object');
+  // Our own arguments first, so a bad one is reported whatever the offer holds.
+  checkAddress(options.localAddress, 'localAddress');
+  checkPort(options.localPort, 'localPort');
+  checkRtcpPort(options.localRtcpPort, 'localRtcpPort');
+  checkSessionName(options.sessionName);
+  if (options.previous !== undefined) checkSessionState(options.previous, 'previous');
+  const { localAddress, localPort, localRtcpPort, sessionName, previous, ...negotiate } = options;
+  const write: WriteAnswerOptions = { localAddress, localPort };
+  if (localRtcpPort !== undefined) write.localRtcpPort = localRtcpPort;
+  if (sessionName !== undefined) write.sessionName = sessionName;
+  if (previous !== undefined) write.previous = previous;
+  return writeAnswer(negotiateOffer(offerSdp, negotiate), write);
 }
 
 // ---- offering --------------------------------------------------------------------------------
@@ -498,6 +566,7 @@ export function createOffer(options: CreateOfferOptions): CreateOfferResult {
   const sessionVersion = options.sessionVersion ?? 1;
   if (!Number.isSafeInteger(sessionVersion) || sessionVersion < 0) fail('sessionVersion must be a non-negative integer');
   const rtcpMux = options.rtcpMux ?? true;
+  const localRtcpPort = checkRtcpPort(options.localRtcpPort, 'localRtcpPort');
 
   const offered: OfferedCodec[] = codecs.map((name) => ({
     name,
@@ -526,6 +595,10 @@ export function createOffer(options: CreateOfferOptions): CreateOfferResult {
     ptime: ptimeMs,
     direction,
     ...(rtcpMux ? { rtcpMux: 'rtcp-mux' as const } : {}),
+    // RFC 3605: say where our RTCP is when it is neither multiplexed nor on the next port.
+    ...(!rtcpMux && localRtcpPort !== undefined && localRtcpPort !== localPort + 1
+      ? { rtcp: { port: localRtcpPort, netType: 'IN', ipVer: local.family, address: local.address } }
+      : {}),
   };
   const offerSdp = writeSdp({
     version: 0,

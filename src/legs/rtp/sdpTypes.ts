@@ -1,4 +1,5 @@
 // Types of the SDP offer/answer of a plain RTP leg (RFC 3264, RFC 4566, RFC 7587 for Opus).
+import type { MediaDescription } from 'sdp-transform';
 
 /** The codecs a plain RTP leg speaks. */
 export type SdpCodecName = 'opus' | 'pcmu' | 'pcma' | 'l16';
@@ -123,22 +124,43 @@ export interface SdpSessionState {
   sdp: string;
 }
 
-/** Options of answerOffer. */
-export interface AnswerOfferOptions {
-  /** Our RTP address (IPv4 or IPv6 literal). */
-  localAddress: string;
-  /** Our RTP port, 1..65535. */
-  localPort: number;
+/** Options of negotiateOffer: what we want of the answer. */
+export interface NegotiateOfferOptions {
   /** Taken when the offer has it; otherwise the offer's first supported codec. */
   preferredCodec?: SdpCodecName;
   /** Our Opus preferences. */
   opus?: SdpOpusOptions;
-  /** s= line. Default 'confmix'. */
-  sessionName?: string;
   /** What we want to do (e.g. 'sendonly' to hold the peer); the answer is this within what the offer allows. Default 'sendrecv'. */
   direction?: SdpDirection;
+  /** The packet time we send, ms; default: the offer's when we can use it, else 20 (or less, below its maxptime). */
+  ptimeMs?: SdpPtimeMs;
+}
+
+/** Options of writeAnswer: where we are, known once the leg's socket is open. */
+export interface WriteAnswerOptions {
+  /** Our RTP address (IPv4 or IPv6 literal). */
+  localAddress: string;
+  /** Our RTP port, 1..65535. */
+  localPort: number;
+  /** Our RTCP port when RTCP is not multiplexed; written as a=rtcp when it is not localPort + 1. */
+  localRtcpPort?: number;
+  /** s= line. Default 'confmix'. */
+  sessionName?: string;
   /** The state of the previous exchange on this leg: a re-offer keeps our origin. */
   previous?: SdpSessionState;
+}
+
+/** Options of answerOffer. */
+export interface AnswerOfferOptions extends NegotiateOfferOptions, WriteAnswerOptions {}
+
+/** An offer read and decided before our port is known; pass it to writeAnswer. */
+export interface OfferNegotiation {
+  /** What was negotiated, but for our own o= line (writeAnswer adds sessionId and sessionVersion). */
+  negotiated: Omit<NegotiatedMedia, 'sessionId' | 'sessionVersion'>;
+  /** The answer's m= lines, the audio line's port still to be filled in. */
+  answerMedia: MediaDescription[];
+  /** The index of the audio line in answerMedia. */
+  audioIndex: number;
 }
 
 /** What answerOffer returns. */
@@ -169,6 +191,8 @@ export interface CreateOfferOptions {
   telephoneEvent?: boolean;
   /** Offer RTCP on the RTP port. Default true. */
   rtcpMux?: boolean;
+  /** Our RTCP port without rtcp-mux; written as a=rtcp when it is not localPort + 1. */
+  localRtcpPort?: number;
   /** Our Opus preferences. */
   opus?: SdpOpusOptions;
   /** s= line. Default 'confmix'. */
