@@ -5,12 +5,12 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/index.ts';
-import type { Conference, DtmfEventPayload, Engine, Member, MemberChange } from '../../src/index.ts';
+import type { Conference, Engine, Member } from '../../src/index.ts';
 import { g711Decode, g711Encode } from '../../src/native/codecs.ts';
 import { parseRtp } from '../../src/native/rtp.ts';
 import { ToneGenerator, concat, isSilent } from '../helpers/audio.ts';
 import { buildRtpPacket } from '../helpers/rtp.ts';
-import { Talker, amplitudeAt, db } from './engineHelpers.ts';
+import { Talker, amplitudeAt, db, pressAndWait } from './engineHelpers.ts';
 
 const RATE = 8000;
 const RTP_HZ = 400;
@@ -125,25 +125,6 @@ async function setUp(options: Parameters<Engine['createConference']>[0] = {}): P
   return { conference, rtp, peer, app };
 }
 
-/** Sends a key as RFC 4733 and resolves with its dtmf event once the member shows `fields` changed. */
-async function sendKey(peer: DtmfPeer, member: Member, key: string, fields: Array<keyof MemberChange> = []): Promise<DtmfEventPayload> {
-  const dtmf = once(member, 'dtmf') as Promise<[DtmfEventPayload]>;
-  const pending = new Set(fields);
-  const changed = new Promise<void>((resolve) => {
-    if (pending.size === 0) return resolve();
-    const listener = (change: MemberChange): void => {
-      for (const field of Object.keys(change)) pending.delete(field as keyof MemberChange);
-      if (pending.size > 0) return;
-      member.off('change', listener);
-      resolve();
-    };
-    member.on('change', listener);
-  });
-  peer.key(key);
-  const [event] = await dtmf;
-  await changed;
-  return event;
-}
 
 describe('RFC 4733 keys with interpret_digits', () => {
   it('acts once per event on talk and listen volume, heard in the audio', async () => {
@@ -154,22 +135,22 @@ describe('RFC 4733 keys with interpret_digits', () => {
     const talk = async (): Promise<number> => db(amplitudeAt(await app.listen(WINDOW), RTP_HZ, RATE), talkBase);
     const listen = async (): Promise<number> => db(amplitudeAt(await peer.listen(WINDOW), APP_HZ, RATE), listenBase);
 
-    expect((await sendKey(peer, rtp, '3', ['talkLevel'])).action).toBe('talk-up');
+    expect((await pressAndWait(peer, rtp, '3', ['talkLevel'])).action).toBe('talk-up');
     expect(rtp.talkLevel).toBe(1);
     expect(await talk()).toBeCloseTo(3, 0);
-    await sendKey(peer, rtp, '1', ['talkLevel']);
-    expect((await sendKey(peer, rtp, '1', ['talkLevel'])).action).toBe('talk-down');
+    await pressAndWait(peer, rtp, '1', ['talkLevel']);
+    expect((await pressAndWait(peer, rtp, '1', ['talkLevel'])).action).toBe('talk-down');
     expect(rtp.talkLevel).toBe(-1);
     expect(await talk()).toBeCloseTo(-3, 0);
-    expect((await sendKey(peer, rtp, '2', ['talkLevel'])).action).toBe('talk-reset');
+    expect((await pressAndWait(peer, rtp, '2', ['talkLevel'])).action).toBe('talk-reset');
     expect(await talk()).toBeCloseTo(0, 0);
 
-    expect((await sendKey(peer, rtp, '4', ['listenLevel'])).action).toBe('listen-down');
+    expect((await pressAndWait(peer, rtp, '4', ['listenLevel'])).action).toBe('listen-down');
     expect(rtp.listenLevel).toBe(-1);
     expect(await listen()).toBeCloseTo(-3, 0);
-    expect((await sendKey(peer, rtp, '5', ['listenLevel'])).action).toBe('listen-reset');
+    expect((await pressAndWait(peer, rtp, '5', ['listenLevel'])).action).toBe('listen-reset');
     expect(await listen()).toBeCloseTo(0, 0);
-    expect((await sendKey(peer, rtp, '6', ['listenLevel'])).action).toBe('listen-up');
+    expect((await pressAndWait(peer, rtp, '6', ['listenLevel'])).action).toBe('listen-up');
     expect(rtp.listenLevel).toBe(1);
     expect(await listen()).toBeCloseTo(3, 0);
     await conference.update({ state: 'completed' });
@@ -181,18 +162,18 @@ describe('RFC 4733 keys with interpret_digits', () => {
     peer.amplitude(236);
     const heard = async (): Promise<boolean> => amplitudeAt(await app.listen(WINDOW), RTP_HZ, RATE) > 150;
     expect(await heard()).toBe(true);
-    expect((await sendKey(peer, rtp, '9', ['energyLevel'])).action).toBe('energy-up');
+    expect((await pressAndWait(peer, rtp, '9', ['energyLevel'])).action).toBe('energy-up');
     expect(rtp.energyLevel).toBe(200);
     expect(await heard()).toBe(false);
-    expect((await sendKey(peer, rtp, '7', ['energyLevel'])).action).toBe('energy-down');
-    await sendKey(peer, rtp, '7', ['energyLevel']);
+    expect((await pressAndWait(peer, rtp, '7', ['energyLevel'])).action).toBe('energy-down');
+    await pressAndWait(peer, rtp, '7', ['energyLevel']);
     expect(rtp.energyLevel).toBe(50);
     expect(await heard()).toBe(true);
-    await sendKey(peer, rtp, '9', ['energyLevel']);
-    await sendKey(peer, rtp, '9', ['energyLevel']);
+    await pressAndWait(peer, rtp, '9', ['energyLevel']);
+    await pressAndWait(peer, rtp, '9', ['energyLevel']);
     expect(rtp.energyLevel).toBe(200);
     expect(await heard()).toBe(false);
-    expect((await sendKey(peer, rtp, '8', ['energyLevel'])).action).toBe('energy-reset');
+    expect((await pressAndWait(peer, rtp, '8', ['energyLevel'])).action).toBe('energy-reset');
     expect(rtp.energyLevel).toBe(100);
     expect(await heard()).toBe(true);
     await conference.update({ state: 'completed' });
@@ -200,19 +181,19 @@ describe('RFC 4733 keys with interpret_digits', () => {
 
   it('toggles mute with 0, deaf and mute with *, and leaves with #', async () => {
     const { conference, rtp, peer, app } = await setUp();
-    expect((await sendKey(peer, rtp, '0', ['mute'])).action).toBe('toggle-mute');
+    expect((await pressAndWait(peer, rtp, '0', ['mute'])).action).toBe('toggle-mute');
     expect(rtp.mute).toBe(true);
     expect(amplitudeAt(await app.listen(WINDOW), RTP_HZ, RATE)).toBeLessThan(5);
-    await sendKey(peer, rtp, '0', ['mute']);
+    await pressAndWait(peer, rtp, '0', ['mute']);
     expect(amplitudeAt(await app.listen(WINDOW), RTP_HZ, RATE)).toBeGreaterThan(AMPLITUDE * 0.8);
-    expect((await sendKey(peer, rtp, '*', ['deaf', 'mute'])).action).toBe('toggle-deaf-mute');
+    expect((await pressAndWait(peer, rtp, '*', ['deaf', 'mute'])).action).toBe('toggle-deaf-mute');
     expect([rtp.deaf, rtp.mute]).toEqual([true, true]);
     expect(isSilent(await peer.listen(WINDOW))).toBe(true);
     expect(amplitudeAt(await app.listen(WINDOW), RTP_HZ, RATE)).toBeLessThan(5);
-    await sendKey(peer, rtp, '*', ['deaf', 'mute']);
+    await pressAndWait(peer, rtp, '*', ['deaf', 'mute']);
     expect(amplitudeAt(await peer.listen(WINDOW), APP_HZ, RATE)).toBeGreaterThan(AMPLITUDE * 0.8);
     const closed = once(rtp, 'close');
-    expect((await sendKey(peer, rtp, '#')).action).toBe('leave');
+    expect((await pressAndWait(peer, rtp, '#')).action).toBe('leave');
     expect(await closed).toEqual(['dtmf-leave']);
     expect(conference.activeMembers).toBe(1);
     await conference.update({ state: 'completed' });
@@ -225,7 +206,7 @@ describe('RFC 4733 keys with passthru_digits', () => {
     const base = amplitudeAt(await app.listen(WINDOW), RTP_HZ, RATE);
     const keys: string[] = [];
     rtp.on('dtmf', (e) => keys.push(`${e.dtmfDigit}:${e.action}`));
-    for (const key of ['0', '3', '#']) await sendKey(peer, rtp, key);
+    for (const key of ['0', '3', '#']) await pressAndWait(peer, rtp, key);
     // One more frame window: a retransmitted end packet would have raised a second event by now.
     const after = amplitudeAt(await app.listen(WINDOW), RTP_HZ, RATE);
     expect(keys).toEqual(['0:none', '3:none', '#:none']);

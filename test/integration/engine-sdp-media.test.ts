@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/index.ts';
-import type { Conference, DtmfEventPayload, Member, MemberChange } from '../../src/index.ts';
+import type { Conference, Member } from '../../src/index.ts';
 import { ShardPool } from '../../src/shard/ShardPool.ts';
 import type { ShardConferenceRequests } from '../../src/shard/conferenceProtocol.ts';
 import { g711Encode } from '../../src/native/codecs.ts';
@@ -15,7 +15,7 @@ import { buildRtcpBye } from '../../src/native/rtcp.ts';
 import { buildRtpPacket } from '../helpers/rtp.ts';
 import { SdpPeer } from '../helpers/sdpPeer.ts';
 import { sine } from '../helpers/audio.ts';
-import { Talker, amplitudeAt, db } from './engineHelpers.ts';
+import { Talker, amplitudeAt, db, pressAndWait } from './engineHelpers.ts';
 
 const RATE = 8000;
 const PEER_HZ = 400;
@@ -102,25 +102,6 @@ function send(socket: dgram.Socket, bytes: Uint8Array, port: number): Promise<vo
   return new Promise((resolve, reject) => socket.send(bytes, port, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
 }
 
-/** Sends a key and resolves with its dtmf event once the member shows `fields` changed. */
-async function press(phone: SdpPeer, member: Member, key: string, fields: Array<keyof MemberChange> = []): Promise<DtmfEventPayload> {
-  const dtmf = once(member, 'dtmf') as Promise<[DtmfEventPayload]>;
-  const pending = new Set(fields);
-  const changed = new Promise<void>((resolve) => {
-    if (pending.size === 0) return resolve();
-    const listener = (change: MemberChange): void => {
-      for (const field of Object.keys(change)) pending.delete(field as keyof MemberChange);
-      if (pending.size > 0) return;
-      member.off('change', listener);
-      resolve();
-    };
-    member.on('change', listener);
-  });
-  phone.key(key);
-  const [event] = await dtmf;
-  await changed;
-  return event;
-}
 
 describe('RFC 4733 keys from a peer joined by SDP', () => {
   it('3 twice, 6, 0 and #: talk +2, listen +1, mute, leave, each heard in the audio', async () => {
@@ -132,21 +113,21 @@ describe('RFC 4733 keys from a peer joined by SDP', () => {
     expect(talkBase).toBeGreaterThan(AMPLITUDE * 0.8);
     expect(listenBase).toBeGreaterThan(AMPLITUDE * 0.8);
 
-    await press(phone, member, '3', ['talkLevel']);
-    await press(phone, member, '3', ['talkLevel']);
+    await pressAndWait(phone, member, '3', ['talkLevel']);
+    await pressAndWait(phone, member, '3', ['talkLevel']);
     expect(member.talkLevel).toBe(2);
     expect(db(amplitudeAt(await app.listen(WINDOW), PEER_HZ, RATE), talkBase)).toBeCloseTo(6, 0);
 
-    await press(phone, member, '6', ['listenLevel']);
+    await pressAndWait(phone, member, '6', ['listenLevel']);
     expect(member.listenLevel).toBe(1);
     expect(db(amplitudeAt(await phone.listen(WINDOW), APP_HZ, RATE), listenBase)).toBeCloseTo(3, 0);
 
-    await press(phone, member, '0', ['mute']);
+    await pressAndWait(phone, member, '0', ['mute']);
     expect(member.mute).toBe(true);
     expect(amplitudeAt(await app.listen(WINDOW), PEER_HZ, RATE)).toBeLessThan(5);
 
     const closed = once(member, 'close');
-    await press(phone, member, '#');
+    await pressAndWait(phone, member, '#');
     expect(await closed).toEqual(['dtmf-leave']);
     // Every key acted once, though each end packet went three times.
     expect(keys).toEqual(['3:talk-up', '3:talk-up', '6:listen-up', '0:toggle-mute', '#:leave']);

@@ -1,6 +1,8 @@
 // Helpers for engine integration tests: an app that talks and listens through an AppLeg in
 // lockstep with the shard (one frame written for every frame heard), and measurements.
+import { once } from 'node:events';
 import type { AppLeg } from '../../src/legs/app/AppLeg.ts';
+import type { DtmfEventPayload, Member, MemberChange } from '../../src/index.ts';
 import { ToneGenerator, concat, goertzelAmplitude } from '../helpers/audio.ts';
 
 /** Frames kept queued at the shard, so every tick finds input. */
@@ -99,4 +101,25 @@ export function amplitudeAt(samples: Int16Array, freqHz: number, rate: number): 
 /** 20·log10(a/b). */
 export function db(a: number, b: number): number {
   return 20 * Math.log10(a / b);
+}
+
+/** Presses a key through `sender` (RFC 4733) and resolves with its dtmf event once the member
+ *  shows every one of `fields` changed. */
+export async function pressAndWait(sender: { key(key: string): void }, member: Member, key: string, fields: Array<keyof MemberChange> = []): Promise<DtmfEventPayload> {
+  const dtmf = once(member, 'dtmf') as Promise<[DtmfEventPayload]>;
+  const pending = new Set(fields);
+  const changed = new Promise<void>((resolve) => {
+    if (pending.size === 0) return resolve();
+    const listener = (change: MemberChange): void => {
+      for (const field of Object.keys(change)) pending.delete(field as keyof MemberChange);
+      if (pending.size > 0) return;
+      member.off('change', listener);
+      resolve();
+    };
+    member.on('change', listener);
+  });
+  sender.key(key);
+  const [event] = await dtmf;
+  await changed;
+  return event;
 }
