@@ -12,6 +12,8 @@ const targetPct: Record<string, number> = { pcmu: 0.03, 'opus-dtx': 0.2, 'opus-n
 /** One variant and size, as the binary prints it. */
 interface MediaResult {
   variant: string;
+  /** Conference rate, Hz. */
+  rate: number;
   members: number;
   ticks: number;
   cpuSeconds: number;
@@ -48,11 +50,12 @@ function codecShare(r: MediaResult): number {
 }
 
 function table(results: MediaResult[]): string {
-  const header = ['variant', 'members', 'us/tick', 'us/participant/s', '% core/participant', 'target', 'enc/tick', 'dec/tick', 'codec share', 'shared-off us/tick', 'off/on'];
+  const header = ['variant', 'rate', 'members', 'us/tick', 'us/participant/s', '% core/participant', 'target', 'enc/tick', 'dec/tick', 'codec share', 'shared-off us/tick', 'off/on'];
   const rows = results.map((r) => {
     const target = targetPct[r.variant];
     return [
       r.variant,
+      String(r.rate),
       String(r.members),
       r.usPerTick.toFixed(0),
       r.usPerParticipantSecond.toFixed(1),
@@ -86,11 +89,12 @@ function codecLines(results: MediaResult[]): string[] {
 
 /**
  * `npm run bench -- media [--variants pcmu,opus-dtx,opus-noise] [--members 100,500,1000] [--seconds S]
- * [--ticks T] [--shared-off yes|no]`: each phase is timed for at least T ticks (default 200) and 0.5 s
- * of CPU, or S seconds of CPU (default 2) if that comes first; `--shared-off no` skips the baseline.
+ * [--ticks T] [--shared-off yes|no] [--rate R]`: each phase is timed for at least T ticks (default 200)
+ * and 0.5 s of CPU, or S seconds of CPU (default 2) if that comes first; `--shared-off no` skips the
+ * baseline; `--rate` sets the conference rate (default: PCMU 8000, Opus 48000).
  */
 export const mediaBench: Bench = {
-  description: 'CPU per participant with codecs (PCMU 8 kHz, Opus 48 kHz with DTX or noisy listeners), 10% talking, vs unshared encodes',
+  description: 'CPU per participant with codecs (PCMU 8 kHz, Opus 48 kHz with DTX or noisy listeners; --rate R for another conference rate), 10% talking, vs unshared encodes',
   async run(args: string[]): Promise<BenchReport> {
     const binary = buildBenchTarget('confmix_bench_media');
     const result = spawnSync(binary, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -114,6 +118,7 @@ export const mediaBench: Bench = {
       bench: 'media',
       results: results.map((r) => ({
         variant: r.variant,
+        rate: r.rate,
         members: r.members,
         cpuPctPerParticipant: Number(r.cpuPctPerParticipant.toPrecision(3)),
         encodesPerTick: Number(r.encodesPerTick.toFixed(2)),

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/frame.h"
+#include "core/codec/codec_factory.h"
 #include "core/codec/opus_codec.h"
 #include "core/media/media_conference.h"
 #include "input_streams.h"
@@ -60,7 +61,9 @@ struct Variant {
   PayloadLoop listener_loop;
 };
 
-Variant MakeVariant(const std::string& name) {
+// `rate` 0 keeps the variant's own conference rate (PCMU 8 kHz, Opus 48 kHz). The peers' payloads
+// are the same either way: Opus peers encode fullband speech at 48 kHz.
+Variant MakeVariant(const std::string& name, int rate) {
   Variant v;
   v.name = name;
   std::string error;
@@ -74,6 +77,7 @@ Variant MakeVariant(const std::string& name) {
         !EncodeLoop(v.codec, confmix::bench::NoiseSignal(8000, kLoopSeconds, kBackgroundDbfs, 2), kIntervalMs, 0,
                     &v.listener_loop, &error))
       Die(error);
+    if (rate) v.rate = rate;
     return v;
   }
   if (name != "opus-dtx" && name != "opus-noise") Die("unknown variant " + name + " (pcmu, opus-dtx, opus-noise)");
@@ -101,6 +105,7 @@ Variant MakeVariant(const std::string& name) {
                     &v.listener_loop, &error))
       Die(error);
   }
+  if (rate) v.rate = rate;
   return v;
 }
 
@@ -128,7 +133,8 @@ double MicrosPerCall(size_t count, Call call) {
 CodecCosts MeasureCodecCosts(const Variant& variant) {
   CodecCosts costs;
   std::string error;
-  auto decoder = confmix::CreateDecoder(variant.codec, &error);
+  // Decoded as a member would be: Opus straight at the conference rate when libopus can.
+  auto decoder = confmix::CreateDecoder(confmix::AtConferenceRate(variant.codec, variant.rate), &error);
   auto encoder = confmix::FrameEncoder::Create(variant.codec, variant.rate, kIntervalMs, &error);
   if (!decoder || !encoder) Die(error);
   std::vector<int16_t> pcm(confmix::kOpusMaxPacketSamples);
@@ -318,13 +324,13 @@ std::string RunOne(const Variant& variant, const CodecCosts& costs, size_t membe
   };
   char line[1024];
   std::snprintf(line, sizeof line,
-                "{\"variant\":\"%s\",\"members\":%zu,\"ticks\":%llu,\"cpuSeconds\":%.4f,\"usPerTick\":%.1f,"
+                "{\"variant\":\"%s\",\"rate\":%d,\"members\":%zu,\"ticks\":%llu,\"cpuSeconds\":%.4f,\"usPerTick\":%.1f,"
                 "\"usPerParticipantSecond\":%.3f,\"cpuPctPerParticipant\":%.6f,\"encodesPerTick\":%.2f,"
                 "\"decodesPerTick\":%.2f,\"packetsOutPerTick\":%.1f,\"bytesOutPerTick\":%.0f,"
                 "\"mixedTalkers\":%zu,\"mixedListeners\":%zu,\"sharedOffTicks\":%llu,\"sharedOffUsPerTick\":%.1f,"
                 "\"sharedOffEncodesPerTick\":%.2f,\"sharedOffRatio\":%.3f,\"talkerPayloadBytes\":%.1f,"
                 "\"listenerPayloadBytes\":%.1f,\"talkerDecodeUs\":%.2f,\"listenerDecodeUs\":%.2f,\"encodeUs\":%.2f}",
-                variant.name.c_str(), members, static_cast<unsigned long long>(shared.ticks), shared.cpu_seconds,
+                variant.name.c_str(), variant.rate, members, static_cast<unsigned long long>(shared.ticks), shared.cpu_seconds,
                 us_per_tick, cpu_share / n * 1e6, cpu_share / n * 100.0, per_tick(shared.encodes, shared),
                 per_tick(shared.decodes, shared), per_tick(shared.packets_out, shared),
                 per_tick(shared.bytes_out, shared), shared.mixed_talkers, shared.mixed_listeners,
@@ -356,6 +362,7 @@ int main(int argc, char** argv) {
   std::vector<size_t> sizes = {100, 500, 1000};
   Limits limits{200, 0.5, 2.0};
   bool shared_off = true;
+  int rate = 0;
   for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
     if (i + 1 >= argc) Die("flag " + flag + " needs a value");
@@ -370,10 +377,13 @@ int main(int argc, char** argv) {
       limits.min_seconds = std::min(limits.min_seconds, limits.max_seconds);
     } else if (flag == "--shared-off") {
       shared_off = std::string(value) != "no";
+    } else if (flag == "--rate") {
+      rate = std::atoi(value);
+      if (!confmix::IsSupportedRate(rate)) Die("rate must be 8000, 16000, 24000, 32000 or 48000");
     } else if (flag == "--ticks") {
       limits.min_ticks = std::strtoull(value, nullptr, 10);
     } else {
-      Die("unknown flag " + flag + " (use --variants pcmu,opus-dtx,opus-noise --members 100,500 --seconds S --ticks T --shared-off yes|no)");
+      Die("unknown flag " + flag + " (use --variants pcmu,opus-dtx,opus-noise --members 100,500 --seconds S --ticks T --shared-off yes|no --rate R)");
     }
   }
   if (variants.empty() || sizes.empty()) Die("no variant or member count given");
@@ -384,7 +394,7 @@ int main(int argc, char** argv) {
   std::string out = "[";
   bool first = true;
   for (const std::string& name : variants) {
-    const Variant variant = MakeVariant(name);  // every payload encoded here, before any timing
+    const Variant variant = MakeVariant(name, rate);  // every payload encoded here, before any timing
     const CodecCosts costs = MeasureCodecCosts(variant);
     for (size_t n : sizes) {
       std::fprintf(stderr, "media bench: %s, %zu members...\n", name.c_str(), n);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { NativeMediaConference, packetsByMember, type MediaTickOutput } from '../../src/native/mediaConference.ts';
 import { CodecDecoder, CodecEncoder, g711Encode } from '../../src/native/codecs.ts';
 import { parseRtp, telephoneEventPackets } from '../../src/native/rtp.ts';
-import { concat, goertzelAmplitude, sine, toneDbfs, rmsDbfs, ToneGenerator } from '../helpers/audio.ts';
+import { concat, goertzelAmplitude, sine, toneDbfs, rms, rmsDbfs, ToneGenerator } from '../helpers/audio.ts';
 import { buildRtpPacket, RtpStreamBuilder, seededRandom } from '../helpers/rtp.ts';
 
 const INTERVAL = 20;
@@ -65,6 +65,42 @@ describe('media conference', () => {
     for (const other of [800, 1200, 7000, 9000]) {
       expect(goertzelAmplitude(steady, other, 48000)).toBeLessThan(goertzelAmplitude(steady, 1000, 48000) / 100);
     }
+  });
+
+  // 8, 16 and 24 kHz run libopus at the conference rate; 32 kHz (no libopus rate) resamples via 48 kHz.
+  it.each([8000, 16000, 24000, 32000] as const)('carries an Opus talker to an Opus listener in a %i Hz conference, concealing a lost packet', (rate) => {
+    const conference = new NativeMediaConference({ rate, interval: INTERVAL });
+    conference.addMember(1, {}, { receive: { codec: 'opus', payloadType: 111 }, send: { codec: 'opus', payloadType: 111, bitrate: 64000 } });
+    conference.addMember(2, {}, { receive: { codec: 'opus', payloadType: 111 }, send: { codec: 'opus', payloadType: 111, bitrate: 64000 } });
+    const amplitude = 0.25 * 32767;
+    const peer = new TonePeer('opus', 1000, amplitude, 0x2222);
+    const outputs = run(conference, 120, (t) => {
+      if (t === 91) return; // sent early, below
+      const packet = peer.next();
+      // Tick 60's packet is lost with nothing behind it yet: the starved receiver conceals.
+      if (t === 60) return;
+      // Tick 90's is lost with the next one already queued: recovered from its FEC (or concealed).
+      if (t === 90) {
+        conference.pushRtp(1, peer.next(), t * INTERVAL);
+        return;
+      }
+      conference.pushRtp(1, packet, t * INTERVAL);
+    });
+    const decoder = new CodecDecoder({ codec: 'opus' });
+    const heard = concat(outputs.map((o) => decoder.decode(payloadOf(packetsByMember(o).get(2)!))));
+    const steady = heard.subarray(48000 * 0.6); // past the jitter buffer's prefill and codec delay
+    const reference = sine(1000, amplitude, 48000, steady.length);
+    expect(Math.abs(toneDbfs(steady, 1000, 48000) - toneDbfs(reference, 1000, 48000))).toBeLessThan(0.5);
+    // Both losses were filled, never with silence: libopus's concealment fades the tone (by
+    // up to ~25 dB at its deepest) but every millisecond (one period) still carries it.
+    const receive = conference.memberStats(1).receive!;
+    expect(receive.jitter.lost).toBe(2);
+    expect(receive.concealed).toBeGreaterThanOrEqual(1);
+    expect(receive.fecRecovered).toBe(1);
+    const toneRms = amplitude / Math.SQRT2;
+    let quietest = Infinity;
+    for (let i = 0; i + 48 <= steady.length; i += 48) quietest = Math.min(quietest, rms(steady.subarray(i, i + 48)));
+    expect(quietest).toBeGreaterThan(toneRms / 100);
   });
 
   it('gives 100 listeners and 2 talkers three encodes a tick, and every listener the same audio', () => {

@@ -15,6 +15,7 @@ struct CodecParams {
   CodecKind kind = CodecKind::kPcmu;
   int payload_type = 0;
   int clock_rate = 8000;   // RTP clock; Opus is always 48000
+  int pcm_rate = 0;        // Opus PCM rate (8000, 12000, 16000, 24000 or 48000); 0: the clock rate
   int channels = 1;        // payload channels (Opus stereo: 2); the mix itself is mono
   bool inband_fec = true;  // Opus useinbandfec
   bool dtx = false;        // Opus usedtx: the encoder may send DTX frames
@@ -41,7 +42,8 @@ class Decoder {
   }
   /** True when the payload carries no audio to decode (an Opus DTX frame). */
   virtual bool IsDtx(const uint8_t* payload, size_t size) const { (void)payload; return size == 0; }
-  /** Mono samples that Decode would produce for this payload, or -1 if it is malformed. */
+  /** The payload's duration in RTP clock units (what the jitter buffer counts), or -1 if it is
+   *  malformed. Equals Decode's sample count when rate() is the RTP clock. */
   virtual int PayloadSamples(const uint8_t* payload, size_t size) const {
     (void)payload; (void)size;
     return -1;

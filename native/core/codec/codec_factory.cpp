@@ -71,6 +71,10 @@ bool ValidateCodecParams(const CodecParams& params, std::string* error) {
       if (params.clock_rate != kOpusRate) {
         return Fail(error, "opus RTP clock rate is 48000, not " + std::to_string(params.clock_rate));
       }
+      if (params.pcm_rate != 0 && !IsOpusPcmRate(params.pcm_rate)) {
+        return Fail(error, "opus PCM rate " + std::to_string(params.pcm_rate) +
+                               " unsupported (0, 8000, 12000, 16000, 24000 or 48000)");
+      }
       if (params.channels != 1 && params.channels != 2) {
         return Fail(error, "opus channels must be 1 or 2, not " + std::to_string(params.channels));
       }
@@ -86,6 +90,14 @@ bool ValidateCodecParams(const CodecParams& params, std::string* error) {
       return true;
   }
   return Fail(error, "unknown codec kind " + std::to_string(static_cast<int>(params.kind)));
+}
+
+CodecParams AtConferenceRate(const CodecParams& params, int conference_rate) {
+  CodecParams result = params;
+  if (params.kind == CodecKind::kOpus && params.pcm_rate == 0 && IsOpusPcmRate(conference_rate)) {
+    result.pcm_rate = conference_rate;
+  }
+  return result;
 }
 
 std::unique_ptr<Decoder> CreateDecoder(const CodecParams& params, std::string* error) {

@@ -13,5 +13,8 @@ const char* CodecName(CodecKind kind);
 bool ParseCodecName(const std::string& name, CodecKind* kind);
 /** True when the params describe a codec confmix can build; otherwise says why in `error`. */
 bool ValidateCodecParams(const CodecParams& params, std::string* error);
+/** `params` with Opus's PCM rate set to `conference_rate` when libopus runs at it (no resampler
+ *  then) and no PCM rate was chosen; anything else is returned unchanged. */
+CodecParams AtConferenceRate(const CodecParams& params, int conference_rate);
 
 }  // namespace confmix

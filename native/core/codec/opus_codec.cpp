@@ -6,9 +6,20 @@
 #include <cstring>
 
 namespace confmix {
+namespace {
 
-bool IsOpusEncodeFrame(size_t samples) {
-  switch (samples) {
+int PcmRateOf(const CodecParams& params) { return params.pcm_rate > 0 ? params.pcm_rate : kOpusRate; }
+
+}  // namespace
+
+bool IsOpusPcmRate(int rate) {
+  return rate == 8000 || rate == 12000 || rate == 16000 || rate == 24000 || rate == 48000;
+}
+
+bool IsOpusEncodeFrame(size_t samples, int rate) {
+  if (!IsOpusPcmRate(rate)) return false;
+  // Every libopus rate divides 48000, so the 48 kHz length is exact.
+  switch (samples * static_cast<size_t>(kOpusRate / rate)) {
     case 120: case 240: case 480: case 960: case 1920: case 2880:
       return true;
     default:
@@ -20,20 +31,28 @@ bool IsOpusEncodeFrame(size_t samples) {
 
 std::unique_ptr<OpusCodecDecoder> OpusCodecDecoder::Create(const CodecParams& params,
                                                            std::string* error) {
-  (void)params;
+  const int rate = PcmRateOf(params);
+  if (!IsOpusPcmRate(rate)) {
+    if (error) *error = "opus decoder: unsupported PCM rate " + std::to_string(rate);
+    return nullptr;
+  }
   int status = OPUS_OK;
   // A mono decoder accepts mono and stereo payloads alike and downmixes the latter itself.
-  OpusDecoder* decoder = opus_decoder_create(kOpusRate, 1, &status);
+  OpusDecoder* decoder = opus_decoder_create(rate, 1, &status);
   if (decoder == nullptr || status != OPUS_OK) {
     if (decoder != nullptr) opus_decoder_destroy(decoder);
     if (error) *error = std::string("opus decoder: ") + opus_strerror(status);
     return nullptr;
   }
-  return std::unique_ptr<OpusCodecDecoder>(new OpusCodecDecoder(decoder));
+  return std::unique_ptr<OpusCodecDecoder>(new OpusCodecDecoder(decoder, rate));
 }
 
-OpusCodecDecoder::OpusCodecDecoder(OpusDecoder* decoder)
-    : decoder_(decoder), scratch_(kOpusMaxPacketSamples) {}
+OpusCodecDecoder::OpusCodecDecoder(OpusDecoder* decoder, int rate)
+    : decoder_(decoder),
+      rate_(rate),
+      granule_samples_(static_cast<size_t>(rate) / 400),
+      max_packet_samples_(static_cast<size_t>(rate) / 1000 * 120),
+      scratch_(granule_samples_) {}
 
 OpusCodecDecoder::~OpusCodecDecoder() { opus_decoder_destroy(decoder_); }
 
@@ -46,8 +65,9 @@ int OpusCodecDecoder::PayloadSamples(const uint8_t* payload, size_t size) const 
 
 int OpusCodecDecoder::Decode(const uint8_t* payload, size_t size, int16_t* out,
                              size_t max_samples) {
-  const int samples = PayloadSamples(payload, size);
-  if (samples < 0 || static_cast<size_t>(samples) > max_samples) return -1;
+  if (PayloadSamples(payload, size) < 0) return -1;
+  const int samples = opus_packet_get_nb_samples(payload, static_cast<opus_int32>(size), rate_);
+  if (samples <= 0 || static_cast<size_t>(samples) > max_samples) return -1;
   const int written = opus_decode(decoder_, payload, static_cast<opus_int32>(size), out, samples, 0);
   return written < 0 ? -1 : written;
 }
@@ -56,7 +76,7 @@ int OpusCodecDecoder::Conceal(int16_t* out, size_t samples) {
   size_t done = 0;
   while (done < samples) {
     const size_t left = samples - done;
-    const size_t whole = std::min(kOpusMaxPacketSamples, left - left % kOpusGranuleSamples);
+    const size_t whole = std::min(max_packet_samples_, left - left % granule_samples_);
     if (whole > 0) {
       const int n = opus_decode(decoder_, nullptr, 0, out + done, static_cast<int>(whole), 0);
       if (n <= 0) break;
@@ -64,7 +84,7 @@ int OpusCodecDecoder::Conceal(int16_t* out, size_t samples) {
     } else {
       // Less than 2.5 ms left: conceal one granule and keep its start.
       const int n = opus_decode(decoder_, nullptr, 0, scratch_.data(),
-                                static_cast<int>(kOpusGranuleSamples), 0);
+                                static_cast<int>(granule_samples_), 0);
       if (n <= 0) break;
       std::memcpy(out + done, scratch_.data(), left * sizeof(int16_t));
       done = samples;
@@ -76,7 +96,7 @@ int OpusCodecDecoder::Conceal(int16_t* out, size_t samples) {
 
 int OpusCodecDecoder::DecodeFec(const uint8_t* next_payload, size_t size, int16_t* out,
                                 size_t samples) {
-  if (samples == 0 || samples % kOpusGranuleSamples != 0 || samples > kOpusMaxPacketSamples) {
+  if (samples == 0 || samples % granule_samples_ != 0 || samples > max_packet_samples_) {
     return -1;
   }
   if (PayloadSamples(next_payload, size) < 0) return -1;
@@ -94,14 +114,19 @@ bool OpusCodecDecoder::IsDtx(const uint8_t* payload, size_t size) const {
 
 std::unique_ptr<OpusCodecEncoder> OpusCodecEncoder::Create(const CodecParams& params,
                                                            std::string* error) {
+  const int rate = PcmRateOf(params);
+  if (!IsOpusPcmRate(rate)) {
+    if (error) *error = "opus encoder: unsupported PCM rate " + std::to_string(rate);
+    return nullptr;
+  }
   int status = OPUS_OK;
-  OpusEncoder* encoder = opus_encoder_create(kOpusRate, params.channels, OPUS_APPLICATION_VOIP, &status);
+  OpusEncoder* encoder = opus_encoder_create(rate, params.channels, OPUS_APPLICATION_VOIP, &status);
   if (encoder == nullptr || status != OPUS_OK) {
     if (encoder != nullptr) opus_encoder_destroy(encoder);
     if (error) *error = std::string("opus encoder: ") + opus_strerror(status);
     return nullptr;
   }
-  std::unique_ptr<OpusCodecEncoder> result(new OpusCodecEncoder(encoder, params.channels));
+  std::unique_ptr<OpusCodecEncoder> result(new OpusCodecEncoder(encoder, rate, params.channels));
   const int bitrate = params.bitrate > 0 ? params.bitrate : OPUS_AUTO;
   // libopus only spends bits on FEC when it expects loss, so the loss figure goes with it.
   const int loss = params.inband_fec ? params.expected_loss : 0;
@@ -121,15 +146,16 @@ std::unique_ptr<OpusCodecEncoder> OpusCodecEncoder::Create(const CodecParams& pa
   return result;
 }
 
-OpusCodecEncoder::OpusCodecEncoder(OpusEncoder* encoder, int channels)
+OpusCodecEncoder::OpusCodecEncoder(OpusEncoder* encoder, int rate, int channels)
     : encoder_(encoder),
+      rate_(rate),
       channels_(channels),
       interleaved_(channels > 1 ? kOpusMaxPacketSamples * static_cast<size_t>(channels) : 0) {}
 
 OpusCodecEncoder::~OpusCodecEncoder() { opus_encoder_destroy(encoder_); }
 
 int OpusCodecEncoder::Encode(const int16_t* pcm, size_t samples, uint8_t* out, size_t max_bytes) {
-  if (pcm == nullptr || out == nullptr || !IsOpusEncodeFrame(samples) || max_bytes == 0) return -1;
+  if (pcm == nullptr || out == nullptr || !IsOpusEncodeFrame(samples, rate_) || max_bytes == 0) return -1;
   const opus_int32 limit = static_cast<opus_int32>(std::min(max_bytes, kOpusMaxPayloadBytes));
   const int16_t* input = pcm;
   if (channels_ == 2) {

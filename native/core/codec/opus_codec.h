@@ -1,5 +1,7 @@
-// Opus (RFC 6716, RTP per RFC 7587) through libopus, always at 48 kHz. Decoding is mono
-// (libopus downmixes stereo payloads); a stereo encoder sends the mono signal on both channels.
+// Opus (RFC 6716, RTP per RFC 7587) through libopus. The RTP clock is always 48 kHz; the PCM
+// side runs at CodecParams::pcm_rate (8, 12, 16, 24 or 48 kHz), which libopus handles natively and
+// more cheaply than decoding at 48 kHz and resampling. Decoding is mono (libopus downmixes stereo
+// payloads); a stereo encoder sends the mono signal on both channels.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +15,7 @@ struct OpusEncoder;
 
 namespace confmix {
 
+/** The Opus RTP clock, and libopus's highest PCM rate. */
 constexpr int kOpusRate = 48000;
 /** Longest Opus packet: 120 ms at 48 kHz. */
 constexpr size_t kOpusMaxPacketSamples = 5760;
@@ -21,8 +24,10 @@ constexpr size_t kOpusGranuleSamples = 120;
 /** Largest payload the encoder writes (libopus's recommended bound). */
 constexpr size_t kOpusMaxPayloadBytes = 4000;
 
-/** True when `samples` at 48 kHz is a frame duration libopus encodes (2.5..60 ms). */
-bool IsOpusEncodeFrame(size_t samples);
+/** True when libopus runs at `rate` Hz PCM: 8000, 12000, 16000, 24000 or 48000. */
+bool IsOpusPcmRate(int rate);
+/** True when `samples` at `rate` Hz is a frame duration libopus encodes (2.5..60 ms). */
+bool IsOpusEncodeFrame(size_t samples, int rate = kOpusRate);
 
 /** Opus decoder with in-band FEC and packet-loss concealment. */
 class OpusCodecDecoder final : public Decoder {
@@ -33,21 +38,26 @@ class OpusCodecDecoder final : public Decoder {
   OpusCodecDecoder(const OpusCodecDecoder&) = delete;
   OpusCodecDecoder& operator=(const OpusCodecDecoder&) = delete;
 
-  int rate() const override { return kOpusRate; }
+  /** The PCM rate: params.pcm_rate, or 48000 when that is 0. */
+  int rate() const override { return rate_; }
   int Decode(const uint8_t* payload, size_t size, int16_t* out, size_t max_samples) override;
   /** Any length works; lengths that are not whole 2.5 ms go through a scratch buffer. */
   int Conceal(int16_t* out, size_t samples) override;
-  /** `samples` must be whole 2.5 ms, at most 120 ms. When the next payload carries no FEC,
+  /** `samples` (at rate()) must be whole 2.5 ms, at most 120 ms. When the next payload carries no FEC,
    *  libopus conceals instead, so this still returns `samples`. */
   int DecodeFec(const uint8_t* next_payload, size_t size, int16_t* out, size_t samples) override;
   /** Payloads of 2 bytes or less carry no audio (libopus's DTX frames). */
   bool IsDtx(const uint8_t* payload, size_t size) const override;
+  /** In 48 kHz RTP units, whatever rate() is. */
   int PayloadSamples(const uint8_t* payload, size_t size) const override;
 
  private:
-  explicit OpusCodecDecoder(OpusDecoder* decoder);
+  OpusCodecDecoder(OpusDecoder* decoder, int rate);
   OpusDecoder* decoder_;
-  std::vector<int16_t> scratch_;  // one 120 ms packet, for concealment of odd lengths
+  int rate_;
+  size_t granule_samples_;         // 2.5 ms at rate_
+  size_t max_packet_samples_;      // 120 ms at rate_
+  std::vector<int16_t> scratch_;  // one granule, for concealment of odd lengths
 };
 
 /** Opus encoder (OPUS_APPLICATION_VOIP) with configurable bitrate, complexity, FEC and DTX. */
@@ -59,13 +69,15 @@ class OpusCodecEncoder final : public Encoder {
   OpusCodecEncoder(const OpusCodecEncoder&) = delete;
   OpusCodecEncoder& operator=(const OpusCodecEncoder&) = delete;
 
-  int rate() const override { return kOpusRate; }
-  /** `samples` must satisfy IsOpusEncodeFrame. */
+  /** The PCM rate: params.pcm_rate, or 48000 when that is 0. */
+  int rate() const override { return rate_; }
+  /** `samples` must satisfy IsOpusEncodeFrame(samples, rate()). */
   int Encode(const int16_t* pcm, size_t samples, uint8_t* out, size_t max_bytes) override;
 
  private:
-  OpusCodecEncoder(OpusEncoder* encoder, int channels);
+  OpusCodecEncoder(OpusEncoder* encoder, int rate, int channels);
   OpusEncoder* encoder_;
+  int rate_;
   int channels_;
   std::vector<int16_t> interleaved_;  // stereo input: the mono frame on both channels
 };

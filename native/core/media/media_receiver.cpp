@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/codec/codec_factory.h"
 #include "core/frame.h"
 
 namespace confmix {
@@ -35,8 +36,11 @@ std::unique_ptr<MediaReceiver> MediaReceiver::Create(const ReceiverConfig& confi
   if (config.telephone_event_pt >= 0 && config.telephone_event_clock != 8000 &&
       config.telephone_event_clock != 16000 && config.telephone_event_clock != 48000)
     return fail("telephone-event clock rate must be 8000, 16000 or 48000");
+  // Opus decodes straight to the conference rate when libopus can: no resampler then.
+  ReceiverConfig resolved = config;
+  resolved.codec = AtConferenceRate(config.codec, config.conference_rate);
   std::string why;
-  auto decoder = CreateDecoder(config.codec, &why);
+  auto decoder = CreateDecoder(resolved.codec, &why);
   if (!decoder) return fail(why);
   if (!IsResamplerRate(decoder->rate())) return fail("codec rate cannot be resampled");
   rtp::JitterBufferConfig jb;
@@ -46,7 +50,7 @@ std::unique_ptr<MediaReceiver> MediaReceiver::Create(const ReceiverConfig& confi
   why = rtp::ValidateJitterBufferConfig(jb);
   if (!why.empty()) return fail(why);
   auto jitter = std::make_unique<rtp::JitterBuffer>(jb);
-  return std::unique_ptr<MediaReceiver>(new MediaReceiver(config, std::move(decoder), std::move(jitter)));
+  return std::unique_ptr<MediaReceiver>(new MediaReceiver(resolved, std::move(decoder), std::move(jitter)));
 }
 
 MediaReceiver::MediaReceiver(const ReceiverConfig& config, std::unique_ptr<Decoder> decoder,
@@ -117,8 +121,17 @@ ReceiveResult MediaReceiver::OnDatagram(const uint8_t* data, size_t size, double
   return result;
 }
 
+size_t MediaReceiver::PcmSamples(uint32_t rtp_units) {
+  // The remainder carries over so odd durations never drift the PCM timeline.
+  const uint64_t scaled = static_cast<uint64_t>(rtp_units) * static_cast<uint64_t>(decoder_->rate()) + pcm_remainder_;
+  const uint64_t clock = static_cast<uint64_t>(config_.codec.clock_rate);
+  pcm_remainder_ = scaled % clock;
+  return static_cast<size_t>(scaled / clock);
+}
+
 bool MediaReceiver::FillOne(const rtp::JitterFrame& frame, bool decode) {
-  const size_t want = std::min<size_t>(frame.samples, FifoSpace());
+  // The jitter buffer counts RTP clock units; the decoder writes PCM at its own rate.
+  const size_t want = std::min(PcmSamples(frame.samples), FifoSpace());
   int16_t* tail = fifo_.data() + fifo_used_;
   uint8_t* tail_audio = fifo_audio_.data() + fifo_used_;
   int produced = -1;

@@ -1,6 +1,7 @@
 // One member's receive path: RTP datagram -> parse -> RFC 4733 or jitter buffer; and per tick,
 // jitter buffer -> decode (PLC/FEC on loss, nothing for DTX or muted input) -> resample to the
-// conference rate.
+// conference rate. Opus decodes straight at the conference rate when libopus supports it, so the
+// jitter buffer (RTP clock, 48 kHz) and the decoder's PCM may run at different rates.
 #pragma once
 #include <array>
 #include <cstddef>
@@ -87,7 +88,7 @@ class MediaReceiver {
   const ReceiverStats& stats() const { return stats_; }
   /** The jitter buffer's counters. */
   rtp::JitterBufferStats jitter_stats() const { return jitter_->stats(); }
-  /** What the peer sends. */
+  /** What the peer sends (codec.pcm_rate: the rate the decoder runs at). */
   const ReceiverConfig& config() const { return config_; }
 
  private:
@@ -95,6 +96,8 @@ class MediaReceiver {
                 std::unique_ptr<rtp::JitterBuffer> jitter);
   // Appends `samples` decoded (or zero) samples at the codec rate to the FIFO; returns true if audio.
   bool FillOne(const rtp::JitterFrame& frame, bool decode);
+  // PCM samples at the decoder's rate for `rtp_units` of RTP clock.
+  size_t PcmSamples(uint32_t rtp_units);
   size_t FifoSpace() const { return fifo_.size() - fifo_used_; }
 
   ReceiverConfig config_;
@@ -107,6 +110,7 @@ class MediaReceiver {
   std::vector<int16_t> fifo_;           // decoded audio at the codec rate not yet played
   std::vector<uint8_t> fifo_audio_;     // per sample: 1 when it is decoded audio
   size_t fifo_used_ = 0;
+  uint64_t pcm_remainder_ = 0;          // RTP units x decoder rate not yet a whole PCM sample
   std::vector<int16_t> codec_frame_;    // one tick at the codec rate, before resampling
   ReceiverStats stats_;
   bool last_frame_audio_ = false;  // the last tick carried audio (a talker mid-sentence)

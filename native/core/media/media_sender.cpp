@@ -2,14 +2,15 @@
 
 #include <cstring>
 
+#include "core/codec/codec_factory.h"
 #include "core/frame.h"
 #include "core/rtp/rtp_packet.h"
 
 namespace confmix {
 
 bool SameEncoding(const CodecParams& a, const CodecParams& b) {
-  return a.kind == b.kind && a.clock_rate == b.clock_rate && a.channels == b.channels &&
-         a.inband_fec == b.inband_fec && a.dtx == b.dtx && a.bitrate == b.bitrate &&
+  return a.kind == b.kind && a.clock_rate == b.clock_rate && a.pcm_rate == b.pcm_rate &&
+         a.channels == b.channels && a.inband_fec == b.inband_fec && a.dtx == b.dtx && a.bitrate == b.bitrate &&
          a.complexity == b.complexity && a.expected_loss == b.expected_loss;
 }
 
@@ -19,13 +20,15 @@ std::unique_ptr<FrameEncoder> FrameEncoder::Create(const CodecParams& codec, int
     if (error) *error = "unsupported conference rate or interval";
     return nullptr;
   }
-  auto encoder = CreateEncoder(codec, error);
+  // Opus encodes straight from the conference rate when libopus can: no resampler then.
+  const CodecParams resolved = AtConferenceRate(codec, conference_rate);
+  auto encoder = CreateEncoder(resolved, error);
   if (!encoder) return nullptr;
   if (!IsResamplerRate(encoder->rate())) {
     if (error) *error = "codec rate cannot be resampled";
     return nullptr;
   }
-  return std::unique_ptr<FrameEncoder>(new FrameEncoder(codec, std::move(encoder), conference_rate, interval_ms));
+  return std::unique_ptr<FrameEncoder>(new FrameEncoder(resolved, std::move(encoder), conference_rate, interval_ms));
 }
 
 FrameEncoder::FrameEncoder(const CodecParams& codec, std::unique_ptr<Encoder> encoder,

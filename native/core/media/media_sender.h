@@ -1,4 +1,5 @@
-// One member's send path: a conference-rate frame -> resample -> encode -> RTP packet with the
+// One member's send path: a conference-rate frame -> resample (not for Opus at a rate libopus
+// encodes from directly) -> encode -> RTP packet (timestamps on the RTP clock) with the
 // leg's own SSRC, sequence and timestamp. Listeners who heard the same frame share one encode
 // (a FrameEncoder per output group); only the 12-byte header is per leg.
 #pragma once
@@ -42,7 +43,7 @@ class FrameEncoder {
   size_t payload_size() const { return payload_size_; }
   /** True when the last payload is a DTX frame the peer need not receive. */
   bool payload_is_dtx() const { return payload_is_dtx_; }
-  /** The codec it encodes. */
+  /** The codec it encodes (pcm_rate: the rate the encoder runs at). */
   const CodecParams& codec() const { return codec_; }
   /** Samples per packet at the RTP clock. */
   uint32_t rtp_samples() const { return rtp_samples_; }
