@@ -1,5 +1,5 @@
 // The loopback load benchmark: `npm run bench -- load [--codec pcmu|opus] [--members N]
-// [--talkers 0.1] [--duration 10] [--warmup 3] [--rate HZ (default: PCMU 8000, Opus 48000)]
+// [--talkers 0.1] [--duration 10] [--warmup 3] [--rate HZ (default: PCMU 8000, Opus 16000)]
 // [--sdp (members join by SDP offer/answer, as from a gateway)]`.
 //
 // Each room runs in a fresh engine process (bench/load/room.ts: a ShardPool of one shard, one
@@ -136,7 +136,7 @@ export const loadBench: Bench = {
     }
     console.log(
       `load: one conference on a ShardPool of 1 shard (a room lives on one shard's media thread), loopback 127.0.0.1, ` +
-        `${options.rate === undefined ? 'PCMU at 8000 Hz, Opus at 48000 Hz' : `${options.rate} Hz`} conference, 20 ms; a generator process sends every member's RTP; ${options.durationS} s window after ${options.warmupS} s warm-up; ` +
+        `${options.rate === undefined ? 'PCMU at 8000 Hz, Opus at 16000 Hz' : `${options.rate} Hz`} conference, 20 ms; a generator process sends every member's RTP; ${options.durationS} s window after ${options.warmupS} s warm-up; ` +
         (options.sdp ? 'members joined by SDP offer/answer through the engine API, as from a gateway' : 'members added by leg spec, latching to their first packet'),
     );
     console.log(table(results));

@@ -21,7 +21,7 @@ export interface LoadOptions {
   durationS: number;
   /** Time between the generator's start and the window, seconds. */
   warmupS: number;
-  /** Conference sample rate, Hz; absent: each codec's own (PCMU 8000, Opus 48000). */
+  /** Conference sample rate, Hz; absent: PCMU 8000 (narrowband), Opus 16000 (the conference default). */
   rate?: number;
   /** Each member joins by SDP offer/answer, as from a gateway, instead of a leg spec. */
   sdp: boolean;
@@ -71,9 +71,9 @@ function numberFlag(name: string, text: string | undefined, min: number, max: nu
  * With neither --codec nor --members, every room of the matrix runs; with one of them, the
  * matrix rooms that match it run; with both, exactly that room.
  */
-/** A room's conference rate: the codec's own unless --rate overrides it (no resampling then). */
+/** A room's conference rate: PCMU at 8000, Opus at the conference default 16000, unless --rate overrides it. */
 export function roomRate(codec: LoadCodec, rate: number | undefined): number {
-  return rate ?? (codec === 'pcmu' ? 8000 : 48000);
+  return rate ?? (codec === 'pcmu' ? 8000 : 16000);
 }
 
 export function parseLoadArgs(args: readonly string[]): LoadOptions {
