@@ -197,6 +197,7 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
                            InstanceMethod<&ShardMedia::PressKey>("pressKey"),
                            InstanceMethod<&ShardMedia::Drain>("drain"),
                            InstanceMethod<&ShardMedia::Stats>("stats"),
+                           InstanceMethod<&ShardMedia::LegStats>("legStats"),
                            InstanceMethod<&ShardMedia::ResetLateness>("resetLateness"),
                            InstanceMethod<&ShardMedia::MemberStats>("memberStats"),
                        });
@@ -633,7 +634,7 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     MemberControl* control = conference ? FindMember(info, *conference, &member) : nullptr;
     if (!control) return env.Undefined();
     const std::string key = info.Length() > 2 && info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
-    if (key.size() != 1 || std::string("0123456789*#").find(key[0]) == std::string::npos) {
+    if (key.size() != 1 || !IsDtmfKey(key[0])) {
       ThrowCoded(env, kInvalidArgument, "key must be one of 0-9, * and #");
       return env.Undefined();
     }
@@ -742,17 +743,18 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!shared_) return env.Undefined();
-    const io::MediaThreadStats stats = thread().Stats();
+    // The load report asks for this on every join, so it lists no legs: see legStats().
+    const io::ThreadStats counters = thread().Counters();
     Napi::Object o = Napi::Object::New(env);
-    o.Set("ticks", static_cast<double>(stats.thread.ticks));
-    o.Set("overruns", static_cast<double>(stats.thread.overruns));
+    o.Set("ticks", static_cast<double>(counters.ticks));
+    o.Set("overruns", static_cast<double>(counters.overruns));
     Napi::Object lateness = Napi::Object::New(env);
-    lateness.Set("p50Ms", static_cast<double>(stats.thread.lateness_p50_ns) / 1e6);
-    lateness.Set("p99Ms", static_cast<double>(stats.thread.lateness_p99_ns) / 1e6);
-    lateness.Set("maxMs", static_cast<double>(stats.thread.lateness_max_ns) / 1e6);
+    lateness.Set("p50Ms", static_cast<double>(counters.lateness_p50_ns) / 1e6);
+    lateness.Set("p99Ms", static_cast<double>(counters.lateness_p99_ns) / 1e6);
+    lateness.Set("maxMs", static_cast<double>(counters.lateness_max_ns) / 1e6);
     o.Set("lateness", lateness);
-    o.Set("tickCpuMs", static_cast<double>(stats.thread.tick_cpu_ns) / 1e6);
-    o.Set("threadCpuMs", static_cast<double>(stats.thread.thread_cpu_ns) / 1e6);
+    o.Set("tickCpuMs", static_cast<double>(counters.tick_cpu_ns) / 1e6);
+    o.Set("threadCpuMs", static_cast<double>(counters.thread_cpu_ns) / 1e6);
     uint32_t encodes = 0, decodes = 0, members = 0;
     for (const auto& [handle, conference] : conferences_) {
       encodes += conference.job->last_encodes();
@@ -775,10 +777,17 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     o.Set("members", members);
     o.Set("encodesPerTick", encodes);
     o.Set("decodesPerTick", decodes);
+    return o;
+  }
+
+  // legStats() -> every leg's counters (one entry per open socket).
+  Napi::Value LegStats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!shared_) return env.Undefined();
+    const io::MediaThreadStats stats = thread().Stats();
     Napi::Array legs = Napi::Array::New(env, stats.legs.size());
     for (size_t i = 0; i < stats.legs.size(); i++) legs.Set(static_cast<uint32_t>(i), LegStatsToObject(env, stats.legs[i]));
-    o.Set("legs", legs);
-    return o;
+    return legs;
   }
 
   // memberStats(handle, member) -> {legId, port, rtcpPort, leg, rtcpLeg, rtcp}: the legs' counters

@@ -87,7 +87,6 @@ export interface ShardMediaStats {
   decodesPerTick: number;
   /** Each conference's clock: ticks run and the deadline of the last one (monotonic ms). */
   perConference: Array<{ handle: number; ticks: number; lastDeadlineMs: number; encodesPerTick: number; decodesPerTick: number }>;
-  legs: ShardMediaLegCounters[];
 }
 
 /** One leg's counters, as the media thread keeps them. */
@@ -190,6 +189,8 @@ interface RawShardMedia {
   pressKey(handle: number, member: number, key: string): void;
   drain(): ShardMediaDrain;
   stats(): ShardMediaStats;
+  /** Every open leg's counters. */
+  legStats(): ShardMediaLegCounters[];
   /** One member's leg counters and RTCP figures. */
   memberStats(handle: number, member: number): ShardMemberStats;
   /** Starts the lateness percentiles afresh (after a warm-up). */

@@ -116,14 +116,5 @@ export function payloadSequence(payload: Uint8Array | undefined): number {
   return (payload[1] << 8) | payload[2];
 }
 
-/** A seeded generator (mulberry32) of floats in [0, 1): the same seed, the same run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator tests share (defined with the audio helpers). */
+export { seededRandom } from './audio.ts';

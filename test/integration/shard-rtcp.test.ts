@@ -388,19 +388,19 @@ describe('RTCP on native RTP legs', () => {
     const { media } = shardMediaWithEvents(34100, 34199);
     cleanups.push(() => media.stop());
     media.createConference(3, { rate: 8000, interval: 20 });
-    const legsBefore = media.stats().legs.length;
+    const legsBefore = media.legStats().length;
     const rtp = { kind: 'rtp' as const, receive: pcmu, send: pcmu, remoteAddress: '127.0.0.1', remotePort: 40000 };
     expect(errorCode(() => media.addMember(3, 1, {}, { ...rtp, remoteRtcpPort: 40001 }))).toBe('ERR_INVALID_ARGUMENT');
     expect(errorCode(() => media.addMember(3, 1, {}, { ...rtp, rtcpIntervalMs: 5 }))).toBe('ERR_INVALID_ARGUMENT');
     expect(errorCode(() => media.addMember(3, 1, {}, { ...rtp, rtcpMux: false, remotePort: 65535 }))).toBe('ERR_INVALID_ARGUMENT');
-    expect(media.stats().legs.length).toBe(legsBefore);
+    expect(media.legStats().length).toBe(legsBefore);
     expect(errorCode(() => media.memberStats(3, 1))).toBe('ERR_NOT_FOUND');
     media.addMember(3, 1, {}, rtp);
     expect(errorCode(() => media.updateLeg(3, 1, { rtcpIntervalMs: 1000 } as never))).toBe('ERR_INVALID_ARGUMENT');
     expect(errorCode(() => media.updateLeg(3, 1, { remoteRtcpPort: 40001 }))).toBe('ERR_INVALID_ARGUMENT');
     const stats = media.memberStats(3, 1);
     expect(stats.rtcpPort).toBeNull();
-    expect(media.stats().legs.length).toBe(legsBefore + 1);
+    expect(media.legStats().length).toBe(legsBefore + 1);
   });
 
   it('surfaces a peer BYE as leg-ended through the native backend, with flat member stats', async () => {

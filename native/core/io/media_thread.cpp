@@ -449,10 +449,13 @@ void MediaThread::TakeEvents(std::vector<MediaEvent>& out) {
   pending_events_.swap(out);
 }
 
-MediaThreadStats MediaThread::Stats() const {
-  MediaThreadStats stats;
+ThreadStats MediaThread::Counters() const {
   std::lock_guard<std::mutex> lock(control_mutex_);
-  ThreadStats& thread = stats.thread;
+  return CountersLocked();
+}
+
+ThreadStats MediaThread::CountersLocked() const {
+  ThreadStats thread;
   thread.running = state_ == State::kRunning;
   thread.wakes = wakes_.load(std::memory_order_relaxed);
   thread.ticks = ticks_.load(std::memory_order_relaxed);
@@ -472,6 +475,13 @@ MediaThreadStats MediaThread::Stats() const {
       thread.thread_cpu_ns = static_cast<int64_t>(used.tv_sec) * 1'000'000'000LL + used.tv_nsec;
     }
   }
+  return thread;
+}
+
+MediaThreadStats MediaThread::Stats() const {
+  MediaThreadStats stats;
+  std::lock_guard<std::mutex> lock(control_mutex_);
+  stats.thread = CountersLocked();
   stats.jobs.reserve(control_jobs_.size());
   for (const auto& entry : control_jobs_) {
     const JobSlot& slot = *entry.second;
