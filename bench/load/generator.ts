@@ -1,24 +1,21 @@
 // The load generator process of one room (forked by the engine process with an IPC channel).
 //
-// Talkers send pre-encoded tone frames from JavaScript sockets, one per talker, counted per
-// socket. Everyone else comes from the native LoadGenerator (its own clock thread, one socket
-// per member), which sends one fixed payload per member:
-//   PCMU: 160 bytes every 20 ms; they decode to noise, so the engine's gate keeps those members
-//         shut (see room.ts): the same decode and scoring work as encoded silence.
-//   Opus: 1 byte every 40 ms; that byte is the TOC of a 40 ms packet with empty frames, which
-//         the engine takes as DTX and does not decode.
-// With `sdp`, it binds first and reports each member's port (the address its SDP offer names),
-// and starts sending once told where each member's leg is (from the answers).
+// Every member's RTP comes from the native LoadGenerator: one clock thread, a few shared UDP
+// sockets (one per 1000 members), batched sends and receives, and an exact count per member of
+// what its leg sends back. Its streams:
+//   talkers: one stream each, a pre-encoded tone loop (talker i sends TONES_HZ[i % 8]), 20 ms;
+//   everyone else: one stream of the codec's fixed payload (payloads.ts: NON_TALKER_STREAMS).
+// With `sdp`, it binds first and reports each member's port (the address its SDP offer names;
+// members of one socket share it), and starts sending once told where each member's leg is.
 // Exits when told to stop, or when its parent goes away.
-import dgram from 'node:dgram';
-import { LoadGenerator } from '../../src/native/media.ts';
-import { encodeToneLoops, FORMATS, TONE_LOOP_FRAMES, writeRtpHeader } from './payloads.ts';
+import { LoadGenerator, type LoadStreamOptions } from '../../src/native/media.ts';
+import { encodeToneLoops, FORMATS, NON_TALKER_STREAMS, TONE_LOOP_FRAMES } from './payloads.ts';
 import type { FromGenerator, GeneratorConfig, GeneratorSnapshot, ToGenerator } from './protocol.ts';
 
 const ADDRESS = '127.0.0.1';
-const INTERVAL_MS = 20;
-/** SSRCs of talkers; the native generator's start at 0x10000000. */
-const TALKER_SSRC_BASE = 0x20000000;
+const TALKER_INTERVAL_MS = 20;
+/** Talker i starts its loop this many frames after talker i - 1, so equal tones are not all in step. */
+const TALKER_FRAME_STAGGER = 7;
 
 function send(message: FromGenerator): void {
   process.send?.(message);
@@ -26,94 +23,47 @@ function send(message: FromGenerator): void {
 
 const config = JSON.parse(process.argv[2] ?? '{}') as GeneratorConfig;
 const format = FORMATS[config.codec];
-const silentCount = (config.sdp ? config.members : config.targetPorts.length) - config.talkers;
+const members = config.sdp ? config.members : config.targetPorts.length;
 
-// --- talkers, from JavaScript ---------------------------------------------------------------
-const loops = config.talkers > 0 ? encodeToneLoops(config.codec) : [];
-const talkerSockets: dgram.Socket[] = [];
-const talkerReceived = new Float64Array(config.talkers);
-let talkerRounds = 0;
-let talkerSendFailed = 0;
-let talkerLatenessMaxMs = 0;
-let talkerTimer: NodeJS.Timeout | undefined;
-
-async function bindTalkers(): Promise<void> {
+/** Talkers first (one stream each: its own tone and start in the loop), then everyone else. */
+function streams(): LoadStreamOptions[] {
+  const out: LoadStreamOptions[] = [];
+  const loops = config.talkers > 0 ? encodeToneLoops(config.codec) : [];
   for (let i = 0; i < config.talkers; i++) {
-    const socket = dgram.createSocket('udp4');
-    socket.on('message', () => {
-      talkerReceived[i]++;
-    });
-    socket.on('error', () => {
-      talkerSendFailed++;
-    });
-    await new Promise<void>((resolve) => socket.bind(0, ADDRESS, () => resolve()));
-    talkerSockets.push(socket);
-  }
-}
-
-async function connectTalkers(targetPorts: readonly number[]): Promise<void> {
-  // Connected: each send skips the address lookup, and only the member's leg is heard.
-  await Promise.all(talkerSockets.map((socket, i) => new Promise<void>((resolve) => socket.connect(targetPorts[i], ADDRESS, () => resolve()))));
-}
-
-function sendTalkerRound(round: number): void {
-  const timestamp = round * format.frameSamples;
-  for (let i = 0; i < talkerSockets.length; i++) {
-    const loop = loops[i % loops.length];
-    // Talkers start at different points of their loop, so equal tones do not add in phase.
-    const payload = loop[(round + i * 7) % TONE_LOOP_FRAMES];
-    const packet = Buffer.allocUnsafe(12 + payload.length);
-    writeRtpHeader(packet, format.payloadType, round, timestamp, TALKER_SSRC_BASE + i);
-    packet.set(payload, 12);
-    talkerSockets[i].send(packet, (error) => {
-      if (error) talkerSendFailed++;
+    out.push({
+      members: 1,
+      payloadType: format.payloadType,
+      clockRate: format.clockRate,
+      intervalMs: TALKER_INTERVAL_MS,
+      frames: loops[i % loops.length],
+      firstFrame: (i * TALKER_FRAME_STAGGER) % TONE_LOOP_FRAMES,
     });
   }
+  const rest = members - config.talkers;
+  if (rest > 0) {
+    const { intervalMs, payload } = NON_TALKER_STREAMS[config.codec];
+    out.push({ members: rest, payloadType: format.payloadType, clockRate: format.clockRate, intervalMs, frames: [payload] });
+  }
+  return out;
 }
 
-function startTalkers(): void {
-  if (talkerSockets.length === 0) return;
-  const startMs = performance.now();
-  // Absolute deadlines: a late timer sends the rounds it missed at once, so nothing drifts.
-  const wake = (): void => {
-    const now = performance.now();
-    while (startMs + talkerRounds * INTERVAL_MS <= now) {
-      talkerLatenessMaxMs = Math.max(talkerLatenessMaxMs, now - (startMs + talkerRounds * INTERVAL_MS));
-      sendTalkerRound(talkerRounds++);
-    }
-    talkerTimer = setTimeout(wake, Math.max(0, startMs + talkerRounds * INTERVAL_MS - performance.now()));
-  };
-  wake();
-}
-
-// --- everyone else, from the native generator ------------------------------------------------
-const native =
-  silentCount > 0
-    ? new LoadGenerator(
-        config.codec === 'pcmu'
-          ? { members: silentCount, localAddress: ADDRESS, intervalMs: 20, payloadType: 0, clockRate: 8000, payloadBytes: 160 }
-          : { members: silentCount, localAddress: ADDRESS, intervalMs: 40, payloadType: format.payloadType, clockRate: 48000, payloadBytes: 1 },
-      )
-    : null;
-
+let generator: LoadGenerator | undefined;
 // With sdp: where to send, once every member has joined.
 let onStart: ((targetPorts: number[]) => void) | undefined;
 
 function snapshot(): GeneratorSnapshot {
-  const stats = native?.stats();
+  const stats = generator?.stats();
   const cpu = process.cpuUsage();
   return {
     atMs: Number(process.hrtime.bigint()) / 1e6,
     cpuMs: (cpu.user + cpu.system) / 1000,
     nativeCpuMs: stats?.cpuMs ?? 0,
-    talkerReceived: Array.from(talkerReceived),
-    nativeReceived: stats?.received ?? 0,
-    nativeMinReceived: stats?.minReceived ?? 0,
-    nativeTicks: stats?.ticks ?? 0,
-    talkerRounds,
-    sendFailed: (stats?.sendFailed ?? 0) + talkerSendFailed,
-    nativeLatenessMaxMs: stats?.latenessMaxMs ?? 0,
-    talkerLatenessMaxMs,
+    received: generator ? Array.from(generator.received()) : [],
+    ticks: stats?.ticks ?? 0,
+    sent: stats?.sent ?? 0,
+    sendFailed: stats?.sendFailed ?? 0,
+    strangers: stats?.strangers ?? 0,
+    latenessMaxMs: stats?.latenessMaxMs ?? 0,
     rssMb: process.memoryUsage.rss() / 2 ** 20,
   };
 }
@@ -123,9 +73,7 @@ function stop(): GeneratorSnapshot {
   const last = snapshot();
   if (stopped) return last;
   stopped = true;
-  if (talkerTimer) clearTimeout(talkerTimer);
-  native?.stop();
-  for (const socket of talkerSockets) socket.close();
+  generator?.stop();
   return last;
 }
 
@@ -146,16 +94,14 @@ process.on('disconnect', () => {
 });
 
 try {
-  await bindTalkers();
+  generator = new LoadGenerator({ streams: streams(), localAddress: ADDRESS, tickMs: TALKER_INTERVAL_MS });
   let targetPorts = config.targetPorts;
   if (config.sdp) {
     const started = new Promise<number[]>((resolve) => (onStart = resolve));
-    send({ type: 'bound', ports: [...talkerSockets.map((socket) => socket.address().port), ...(native?.ports() ?? [])] });
+    send({ type: 'bound', ports: generator.ports() });
     targetPorts = await started;
   }
-  await connectTalkers(targetPorts);
-  native?.start(targetPorts.slice(config.talkers).map((port) => ({ address: ADDRESS, port })));
-  startTalkers();
+  generator.start(targetPorts.map((port) => ({ address: ADDRESS, port })));
   send({ type: 'started' });
 } catch (error) {
   send({ type: 'error', message: error instanceof Error ? error.message : String(error) });

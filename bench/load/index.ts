@@ -84,7 +84,8 @@ function breakdown(r: RoomResult): string {
     `  ${r.codec} ${r.members}: engine ${r.engineCpuPct.toFixed(1)}% of a core = media thread ${r.mediaThreadCpuPct.toFixed(1)}% ` +
     `[ticks ${r.tickCpuPct.toFixed(1)}%: decode+resample ~${r.decodeCpuPctEstimate.toFixed(1)}%, encode+resample ~${r.encodeCpuPctEstimate.toFixed(1)}%, ` +
     `mix and the rest ~${rest.toFixed(1)}%; socket I/O ${r.socketIoCpuPct.toFixed(1)}%] + other threads ${r.otherThreadsCpuPct.toFixed(1)}%; ` +
-    `generator ${r.generatorCpuPct.toFixed(1)}% (native thread ${r.generatorNativeCpuPct.toFixed(1)}%). ` +
+    `generator ${r.generatorCpuPct.toFixed(1)}% (native thread ${r.generatorNativeCpuPct.toFixed(1)}%; ` +
+    `least-served talker ${fixed(r.rxPpsTalkerMin, 1)}/s, other ${fixed(r.rxPpsListenerMin, 1)}/s; ${r.generatorStrangers} strangers). ` +
     (r.membersPerMediaThreadProjected === null
       ? `The clock fell behind (${(r.ticksInWindow / r.windowS).toFixed(1)} ticks/s; its thread ran ${r.mediaThreadCpuPct.toFixed(0)}% and waited for a core ${r.mediaThreadWaitPct.toFixed(0)}%). `
       : `Media thread ${r.mediaThreadMsPerTick.toFixed(2)} ms CPU per tick: one media thread would carry ~${r.membersPerMediaThreadProjected} such members. `) +
@@ -145,8 +146,9 @@ export const loadBench: Bench = {
     for (const line of verdicts(results)) console.log(line);
     console.log(
       '  notes: tick lateness percentiles and overruns are counted over the window. ' +
-        'rx pps min is exact for talkers; for the other members it is the least-served socket\'s share over the whole run times the window mean. ' +
-        'PCMU non-talkers send the native generator\'s fixed payload with a gate that never opens; Opus non-talkers send a 1-byte DTX packet every 40 ms.',
+        'rx pps min is exact: the least-served member over the window, the generator counting each datagram for the member whose leg sent it. ' +
+        'The generator sends every member\'s RTP from one native thread on shared sockets (one per 1000 members): talkers send tone loops; ' +
+        'PCMU non-talkers send a fixed payload with a gate that never opens; Opus non-talkers send a 1-byte DTX packet every 40 ms.',
     );
     return {
       bench: 'load',

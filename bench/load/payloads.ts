@@ -1,4 +1,5 @@
-// The media a load generator sends: pre-encoded tone frames for talkers, and the RTP framing.
+// The media a load generator sends: pre-encoded tone frames for talkers, the fixed payload of
+// everyone else, and the RTP framing.
 import { CodecEncoder, g711Encode } from '../../src/native/codecs.ts';
 import type { LoadCodec } from './options.ts';
 
@@ -23,6 +24,18 @@ export const TONE_AMPLITUDE = 3277;
 export const FORMATS: Record<LoadCodec, StreamFormat> = {
   pcmu: { payloadType: 0, clockRate: 8000, frameSamples: 160 },
   opus: { payloadType: 111, clockRate: 48000, frameSamples: 960 },
+};
+
+/**
+ * The one payload every non-talker sends, looped:
+ *   PCMU: 160 bytes every 20 ms that decode to noise, so the engine's gate (set never to open,
+ *         see room.ts) keeps those members shut: the same decode and scoring work as silence.
+ *   Opus: 1 byte every 40 ms, the TOC of a 40 ms packet (CELT, two frames) with empty frames,
+ *         which the engine takes as DTX and does not decode.
+ */
+export const NON_TALKER_STREAMS: Record<LoadCodec, { intervalMs: number; payload: Uint8Array }> = {
+  pcmu: { intervalMs: 20, payload: Uint8Array.from({ length: 160 }, (_, i) => 0xd5 ^ (i + 12)) },
+  opus: { intervalMs: 40, payload: Uint8Array.of(0xd9) },
 };
 
 /** One second of a sine at `rate`, as 20 ms frames. */

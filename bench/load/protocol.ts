@@ -5,7 +5,7 @@ import type { LoadCodec, LoadRoom } from './options.ts';
 /** What the generator process is told to do (its one command-line argument, as JSON). */
 export interface GeneratorConfig {
   codec: LoadCodec;
-  /** The first `talkers` targets get a tone from JavaScript sockets; the rest come from the native generator. */
+  /** The first `talkers` members send a tone loop; the rest send the codec's fixed payload. */
   talkers: number;
   /** The engine's port of each member, in member order (empty with `sdp`: they come in a 'start'). */
   targetPorts: number[];
@@ -23,20 +23,17 @@ export interface GeneratorSnapshot {
   cpuMs: number;
   /** The native generator thread's CPU, ms. */
   nativeCpuMs: number;
-  /** Datagrams each talker socket received. */
-  talkerReceived: number[];
-  /** Datagrams received by the native generator's sockets, all together. */
-  nativeReceived: number;
-  /** ... and by the one of them that received least. */
-  nativeMinReceived: number;
-  /** Send rounds of the native generator and of the talkers. */
-  nativeTicks: number;
-  talkerRounds: number;
-  /** Datagrams the kernel refused, native and talkers. */
+  /** Datagrams each member received from its leg, in member order (talkers first). */
+  received: number[];
+  /** Send rounds. */
+  ticks: number;
+  /** Datagrams the kernel took, and those it refused. */
+  sent: number;
   sendFailed: number;
-  /** Latest send round behind its deadline, ms (native thread; talkers on the event loop). */
-  nativeLatenessMaxMs: number;
-  talkerLatenessMaxMs: number;
+  /** Datagrams from a source that is no member's leg (e.g. RTCP from a leg's RTCP port). */
+  strangers: number;
+  /** Latest send round behind its deadline, ms. */
+  latenessMaxMs: number;
   /** Resident set size, MB. */
   rssMb: number;
 }
@@ -111,13 +108,14 @@ export interface RoomResult {
   decodeCpuPctEstimate: number;
   encodeCpuPctEstimate: number;
   codecCosts: CodecCosts;
-  /** Generator side, packets per second per member. */
+  /** Generator side, packets per second per member over the window: the least-served member
+   *  (exact, counted per member) and the mean. */
   rxPpsPerParticipantMin: number;
   rxPpsPerParticipantMean: number;
-  /** Exact window minimum over the talkers (counted per socket in JavaScript). */
+  /** The least-served talker (null without talkers). */
   rxPpsTalkerMin: number | null;
-  /** Native generator members: min count / mean count over the whole run, × the window mean. */
-  rxPpsSilentMinEstimate: number | null;
+  /** The least-served of the other members (null when everyone talks). */
+  rxPpsListenerMin: number | null;
   /** Tick lateness of the shard's media thread over the window. */
   tickLatenessP50Ms: number;
   tickLatenessP99Ms: number;
@@ -134,6 +132,8 @@ export interface RoomResult {
   generatorCpuPct: number;
   generatorNativeCpuPct: number;
   generatorSendFailed: number;
+  /** Datagrams the generator got from sources that are no member's leg, over the run. */
+  generatorStrangers: number;
   generatorLatenessMaxMs: number;
   /** Load average (1 min) at the end of the window: other work on the machine. */
   loadAverage: number;

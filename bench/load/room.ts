@@ -2,14 +2,14 @@
 // of one shard (a conference never spans shards, so one room is one shard's media thread),
 // one conference of N plain-RTP members on loopback, and a generator process feeding them.
 //
-// Members' legs latch to the generator's sockets (symmetric RTP) rather than being given them
-// up front: the engine then sends to a member only from the moment its first packet arrives,
+// Members' legs latch to the generator's sockets (symmetric RTP; a few sockets, each shared by
+// up to 1000 members) rather than being given them up front: the engine then sends to a member only from the moment its first packet arrives,
 // so nothing queues in the generator's socket buffers before it starts counting, and every
 // member goes live in the same tick.
 //
 // With `sdp`, members join through the engine's API by SDP offer/answer instead, as from a
-// gateway (sdpJoin.ts): the generator binds first, each offer names its socket, and it starts
-// sending once every answer is in.
+// gateway (sdpJoin.ts): the generator binds first, each offer names the member's (shared)
+// socket, and it starts sending once every answer is in.
 import { fork, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -277,7 +277,8 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
       generatorCpuPct: ((genAfter.cpuMs - genBefore.cpuMs) / genWallMs) * 100,
       generatorNativeCpuPct: ((genAfter.nativeCpuMs - genBefore.nativeCpuMs) / genWallMs) * 100,
       generatorSendFailed: genAfter.sendFailed,
-      generatorLatenessMaxMs: Math.max(genAfter.nativeLatenessMaxMs, genAfter.talkerLatenessMaxMs),
+      generatorStrangers: genAfter.strangers,
+      generatorLatenessMaxMs: genAfter.latenessMaxMs,
       loadAverage,
       setupS,
     };
@@ -288,36 +289,32 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
 }
 
 /**
- * Packets per second each member's socket received. The mean is exact over the window. The
- * minimum is exact for talkers (counted per socket); the native generator reports only its
- * total and its least-served socket since it started, so for its members the minimum is that
- * socket's share of the total over the whole run (warm-up included) times the window's mean.
+ * Packets per second each member's leg delivered to the generator over the window: the mean, and
+ * the least-served member, among the talkers, among the others and overall. Exact: the generator
+ * counts every datagram for the member whose leg sent it.
  */
 export function rxFigures(
   config: Pick<RoomConfig, 'members' | 'talkers'>,
   before: GeneratorSnapshot,
   after: GeneratorSnapshot,
-): Pick<RoomResult, 'rxPpsPerParticipantMin' | 'rxPpsPerParticipantMean' | 'rxPpsTalkerMin' | 'rxPpsSilentMinEstimate'> {
+): Pick<RoomResult, 'rxPpsPerParticipantMin' | 'rxPpsPerParticipantMean' | 'rxPpsTalkerMin' | 'rxPpsListenerMin'> {
   const seconds = (after.atMs - before.atMs) / 1000;
-  const silent = config.members - config.talkers;
-  let talkerTotal = 0;
+  let total = 0;
   let talkerMin = Infinity;
-  for (let i = 0; i < config.talkers; i++) {
-    const count = after.talkerReceived[i] - before.talkerReceived[i];
-    talkerTotal += count;
-    talkerMin = Math.min(talkerMin, count);
+  let listenerMin = Infinity;
+  for (let i = 0; i < config.members; i++) {
+    const count = (after.received[i] ?? 0) - (before.received[i] ?? 0);
+    total += count;
+    if (i < config.talkers) talkerMin = Math.min(talkerMin, count);
+    else listenerMin = Math.min(listenerMin, count);
   }
-  const nativeWindow = after.nativeReceived - before.nativeReceived;
-  const nativeMeanCount = silent > 0 ? after.nativeReceived / silent : 0;
   const rxPpsTalkerMin = config.talkers > 0 ? talkerMin / seconds : null;
-  const rxPpsSilentMinEstimate =
-    silent > 0 ? (nativeMeanCount > 0 ? (after.nativeMinReceived / nativeMeanCount) * (nativeWindow / silent / seconds) : 0) : null;
-  const mins = [rxPpsTalkerMin, rxPpsSilentMinEstimate].filter((v): v is number => v !== null);
+  const rxPpsListenerMin = config.members > config.talkers ? listenerMin / seconds : null;
   return {
-    rxPpsPerParticipantMin: Math.min(...mins),
-    rxPpsPerParticipantMean: (talkerTotal + nativeWindow) / config.members / seconds,
+    rxPpsPerParticipantMin: Math.min(talkerMin, listenerMin) / seconds,
+    rxPpsPerParticipantMean: total / config.members / seconds,
     rxPpsTalkerMin,
-    rxPpsSilentMinEstimate,
+    rxPpsListenerMin,
   };
 }
 

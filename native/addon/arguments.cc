@@ -151,7 +151,8 @@ bool ReadMemberUpdate(Napi::Env env, const Napi::Value& value, MemberUpdate* upd
          ReadOptionalInt(env, o, "energyLevel", 0, kMaxEnergyScore, &update->energy_level);
 }
 
-bool ReadConferenceOptions(Napi::Env env, const Napi::Value& value, ConferenceOptions* options) {
+bool ReadConferenceOptions(Napi::Env env, const Napi::Value& value, ConferenceOptions* options,
+                           MediaConferenceOptions* media) {
   if (!value.IsObject() || value.IsArray()) {
     ThrowCoded(env, kInvalidArgument, "conference options must be an object");
     return false;
@@ -196,6 +197,9 @@ bool ReadConferenceOptions(Napi::Env env, const Napi::Value& value, ConferenceOp
       return false;
     }
   }
+  std::optional<bool> adaptive;
+  if (!ReadOptionalFlag(env, o, "adaptiveComplexity", &adaptive)) return false;
+  if (media && adaptive) media->adaptive_complexity = *adaptive;
   return true;
 }
 

@@ -668,6 +668,7 @@ class MediaThreadWrap {
           .Number("droppedNoRemote", static_cast<double>(leg.dropped_no_remote))
           .Number("sendFailed", static_cast<double>(leg.send_failed))
           .Flag("latched", leg.latched)
+          .Flag("connected", leg.connected)
           .Flag("timedOut", leg.timed_out);
       if (leg.remote.empty()) {
         entry.Null("remoteAddress").Null("remotePort");
@@ -688,6 +689,7 @@ class MediaThreadWrap {
         .Number("tickCpuUsPerTick", per_tick_us)
         .Number("threadCpuMs", NsToMs(thread.thread_cpu_ns))
         .Number("eventsLost", static_cast<double>(thread.events_lost))
+        .Number("load", thread.load)
         .Field("jobs", jobs.value(), jobs.ok())
         .Field("legs", legs.value(), legs.ok());
     return out.Result();
@@ -745,16 +747,21 @@ JsRecord GeneratorStatsToJs(napi_env env, const io::LoadGeneratorStats& stats) {
   JsRecord out(env);
   out.Flag("running", stats.running)
       .Number("members", static_cast<double>(stats.members))
+      .Number("sockets", static_cast<double>(stats.sockets))
       .Number("ticks", static_cast<double>(stats.ticks))
       .Number("sent", static_cast<double>(stats.sent))
       .Number("sendFailed", static_cast<double>(stats.send_failed))
+      .Number("partialSends", static_cast<double>(stats.partial_sends))
       .Number("received", static_cast<double>(stats.received))
       .Number("minReceived", static_cast<double>(stats.min_received))
+      .Number("strangers", static_cast<double>(stats.strangers))
       .Number("elapsedMs", stats.elapsed_ms)
       .Number("minPacketsPerSecond", stats.min_packets_per_second)
       .Number("avgPacketsPerSecond", stats.avg_packets_per_second)
       .Number("cpuMs", NsToMs(stats.cpu_ns))
-      .Number("latenessMaxMs", NsToMs(stats.lateness_max_ns));
+      .Number("latenessMaxMs", NsToMs(stats.lateness_max_ns))
+      .Number("receiveBufferBytes", stats.receive_buffer_bytes)
+      .Number("sendBufferBytes", stats.send_buffer_bytes);
   return out;
 }
 
@@ -771,6 +778,73 @@ void DeliverDone(napi_env env, napi_value callback, void* context, void*) {
   napi_call_function(env, receiver, callback, 1, &argument, nullptr);
 }
 
+// An optional integer property of streams[index]; `*out` keeps its default when absent.
+bool ReadStreamInt(Napi::Env env, const Napi::Object& stream, size_t index, const char* name, int min, int max, int* out) {
+  Napi::Value value;
+  if (!GetProperty(env, stream, name, &value)) return false;
+  if (value.IsUndefined()) return true;
+  double number = 0;
+  if (!IsIntegerIn(value, min, max, &number)) {
+    ThrowInvalid(env, "streams[" + std::to_string(index) + "]." + name + " must be an integer in " + std::to_string(min) +
+                          ".." + std::to_string(max));
+    return false;
+  }
+  *out = static_cast<int>(number);
+  return true;
+}
+
+// Reads streams[index]: { members, payloadType?, clockRate?, intervalMs? (default tickMs),
+// firstFrame?, frames: Uint8Array[] }. The core checks the ranges that depend on each other.
+bool ReadStream(Napi::Env env, const Napi::Value& value, size_t index, int tick_ms, io::LoadStream* out) {
+  const std::string where = "streams[" + std::to_string(index) + "]";
+  if (!value.IsObject() || value.IsArray()) {
+    ThrowInvalid(env, where + " must be an object");
+    return false;
+  }
+  const Napi::Object stream = value.As<Napi::Object>();
+  int members = 0;
+  int first_frame = 0;
+  out->interval_ms = tick_ms;
+  if (!ReadStreamInt(env, stream, index, "members", 1, 20000, &members) ||
+      !ReadStreamInt(env, stream, index, "payloadType", 0, 127, &out->payload_type) ||
+      !ReadStreamInt(env, stream, index, "clockRate", 1000, 192000, &out->clock_rate) ||
+      !ReadStreamInt(env, stream, index, "intervalMs", 1, 60000, &out->interval_ms) ||
+      !ReadStreamInt(env, stream, index, "firstFrame", 0, 1'000'000, &first_frame)) {
+    return false;
+  }
+  if (members == 0) {
+    ThrowInvalid(env, where + ".members must be an integer in 1..20000");
+    return false;
+  }
+  out->members = static_cast<size_t>(members);
+  out->first_frame = static_cast<size_t>(first_frame);
+  Napi::Value frames;
+  if (!GetProperty(env, stream, "frames", &frames)) return false;
+  if (!frames.IsArray()) {
+    ThrowInvalid(env, where + ".frames must be an array of Uint8Array payloads");
+    return false;
+  }
+  const Napi::Array list = frames.As<Napi::Array>();
+  const uint32_t count = list.Length();
+  if (count > 1'000'000) {
+    ThrowInvalid(env, where + ".frames must hold at most 1000000 payloads");
+    return false;
+  }
+  out->frames.resize(count);
+  for (uint32_t f = 0; f < count; ++f) {
+    napi_value element = nullptr;
+    if (napi_get_element(env, list, f, &element) != napi_ok) return false;
+    const Napi::Value frame(env, element);
+    if (!frame.IsTypedArray() || frame.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      ThrowInvalid(env, where + ".frames[" + std::to_string(f) + "] must be a Uint8Array");
+      return false;
+    }
+    const Napi::Uint8Array bytes = frame.As<Napi::Uint8Array>();
+    out->frames[f].assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
+  }
+  return true;
+}
+
 class LoadGeneratorWrap {
  public:
   static constexpr const char* kName = "LoadGenerator";
@@ -782,6 +856,8 @@ class LoadGeneratorWrap {
         Class::Method<&LoadGeneratorWrap::Start>("start"),
         Class::Method<&LoadGeneratorWrap::Stop>("stop"),
         Class::Method<&LoadGeneratorWrap::Stats>("stats"),
+        Class::Method<&LoadGeneratorWrap::Received>("received"),
+        Class::Method<&LoadGeneratorWrap::Sent>("sent"),
     };
     return Class::Define(env, methods);
   }
@@ -792,39 +868,47 @@ class LoadGeneratorWrap {
     shared_->notifier.Release();
   }
 
-  /** Reads the options and binds the sockets; false with a JS exception pending on failure. */
+  /** Reads the options and binds the sockets; false with a JS exception pending on failure
+   *  (nothing bound). */
   bool Init(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object options;
     if (!OptionsArg(info, 0, &options)) return false;
     io::LoadGeneratorOptions core_options;
-    int members = 0;
-    int payload_bytes = static_cast<int>(core_options.payload_bytes);
-    int packets = 0;
+    int sockets = 0;
+    int rounds = 0;
     bool has_local = false;
+    Napi::Value streams;
     Napi::Value on_done;
-    if (!ReadInt(env, options, "members", 1, 20000, &members) ||
+    if (!ReadInt(env, options, "tickMs", 10, 60, &core_options.tick_ms) ||
+        !ReadInt(env, options, "sockets", 1, static_cast<int>(io::LoadGenerator::kMaxSockets), &sockets) ||
         !ReadString(env, options, "localAddress", &core_options.local_address, &has_local) ||
-        !ReadInt(env, options, "intervalMs", 10, 60, &core_options.interval_ms) ||
-        !ReadInt(env, options, "payloadType", 0, 127, &core_options.payload_type) ||
-        !ReadInt(env, options, "clockRate", 8000, 48000, &core_options.clock_rate) ||
-        !ReadInt(env, options, "payloadBytes", 0, 2000, &payload_bytes) ||
-        !ReadInt(env, options, "packets", 0, 1'000'000'000, &packets) ||
+        !ReadInt(env, options, "rounds", 0, 1'000'000'000, &rounds) ||
         !ReadInt(env, options, "drainMs", 0, 60'000, &core_options.drain_ms) ||
-        !GetProperty(env, options, "onDone", &on_done)) {
+        !GetProperty(env, options, "streams", &streams) || !GetProperty(env, options, "onDone", &on_done)) {
       return false;
     }
-    if (members == 0) {
-      ThrowInvalid(env, "members must be an integer in 1..20000");
+    if (!streams.IsArray() || streams.As<Napi::Array>().Length() == 0) {
+      ThrowInvalid(env, "streams must be a non-empty array of { members, frames, ... }");
       return false;
+    }
+    const Napi::Array stream_list = streams.As<Napi::Array>();
+    if (stream_list.Length() > io::LoadGenerator::kMaxMembers) {
+      ThrowInvalid(env, "streams must hold at most 20000 streams");
+      return false;
+    }
+    core_options.streams.resize(stream_list.Length());
+    for (uint32_t s = 0; s < stream_list.Length(); ++s) {
+      napi_value element = nullptr;
+      if (napi_get_element(env, stream_list, s, &element) != napi_ok) return false;
+      if (!ReadStream(env, Napi::Value(env, element), s, core_options.tick_ms, &core_options.streams[s])) return false;
     }
     if (!on_done.IsUndefined() && !on_done.IsFunction()) {
       ThrowInvalid(env, "onDone must be a function");
       return false;
     }
-    core_options.members = static_cast<size_t>(members);
-    core_options.payload_bytes = static_cast<size_t>(payload_bytes);
-    core_options.packets = static_cast<uint64_t>(packets);
+    core_options.sockets = static_cast<size_t>(sockets);
+    core_options.rounds = static_cast<uint64_t>(rounds);
     if (ThrowIfFailed(env, io::LoadGenerator::ValidateOptions(core_options))) return false;
 
     auto shared = std::make_shared<GeneratorShared>();
@@ -882,7 +966,7 @@ class LoadGeneratorWrap {
       targets.push_back(parsed);
     }
     if (ThrowIfFailed(env, shared_->core->Start(std::move(targets)))) return env.Undefined();
-    // A generator with a packet count runs to onDone even when nothing else keeps the process up.
+    // A generator with a round count runs to onDone even when nothing else keeps the process up.
     if (shared_->core->finite()) shared_->Ref(env);
     return env.Undefined();
   }
@@ -895,6 +979,44 @@ class LoadGeneratorWrap {
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     return GeneratorStatsToJs(info.Env(), shared_->core->Stats()).Result();
+  }
+
+  Napi::Value Received(const Napi::CallbackInfo& info) {
+    return MemberCounts(info, [](const io::LoadGenerator& core, size_t member) { return core.received_by(member); });
+  }
+
+  Napi::Value Sent(const Napi::CallbackInfo& info) {
+    return MemberCounts(info, [](const io::LoadGenerator& core, size_t member) { return core.sent_by(member); });
+  }
+
+  // (first = 0, count = the rest): a Float64Array of one counter of members first..first+count-1.
+  template <class Read>
+  Napi::Value MemberCounts(const Napi::CallbackInfo& info, Read read) {
+    Napi::Env env = info.Env();
+    const io::LoadGenerator& core = *shared_->core;
+    const double members = static_cast<double>(core.members());
+    double first = 0;
+    if (info.Length() > 0 && !info[0].IsUndefined() && !IsIntegerIn(info[0], 0, members - 1, &first)) {
+      ThrowInvalid(env, "first must be a member index in 0.." + std::to_string(core.members() - 1));
+      return env.Undefined();
+    }
+    double count = members - first;
+    if (info.Length() > 1 && !info[1].IsUndefined() && !IsIntegerIn(info[1], 0, members - first, &count)) {
+      ThrowInvalid(env, "count must be an integer in 0.." + std::to_string(static_cast<size_t>(members - first)));
+      return env.Undefined();
+    }
+    const size_t length = static_cast<size_t>(count);
+    void* bytes = nullptr;
+    napi_value buffer = nullptr;
+    napi_value array = nullptr;
+    if (napi_create_arraybuffer(env, length * sizeof(double), &bytes, &buffer) != napi_ok ||
+        napi_create_typedarray(env, napi_float64_array, length, buffer, 0, &array) != napi_ok) {
+      return env.Undefined();
+    }
+    double* values = static_cast<double*>(bytes);
+    const size_t start = static_cast<size_t>(first);
+    for (size_t i = 0; i < length; ++i) values[i] = static_cast<double>(read(core, start + i));
+    return Napi::Value(env, array);
   }
 
   std::shared_ptr<GeneratorShared> shared_;

@@ -49,6 +49,12 @@ class BatchOutput final : public MediaOutput {
   std::vector<uint32_t> frame_index;
 };
 
+// The complexity an encoder runs at, or null for codecs without one.
+Napi::Value ComplexityValue(Napi::Env env, const FrameEncoder& encoder) {
+  const int complexity = encoder.complexity();
+  return complexity < 0 ? env.Null() : Napi::Value(Napi::Number::New(env, complexity));
+}
+
 Napi::Object ReceiverStatsToObject(Napi::Env env, const MediaReceiver& receiver) {
   const ReceiverStats& s = receiver.stats();
   Napi::Object o = Napi::Object::New(env);
@@ -102,12 +108,13 @@ class MediaConferenceWrap : public Napi::ObjectWrap<MediaConferenceWrap> {
 
   explicit MediaConferenceWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MediaConferenceWrap>(info) {
     ConferenceOptions options;
-    if (info.Length() < 1 || !ReadConferenceOptions(info.Env(), info[0], &options)) {
+    MediaConferenceOptions media;
+    if (info.Length() < 1 || !ReadConferenceOptions(info.Env(), info[0], &options, &media)) {
       if (!info.Env().IsExceptionPending()) ThrowCoded(info.Env(), kInvalidArgument, "conference options must be an object");
       return;
     }
     Status status;
-    conference_ = MediaConference::Create(options, &status);
+    conference_ = MediaConference::Create(options, &status, media);
     ThrowIfFailed(info.Env(), status, "");
   }
 
@@ -208,14 +215,31 @@ class MediaConferenceWrap : public Napi::ObjectWrap<MediaConferenceWrap> {
     return env.Undefined();
   }
 
+  // tick({ threadLoad? }): threadLoad (0..1, default 0) stands in for the media thread's load.
   Napi::Value Tick(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Ready(env)) return env.Undefined();
+    double thread_load = 0;
+    if (info.Length() > 0 && !info[0].IsUndefined()) {
+      if (!info[0].IsObject() || info[0].IsArray()) {
+        ThrowCoded(env, kInvalidArgument, "tick options must be an object like { threadLoad }");
+        return env.Undefined();
+      }
+      const Napi::Value load = info[0].As<Napi::Object>().Get("threadLoad");
+      if (!load.IsUndefined()) {
+        const double value = load.IsNumber() ? load.As<Napi::Number>().DoubleValue() : -1;
+        if (!(value >= 0 && value <= 1)) {
+          ThrowCoded(env, kInvalidArgument, "threadLoad must be a number in 0..1");
+          return env.Undefined();
+        }
+        thread_load = value;
+      }
+    }
     output_.bytes.clear();
     output_.index.clear();
     output_.frames.clear();
     output_.frame_index.clear();
-    conference_->Tick(output_);
+    conference_->Tick(output_, thread_load);
     Napi::Object o = Napi::Object::New(env);
     o.Set("packets", Napi::Buffer<uint8_t>::Copy(env, output_.bytes.data(), output_.bytes.size()));
     Napi::Uint32Array index = Napi::Uint32Array::New(env, output_.index.size());
@@ -229,6 +253,7 @@ class MediaConferenceWrap : public Napi::ObjectWrap<MediaConferenceWrap> {
     o.Set("frameIndex", frame_index);
     o.Set("encodes", conference_->last_tick().encodes);
     o.Set("decodes", conference_->last_tick().decodes);
+    o.Set("complexityShed", conference_->last_tick().complexity_shed);
     return o;
   }
 
@@ -267,6 +292,13 @@ class MediaConferenceWrap : public Napi::ObjectWrap<MediaConferenceWrap> {
       send.Set("ssrc", sender->rtp().ssrc());
       send.Set("packets", sender->rtp().packets_sent());
       send.Set("bytes", sender->rtp().octets_sent());
+      send.Set("complexity", ComplexityValue(env, sender->own_encoder()));
+      Napi::Array shared = Napi::Array::New(env);
+      for (int group = 0; group < kOutputGroupCount; group++) {
+        if (const FrameEncoder* encoder = conference_->shared_encoder(id, group))
+          shared.Set(static_cast<uint32_t>(group), ComplexityValue(env, *encoder));
+      }
+      send.Set("sharedComplexities", shared);
       o.Set("send", send);
     }
     return o;

@@ -88,6 +88,7 @@ Napi::Object LegStatsToObject(Napi::Env env, const io::LegStats& leg) {
   l.Set("droppedStranger", static_cast<double>(leg.dropped_stranger));
   l.Set("droppedInvalid", static_cast<double>(leg.dropped_invalid));
   l.Set("latched", leg.latched);
+  l.Set("connected", leg.connected);
   l.Set("timedOut", leg.timed_out);
   return l;
 }
@@ -282,8 +283,9 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     Napi::Env env = info.Env();
     uint32_t handle = 0;
     ConferenceOptions options;
+    MediaConferenceOptions media;
     if (!Ready(env) || !ReadUint32Arg(info, 0, "conference handle", &handle)) return env.Undefined();
-    if (info.Length() < 2 || !ReadConferenceOptions(env, info[1], &options)) {
+    if (info.Length() < 2 || !ReadConferenceOptions(env, info[1], &options, &media)) {
       if (!env.IsExceptionPending()) ThrowCoded(env, kInvalidArgument, "conference options must be an object");
       return env.Undefined();
     }
@@ -292,7 +294,7 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
       return env.Undefined();
     }
     Status status;
-    auto conference = MediaConference::Create(options, &status);
+    auto conference = MediaConference::Create(options, &status, media);
     if (ThrowIfFailed(env, status, "")) return env.Undefined();
     auto job = std::make_unique<shard::ConferenceJob>(handle, std::move(conference), shared_->outbox);
     ConferenceControl control;
@@ -755,6 +757,7 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     o.Set("lateness", lateness);
     o.Set("tickCpuMs", static_cast<double>(counters.tick_cpu_ns) / 1e6);
     o.Set("threadCpuMs", static_cast<double>(counters.thread_cpu_ns) / 1e6);
+    o.Set("load", counters.load);
     uint32_t encodes = 0, decodes = 0, members = 0;
     for (const auto& [handle, conference] : conferences_) {
       encodes += conference.job->last_encodes();
@@ -770,6 +773,7 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
       c.Set("lastDeadlineMs", static_cast<double>(conference.job->last_deadline_ns()) / 1e6);
       c.Set("encodesPerTick", conference.job->last_encodes());
       c.Set("decodesPerTick", conference.job->last_decodes());
+      c.Set("complexityShed", conference.job->complexity_shed());
       per_conference.Set(i_conference++, c);
     }
     o.Set("perConference", per_conference);

@@ -94,6 +94,8 @@ export interface LegStats {
   droppedNoRemote: number;
   sendFailed: number;
   latched: boolean;
+  /** Sends, and the remote's packets, use a socket connected to the remote (cheaper per packet). */
+  connected: boolean;
   timedOut: boolean;
   remoteAddress: string | null;
   remotePort: number | null;
@@ -117,6 +119,8 @@ export interface MediaThreadStats {
   tickCpuUsPerTick: number;
   threadCpuMs: number;
   eventsLost: number;
+  /** Busy share of the media thread's wall time over its last ~1 s window (0..1). */
+  load: number;
   jobs: JobStats[];
   legs: LegStats[];
 }
@@ -172,25 +176,39 @@ function exported<T>(name: string): T {
 /** The native media thread class. */
 export const MediaThread: MediaThreadConstructor = exported<MediaThreadConstructor>('MediaThread');
 
-/** Options of a load generator. */
-export interface LoadGeneratorOptions {
-  /** Sockets, one per simulated member (1..20000). */
+/** A run of consecutive members of a load generator sending the same kind of packets. */
+export interface LoadStreamOptions {
+  /** Members in this stream (1..20000); streams follow one another in member order. */
   members: number;
-  /** Numeric address the sockets bind (default 127.0.0.1; ports are chosen by the kernel). */
-  localAddress?: string;
-  /** One packet per member per interval: 10, 20 (default), 40 or 60 ms. */
-  intervalMs?: number;
   /** RTP payload type (default 0). */
   payloadType?: number;
-  /** RTP clock rate, for the timestamp step (default 8000). */
+  /** RTP clock rate, Hz (default 8000): the timestamp steps clockRate * intervalMs / 1000. */
   clockRate?: number;
-  /** Payload bytes after the 12-byte header (default 160). */
-  payloadBytes?: number;
-  /** Packets per member, then stop sending (default 0: until stop()). */
-  packets?: number;
-  /** After the last send, keep counting arrivals this long (default 500 ms). */
+  /** One packet per member per interval: a multiple of the generator's tickMs (default tickMs).
+   *  Members of a slower stream are spread over its ticks (member j sends when round % m == j % m). */
+  intervalMs?: number;
+  /** The payload loop: a member's k-th packet carries frames[(firstFrame + k) % frames.length]. */
+  frames: Uint8Array[];
+  /** Where in the loop each member of this stream starts (default 0). */
+  firstFrame?: number;
+}
+
+/** Options of a load generator. */
+export interface LoadGeneratorOptions {
+  /** The members, stream by stream (1..20000 in all). */
+  streams: LoadStreamOptions[];
+  /** Shared UDP sockets (1..256, at most the members; default one per 1000 members): member i
+   *  sends from socket i % sockets. */
+  sockets?: number;
+  /** Numeric address the sockets bind (default 127.0.0.1; ports are chosen by the kernel). */
+  localAddress?: string;
+  /** One send round per tick: 10, 20 (default), 40 or 60 ms. */
+  tickMs?: number;
+  /** Send rounds, then stop sending (default 0: until stop()). */
+  rounds?: number;
+  /** After the last round, keep counting arrivals this long (default 500 ms). */
   drainMs?: number;
-  /** Called once sending and draining are over (only with `packets`). */
+  /** Called once sending and draining are over (only with `rounds`). */
   onDone?: (stats: LoadGeneratorStats) => void;
 }
 
@@ -198,32 +216,50 @@ export interface LoadGeneratorOptions {
 export interface LoadGeneratorStats {
   running: boolean;
   members: number;
+  /** Shared sockets. */
+  sockets: number;
   /** Send rounds. */
   ticks: number;
+  /** Datagrams the kernel took. */
   sent: number;
+  /** Datagrams the kernel refused. */
   sendFailed: number;
-  /** Datagrams received, all members. */
+  /** sendmmsg calls that took only part of their batch. */
+  partialSends: number;
+  /** Datagrams received from members' targets, all members. */
   received: number;
   /** Datagrams received by the member that received least. */
   minReceived: number;
+  /** Datagrams from a source no member sends to. */
+  strangers: number;
+  /** First round's deadline to one tick after the last round. */
   elapsedMs: number;
   minPacketsPerSecond: number;
   avgPacketsPerSecond: number;
   /** CPU time of the generator's thread. */
   cpuMs: number;
   latenessMaxMs: number;
+  /** Receive and send buffer the kernel granted each socket (its doubled figure). */
+  receiveBufferBytes: number;
+  sendBufferBytes: number;
 }
 
-/** N UDP sockets sending RTP every interval on a native clock thread, counting what comes back. */
+/** Simulated RTP members on a few shared UDP sockets and one native clock thread: each round
+ *  sends every due member's packet (sendmmsg), and counts what comes back per member by source. */
 export interface LoadGenerator {
-  /** Local port of each member's socket, in member order. */
+  /** Local port each member sends from, in member order (members of one socket share it). */
   ports(): number[];
-  /** Starts sending: member i sends to targets[i % targets.length]. */
+  /** Starts sending: member i sends to targets[i] (one per member); datagrams from targets[i]
+   *  count for member i (the lowest such member of a socket when several share a target). */
   start(targets: Array<{ address: string; port: number }>): void;
   /** Stops the clock thread (idempotent). */
   stop(): void;
   /** Counters so far. */
   stats(): LoadGeneratorStats;
+  /** Datagrams each member received from its target, members first..first+count-1 (default: all). */
+  received(first?: number, count?: number): Float64Array;
+  /** Datagrams of each member the kernel took, members first..first+count-1 (default: all). */
+  sent(first?: number, count?: number): Float64Array;
 }
 
 /** Constructs a load generator (sockets bound, not sending). */

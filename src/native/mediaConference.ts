@@ -6,6 +6,18 @@ import { toConfmixError } from '../errors.ts';
 import type { CodecOptions } from './codecs.ts';
 import type { NativeConferenceOptions, NativeMemberSettings, NativeMixerEvent } from './mixer.ts';
 
+/** A media conference's options: the mixer's, plus how its encoders behave under load. */
+export interface NativeMediaConferenceOptions extends NativeConferenceOptions {
+  /** Shed Opus encoder complexity while the media thread is loaded, and restore it after (default true). */
+  adaptiveComplexity?: boolean;
+}
+
+/** What one tick is told about the thread that runs it. */
+export interface MediaTickOptions {
+  /** The media thread's busy share, 0..1 (default 0): drives complexity shedding. */
+  threadLoad?: number;
+}
+
 /** One direction's codec, with the payload type on the wire. */
 export interface RtpCodecOptions extends CodecOptions {
   /** RTP payload type 0..127 (defaults: PCMU 0, PCMA 8, Opus 111, L16 96). */
@@ -48,6 +60,8 @@ export interface MediaTickOutput {
   encodes: number;
   /** Decoder calls this tick. */
   decodes: number;
+  /** Steps subtracted from each encoder's configured complexity this tick (0: full quality). */
+  complexityShed: number;
 }
 
 /** A member's receive and send counters. */
@@ -65,7 +79,15 @@ export interface MediaMemberStats {
     malformed: Record<string, number>;
     jitter: Record<string, number>;
   };
-  send?: { ssrc: number; packets: number; bytes: number };
+  send?: {
+    ssrc: number;
+    packets: number;
+    bytes: number;
+    /** The complexity the member's private encoder runs at; null for codecs without one. */
+    complexity: number | null;
+    /** The same for each shared encoder of the member's encoding, by output group. */
+    sharedComplexities: Array<number | null>;
+  };
 }
 
 interface RawMediaConference {
@@ -75,13 +97,13 @@ interface RawMediaConference {
   setConference(settings: { mute?: boolean; hold?: boolean }): void;
   pushRtp(id: number, packet: Uint8Array, arrivalMs?: number): PushRtpResult;
   pushPcm(id: number, pcm: Int16Array): void;
-  tick(): MediaTickOutput;
+  tick(options?: MediaTickOptions): MediaTickOutput;
   drainEvents(): NativeMixerEvent[];
   setSharedEncodes(shared: boolean): void;
   memberStats(id: number): MediaMemberStats;
 }
 
-const Raw = (addon as { MediaConference: new (options: NativeConferenceOptions) => RawMediaConference }).MediaConference;
+const Raw = (addon as { MediaConference: new (options: NativeMediaConferenceOptions) => RawMediaConference }).MediaConference;
 
 function call<T>(fn: () => T): T {
   try {
@@ -95,7 +117,7 @@ function call<T>(fn: () => T): T {
 export class NativeMediaConference {
   readonly #raw: RawMediaConference;
 
-  constructor(options: NativeConferenceOptions) {
+  constructor(options: NativeMediaConferenceOptions) {
     this.#raw = call(() => new Raw(options));
   }
 
@@ -129,9 +151,9 @@ export class NativeMediaConference {
     call(() => this.#raw.pushPcm(id, pcm));
   }
 
-  /** Runs one tick; returns every packet and app frame in one batch. */
-  tick(): MediaTickOutput {
-    return call(() => this.#raw.tick());
+  /** Runs one tick (as if on a media thread this loaded); returns every packet and app frame in one batch. */
+  tick(options: MediaTickOptions = {}): MediaTickOutput {
+    return call(() => this.#raw.tick(options));
   }
 
   /** The events raised since the last drain. */

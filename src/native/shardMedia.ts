@@ -1,8 +1,8 @@
 // Typed view of the addon's ShardMedia: a shard's native media thread and its conferences.
 import { addon } from './addon.ts';
 import { toConfmixError } from '../errors.ts';
-import type { NativeConferenceOptions, NativeMemberSettings, NativeMixerEvent } from './mixer.ts';
-import type { ReceiveOptions, RtpCodecOptions } from './mediaConference.ts';
+import type { NativeMemberSettings, NativeMixerEvent } from './mixer.ts';
+import type { NativeMediaConferenceOptions, ReceiveOptions, RtpCodecOptions } from './mediaConference.ts';
 
 /** How a member's media reaches the media thread. */
 export type ShardMediaLeg =
@@ -81,12 +81,22 @@ export interface ShardMediaStats {
   lateness: { p50Ms: number; p99Ms: number; maxMs: number };
   tickCpuMs: number;
   threadCpuMs: number;
+  /** Busy share of the media thread's wall time over its last ~1 s window (0..1). */
+  load: number;
   conferences: number;
   members: number;
   encodesPerTick: number;
   decodesPerTick: number;
   /** Each conference's clock: ticks run and the deadline of the last one (monotonic ms). */
-  perConference: Array<{ handle: number; ticks: number; lastDeadlineMs: number; encodesPerTick: number; decodesPerTick: number }>;
+  perConference: Array<{
+    handle: number;
+    ticks: number;
+    lastDeadlineMs: number;
+    encodesPerTick: number;
+    decodesPerTick: number;
+    /** Steps subtracted from each encoder's configured complexity as of the last tick (0: full quality). */
+    complexityShed: number;
+  }>;
 }
 
 /** One leg's counters, as the media thread keeps them. */
@@ -100,6 +110,8 @@ export interface ShardMediaLegCounters {
   droppedStranger: number;
   droppedInvalid: number;
   latched: boolean;
+  /** Sends, and the remote's packets, use a socket connected to the remote (cheaper per packet). */
+  connected: boolean;
   timedOut: boolean;
 }
 
@@ -176,7 +188,7 @@ export interface ShardMemberStats {
 interface RawShardMedia {
   start(): void;
   stop(): void;
-  createConference(handle: number, options: NativeConferenceOptions): void;
+  createConference(handle: number, options: NativeMediaConferenceOptions): void;
   destroyConference(handle: number): void;
   setConference(handle: number, settings: { mute?: boolean; hold?: boolean }): void;
   addMember(handle: number, member: number, settings: NativeMemberSettings, leg: ShardMediaLeg): ShardMediaLegInfo;

@@ -118,12 +118,14 @@ async function roundTrip(host: string): Promise<void> {
     bytesIn: bytes,
     droppedStranger: 0,
     droppedInvalid: 0,
+    connected: true,
   });
   expect(legs.find((leg) => leg.legId === b.legId)).toMatchObject({
     packetsOut: sent.length,
     bytesOut: bytes,
     sendFailed: 0,
     droppedOverflow: 0,
+    connected: true,
   });
 }
 
@@ -164,7 +166,44 @@ describe('UDP legs', () => {
       droppedStranger: 7,
       droppedInvalid: 0,
       latched: false,
+      connected: true,
       remotePort: remote.port,
+    });
+  });
+
+  it('moves its connected socket to a new remote: the old one becomes a stranger', async () => {
+    const log = new EventLog();
+    const thread = startThread(log);
+    const first = await openPeer('127.0.0.1');
+    const second = await openPeer('127.0.0.1');
+    const a = thread.openLeg({ remoteAddress: '127.0.0.1', remotePort: first.port });
+    thread.addRelayJob({ fromLeg: a.legId, toLeg: a.legId });
+
+    // The relay echoes the leg's packets back to its remote, from the leg's own port.
+    await first.send(rtpPacket(0, 10), a.port!);
+    await first.receivedCount(1);
+    thread.setRemote(a.legId, '127.0.0.1', second.port);
+    // The change is a command the media thread applies at its next wake; its stats show it then.
+    while (thread.stats().legs.find((leg) => leg.legId === a.legId)?.remotePort !== second.port) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (let seq = 1; seq <= 3; seq++) await first.send(rtpPacket(seq, 10), a.port!);
+    await second.send(rtpPacket(4, 20), a.port!);
+    await second.receivedCount(1);
+    let strangers = 0;
+    await log.waitFor(
+      (event) => event.type === 'dropped' && event.reason === 'stranger' && event.legId === a.legId && (strangers += event.count) >= 3,
+    );
+
+    expect(first.received.map((entry) => entry.port)).toEqual([a.port]);
+    expect(second.received.map((entry) => ({ port: entry.port, hex: entry.data.toString('hex') }))).toEqual([
+      { port: a.port, hex: rtpPacket(4, 20).toString('hex') },
+    ]);
+    expect(thread.stats().legs.find((leg) => leg.legId === a.legId)).toMatchObject({
+      packetsIn: 2,
+      droppedStranger: 3,
+      connected: true,
+      remotePort: second.port,
     });
   });
 
@@ -177,6 +216,8 @@ describe('UDP legs', () => {
     const a = thread.openLeg({ symmetricLatching: true });
     const b = thread.openLeg({ remoteAddress: '127.0.0.1', remotePort: receiver.port });
     thread.addRelayJob({ fromLeg: a.legId, toLeg: b.legId });
+    // No remote yet: nothing to connect to.
+    expect(thread.stats().legs.find((leg) => leg.legId === a.legId)).toMatchObject({ connected: false });
 
     // Arrive first, but are not RTP (too short, version 0): they must not latch.
     await prober.send(Buffer.from([0x80, 0, 0, 1]), a.port!);
@@ -205,6 +246,7 @@ describe('UDP legs', () => {
       droppedInvalid: 3,
       droppedStranger: 4,
       latched: true,
+      connected: true,
       remoteAddress: '127.0.0.1',
       remotePort: caller.port,
     });

@@ -20,8 +20,8 @@ function codeOf(call: () => unknown): string | undefined {
 
 function snapshot(fields: Partial<GeneratorSnapshot>): GeneratorSnapshot {
   return {
-    atMs: 0, cpuMs: 0, nativeCpuMs: 0, talkerReceived: [], nativeReceived: 0, nativeMinReceived: 0, nativeTicks: 0,
-    talkerRounds: 0, sendFailed: 0, nativeLatenessMaxMs: 0, talkerLatenessMaxMs: 0, rssMb: 0, ...fields,
+    atMs: 0, cpuMs: 0, nativeCpuMs: 0, received: [], ticks: 0, sent: 0, sendFailed: 0, strangers: 0, latenessMaxMs: 0, rssMb: 0,
+    ...fields,
   };
 }
 
@@ -125,18 +125,19 @@ describe('load benchmark measurements', () => {
     expect(total).toBeGreaterThan(1);
   });
 
-  it('computes packets per second: exact per talker, the generator\'s share for the rest', () => {
-    const before = snapshot({ atMs: 1000, talkerReceived: [100, 100], nativeReceived: 800, nativeMinReceived: 99 });
-    const after = snapshot({ atMs: 3000, talkerReceived: [200, 190], nativeReceived: 1600, nativeMinReceived: 190 });
-    const rx = rxFigures({ members: 10, talkers: 2 }, before, after);
+  it('computes packets per second exactly per member: least-served talker, other and overall', () => {
+    const before = snapshot({ atMs: 1000, received: [100, 100, 100, 99, 100] });
+    const after = snapshot({ atMs: 3000, received: [200, 190, 200, 195, 198] });
+    const rx = rxFigures({ members: 5, talkers: 2 }, before, after);
     expect(rx.rxPpsTalkerMin).toBe(45); // 90 packets in 2 s
-    // 8 others received 800 in the window: 50/s each on average; the least-served socket got
-    // 190 of a mean 200 over the whole run, so 95% of that.
-    expect(rx.rxPpsSilentMinEstimate).toBeCloseTo(47.5, 10);
+    expect(rx.rxPpsListenerMin).toBe(48); // 96 packets in 2 s
     expect(rx.rxPpsPerParticipantMin).toBe(45);
-    expect(rx.rxPpsPerParticipantMean).toBeCloseTo((190 + 800) / 10 / 2, 10);
+    expect(rx.rxPpsPerParticipantMean).toBeCloseTo((100 + 90 + 100 + 96 + 98) / 5 / 2, 10);
     const allTalkers = rxFigures({ members: 2, talkers: 2 }, before, after);
-    expect(allTalkers.rxPpsSilentMinEstimate).toBeNull();
+    expect(allTalkers.rxPpsListenerMin).toBeNull();
     expect(allTalkers.rxPpsPerParticipantMin).toBe(45);
+    const noTalkers = rxFigures({ members: 5, talkers: 0 }, before, after);
+    expect(noTalkers.rxPpsTalkerMin).toBeNull();
+    expect(noTalkers.rxPpsPerParticipantMin).toBe(45);
   });
 });

@@ -58,6 +58,10 @@ class Encoder {
   virtual int rate() const = 0;
   /** Encodes `samples` mono samples; returns payload bytes written, or -1 on error. */
   virtual int Encode(const int16_t* pcm, size_t samples, uint8_t* out, size_t max_bytes) = 0;
+  /** Sets the encoder's complexity (0..10, clamped) for later encodes; codecs without one ignore it. */
+  virtual void SetComplexity(int complexity) { (void)complexity; }
+  /** The complexity the encoder runs at now, or -1 for codecs without one. */
+  virtual int complexity() const { return -1; }
 };
 
 /** Builds a decoder or encoder; on failure returns null and says why in `error`. */

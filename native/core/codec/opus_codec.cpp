@@ -126,13 +126,14 @@ std::unique_ptr<OpusCodecEncoder> OpusCodecEncoder::Create(const CodecParams& pa
     if (error) *error = std::string("opus encoder: ") + opus_strerror(status);
     return nullptr;
   }
-  std::unique_ptr<OpusCodecEncoder> result(new OpusCodecEncoder(encoder, rate, params.channels));
+  const int complexity = std::clamp(params.complexity, 0, kOpusMaxComplexity);
+  std::unique_ptr<OpusCodecEncoder> result(new OpusCodecEncoder(encoder, rate, params.channels, complexity));
   const int bitrate = params.bitrate > 0 ? params.bitrate : OPUS_AUTO;
   // libopus only spends bits on FEC when it expects loss, so the loss figure goes with it.
   const int loss = params.inband_fec ? params.expected_loss : 0;
   const int results[] = {
       opus_encoder_ctl(encoder, OPUS_SET_BITRATE(bitrate)),
-      opus_encoder_ctl(encoder, OPUS_SET_COMPLEXITY(params.complexity)),
+      opus_encoder_ctl(encoder, OPUS_SET_COMPLEXITY(complexity)),
       opus_encoder_ctl(encoder, OPUS_SET_INBAND_FEC(params.inband_fec ? 1 : 0)),
       opus_encoder_ctl(encoder, OPUS_SET_PACKET_LOSS_PERC(loss)),
       opus_encoder_ctl(encoder, OPUS_SET_DTX(params.dtx ? 1 : 0)),
@@ -146,10 +147,11 @@ std::unique_ptr<OpusCodecEncoder> OpusCodecEncoder::Create(const CodecParams& pa
   return result;
 }
 
-OpusCodecEncoder::OpusCodecEncoder(OpusEncoder* encoder, int rate, int channels)
+OpusCodecEncoder::OpusCodecEncoder(OpusEncoder* encoder, int rate, int channels, int complexity)
     : encoder_(encoder),
       rate_(rate),
       channels_(channels),
+      complexity_(complexity),
       interleaved_(channels > 1 ? kOpusMaxPacketSamples * static_cast<size_t>(channels) : 0) {}
 
 OpusCodecEncoder::~OpusCodecEncoder() { opus_encoder_destroy(encoder_); }
@@ -168,6 +170,20 @@ int OpusCodecEncoder::Encode(const int16_t* pcm, size_t samples, uint8_t* out, s
   }
   const opus_int32 bytes = opus_encode(encoder_, input, static_cast<int>(samples), out, limit);
   return bytes < 0 ? -1 : static_cast<int>(bytes);
+}
+
+void OpusCodecEncoder::SetComplexity(int complexity) {
+  const int clamped = std::clamp(complexity, 0, kOpusMaxComplexity);
+  if (clamped == complexity_) return;
+  // In range, so libopus cannot refuse it.
+  opus_encoder_ctl(encoder_, OPUS_SET_COMPLEXITY(clamped));
+  complexity_ = clamped;
+}
+
+int OpusCodecEncoder::complexity() const {
+  opus_int32 value = -1;
+  if (opus_encoder_ctl(encoder_, OPUS_GET_COMPLEXITY(&value)) != OPUS_OK) return -1;
+  return static_cast<int>(value);
 }
 
 }  // namespace confmix

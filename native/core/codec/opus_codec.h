@@ -23,6 +23,8 @@ constexpr size_t kOpusMaxPacketSamples = 5760;
 constexpr size_t kOpusGranuleSamples = 120;
 /** Largest payload the encoder writes (libopus's recommended bound). */
 constexpr size_t kOpusMaxPayloadBytes = 4000;
+/** libopus's highest encoder complexity (its range is 0..10). */
+constexpr int kOpusMaxComplexity = 10;
 
 /** True when libopus runs at `rate` Hz PCM: 8000, 12000, 16000, 24000 or 48000. */
 bool IsOpusPcmRate(int rate);
@@ -73,12 +75,17 @@ class OpusCodecEncoder final : public Encoder {
   int rate() const override { return rate_; }
   /** `samples` must satisfy IsOpusEncodeFrame(samples, rate()). */
   int Encode(const int16_t* pcm, size_t samples, uint8_t* out, size_t max_bytes) override;
+  /** OPUS_SET_COMPLEXITY, clamped to 0..10; a call that changes nothing skips libopus. */
+  void SetComplexity(int complexity) override;
+  /** What libopus reports (OPUS_GET_COMPLEXITY), so callers see the encoder's real setting. */
+  int complexity() const override;
 
  private:
-  OpusCodecEncoder(OpusEncoder* encoder, int rate, int channels);
+  OpusCodecEncoder(OpusEncoder* encoder, int rate, int channels, int complexity);
   OpusEncoder* encoder_;
   int rate_;
   int channels_;
+  int complexity_;  // the last value given to libopus
   std::vector<int16_t> interleaved_;  // stereo input: the mono frame on both channels
 };
 

@@ -1,10 +1,10 @@
 #include "core/io/load_generator.h"
 
 #include <arpa/inet.h>
-#include <sys/epoll.h>
 #include <sys/prctl.h>
-#include <unistd.h>
+#include <sys/socket.h>
 
+#include <cerrno>
 #include <cstring>
 #include <utility>
 
@@ -15,30 +15,115 @@ namespace confmix::io {
 namespace {
 
 constexpr size_t kRtpHeaderBytes = 12;
-constexpr size_t kMaxMembers = 20000;
+constexpr size_t kMembersPerSocket = 1000;
+constexpr size_t kMaxFrameBytes = kMaxDatagramBytes - kRtpHeaderBytes;
+constexpr size_t kMaxLoopBytes = size_t{64} << 20;
+constexpr int kMaxIntervalMs = 60'000;
+// Kernel memory one queued datagram may take (its buffer and bookkeeping, a small payload):
+// socket buffers are sized for two rounds of every member's packets at this much each.
+constexpr size_t kBufferBytesPerDatagram = 2048;
+constexpr size_t kMinBufferBytes = size_t{256} << 10;
 constexpr int64_t kNsPerMs = 1'000'000;
+constexpr uint32_t kSsrcBase = 0x10000000u;
 
+// Counters read by other threads but written by the generator thread alone: no RMW needed.
 void Bump(std::atomic<uint64_t>& counter, uint64_t amount) {
   counter.store(counter.load(std::memory_order_relaxed) + amount, std::memory_order_relaxed);
+}
+
+std::string StreamField(size_t stream, const char* field) {
+  return "streams[" + std::to_string(stream) + "]." + field;
+}
+
+// Asks for `bytes` of buffer, past the system cap when allowed (CAP_NET_ADMIN), else up to it;
+// returns what the kernel granted.
+int RaiseBuffer(int fd, int force_option, int option, size_t bytes) {
+  const int wanted = bytes > static_cast<size_t>(INT32_MAX / 2) ? INT32_MAX / 2 : static_cast<int>(bytes);
+  if (setsockopt(fd, SOL_SOCKET, force_option, &wanted, sizeof(wanted)) != 0) {
+    setsockopt(fd, SOL_SOCKET, option, &wanted, sizeof(wanted));
+  }
+  int granted = 0;
+  socklen_t length = sizeof(granted);
+  getsockopt(fd, SOL_SOCKET, option, &granted, &length);
+  return granted;
+}
+
+// Mixes a source address (family, address, port) and the socket it arrived on into a hash.
+uint64_t HashSource(size_t socket, const SocketAddress& address) {
+  uint64_t hash = 0x9e3779b97f4a7c15ull * (socket + 1);
+  const sockaddr* raw = address.sockaddr_ptr();
+  if (address.is_ipv6()) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(raw);
+    uint64_t halves[2];
+    std::memcpy(halves, &v6->sin6_addr, sizeof(halves));
+    hash ^= halves[0] + 0x632be59bd9b4e019ull + (hash << 6) + (hash >> 2);
+    hash ^= halves[1] + 0x632be59bd9b4e019ull + (hash << 6) + (hash >> 2);
+    hash ^= static_cast<uint64_t>(v6->sin6_port) << 32;
+  } else if (!address.empty()) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(raw);
+    hash ^= (static_cast<uint64_t>(v4->sin_addr.s_addr) << 16) | v4->sin_port;
+  }
+  hash ^= hash >> 33;
+  hash *= 0xff51afd7ed558ccdull;
+  hash ^= hash >> 33;
+  return hash;
 }
 
 }  // namespace
 
 Status LoadGenerator::ValidateOptions(const LoadGeneratorOptions& options) {
-  if (options.members == 0 || options.members > kMaxMembers) {
-    return Status::Error(ErrorCode::kInvalidArgument, "members must be 1..20000");
+  if (options.tick_ms != 10 && options.tick_ms != 20 && options.tick_ms != 40 && options.tick_ms != 60) {
+    return Status::Error(ErrorCode::kInvalidArgument, "tickMs must be 10, 20, 40 or 60");
   }
-  if (options.interval_ms != 10 && options.interval_ms != 20 && options.interval_ms != 40 && options.interval_ms != 60) {
-    return Status::Error(ErrorCode::kInvalidArgument, "intervalMs must be 10, 20, 40 or 60");
+  if (options.streams.empty()) {
+    return Status::Error(ErrorCode::kInvalidArgument, "streams must name at least one stream");
   }
-  if (options.payload_type < 0 || options.payload_type > 127) {
-    return Status::Error(ErrorCode::kInvalidArgument, "payloadType must be 0..127");
+  size_t members = 0;
+  size_t loop_bytes = 0;
+  for (size_t s = 0; s < options.streams.size(); ++s) {
+    const LoadStream& stream = options.streams[s];
+    if (stream.members == 0 || stream.members > kMaxMembers) {
+      return Status::Error(ErrorCode::kInvalidArgument, StreamField(s, "members") + " must be 1..20000");
+    }
+    members += stream.members;
+    if (members > kMaxMembers) {
+      return Status::Error(ErrorCode::kInvalidArgument, "the streams' members add up to more than 20000");
+    }
+    if (stream.payload_type < 0 || stream.payload_type > 127) {
+      return Status::Error(ErrorCode::kInvalidArgument, StreamField(s, "payloadType") + " must be 0..127");
+    }
+    if (stream.clock_rate < 1000 || stream.clock_rate > 192000) {
+      return Status::Error(ErrorCode::kInvalidArgument, StreamField(s, "clockRate") + " must be 1000..192000");
+    }
+    if (stream.interval_ms < options.tick_ms || stream.interval_ms > kMaxIntervalMs ||
+        stream.interval_ms % options.tick_ms != 0) {
+      return Status::Error(ErrorCode::kInvalidArgument, StreamField(s, "intervalMs") + " must be a multiple of tickMs (" +
+                                                            std::to_string(options.tick_ms) + ") up to 60000");
+    }
+    if (static_cast<int64_t>(stream.clock_rate) * stream.interval_ms % 1000 != 0) {
+      return Status::Error(ErrorCode::kInvalidArgument,
+                           StreamField(s, "clockRate") + " times intervalMs must be whole samples (a multiple of 1000)");
+    }
+    if (stream.frames.empty()) {
+      return Status::Error(ErrorCode::kInvalidArgument, StreamField(s, "frames") + " must hold at least one payload");
+    }
+    if (stream.first_frame >= stream.frames.size()) {
+      return Status::Error(ErrorCode::kInvalidArgument, StreamField(s, "firstFrame") + " must be below frames.length");
+    }
+    for (const std::vector<uint8_t>& frame : stream.frames) {
+      if (frame.size() > kMaxFrameBytes) {
+        return Status::Error(ErrorCode::kInvalidArgument,
+                             StreamField(s, "frames") + " holds a payload over " + std::to_string(kMaxFrameBytes) + " bytes");
+      }
+      loop_bytes += frame.size();
+    }
+    if (loop_bytes > kMaxLoopBytes) {
+      return Status::Error(ErrorCode::kInvalidArgument, "the streams' frames add up to more than 64 MiB");
+    }
   }
-  if (options.clock_rate < 8000 || options.clock_rate > 48000 || options.clock_rate % 1000 != 0) {
-    return Status::Error(ErrorCode::kInvalidArgument, "clockRate must be 8000..48000, a multiple of 1000");
-  }
-  if (options.payload_bytes > kMaxDatagramBytes - kRtpHeaderBytes) {
-    return Status::Error(ErrorCode::kInvalidArgument, "payloadBytes is too large for one datagram");
+  if (options.sockets > kMaxSockets || options.sockets > members) {
+    return Status::Error(ErrorCode::kInvalidArgument, "sockets must be 1..256 and at most the members (" +
+                                                          std::to_string(members) + ")");
   }
   if (options.drain_ms < 0 || options.drain_ms > 60'000) {
     return Status::Error(ErrorCode::kInvalidArgument, "drainMs must be 0..60000");
@@ -50,74 +135,164 @@ Status LoadGenerator::ValidateOptions(const LoadGeneratorOptions& options) {
   return Status::Ok();
 }
 
+namespace {
+
+size_t CountMembers(const LoadGeneratorOptions& options) {
+  size_t members = 0;
+  for (const LoadStream& stream : options.streams) members += stream.members;
+  return members;
+}
+
+}  // namespace
+
 LoadGenerator::LoadGenerator(LoadGeneratorOptions options)
     : options_(std::move(options)),
-      received_(options_.members),
-      receive_batch_(64),
-      send_batch_(1) {}
+      members_(CountMembers(options_)),
+      receive_batch_(kReceiveBatch),
+      received_(std::make_unique<std::atomic<uint64_t>[]>(members_)),
+      sent_by_(std::make_unique<std::atomic<uint64_t>[]>(members_)) {}
 
 std::unique_ptr<LoadGenerator> LoadGenerator::Create(LoadGeneratorOptions options, Status* status) {
   *status = ValidateOptions(options);
   if (!status->ok()) return nullptr;
   std::unique_ptr<LoadGenerator> generator(new LoadGenerator(std::move(options)));
-  const LoadGeneratorOptions& o = generator->options_;
-  generator->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (generator->epoll_fd_ < 0) {
-    *status = Status::Error(ErrorCode::kSystem, "epoll_create1 failed");
-    return nullptr;
-  }
-  SocketAddress local;
-  SocketAddress::Parse(o.local_address, 0, &local);
-  generator->sockets_.resize(o.members);
-  const size_t packet_bytes = kRtpHeaderBytes + o.payload_bytes;
-  generator->packets_.assign(o.members * packet_bytes, 0);
-  for (size_t i = 0; i < o.members; ++i) {
-    std::string error;
-    if (generator->sockets_[i].Open(local, &error) != BindResult::kBound) {
-      *status = Status::Error(ErrorCode::kSystem, error);
-      return nullptr;
-    }
-    epoll_event interest{};
-    interest.events = EPOLLIN;
-    interest.data.u64 = i;
-    if (epoll_ctl(generator->epoll_fd_, EPOLL_CTL_ADD, generator->sockets_[i].fd(), &interest) != 0) {
-      *status = Status::Error(ErrorCode::kSystem, "epoll_ctl failed");
-      return nullptr;
-    }
-    // The fixed parts of member i's packet: version 2, payload type, SSRC; a payload pattern.
-    uint8_t* packet = &generator->packets_[i * packet_bytes];
-    packet[0] = 0x80;
-    packet[1] = static_cast<uint8_t>(o.payload_type);
-    const uint32_t ssrc = htonl(0x10000000u + static_cast<uint32_t>(i));
-    std::memcpy(packet + 8, &ssrc, 4);
-    for (size_t b = kRtpHeaderBytes; b < packet_bytes; ++b) packet[b] = static_cast<uint8_t>(0xd5 ^ b);
-  }
-  *status = Status::Ok();
+  *status = generator->Bind();
+  if (!status->ok()) return nullptr;  // its sockets close with it
   return generator;
 }
 
-LoadGenerator::~LoadGenerator() {
-  Stop();
-  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+Status LoadGenerator::Bind() {
+  const size_t socket_count =
+      options_.sockets > 0 ? options_.sockets : (members_ + kMembersPerSocket - 1) / kMembersPerSocket;
+  SocketAddress local;
+  SocketAddress::Parse(options_.local_address, 0, &local);
+  // Two rounds of the busiest socket's members, each sending and receiving one datagram.
+  const size_t members_per_socket = (members_ + socket_count - 1) / socket_count;
+  size_t buffer_bytes = 2 * members_per_socket * kBufferBytesPerDatagram;
+  if (buffer_bytes < kMinBufferBytes) buffer_bytes = kMinBufferBytes;
+  sockets_.resize(socket_count);
+  receive_buffer_bytes_ = INT32_MAX;
+  send_buffer_bytes_ = INT32_MAX;
+  for (UdpSocket& socket : sockets_) {
+    std::string error;
+    if (socket.Open(local, &error) != BindResult::kBound) return Status::Error(ErrorCode::kSystem, error);
+    const int receive = RaiseBuffer(socket.fd(), SO_RCVBUFFORCE, SO_RCVBUF, buffer_bytes);
+    const int send = RaiseBuffer(socket.fd(), SO_SNDBUFFORCE, SO_SNDBUF, buffer_bytes);
+    if (receive < receive_buffer_bytes_) receive_buffer_bytes_ = receive;
+    if (send < send_buffer_bytes_) send_buffer_bytes_ = send;
+  }
+
+  // The streams as the send loop reads them, their frames in one arena.
+  size_t loop_bytes = 0;
+  for (const LoadStream& stream : options_.streams) {
+    for (const std::vector<uint8_t>& frame : stream.frames) loop_bytes += frame.size();
+  }
+  frame_bytes_.reserve(loop_bytes);
+  headers_.assign(members_ * kRtpHeaderBytes, 0);
+  size_t member = 0;
+  for (const LoadStream& stream : options_.streams) {
+    StreamPlan plan;
+    plan.first_member = member;
+    plan.members = stream.members;
+    plan.interval_ticks = static_cast<uint64_t>(stream.interval_ms / options_.tick_ms);
+    plan.timestamp_step = static_cast<uint32_t>(static_cast<int64_t>(stream.clock_rate) * stream.interval_ms / 1000);
+    plan.payload_type = static_cast<uint8_t>(stream.payload_type);
+    plan.first_frame = stream.first_frame;
+    plan.first_frame_ref = frame_refs_.size();
+    plan.frames = stream.frames.size();
+    for (const std::vector<uint8_t>& frame : stream.frames) {
+      frame_refs_.push_back(FrameRef{frame_bytes_.size(), frame.size()});
+      frame_bytes_.insert(frame_bytes_.end(), frame.begin(), frame.end());
+    }
+    // The fixed parts of each member's header: version 2, payload type, SSRC.
+    for (size_t j = 0; j < stream.members; ++j, ++member) {
+      uint8_t* header = &headers_[member * kRtpHeaderBytes];
+      header[0] = 0x80;
+      header[1] = plan.payload_type;
+      const uint32_t ssrc = htonl(kSsrcBase + static_cast<uint32_t>(member));
+      std::memcpy(header + 8, &ssrc, 4);
+    }
+    streams_.push_back(plan);
+  }
+  packets_built_.assign(members_, 0);
+  send_batches_.resize(socket_count);
+  for (SocketSendBatch& batch : send_batches_) {
+    batch.messages.resize(kSendBatch);
+    batch.parts.resize(2 * kSendBatch);
+    batch.member_of.resize(kSendBatch);
+  }
+  return Status::Ok();
 }
 
+LoadGenerator::~LoadGenerator() { Stop(); }
+
 std::vector<int> LoadGenerator::ports() const {
-  std::vector<int> ports;
-  ports.reserve(sockets_.size());
+  std::vector<int> socket_ports;
+  socket_ports.reserve(sockets_.size());
   for (const UdpSocket& socket : sockets_) {
     sockaddr_storage bound{};
     socklen_t length = sizeof(bound);
     getsockname(socket.fd(), reinterpret_cast<sockaddr*>(&bound), &length);
-    ports.push_back(SocketAddress::FromSockaddr(reinterpret_cast<sockaddr*>(&bound), length).port());
+    socket_ports.push_back(SocketAddress::FromSockaddr(reinterpret_cast<sockaddr*>(&bound), length).port());
   }
+  std::vector<int> ports(members_);
+  for (size_t i = 0; i < members_; ++i) ports[i] = socket_ports[i % socket_ports.size()];
   return ports;
+}
+
+void LoadGenerator::BuildSourceIndex() {
+  size_t slots = 1;
+  while (slots < 2 * members_) slots <<= 1;
+  source_index_.assign(slots, -1);
+  source_mask_ = slots - 1;
+  const size_t socket_count = sockets_.size();
+  for (size_t member = 0; member < members_; ++member) {
+    const size_t socket = member % socket_count;
+    size_t slot = HashSource(socket, targets_[member]) & source_mask_;
+    bool taken = false;  // a lower member of this socket already has this target
+    while (source_index_[slot] >= 0) {
+      const size_t other = static_cast<size_t>(source_index_[slot]);
+      if (other % socket_count == socket && targets_[other] == targets_[member]) {
+        taken = true;
+        break;
+      }
+      slot = (slot + 1) & source_mask_;
+    }
+    if (!taken) source_index_[slot] = static_cast<int32_t>(member);
+  }
+}
+
+size_t LoadGenerator::FindMember(size_t socket, const SocketAddress& source) const {
+  const size_t socket_count = sockets_.size();
+  size_t slot = HashSource(socket, source) & source_mask_;
+  for (;;) {
+    const int32_t entry = source_index_[slot];
+    if (entry < 0) return members_;
+    const size_t member = static_cast<size_t>(entry);
+    if (member % socket_count == socket && targets_[member] == source) return member;
+    slot = (slot + 1) & source_mask_;
+  }
 }
 
 Status LoadGenerator::Start(std::vector<SocketAddress> targets) {
   std::lock_guard<std::mutex> lock(control_mutex_);
   if (started_) return Status::Error(ErrorCode::kInvalidState, "the load generator was already started");
-  if (targets.empty()) return Status::Error(ErrorCode::kInvalidArgument, "targets must not be empty");
+  if (targets.size() != members_) {
+    return Status::Error(ErrorCode::kInvalidArgument, "targets must hold one address per member (" +
+                                                          std::to_string(members_) + "), got " +
+                                                          std::to_string(targets.size()));
+  }
+  SocketAddress local;
+  SocketAddress::Parse(options_.local_address, 0, &local);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (targets[i].empty() || targets[i].is_ipv6() != local.is_ipv6()) {
+      return Status::Error(ErrorCode::kInvalidArgument, "targets[" + std::to_string(i) + "] is not an " +
+                                                            (local.is_ipv6() ? "IPv6" : "IPv4") +
+                                                            " address like localAddress");
+    }
+  }
   targets_ = std::move(targets);
+  BuildSourceIndex();
   try {
     running_.store(true, std::memory_order_release);
     thread_ = std::thread([this] { Run(); });
@@ -136,28 +311,106 @@ void LoadGenerator::Stop() {
 }
 
 void LoadGenerator::Receive() {
-  epoll_event ready[256];
-  for (;;) {
-    const int count = epoll_wait(epoll_fd_, ready, 256, 0);
-    for (int i = 0; i < count; ++i) {
-      const size_t member = static_cast<size_t>(ready[i].data.u64);
-      for (;;) {
-        const int got = receive_batch_.Receive(sockets_[member].fd());
-        if (got <= 0) break;
-        Bump(received_[member], static_cast<uint64_t>(got));
-        if (static_cast<size_t>(got) < receive_batch_.capacity()) break;
+  uint64_t strangers = 0;
+  for (size_t socket = 0; socket < sockets_.size(); ++socket) {
+    for (;;) {
+      const int got = receive_batch_.Receive(sockets_[socket].fd());
+      if (got <= 0) break;
+      for (int i = 0; i < got; ++i) {
+        const size_t member = FindMember(socket, receive_batch_.source(static_cast<size_t>(i)));
+        if (member < members_) {
+          Bump(received_[member], 1);
+        } else {
+          ++strangers;
+        }
       }
+      if (static_cast<size_t>(got) < receive_batch_.capacity()) break;
     }
-    if (count < 256) return;
+  }
+  if (strangers > 0) Bump(strangers_, strangers);
+}
+
+void LoadGenerator::Queue(size_t member, const uint8_t* payload, size_t payload_bytes) {
+  const size_t socket = member % sockets_.size();
+  SocketSendBatch& batch = send_batches_[socket];
+  const size_t index = batch.count;
+  iovec* parts = &batch.parts[2 * index];
+  parts[0].iov_base = &headers_[member * kRtpHeaderBytes];
+  parts[0].iov_len = kRtpHeaderBytes;
+  parts[1].iov_base = const_cast<uint8_t*>(payload);
+  parts[1].iov_len = payload_bytes;
+  msghdr& header = batch.messages[index].msg_hdr;
+  header = msghdr{};
+  header.msg_name = const_cast<sockaddr*>(targets_[member].sockaddr_ptr());
+  header.msg_namelen = targets_[member].length();
+  header.msg_iov = parts;
+  header.msg_iovlen = 2;
+  batch.messages[index].msg_len = 0;
+  batch.member_of[index] = static_cast<uint32_t>(member);
+  if (++batch.count == kSendBatch) Flush(socket);
+}
+
+void LoadGenerator::Flush(size_t socket) {
+  SocketSendBatch& batch = send_batches_[socket];
+  const int fd = sockets_[socket].fd();
+  uint64_t sent = 0;
+  uint64_t failed = 0;
+  uint64_t partial = 0;
+  size_t next = 0;
+  while (next < batch.count) {
+    const size_t wanted = batch.count - next;
+    const int result = ::sendmmsg(fd, &batch.messages[next], static_cast<unsigned>(wanted), MSG_DONTWAIT);
+    if (result > 0) {
+      const size_t taken = static_cast<size_t>(result);
+      for (size_t i = next; i < next + taken; ++i) Bump(sent_by_[batch.member_of[i]], 1);
+      sent += taken;
+      if (taken < wanted) ++partial;
+      next += taken;
+      continue;
+    }
+    if (result < 0 && errno == EINTR) continue;
+    if (result < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      // The send buffer is full: the rest of this round is dropped, not queued.
+      failed += batch.count - next;
+      break;
+    }
+    // This datagram was refused (e.g. no route, or an ICMP error reported late); the rest may go.
+    ++failed;
+    ++next;
+  }
+  batch.count = 0;
+  Bump(sent_, sent);
+  if (failed > 0) Bump(send_failed_, failed);
+  if (partial > 0) Bump(partial_sends_, partial);
+}
+
+void LoadGenerator::SendRound(uint64_t round) {
+  for (const StreamPlan& stream : streams_) {
+    // Members of a slower stream are spread over its ticks: member j sends when round % m == j % m.
+    const size_t phase = static_cast<size_t>(round % stream.interval_ticks);
+    const size_t step = static_cast<size_t>(stream.interval_ticks);
+    for (size_t j = phase; j < stream.members; j += step) {
+      const size_t member = stream.first_member + j;
+      const uint64_t number = packets_built_[member]++;
+      uint8_t* header = &headers_[member * kRtpHeaderBytes];
+      const uint16_t sequence = htons(static_cast<uint16_t>(number));
+      const uint32_t timestamp = htonl(static_cast<uint32_t>(number * stream.timestamp_step));
+      std::memcpy(header + 2, &sequence, 2);
+      std::memcpy(header + 4, &timestamp, 4);
+      const FrameRef& frame = frame_refs_[stream.first_frame_ref + (stream.first_frame + number) % stream.frames];
+      Queue(member, frame_bytes_.data() + frame.offset, frame.size);
+    }
+  }
+  for (size_t socket = 0; socket < send_batches_.size(); ++socket) {
+    if (send_batches_[socket].count > 0) Flush(socket);
   }
 }
 
 void LoadGenerator::Run() {
+  prctl(PR_SET_NAME, "confmix-loadgen", 0UL, 0UL, 0UL);
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-  const int64_t interval_ns = static_cast<int64_t>(options_.interval_ms) * kNsPerMs;
-  const uint32_t timestamp_step = static_cast<uint32_t>(options_.clock_rate / 1000 * options_.interval_ms);
-  const size_t packet_bytes = kRtpHeaderBytes + options_.payload_bytes;
-  TickSchedule schedule(MonotonicNowNs(), interval_ns);
+  const int64_t tick_ns = static_cast<int64_t>(options_.tick_ms) * kNsPerMs;
+  TickSchedule schedule(MonotonicNowNs(), tick_ns);
   first_send_ns_.store(schedule.deadline_ns(), std::memory_order_relaxed);
   uint64_t round = 0;
   int64_t drain_until_ns = -1;
@@ -165,27 +418,13 @@ void LoadGenerator::Run() {
     SleepUntilNs(schedule.deadline_ns());
     const int64_t now = MonotonicNowNs();
     const int64_t lateness = now - schedule.deadline_ns();
-    if (lateness > lateness_max_ns_.load(std::memory_order_relaxed)) lateness_max_ns_.store(lateness, std::memory_order_relaxed);
+    if (lateness > lateness_max_ns_.load(std::memory_order_relaxed)) {
+      lateness_max_ns_.store(lateness, std::memory_order_relaxed);
+    }
     Receive();
-    const bool sending = options_.packets == 0 || round < options_.packets;
+    const bool sending = options_.rounds == 0 || round < options_.rounds;
     if (sending) {
-      const uint16_t sequence = static_cast<uint16_t>(round);
-      const uint32_t timestamp = static_cast<uint32_t>(round) * timestamp_step;
-      const uint16_t sequence_be = htons(sequence);
-      const uint32_t timestamp_be = htonl(timestamp);
-      uint64_t sent = 0;
-      uint64_t failed = 0;
-      for (size_t i = 0; i < sockets_.size(); ++i) {
-        uint8_t* packet = &packets_[i * packet_bytes];
-        std::memcpy(packet + 2, &sequence_be, 2);
-        std::memcpy(packet + 4, &timestamp_be, 4);
-        send_batch_.Add(packet, packet_bytes, targets_[i % targets_.size()]);
-        const SendOutcome outcome = send_batch_.Flush(sockets_[i].fd());
-        sent += outcome.sent;
-        failed += outcome.failed;
-      }
-      Bump(sent_, sent);
-      Bump(send_failed_, failed);
+      SendRound(round);
       ++round;
       Bump(ticks_, 1);
       last_round_ns_.store(now, std::memory_order_relaxed);
@@ -204,25 +443,30 @@ void LoadGenerator::Run() {
 LoadGeneratorStats LoadGenerator::Stats() const {
   LoadGeneratorStats stats;
   stats.running = running_.load(std::memory_order_acquire);
-  stats.members = sockets_.size();
+  stats.members = members_;
+  stats.sockets = sockets_.size();
   stats.ticks = ticks_.load(std::memory_order_relaxed);
   stats.sent = sent_.load(std::memory_order_relaxed);
   stats.send_failed = send_failed_.load(std::memory_order_relaxed);
+  stats.partial_sends = partial_sends_.load(std::memory_order_relaxed);
+  stats.strangers = strangers_.load(std::memory_order_relaxed);
   stats.cpu_ns = cpu_ns_.load(std::memory_order_relaxed);
   stats.lateness_max_ns = lateness_max_ns_.load(std::memory_order_relaxed);
+  stats.receive_buffer_bytes = receive_buffer_bytes_;
+  stats.send_buffer_bytes = send_buffer_bytes_;
   uint64_t min = UINT64_MAX;
-  for (const auto& count : received_) {
-    const uint64_t value = count.load(std::memory_order_relaxed);
+  for (size_t i = 0; i < members_; ++i) {
+    const uint64_t value = received_[i].load(std::memory_order_relaxed);
     stats.received += value;
     if (value < min) min = value;
   }
-  stats.min_received = received_.empty() ? 0 : min;
+  stats.min_received = members_ == 0 ? 0 : min;
   if (stats.ticks > 0) {
-    // From the first round's deadline to one interval after the last round: the span in which
-    // the packets of every round were due.
+    // From the first round's deadline to one tick after the last round: the span in which the
+    // packets of every round were due.
     const int64_t span_ns = last_round_ns_.load(std::memory_order_relaxed) -
                             first_send_ns_.load(std::memory_order_relaxed) +
-                            static_cast<int64_t>(options_.interval_ms) * kNsPerMs;
+                            static_cast<int64_t>(options_.tick_ms) * kNsPerMs;
     stats.elapsed_ms = static_cast<double>(span_ns) / 1e6;
     const double seconds = stats.elapsed_ms / 1000.0;
     stats.min_packets_per_second = static_cast<double>(stats.min_received) / seconds;

@@ -20,10 +20,16 @@ constexpr size_t kReceiveBatchSize = 64;
 constexpr size_t kSendBatchSize = 64;
 // A flooding peer must not starve the ticks: the rest of its queue waits for the next wake.
 constexpr size_t kMaxDatagramsPerSocketPerWake = 1024;
+// A leg's socket usually holds one datagram per interval: the first recvmmsg asks for few.
+constexpr size_t kFirstReceiveBatch = 4;
+// Marks a leg's connected peer socket in its epoll data (the rest is the leg id).
+constexpr uint64_t kPeerSocketBit = uint64_t{1} << 63;
 constexpr int64_t kNsPerMs = 1'000'000;
 // Sockets are drained this often between ticks (a slice of the interval).
 constexpr int64_t kIoSliceNs = kNsPerMs;
 constexpr int kMaxTimeoutMs = 24 * 3600 * 1000;
+// The thread's load is the busy share of windows this long.
+constexpr int64_t kLoadWindowNs = 1000 * kNsPerMs;
 
 // Counters have one writer (the media thread), so a plain load and store suffices.
 void Bump(std::atomic<uint64_t>& counter, uint64_t amount = 1) {
@@ -44,7 +50,11 @@ struct MediaThread::Leg {
   const LegTransport transport;
   bool ipv6 = false;
   int port = 0;
-  UdpSocket socket;
+  SocketAddress local;   // the bound address and port
+  UdpSocket socket;      // bound to the port: receives from every source
+  UdpSocket peer;        // connected to the remote on the same port (when open): its datagrams
+                         // arrive here, and sends skip the route lookup
+  SocketAddress peer_remote;
 
   // Media-thread state.
   SocketAddress remote;
@@ -71,6 +81,7 @@ struct MediaThread::Leg {
   // What Stats() shows of the media-thread state; written only when it changes.
   mutable std::mutex published_mutex;
   SocketAddress published_remote;
+  bool published_connected = false;
   bool published_latched = false;
   bool published_timed_out = false;
 
@@ -83,6 +94,7 @@ struct MediaThread::Leg {
   void Publish() {
     std::lock_guard<std::mutex> lock(published_mutex);
     published_remote = remote;
+    published_connected = peer.is_open();
     published_latched = latched;
     published_timed_out = timed_out;
   }
@@ -185,6 +197,7 @@ void MediaThread::Stop() {
   applying_.clear();
   for (auto& entry : legs_) {
     Leg& leg = *entry.second;
+    ClosePeer(leg);
     if (leg.socket.is_open()) {
       epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, leg.socket.fd(), nullptr);
       leg.socket.Close();
@@ -272,8 +285,11 @@ Status MediaThread::OpenLeg(const LegOptions& options, LegInfo* info) {
       return Status::Error(ErrorCode::kSystem, "epoll_ctl failed");
     }
     leg->port = port;
+    leg->local = local.WithPort(port);
     leg->ipv6 = ipv6;
     leg->remote = options.remote;
+    // Without it, sends stay on this socket (unconnected): slower, never wrong.
+    leg->socket.AllowPeer();
   }
   leg->latching = options.transport == LegTransport::kUdp && options.symmetric_latching;
   leg->timeout_ns = static_cast<int64_t>(options.timeout_ms) * kNsPerMs;
@@ -465,6 +481,7 @@ ThreadStats MediaThread::CountersLocked() const {
   thread.lateness_max_ns = lateness_.max_ns();
   thread.tick_cpu_ns = tick_cpu_ns_.load(std::memory_order_relaxed);
   thread.events_lost = events_lost_.load(std::memory_order_relaxed);
+  thread.load = load_.load(std::memory_order_relaxed);
   thread.thread_cpu_ns = final_thread_cpu_ns_.load(std::memory_order_relaxed);
   if (state_ == State::kRunning) {
     // Joining happens under control_mutex_, so the thread's clock is valid here.
@@ -507,6 +524,7 @@ MediaThreadStats MediaThread::Stats() const {
     {
       std::lock_guard<std::mutex> published(leg.published_mutex);
       out.latched = leg.published_latched;
+      out.connected = leg.published_connected;
       out.timed_out = leg.published_timed_out;
       out.remote = leg.published_remote;
     }
@@ -533,14 +551,28 @@ void MediaThread::Run() {
     for (int64_t now = MonotonicNowNs(); now + kIoSliceNs < deadline; now = MonotonicNowNs()) {
       SleepUntilNs(std::min(deadline - kIoSliceNs, now + kIoSliceNs));
       if (stop_requested_.load(std::memory_order_acquire)) break;
+      const int64_t woke = MonotonicNowNs();
       DrainBetweenTicks(deadline);
+      CountBusy(woke, MonotonicNowNs());
       deadline = NextWakeNs();
     }
     SleepUntilNs(deadline);
     if (stop_requested_.load(std::memory_order_acquire)) break;
+    const int64_t woke = MonotonicNowNs();
     Wake();
+    CountBusy(woke, MonotonicNowNs());
   }
   final_thread_cpu_ns_.store(ThreadCpuNs(), std::memory_order_relaxed);
+}
+
+void MediaThread::CountBusy(int64_t from_ns, int64_t to_ns) {
+  busy_ns_ += to_ns - from_ns;
+  if (load_window_start_ns_ == 0) load_window_start_ns_ = from_ns;
+  const int64_t window_ns = to_ns - load_window_start_ns_;
+  if (window_ns < kLoadWindowNs) return;
+  load_.store(static_cast<double>(busy_ns_) / static_cast<double>(window_ns), std::memory_order_relaxed);
+  busy_ns_ = 0;
+  load_window_start_ns_ = to_ns;
 }
 
 int64_t MediaThread::NextWakeNs() const {
@@ -588,7 +620,9 @@ void MediaThread::Apply(Command& command, int64_t now_ns) {
       legs_.emplace(leg->id, std::move(command.leg_ptr));
       leg_list_.push_back(leg);
       outbox_legs_.reserve(leg_list_.size());
-      if (leg->transport == LegTransport::kUdp) ready_.resize(ready_.size() + 1);
+      if (leg->transport == LegTransport::kUdp) ready_.resize(ready_.size() + 2);  // socket and peer
+      ConnectPeer(*leg);
+      leg->Publish();
       return;
     }
     case Command::Type::kCloseLeg: {
@@ -601,6 +635,7 @@ void MediaThread::Apply(Command& command, int64_t now_ns) {
       if (leg == nullptr) return;
       leg->remote = command.address;
       leg->latched = false;
+      ConnectPeer(*leg);
       leg->Publish();
       return;
     }
@@ -667,15 +702,41 @@ void MediaThread::CloseLegNow(Leg& leg) {
   event.type = MediaEventType::kLegClosed;
   event.leg = leg.id;
   event.count = static_cast<uint64_t>(leg.port);
+  ClosePeer(leg);
   if (leg.socket.is_open()) {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, leg.socket.fd(), nullptr);
     leg.socket.Close();
     ports_.Release(leg.port);
-    if (ready_.size() > 1) ready_.pop_back();
+    if (ready_.size() > 2) ready_.resize(ready_.size() - 2);
   }
   leg_list_.erase(std::find(leg_list_.begin(), leg_list_.end(), &leg));
   legs_.erase(leg.id);  // may free the leg: nothing below may touch it
   EmitEvent(event);
+}
+
+void MediaThread::ConnectPeer(Leg& leg) {
+  if (leg.peer.is_open() && leg.peer_remote == leg.remote) return;
+  ClosePeer(leg);
+  if (leg.transport != LegTransport::kUdp || leg.remote.empty() || !leg.socket.is_open()) return;
+  // On failure the bound socket sends unconnected, as it does before a remote is known.
+  if (!leg.peer.OpenPeer(leg.local, leg.remote)) return;
+  epoll_event interest{};
+  interest.events = EPOLLIN;
+  interest.data.u64 = leg.id | kPeerSocketBit;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, leg.peer.fd(), &interest) != 0) {
+    leg.peer.Close();
+    return;
+  }
+  leg.peer_remote = leg.remote;
+}
+
+void MediaThread::ClosePeer(Leg& leg) {
+  if (!leg.peer.is_open()) return;
+  // What it still holds came from the old remote; once it closes, that source reaches the bound
+  // socket and counts as a stranger.
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, leg.peer.fd(), nullptr);
+  leg.peer.Close();
+  leg.peer_remote = SocketAddress();
 }
 
 MediaThread::Leg* MediaThread::FindMediaLeg(LegId leg) const {
@@ -689,11 +750,17 @@ void MediaThread::ReceiveSockets(int64_t now_ns, int64_t stop_at_ns) {
     // A burst must not delay the next tick: what is left waits (level-triggered) for later.
     if ((i & 15) == 15 && MonotonicNowNs() >= stop_at_ns) break;
     // Looked up by id: a leg closed by a command this wake is simply not found.
-    Leg* leg = FindMediaLeg(static_cast<LegId>(ready_[static_cast<size_t>(i)].data.u64));
-    if (leg == nullptr || !leg->socket.is_open()) continue;
+    const uint64_t tag = ready_[static_cast<size_t>(i)].data.u64;
+    Leg* leg = FindMediaLeg(static_cast<LegId>(tag & ~kPeerSocketBit));
+    if (leg == nullptr) continue;
+    const bool peer = (tag & kPeerSocketBit) != 0;
     size_t taken = 0;
+    size_t want = kFirstReceiveBatch;
     while (taken < kMaxDatagramsPerSocketPerWake) {
-      const int received = receive_batch_.Receive(leg->socket.fd());
+      // Read each time: a latch while handling the batch may have replaced the peer socket.
+      const int fd = peer ? leg->peer.fd() : leg->socket.fd();
+      if (fd < 0) break;
+      const int received = receive_batch_.Receive(fd, want);
       if (received <= 0) break;
       for (size_t j = 0; j < static_cast<size_t>(received); ++j) {
         if (receive_batch_.truncated(j)) {
@@ -704,7 +771,8 @@ void MediaThread::ReceiveSockets(int64_t now_ns, int64_t stop_at_ns) {
       }
       taken += static_cast<size_t>(received);
       // A short batch means the queue was empty: that was the EAGAIN, without another syscall.
-      if (static_cast<size_t>(received) < receive_batch_.capacity()) break;
+      if (static_cast<size_t>(received) < want) break;
+      want = receive_batch_.capacity();
     }
   }
 }
@@ -752,6 +820,7 @@ void MediaThread::HandleDatagram(Leg& leg, const uint8_t* data, size_t size, con
   if (learning) {
     leg.remote = from;
     leg.latched = true;
+    ConnectPeer(leg);
     MediaEvent event;
     event.type = MediaEventType::kLatched;
     event.leg = leg.id;
@@ -778,7 +847,8 @@ void MediaThread::RunDueTicks() {
     const int64_t interval_ns = slot->schedule.interval_ns();
     const int64_t lateness_ns = start_ns - slot->schedule.deadline_ns();
     const uint64_t index = slot->ticks.load(std::memory_order_relaxed);
-    TickContext context(*this, slot->id, slot->schedule.deadline_ns(), start_ns, interval_ns, index);
+    TickContext context(*this, slot->id, slot->schedule.deadline_ns(), start_ns, interval_ns, index,
+                        load_.load(std::memory_order_relaxed));
     slot->job->Tick(context);
     const int64_t work_ns = MonotonicNowNs() - start_ns;
     lateness_.Record(lateness_ns);
@@ -827,9 +897,13 @@ void MediaThread::FlushOutbox() {
       Drop(*leg, DropReason::kNoRemote, unsent);
       continue;
     }
+    static const SocketAddress kConnected;
+    const bool connected = leg->peer.is_open();
+    const int fd = connected ? leg->peer.fd() : leg->socket.fd();
+    const SocketAddress& to = connected ? kConnected : leg->remote;
     SendOutcome total;
     auto flush = [&] {
-      const SendOutcome outcome = send_batch_.Flush(leg->socket.fd());
+      const SendOutcome outcome = send_batch_.Flush(fd);
       total.sent += outcome.sent;
       total.failed += outcome.failed;
       total.bytes += outcome.bytes;
@@ -837,7 +911,7 @@ void MediaThread::FlushOutbox() {
     for (int32_t i = leg->outbox_head; i >= 0; i = outbox_next_[static_cast<size_t>(i)]) {
       if (send_batch_.full()) flush();
       const size_t at = static_cast<size_t>(i);
-      send_batch_.Add(outbox_.data(at), outbox_.ref(at).size, leg->remote);
+      send_batch_.Add(outbox_.data(at), outbox_.ref(at).size, to);
     }
     flush();
     Bump(leg->packets_out, total.sent);

@@ -88,6 +88,7 @@ struct LegStats {
   uint64_t dropped_no_remote = 0; // nowhere to send
   uint64_t send_failed = 0;       // the kernel refused
   bool latched = false;           // symmetric latching has learned the remote
+  bool connected = false;         // sends and the remote's packets use a socket connected to it
   bool timed_out = false;         // the inactivity timeout has fired (until a valid packet)
   SocketAddress remote;           // current remote (empty if none)
 };
@@ -111,6 +112,7 @@ struct ThreadStats {
   int64_t tick_cpu_ns = 0;      // thread CPU time spent inside TickJob::Tick
   int64_t thread_cpu_ns = 0;    // thread CPU time in all (ticks, socket I/O, bookkeeping)
   uint64_t events_lost = 0;     // events dropped because the owner did not take them
+  double load = 0;              // busy share of wall time over the last ~1 s window (0..1)
 };
 
 /** Everything Stats() reports. */
@@ -194,6 +196,7 @@ class MediaThread final : private TickServices {
   // Media side (the media thread, or the control thread while no media thread runs).
   void Run();
   void Wake();
+  void CountBusy(int64_t from_ns, int64_t to_ns);
   ThreadStats CountersLocked() const;  // control_mutex_ held
   void DrainBetweenTicks(int64_t deadline_ns);
   void ApplyCommands(int64_t now_ns);
@@ -206,6 +209,8 @@ class MediaThread final : private TickServices {
   void CheckLegs(int64_t now_ns);
   void PublishEvents();
   void CloseLegNow(Leg& leg);
+  void ConnectPeer(Leg& leg);  // (re)connects the leg's peer socket to its remote
+  void ClosePeer(Leg& leg);
   void Drop(Leg& leg, DropReason reason, uint64_t count);
   int64_t NextWakeNs() const;
   Leg* FindMediaLeg(LegId leg) const;
@@ -261,6 +266,9 @@ class MediaThread final : private TickServices {
   std::atomic<int64_t> tick_cpu_ns_{0};
   std::atomic<int64_t> final_thread_cpu_ns_{0};
   std::atomic<uint64_t> events_lost_{0};
+  int64_t busy_ns_ = 0;                // working wall time in the current load window
+  int64_t load_window_start_ns_ = 0;
+  std::atomic<double> load_{0};        // busy share of the last completed window
 };
 
 }  // namespace confmix::io

@@ -23,9 +23,9 @@ class TickServices {
 class TickContext {
  public:
   TickContext(TickServices& services, JobId job, int64_t deadline_ns, int64_t now_ns,
-              int64_t interval_ns, uint64_t tick_index)
+              int64_t interval_ns, uint64_t tick_index, double thread_load = 0)
       : services_(services), job_(job), deadline_ns_(deadline_ns), now_ns_(now_ns),
-        interval_ns_(interval_ns), tick_index_(tick_index) {}
+        interval_ns_(interval_ns), tick_index_(tick_index), thread_load_(thread_load) {}
 
   /** Queues a datagram for `leg`; the thread sends every queued datagram after the job returns,
    *  batched per socket (sendmmsg), or hands them to the leg's feeding thread. The bytes are
@@ -44,6 +44,10 @@ class TickContext {
   int64_t interval_ns() const { return interval_ns_; }
   /** 0 for the job's first tick, then 1, 2, ... */
   uint64_t tick_index() const { return tick_index_; }
+  /** Share of wall time the media thread spent working (ticks, socket I/O) over its last
+   *  completed load window of about one second: 0 idle, 1 busy all the time. Jobs shed optional
+   *  work (codec complexity) when it runs high, so the clock keeps its deadlines. */
+  double thread_load() const { return thread_load_; }
 
  private:
   TickServices& services_;
@@ -52,6 +56,7 @@ class TickContext {
   int64_t now_ns_;
   int64_t interval_ns_;
   uint64_t tick_index_;
+  double thread_load_;
 };
 
 /** Work the media thread runs every interval, at absolute deadlines. */

@@ -48,6 +48,28 @@ BindResult UdpSocket::Open(const SocketAddress& local, std::string* error) {
   return BindResult::kBound;
 }
 
+bool UdpSocket::AllowPeer() {
+  const int on = 1;
+  return fd_ >= 0 && ::setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == 0;
+}
+
+bool UdpSocket::OpenPeer(const SocketAddress& local, const SocketAddress& remote) {
+  Close();
+  if (local.empty() || remote.empty() || local.is_ipv6() != remote.is_ipv6()) return false;
+  const int fd = ::socket(local.is_ipv6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+  if (fd < 0) return false;
+  const int on = 1;
+  if (local.is_ipv6()) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
+      ::bind(fd, local.sockaddr_ptr(), local.length()) != 0 ||
+      ::connect(fd, remote.sockaddr_ptr(), remote.length()) != 0) {
+    ::close(fd);
+    return false;
+  }
+  fd_ = fd;
+  return true;
+}
+
 void UdpSocket::Close() {
   if (fd_ >= 0) {
     ::close(fd_);
@@ -63,9 +85,10 @@ ReceiveBatch::ReceiveBatch(size_t capacity)
   }
 }
 
-int ReceiveBatch::Receive(int fd) {
+int ReceiveBatch::Receive(int fd, size_t max) {
+  const size_t count = max < headers_.size() ? max : headers_.size();
   // recvmmsg overwrites the lengths, so each call re-arms them.
-  for (size_t i = 0; i < headers_.size(); ++i) {
+  for (size_t i = 0; i < count; ++i) {
     msghdr& header = headers_[i].msg_hdr;
     header = msghdr{};
     header.msg_name = &sources_[i];
@@ -75,8 +98,7 @@ int ReceiveBatch::Receive(int fd) {
     headers_[i].msg_len = 0;
   }
   for (;;) {
-    const int received = ::recvmmsg(fd, headers_.data(), static_cast<unsigned>(headers_.size()),
-                                    MSG_DONTWAIT, nullptr);
+    const int received = ::recvmmsg(fd, headers_.data(), static_cast<unsigned>(count), MSG_DONTWAIT, nullptr);
     if (received >= 0) return received;
     if (errno == EINTR) continue;
     return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
@@ -101,8 +123,10 @@ bool SendBatch::Add(const uint8_t* data, size_t size, const SocketAddress& to) {
   iovecs_[count_].iov_len = size;
   msghdr& header = headers_[count_].msg_hdr;
   header = msghdr{};
-  header.msg_name = const_cast<sockaddr*>(to.sockaddr_ptr());
-  header.msg_namelen = to.length();
+  if (!to.empty()) {
+    header.msg_name = const_cast<sockaddr*>(to.sockaddr_ptr());
+    header.msg_namelen = to.length();
+  }
   header.msg_iov = &iovecs_[count_];
   header.msg_iovlen = 1;
   ++count_;

@@ -30,6 +30,14 @@ class UdpSocket {
    *  socket stays closed, `error` says why, and the result tells the port allocator whether
    *  another port could work. */
   BindResult Open(const SocketAddress& local, std::string* error);
+  /** Lets a connected peer socket (OpenPeer) share this socket's port from now on. Sockets bind
+   *  without SO_REUSEPORT, so a port that another leg or process holds still fails to bind; only
+   *  sockets that ask for sharing after binding can be joined. */
+  bool AllowPeer();
+  /** Opens this socket as the connected peer of a socket bound to `local` (which called
+   *  AllowPeer): datagrams from `remote` arrive here, every other source still reaches the bound
+   *  socket, and sends skip the per-datagram route lookup. False (and closed) on failure. */
+  bool OpenPeer(const SocketAddress& local, const SocketAddress& remote);
   /** Closes the socket (idempotent). */
   void Close();
   /** The descriptor, or -1 when closed. */
@@ -45,9 +53,10 @@ class UdpSocket {
 class ReceiveBatch {
  public:
   explicit ReceiveBatch(size_t capacity);
-  /** Receives what is queued on `fd` without blocking: count received, 0 when none (EAGAIN),
-   *  -1 on another error. */
-  int Receive(int fd);
+  /** Receives up to `max` (at most capacity()) datagrams queued on `fd` without blocking: count
+   *  received, 0 when none (EAGAIN), -1 on another error. A small `max` suits sockets that
+   *  usually hold one datagram: recvmmsg then stops sooner, and fewer headers are re-armed. */
+  int Receive(int fd, size_t max = SIZE_MAX);
   /** How many datagrams one call can take. */
   size_t capacity() const { return headers_.size(); }
   /** Bytes of datagram `i` of the last Receive. */
@@ -78,7 +87,8 @@ struct SendOutcome {
 class SendBatch {
  public:
   explicit SendBatch(size_t capacity);
-  /** Queues one datagram to `to`; false when the batch is full (flush first). */
+  /** Queues one datagram to `to` (empty: the socket is connected); false when the batch is full
+   *  (flush first). */
   bool Add(const uint8_t* data, size_t size, const SocketAddress& to);
   /** Sends everything queued on `fd` without blocking, then empties the batch. */
   SendOutcome Flush(int fd);

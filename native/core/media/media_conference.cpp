@@ -13,16 +13,43 @@ Status Fail(StatusCode code, const char* message) { return Status{code, message}
 constexpr int kAppFifoMs = 500;
 }  // namespace
 
-std::unique_ptr<MediaConference> MediaConference::Create(const ConferenceOptions& options, Status* status) {
+std::unique_ptr<MediaConference> MediaConference::Create(const ConferenceOptions& options, Status* status,
+                                                         const MediaConferenceOptions& media) {
   auto mixer = Conference::Create(options, status);
   if (!mixer) return nullptr;
-  return std::unique_ptr<MediaConference>(new MediaConference(std::move(mixer)));
+  return std::unique_ptr<MediaConference>(new MediaConference(std::move(mixer), media));
 }
 
-MediaConference::MediaConference(std::unique_ptr<Conference> mixer)
+MediaConference::MediaConference(std::unique_ptr<Conference> mixer, const MediaConferenceOptions& options)
     : mixer_(std::move(mixer)),
       packet_(kMaxPayloadBytes + rtp::kRtpHeaderSize),
-      rtcp_packet_(kMaxRtcpReportBytes) {}
+      rtcp_packet_(kMaxRtcpReportBytes),
+      governor_(options.adaptive_complexity) {
+  UpdateMaxShed();
+}
+
+void MediaConference::ApplyComplexity(FrameEncoder& encoder) const {
+  encoder.SetComplexity(governor_.EffectiveComplexity(encoder.codec().complexity));
+}
+
+void MediaConference::ApplyComplexityToAll() {
+  for (auto& media : members_) {
+    if (media->sender) ApplyComplexity(media->sender->own_encoder());
+  }
+  for (Encoding& encoding : encodings_) {
+    for (auto& group : encoding.groups) ApplyComplexity(*group);
+  }
+}
+
+void MediaConference::UpdateMaxShed() {
+  // Shedding past the highest configured Opus complexity makes no encode cheaper.
+  int highest = 0;
+  for (const Encoding& encoding : encodings_) {
+    if (encoding.users > 0 && encoding.codec.kind == CodecKind::kOpus) highest = std::max(highest, encoding.codec.complexity);
+  }
+  // A lower cap leaves every encode as it was (see SetMaxShed), so no encoder needs touching.
+  governor_.SetMaxShed(highest);
+}
 
 MediaConference::MemberMedia* MediaConference::Find(uint32_t id) const {
   auto it = index_.find(id);
@@ -45,14 +72,20 @@ int MediaConference::AcquireEncoding(const CodecParams& codec, std::string* erro
     encoding.groups.push_back(std::move(encoder));
   }
   encoding.encoded_tick.assign(kOutputGroupCount, 0);
-  for (size_t i = 0; i < encodings_.size(); i++) {
+  for (auto& group : encoding.groups) ApplyComplexity(*group);  // made while shed: start shed
+  int index = -1;
+  for (size_t i = 0; i < encodings_.size() && index < 0; i++) {
     if (encodings_[i].users == 0) {
       encodings_[i] = std::move(encoding);
-      return static_cast<int>(i);
+      index = static_cast<int>(i);
     }
   }
-  encodings_.push_back(std::move(encoding));
-  return static_cast<int>(encodings_.size() - 1);
+  if (index < 0) {
+    encodings_.push_back(std::move(encoding));
+    index = static_cast<int>(encodings_.size() - 1);
+  }
+  UpdateMaxShed();
+  return index;
 }
 
 void MediaConference::ReleaseEncoding(int index) {
@@ -61,6 +94,7 @@ void MediaConference::ReleaseEncoding(int index) {
   if (--encoding.users == 0) {
     encoding.groups.clear();
     encoding.encoded_tick.clear();
+    UpdateMaxShed();
   }
 }
 
@@ -78,6 +112,7 @@ Status MediaConference::BuildMedia(const MemberMediaConfig& config, MemberMedia*
     send.interval_ms = mixer_->interval_ms();
     media->sender = MediaSender::Create(send, error);
     if (!media->sender) return Fail(StatusCode::kInvalidArgument, "send codec rejected");
+    ApplyComplexity(media->sender->own_encoder());
     media->encoding = AcquireEncoding(send.codec, error);
     if (media->encoding < 0) return Fail(StatusCode::kInvalidArgument, "send codec rejected");
   }
@@ -274,8 +309,17 @@ RtcpSession* MediaConference::mutable_rtcp(uint32_t id) {
   return media ? media->rtcp.get() : nullptr;
 }
 
-void MediaConference::Tick(MediaOutput& output) {
+const FrameEncoder* MediaConference::shared_encoder(uint32_t id, int group) const {
+  const MemberMedia* media = Find(id);
+  if (!media || media->encoding < 0 || group < 0 || group >= kOutputGroupCount) return nullptr;
+  return encodings_[static_cast<size_t>(media->encoding)].groups[static_cast<size_t>(group)].get();
+}
+
+void MediaConference::Tick(MediaOutput& output, double thread_load) {
+  // Before the encodes, so a change applies from this tick on.
+  if (governor_.Update(thread_load, mixer_->interval_ms())) ApplyComplexityToAll();
   MediaTickStats stats;
+  stats.complexity_shed = governor_.shed();
   const size_t frame = mixer_->frame_samples();
   for (auto& media : members_) {
     Member& member = *media->member;

@@ -5,6 +5,9 @@
 // muted or held); Mix(); then each member's output is encoded (its own encode when it heard a
 // private mix, else its group's shared encode) and packetized with its own header.
 // ServiceRtcp(), after the tick, sends the RTCP reports that are due (members with a session).
+// Each tick first feeds the media thread's load to a ComplexityGovernor; when its shed level
+// changes, every Opus encoder the conference owns (private and shared) moves to its configured
+// complexity minus the shed level, and encoders made later start there.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/media/complexity_governor.h"
 #include "core/media/media_receiver.h"
 #include "core/media/media_sender.h"
 #include "core/media/rtcp_session.h"
@@ -27,6 +31,11 @@ struct MemberMediaConfig {
   std::optional<SenderConfig> send;       // likewise
   bool app = false;                       // PCM in and out at the conference rate (app legs)
   std::optional<RtcpSessionConfig> rtcp;  // an RTCP session (RTP legs); kept across UpdateMedia
+};
+
+/** How a conference's media behaves, beyond the mixer's options. */
+struct MediaConferenceOptions {
+  bool adaptive_complexity = true;  // shed encoder complexity when the media thread is loaded
 };
 
 /** Where a tick's output goes. */
@@ -50,12 +59,14 @@ struct MediaTickStats {
   uint32_t decodes = 0;  // decoder calls this tick
   uint32_t encodes = 0;  // encoder calls this tick
   uint32_t packets = 0;  // packets written this tick
+  int complexity_shed = 0;  // steps subtracted from each encoder's configured complexity
 };
 
 class MediaConference {
  public:
   /** Builds one, or returns null and sets `status`. */
-  static std::unique_ptr<MediaConference> Create(const ConferenceOptions& options, Status* status);
+  static std::unique_ptr<MediaConference> Create(const ConferenceOptions& options, Status* status,
+                                                 const MediaConferenceOptions& media = {});
 
   /** The mixing core (settings, playbacks, events). */
   Conference& mixer() { return *mixer_; }
@@ -76,8 +87,8 @@ class MediaConference {
   /** Conference-rate PCM from an app member, buffered up to 500 ms (older audio is dropped). */
   Status PushAppPcm(uint32_t id, const int16_t* pcm, size_t samples);
 
-  /** One tick. */
-  void Tick(MediaOutput& output);
+  /** One tick; `thread_load` is the media thread's busy share (0..1) that drives shedding. */
+  void Tick(MediaOutput& output, double thread_load = 0);
   /** After a tick: sends each RTCP report due at `now_ms` (monotonic), reports BYEs, and
    *  publishes the RTCP figures that changed (all of them with `publish_all`). */
   void ServiceRtcp(double now_ms, bool publish_all, MediaOutput& output);
@@ -86,6 +97,13 @@ class MediaConference {
   void set_shared_encodes(bool shared) { shared_encodes_ = shared; }
   /** The last tick's counts. */
   const MediaTickStats& last_tick() const { return last_tick_; }
+  /** Steps subtracted from each encoder's configured complexity now (0: full quality). */
+  int complexity_shed() const { return governor_.shed(); }
+  /** False when the conference was built with adaptive_complexity off. */
+  bool adaptive_complexity() const { return governor_.enabled(); }
+  /** The shared encoder of output group `group` (0..kOutputGroupCount-1) for a member's
+   *  encoding, or null (no send path, or `group` out of range). */
+  const FrameEncoder* shared_encoder(uint32_t id, int group) const;
   /** A member's receive path, or null. */
   const MediaReceiver* receiver(uint32_t id) const;
   /** A member's send path, or null. */
@@ -114,12 +132,15 @@ class MediaConference {
     std::vector<uint64_t> encoded_tick;                 // tick each group last encoded, +1
   };
 
-  explicit MediaConference(std::unique_ptr<Conference> mixer);
+  MediaConference(std::unique_ptr<Conference> mixer, const MediaConferenceOptions& options);
   Status BuildMedia(const MemberMediaConfig& media, MemberMedia* out, std::string* error);
   MemberMedia* Find(uint32_t id) const;
   int AcquireEncoding(const CodecParams& codec, std::string* error);
   void ReleaseEncoding(int index);
   bool InputMixable(const Member& member) const;
+  void ApplyComplexity(FrameEncoder& encoder) const;
+  void ApplyComplexityToAll();
+  void UpdateMaxShed();
   static bool SenderState(const MemberMedia& media, RtcpSenderState* out);
   bool HandleRtcp(MemberMedia& media, const uint8_t* data, size_t size, double arrival_ms);
 
@@ -132,6 +153,7 @@ class MediaConference {
   bool shared_encodes_ = true;
   uint64_t ticks_ = 0;
   MediaTickStats last_tick_;
+  ComplexityGovernor governor_;
 };
 
 }  // namespace confmix

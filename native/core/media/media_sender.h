@@ -47,6 +47,10 @@ class FrameEncoder {
   const CodecParams& codec() const { return codec_; }
   /** Samples per packet at the RTP clock. */
   uint32_t rtp_samples() const { return rtp_samples_; }
+  /** Runs the encoder at `complexity` from the next encode (codecs without one ignore it). */
+  void SetComplexity(int complexity) { encoder_->SetComplexity(complexity); }
+  /** The complexity the encoder runs at, or -1 for codecs without one. */
+  int complexity() const { return encoder_->complexity(); }
 
  private:
   FrameEncoder(const CodecParams& codec, std::unique_ptr<Encoder> encoder, int conference_rate,
@@ -71,6 +75,8 @@ class MediaSender {
 
   /** The encoder for this member's own (private) mix. */
   FrameEncoder& own_encoder() { return *own_; }
+  /** The same, to read. */
+  const FrameEncoder& own_encoder() const { return *own_; }
   /** Writes header + payload for this tick into `out` (capacity kMaxPayloadBytes + 12); returns
    *  the packet size, or 0 when nothing is sent (a DTX payload: the timestamp still advances and
    *  the next packet carries the marker). */

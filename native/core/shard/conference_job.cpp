@@ -70,13 +70,14 @@ bool ConferenceJob::OnPacket(io::LegId leg, const uint8_t* data, size_t size, co
 void ConferenceJob::Tick(io::TickContext& context) {
   ApplyCommands();
   context_ = &context;
-  conference_->Tick(*this);
+  conference_->Tick(*this, context.thread_load());
   const uint64_t tick = ticks_.load(std::memory_order_relaxed);
   conference_->ServiceRtcp(static_cast<double>(context.now_ns()) / 1e6, tick % kRtcpPublishTicks == 0, *this);
   context_ = nullptr;
   const MediaTickStats& stats = conference_->last_tick();
   last_encodes_.store(stats.encodes, std::memory_order_relaxed);
   last_decodes_.store(stats.decodes, std::memory_order_relaxed);
+  complexity_shed_.store(stats.complexity_shed, std::memory_order_relaxed);
   last_deadline_ns_.store(context.deadline_ns(), std::memory_order_relaxed);
   ticks_.fetch_add(1, std::memory_order_relaxed);
   MixerEvent event;

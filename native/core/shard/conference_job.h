@@ -62,6 +62,8 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
   int64_t last_deadline_ns() const { return last_deadline_ns_.load(std::memory_order_relaxed); }
   /** Decodes done by the last tick (any thread). */
   uint32_t last_decodes() const { return last_decodes_.load(std::memory_order_relaxed); }
+  /** The conference's encoder complexity shed level as of the last tick (any thread). */
+  int complexity_shed() const { return complexity_shed_.load(std::memory_order_relaxed); }
 
   void Tick(io::TickContext& context) override;
   bool OnPacket(io::LegId leg, const uint8_t* data, size_t size, const io::SocketAddress& from,
@@ -99,6 +101,7 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
   OutboxBatch staged_;
   std::atomic<uint32_t> last_encodes_{0};
   std::atomic<uint32_t> last_decodes_{0};
+  std::atomic<int> complexity_shed_{0};
   std::atomic<uint64_t> ticks_{0};
   std::atomic<int64_t> last_deadline_ns_{0};
 };
