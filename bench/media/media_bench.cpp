@@ -200,7 +200,11 @@ class Run {
     options.rate = variant.rate;
     options.interval_ms = kIntervalMs;
     confmix::Status status;
-    conference_ = MediaConference::Create(options, &status);
+    // CPU is read on this thread: every codec call must run on it (no worker pool), and no tick
+    // load is passed, so complexity never sheds.
+    confmix::MediaConferenceOptions media;
+    media.parallel_codecs = false;
+    conference_ = MediaConference::Create(options, &status, media);
     if (!conference_) Die(std::string("conference: ") + status.message);
     const size_t talkers = static_cast<size_t>(static_cast<double>(members) * kTalkingShare + 0.5);
     size_t max_payload = 0;

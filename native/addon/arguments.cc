@@ -200,6 +200,9 @@ bool ReadConferenceOptions(Napi::Env env, const Napi::Value& value, ConferenceOp
   std::optional<bool> adaptive;
   if (!ReadOptionalFlag(env, o, "adaptiveComplexity", &adaptive)) return false;
   if (media && adaptive) media->adaptive_complexity = *adaptive;
+  std::optional<bool> parallel;
+  if (!ReadOptionalFlag(env, o, "parallelCodecs", &parallel)) return false;
+  if (media && parallel) media->parallel_codecs = *parallel;
   return true;
 }
 

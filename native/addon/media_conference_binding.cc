@@ -7,6 +7,7 @@
 
 #include "arguments.h"
 #include "bindings.h"
+#include "core/io/worker_pool.h"
 #include "core/media/media_conference.h"
 
 namespace confmix::addon {
@@ -310,8 +311,19 @@ class MediaConferenceWrap : public Napi::ObjectWrap<MediaConferenceWrap> {
 
 }  // namespace
 
+// workerPoolStats() -> {workers, helped}: the process's codec helper threads, and how many tasks
+// they took from media threads so far.
+Napi::Value WorkerPoolStats(const Napi::CallbackInfo& info) {
+  const io::WorkerPool& pool = io::WorkerPool::Shared();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("workers", static_cast<double>(pool.workers()));
+  out.Set("helped", static_cast<double>(pool.helped()));
+  return out;
+}
+
 void RegisterMediaConference(Napi::Env env, Napi::Object exports) {
   exports.Set("MediaConference", MediaConferenceWrap::Define(env));
+  exports.Set("workerPoolStats", Napi::Function::New(env, WorkerPoolStats, "workerPoolStats"));
 }
 
 }  // namespace confmix::addon

@@ -10,6 +10,8 @@ import type { NativeConferenceOptions, NativeMemberSettings, NativeMixerEvent } 
 export interface NativeMediaConferenceOptions extends NativeConferenceOptions {
   /** Shed Opus encoder complexity while the media thread is loaded, and restore it after (default true). */
   adaptiveComplexity?: boolean;
+  /** Spread a tick's Opus decodes and encodes over the process's worker threads (default true). */
+  parallelCodecs?: boolean;
 }
 
 /** What one tick is told about the thread that runs it. */
@@ -190,4 +192,17 @@ export function framesByMember(output: MediaTickOutput): Map<number, Int16Array>
     frames.set(member, output.frames.subarray(offset, offset + length));
   }
   return frames;
+}
+
+/** The process's codec helper threads (one per core beyond the first). */
+export interface WorkerPoolStats {
+  /** Helper threads. */
+  workers: number;
+  /** Decodes and encodes they took from media threads so far (the rest ran on the media thread). */
+  helped: number;
+}
+
+/** Reads the worker pool's counters. */
+export function workerPoolStats(): WorkerPoolStats {
+  return (addon as { workerPoolStats: () => WorkerPoolStats }).workerPoolStats();
 }

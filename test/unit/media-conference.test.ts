@@ -1,7 +1,7 @@
 // The media plane end to end in one conference: RTP in, decode, resample, mix, shared encodes,
 // RTP out. Time is simulated: packets are pushed with arrival times, then the tick runs.
 import { describe, expect, it } from 'vitest';
-import { NativeMediaConference, packetsByMember, type MediaTickOutput } from '../../src/native/mediaConference.ts';
+import { NativeMediaConference, packetsByMember, workerPoolStats, type MediaTickOutput } from '../../src/native/mediaConference.ts';
 import { CodecDecoder, CodecEncoder, g711Encode } from '../../src/native/codecs.ts';
 import { parseRtp, telephoneEventPackets } from '../../src/native/rtp.ts';
 import { concat, goertzelAmplitude, sine, toneDbfs, rms, rmsDbfs, ToneGenerator } from '../helpers/audio.ts';
@@ -134,6 +134,41 @@ describe('media conference', () => {
       conference.pushRtp(1, talkers[0].next(), (60 + t) * INTERVAL);
       conference.pushRtp(2, talkers[1].next(), (60 + t) * INTERVAL);
     })[0].encodes).toBe(102);
+  });
+
+  it('spreads an Opus room\'s decodes and encodes over the worker pool with the same result to the byte', () => {
+    const rooms = [true, false].map((parallelCodecs) => new NativeMediaConference({ rate: 16000, interval: INTERVAL, parallelCodecs }));
+    const opus = { codec: 'opus', payloadType: 111 } as const;
+    const talkers = Array.from({ length: 12 }, (_, i) => i + 1);
+    const listeners = Array.from({ length: 20 }, (_, i) => 100 + i);
+    for (const room of rooms) {
+      for (const id of [...talkers, ...listeners]) room.addMember(id, {}, { receive: opus, send: opus });
+    }
+    // One peer per talker, its packets pushed into both rooms.
+    const peers = talkers.map((id) => new TonePeer('opus', 300 + 97 * id, 6000, id));
+    const helpedBefore = workerPoolStats().helped;
+    const outputs = rooms.map(() => [] as MediaTickOutput[]);
+    for (let t = 0; t < 60; t++) {
+      const packets = peers.map((peer) => peer.next());
+      rooms.forEach((room, r) => {
+        talkers.forEach((id, i) => room.pushRtp(id, packets[i], t * INTERVAL));
+        outputs[r].push(room.tick());
+      });
+    }
+    const [parallel, serial] = outputs;
+    for (let t = 0; t < 60; t++) {
+      expect(parallel[t].decodes).toBe(serial[t].decodes);
+      expect(parallel[t].encodes).toBe(serial[t].encodes);
+      const a = packetsByMember(parallel[t]);
+      const b = packetsByMember(serial[t]);
+      expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+      for (const [id, packet] of a) expect(payloadOf(packet)).toEqual(payloadOf(b.get(id)!));
+    }
+    // Talkers each get a private encode, listeners one shared: 13 Opus encodes a tick.
+    expect(serial[59].encodes).toBe(13);
+    // On a machine with a second core, its helper took part of the work.
+    const pool = workerPoolStats();
+    if (pool.workers > 0) expect(pool.helped).toBeGreaterThan(helpedBefore);
   });
 
   it('does not decode muted members or DTX frames', () => {

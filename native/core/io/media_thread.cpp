@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/io/tick_clock.h"
+#include "core/io/worker_pool.h"
 
 namespace confmix::io {
 
@@ -22,6 +23,8 @@ constexpr size_t kSendBatchSize = 64;
 constexpr size_t kMaxDatagramsPerSocketPerWake = 1024;
 // A leg's socket usually holds one datagram per interval: the first recvmmsg asks for few.
 constexpr size_t kFirstReceiveBatch = 4;
+// Fewer legs than this flush on the media thread alone: waking a helper would cost more.
+constexpr size_t kMinParallelFlushLegs = 256;
 // Marks a leg's connected peer socket in its epoll data (the rest is the leg id).
 constexpr uint64_t kPeerSocketBit = uint64_t{1} << 63;
 constexpr int64_t kNsPerMs = 1'000'000;
@@ -151,11 +154,14 @@ MediaThread::MediaThread(MediaThreadOptions options)
       epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
       ready_(1),
       receive_batch_(kReceiveBatchSize),
-      send_batch_(kSendBatchSize),
       outbox_(options_.max_tick_datagrams, options_.max_tick_bytes),
       inbound_taken_(options_.max_inbound_datagrams, options_.max_inbound_bytes),
       outgoing_(options_.max_outgoing_datagrams, options_.max_outgoing_bytes) {
   outbox_next_.reserve(options_.max_tick_datagrams);
+  // One send scratch per worker-pool slot (0: this thread).
+  const size_t slots = WorkerPool::Shared().workers() + 1;
+  send_batches_.reserve(slots);
+  for (size_t slot = 0; slot < slots; ++slot) send_batches_.emplace_back(kSendBatchSize);
   local_events_.reserve(options_.max_events);
   pending_events_.reserve(options_.max_events);
 }
@@ -620,6 +626,7 @@ void MediaThread::Apply(Command& command, int64_t now_ns) {
       legs_.emplace(leg->id, std::move(command.leg_ptr));
       leg_list_.push_back(leg);
       outbox_legs_.reserve(leg_list_.size());
+      udp_flush_legs_.reserve(leg_list_.size());
       if (leg->transport == LegTransport::kUdp) ready_.resize(ready_.size() + 2);  // socket and peer
       ConnectPeer(*leg);
       leg->Publish();
@@ -883,40 +890,53 @@ bool MediaThread::QueueDatagram(LegId leg_id, const uint8_t* data, size_t size) 
   return true;
 }
 
+void MediaThread::FlushLeg(Leg& leg, SendBatch& batch) {
+  if (leg.remote.empty() || !leg.socket.is_open()) {
+    uint64_t unsent = 0;
+    for (int32_t i = leg.outbox_head; i >= 0; i = outbox_next_[static_cast<size_t>(i)]) ++unsent;
+    Drop(leg, DropReason::kNoRemote, unsent);
+    return;
+  }
+  static const SocketAddress kConnected;
+  const bool connected = leg.peer.is_open();
+  const int fd = connected ? leg.peer.fd() : leg.socket.fd();
+  const SocketAddress& to = connected ? kConnected : leg.remote;
+  SendOutcome total;
+  auto flush = [&] {
+    const SendOutcome outcome = batch.Flush(fd);
+    total.sent += outcome.sent;
+    total.failed += outcome.failed;
+    total.bytes += outcome.bytes;
+  };
+  for (int32_t i = leg.outbox_head; i >= 0; i = outbox_next_[static_cast<size_t>(i)]) {
+    if (batch.full()) flush();
+    const size_t at = static_cast<size_t>(i);
+    batch.Add(outbox_.data(at), outbox_.ref(at).size, to);
+  }
+  flush();
+  Bump(leg.packets_out, total.sent);
+  Bump(leg.bytes_out, total.bytes);
+  if (total.failed > 0) Drop(leg, DropReason::kSendFailed, total.failed);
+}
+
 void MediaThread::FlushOutbox() {
   if (outbox_legs_.empty()) return;
   bool any_external = false;
+  udp_flush_legs_.clear();
   for (Leg* leg : outbox_legs_) {
     if (leg->transport == LegTransport::kExternal) {
       any_external = true;
-      continue;
+    } else {
+      udp_flush_legs_.push_back(leg);
     }
-    if (leg->remote.empty() || !leg->socket.is_open()) {
-      uint64_t unsent = 0;
-      for (int32_t i = leg->outbox_head; i >= 0; i = outbox_next_[static_cast<size_t>(i)]) ++unsent;
-      Drop(*leg, DropReason::kNoRemote, unsent);
-      continue;
-    }
-    static const SocketAddress kConnected;
-    const bool connected = leg->peer.is_open();
-    const int fd = connected ? leg->peer.fd() : leg->socket.fd();
-    const SocketAddress& to = connected ? kConnected : leg->remote;
-    SendOutcome total;
-    auto flush = [&] {
-      const SendOutcome outcome = send_batch_.Flush(fd);
-      total.sent += outcome.sent;
-      total.failed += outcome.failed;
-      total.bytes += outcome.bytes;
-    };
-    for (int32_t i = leg->outbox_head; i >= 0; i = outbox_next_[static_cast<size_t>(i)]) {
-      if (send_batch_.full()) flush();
-      const size_t at = static_cast<size_t>(i);
-      send_batch_.Add(outbox_.data(at), outbox_.ref(at).size, to);
-    }
-    flush();
-    Bump(leg->packets_out, total.sent);
-    Bump(leg->bytes_out, total.bytes);
-    if (total.failed > 0) Drop(*leg, DropReason::kSendFailed, total.failed);
+  }
+  // A leg's sends touch only that leg and the slot's scratch, so a big room's flush is spread over
+  // the worker pool: on loopback each send also pays for the receiving side of the delivery.
+  auto flush_leg = [this](size_t index, size_t slot) { FlushLeg(*udp_flush_legs_[index], send_batches_[slot]); };
+  if (udp_flush_legs_.size() >= kMinParallelFlushLegs) {
+    WorkerPool::Shared().ParallelFor(udp_flush_legs_.size(), flush_leg);
+  } else {
+    for (size_t i = 0; i < udp_flush_legs_.size(); ++i) flush_leg(i, 0);
   }
   if (any_external) {
     uint64_t handed = 0;

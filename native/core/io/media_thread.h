@@ -206,6 +206,7 @@ class MediaThread final : private TickServices {
   void HandleDatagram(Leg& leg, const uint8_t* data, size_t size, const SocketAddress& from, int64_t now_ns);
   void RunDueTicks();
   void FlushOutbox();
+  void FlushLeg(Leg& leg, SendBatch& batch);  // one leg's datagrams (any worker-pool slot)
   void CheckLegs(int64_t now_ns);
   void PublishEvents();
   void CloseLegNow(Leg& leg);
@@ -242,10 +243,11 @@ class MediaThread final : private TickServices {
   std::vector<Command> applying_;
   std::vector<epoll_event> ready_;
   ReceiveBatch receive_batch_;
-  SendBatch send_batch_;
+  std::vector<SendBatch> send_batches_;  // send scratch per worker-pool slot
   DatagramBatch outbox_;               // this wake's datagrams from the jobs
   std::vector<int32_t> outbox_next_;   // per datagram: the next one of the same leg, or -1
   std::vector<Leg*> outbox_legs_;      // legs with datagrams in the outbox
+  std::vector<Leg*> udp_flush_legs_;   // those of them with a socket
   DatagramBatch inbound_taken_;        // a leg's inbound queue, swapped out for delivery
   std::vector<MediaEvent> local_events_;
   int64_t last_wake_ns_ = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/io/worker_pool.h"
 #include "core/rtp/rtp_packet.h"
 
 namespace confmix {
@@ -24,6 +25,7 @@ MediaConference::MediaConference(std::unique_ptr<Conference> mixer, const MediaC
     : mixer_(std::move(mixer)),
       packet_(kMaxPayloadBytes + rtp::kRtpHeaderSize),
       rtcp_packet_(kMaxRtcpReportBytes),
+      parallel_codecs_(options.parallel_codecs),
       governor_(options.adaptive_complexity) {
   UpdateMaxShed();
 }
@@ -309,6 +311,15 @@ RtcpSession* MediaConference::mutable_rtcp(uint32_t id) {
   return media ? media->rtcp.get() : nullptr;
 }
 
+template <typename Task>
+void MediaConference::RunTasks(size_t count, bool parallel, Task& task) {
+  if (parallel && parallel_codecs_) {
+    io::WorkerPool::Shared().ParallelFor(count, task);
+    return;
+  }
+  for (size_t i = 0; i < count; ++i) task(i, 0);
+}
+
 const FrameEncoder* MediaConference::shared_encoder(uint32_t id, int group) const {
   const MemberMedia* media = Find(id);
   if (!media || media->encoding < 0 || group < 0 || group >= kOutputGroupCount) return nullptr;
@@ -321,45 +332,69 @@ void MediaConference::Tick(MediaOutput& output, double thread_load) {
   MediaTickStats stats;
   stats.complexity_shed = governor_.shed();
   const size_t frame = mixer_->frame_samples();
-  for (auto& media : members_) {
-    Member& member = *media->member;
-    if (media->receiver) {
-      const uint64_t before = media->receiver->stats().decodes;
-      if (media->receiver->ProduceFrame(member.input_frame(), InputMixable(member))) member.CommitInput();
-      stats.decodes += static_cast<uint32_t>(media->receiver->stats().decodes - before);
-    } else if (media->app && media->app_fifo_used >= frame) {
-      std::memcpy(member.input_frame(), media->app_fifo.data(), frame * sizeof(int16_t));
-      media->app_fifo_used -= frame;
-      std::memmove(media->app_fifo.data(), media->app_fifo.data() + frame, media->app_fifo_used * sizeof(int16_t));
+  // Decodes: each member's receive path is its own, so Opus rooms spread them over the pool.
+  size_t opus_receivers = 0;
+  for (const auto& media : members_) {
+    if (media->receiver && media->receiver->config().codec.kind == CodecKind::kOpus) ++opus_receivers;
+  }
+  auto produce = [this, frame](size_t index, size_t /*slot*/) {
+    MemberMedia& media = *members_[index];
+    Member& member = *media.member;
+    if (media.receiver) {
+      const uint64_t before = media.receiver->stats().decodes;
+      if (media.receiver->ProduceFrame(member.input_frame(), InputMixable(member))) member.CommitInput();
+      media.tick_decodes = static_cast<uint32_t>(media.receiver->stats().decodes - before);
+    } else if (media.app && media.app_fifo_used >= frame) {
+      std::memcpy(member.input_frame(), media.app_fifo.data(), frame * sizeof(int16_t));
+      media.app_fifo_used -= frame;
+      std::memmove(media.app_fifo.data(), media.app_fifo.data() + frame, media.app_fifo_used * sizeof(int16_t));
       member.CommitInput();
     }
+  };
+  RunTasks(members_.size(), opus_receivers >= kMinParallelCodecTasks, produce);
+  for (auto& media : members_) {
+    stats.decodes += media->tick_decodes;
+    media->tick_decodes = 0;
   }
   mixer_->Mix();
   mixer_->ReleaseFinishedPlaybacks();  // a finished playback's PCM is freed here, rarely
   ticks_++;
+  // Encodes: pick each sender's encoder (its own, or its group's shared one, encoded once), run
+  // the encodes (Opus ones over the pool), then write every member's packet in member order.
+  encode_tasks_.clear();
+  size_t opus_encodes = 0;
   for (auto& media : members_) {
     const Member& member = *media->member;
     if (media->app) output.OnAppFrame(member.id(), member.output_frame(), frame);
+    media->tick_encoder = nullptr;
     if (!media->sender) continue;
     const int group = member.output_group();
-    const FrameEncoder* encoded;
+    FrameEncoder* encoder;
+    bool encode = true;
     if (group == kPrivateOutputGroup || !shared_encodes_ || media->encoding < 0) {
-      media->sender->own_encoder().Encode(member.output_frame());
-      encoded = &media->sender->own_encoder();
-      stats.encodes++;
+      encoder = &media->sender->own_encoder();
     } else {
       Encoding& encoding = encodings_[static_cast<size_t>(media->encoding)];
-      FrameEncoder& shared = *encoding.groups[static_cast<size_t>(group)];
-      if (encoding.encoded_tick[static_cast<size_t>(group)] != ticks_) {
-        shared.Encode(member.output_frame());
-        encoding.encoded_tick[static_cast<size_t>(group)] = ticks_;
-        stats.encodes++;
-      }
-      encoded = &shared;
+      encoder = encoding.groups[static_cast<size_t>(group)].get();
+      encode = encoding.encoded_tick[static_cast<size_t>(group)] != ticks_;
+      encoding.encoded_tick[static_cast<size_t>(group)] = ticks_;
     }
-    const size_t size = media->sender->WritePacket(*encoded, packet_.data());
+    media->tick_encoder = encoder;
+    if (!encode) continue;
+    encode_tasks_.push_back(EncodeTask{encoder, member.output_frame()});
+    if (encoder->codec().kind == CodecKind::kOpus) ++opus_encodes;
+  }
+  auto encode = [this](size_t index, size_t /*slot*/) {
+    const EncodeTask& task = encode_tasks_[index];
+    task.encoder->Encode(task.frame);
+  };
+  RunTasks(encode_tasks_.size(), opus_encodes >= kMinParallelCodecTasks, encode);
+  stats.encodes = static_cast<uint32_t>(encode_tasks_.size());
+  for (auto& media : members_) {
+    if (!media->tick_encoder) continue;
+    const size_t size = media->sender->WritePacket(*media->tick_encoder, packet_.data());
     if (size) {
-      output.OnPacket(member.id(), packet_.data(), size);
+      output.OnPacket(media->member->id(), packet_.data(), size);
       stats.packets++;
     }
   }

@@ -36,6 +36,7 @@ struct MemberMediaConfig {
 /** How a conference's media behaves, beyond the mixer's options. */
 struct MediaConferenceOptions {
   bool adaptive_complexity = true;  // shed encoder complexity when the media thread is loaded
+  bool parallel_codecs = true;      // spread a tick's Opus decodes and encodes over the worker pool
 };
 
 /** Where a tick's output goes. */
@@ -123,7 +124,16 @@ class MediaConference {
     bool app = false;
     std::vector<int16_t> app_fifo;  // app input at the conference rate
     size_t app_fifo_used = 0;
+    uint32_t tick_decodes = 0;               // this tick's decodes (summed after the parallel phase)
+    FrameEncoder* tick_encoder = nullptr;    // the encoder whose payload it sends this tick
   };
+  // One encode of a tick: independent of every other, so encodes may run on several threads.
+  struct EncodeTask {
+    FrameEncoder* encoder;
+    const int16_t* frame;
+  };
+  // Fewer Opus calls than this run on the media thread alone: a helper's wake-up would cost more.
+  static constexpr size_t kMinParallelCodecTasks = 4;
   // One encoding in use, with a shared encoder per output group.
   struct Encoding {
     CodecParams codec;
@@ -141,6 +151,9 @@ class MediaConference {
   void ApplyComplexity(FrameEncoder& encoder) const;
   void ApplyComplexityToAll();
   void UpdateMaxShed();
+  // Runs task(i, slot) for i in [0, count): over the worker pool when `parallel` and allowed.
+  template <typename Task>
+  void RunTasks(size_t count, bool parallel, Task& task);
   static bool SenderState(const MemberMedia& media, RtcpSenderState* out);
   bool HandleRtcp(MemberMedia& media, const uint8_t* data, size_t size, double arrival_ms);
 
@@ -150,7 +163,9 @@ class MediaConference {
   std::vector<Encoding> encodings_;
   std::vector<uint8_t> packet_;
   std::vector<uint8_t> rtcp_packet_;  // one report, built after the tick
+  std::vector<EncodeTask> encode_tasks_;  // this tick's encodes (capacity kept)
   bool shared_encodes_ = true;
+  bool parallel_codecs_ = true;
   uint64_t ticks_ = 0;
   MediaTickStats last_tick_;
   ComplexityGovernor governor_;

@@ -1,0 +1,123 @@
+#include "core/io/worker_pool.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+
+namespace confmix::io {
+
+namespace {
+
+// A caller whose own share is done waits for tasks already running elsewhere (tens of µs):
+// spin briefly, then give the core away.
+constexpr int kSpinsBeforeYield = 256;
+
+void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+}  // namespace
+
+WorkerPool& WorkerPool::Shared() {
+  // Never destroyed: a media thread may still tick while the process runs its exit handlers.
+  static WorkerPool* const pool = [] {
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    return new WorkerPool(cores - 1);
+  }();
+  return *pool;
+}
+
+WorkerPool::WorkerPool(size_t workers) {
+  threads_.reserve(workers);
+  for (size_t slot = 1; slot <= workers; ++slot) {
+    try {
+      threads_.emplace_back([this, slot] { Work(slot); });
+    } catch (...) {
+      break;  // fewer helpers: the callers do more themselves
+    }
+  }
+}
+
+WorkerPool::~WorkerPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& thread : threads_) thread.join();
+}
+
+void WorkerPool::RunSome(Batch& batch, size_t slot, uint64_t* ran) {
+  for (;;) {
+    const size_t index = batch.next.fetch_add(1, std::memory_order_relaxed);
+    if (index >= batch.count) return;
+    batch.fn(batch.context, index, slot);
+    ++*ran;
+    batch.done.fetch_add(1, std::memory_order_release);
+  }
+}
+
+void WorkerPool::ParallelFor(size_t count, TaskFn fn, void* context) {
+  if (count == 0) return;
+  if (threads_.empty() || count == 1) {
+    for (size_t i = 0; i < count; ++i) fn(context, i, 0);
+    return;
+  }
+  Batch batch;
+  batch.fn = fn;
+  batch.context = context;
+  batch.count = count;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(&batch);
+  }
+  if (count - 1 >= threads_.size()) {
+    wake_.notify_all();
+  } else {
+    for (size_t i = 0; i + 1 < count; ++i) wake_.notify_one();
+  }
+  uint64_t ran = 0;
+  RunSome(batch, 0, &ran);
+  for (int spins = 0; batch.done.load(std::memory_order_acquire) < count; ++spins) {
+    if (spins < kSpinsBeforeYield) {
+      CpuRelax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
+  {
+    // Once out of the queue no helper can pick the batch up; then wait for any still inside it.
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto found = std::find(queue_.begin(), queue_.end(), &batch);
+    if (found != queue_.end()) queue_.erase(found);
+  }
+  while (batch.users.load(std::memory_order_acquire) > 0) std::this_thread::yield();
+}
+
+void WorkerPool::Work(size_t slot) {
+  pthread_setname_np(pthread_self(), "confmix-worker");
+  for (;;) {
+    Batch* batch = nullptr;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      batch = queue_.front();
+      batch->users.fetch_add(1, std::memory_order_relaxed);
+    }
+    uint64_t ran = 0;
+    RunSome(*batch, slot, &ran);
+    if (ran > 0) helped_.fetch_add(ran, std::memory_order_relaxed);
+    {
+      // Every index is claimed: nobody else needs to find it.
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!queue_.empty() && queue_.front() == batch) queue_.pop_front();
+    }
+    // The last touch: after it the caller may return and free the batch.
+    batch->users.fetch_sub(1, std::memory_order_release);
+  }
+}
+
+}  // namespace confmix::io

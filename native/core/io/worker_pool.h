@@ -1,0 +1,71 @@
+// Helper threads that let one media thread spread a tick's independent work (a room's Opus
+// encodes, its legs' sends) over the machine's other cores. The calling thread works too and
+// returns only when every task is done, so a tick stays one tick; it waits on a counter, never on
+// a lock another thread holds across a task.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace confmix::io {
+
+/** A fixed set of helper threads running batches of tasks for callers that also work. */
+class WorkerPool {
+ public:
+  /** One task: `index` in [0, count), run on the thread numbered `slot` (0 is the caller, 1..
+   *  workers() the helpers), so a task can use per-slot scratch without locking. */
+  using TaskFn = void (*)(void* context, size_t index, size_t slot);
+
+  /** The process's pool: one helper per core beyond the first (none on one core), started on
+   *  first use and shared by every media thread of the process. */
+  static WorkerPool& Shared();
+
+  /** Starts `workers` helper threads. */
+  explicit WorkerPool(size_t workers);
+  /** Stops and joins the helpers (no batch may be running). */
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  /** Helper threads (slots 1..workers()). */
+  size_t workers() const { return threads_.size(); }
+  /** Runs fn(context, i, slot) for every i in [0, count) on this thread and idle helpers, and
+   *  returns when all have run. Several threads may call it at once. */
+  void ParallelFor(size_t count, TaskFn fn, void* context);
+  /** The same for any callable `task(index, slot)`, without allocating. */
+  template <typename Task>
+  void ParallelFor(size_t count, Task& task) {
+    ParallelFor(count, [](void* context, size_t index, size_t slot) { (*static_cast<Task*>(context))(index, slot); },
+                &task);
+  }
+
+  /** Tasks the helpers ran (the rest ran on their callers). */
+  uint64_t helped() const { return helped_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Batch {
+    TaskFn fn = nullptr;
+    void* context = nullptr;
+    size_t count = 0;
+    std::atomic<size_t> next{0};  // the next index to claim
+    std::atomic<size_t> done{0};  // indices finished
+    std::atomic<int> users{0};    // helpers inside the batch
+  };
+
+  static void RunSome(Batch& batch, size_t slot, uint64_t* ran);
+  void Work(size_t slot);
+
+  std::mutex mutex_;  // guards queue_ and stopping_ only; never held while a task runs
+  std::condition_variable wake_;
+  std::deque<Batch*> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+  std::atomic<uint64_t> helped_{0};
+};
+
+}  // namespace confmix::io
