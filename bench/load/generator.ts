@@ -1,7 +1,7 @@
 // The load generator process of one room (forked by the engine process with an IPC channel).
 //
 // Every member's RTP comes from the native LoadGenerator: one clock thread, a few shared UDP
-// sockets (one per 1000 members), batched sends and receives, and an exact count per member of
+// sockets (one per 100 members), batched sends and receives, and an exact count per member of
 // what its leg sends back. Its streams:
 //   talkers: one stream each, a pre-encoded tone loop (talker i sends TONES_HZ[i % 8]), 20 ms;
 //   everyone else: one stream of the codec's fixed payload (payloads.ts: NON_TALKER_STREAMS).

@@ -76,6 +76,10 @@ export interface CodecCosts {
 
 /** One room's figures. */
 export interface RoomResult {
+  /** The worker pool's helper threads (Opus decodes and encodes, sends of big rooms), % of one core. */
+  workerCpuPct: number;
+  /** Steps the room's Opus encoders ran below their configured complexity over the window (load shedding). */
+  complexityShed: { min: number; max: number };
   codec: LoadCodec;
   members: number;
   talkers: number;

@@ -29,6 +29,8 @@ const root = resolve(here, '..', '..');
 const CONFERENCE_ID = 'load';
 /** The media thread's name (set by the native thread itself). */
 const MEDIA_THREAD = 'confmix-media';
+/** The worker pool's helpers (see native/core/io/worker_pool.h). */
+const WORKER_THREAD = 'confmix-worker';
 /** Members added at once: the shard answers them in order, without a round trip each. */
 const ADD_BATCH = 250;
 /** How often the window samples the conference's encodes and decodes per tick. */
@@ -238,6 +240,7 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
     const mediaThreadMsPerTick = (threads[MEDIA_THREAD]?.cpuMs ?? 0) / Math.max(1, statsAfter.ticks - statsBefore.ticks);
     const decodesPerTick = clocks.reduce((sum, c) => sum + c.decodesPerTick, 0) / Math.max(1, clocks.length);
     const encodesPerTick = clocks.reduce((sum, c) => sum + c.encodesPerTick, 0) / Math.max(1, clocks.length);
+    const sheds = clocks.map((c) => c.complexityShed);
     const codecCosts = measureCodecCosts(config.codec, config.rate);
     const ticksPerSecond = (statsAfter.ticks - statsBefore.ticks) / windowS;
     const rx = rxFigures(config, genBefore, genAfter);
@@ -254,6 +257,8 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
       tickCpuPct,
       socketIoCpuPct: Math.max(0, mediaThreadCpuPct - tickCpuPct),
       otherThreadsCpuPct: Math.max(0, engineCpuPct - mediaThreadCpuPct),
+      workerCpuPct: pct(threads[WORKER_THREAD]?.cpuMs ?? 0),
+      complexityShed: sheds.length > 0 ? { min: Math.min(...sheds), max: Math.max(...sheds) } : { min: 0, max: 0 },
       mediaThreadMsPerTick: mediaThreadMsPerTick,
       membersPerMediaThreadProjected: ticksPerSecond >= KEPT_UP_TICKS_PER_SECOND && mediaThreadCpuPct > 0 ? Math.floor((config.members * 100) / mediaThreadCpuPct) : null,
       mediaThreadWaitPct: pct(threads[MEDIA_THREAD]?.waitMs ?? 0),

@@ -432,6 +432,7 @@ class MediaThreadWrap {
         !ReadInt(env, options, "portMax", 1, 65535, &core_options.port_max) ||
         !ReadBool(env, options, "evenPorts", &core_options.even_ports) ||
         !ReadInt(env, options, "idleWakeMs", 1, 1000, &core_options.idle_wake_ms) ||
+        !ReadInt(env, options, "realtimePriority", 0, 99, &core_options.realtime_priority) ||
         !ReadInt(env, options, "dropReportIntervalMs", 0, 3'600'000, &core_options.drop_report_interval_ms)) {
       return false;
     }
@@ -690,6 +691,7 @@ class MediaThreadWrap {
         .Number("threadCpuMs", NsToMs(thread.thread_cpu_ns))
         .Number("eventsLost", static_cast<double>(thread.events_lost))
         .Number("load", thread.load)
+        .Flag("realtime", thread.realtime)
         .Field("jobs", jobs.value(), jobs.ok())
         .Field("legs", legs.value(), legs.ok());
     return out.Result();

@@ -209,12 +209,14 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     Napi::Object o;
     if (!ReadObjectArg(info, 0, "shard media options", &o)) return;
     io::MediaThreadOptions options;
-    std::optional<int> port_min, port_max;
+    std::optional<int> port_min, port_max, realtime_priority;
     if (!ReadOptionalInt(env, o, "portMin", 1024, 65535, &port_min) ||
-        !ReadOptionalInt(env, o, "portMax", 1024, 65535, &port_max))
+        !ReadOptionalInt(env, o, "portMax", 1024, 65535, &port_max) ||
+        !ReadOptionalInt(env, o, "realtimePriority", 0, 99, &realtime_priority))
       return;
     if (port_min) options.port_min = *port_min;
     if (port_max) options.port_max = *port_max;
+    if (realtime_priority) options.realtime_priority = *realtime_priority;
     const Napi::Value on_notify = o.Get("onNotify");
     if (!on_notify.IsFunction()) {
       ThrowCoded(env, kInvalidArgument, "onNotify must be a function");
@@ -758,6 +760,7 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     o.Set("tickCpuMs", static_cast<double>(counters.tick_cpu_ns) / 1e6);
     o.Set("threadCpuMs", static_cast<double>(counters.thread_cpu_ns) / 1e6);
     o.Set("load", counters.load);
+    o.Set("realtime", counters.realtime);
     uint32_t encodes = 0, decodes = 0, members = 0;
     for (const auto& [handle, conference] : conferences_) {
       encodes += conference.job->last_encodes();

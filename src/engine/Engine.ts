@@ -8,7 +8,7 @@ import { AppLeg } from '../legs/app/AppLeg.ts';
 import type { AppLegOptions } from '../legs/app/AppLegTypes.ts';
 import type { SpeechOptions } from '../legs/player/speech.ts';
 import { ShardPool } from '../shard/ShardPool.ts';
-import type { ShardDiedInfo } from '../shard/ShardPool.ts';
+import type { ShardDiedInfo, ShardPoolOptions } from '../shard/ShardPool.ts';
 import type { ShardEvent } from '../shard/messages.ts';
 import { Conference, checkAppData } from './Conference.ts';
 import type { ConferenceHost } from './Conference.ts';
@@ -39,7 +39,7 @@ interface EngineSettings {
 }
 
 const ENGINE_KEYS = new Set([
-  'shards', 'portMin', 'portMax', 'requestTimeoutMs', 'defaults', 'audioTimeoutMs', 'espeakPath', 'speechTimeoutMs',
+  'shards', 'portMin', 'portMax', 'requestTimeoutMs', 'realtimePriority', 'defaults', 'audioTimeoutMs', 'espeakPath', 'speechTimeoutMs',
   'resourceUriBase', 'completedHistory', 'appData', 'rtpAddress', 'rtpAddress6',
 ]);
 
@@ -117,11 +117,12 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** Starts the shards and resolves with the engine. */
   static async create(options: EngineOptions = {}): Promise<Engine> {
     const settings = engineSettings(options);
-    const poolOptions: { shards?: number; portMin?: number; portMax?: number; requestTimeoutMs?: number } = {};
+    const poolOptions: ShardPoolOptions = {};
     if (options.shards !== undefined) poolOptions.shards = options.shards;
     if (options.portMin !== undefined) poolOptions.portMin = options.portMin;
     if (options.portMax !== undefined) poolOptions.portMax = options.portMax;
     if (options.requestTimeoutMs !== undefined) poolOptions.requestTimeoutMs = options.requestTimeoutMs;
+    if (options.realtimePriority !== undefined) poolOptions.realtimePriority = options.realtimePriority;
     const pool = await ShardPool.create(poolOptions);
     return new Engine(pool, settings);
   }

@@ -26,6 +26,12 @@ export interface EngineOptions {
   rtpAddress6?: string;
   /** How long a shard may take to answer, ms (default 5000). */
   requestTimeoutMs?: number;
+  /**
+   * Real-time (SCHED_FIFO) priority of each shard's media thread, 1..99, where the process may set
+   * it (root or CAP_SYS_NICE; elsewhere the thread quietly stays ordinary). Ticks then start on time
+   * on a busy machine. 0 keeps ordinary threads. Default 10.
+   */
+  realtimePriority?: number;
   /** Defaults of every conference: Kazoo profile fields, member/moderator defaults, callback settings. */
   defaults?: ConferenceDefaults;
   /** Fetch timeout of audio files (play, profile sounds), ms (default 10000). */

@@ -12,6 +12,8 @@ export interface MediaThreadOptions {
   evenPorts?: boolean;
   /** Wake cadence while no job is clocked, in ms (default 20). */
   idleWakeMs?: number;
+  /** SCHED_FIFO priority of the media thread where permitted (1..99; 0: an ordinary thread). Default 10. */
+  realtimePriority?: number;
   /** At most one 'dropped' event per leg and reason per this many ms (default 1000). */
   dropReportIntervalMs?: number;
   /** Receives the thread's events, at most once per tick. */
@@ -121,6 +123,8 @@ export interface MediaThreadStats {
   eventsLost: number;
   /** Busy share of the media thread's wall time over its last ~1 s window (0..1). */
   load: number;
+  /** The thread runs under real-time (SCHED_FIFO) scheduling. */
+  realtime: boolean;
   jobs: JobStats[];
   legs: LegStats[];
 }
@@ -197,7 +201,7 @@ export interface LoadStreamOptions {
 export interface LoadGeneratorOptions {
   /** The members, stream by stream (1..20000 in all). */
   streams: LoadStreamOptions[];
-  /** Shared UDP sockets (1..256, at most the members; default one per 1000 members): member i
+  /** Shared UDP sockets (1..256, at most the members; default one per 100 members): member i
    *  sends from socket i % sockets. */
   sockets?: number;
   /** Numeric address the sockets bind (default 127.0.0.1; ports are chosen by the kernel). */

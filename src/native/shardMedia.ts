@@ -74,6 +74,17 @@ export interface ShardMediaDrain {
   media: ShardMediaLegEvent[];
 }
 
+/** How a shard's media thread starts. */
+export interface ShardMediaOptions {
+  /** RTP port range, inclusive. */
+  portMin?: number;
+  portMax?: number;
+  /** SCHED_FIFO priority of the media thread where permitted (1..99; 0: an ordinary thread). Default 10. */
+  realtimePriority?: number;
+  /** Called (on the media thread's notifier) when events are waiting. */
+  onNotify: () => void;
+}
+
 /** The media thread's counters. */
 export interface ShardMediaStats {
   ticks: number;
@@ -83,6 +94,8 @@ export interface ShardMediaStats {
   threadCpuMs: number;
   /** Busy share of the media thread's wall time over its last ~1 s window (0..1). */
   load: number;
+  /** The media thread runs under real-time (SCHED_FIFO) scheduling. */
+  realtime: boolean;
   conferences: number;
   members: number;
   encodesPerTick: number;
@@ -209,7 +222,7 @@ interface RawShardMedia {
   resetLateness(): void;
 }
 
-const Raw = (addon as { ShardMedia: new (options: { portMin?: number; portMax?: number; onNotify: () => void }) => RawShardMedia }).ShardMedia;
+const Raw = (addon as { ShardMedia: new (options: ShardMediaOptions) => RawShardMedia }).ShardMedia;
 
 /** Wraps every method so native errors surface as typed ConfmixErrors. */
 function typed<T extends object>(raw: T): T {
@@ -229,7 +242,7 @@ function typed<T extends object>(raw: T): T {
 }
 
 /** Creates a shard's media plane; `onNotify` fires (on this thread) when drain() has news. */
-export function createShardMedia(options: { portMin?: number; portMax?: number; onNotify: () => void }): RawShardMedia {
+export function createShardMedia(options: ShardMediaOptions): RawShardMedia {
   try {
     return typed(new Raw(options));
   } catch (error) {

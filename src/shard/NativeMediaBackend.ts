@@ -72,7 +72,7 @@ export class NativeMediaBackend implements MediaBackend {
   #eventListener: (events: ShardConferenceEvent[]) => void = () => {};
   #frameListener: (frames: Array<{ conferenceId: string; member: number; pcm: Int16Array }>) => void = () => {};
 
-  constructor(options: { portMin: number; portMax: number }) {
+  constructor(options: { portMin: number; portMax: number; realtimePriority?: number }) {
     this.#media = createShardMedia({ ...options, onNotify: () => this.#drain() });
     this.#media.start();
   }
@@ -258,6 +258,8 @@ export class NativeMediaBackend implements MediaBackend {
       overruns: s.overruns,
       conferences: s.conferences,
       members: s.members,
+      load: s.load,
+      realtime: s.realtime,
       monotonicMs: Number(process.hrtime.bigint()) / 1e6,
     };
   }
@@ -270,7 +272,13 @@ export class NativeMediaBackend implements MediaBackend {
     const handle = this.#get(conferenceId).handle;
     const clock = this.#media.stats().perConference.find((c) => c.handle === handle);
     if (!clock) throw notFound(`conference ${conferenceId} has no clock`);
-    return { ticks: clock.ticks, lastDeadlineMs: clock.lastDeadlineMs, encodesPerTick: clock.encodesPerTick, decodesPerTick: clock.decodesPerTick };
+    return {
+      ticks: clock.ticks,
+      lastDeadlineMs: clock.lastDeadlineMs,
+      encodesPerTick: clock.encodesPerTick,
+      decodesPerTick: clock.decodesPerTick,
+      complexityShed: clock.complexityShed,
+    };
   }
 
   onEvents(listener: (events: ShardConferenceEvent[]) => void): void {

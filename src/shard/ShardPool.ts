@@ -15,6 +15,9 @@ export interface ShardPoolOptions {
   portMax?: number;
   /** How long a request to a shard may take before it fails. */
   requestTimeoutMs?: number;
+  /** SCHED_FIFO priority of each shard's media thread where the process may set it (1..99), so
+   *  ticks start on time on a busy machine; 0 keeps ordinary threads. Default 10. */
+  realtimePriority?: number;
 }
 
 /** Raised (as the pool's `sharddied` event) when a shard died and was replaced. */
@@ -41,12 +44,14 @@ export interface ShardPoolEvents {
 export class ShardPool extends EventEmitter<ShardPoolEvents> {
   readonly #shards: Shard[] = [];
   readonly #requestTimeoutMs: number;
+  readonly #realtimePriority: number;
   readonly #portRanges: Array<[number, number]>;
   #closed = false;
 
-  private constructor(count: number, portMin: number, portMax: number, requestTimeoutMs: number) {
+  private constructor(count: number, portMin: number, portMax: number, requestTimeoutMs: number, realtimePriority: number) {
     super();
     this.#requestTimeoutMs = requestTimeoutMs;
+    this.#realtimePriority = realtimePriority;
     const span = Math.floor((portMax - portMin + 1) / count);
     this.#portRanges = Array.from({ length: count }, (_, i) => [portMin + i * span, portMin + (i + 1) * span - 1]);
   }
@@ -57,6 +62,7 @@ export class ShardPool extends EventEmitter<ShardPoolEvents> {
     const portMin = options.portMin ?? 16384;
     const portMax = options.portMax ?? 32767;
     const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+    const realtimePriority = options.realtimePriority ?? 10;
     if (!Number.isInteger(count) || count < 1 || count > 256) {
       throw new InvalidArgumentError(`shards must be an integer from 1 to 256, got ${String(options.shards)}`);
     }
@@ -66,7 +72,10 @@ export class ShardPool extends EventEmitter<ShardPoolEvents> {
     if (!Number.isFinite(requestTimeoutMs) || requestTimeoutMs <= 0) {
       throw new InvalidArgumentError(`requestTimeoutMs must be a positive number, got ${String(options.requestTimeoutMs)}`);
     }
-    const pool = new ShardPool(count, portMin, portMax, requestTimeoutMs);
+    if (!Number.isInteger(realtimePriority) || realtimePriority < 0 || realtimePriority > 99) {
+      throw new InvalidArgumentError(`realtimePriority must be an integer from 0 to 99, got ${String(options.realtimePriority)}`);
+    }
+    const pool = new ShardPool(count, portMin, portMax, requestTimeoutMs, realtimePriority);
     for (let i = 0; i < count; i++) pool.#shards.push(pool.#spawn(i));
     try {
       await Promise.all(pool.#shards.map((shard) => shard.ready()));
@@ -104,7 +113,7 @@ export class ShardPool extends EventEmitter<ShardPoolEvents> {
 
   #spawn(index: number): Shard {
     const [portMin, portMax] = this.#portRanges[index];
-    const shard = new Shard({ shardId: index, portMin, portMax }, this.#requestTimeoutMs);
+    const shard = new Shard({ shardId: index, portMin, portMax, realtimePriority: this.#realtimePriority }, this.#requestTimeoutMs);
     shard.on('event', (event) => this.emit('event', event));
     shard.on('died', (error) => this.#onShardDied(shard, error));
     return shard;

@@ -117,7 +117,11 @@ export interface ShardConferenceRequests {
   /** Per-leg media statistics. */
   memberStats: { params: { conferenceId: string; member: number }; result: Record<string, number> };
   /** One conference's clock: ticks run and the deadline of the last (monotonic ms). */
-  conferenceClock: { params: { conferenceId: string }; result: { ticks: number; lastDeadlineMs: number; encodesPerTick: number; decodesPerTick: number } };
+  conferenceClock: {
+    params: { conferenceId: string };
+    /** complexityShed: steps the conference's Opus encoders run below their configured complexity (load shedding). */
+    result: { ticks: number; lastDeadlineMs: number; encodesPerTick: number; decodesPerTick: number; complexityShed: number };
+  };
   /** Starts the media thread's lateness percentiles afresh (benchmarks, after a warm-up). */
   resetLateness: { params: Record<string, never>; result: Record<string, never> };
   /** The shard's media-thread statistics. */
@@ -130,6 +134,10 @@ export interface ShardConferenceRequests {
       overruns: number;
       conferences: number;
       members: number;
+      /** The media thread's busy share of wall time over its last ~1 s window (0..1). */
+      load: number;
+      /** The media thread runs under real-time (SCHED_FIFO) scheduling. */
+      realtime: boolean;
       /** When these counters were read, on the process-wide monotonic clock (ms). */
       monotonicMs: number;
     };

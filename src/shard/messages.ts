@@ -55,6 +55,8 @@ export interface ShardWorkerData {
   /** RTP port range this shard may bind, inclusive. */
   portMin: number;
   portMax: number;
+  /** SCHED_FIFO priority of the shard's media thread where permitted (0: an ordinary thread). */
+  realtimePriority: number;
 }
 
 /** What the bootstrap receives: the shard's data plus the module to run. */

@@ -11,7 +11,7 @@ const data = workerData as ShardWorkerData;
 const host = new ShardHost(parentPort);
 
 host.handle('ping', () => ({ shardId: data.shardId }));
-const conferences = new ConferenceHost(host, new NativeMediaBackend({ portMin: data.portMin, portMax: data.portMax }));
+const conferences = new ConferenceHost(host, new NativeMediaBackend({ portMin: data.portMin, portMax: data.portMax, realtimePriority: data.realtimePriority }));
 
 host.handle('close', () => {
   conferences.close();

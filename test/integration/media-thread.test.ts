@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
+import { mayUseRealtime } from '../helpers/capabilities.ts';
 import { EventLog } from '../helpers/mediaEvents.ts';
 import { addonPath } from '../../src/native/addon.ts';
 import { MediaThread, type MediaEvent, type MediaThreadOptions } from '../../src/native/media.ts';
@@ -207,6 +208,26 @@ describe('media thread legs and ports', () => {
     expect(codeOf(() => thread.openLeg())).toBe('ERR_INVALID_STATE');
     expect(codeOf(() => thread.addCounterJob())).toBe('ERR_INVALID_STATE');
     expect(thread.stats()).toMatchObject({ running: false, legs: [], jobs: [] });
+  });
+});
+
+describe('media thread scheduling', () => {
+  it('runs its clock as a real-time thread where the process may, and as an ordinary one when told', async () => {
+    const log = new EventLog();
+    expect(codeOf(() => new MediaThread({ portMin: 21000, portMax: 21999, realtimePriority: 100, onEvents: log.push }))).toBe(
+      'ERR_INVALID_ARGUMENT',
+    );
+    const realtime = newThread(log);
+    const ordinary = newThread(log, { realtimePriority: 0 });
+    for (const thread of [realtime, ordinary]) {
+      thread.addCounterJob({ intervalMs: 10 });
+      thread.start();
+    }
+    // The policy is set as the thread starts; two ticks later it is surely in the stats.
+    while (realtime.stats().ticks < 2 || ordinary.stats().ticks < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(ordinary.stats().realtime).toBe(false);
+    // Root has the capability (as in CI); elsewhere the thread quietly stays ordinary.
+    expect(realtime.stats().realtime).toBe(mayUseRealtime());
   });
 });
 

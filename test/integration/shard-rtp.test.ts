@@ -7,6 +7,7 @@ import { ShardPool } from '../../src/shard/ShardPool.ts';
 import type { ShardEvent } from '../../src/shard/messages.ts';
 import { toneDbfs } from '../helpers/audio.ts';
 import { RtpPeer } from '../helpers/rtpPeer.ts';
+import { mayUseRealtime } from '../helpers/capabilities.ts';
 import { g711Encode } from '../../src/native/codecs.ts';
 import { buildRtpPacket } from '../helpers/rtp.ts';
 
@@ -78,6 +79,21 @@ describe('shards with native RTP', () => {
     const stats = await shard.request<Record<string, number>>('memberStats', { conferenceId: 'rt', member: 1 });
     expect(stats.droppedStranger).toBeGreaterThanOrEqual(strangerPackets - 1);
     expect(stats.packetsIn).toBeGreaterThan(50);
+  });
+
+  it('runs each shard\'s media thread real-time where permitted; a bad priority is refused', async () => {
+    for (const shard of pool.shards) {
+      expect((await shard.request<{ realtime: boolean }>('stats', {})).realtime).toBe(mayUseRealtime());
+    }
+    await expect(ShardPool.create({ shards: 1, portMin: 32000, portMax: 32099, realtimePriority: 100 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
+    const ordinary = await ShardPool.create({ shards: 1, portMin: 32000, portMax: 32099, realtimePriority: 0 });
+    try {
+      expect((await ordinary.shards[0].request<{ realtime: boolean }>('stats', {})).realtime).toBe(false);
+    } finally {
+      await ordinary.close();
+    }
   });
 
   it('raises a leg timeout with its reason when a peer goes quiet', async () => {

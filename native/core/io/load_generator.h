@@ -33,7 +33,7 @@ struct LoadStream {
 /** How a generator is set up. */
 struct LoadGeneratorOptions {
   std::vector<LoadStream> streams;           // members in stream order: member 0 is the first stream's first
-  size_t sockets = 0;                        // shared sockets (0: one per 1000 members); member i uses i % sockets
+  size_t sockets = 0;                        // shared sockets (0: one per 100 members); member i uses i % sockets
   std::string local_address = "127.0.0.1";  // numeric address the sockets bind (ports chosen by the kernel)
   int tick_ms = 20;                          // one send round per tick
   uint64_t rounds = 0;                       // send rounds, then stop sending (0 = until Stop)

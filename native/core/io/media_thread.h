@@ -39,6 +39,7 @@ struct MediaThreadOptions {
   int port_max = 32767;                 // last port legs may bind
   bool even_ports = true;               // RTP on even ports (RTCP on the odd one above)
   int idle_wake_ms = 20;                // wake cadence while no job is clocked
+  int realtime_priority = 10;           // SCHED_FIFO priority of the thread when permitted; 0: ordinary
   int drop_report_interval_ms = 1000;   // at most one dropped-packets event per leg per this
   size_t max_tick_datagrams = 8192;     // datagrams all jobs may queue in one wake
   size_t max_tick_bytes = 4 << 20;      // bytes all jobs may queue in one wake
@@ -113,6 +114,7 @@ struct ThreadStats {
   int64_t thread_cpu_ns = 0;    // thread CPU time in all (ticks, socket I/O, bookkeeping)
   uint64_t events_lost = 0;     // events dropped because the owner did not take them
   double load = 0;              // busy share of wall time over the last ~1 s window (0..1)
+  bool realtime = false;        // the thread runs under SCHED_FIFO
 };
 
 /** Everything Stats() reports. */
@@ -271,6 +273,7 @@ class MediaThread final : private TickServices {
   int64_t busy_ns_ = 0;                // working wall time in the current load window
   int64_t load_window_start_ns_ = 0;
   std::atomic<double> load_{0};        // busy share of the last completed window
+  std::atomic<bool> realtime_{false};  // SCHED_FIFO was granted
 };
 
 }  // namespace confmix::io

@@ -3,14 +3,17 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace confmix::io {
 
 namespace {
 
 // A caller whose own share is done waits for tasks already running elsewhere (tens of µs):
-// spin briefly, then give the core away.
-constexpr int kSpinsBeforeYield = 256;
+// spin briefly, then sleep in short naps. Not sched_yield: a real-time media thread would keep
+// its core while a helper it waits for sits preempted on another.
+constexpr int kSpinsBeforeNap = 256;
+constexpr auto kNap = std::chrono::microseconds(20);
 
 void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -81,10 +84,10 @@ void WorkerPool::ParallelFor(size_t count, TaskFn fn, void* context) {
   uint64_t ran = 0;
   RunSome(batch, 0, &ran);
   for (int spins = 0; batch.done.load(std::memory_order_acquire) < count; ++spins) {
-    if (spins < kSpinsBeforeYield) {
+    if (spins < kSpinsBeforeNap) {
       CpuRelax();
     } else {
-      std::this_thread::yield();
+      std::this_thread::sleep_for(kNap);
     }
   }
   {
@@ -93,7 +96,7 @@ void WorkerPool::ParallelFor(size_t count, TaskFn fn, void* context) {
     const auto found = std::find(queue_.begin(), queue_.end(), &batch);
     if (found != queue_.end()) queue_.erase(found);
   }
-  while (batch.users.load(std::memory_order_acquire) > 0) std::this_thread::yield();
+  while (batch.users.load(std::memory_order_acquire) > 0) std::this_thread::sleep_for(kNap);
 }
 
 void WorkerPool::Work(size_t slot) {
