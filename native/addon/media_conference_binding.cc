@@ -311,13 +311,14 @@ class MediaConferenceWrap : public Napi::ObjectWrap<MediaConferenceWrap> {
 
 }  // namespace
 
-// workerPoolStats() -> {workers, helped}: the process's codec helper threads, and how many tasks
-// they took from media threads so far.
+// workerPoolStats() -> {workers, helped, realtimePriority}: the process's helper threads, how
+// many tasks they took from media threads so far, and their SCHED_FIFO priority (0: ordinary).
 Napi::Value WorkerPoolStats(const Napi::CallbackInfo& info) {
   const io::WorkerPool& pool = io::WorkerPool::Shared();
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("workers", static_cast<double>(pool.workers()));
   out.Set("helped", static_cast<double>(pool.helped()));
+  out.Set("realtimePriority", pool.realtime_priority());
   return out;
 }
 

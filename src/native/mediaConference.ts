@@ -200,6 +200,8 @@ export interface WorkerPoolStats {
   workers: number;
   /** Decodes and encodes they took from media threads so far (the rest ran on the media thread). */
   helped: number;
+  /** Their SCHED_FIFO priority, raised to a real-time media thread's (0: ordinary threads). */
+  realtimePriority: number;
 }
 
 /** Reads the worker pool's counters. */

@@ -7,6 +7,7 @@ import { mayUseRealtime } from '../helpers/capabilities.ts';
 import { EventLog } from '../helpers/mediaEvents.ts';
 import { addonPath } from '../../src/native/addon.ts';
 import { MediaThread, type MediaEvent, type MediaThreadOptions } from '../../src/native/media.ts';
+import { workerPoolStats } from '../../src/native/mediaConference.ts';
 
 const threads: MediaThread[] = [];
 afterEach(() => {
@@ -228,6 +229,9 @@ describe('media thread scheduling', () => {
     expect(ordinary.stats().realtime).toBe(false);
     // Root has the capability (as in CI); elsewhere the thread quietly stays ordinary.
     expect(realtime.stats().realtime).toBe(mayUseRealtime());
+    // The worker pool's helpers, which a real-time media thread may wait on, run at its priority.
+    const pool = workerPoolStats();
+    if (pool.workers > 0) expect(pool.realtimePriority).toBe(mayUseRealtime() ? 10 : 0);
   });
 });
 

@@ -558,7 +558,10 @@ void MediaThread::Run() {
     // privilege it stays an ordinary thread; the kernel's RT throttling keeps 5% for others.
     sched_param param{};
     param.sched_priority = options_.realtime_priority;
-    realtime_.store(pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0, std::memory_order_relaxed);
+    const bool realtime = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0;
+    realtime_.store(realtime, std::memory_order_relaxed);
+    // Its codec calls and sends may wait on the pool's helpers: they run at the same priority.
+    if (realtime) WorkerPool::Shared().RaiseToRealtime(options_.realtime_priority);
   }
   last_wake_ns_ = MonotonicNowNs();
   // Legs opened before Start count their silence from now.

@@ -52,6 +52,18 @@ WorkerPool::~WorkerPool() {
   for (std::thread& thread : threads_) thread.join();
 }
 
+bool WorkerPool::RaiseToRealtime(int priority) {
+  std::lock_guard<std::mutex> lock(priority_mutex_);
+  if (priority <= realtime_priority_.load(std::memory_order_relaxed)) return true;
+  sched_param param{};
+  param.sched_priority = priority;
+  for (std::thread& thread : threads_) {
+    if (pthread_setschedparam(thread.native_handle(), SCHED_FIFO, &param) != 0) return false;
+  }
+  realtime_priority_.store(priority, std::memory_order_relaxed);
+  return true;
+}
+
 void WorkerPool::RunSome(Batch& batch, size_t slot, uint64_t* ran) {
   for (;;) {
     const size_t index = batch.next.fetch_add(1, std::memory_order_relaxed);

@@ -44,6 +44,12 @@ class WorkerPool {
                 &task);
   }
 
+  /** Runs the helpers under SCHED_FIFO at `priority` (if higher than now): a real-time media
+   *  thread that waits on a helper must not wait behind ordinary threads. False if refused. */
+  bool RaiseToRealtime(int priority);
+  /** The helpers' real-time priority (0: ordinary threads). */
+  int realtime_priority() const { return realtime_priority_.load(std::memory_order_relaxed); }
+
   /** Tasks the helpers ran (the rest ran on their callers). */
   uint64_t helped() const { return helped_.load(std::memory_order_relaxed); }
 
@@ -66,6 +72,8 @@ class WorkerPool {
   bool stopping_ = false;
   std::vector<std::thread> threads_;
   std::atomic<uint64_t> helped_{0};
+  std::mutex priority_mutex_;
+  std::atomic<int> realtime_priority_{0};
 };
 
 }  // namespace confmix::io

@@ -13,10 +13,11 @@ namespace confmix {
 
 class ComplexityGovernor {
  public:
-  /** Above this busy share the clock is near its limit: shed a step before ticks run late. */
-  static constexpr double kShedAboveLoad = 0.70;
+  /** Above this busy share the clock is near its limit (3 ms of a 20 ms tick left): shed a step
+   *  before ticks run late. Below it ticks start on time (a real-time thread), so quality stays. */
+  static constexpr double kShedAboveLoad = 0.85;
   /** Below this even a restored step (roughly +25% encode cost) leaves headroom under kShedAboveLoad. */
-  static constexpr double kRestoreBelowLoad = 0.45;
+  static constexpr double kRestoreBelowLoad = 0.60;
   /** The thread's ~1 s load window plus a margin: a decision waits for a window the last change shaped. */
   static constexpr int kHoldMs = 1200;
   /** Opus complexity spans 0..10, so no encoder sheds more than this. */
