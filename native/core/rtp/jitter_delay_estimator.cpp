@@ -42,12 +42,20 @@ double JitterDelayEstimator::Update(double arrival_ms, int64_t timestamp) {
 }
 
 void JitterDelayEstimator::RecordLateness(double lateness_ms) {
-  for (double& weight : histogram_) weight *= kForgetting;
+  // Decaying every bucket by kForgetting per packet is the same as growing the next packet's
+  // weight by 1/kForgetting: one bucket is touched, not the whole 2 KB histogram (per member,
+  // per packet, that was a large share of a big room's cache traffic). Rescaled now and then.
+  weight_scale_ /= kForgetting;
+  if (weight_scale_ > kRescaleAbove) {
+    for (double& weight : histogram_) weight /= weight_scale_;
+    total_weight_ /= weight_scale_;
+    weight_scale_ = 1.0;
+  }
   int bucket = static_cast<int>(lateness_ms / kBucketMs);
   bucket = bucket < 0 ? 0 : (bucket >= kBuckets ? kBuckets - 1 : bucket);
-  histogram_[static_cast<size_t>(bucket)] += 1.0 - kForgetting;
-  // The total decays the same way, so it is kept rather than summed.
-  total_weight_ = total_weight_ * kForgetting + (1.0 - kForgetting);
+  const double weight = (1.0 - kForgetting) * weight_scale_;
+  histogram_[static_cast<size_t>(bucket)] += weight;
+  total_weight_ += weight;
 
   double wanted = total_weight_ * kPercentile;
   double running = 0;

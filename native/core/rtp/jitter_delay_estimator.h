@@ -41,8 +41,11 @@ class JitterDelayEstimator {
   std::array<double, kBlocks> block_min_{};
   int64_t current_block_ = 0;
   bool have_reference_ = false;
+  // Weights are stored multiplied by weight_scale_, which grows instead of the history decaying.
+  static constexpr double kRescaleAbove = 1e100;
   alignas(32) std::array<double, kBuckets> histogram_{};
   double total_weight_ = 0;
+  double weight_scale_ = 1.0;
   double percentile_ms_ = 0;
 };
 
