@@ -1,11 +1,17 @@
-// One small load room end to end: an engine ShardPool and a generator process on loopback,
-// bounded to 24 members and a few seconds. Asserts counts, not rates.
+// One small load room end to end, its members added by leg spec or joined by SDP offer/answer
+// (`--sdp`): an engine ShardPool and a generator process on loopback, bounded to 24 members and a
+// few seconds. Asserts counts, not rates.
 import { describe, expect, it } from 'vitest';
 import { runRoom } from '../../bench/load/room.ts';
 
-const base = { members: 24, talkers: 3, durationS: 1, warmupS: 1, rate: 16000, portMin: 41000, portMax: 41499 };
+const rooms = [
+  { joinedBy: 'leg spec', portMin: 41000, portMax: 41499 },
+  { joinedBy: 'SDP', portMin: 41500, portMax: 41999, sdp: true },
+];
 
-describe('load benchmark room', () => {
+describe.each(rooms)('load benchmark room, members joined by $joinedBy', ({ joinedBy: _, ...room }) => {
+  const base = { members: 24, talkers: 3, durationS: 1, warmupS: 1, rate: 16000, ...room };
+
   it('runs a PCMU room: every talker talks, everyone decodes, talkers get their own encode, nothing is rejected', async () => {
     const result = await runRoom({ ...base, codec: 'pcmu' });
     // Legs latched to the shared sockets answer from their own ports: nothing from a stranger.

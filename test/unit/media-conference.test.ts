@@ -169,6 +169,10 @@ describe('media conference', () => {
     // On a machine with a second core, its helper took part of the work.
     const pool = workerPoolStats();
     if (pool.workers > 0) expect(pool.helped).toBeGreaterThan(helpedBefore);
+    // A switch that is not a boolean is refused, and no conference is made.
+    expect(() => new NativeMediaConference({ rate: 16000, interval: INTERVAL, parallelCodecs: 'yes' as unknown as boolean })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
   });
 
   it('does not decode muted members or DTX frames', () => {

@@ -218,11 +218,6 @@ Status LoadGenerator::Bind() {
   }
   packets_built_.assign(members_, 0);
   send_batches_.resize(socket_count);
-  for (SocketSendBatch& batch : send_batches_) {
-    batch.messages.resize(kSendBatch);
-    batch.parts.resize(2 * kSendBatch);
-    batch.member_of.resize(kSendBatch);
-  }
   return Status::Ok();
 }
 
@@ -334,56 +329,22 @@ void LoadGenerator::Receive() {
 
 void LoadGenerator::Queue(size_t member, const uint8_t* payload, size_t payload_bytes) {
   const size_t socket = member % sockets_.size();
-  SocketSendBatch& batch = send_batches_[socket];
-  const size_t index = batch.count;
-  iovec* parts = &batch.parts[2 * index];
-  parts[0].iov_base = &headers_[member * kRtpHeaderBytes];
-  parts[0].iov_len = kRtpHeaderBytes;
-  parts[1].iov_base = const_cast<uint8_t*>(payload);
-  parts[1].iov_len = payload_bytes;
-  msghdr& header = batch.messages[index].msg_hdr;
-  header = msghdr{};
-  header.msg_name = const_cast<sockaddr*>(targets_[member].sockaddr_ptr());
-  header.msg_namelen = targets_[member].length();
-  header.msg_iov = parts;
-  header.msg_iovlen = 2;
-  batch.messages[index].msg_len = 0;
-  batch.member_of[index] = static_cast<uint32_t>(member);
-  if (++batch.count == kSendBatch) Flush(socket);
+  SocketSendBatch& sends = send_batches_[socket];
+  sends.member_of[sends.batch.size()] = static_cast<uint32_t>(member);
+  sends.batch.Add(&headers_[member * kRtpHeaderBytes], kRtpHeaderBytes, payload, payload_bytes, targets_[member]);
+  if (sends.batch.full()) Flush(socket);
 }
 
 void LoadGenerator::Flush(size_t socket) {
-  SocketSendBatch& batch = send_batches_[socket];
-  const int fd = sockets_[socket].fd();
-  uint64_t sent = 0;
-  uint64_t failed = 0;
-  uint64_t partial = 0;
-  size_t next = 0;
-  while (next < batch.count) {
-    const size_t wanted = batch.count - next;
-    const int result = ::sendmmsg(fd, &batch.messages[next], static_cast<unsigned>(wanted), MSG_DONTWAIT);
-    if (result > 0) {
-      const size_t taken = static_cast<size_t>(result);
-      for (size_t i = next; i < next + taken; ++i) Bump(sent_by_[batch.member_of[i]], 1);
-      sent += taken;
-      if (taken < wanted) ++partial;
-      next += taken;
-      continue;
-    }
-    if (result < 0 && errno == EINTR) continue;
-    if (result < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      // The send buffer is full: the rest of this round is dropped, not queued.
-      failed += batch.count - next;
-      break;
-    }
-    // This datagram was refused (e.g. no route, or an ICMP error reported late); the rest may go.
-    ++failed;
-    ++next;
+  SocketSendBatch& sends = send_batches_[socket];
+  const size_t queued = sends.batch.size();
+  const SendOutcome outcome = sends.batch.Flush(sockets_[socket].fd());
+  for (size_t i = 0; i < queued; ++i) {
+    if (sends.batch.delivered(i)) Bump(sent_by_[sends.member_of[i]], 1);
   }
-  batch.count = 0;
-  Bump(sent_, sent);
-  if (failed > 0) Bump(send_failed_, failed);
-  if (partial > 0) Bump(partial_sends_, partial);
+  Bump(sent_, outcome.sent);
+  if (outcome.failed > 0) Bump(send_failed_, outcome.failed);
+  if (outcome.partial > 0) Bump(partial_sends_, outcome.partial);
 }
 
 void LoadGenerator::SendRound(uint64_t round) {
@@ -404,7 +365,7 @@ void LoadGenerator::SendRound(uint64_t round) {
     }
   }
   for (size_t socket = 0; socket < send_batches_.size(); ++socket) {
-    if (send_batches_[socket].count > 0) Flush(socket);
+    if (send_batches_[socket].batch.size() > 0) Flush(socket);
   }
 }
 

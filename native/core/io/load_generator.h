@@ -118,12 +118,11 @@ class LoadGenerator {
     size_t offset = 0;
     size_t size = 0;
   };
-  // One shared socket's sendmmsg scratch: messages of two iovecs (the member's header, the frame).
+  // One shared socket's sends: datagrams of two pieces (the member's header, the frame).
   struct SocketSendBatch {
-    std::vector<mmsghdr> messages;
-    std::vector<iovec> parts;
-    std::vector<uint32_t> member_of;  // member of each queued message
-    size_t count = 0;
+    SocketSendBatch() : batch(kSendBatch), member_of(kSendBatch) {}
+    SendBatch batch;
+    std::vector<uint32_t> member_of;  // member of each queued datagram
   };
 
   explicit LoadGenerator(LoadGeneratorOptions options);

@@ -2,7 +2,6 @@
 
 #include <pthread.h>
 #include <sys/prctl.h>
-
 #include <time.h>
 #include <unistd.h>
 
@@ -949,11 +948,7 @@ void MediaThread::FlushOutbox() {
   // A leg's sends touch only that leg and the slot's scratch, so a big room's flush is spread over
   // the worker pool: on loopback each send also pays for the receiving side of the delivery.
   auto flush_leg = [this](size_t index, size_t slot) { FlushLeg(*udp_flush_legs_[index], send_batches_[slot]); };
-  if (udp_flush_legs_.size() >= kMinParallelFlushLegs) {
-    WorkerPool::Shared().ParallelFor(udp_flush_legs_.size(), flush_leg);
-  } else {
-    for (size_t i = 0; i < udp_flush_legs_.size(); ++i) flush_leg(i, 0);
-  }
+  WorkerPool::Shared().Run(udp_flush_legs_.size(), udp_flush_legs_.size() >= kMinParallelFlushLegs, flush_leg);
   if (any_external) {
     uint64_t handed = 0;
     {

@@ -115,20 +115,28 @@ SocketAddress ReceiveBatch::source(size_t i) const {
                                      headers_[i].msg_hdr.msg_namelen);
 }
 
-SendBatch::SendBatch(size_t capacity) : iovecs_(capacity), headers_(capacity) {}
+SendBatch::SendBatch(size_t capacity) : iovecs_(2 * capacity), headers_(capacity), delivered_(capacity) {}
 
 bool SendBatch::Add(const uint8_t* data, size_t size, const SocketAddress& to) {
+  return Add(data, size, nullptr, 0, to);
+}
+
+bool SendBatch::Add(const uint8_t* head, size_t head_size, const uint8_t* body, size_t body_size,
+                    const SocketAddress& to) {
   if (full()) return false;
-  iovecs_[count_].iov_base = const_cast<uint8_t*>(data);
-  iovecs_[count_].iov_len = size;
+  iovec* parts = &iovecs_[2 * count_];
+  parts[0].iov_base = const_cast<uint8_t*>(head);
+  parts[0].iov_len = head_size;
+  parts[1].iov_base = const_cast<uint8_t*>(body);
+  parts[1].iov_len = body_size;
   msghdr& header = headers_[count_].msg_hdr;
   header = msghdr{};
   if (!to.empty()) {
     header.msg_name = const_cast<sockaddr*>(to.sockaddr_ptr());
     header.msg_namelen = to.length();
   }
-  header.msg_iov = &iovecs_[count_];
-  header.msg_iovlen = 1;
+  header.msg_iov = parts;
+  header.msg_iovlen = body_size > 0 ? 2 : 1;
   ++count_;
   return true;
 }
@@ -137,20 +145,28 @@ SendOutcome SendBatch::Flush(int fd) {
   SendOutcome outcome;
   size_t next = 0;
   while (next < count_) {
-    const int sent = ::sendmmsg(fd, &headers_[next], static_cast<unsigned>(count_ - next), MSG_DONTWAIT);
+    const size_t wanted = count_ - next;
+    const int sent = ::sendmmsg(fd, &headers_[next], static_cast<unsigned>(wanted), MSG_DONTWAIT);
     if (sent > 0) {
-      for (size_t i = next; i < next + static_cast<size_t>(sent); ++i) outcome.bytes += headers_[i].msg_len;
-      outcome.sent += static_cast<size_t>(sent);
-      next += static_cast<size_t>(sent);
+      const size_t taken = static_cast<size_t>(sent);
+      for (size_t i = next; i < next + taken; ++i) {
+        outcome.bytes += headers_[i].msg_len;
+        delivered_[i] = 1;
+      }
+      outcome.sent += taken;
+      if (taken < wanted) ++outcome.partial;
+      next += taken;
       continue;
     }
     if (sent < 0 && errno == EINTR) continue;
     if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       // The send buffer is full: what is left of this tick is dropped, not queued.
       outcome.failed += count_ - next;
+      for (size_t i = next; i < count_; ++i) delivered_[i] = 0;
       break;
     }
-    // This datagram was refused (e.g. no route); the rest may still go.
+    // This datagram was refused (e.g. no route, or an ICMP error reported late); the rest may go.
+    delivered_[next] = 0;
     ++outcome.failed;
     ++next;
   }

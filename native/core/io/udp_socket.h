@@ -80,6 +80,7 @@ struct SendOutcome {
   size_t sent = 0;     // datagrams the kernel took
   size_t failed = 0;   // datagrams refused (full send buffer, unreachable, ...)
   size_t bytes = 0;    // bytes of the sent datagrams
+  size_t partial = 0;  // sendmmsg calls that took only part of what they were given
 };
 
 /** Scratch for sending up to `capacity` datagrams with sendmmsg calls. The bytes are not copied:
@@ -90,16 +91,21 @@ class SendBatch {
   /** Queues one datagram to `to` (empty: the socket is connected); false when the batch is full
    *  (flush first). */
   bool Add(const uint8_t* data, size_t size, const SocketAddress& to);
+  /** The same for a datagram sent from two pieces (e.g. a per-stream header and a shared payload). */
+  bool Add(const uint8_t* head, size_t head_size, const uint8_t* body, size_t body_size, const SocketAddress& to);
   /** Sends everything queued on `fd` without blocking, then empties the batch. */
   SendOutcome Flush(int fd);
+  /** After a Flush, until the next Add: whether its `i`-th datagram (in Add order) was sent. */
+  bool delivered(size_t i) const { return delivered_[i] != 0; }
   /** Datagrams queued. */
   size_t size() const { return count_; }
   /** True when no more datagram fits. */
   bool full() const { return count_ == headers_.size(); }
 
  private:
-  std::vector<iovec> iovecs_;
+  std::vector<iovec> iovecs_;       // two per datagram
   std::vector<mmsghdr> headers_;
+  std::vector<uint8_t> delivered_;  // per datagram of the last Flush
   size_t count_ = 0;
 };
 

@@ -44,6 +44,17 @@ class WorkerPool {
                 &task);
   }
 
+  /** ParallelFor when `spread` (the tasks outweigh waking a helper), else every task on this
+   *  thread as slot 0. */
+  template <typename Task>
+  void Run(size_t count, bool spread, Task& task) {
+    if (spread) {
+      ParallelFor(count, task);
+      return;
+    }
+    for (size_t i = 0; i < count; ++i) task(i, size_t{0});
+  }
+
   /** Runs the helpers under SCHED_FIFO at `priority` (if higher than now): a real-time media
    *  thread that waits on a helper must not wait behind ordinary threads. False if refused. */
   bool RaiseToRealtime(int priority);

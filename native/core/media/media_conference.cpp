@@ -147,6 +147,7 @@ Status MediaConference::AddMember(uint32_t id, const MemberUpdate& initial, Memb
   }
   media->member = mixer_->FindMember(id);
   index_[id] = members_.size();
+  if (IsOpusReceiver(*media)) ++opus_receivers_;
   members_.push_back(std::move(media));
   return Status{};
 }
@@ -158,6 +159,7 @@ Status MediaConference::RemoveMember(uint32_t id) {
   if (!status.ok()) return status;
   const size_t position = it->second;
   ReleaseEncoding(members_[position]->encoding);
+  if (IsOpusReceiver(*members_[position])) --opus_receivers_;
   index_.erase(it);
   if (position != members_.size() - 1) {
     members_[position] = std::move(members_.back());
@@ -180,7 +182,9 @@ Status MediaConference::UpdateMedia(uint32_t id, const MemberMediaConfig& config
     return status;
   }
   if (config.receive) {
+    if (IsOpusReceiver(*media)) --opus_receivers_;
     media->receiver = std::move(fresh.receiver);
+    if (IsOpusReceiver(*media)) ++opus_receivers_;
     if (media->rtcp) media->rtcp->SetReceiveClock(static_cast<uint32_t>(media->receiver->config().codec.clock_rate));
   }
   if (config.send) {
@@ -287,6 +291,10 @@ Status MediaConference::PushAppPcm(uint32_t id, const int16_t* pcm, size_t sampl
   return Status{};
 }
 
+bool MediaConference::IsOpusReceiver(const MemberMedia& media) {
+  return media.receiver && media.receiver->config().codec.kind == CodecKind::kOpus;
+}
+
 bool MediaConference::InputMixable(const Member& member) const {
   return !member.mute() && !member.hold() && !mixer_->muted() && !mixer_->held();
 }
@@ -311,15 +319,6 @@ RtcpSession* MediaConference::mutable_rtcp(uint32_t id) {
   return media ? media->rtcp.get() : nullptr;
 }
 
-template <typename Task>
-void MediaConference::RunTasks(size_t count, bool parallel, Task& task) {
-  if (parallel && parallel_codecs_) {
-    io::WorkerPool::Shared().ParallelFor(count, task);
-    return;
-  }
-  for (size_t i = 0; i < count; ++i) task(i, 0);
-}
-
 const FrameEncoder* MediaConference::shared_encoder(uint32_t id, int group) const {
   const MemberMedia* media = Find(id);
   if (!media || media->encoding < 0 || group < 0 || group >= kOutputGroupCount) return nullptr;
@@ -333,10 +332,6 @@ void MediaConference::Tick(MediaOutput& output, double thread_load) {
   stats.complexity_shed = governor_.shed();
   const size_t frame = mixer_->frame_samples();
   // Decodes: each member's receive path is its own, so Opus rooms spread them over the pool.
-  size_t opus_receivers = 0;
-  for (const auto& media : members_) {
-    if (media->receiver && media->receiver->config().codec.kind == CodecKind::kOpus) ++opus_receivers;
-  }
   auto produce = [this, frame](size_t index, size_t /*slot*/) {
     MemberMedia& media = *members_[index];
     Member& member = *media.member;
@@ -351,7 +346,7 @@ void MediaConference::Tick(MediaOutput& output, double thread_load) {
       member.CommitInput();
     }
   };
-  RunTasks(members_.size(), opus_receivers >= kMinParallelCodecTasks, produce);
+  io::WorkerPool::Shared().Run(members_.size(), parallel_codecs_ && opus_receivers_ >= kMinParallelCodecTasks, produce);
   for (auto& media : members_) {
     stats.decodes += media->tick_decodes;
     media->tick_decodes = 0;
@@ -388,7 +383,7 @@ void MediaConference::Tick(MediaOutput& output, double thread_load) {
     const EncodeTask& task = encode_tasks_[index];
     task.encoder->Encode(task.frame);
   };
-  RunTasks(encode_tasks_.size(), opus_encodes >= kMinParallelCodecTasks, encode);
+  io::WorkerPool::Shared().Run(encode_tasks_.size(), parallel_codecs_ && opus_encodes >= kMinParallelCodecTasks, encode);
   stats.encodes = static_cast<uint32_t>(encode_tasks_.size());
   for (auto& media : members_) {
     if (!media->tick_encoder) continue;

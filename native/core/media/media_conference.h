@@ -148,12 +148,10 @@ class MediaConference {
   int AcquireEncoding(const CodecParams& codec, std::string* error);
   void ReleaseEncoding(int index);
   bool InputMixable(const Member& member) const;
+  static bool IsOpusReceiver(const MemberMedia& media);
   void ApplyComplexity(FrameEncoder& encoder) const;
   void ApplyComplexityToAll();
   void UpdateMaxShed();
-  // Runs task(i, slot) for i in [0, count): over the worker pool when `parallel` and allowed.
-  template <typename Task>
-  void RunTasks(size_t count, bool parallel, Task& task);
   static bool SenderState(const MemberMedia& media, RtcpSenderState* out);
   bool HandleRtcp(MemberMedia& media, const uint8_t* data, size_t size, double arrival_ms);
 
@@ -164,6 +162,7 @@ class MediaConference {
   std::vector<uint8_t> packet_;
   std::vector<uint8_t> rtcp_packet_;  // one report, built after the tick
   std::vector<EncodeTask> encode_tasks_;  // this tick's encodes (capacity kept)
+  size_t opus_receivers_ = 0;             // members whose receive path decodes Opus
   bool shared_encodes_ = true;
   bool parallel_codecs_ = true;
   uint64_t ticks_ = 0;
