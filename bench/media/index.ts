@@ -21,6 +21,7 @@ interface MediaResult {
   usPerParticipantSecond: number;
   cpuPctPerParticipant: number;
   encodesPerTick: number;
+  /** Decoder calls per tick: probes and pre-rolls included. */
   decodesPerTick: number;
   packetsOutPerTick: number;
   bytesOutPerTick: number;
@@ -35,6 +36,8 @@ interface MediaResult {
   talkerDecodeUs: number;
   listenerDecodeUs: number;
   encodeUs: number;
+  /** Payloads per tick not decoded because their sender marked them unvoiced (gate closed). */
+  unvoicedSkipsPerTick: number;
 }
 
 
@@ -50,7 +53,7 @@ function codecShare(r: MediaResult): number {
 }
 
 function table(results: MediaResult[]): string {
-  const header = ['variant', 'rate', 'members', 'us/tick', 'us/participant/s', '% core/participant', 'target', 'enc/tick', 'dec/tick', 'codec share', 'shared-off us/tick', 'off/on'];
+  const header = ['variant', 'rate', 'members', 'us/tick', 'us/participant/s', '% core/participant', 'target', 'enc/tick', 'dec/tick', 'unvoiced skips/tick', 'codec share', 'shared-off us/tick', 'off/on'];
   const rows = results.map((r) => {
     const target = targetPct[r.variant];
     return [
@@ -63,6 +66,7 @@ function table(results: MediaResult[]): string {
       `${r.cpuPctPerParticipant <= target ? 'met' : 'MISSED'} (<= ${target}%)`,
       r.encodesPerTick.toFixed(1),
       r.decodesPerTick.toFixed(1),
+      r.unvoicedSkipsPerTick.toFixed(1),
       `~${Math.round(codecShare(r) * 100)}%`,
       r.sharedOffTicks > 0 ? r.sharedOffUsPerTick.toFixed(0) : '-',
       r.sharedOffTicks > 0 ? `${r.sharedOffRatio.toFixed(2)}x` : '-',
@@ -111,6 +115,8 @@ export const mediaBench: Bench = {
     console.log('       decode, resample, mix, encode (shared per output group) and RTP headers. Packet I/O is not included:');
     console.log('       packets are pre-built and handed over with OnDatagram, output packets are only counted.');
     console.log('targets: PCMU <= 0.03% of a core per participant; Opus with 10% talkers <= 0.2%');
+    console.log('unvoiced skips: Opus listeners\' frames their own encoder marks unvoiced are not decoded while their gate is');
+    console.log('       closed, but for one probe decode per 200 ms (dec/tick counts probes and pre-rolls)');
     console.log('codec share: encodes and decodes priced at their one-call cost, over the measured tick');
     console.log(codecLines(results).join('\n'));
     console.log(table(results));

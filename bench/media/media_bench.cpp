@@ -4,10 +4,12 @@
 //
 // Scenario: one conference of N members, 20 ms ticks, every member sends a packet every tick
 // and receives one. 10% talk (speech-like audio); the rest send, by variant, PCMU background
-// noise (pcmu), Opus DTX frames (opus-dtx) or Opus background noise at -60 dBFS, decoded but
-// under the gate (opus-noise). Every payload is encoded once before timing and replayed with
-// running sequence numbers and timestamps; packets are built between timed batches. Socket I/O
-// is not part of the figure. Time is the thread's CPU time, so the figure is per core.
+// noise (pcmu), Opus DTX frames (opus-dtx) or Opus background noise at -60 dBFS, under the gate
+// (opus-noise). Opus listeners' encoders mark those frames unvoiced, so while their gate is
+// closed they are not decoded, but for one probe per 200 ms. Every payload is encoded once
+// before timing and replayed with running sequence numbers and timestamps; packets are built
+// between timed batches. Socket I/O is not part of the figure. Time is the thread's CPU time, so
+// the figure is per core.
 #include <time.h>
 
 #include <algorithm>
@@ -178,7 +180,8 @@ struct Phase {
   double cpu_seconds = 0.0;
   uint64_t ticks = 0;
   uint64_t encodes = 0;
-  uint64_t decodes = 0;
+  uint64_t decodes = 0;         // decoder calls: probes and pre-rolls included
+  uint64_t unvoiced_skips = 0;  // payloads not decoded because their sender marked them unvoiced
   uint64_t packets_out = 0;
   uint64_t bytes_out = 0;
   size_t mixed_talkers = 0;    // talkers in the mix after the phase's last tick
@@ -272,7 +275,7 @@ class Run {
   void RunBatch(Phase* phase) {
     batch_->Build(streams_, tick_);
     CountingOutput output;
-    uint64_t encodes = 0, decodes = 0;
+    uint64_t encodes = 0, decodes = 0, unvoiced_skips = 0;
     confmix::MixerEvent event;
     const double start = ThreadSeconds();
     for (size_t k = 0; k < kBatchTicks; ++k) {
@@ -287,12 +290,14 @@ class Run {
       }
       encodes += conference_->last_tick().encodes;
       decodes += conference_->last_tick().decodes;
+      unvoiced_skips += conference_->last_tick().unvoiced_skips;
     }
     phase->cpu_seconds += ThreadSeconds() - start;
     tick_ += kBatchTicks;
     phase->ticks += kBatchTicks;
     phase->encodes += encodes;
     phase->decodes += decodes;
+    phase->unvoiced_skips += unvoiced_skips;
     phase->packets_out += output.packets;
     phase->bytes_out += output.bytes;
   }
@@ -333,14 +338,16 @@ std::string RunOne(const Variant& variant, const CodecCosts& costs, size_t membe
                 "\"decodesPerTick\":%.2f,\"packetsOutPerTick\":%.1f,\"bytesOutPerTick\":%.0f,"
                 "\"mixedTalkers\":%zu,\"mixedListeners\":%zu,\"sharedOffTicks\":%llu,\"sharedOffUsPerTick\":%.1f,"
                 "\"sharedOffEncodesPerTick\":%.2f,\"sharedOffRatio\":%.3f,\"talkerPayloadBytes\":%.1f,"
-                "\"listenerPayloadBytes\":%.1f,\"talkerDecodeUs\":%.2f,\"listenerDecodeUs\":%.2f,\"encodeUs\":%.2f}",
+                "\"listenerPayloadBytes\":%.1f,\"talkerDecodeUs\":%.2f,\"listenerDecodeUs\":%.2f,\"encodeUs\":%.2f,"
+                "\"unvoicedSkipsPerTick\":%.2f}",
                 variant.name.c_str(), variant.rate, members, static_cast<unsigned long long>(shared.ticks), shared.cpu_seconds,
                 us_per_tick, cpu_share / n * 1e6, cpu_share / n * 100.0, per_tick(shared.encodes, shared),
                 per_tick(shared.decodes, shared), per_tick(shared.packets_out, shared),
                 per_tick(shared.bytes_out, shared), shared.mixed_talkers, shared.mixed_listeners,
                 static_cast<unsigned long long>(unshared.ticks), off_us_per_tick,
                 per_tick(unshared.encodes, unshared), off_us_per_tick / us_per_tick, variant.talker_loop.MeanBytes(),
-                variant.listener_loop.MeanBytes(), costs.talker_decode_us, costs.listener_decode_us, costs.encode_us);
+                variant.listener_loop.MeanBytes(), costs.talker_decode_us, costs.listener_decode_us, costs.encode_us,
+                per_tick(shared.unvoiced_skips, shared));
   return line;
 }
 

@@ -203,6 +203,9 @@ bool ReadConferenceOptions(Napi::Env env, const Napi::Value& value, ConferenceOp
   std::optional<bool> parallel;
   if (!ReadOptionalFlag(env, o, "parallelCodecs", &parallel)) return false;
   if (media && parallel) media->parallel_codecs = *parallel;
+  std::optional<bool> skip_unvoiced;
+  if (!ReadOptionalFlag(env, o, "skipUnvoiced", &skip_unvoiced)) return false;
+  if (media && skip_unvoiced) media->skip_unvoiced = *skip_unvoiced;
   return true;
 }
 

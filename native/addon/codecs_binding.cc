@@ -140,6 +140,7 @@ class CodecDecoderWrap : public Napi::ObjectWrap<CodecDecoderWrap> {
                         InstanceMethod<&CodecDecoderWrap::Conceal>("conceal"),
                         InstanceMethod<&CodecDecoderWrap::DecodeFec>("decodeFec"),
                         InstanceMethod<&CodecDecoderWrap::IsDtx>("isDtx"),
+                        InstanceMethod<&CodecDecoderWrap::VoiceActivityOf>("voiceActivity"),
                         InstanceAccessor<&CodecDecoderWrap::Rate>("rate"),
                         InstanceAccessor<&CodecDecoderWrap::Codec>("codec")});
   }
@@ -220,6 +221,19 @@ class CodecDecoderWrap : public Napi::ObjectWrap<CodecDecoderWrap> {
     Napi::Uint8Array payload;
     if (!decoder_ || !ReadUint8Array(info, 0, "payload", &payload)) return env.Undefined();
     return Napi::Boolean::New(env, decoder_->IsDtx(payload.Data(), payload.ElementLength()));
+  }
+
+  // voiceActivity(payload) -> 'active' | 'inactive' | 'unknown': the sender's VAD verdict, no decode.
+  Napi::Value VoiceActivityOf(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Uint8Array payload;
+    if (!decoder_ || !ReadUint8Array(info, 0, "payload", &payload)) return env.Undefined();
+    switch (decoder_->PayloadVoiceActivity(payload.Data(), payload.ElementLength())) {
+      case VoiceActivity::kActive: return Napi::String::New(env, "active");
+      case VoiceActivity::kInactive: return Napi::String::New(env, "inactive");
+      case VoiceActivity::kUnknown: break;
+    }
+    return Napi::String::New(env, "unknown");
   }
 
   Napi::Value Rate(const Napi::CallbackInfo& info) {

@@ -57,11 +57,18 @@ interface RawCodecEncoder {
   readonly codec: CodecName;
 }
 
+/**
+ * What a payload says of its sender's voice activity: 'active' (a VAD flag set), 'inactive' (all
+ * clear), 'unknown' (no flags: G.711, L16, CELT-only Opus, or a malformed payload).
+ */
+export type VoiceActivity = 'active' | 'inactive' | 'unknown';
+
 interface RawCodecDecoder {
   decode(payload: Uint8Array): Int16Array;
   conceal(samples: number): Int16Array;
   decodeFec(nextPayload: Uint8Array, samples: number): Int16Array | null;
   isDtx(payload: Uint8Array): boolean;
+  voiceActivity(payload: Uint8Array): VoiceActivity;
   readonly rate: number;
   readonly codec: CodecName;
 }
@@ -165,6 +172,11 @@ export class CodecDecoder {
   /** True when the payload carries no audio (an Opus DTX frame of 2 bytes or less). */
   isDtx(payload: Uint8Array): boolean {
     return call(() => this.#raw.isDtx(payload));
+  }
+
+  /** The sender's voice-activity verdict carried in the payload (Opus SILK/hybrid VAD flags), without decoding. */
+  voiceActivity(payload: Uint8Array): VoiceActivity {
+    return call(() => this.#raw.voiceActivity(payload));
   }
 
   /** Samples per second the decoder produces. */

@@ -12,6 +12,11 @@ export interface NativeMediaConferenceOptions extends NativeConferenceOptions {
   adaptiveComplexity?: boolean;
   /** Spread a tick's Opus decodes and encodes over the process's worker threads (default true). */
   parallelCodecs?: boolean;
+  /**
+   * While a member's gate is closed, skip decoding Opus payloads its sender's VAD marks unvoiced,
+   * decoding one as a probe every 200 ms (default true).
+   */
+  skipUnvoiced?: boolean;
 }
 
 /** What one tick is told about the thread that runs it. */
@@ -60,8 +65,10 @@ export interface MediaTickOutput {
   frameIndex: Uint32Array;
   /** Encoder calls this tick. */
   encodes: number;
-  /** Decoder calls this tick. */
+  /** Decoder calls this tick (probes and pre-rolls included). */
   decodes: number;
+  /** Payloads not decoded this tick because the sender marked them unvoiced and the gate was closed. */
+  unvoicedSkips: number;
   /** Steps subtracted from each encoder's configured complexity this tick (0: full quality). */
   complexityShed: number;
 }
@@ -75,6 +82,8 @@ export interface MediaMemberStats {
     dtmfKeys: number;
     decodes: number;
     skippedDecodes: number;
+    /** Payloads not decoded because the sender marked them unvoiced while the gate was closed. */
+    unvoicedSkips: number;
     concealed: number;
     fecRecovered: number;
     rejected: Record<string, number>;

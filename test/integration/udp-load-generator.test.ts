@@ -6,6 +6,7 @@ import dgram from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoadGenerator, MediaThread, type LoadGeneratorOptions, type LoadGeneratorStats } from '../../src/native/media.ts';
+import { workerPoolStats } from '../../src/native/mediaConference.ts';
 
 const ADDRESS = '127.0.0.1';
 const SSRC_BASE = 0x10000000;
@@ -178,6 +179,36 @@ describe('load generator', () => {
     for (const leg of thread.stats().legs) {
       expect(leg).toMatchObject({ packetsIn: rounds, packetsOut: rounds, droppedStranger: 0, droppedInvalid: 0 });
     }
+  });
+
+  it('echoes every packet of a 300-leg room, whose sends run on the pool while the thread goes on, through latching', async () => {
+    // 300 legs pass the threshold (256) above which a wake's sends are handed to the worker pool
+    // and finished later; each leg learns its remote from its first packet, which waits for that flush.
+    const members = 300;
+    const rounds = 40;
+    const thread = new MediaThread({ portMin: 23000, portMax: 23999, onEvents: () => {} });
+    cleanups.push(() => thread.stop());
+    const { generator, finished } = finiteGenerator({
+      rounds,
+      drainMs: 400,
+      streams: [{ members, payloadType: 0, clockRate: 8000, frames: [frame(0xd5, 160), frame(0x55, 160)] }],
+    });
+    const legs = generator.ports().map(() => {
+      const leg = thread.openLeg({ symmetricLatching: true });
+      thread.addRelayJob({ fromLeg: leg.legId, toLeg: leg.legId });
+      return leg;
+    });
+    const helpedBefore = workerPoolStats().helped;
+    thread.start();
+    generator.start(legs.map((leg) => ({ address: ADDRESS, port: leg.port! })));
+    const stats = await finished;
+
+    expect(stats).toMatchObject({ members, sent: members * rounds, sendFailed: 0, received: members * rounds, minReceived: rounds, strangers: 0 });
+    expect(Array.from(generator.received())).toEqual(new Array(members).fill(rounds));
+    for (const leg of thread.stats().legs) {
+      expect(leg).toMatchObject({ latched: true, connected: true, packetsIn: rounds, packetsOut: rounds, droppedNoRemote: 0, sendFailed: 0 });
+    }
+    if (workerPoolStats().workers > 0) expect(workerPoolStats().helped).toBeGreaterThan(helpedBefore);
   });
 
   it('shares one socket per 100 members by default, its buffers raised past the system cap to hold two rounds', () => {

@@ -175,6 +175,39 @@ describe('media conference', () => {
     );
   });
 
+  it('spreads a big PCMU room\'s receive paths over the worker pool in blocks, with the same result to the byte', () => {
+    // 600 members pass the size (512) above which a G.711 room spreads its decodes.
+    const rooms = [true, false].map((parallelCodecs) => new NativeMediaConference({ rate: 8000, interval: INTERVAL, parallelCodecs }));
+    const pcmu = { codec: 'pcmu' } as const;
+    const members = Array.from({ length: 600 }, (_, i) => i + 1);
+    const talkers = members.filter((id) => id % 40 === 0);
+    for (const room of rooms) for (const id of members) room.addMember(id, {}, { receive: pcmu, send: pcmu });
+    const peers = talkers.map((id) => new TonePeer('pcmu', 200 + 23 * id, 6000, id));
+    const silence = members.map((id) => new TonePeer('pcmu', 300, 0, id));
+    const helpedBefore = workerPoolStats().helped;
+    const outputs = rooms.map(() => [] as MediaTickOutput[]);
+    for (let t = 0; t < 30; t++) {
+      const packets = members.map((id, i) => (id % 40 === 0 ? peers[talkers.indexOf(id)] : silence[i]).next());
+      rooms.forEach((room, r) => {
+        members.forEach((id, i) => room.pushRtp(id, packets[i], t * INTERVAL));
+        outputs[r].push(room.tick());
+      });
+    }
+    const [parallel, serial] = outputs;
+    for (let t = 0; t < 30; t++) {
+      expect(parallel[t].decodes).toBe(600);
+      expect(serial[t].decodes).toBe(600);
+      const a = packetsByMember(parallel[t]);
+      const b = packetsByMember(serial[t]);
+      expect(a.size).toBe(600);
+      for (const [id, packet] of a) expect(payloadOf(packet)).toEqual(payloadOf(b.get(id)!));
+    }
+    // Every talker is heard: each has its own encode, the rest share one.
+    expect(serial[29].encodes).toBe(talkers.length + 1);
+    const pool = workerPoolStats();
+    if (pool.workers > 0) expect(pool.helped).toBeGreaterThan(helpedBefore);
+  });
+
   it('does not decode muted members or DTX frames', () => {
     const conference = new NativeMediaConference({ rate: 48000, interval: INTERVAL });
     conference.addMember(1, { mute: true }, { receive: { codec: 'opus', payloadType: 111 } });

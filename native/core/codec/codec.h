@@ -10,6 +10,13 @@ namespace confmix {
 
 enum class CodecKind : uint8_t { kPcmu, kPcma, kL16, kOpus };
 
+/** What a payload says of its own voice activity (the sender's VAD), without decoding it. */
+enum class VoiceActivity : uint8_t {
+  kUnknown,   // the payload does not say (a codec without a VAD flag, CELT-only Opus, malformed)
+  kInactive,  // the sender's encoder marked every frame in it as unvoiced
+  kActive,    // the sender's encoder marked at least one frame in it as voiced
+};
+
 /** What a leg negotiated for one direction of audio. */
 struct CodecParams {
   CodecKind kind = CodecKind::kPcmu;
@@ -42,6 +49,11 @@ class Decoder {
   }
   /** True when the payload carries no audio to decode (an Opus DTX frame). */
   virtual bool IsDtx(const uint8_t* payload, size_t size) const { (void)payload; return size == 0; }
+  /** The sender's voice-activity verdict carried in the payload; kUnknown when it carries none. */
+  virtual VoiceActivity PayloadVoiceActivity(const uint8_t* payload, size_t size) const {
+    (void)payload; (void)size;
+    return VoiceActivity::kUnknown;
+  }
   /** The payload's duration in RTP clock units (what the jitter buffer counts), or -1 if it is
    *  malformed. Equals Decode's sample count when rate() is the RTP clock. */
   virtual int PayloadSamples(const uint8_t* payload, size_t size) const {

@@ -10,7 +10,50 @@ namespace {
 
 int PcmRateOf(const CodecParams& params) { return params.pcm_rate > 0 ? params.pcm_rate : kOpusRate; }
 
+// TOC configs 0..11 are SILK-only, 12..15 hybrid, 16..31 CELT-only (RFC 6716 3.1).
+constexpr int kFirstCeltOnlyConfig = 16;
+constexpr int kFirstHybridConfig = 12;
+// A frame of one byte or less carries no coded audio (libopus conceals it).
+constexpr opus_int16 kMinCodedFrameBytes = 2;
+
+// The bits of a frame's first byte that hold VAD flags. The SILK encoder patches its first
+// (F + 1) * C bits, MSB first: per internal channel, one VAD flag per SILK frame, then the
+// LBRR flag (silk/enc_API.c writes them, silk/dec_API.c reads them in that order).
+uint8_t SilkVadMask(int config, bool stereo) {
+  int silk_frames = 1;  // 10 and 20 ms: one SILK frame; hybrid is never longer than 20 ms
+  if (config < kFirstHybridConfig) {
+    const int duration = config % 4;  // 10, 20, 40, 60 ms
+    if (duration == 2) silk_frames = 2;
+    if (duration == 3) silk_frames = 3;
+  }
+  const int channels = stereo ? 2 : 1;
+  uint8_t mask = 0;
+  for (int c = 0; c < channels; ++c) {
+    for (int f = 0; f < silk_frames; ++f) mask |= static_cast<uint8_t>(0x80u >> (c * (silk_frames + 1) + f));
+  }
+  return mask;
+}
+
 }  // namespace
+
+VoiceActivity OpusPacketVoiceActivity(const uint8_t* payload, size_t size) {
+  if (payload == nullptr || size == 0 || size > 0x7FFFFFFF) return VoiceActivity::kUnknown;
+  const int config = payload[0] >> 3;
+  if (config >= kFirstCeltOnlyConfig) return VoiceActivity::kUnknown;
+  unsigned char toc = 0;
+  const unsigned char* frames[48];
+  opus_int16 sizes[48];
+  const int count = opus_packet_parse(payload, static_cast<opus_int32>(size), &toc, frames, sizes, nullptr);
+  if (count <= 0) return VoiceActivity::kUnknown;
+  const uint8_t mask = SilkVadMask(config, (payload[0] & 0x04) != 0);
+  bool flagged = false;  // some frame carried flags
+  for (int i = 0; i < count; ++i) {
+    if (sizes[i] < kMinCodedFrameBytes) continue;
+    if ((frames[i][0] & mask) != 0) return VoiceActivity::kActive;
+    flagged = true;
+  }
+  return flagged ? VoiceActivity::kInactive : VoiceActivity::kUnknown;
+}
 
 bool IsOpusPcmRate(int rate) {
   return rate == 8000 || rate == 12000 || rate == 16000 || rate == 24000 || rate == 48000;
@@ -103,6 +146,10 @@ int OpusCodecDecoder::DecodeFec(const uint8_t* next_payload, size_t size, int16_
   const int n = opus_decode(decoder_, next_payload, static_cast<opus_int32>(size), out,
                             static_cast<int>(samples), 1);
   return n < 0 ? -1 : n;
+}
+
+VoiceActivity OpusCodecDecoder::PayloadVoiceActivity(const uint8_t* payload, size_t size) const {
+  return OpusPacketVoiceActivity(payload, size);
 }
 
 bool OpusCodecDecoder::IsDtx(const uint8_t* payload, size_t size) const {

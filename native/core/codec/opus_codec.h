@@ -26,6 +26,10 @@ constexpr size_t kOpusMaxPayloadBytes = 4000;
 /** libopus's highest encoder complexity (its range is 0..10). */
 constexpr int kOpusMaxComplexity = 10;
 
+/** The voice activity an Opus packet's SILK layer declares (RFC 6716 4.2.3): CELT-only (TOC
+ *  config 16..31) and malformed packets are kUnknown; otherwise kActive when any VAD flag of any
+ *  frame is set. Reads only the first byte of each frame; never decodes. */
+VoiceActivity OpusPacketVoiceActivity(const uint8_t* payload, size_t size);
 /** True when libopus runs at `rate` Hz PCM: 8000, 12000, 16000, 24000 or 48000. */
 bool IsOpusPcmRate(int rate);
 /** True when `samples` at `rate` Hz is a frame duration libopus encodes (2.5..60 ms). */
@@ -50,6 +54,8 @@ class OpusCodecDecoder final : public Decoder {
   int DecodeFec(const uint8_t* next_payload, size_t size, int16_t* out, size_t samples) override;
   /** Payloads of 2 bytes or less carry no audio (libopus's DTX frames). */
   bool IsDtx(const uint8_t* payload, size_t size) const override;
+  /** The SILK layer's VAD flags (SILK-only and hybrid packets); kUnknown for CELT-only or malformed. */
+  VoiceActivity PayloadVoiceActivity(const uint8_t* payload, size_t size) const override;
   /** In 48 kHz RTP units, whatever rate() is. */
   int PayloadSamples(const uint8_t* payload, size_t size) const override;
 

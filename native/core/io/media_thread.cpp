@@ -23,6 +23,11 @@ constexpr size_t kSendBatchSize = 64;
 constexpr size_t kMaxDatagramsPerSocketPerWake = 1024;
 // A leg's socket usually holds one datagram per interval: the first recvmmsg asks for few.
 constexpr size_t kFirstReceiveBatch = 4;
+// Errors one drain reads from a socket before it carries the socket over to the next drain.
+constexpr int kMaxReceiveErrorsPerSocket = 4;
+// Leg sockets are edge-triggered: each datagram's arrival reports its socket once, so a drained
+// socket costs epoll nothing until the next one.
+constexpr uint32_t kLegSocketEvents = EPOLLIN | EPOLLET;
 // Fewer legs than this flush on the media thread alone: waking a helper would cost more.
 constexpr size_t kMinParallelFlushLegs = 256;
 // Marks a leg's connected peer socket in its epoll data (the rest is the leg id).
@@ -34,7 +39,8 @@ constexpr int kMaxTimeoutMs = 24 * 3600 * 1000;
 // The thread's load is the busy share of windows this long.
 constexpr int64_t kLoadWindowNs = 1000 * kNsPerMs;
 
-// Counters have one writer (the media thread), so a plain load and store suffices.
+// Each counter has one writer (the media thread, or the flush for a leg's send counters), so a
+// plain load and store suffices.
 void Bump(std::atomic<uint64_t>& counter, uint64_t amount = 1) {
   counter.store(counter.load(std::memory_order_relaxed) + amount, std::memory_order_relaxed);
 }
@@ -68,7 +74,7 @@ struct MediaThread::Leg {
   bool timed_out = false;
   PacketSink* sink = nullptr;
   JobId sink_owner = 0;
-  uint64_t unreported[kDropReasonCount] = {};
+  std::atomic<uint64_t> unreported[kDropReasonCount] = {};  // the flush adds while CheckLegs takes
   int64_t last_drop_report_ns = LLONG_MIN / 2;
   SocketAddress last_stranger;
   int32_t outbox_head = -1;
@@ -158,9 +164,11 @@ MediaThread::MediaThread(MediaThreadOptions options)
       ready_(1),
       receive_batch_(kReceiveBatchSize),
       outbox_(options_.max_tick_datagrams, options_.max_tick_bytes),
+      flushing_(options_.max_tick_datagrams, options_.max_tick_bytes),
       inbound_taken_(options_.max_inbound_datagrams, options_.max_inbound_bytes),
       outgoing_(options_.max_outgoing_datagrams, options_.max_outgoing_bytes) {
   outbox_next_.reserve(options_.max_tick_datagrams);
+  flushing_next_.reserve(options_.max_tick_datagrams);
   // One send scratch per worker-pool slot (0: this thread).
   const size_t slots = WorkerPool::Shared().workers() + 1;
   send_batches_.reserve(slots);
@@ -200,6 +208,7 @@ void MediaThread::Stop() {
     stop_requested_.store(true, std::memory_order_release);
     thread_.join();
   }
+  FinishFlush();
   state_ = State::kStopped;
   // The media state belongs to this thread now. Commands never applied are dropped with it.
   commands_.TakeAll(applying_);
@@ -286,7 +295,7 @@ Status MediaThread::OpenLeg(const LegOptions& options, LegInfo* info) {
                                " in use)");
     }
     epoll_event interest{};
-    interest.events = EPOLLIN;
+    interest.events = kLegSocketEvents;
     interest.data.u64 = leg->id;
     if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, leg->socket.fd(), &interest) != 0) {
       leg->socket.Close();
@@ -583,6 +592,7 @@ void MediaThread::Run() {
     Wake();
     CountBusy(woke, MonotonicNowNs());
   }
+  FinishFlush();
   final_thread_cpu_ns_.store(ThreadCpuNs(), std::memory_order_relaxed);
 }
 
@@ -629,6 +639,8 @@ void MediaThread::DrainBetweenTicks(int64_t deadline_ns) {
 
 void MediaThread::ApplyCommands(int64_t now_ns) {
   commands_.TakeAll(applying_);
+  if (applying_.empty()) return;
+  FinishFlush();  // commands close sockets and change remotes that a running flush reads
   for (Command& command : applying_) Apply(command, now_ns);
   applying_.clear();
 }
@@ -641,8 +653,12 @@ void MediaThread::Apply(Command& command, int64_t now_ns) {
       legs_.emplace(leg->id, std::move(command.leg_ptr));
       leg_list_.push_back(leg);
       outbox_legs_.reserve(leg_list_.size());
-      udp_flush_legs_.reserve(leg_list_.size());
-      if (leg->transport == LegTransport::kUdp) ready_.resize(ready_.size() + 2);  // socket and peer
+      flush_items_.reserve(leg_list_.size());
+      if (leg->transport == LegTransport::kUdp) {
+        ready_.resize(ready_.size() + 2);  // socket and peer
+        readable_.reserve(2 * ready_.size());
+        unfinished_.reserve(2 * ready_.size());
+      }
       ConnectPeer(*leg);
       leg->Publish();
       return;
@@ -743,7 +759,7 @@ void MediaThread::ConnectPeer(Leg& leg) {
   // On failure the bound socket sends unconnected, as it does before a remote is known.
   if (!leg.peer.OpenPeer(leg.local, leg.remote)) return;
   epoll_event interest{};
-  interest.events = EPOLLIN;
+  interest.events = kLegSocketEvents;
   interest.data.u64 = leg.id | kPeerSocketBit;
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, leg.peer.fd(), &interest) != 0) {
     leg.peer.Close();
@@ -767,23 +783,39 @@ MediaThread::Leg* MediaThread::FindMediaLeg(LegId leg) const {
 }
 
 void MediaThread::ReceiveSockets(int64_t now_ns, int64_t stop_at_ns) {
+  // Edge-triggered: a socket reports once per arrival, so one whose drain stopped early (the
+  // wake's time or per-socket budget ran out) is carried over here and drained first next time.
+  readable_.swap(unfinished_);
+  unfinished_.clear();
   const int ready = epoll_wait(epoll_fd_, ready_.data(), static_cast<int>(ready_.size()), 0);
-  for (int i = 0; i < ready; ++i) {
-    // A burst must not delay the next tick: what is left waits (level-triggered) for later.
-    if ((i & 15) == 15 && MonotonicNowNs() >= stop_at_ns) break;
+  for (int i = 0; i < ready; ++i) readable_.push_back(ready_[static_cast<size_t>(i)].data.u64);
+  for (size_t i = 0; i < readable_.size(); ++i) {
+    const uint64_t tag = readable_[i];
+    // A burst must not delay the next tick: what is left waits for the next drain.
+    if ((i & 15) == 15 && MonotonicNowNs() >= stop_at_ns) {
+      unfinished_.insert(unfinished_.end(), readable_.begin() + static_cast<std::ptrdiff_t>(i), readable_.end());
+      break;
+    }
     // Looked up by id: a leg closed by a command this wake is simply not found.
-    const uint64_t tag = ready_[static_cast<size_t>(i)].data.u64;
     Leg* leg = FindMediaLeg(static_cast<LegId>(tag & ~kPeerSocketBit));
     if (leg == nullptr) continue;
     const bool peer = (tag & kPeerSocketBit) != 0;
     size_t taken = 0;
     size_t want = kFirstReceiveBatch;
-    while (taken < kMaxDatagramsPerSocketPerWake) {
+    int errors = 0;
+    bool drained = false;
+    while (taken < kMaxDatagramsPerSocketPerWake && errors < kMaxReceiveErrorsPerSocket) {
       // Read each time: a latch while handling the batch may have replaced the peer socket.
       const int fd = peer ? leg->peer.fd() : leg->socket.fd();
-      if (fd < 0) break;
+      if (fd < 0) {
+        drained = true;
+        break;
+      }
       const int received = receive_batch_.Receive(fd, want);
-      if (received <= 0) break;
+      if (received < 0) {
+        ++errors;  // a reported ICMP error (connected socket): datagrams may still be queued
+        continue;
+      }
       for (size_t j = 0; j < static_cast<size_t>(received); ++j) {
         if (receive_batch_.truncated(j)) {
           Drop(*leg, DropReason::kInvalid, 1);
@@ -793,10 +825,15 @@ void MediaThread::ReceiveSockets(int64_t now_ns, int64_t stop_at_ns) {
       }
       taken += static_cast<size_t>(received);
       // A short batch means the queue was empty: that was the EAGAIN, without another syscall.
-      if (static_cast<size_t>(received) < want) break;
+      if (static_cast<size_t>(received) < want) {
+        drained = true;
+        break;
+      }
       want = receive_batch_.capacity();
     }
+    if (!drained) unfinished_.push_back(tag);
   }
+  readable_.clear();
 }
 
 void MediaThread::ReceiveInbound(int64_t now_ns) {
@@ -840,6 +877,7 @@ void MediaThread::HandleDatagram(Leg& leg, const uint8_t* data, size_t size, con
   const bool resumed = leg.timed_out;
   leg.timed_out = false;
   if (learning) {
+    FinishFlush();  // a running flush may be reading this leg's remote
     leg.remote = from;
     leg.latched = true;
     ConnectPeer(leg);
@@ -855,7 +893,7 @@ void MediaThread::HandleDatagram(Leg& leg, const uint8_t* data, size_t size, con
 void MediaThread::Drop(Leg& leg, DropReason reason, uint64_t count) {
   const size_t index = static_cast<size_t>(reason);
   Bump(leg.dropped[index], count);
-  leg.unreported[index] += count;
+  leg.unreported[index].fetch_add(count, std::memory_order_relaxed);
 }
 
 void MediaThread::RunDueTicks() {
@@ -905,10 +943,11 @@ bool MediaThread::QueueDatagram(LegId leg_id, const uint8_t* data, size_t size) 
   return true;
 }
 
-void MediaThread::FlushLeg(Leg& leg, SendBatch& batch) {
+void MediaThread::FlushLeg(const FlushItem& item, SendBatch& batch) {
+  Leg& leg = *item.leg;
   if (leg.remote.empty() || !leg.socket.is_open()) {
     uint64_t unsent = 0;
-    for (int32_t i = leg.outbox_head; i >= 0; i = outbox_next_[static_cast<size_t>(i)]) ++unsent;
+    for (int32_t i = item.head; i >= 0; i = flushing_next_[static_cast<size_t>(i)]) ++unsent;
     Drop(leg, DropReason::kNoRemote, unsent);
     return;
   }
@@ -923,10 +962,10 @@ void MediaThread::FlushLeg(Leg& leg, SendBatch& batch) {
     total.failed += outcome.failed;
     total.bytes += outcome.bytes;
   };
-  for (int32_t i = leg.outbox_head; i >= 0; i = outbox_next_[static_cast<size_t>(i)]) {
+  for (int32_t i = item.head; i >= 0; i = flushing_next_[static_cast<size_t>(i)]) {
     if (batch.full()) flush();
     const size_t at = static_cast<size_t>(i);
-    batch.Add(outbox_.data(at), outbox_.ref(at).size, to);
+    batch.Add(flushing_.data(at), flushing_.ref(at).size, to);
   }
   flush();
   Bump(leg.packets_out, total.sent);
@@ -934,21 +973,13 @@ void MediaThread::FlushLeg(Leg& leg, SendBatch& batch) {
   if (total.failed > 0) Drop(leg, DropReason::kSendFailed, total.failed);
 }
 
+void MediaThread::FinishFlush() { WorkerPool::Shared().Finish(flush_batch_); }
+
 void MediaThread::FlushOutbox() {
   if (outbox_legs_.empty()) return;
+  FinishFlush();  // its buffers are about to be reused
   bool any_external = false;
-  udp_flush_legs_.clear();
-  for (Leg* leg : outbox_legs_) {
-    if (leg->transport == LegTransport::kExternal) {
-      any_external = true;
-    } else {
-      udp_flush_legs_.push_back(leg);
-    }
-  }
-  // A leg's sends touch only that leg and the slot's scratch, so a big room's flush is spread over
-  // the worker pool: on loopback each send also pays for the receiving side of the delivery.
-  auto flush_leg = [this](size_t index, size_t slot) { FlushLeg(*udp_flush_legs_[index], send_batches_[slot]); };
-  WorkerPool::Shared().Run(udp_flush_legs_.size(), udp_flush_legs_.size() >= kMinParallelFlushLegs, flush_leg);
+  for (Leg* leg : outbox_legs_) any_external |= leg->transport == LegTransport::kExternal;
   if (any_external) {
     uint64_t handed = 0;
     {
@@ -976,13 +1007,30 @@ void MediaThread::FlushOutbox() {
       EmitEvent(event);
     }
   }
+  flush_items_.clear();
   for (Leg* leg : outbox_legs_) {
+    if (leg->transport != LegTransport::kExternal) flush_items_.push_back(FlushItem{leg, leg->outbox_head});
     leg->outbox_head = -1;
     leg->outbox_tail = -1;
   }
   outbox_legs_.clear();
+  std::swap(outbox_, flushing_);
+  std::swap(outbox_next_, flushing_next_);
   outbox_.Clear();
   outbox_next_.clear();
+  if (flush_items_.size() < kMinParallelFlushLegs) {
+    for (const FlushItem& item : flush_items_) FlushLeg(item, send_batches_[0]);
+    return;
+  }
+  // A big room's sends go to the pool and this thread goes on: on loopback each send also pays
+  // for the receiving side of the delivery, so they would be a third of its tick.
+  WorkerPool::Shared().Start(
+      flush_batch_, flush_items_.size(),
+      [](void* self, size_t index, size_t slot) {
+        auto& thread = *static_cast<MediaThread*>(self);
+        thread.FlushLeg(thread.flush_items_[index], thread.send_batches_[slot]);
+      },
+      this);
 }
 
 void MediaThread::CheckLegs(int64_t now_ns) {
@@ -1001,16 +1049,15 @@ void MediaThread::CheckLegs(int64_t now_ns) {
     if (now_ns - leg->last_drop_report_ns < report_interval_ns) continue;
     bool reported = false;
     for (size_t reason = 0; reason < kDropReasonCount; ++reason) {
-      if (leg->unreported[reason] == 0) continue;
+      if (leg->unreported[reason].load(std::memory_order_relaxed) == 0) continue;
       MediaEvent event;
       event.type = MediaEventType::kDropped;
       event.reason = static_cast<uint8_t>(reason);
       event.leg = leg->id;
-      event.count = leg->unreported[reason];
+      event.count = leg->unreported[reason].exchange(0, std::memory_order_relaxed);
       event.total = leg->dropped[reason].load(std::memory_order_relaxed);
       if (reason == static_cast<size_t>(DropReason::kStranger)) event.address = leg->last_stranger;
       EmitEvent(event);
-      leg->unreported[reason] = 0;
       reported = true;
     }
     if (reported) leg->last_drop_report_ns = now_ns;

@@ -30,6 +30,7 @@
 #include "core/io/status.h"
 #include "core/io/tick_job.h"
 #include "core/io/udp_socket.h"
+#include "core/io/worker_pool.h"
 
 namespace confmix::io {
 
@@ -187,6 +188,11 @@ class MediaThread final : private TickServices {
 
  private:
   struct Leg;
+  // One leg's datagrams in a flush: the first one's index in the flush's outbox.
+  struct FlushItem {
+    Leg* leg;
+    int32_t head;
+  };
   struct JobSlot;
   struct Command;
   enum class State : uint8_t { kCreated, kRunning, kStopped };
@@ -208,7 +214,8 @@ class MediaThread final : private TickServices {
   void HandleDatagram(Leg& leg, const uint8_t* data, size_t size, const SocketAddress& from, int64_t now_ns);
   void RunDueTicks();
   void FlushOutbox();
-  void FlushLeg(Leg& leg, SendBatch& batch);  // one leg's datagrams (any worker-pool slot)
+  void FlushLeg(const FlushItem& item, SendBatch& batch);  // one leg's datagrams (any worker-pool slot)
+  void FinishFlush();  // waits for a flush handed to the pool (before touching what it reads)
   void CheckLegs(int64_t now_ns);
   void PublishEvents();
   void CloseLegNow(Leg& leg);
@@ -244,12 +251,19 @@ class MediaThread final : private TickServices {
   std::vector<std::shared_ptr<JobSlot>> jobs_;
   std::vector<Command> applying_;
   std::vector<epoll_event> ready_;
+  std::vector<uint64_t> readable_;     // this drain's sockets (epoll tags): carried over, then ready
+  std::vector<uint64_t> unfinished_;   // sockets a drain left readable, for the next one
   ReceiveBatch receive_batch_;
   std::vector<SendBatch> send_batches_;  // send scratch per worker-pool slot
   DatagramBatch outbox_;               // this wake's datagrams from the jobs
   std::vector<int32_t> outbox_next_;   // per datagram: the next one of the same leg, or -1
   std::vector<Leg*> outbox_legs_;      // legs with datagrams in the outbox
-  std::vector<Leg*> udp_flush_legs_;   // those of them with a socket
+  // A big room's sends run on the worker pool while this thread goes on (receiving, the next
+  // slices): the outbox is swapped into these, which the pool reads until FinishFlush.
+  DatagramBatch flushing_;
+  std::vector<int32_t> flushing_next_;
+  std::vector<FlushItem> flush_items_;  // legs with a socket and datagrams in the flush
+  WorkerPool::Batch flush_batch_;
   DatagramBatch inbound_taken_;        // a leg's inbound queue, swapped out for delivery
   std::vector<MediaEvent> local_events_;
   int64_t last_wake_ns_ = 0;

@@ -66,11 +66,29 @@ bool WorkerPool::RaiseToRealtime(int priority) {
 
 void WorkerPool::RunSome(Batch& batch, size_t slot, uint64_t* ran) {
   for (;;) {
-    const size_t index = batch.next.fetch_add(1, std::memory_order_relaxed);
-    if (index >= batch.count) return;
-    batch.fn(batch.context, index, slot);
+    const size_t index = batch.next_.fetch_add(1, std::memory_order_relaxed);
+    if (index >= batch.count_) return;
+    batch.fn_(batch.context_, index, slot);
     ++*ran;
-    batch.done.fetch_add(1, std::memory_order_release);
+    batch.done_.fetch_add(1, std::memory_order_release);
+  }
+}
+
+void WorkerPool::Queue(Batch& batch, size_t count, TaskFn fn, void* context, size_t helpers_wanted) {
+  batch.fn_ = fn;
+  batch.context_ = context;
+  batch.count_ = count;
+  batch.next_.store(0, std::memory_order_relaxed);
+  batch.done_.store(0, std::memory_order_relaxed);
+  batch.started_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(&batch);
+  }
+  if (helpers_wanted >= threads_.size()) {
+    wake_.notify_all();
+  } else {
+    for (size_t i = 0; i < helpers_wanted; ++i) wake_.notify_one();
   }
 }
 
@@ -81,21 +99,24 @@ void WorkerPool::ParallelFor(size_t count, TaskFn fn, void* context) {
     return;
   }
   Batch batch;
-  batch.fn = fn;
-  batch.context = context;
-  batch.count = count;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    queue_.push_back(&batch);
+  Queue(batch, count, fn, context, count - 1);  // the caller takes a share itself
+  Finish(batch);
+}
+
+void WorkerPool::Start(Batch& batch, size_t count, TaskFn fn, void* context) {
+  if (count == 0) return;
+  if (threads_.empty()) {
+    for (size_t i = 0; i < count; ++i) fn(context, i, 0);
+    return;
   }
-  if (count - 1 >= threads_.size()) {
-    wake_.notify_all();
-  } else {
-    for (size_t i = 0; i + 1 < count; ++i) wake_.notify_one();
-  }
+  Queue(batch, count, fn, context, count);
+}
+
+void WorkerPool::Finish(Batch& batch) {
+  if (!batch.started_) return;
   uint64_t ran = 0;
   RunSome(batch, 0, &ran);
-  for (int spins = 0; batch.done.load(std::memory_order_acquire) < count; ++spins) {
+  for (int spins = 0; batch.done_.load(std::memory_order_acquire) < batch.count_; ++spins) {
     if (spins < kSpinsBeforeNap) {
       CpuRelax();
     } else {
@@ -108,7 +129,8 @@ void WorkerPool::ParallelFor(size_t count, TaskFn fn, void* context) {
     const auto found = std::find(queue_.begin(), queue_.end(), &batch);
     if (found != queue_.end()) queue_.erase(found);
   }
-  while (batch.users.load(std::memory_order_acquire) > 0) std::this_thread::sleep_for(kNap);
+  while (batch.users_.load(std::memory_order_acquire) > 0) std::this_thread::sleep_for(kNap);
+  batch.started_ = false;
 }
 
 void WorkerPool::Work(size_t slot) {
@@ -120,7 +142,7 @@ void WorkerPool::Work(size_t slot) {
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
       batch = queue_.front();
-      batch->users.fetch_add(1, std::memory_order_relaxed);
+      batch->users_.fetch_add(1, std::memory_order_relaxed);
     }
     uint64_t ran = 0;
     RunSome(*batch, slot, &ran);
@@ -131,7 +153,7 @@ void WorkerPool::Work(size_t slot) {
       if (!queue_.empty() && queue_.front() == batch) queue_.pop_front();
     }
     // The last touch: after it the caller may return and free the batch.
-    batch->users.fetch_sub(1, std::memory_order_release);
+    batch->users_.fetch_sub(1, std::memory_order_release);
   }
 }
 

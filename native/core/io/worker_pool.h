@@ -1,7 +1,9 @@
 // Helper threads that let one media thread spread a tick's independent work (a room's Opus
-// encodes, its legs' sends) over the machine's other cores. The calling thread works too and
-// returns only when every task is done, so a tick stays one tick; it waits on a counter, never on
-// a lock another thread holds across a task.
+// encodes, its legs' sends) over the machine's other cores. In ParallelFor the calling thread
+// works too and returns only when every task is done, so a tick stays one tick. A batch can also
+// be started and finished later (Start/Finish), so helpers work while the caller goes on; Finish
+// runs whatever no helper has claimed, so it never waits on a helper that has not begun. Callers
+// wait on counters, never on a lock another thread holds across a task.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -34,9 +36,36 @@ class WorkerPool {
 
   /** Helper threads (slots 1..workers()). */
   size_t workers() const { return threads_.size(); }
+  /** A batch of tasks in flight between Start and Finish; owned by the caller. */
+  class Batch {
+   public:
+    Batch() = default;
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+    /** True between Start and Finish. */
+    bool started() const { return started_; }
+
+   private:
+    friend class WorkerPool;
+    TaskFn fn_ = nullptr;
+    void* context_ = nullptr;
+    size_t count_ = 0;
+    bool started_ = false;
+    std::atomic<size_t> next_{0};  // the next index to claim
+    std::atomic<size_t> done_{0};  // indices finished
+    std::atomic<int> users_{0};    // helpers inside the batch
+  };
+
   /** Runs fn(context, i, slot) for every i in [0, count) on this thread and idle helpers, and
    *  returns when all have run. Several threads may call it at once. */
   void ParallelFor(size_t count, TaskFn fn, void* context);
+  /** Hands fn(context, i, slot) for i in [0, count) to the helpers and returns at once; with no
+   *  helpers, runs them here first. `batch` (and what `context` points to) must live until
+   *  Finish(batch). */
+  void Start(Batch& batch, size_t count, TaskFn fn, void* context);
+  /** Runs the tasks of a started batch that no helper has claimed (as slot 0), waits for those
+   *  running, and ends the batch. Does nothing for a batch not started. */
+  void Finish(Batch& batch);
   /** The same for any callable `task(index, slot)`, without allocating. */
   template <typename Task>
   void ParallelFor(size_t count, Task& task) {
@@ -65,15 +94,7 @@ class WorkerPool {
   uint64_t helped() const { return helped_.load(std::memory_order_relaxed); }
 
  private:
-  struct Batch {
-    TaskFn fn = nullptr;
-    void* context = nullptr;
-    size_t count = 0;
-    std::atomic<size_t> next{0};  // the next index to claim
-    std::atomic<size_t> done{0};  // indices finished
-    std::atomic<int> users{0};    // helpers inside the batch
-  };
-
+  void Queue(Batch& batch, size_t count, TaskFn fn, void* context, size_t helpers_wanted);
   static void RunSome(Batch& batch, size_t slot, uint64_t* ran);
   void Work(size_t slot);
 

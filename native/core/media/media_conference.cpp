@@ -26,6 +26,7 @@ MediaConference::MediaConference(std::unique_ptr<Conference> mixer, const MediaC
       packet_(kMaxPayloadBytes + rtp::kRtpHeaderSize),
       rtcp_packet_(kMaxRtcpReportBytes),
       parallel_codecs_(options.parallel_codecs),
+      skip_unvoiced_(options.skip_unvoiced),
       governor_(options.adaptive_complexity) {
   UpdateMaxShed();
 }
@@ -336,9 +337,16 @@ void MediaConference::Tick(MediaOutput& output, double thread_load) {
     MemberMedia& media = *members_[index];
     Member& member = *media.member;
     if (media.receiver) {
-      const uint64_t before = media.receiver->stats().decodes;
-      if (media.receiver->ProduceFrame(member.input_frame(), InputMixable(member))) member.CommitInput();
-      media.tick_decodes = static_cast<uint32_t>(media.receiver->stats().decodes - before);
+      // The gate is read before this tick's Mix: closed means the last frame was not mixed.
+      DecodePolicy policy = DecodePolicy::kVoiced;
+      if (!InputMixable(member)) policy = DecodePolicy::kSkip;
+      else if (!skip_unvoiced_ || member.gate_passes()) policy = DecodePolicy::kAll;
+      const ReceiverStats& counts = media.receiver->stats();
+      const uint64_t decodes_before = counts.decodes;
+      const uint64_t skips_before = counts.unvoiced_skips;
+      if (media.receiver->ProduceFrame(member.input_frame(), policy)) member.CommitInput();
+      media.tick_decodes = static_cast<uint32_t>(counts.decodes - decodes_before);
+      media.tick_unvoiced_skips = static_cast<uint32_t>(counts.unvoiced_skips - skips_before);
     } else if (media.app && media.app_fifo_used >= frame) {
       std::memcpy(member.input_frame(), media.app_fifo.data(), frame * sizeof(int16_t));
       media.app_fifo_used -= frame;
@@ -346,10 +354,21 @@ void MediaConference::Tick(MediaOutput& output, double thread_load) {
       member.CommitInput();
     }
   };
-  io::WorkerPool::Shared().Run(members_.size(), parallel_codecs_ && opus_receivers_ >= kMinParallelCodecTasks, produce);
+  // An Opus decode outweighs claiming a task, so Opus rooms spread member by member; a big room
+  // of cheap codecs spreads in blocks of members.
+  const bool opus_spread = opus_receivers_ >= kMinParallelCodecTasks;
+  const size_t block = opus_spread ? 1 : kProduceBlockMembers;
+  auto produce_block = [this, block, &produce](size_t task, size_t slot) {
+    const size_t end = std::min(members_.size(), (task + 1) * block);
+    for (size_t index = task * block; index < end; ++index) produce(index, slot);
+  };
+  const bool spread = parallel_codecs_ && (opus_spread || members_.size() >= kMinParallelProduceMembers);
+  io::WorkerPool::Shared().Run((members_.size() + block - 1) / block, spread, produce_block);
   for (auto& media : members_) {
     stats.decodes += media->tick_decodes;
+    stats.unvoiced_skips += media->tick_unvoiced_skips;
     media->tick_decodes = 0;
+    media->tick_unvoiced_skips = 0;
   }
   mixer_->Mix();
   mixer_->ReleaseFinishedPlaybacks();  // a finished playback's PCM is freed here, rarely

@@ -2,7 +2,8 @@
 // core, and one shared encode per output group and encoding per tick.
 //
 // Tick(): for each member, its receive path fills its input frame (no decode when its input is
-// muted or held); Mix(); then each member's output is encoded (its own encode when it heard a
+// muted or held; while its gate is closed, none for payloads its sender marks unvoiced but a
+// probe every 200 ms); Mix(); then each member's output is encoded (its own encode when it heard a
 // private mix, else its group's shared encode) and packetized with its own header.
 // ServiceRtcp(), after the tick, sends the RTCP reports that are due (members with a session).
 // Each tick first feeds the media thread's load to a ComplexityGovernor; when its shed level
@@ -37,6 +38,7 @@ struct MemberMediaConfig {
 struct MediaConferenceOptions {
   bool adaptive_complexity = true;  // shed encoder complexity when the media thread is loaded
   bool parallel_codecs = true;      // spread a tick's Opus decodes and encodes over the worker pool
+  bool skip_unvoiced = true;        // while a member's gate is closed, skip payloads its sender marks unvoiced
 };
 
 /** Where a tick's output goes. */
@@ -58,6 +60,7 @@ class MediaOutput {
 /** What the last tick did. */
 struct MediaTickStats {
   uint32_t decodes = 0;  // decoder calls this tick
+  uint32_t unvoiced_skips = 0;  // payloads not decoded this tick because the sender marked them unvoiced
   uint32_t encodes = 0;  // encoder calls this tick
   uint32_t packets = 0;  // packets written this tick
   int complexity_shed = 0;  // steps subtracted from each encoder's configured complexity
@@ -125,6 +128,7 @@ class MediaConference {
     std::vector<int16_t> app_fifo;  // app input at the conference rate
     size_t app_fifo_used = 0;
     uint32_t tick_decodes = 0;               // this tick's decodes (summed after the parallel phase)
+    uint32_t tick_unvoiced_skips = 0;        // likewise, its unvoiced skips
     FrameEncoder* tick_encoder = nullptr;    // the encoder whose payload it sends this tick
   };
   // One encode of a tick: independent of every other, so encodes may run on several threads.
@@ -134,6 +138,10 @@ class MediaConference {
   };
   // Fewer Opus calls than this run on the media thread alone: a helper's wake-up would cost more.
   static constexpr size_t kMinParallelCodecTasks = 4;
+  // A room of cheap codecs (G.711, L16) this big spreads its members' receive paths over the
+  // pool, in blocks this long.
+  static constexpr size_t kMinParallelProduceMembers = 512;
+  static constexpr size_t kProduceBlockMembers = 64;
   // One encoding in use, with a shared encoder per output group.
   struct Encoding {
     CodecParams codec;
@@ -165,6 +173,7 @@ class MediaConference {
   size_t opus_receivers_ = 0;             // members whose receive path decodes Opus
   bool shared_encodes_ = true;
   bool parallel_codecs_ = true;
+  bool skip_unvoiced_ = true;
   uint64_t ticks_ = 0;
   MediaTickStats last_tick_;
   ComplexityGovernor governor_;

@@ -62,7 +62,10 @@ MediaReceiver::MediaReceiver(const ReceiverConfig& config, std::unique_ptr<Decod
       conference_frame_samples_(FrameSamples(config.conference_rate, config.interval_ms)),
       fifo_(kFifoSamples),
       fifo_audio_(kFifoSamples),
-      codec_frame_(codec_frame_samples_) {
+      codec_frame_(codec_frame_samples_),
+      probe_units_(static_cast<uint32_t>(config.codec.clock_rate) / 1000 * kUnvoicedProbeMs),
+      // Any payload the jitter buffer accepts fits, so an onset always gets its pre-roll.
+      preroll_(jitter_->config().max_payload_bytes) {
   if (config.telephone_event_pt >= 0)
     telephone_events_.emplace(static_cast<uint8_t>(config.telephone_event_pt),
                               static_cast<uint32_t>(config.telephone_event_clock));
@@ -129,7 +132,42 @@ size_t MediaReceiver::PcmSamples(uint32_t rtp_units) {
   return static_cast<size_t>(scaled / clock);
 }
 
-bool MediaReceiver::FillOne(const rtp::JitterFrame& frame, bool decode) {
+void MediaReceiver::EndUnvoicedRun() {
+  unvoiced_run_ = 0;
+  preroll_size_ = 0;
+  after_unvoiced_skip_ = false;
+}
+
+bool MediaReceiver::SkipUnvoiced(const rtp::JitterFrame& frame, DecodePolicy policy, bool* probe) {
+  *probe = false;
+  if (policy != DecodePolicy::kVoiced) return false;
+  if (decoder_->PayloadVoiceActivity(frame.payload, frame.payload_size) != VoiceActivity::kInactive) return false;
+  // The frame that would make the run reach the probe interval is decoded instead: a loud signal
+  // the encoder calls unvoiced reaches the gate within kUnvoicedProbeMs.
+  if (unvoiced_run_ + frame.samples >= probe_units_) {
+    *probe = true;
+    return false;
+  }
+  unvoiced_run_ += frame.samples;
+  after_unvoiced_skip_ = true;
+  if (frame.payload_size <= preroll_.size()) {
+    std::memcpy(preroll_.data(), frame.payload, frame.payload_size);
+    preroll_size_ = frame.payload_size;
+  } else {
+    preroll_size_ = 0;
+  }
+  stats_.unvoiced_skips++;
+  return true;
+}
+
+void MediaReceiver::PreRoll() {
+  if (preroll_size_ == 0) return;
+  // The FIFO's free tail is scratch here: the real decode overwrites it.
+  decoder_->Decode(preroll_.data(), preroll_size_, fifo_.data() + fifo_used_, FifoSpace());
+  stats_.decodes++;
+}
+
+bool MediaReceiver::FillOne(const rtp::JitterFrame& frame, DecodePolicy policy) {
   // The jitter buffer counts RTP clock units; the decoder writes PCM at its own rate.
   const size_t want = std::min(PcmSamples(frame.samples), FifoSpace());
   int16_t* tail = fifo_.data() + fifo_used_;
@@ -138,7 +176,15 @@ bool MediaReceiver::FillOne(const rtp::JitterFrame& frame, bool decode) {
   bool audio = false;
   switch (frame.kind) {
     case rtp::JitterFrameKind::kPacket:
-      if (decode && !decoder_->IsDtx(frame.payload, frame.payload_size)) {
+      if (policy == DecodePolicy::kSkip) {
+        EndUnvoicedRun();  // a pre-roll from before the mute would be older still
+        stats_.skipped_decodes++;
+      } else if (decoder_->IsDtx(frame.payload, frame.payload_size)) {
+        stats_.skipped_decodes++;
+      } else if (bool probe = false; !SkipUnvoiced(frame, policy, &probe)) {
+        // A probe only asks whether the gate opens: no pre-roll for it.
+        if (!probe) PreRoll();
+        EndUnvoicedRun();
         produced = decoder_->Decode(frame.payload, frame.payload_size, tail, FifoSpace());
         stats_.decodes++;
         if (produced < 0) {  // a malformed payload is concealed like a loss
@@ -146,12 +192,11 @@ bool MediaReceiver::FillOne(const rtp::JitterFrame& frame, bool decode) {
           stats_.concealed++;
         }
         audio = true;
-      } else {
-        stats_.skipped_decodes++;
       }
       break;
     case rtp::JitterFrameKind::kLost:
-      if (decode) {
+      // Right after an unvoiced skip the decoder holds no recent audio to conceal from: silence.
+      if (policy != DecodePolicy::kSkip && !after_unvoiced_skip_) {
         if (frame.next_payload)
           produced = decoder_->DecodeFec(frame.next_payload, frame.next_payload_size, tail, want);
         if (produced >= 0) {
@@ -180,14 +225,15 @@ bool MediaReceiver::FillOne(const rtp::JitterFrame& frame, bool decode) {
   return audio;
 }
 
-bool MediaReceiver::ProduceFrame(int16_t* out, bool decode) {
+bool MediaReceiver::ProduceFrame(int16_t* out, DecodePolicy policy) {
   const size_t need = codec_frame_samples_;
   while (fifo_used_ < need) {
     const rtp::JitterFrame frame = jitter_->Pop();
     if (frame.kind == rtp::JitterFrameKind::kUnderrun) {
       // A talker's packet is late: conceal a few frames rather than cut to silence.
       const bool starved = frame.cause == rtp::UnderrunCause::kStarved || frame.cause == rtp::UnderrunCause::kStretch;
-      if (starved && decode && last_frame_audio_ && concealed_run_ < kMaxConcealedRun) {
+      if (starved && policy != DecodePolicy::kSkip && last_frame_audio_ && !after_unvoiced_skip_ &&
+          concealed_run_ < kMaxConcealedRun) {
         const size_t missing = std::min(need - fifo_used_, FifoSpace());
         const int produced = decoder_->Conceal(fifo_.data() + fifo_used_, missing);
         if (produced > 0) {
@@ -201,7 +247,7 @@ bool MediaReceiver::ProduceFrame(int16_t* out, bool decode) {
       break;
     }
     if (frame.samples == 0) break;
-    FillOne(frame, decode);
+    FillOne(frame, policy);
     concealed_run_ = 0;
   }
   const size_t take = std::min(need, fifo_used_);

@@ -1,6 +1,6 @@
 // One member's receive path: RTP datagram -> parse -> RFC 4733 or jitter buffer; and per tick,
-// jitter buffer -> decode (PLC/FEC on loss, nothing for DTX or muted input) -> resample to the
-// conference rate. Opus decodes straight at the conference rate when libopus supports it, so the
+// jitter buffer -> decode (PLC/FEC on loss, nothing for DTX or muted input, nor for payloads the
+// sender's VAD marks unvoiced while the member's gate is closed) -> resample to the conference rate. Opus decodes straight at the conference rate when libopus supports it, so the
 // jitter buffer (RTP clock, 48 kHz) and the decoder's PCM may run at different rates.
 #pragma once
 #include <array>
@@ -29,6 +29,18 @@ struct ReceiverConfig {
   uint32_t max_delay_ms = rtp::kJitterMaxDelayMs;
 };
 
+/** What ProduceFrame does with this tick's packets. */
+enum class DecodePolicy : uint8_t {
+  kSkip,    // consume without decoding (muted or held input)
+  kAll,     // decode every packet (the member's gate passes)
+  kVoiced,  // the gate is closed: payloads the sender marks unvoiced are not decoded, but for a
+            // probe every kUnvoicedProbeMs, so a loud signal still reaches the gate
+};
+
+/** Longest run of unvoiced audio left undecoded under DecodePolicy::kVoiced: the frame that
+ *  completes it is decoded (a probe). */
+constexpr uint32_t kUnvoicedProbeMs = 200;
+
 /** Why a datagram was not taken. */
 enum class ReceiveReject : uint8_t {
   kMalformed = 0,    // not a parsable RTP packet
@@ -48,6 +60,7 @@ struct ReceiverStats {
   uint64_t dtmf_keys = 0;      // RFC 4733 key presses recognised
   uint64_t decodes = 0;        // decoder calls (payloads decoded, FEC and PLC included)
   uint64_t skipped_decodes = 0;  // payloads consumed without decoding (muted, DTX)
+  uint64_t unvoiced_skips = 0;   // payloads not decoded because the sender marked them unvoiced
   uint64_t concealed = 0;      // frames filled by PLC
   uint64_t fec_recovered = 0;  // frames recovered from the next packet's FEC
   std::array<uint64_t, static_cast<size_t>(ReceiveReject::kCount)> rejected{};
@@ -79,10 +92,10 @@ class MediaReceiver {
   /** Offers one datagram that arrived at `arrival_ms` (monotonic). Never allocates. */
   ReceiveResult OnDatagram(const uint8_t* data, size_t size, double arrival_ms);
 
-  /** Fills `out` (one frame at the conference rate) for this tick. With `decode` false (muted or
-   *  held input) packets are consumed without decoding. Returns true when the frame carries
-   *  audio to mix; false for silence (underrun, DTX, not decoded), with `out` zeroed. */
-  bool ProduceFrame(int16_t* out, bool decode);
+  /** Fills `out` (one frame at the conference rate) for this tick, decoding per `policy`.
+   *  Returns true when the frame carries audio to mix; false for silence (underrun, DTX, not
+   *  decoded), with `out` zeroed. Never allocates. */
+  bool ProduceFrame(int16_t* out, DecodePolicy policy);
 
   /** Counters. */
   const ReceiverStats& stats() const { return stats_; }
@@ -95,7 +108,15 @@ class MediaReceiver {
   MediaReceiver(const ReceiverConfig& config, std::unique_ptr<Decoder> decoder,
                 std::unique_ptr<rtp::JitterBuffer> jitter);
   // Appends `samples` decoded (or zero) samples at the codec rate to the FIFO; returns true if audio.
-  bool FillOne(const rtp::JitterFrame& frame, bool decode);
+  bool FillOne(const rtp::JitterFrame& frame, DecodePolicy policy);
+  // True when `frame` (a packet) is skipped as unvoiced, kept for the pre-roll; false when it is
+  // to be decoded, with `probe` set when it is decoded only because the run reached the probe.
+  bool SkipUnvoiced(const rtp::JitterFrame& frame, DecodePolicy policy, bool* probe);
+  // Before a decode that follows unvoiced skips: decodes the last skipped payload into the FIFO's
+  // free tail (overwritten by the real decode), so the decoder's state is fresh at an onset.
+  void PreRoll();
+  // A decode (or a muted packet) ends the unvoiced run.
+  void EndUnvoicedRun();
   // PCM samples at the decoder's rate for `rtp_units` of RTP clock.
   size_t PcmSamples(uint32_t rtp_units);
   size_t FifoSpace() const { return fifo_.size() - fifo_used_; }
@@ -114,6 +135,11 @@ class MediaReceiver {
   std::vector<int16_t> codec_frame_;    // one tick at the codec rate, before resampling
   ReceiverStats stats_;
   bool last_frame_audio_ = false;  // the last tick carried audio (a talker mid-sentence)
+  uint32_t unvoiced_run_ = 0;      // RTP units skipped as unvoiced since the last decode
+  uint32_t probe_units_;           // kUnvoicedProbeMs in RTP units
+  bool after_unvoiced_skip_ = false;   // the last packet was skipped as unvoiced: a loss is silence
+  std::vector<uint8_t> preroll_;   // the last payload skipped as unvoiced (capacity: largest accepted)
+  size_t preroll_size_ = 0;        // its size; 0 when there is none to pre-roll
   int concealed_run_ = 0;          // ticks concealed in a row for a late packet
   static constexpr int kMaxConcealedRun = 3;
 };

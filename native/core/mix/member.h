@@ -92,6 +92,8 @@ class Member {
   int energy() const { return energy_; }
   /** True between talking start and stop. */
   bool talking() const { return gate_.talking(); }
+  /** True when its next frame would be mixed on energy alone: gate off, or open. */
+  bool gate_passes() const { return gate_.passes(); }
   /** A snapshot of settings and last-mix results. */
   MemberState State() const;
 
