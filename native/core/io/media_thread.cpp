@@ -834,6 +834,12 @@ void MediaThread::ReceiveSockets(int64_t now_ns, int64_t stop_at_ns) {
     if (!drained) unfinished_.push_back(tag);
   }
   readable_.clear();
+  // A socket both carried over and reported again may have been left twice: keep it once, so the
+  // list never outgrows the sockets.
+  if (unfinished_.size() > 1) {
+    std::sort(unfinished_.begin(), unfinished_.end());
+    unfinished_.erase(std::unique(unfinished_.begin(), unfinished_.end()), unfinished_.end());
+  }
 }
 
 void MediaThread::ReceiveInbound(int64_t now_ns) {
