@@ -10,6 +10,7 @@ export type {
   ConferenceCompletedReason,
   ConferenceEvents,
   ConferenceJson,
+  ConferenceMediaOptions,
   ConferenceObserverEvents,
   ConferenceOptions,
   ConferenceState,
@@ -86,7 +87,7 @@ export type {
 export { DTMF_KEY_MAP } from './engine/dtmf.ts';
 export type { DtmfKeyBinding } from './engine/dtmf.ts';
 export { normalizeConferenceCreate, normalizeConferenceUpdate, normalizeMemberAdd, normalizeMemberUpdate, LEVEL_MIN, LEVEL_MAX, ENERGY_LEVEL_MAX } from './engine/profile.ts';
-export type { CallbackSettings, ConferenceConfig, MixerProfile, RoleDefaults, SoundName } from './engine/profile.ts';
+export type { CallbackSettings, ConferenceConfig, MediaProfile, MixerProfile, RoleDefaults, SoundName } from './engine/profile.ts';
 
 // Errors.
 export {

@@ -68,6 +68,16 @@ export interface KazooProfileOptions {
   lockedSound?: string;
 }
 
+/** How a conference's media thread spends its CPU (confmix's `media` field); each switch defaults to on. */
+export interface ConferenceMediaOptions {
+  /** Shed Opus encoder complexity while the media thread is loaded, and restore it after. */
+  adaptiveComplexity?: boolean;
+  /** Spread a tick's Opus decodes and encodes (and a big room's decodes) over the worker pool. */
+  parallelCodecs?: boolean;
+  /** Skip decoding Opus frames the sender's VAD marks unvoiced while the member's gate is closed. */
+  skipUnvoiced?: boolean;
+}
+
 /** Fields of createConference: the Conference API's, the Kazoo schema's, and confmix's. */
 export interface ConferenceOptions extends KazooProfileOptions {
   /** The number hosting the conference. */
@@ -104,6 +114,8 @@ export interface ConferenceOptions extends KazooProfileOptions {
   member?: RoleDefaultsOptions;
   /** Kazoo: how moderators join. */
   moderator?: RoleDefaultsOptions;
+  /** confmix: the media thread's CPU switches (all on by default). */
+  media?: ConferenceMediaOptions;
   /** The user's own data. */
   appData?: Record<string, unknown>;
 }

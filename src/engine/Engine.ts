@@ -145,7 +145,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   /**
    * Creates a conference on the least-loaded shard. Takes the Conference API's fields (`from`,
    * `callbackUrl`, `callbackHttpMethod`, `callbackTimeout`, `fallbackUrl`, `profile`, `tag`), the
-   * Kazoo profile fields, member/moderator defaults and `appData`. The profile's sounds are loaded
+   * Kazoo profile fields, member/moderator defaults, confmix's `media` switches and `appData`. The profile's sounds are loaded
    * first, so a bad one is refused and nothing is created.
    */
   async createConference(options: ConferenceOptions = {}): Promise<Conference> {
@@ -168,6 +168,7 @@ export class Engine extends EventEmitter<EngineEvents> {
           hangoverMs: config.mixer.hangoverMs,
           comfortNoiseDbfs: config.mixer.comfortNoiseDbfs,
           digits: config.profile === 'passthru_digits' ? 'passthru' : 'interpret',
+          media: { ...config.media },
         },
       });
     } catch (error) {

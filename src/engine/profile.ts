@@ -68,6 +68,16 @@ export interface MixerProfile {
   comfortNoiseDbfs: number | null;
 }
 
+/** How a conference's media thread spends its CPU (confmix's `media` field, resolved). */
+export interface MediaProfile {
+  /** Opus encoders shed complexity while the media thread is loaded, and get it back after. */
+  adaptiveComplexity: boolean;
+  /** A tick's Opus decodes and encodes (and a big room's decodes) run on the worker pool. */
+  parallelCodecs: boolean;
+  /** Opus frames the sender's VAD marks unvoiced are not decoded while the member's gate is closed. */
+  skipUnvoiced: boolean;
+}
+
 /** A conference's complete, normalised configuration. */
 export interface ConferenceConfig {
   /** The number hosting the conference (seed `from`). */
@@ -82,6 +92,8 @@ export interface ConferenceConfig {
   callback: CallbackSettings;
   /** Mixer settings. */
   mixer: MixerProfile;
+  /** Media thread switches (confmix `media`; each defaults to true). */
+  media: MediaProfile;
   /** Most active members at once, or null for no limit (the lower of `max-members` and `max_participants`). */
   maxMembers: number | null;
   /** Sounds named by the profile. */
@@ -121,6 +133,7 @@ export interface ConferenceFieldValues {
   waitForModerator?: boolean;
   playEntryTone?: boolean | string;
   playExitTone?: boolean | string;
+  media?: Partial<MediaProfile>;
 }
 
 /** A conference update, checked. `null` clears an optional setting. */
@@ -243,6 +256,7 @@ const CONFERENCE_NAMES = {
   playExitTone: ['play_exit_tone', 'playExitTone'],
   member: ['member'],
   moderator: ['moderator'],
+  media: ['media'],
 } as const;
 
 const ROLE_NAMES = { joinMuted: ['join_muted', 'joinMuted'], joinDeaf: ['join_deaf', 'joinDeaf'] } as const;
@@ -251,6 +265,7 @@ const flat = (table: Record<string, readonly string[]>): string[] => Object.valu
 const PROFILE_KEYS = new Set([...flat(PROFILE_NAMES), ...flat(SOUND_NAMES)]);
 const CONFERENCE_KEYS = new Set([...flat(CONFERENCE_NAMES), ...PROFILE_KEYS, 'profile']);
 const ROLE_KEYS = new Set(flat(ROLE_NAMES));
+const MEDIA_KEYS: ReadonlySet<keyof MediaProfile> = new Set(['adaptiveComplexity', 'parallelCodecs', 'skipUnvoiced']);
 
 function soundUrl(value: unknown, name: string): string {
   return toText(value, name, 1, 2048);
@@ -292,6 +307,15 @@ function roleDefaults(value: unknown, name: string): Partial<RoleDefaults> {
   if (muted) out.joinMuted = toBoolean(muted.value, `${name}.${muted.name}`);
   const deaf = pickField(fields, ROLE_NAMES.joinDeaf);
   if (deaf) out.joinDeaf = toBoolean(deaf.value, `${name}.${deaf.name}`);
+  return out;
+}
+
+// Only the switches given: engine defaults and the built-in `true` fill the rest.
+function mediaSwitches(value: unknown, name: string): Partial<MediaProfile> {
+  const fields = checkFields(value, name);
+  refuseUnknownFields(fields, MEDIA_KEYS, name);
+  const out: Partial<MediaProfile> = {};
+  for (const key of MEDIA_KEYS) if (fields[key] !== undefined) out[key] = toBoolean(fields[key], `${name}.${key}`);
   return out;
 }
 
@@ -385,6 +409,8 @@ export function parseConferenceFields(input: unknown, what = 'conference'): Conf
   if (member) out.member = roleDefaults(member.value, member.name);
   const moderator = pick(CONFERENCE_NAMES.moderator);
   if (moderator) out.moderator = roleDefaults(moderator.value, moderator.name);
+  const media = pick(CONFERENCE_NAMES.media);
+  if (media) out.media = mediaSwitches(media.value, media.name);
   return out;
 }
 
@@ -412,6 +438,7 @@ export function resolveConferenceConfig(own: ConferenceFieldValues, defaults: Co
       hangoverMs: f.hangoverMs ?? DEFAULT_HANGOVER_MS,
       comfortNoiseDbfs: f.comfortNoiseDbfs === undefined ? DEFAULT_COMFORT_NOISE_DBFS : f.comfortNoiseDbfs,
     },
+    media: { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true, ...defaults.media, ...own.media },
     maxMembers: effectiveMax,
     sounds: { ...defaults.sounds, ...own.sounds },
     // Members join unmuted unless told: the Conference API's add-member default.

@@ -10,6 +10,7 @@ import type {
   ShardConferenceRequests,
   ShardConferenceSettings,
   ShardLegInfo,
+  ShardMediaSwitches,
   ShardMemberSettings,
   ShardRtpCodec,
 } from './conferenceProtocol.ts';
@@ -27,6 +28,8 @@ interface ConferenceRecord {
   handle: number;
   rate: number;
   energyLevel: number;
+  /** The switches it was created with (the native conference does not report them back). */
+  media: ShardMediaSwitches;
   members: Map<number, MemberRecord>;
 }
 
@@ -79,6 +82,7 @@ export class NativeMediaBackend implements MediaBackend {
 
   createConference(conferenceId: string, settings: ShardConferenceSettings): void {
     if (this.#byId.has(conferenceId)) throw Object.assign(new Error(`conference ${conferenceId} exists`), { code: 'ERR_INVALID_STATE' });
+    const media: ShardMediaSwitches = { ...settings.media };
     const handle = this.#nextHandle++;
     this.#media.createConference(handle, {
       rate: settings.rate as 16000,
@@ -87,8 +91,18 @@ export class NativeMediaBackend implements MediaBackend {
       hangoverMs: settings.hangoverMs,
       comfortNoiseDbfs: settings.comfortNoiseDbfs,
       digits: settings.digits,
+      adaptiveComplexity: media.adaptiveComplexity,
+      parallelCodecs: media.parallelCodecs,
+      skipUnvoiced: media.skipUnvoiced,
     });
-    const record: ConferenceRecord = { id: conferenceId, handle, rate: settings.rate, energyLevel: settings.energyLevel, members: new Map() };
+    const record: ConferenceRecord = {
+      id: conferenceId,
+      handle,
+      rate: settings.rate,
+      energyLevel: settings.energyLevel,
+      media,
+      members: new Map(),
+    };
     this.#byId.set(conferenceId, record);
     this.#byHandle.set(handle, record);
   }
@@ -269,8 +283,8 @@ export class NativeMediaBackend implements MediaBackend {
   }
 
   conferenceClock(conferenceId: string) {
-    const handle = this.#get(conferenceId).handle;
-    const clock = this.#media.stats().perConference.find((c) => c.handle === handle);
+    const record = this.#get(conferenceId);
+    const clock = this.#media.stats().perConference.find((c) => c.handle === record.handle);
     if (!clock) throw notFound(`conference ${conferenceId} has no clock`);
     return {
       ticks: clock.ticks,
@@ -278,6 +292,7 @@ export class NativeMediaBackend implements MediaBackend {
       encodesPerTick: clock.encodesPerTick,
       decodesPerTick: clock.decodesPerTick,
       complexityShed: clock.complexityShed,
+      media: { ...record.media },
     };
   }
 

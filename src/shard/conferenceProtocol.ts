@@ -2,6 +2,16 @@
 // The main thread (engine) owns ids, seeds semantics and callbacks; a shard owns media.
 import type { MessagePort } from 'node:worker_threads';
 
+/** How a conference's media thread spends its CPU; each switch is on unless turned off. */
+export interface ShardMediaSwitches {
+  /** Shed Opus encoder complexity while the media thread is loaded. */
+  adaptiveComplexity: boolean;
+  /** Spread a tick's Opus decodes and encodes (and a big room's decodes) over the worker pool. */
+  parallelCodecs: boolean;
+  /** Skip decoding Opus frames the sender's VAD marks unvoiced while the member's gate is closed. */
+  skipUnvoiced: boolean;
+}
+
 /** Mixer settings of a conference, as the shard's native core takes them. */
 export interface ShardConferenceSettings {
   /** Conference sample rate, Hz: 8000, 16000, 24000, 32000 or 48000. */
@@ -16,6 +26,8 @@ export interface ShardConferenceSettings {
   comfortNoiseDbfs: number | null;
   /** DTMF handling. */
   digits: 'interpret' | 'passthru';
+  /** The media thread's CPU switches. */
+  media: ShardMediaSwitches;
 }
 
 /** A member's mixer flags and levels; absent fields are left unchanged. */
@@ -119,8 +131,11 @@ export interface ShardConferenceRequests {
   /** One conference's clock: ticks run and the deadline of the last (monotonic ms). */
   conferenceClock: {
     params: { conferenceId: string };
-    /** complexityShed: steps the conference's Opus encoders run below their configured complexity (load shedding). */
-    result: { ticks: number; lastDeadlineMs: number; encodesPerTick: number; decodesPerTick: number; complexityShed: number };
+    /**
+     * complexityShed: steps the conference's Opus encoders run below their configured complexity
+     * (load shedding); media: the switches the conference was created with.
+     */
+    result: { ticks: number; lastDeadlineMs: number; encodesPerTick: number; decodesPerTick: number; complexityShed: number; media: ShardMediaSwitches };
   };
   /** Starts the media thread's lateness percentiles afresh (benchmarks, after a warm-up). */
   resetLateness: { params: Record<string, never>; result: Record<string, never> };

@@ -27,7 +27,15 @@ describe('conference lifecycle', () => {
     expect(shard.callsOf('createConference')).toEqual([
       {
         conferenceId: conference.id,
-        settings: { rate: 8000, interval: 40, energyLevel: 250, hangoverMs: 500, comfortNoiseDbfs: comfortNoiseDbfsFromFreeswitch(1400), digits: 'passthru' },
+        settings: {
+          rate: 8000,
+          interval: 40,
+          energyLevel: 250,
+          hangoverMs: 500,
+          comfortNoiseDbfs: comfortNoiseDbfsFromFreeswitch(1400),
+          digits: 'passthru',
+          media: { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true },
+        },
       },
     ]);
     expect(shard.conferenceIds.has(conference.id)).toBe(true);

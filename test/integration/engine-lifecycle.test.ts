@@ -1,17 +1,27 @@
 // Real shards: every state transition and callback payload of a conference's life, talking
-// events from real audio, and bad input, each a clear typed error that changes nothing.
+// events from real audio, and bad input, each a clear typed error that changes nothing; the
+// `media` switches, resolved, refused when bad, and measured in the native conference's decodes.
+import dgram from 'node:dgram';
+import { EventEmitter, once } from 'node:events';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AudioSourceError,
+  Engine,
+  ErrorCode,
   InvalidArgumentError,
   InvalidStateError,
   NotFoundError,
   createEngine,
 } from '../../src/index.ts';
-import type { CallbackEventPayload, Engine, TalkingEventPayload } from '../../src/index.ts';
+import type { CallbackEventPayload, Conference, ConferenceMediaOptions, ConfmixError, TalkingEventPayload } from '../../src/index.ts';
+import { CodecEncoder } from '../../src/native/codecs.ts';
+import { ShardPool } from '../../src/shard/ShardPool.ts';
+import type { ShardConferenceRequests } from '../../src/shard/conferenceProtocol.ts';
+import { seededRandom, whiteNoise } from '../helpers/audio.ts';
+import { RtpStreamBuilder } from '../helpers/rtp.ts';
 import { expectSeedShaped } from '../engine/seedFields.ts';
 import { Talker } from './engineHelpers.ts';
 
@@ -127,5 +137,142 @@ describe('bad input', () => {
     await expect(member.update({ mute: true })).rejects.toThrow(/is completed/);
     await expect(member.pressKey('1')).rejects.toThrow(InvalidStateError);
     await expect(conference.speak({ sentence: 'late' })).rejects.toThrow(InvalidStateError);
+  });
+});
+
+type ConferenceClock = ShardConferenceRequests['conferenceClock']['result'];
+
+const OPUS_FRAME = 960; // 20 ms at 48 kHz
+const NOISE_PEAK = 57; // uniform noise of 57 / sqrt(3) = 32.9 RMS: -60 dBFS, under the default gate of 100
+
+/** An Opus phone on loopback sending -60 dBFS white noise every 20 ms; emits 'sent' after each packet. */
+class OpusNoisePhone extends EventEmitter<{ sent: [] }> {
+  readonly socket = dgram.createSocket('udp4');
+  readonly #encoder = new CodecEncoder({ codec: 'opus' });
+  readonly #random = seededRandom(7);
+  readonly #stream = new RtpStreamBuilder({ ssrc: 0x0905e001, payloadType: 111, samplesPerPacket: OPUS_FRAME }, { sequence: 100, timestamp: 96000 });
+  #timer: NodeJS.Timeout | undefined;
+
+  async bind(): Promise<number> {
+    this.socket.bind(0, '127.0.0.1');
+    await once(this.socket, 'listening');
+    return this.socket.address().port;
+  }
+
+  start(port: number): void {
+    this.#timer = setInterval(() => {
+      const payload = this.#encoder.encode(whiteNoise(OPUS_FRAME, NOISE_PEAK, this.#random));
+      this.socket.send(this.#stream.packet({ payload }).bytes, port, '127.0.0.1');
+      this.emit('sent');
+    }, 20);
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.socket.close();
+  }
+}
+
+describe('media switches', () => {
+  const allOn = { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true };
+  const allOff = { adaptiveComplexity: false, parallelCodecs: false, skipUnvoiced: false };
+  let pool: ShardPool;
+  let local: Engine;
+
+  beforeAll(async () => {
+    pool = await ShardPool.create({ shards: 1, portMin: 27300, portMax: 27349 });
+    local = Engine.createWithPool(pool);
+  });
+
+  afterAll(async () => {
+    await local?.close();
+  });
+
+  const clockOf = (conference: Conference): Promise<ConferenceClock> =>
+    pool.shards[0].request<ConferenceClock>('conferenceClock', { conferenceId: conference.id });
+  const shardConferences = async (): Promise<number> =>
+    (await pool.shards[0].request<ShardConferenceRequests['stats']['result']>('stats', {})).conferences;
+
+  it('resolves each switch (all on by default) into the config and the shard conference', async () => {
+    const plain = await local.createConference({ rate: RATE });
+    const off = await local.createConference({ rate: RATE, media: { skipUnvoiced: false, parallelCodecs: false, adaptiveComplexity: false } });
+    const one = await local.createConference({ rate: RATE, media: { skipUnvoiced: false } });
+    const empty = await local.createConference({ rate: RATE, media: {} });
+    expect(plain.config.media).toEqual(allOn);
+    expect(off.config.media).toEqual(allOff);
+    expect(one.config.media).toEqual({ ...allOn, skipUnvoiced: false });
+    expect(empty.config.media).toEqual(allOn);
+    // The shard's backend holds what it gave the native conference.
+    expect((await clockOf(plain)).media).toEqual(allOn);
+    expect((await clockOf(off)).media).toEqual(allOff);
+    expect((await clockOf(one)).media).toEqual({ ...allOn, skipUnvoiced: false });
+    for (const conference of [plain, off, one, empty]) await conference.update({ state: 'completed' });
+  });
+
+  it('takes engine defaults for the switches a conference leaves out', async () => {
+    const engineWithDefaults = Engine.createWithPool(pool, { defaults: { media: { parallelCodecs: false, adaptiveComplexity: false } } });
+    const conference = await engineWithDefaults.createConference({ rate: RATE, media: { adaptiveComplexity: true } });
+    expect(conference.config.media).toEqual({ adaptiveComplexity: true, parallelCodecs: false, skipUnvoiced: true });
+    expect((await clockOf(conference)).media).toEqual({ adaptiveComplexity: true, parallelCodecs: false, skipUnvoiced: true });
+    await conference.update({ state: 'completed' });
+    expect(() => Engine.createWithPool(pool, { defaults: { media: { skipUnvoiced: 'no' } } } as never)).toThrow(/media\.skipUnvoiced must be a boolean/);
+  });
+
+  it.each([
+    { media: 'x', message: /media must be an object/ },
+    { media: null, message: /media must be an object/ },
+    { media: [true], message: /media must be an object/ },
+    { media: { skipUnvoiced: 1 }, message: /media\.skipUnvoiced must be a boolean, got 1/ },
+    { media: { parallelCodecs: 'yes' }, message: /media\.parallelCodecs must be a boolean/ },
+    { media: { bogus: true }, message: /unknown media field 'bogus'/ },
+  ])('refuses media: $media with ERR_INVALID_ARGUMENT and creates nothing', async ({ media, message }) => {
+    const conferencesBefore = local.conferences.length;
+    const onShardBefore = await shardConferences();
+    const error = await local.createConference({ rate: RATE, media: media as ConferenceMediaOptions }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as ConfmixError).code).toBe(ErrorCode.invalidArgument);
+    expect((error as Error).message).toMatch(message);
+    expect(local.conferences.length).toBe(conferencesBefore);
+    expect(await shardConferences()).toBe(onShardBefore);
+  });
+
+  // The decodes of the conference's last tick, read after each of the phone's packets (once per
+  // tick), past a warm-up while the jitter buffer fills.
+  async function decodesPerTick(conference: Conference, phone: OpusNoisePhone, warmUp: number, count: number): Promise<number[]> {
+    const samples: number[] = [];
+    let lastTick = -1;
+    let seen = 0;
+    while (samples.length < count) {
+      await once(phone, 'sent');
+      const clock = await clockOf(conference);
+      if (clock.ticks === lastTick) continue;
+      lastTick = clock.ticks;
+      if (++seen > warmUp) samples.push(clock.decodesPerTick);
+    }
+    return samples;
+  }
+
+  it.each([
+    { label: 'by default, skips decoding unvoiced Opus frames under a closed gate (a probe every 200 ms)', media: undefined, skips: true },
+    { label: 'with skipUnvoiced false, decodes every Opus frame', media: { skipUnvoiced: false }, skips: false },
+  ])('$label', async ({ media, skips }) => {
+    const conference = await local.createConference({ rate: RATE, ...(media ? { media } : {}) });
+    const phone = new OpusNoisePhone();
+    try {
+      const phonePort = await phone.bind();
+      const member = await conference.addMember({ leg: { kind: 'rtp', codec: 'opus', remoteAddress: '127.0.0.1', remotePort: phonePort } });
+      phone.start((member.leg as { localPort: number }).localPort);
+      const samples = await decodesPerTick(conference, phone, 15, 40);
+      const decoding = samples.filter((decodes) => decodes > 0).length;
+      // Skipping leaves only the probes (1 tick in 10) and the odd late read; decoding all leaves
+      // only ticks the jitter buffer had nothing for.
+      if (skips) expect(decoding).toBeLessThanOrEqual(12);
+      else expect(decoding).toBeGreaterThanOrEqual(28);
+      // The gate stayed closed throughout: nothing ever talked.
+      expect((await member.getMixerState()).talking).toBe(false);
+    } finally {
+      phone.close();
+      await conference.update({ state: 'completed' });
+    }
   });
 });

@@ -423,7 +423,15 @@ describe('RTCP on native RTP legs', () => {
         waiters.push(check);
         check();
       });
-    backend.createConference('bye', { rate: 8000, interval: 20, energyLevel: 100, hangoverMs: 500, comfortNoiseDbfs: -60, digits: 'interpret' });
+    backend.createConference('bye', {
+      rate: 8000,
+      interval: 20,
+      energyLevel: 100,
+      hangoverMs: 500,
+      comfortNoiseDbfs: -60,
+      digits: 'interpret',
+      media: { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true },
+    });
     const peerA = await PeerSocket.create();
     const peerB = await PeerSocket.create();
     cleanups.push(() => peerA.close(), () => peerB.close());
