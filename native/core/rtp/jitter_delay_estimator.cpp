@@ -50,21 +50,30 @@ void JitterDelayEstimator::RecordLateness(double lateness_ms) {
     for (double& weight : histogram_) weight /= weight_scale_;
     total_weight_ /= weight_scale_;
     weight_scale_ = 1.0;
+    // Summed afresh, so rounding in the running sum never accumulates.
+    weight_below_ = 0;
+    for (int i = 0; i < percentile_index_; ++i) weight_below_ += histogram_[static_cast<size_t>(i)];
   }
   int bucket = static_cast<int>(lateness_ms / kBucketMs);
   bucket = bucket < 0 ? 0 : (bucket >= kBuckets ? kBuckets - 1 : bucket);
   const double weight = (1.0 - kForgetting) * weight_scale_;
   histogram_[static_cast<size_t>(bucket)] += weight;
   total_weight_ += weight;
+  if (bucket < percentile_index_) weight_below_ += weight;
 
-  double wanted = total_weight_ * kPercentile;
-  double running = 0;
-  int index = 0;
-  for (; index < kBuckets - 1; ++index) {
-    running += histogram_[static_cast<size_t>(index)];
-    if (running >= wanted) break;
+  // The percentile is the first bucket where the running sum reaches kPercentile of the weight.
+  // It moves a bucket or two per packet, so it is walked from where it was instead of from 0.
+  const double wanted = total_weight_ * kPercentile;
+  while (percentile_index_ < kBuckets - 1 &&
+         weight_below_ + histogram_[static_cast<size_t>(percentile_index_)] < wanted) {
+    weight_below_ += histogram_[static_cast<size_t>(percentile_index_)];
+    ++percentile_index_;
   }
-  percentile_ms_ = index * kBucketMs;
+  while (percentile_index_ > 0 && weight_below_ >= wanted) {
+    --percentile_index_;
+    weight_below_ -= histogram_[static_cast<size_t>(percentile_index_)];
+  }
+  percentile_ms_ = percentile_index_ * kBucketMs;
 }
 
 }  // namespace confmix::rtp

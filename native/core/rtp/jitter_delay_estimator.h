@@ -46,6 +46,8 @@ class JitterDelayEstimator {
   alignas(32) std::array<double, kBuckets> histogram_{};
   double total_weight_ = 0;
   double weight_scale_ = 1.0;
+  int percentile_index_ = 0;   // the percentile's bucket
+  double weight_below_ = 0;    // weight in the buckets below it (scaled like the histogram)
   double percentile_ms_ = 0;
 };
 
