@@ -11,7 +11,8 @@ void ConferenceJob::Post(Command command) {
 }
 
 void ConferenceJob::ApplyCommands() {
-  if (!has_commands_.exchange(false, std::memory_order_acq_rel)) return;
+  // Called per packet: a plain load first, so the common case takes no locked instruction.
+  if (!has_commands_.load(std::memory_order_acquire) || !has_commands_.exchange(false, std::memory_order_acq_rel)) return;
   commands_.TakeAll(applying_);
   for (Command& command : applying_) command(*this);
   applying_.clear();
