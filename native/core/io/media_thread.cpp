@@ -568,8 +568,9 @@ void MediaThread::Run() {
     param.sched_priority = options_.realtime_priority;
     const bool realtime = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0;
     realtime_.store(realtime, std::memory_order_relaxed);
-    // Its codec calls and sends may wait on the pool's helpers: they run at the same priority.
-    if (realtime) WorkerPool::Shared().RaiseToRealtime(options_.realtime_priority);
+    // Its codec calls and sends may wait on the pool's helpers, so they run real-time too, one
+    // step below: a clock thread that wakes where a helper is flushing preempts it at once.
+    if (realtime) WorkerPool::Shared().RaiseToRealtime(std::max(1, options_.realtime_priority - 1));
   }
   last_wake_ns_ = MonotonicNowNs();
   // Legs opened before Start count their silence from now.
