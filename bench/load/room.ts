@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { Engine } from '../../src/engine/Engine.ts';
 import { ShardPool } from '../../src/shard/ShardPool.ts';
 import type { ShardEvent } from '../../src/shard/messages.ts';
-import type { ShardConferenceRequests, ShardRtpCodec } from '../../src/shard/conferenceProtocol.ts';
+import { DEFAULT_MEDIA_SWITCHES, type ShardConferenceRequests, type ShardRtpCodec } from '../../src/shard/conferenceProtocol.ts';
 import { measureCodecCosts } from './calibrate.ts';
 import { joinBySdp } from './sdpJoin.ts';
 import { FORMATS } from './payloads.ts';
@@ -175,7 +175,7 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
     } else {
       await shard.request('createConference', {
         conferenceId: CONFERENCE_ID,
-        settings: { rate: config.rate, interval: 20, energyLevel: 100, hangoverMs: 500, comfortNoiseDbfs: -60, digits: 'interpret' },
+        settings: { rate: config.rate, interval: 20, energyLevel: 100, hangoverMs: 500, comfortNoiseDbfs: -60, digits: 'interpret', media: DEFAULT_MEDIA_SWITCHES },
       });
       const format = FORMATS[config.codec];
       // Opus: mono (the mix is mono), in-band FEC on, DTX off so every listener gets 50 packets/s.

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { InvalidArgumentError, UnsupportedError } from '../errors.ts';
 import { MIXER_INTERVALS_MS, MIXER_RATES, comfortNoiseDbfsFromFreeswitch } from '../native/mixer.ts';
 import type { MixerIntervalMs, MixerRate } from '../native/mixer.ts';
-import type { ShardLegSpec, ShardRtpCodec } from '../shard/conferenceProtocol.ts';
+import { DEFAULT_MEDIA_SWITCHES, type ShardLegSpec, type ShardRtpCodec } from '../shard/conferenceProtocol.ts';
 import { AppLeg } from '../legs/app/AppLeg.ts';
 import {
   checkFields,
@@ -438,7 +438,7 @@ export function resolveConferenceConfig(own: ConferenceFieldValues, defaults: Co
       hangoverMs: f.hangoverMs ?? DEFAULT_HANGOVER_MS,
       comfortNoiseDbfs: f.comfortNoiseDbfs === undefined ? DEFAULT_COMFORT_NOISE_DBFS : f.comfortNoiseDbfs,
     },
-    media: { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true, ...defaults.media, ...own.media },
+    media: { ...DEFAULT_MEDIA_SWITCHES, ...defaults.media, ...own.media },
     maxMembers: effectiveMax,
     sounds: { ...defaults.sounds, ...own.sounds },
     // Members join unmuted unless told: the Conference API's add-member default.

@@ -3,6 +3,7 @@ import { addon } from './addon.ts';
 import { toConfmixError } from '../errors.ts';
 import type { NativeMemberSettings, NativeMixerEvent } from './mixer.ts';
 import type { NativeMediaConferenceOptions, ReceiveOptions, RtpCodecOptions } from './mediaConference.ts';
+import type { LegStats } from './media.ts';
 
 /** How a member's media reaches the media thread. */
 export type ShardMediaLeg =
@@ -112,21 +113,14 @@ export interface ShardMediaStats {
   }>;
 }
 
-/** One leg's counters, as the media thread keeps them. */
-export interface ShardMediaLegCounters {
-  legId: number;
+/** One leg's counters, as the media thread keeps them: a socket leg's share of its LegStats. */
+export type ShardMediaLegCounters = Pick<
+  LegStats,
+  'legId' | 'packetsIn' | 'bytesIn' | 'packetsOut' | 'bytesOut' | 'droppedStranger' | 'droppedInvalid' | 'latched' | 'connected' | 'timedOut'
+> & {
+  /** The leg's UDP port. */
   port: number;
-  packetsIn: number;
-  bytesIn: number;
-  packetsOut: number;
-  bytesOut: number;
-  droppedStranger: number;
-  droppedInvalid: number;
-  latched: boolean;
-  /** Sends, and the remote's packets, use a socket connected to the remote (cheaper per packet). */
-  connected: boolean;
-  timedOut: boolean;
-}
+};
 
 /** A member's RTCP figures (RFC 3550), as of the media thread's last snapshot: after each report
  *  sent or received, and at least once a second. Arrival times are those of the media thread's

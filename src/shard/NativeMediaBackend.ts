@@ -82,7 +82,11 @@ export class NativeMediaBackend implements MediaBackend {
 
   createConference(conferenceId: string, settings: ShardConferenceSettings): void {
     if (this.#byId.has(conferenceId)) throw Object.assign(new Error(`conference ${conferenceId} exists`), { code: 'ERR_INVALID_STATE' });
-    const media: ShardMediaSwitches = { ...settings.media };
+    const { media } = settings;
+    // The protocol's callers are typed, but a request may still arrive without it.
+    if (typeof media !== 'object' || media === null) {
+      throw Object.assign(new Error('conference settings need media switches'), { code: 'ERR_INVALID_ARGUMENT' });
+    }
     const handle = this.#nextHandle++;
     this.#media.createConference(handle, {
       rate: settings.rate as 16000,

@@ -12,6 +12,9 @@ export interface ShardMediaSwitches {
   skipUnvoiced: boolean;
 }
 
+/** Every switch on: what a conference gets unless it turns one off. */
+export const DEFAULT_MEDIA_SWITCHES: Readonly<ShardMediaSwitches> = { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true };
+
 /** Mixer settings of a conference, as the shard's native core takes them. */
 export interface ShardConferenceSettings {
   /** Conference sample rate, Hz: 8000, 16000, 24000, 32000 or 48000. */

@@ -8,6 +8,7 @@ import { EventLog } from '../helpers/mediaEvents.ts';
 import { addonPath } from '../../src/native/addon.ts';
 import { MediaThread, type MediaEvent, type MediaThreadOptions } from '../../src/native/media.ts';
 import { workerPoolStats } from '../../src/native/mediaConference.ts';
+import { codeOf } from '../helpers/errors.ts';
 
 const threads: MediaThread[] = [];
 afterEach(() => {
@@ -18,15 +19,6 @@ function newThread(log: EventLog, options: Partial<MediaThreadOptions> = {}): Me
   const thread = new MediaThread({ portMin: 21000, portMax: 21999, onEvents: log.push, ...options });
   threads.push(thread);
   return thread;
-}
-
-function codeOf(call: () => unknown): string | undefined {
-  try {
-    call();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
 }
 
 /** An RTP-shaped packet (version 2) whose sequence number is `seq`. */

@@ -7,11 +7,12 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { createShardMedia, type ShardMedia, type ShardMediaLegEvent } from '../../src/native/shardMedia.ts';
 import { NativeMediaBackend } from '../../src/shard/NativeMediaBackend.ts';
-import type { ShardConferenceEvent } from '../../src/shard/conferenceProtocol.ts';
+import { DEFAULT_MEDIA_SWITCHES, type ShardConferenceEvent, type ShardConferenceSettings } from '../../src/shard/conferenceProtocol.ts';
 import { buildRtcpBye, buildRtcpReport, parseRtcp, type RtcpPacket, type RtcpSrPacket } from '../../src/native/rtcp.ts';
 import { g711Encode } from '../../src/native/codecs.ts';
 import { buildRtpPacket } from '../helpers/rtp.ts';
 import { ToneGenerator } from '../helpers/audio.ts';
+import { codeOf } from '../helpers/errors.ts';
 
 const pcmu = { codec: 'pcmu' as const, payloadType: 0 };
 const FIRST_SEQUENCE = 1000;
@@ -29,15 +30,6 @@ function middle32(sr: RtcpSrPacket): number {
 
 function isRtcp(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[1] >= 200 && bytes[1] <= 204;
-}
-
-function errorCode(call: () => unknown): string | undefined {
-  try {
-    call();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
 }
 
 interface ReceivedReport {
@@ -390,14 +382,14 @@ describe('RTCP on native RTP legs', () => {
     media.createConference(3, { rate: 8000, interval: 20 });
     const legsBefore = media.legStats().length;
     const rtp = { kind: 'rtp' as const, receive: pcmu, send: pcmu, remoteAddress: '127.0.0.1', remotePort: 40000 };
-    expect(errorCode(() => media.addMember(3, 1, {}, { ...rtp, remoteRtcpPort: 40001 }))).toBe('ERR_INVALID_ARGUMENT');
-    expect(errorCode(() => media.addMember(3, 1, {}, { ...rtp, rtcpIntervalMs: 5 }))).toBe('ERR_INVALID_ARGUMENT');
-    expect(errorCode(() => media.addMember(3, 1, {}, { ...rtp, rtcpMux: false, remotePort: 65535 }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => media.addMember(3, 1, {}, { ...rtp, remoteRtcpPort: 40001 }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => media.addMember(3, 1, {}, { ...rtp, rtcpIntervalMs: 5 }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => media.addMember(3, 1, {}, { ...rtp, rtcpMux: false, remotePort: 65535 }))).toBe('ERR_INVALID_ARGUMENT');
     expect(media.legStats().length).toBe(legsBefore);
-    expect(errorCode(() => media.memberStats(3, 1))).toBe('ERR_NOT_FOUND');
+    expect(codeOf(() => media.memberStats(3, 1))).toBe('ERR_NOT_FOUND');
     media.addMember(3, 1, {}, rtp);
-    expect(errorCode(() => media.updateLeg(3, 1, { rtcpIntervalMs: 1000 } as never))).toBe('ERR_INVALID_ARGUMENT');
-    expect(errorCode(() => media.updateLeg(3, 1, { remoteRtcpPort: 40001 }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => media.updateLeg(3, 1, { rtcpIntervalMs: 1000 } as never))).toBe('ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => media.updateLeg(3, 1, { remoteRtcpPort: 40001 }))).toBe('ERR_INVALID_ARGUMENT');
     const stats = media.memberStats(3, 1);
     expect(stats.rtcpPort).toBeNull();
     expect(media.legStats().length).toBe(legsBefore + 1);
@@ -423,15 +415,10 @@ describe('RTCP on native RTP legs', () => {
         waiters.push(check);
         check();
       });
-    backend.createConference('bye', {
-      rate: 8000,
-      interval: 20,
-      energyLevel: 100,
-      hangoverMs: 500,
-      comfortNoiseDbfs: -60,
-      digits: 'interpret',
-      media: { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true },
-    });
+    const settings = { rate: 8000, interval: 20, energyLevel: 100, hangoverMs: 500, comfortNoiseDbfs: -60, digits: 'interpret' as const };
+    // Settings without their media switches are refused, and no conference is made.
+    expect(codeOf(() => backend.createConference('bye', settings as ShardConferenceSettings))).toBe('ERR_INVALID_ARGUMENT');
+    backend.createConference('bye', { ...settings, media: DEFAULT_MEDIA_SWITCHES });
     const peerA = await PeerSocket.create();
     const peerB = await PeerSocket.create();
     cleanups.push(() => peerA.close(), () => peerB.close());

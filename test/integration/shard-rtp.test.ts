@@ -5,13 +5,22 @@ import { once } from 'node:events';
 import dgram from 'node:dgram';
 import { ShardPool } from '../../src/shard/ShardPool.ts';
 import type { ShardEvent } from '../../src/shard/messages.ts';
+import { DEFAULT_MEDIA_SWITCHES, type ShardConferenceSettings } from '../../src/shard/conferenceProtocol.ts';
 import { toneDbfs } from '../helpers/audio.ts';
 import { RtpPeer } from '../helpers/rtpPeer.ts';
 import { mayUseRealtime } from '../helpers/capabilities.ts';
 import { g711Encode } from '../../src/native/codecs.ts';
 import { buildRtpPacket } from '../helpers/rtp.ts';
 
-const settings = { rate: 8000, interval: 20, energyLevel: 100, hangoverMs: 500, comfortNoiseDbfs: -60, digits: 'interpret' as const };
+const settings: ShardConferenceSettings = {
+  rate: 8000,
+  interval: 20,
+  energyLevel: 100,
+  hangoverMs: 500,
+  comfortNoiseDbfs: -60,
+  digits: 'interpret',
+  media: DEFAULT_MEDIA_SWITCHES,
+};
 const pcmu = { name: 'pcmu' as const, payloadType: 0, clockRate: 8000, channels: 1 };
 
 function waitForEvent(pool: ShardPool, match: (e: ShardEvent) => boolean): Promise<ShardEvent> {

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoadGenerator, MediaThread, type LoadGeneratorOptions, type LoadGeneratorStats } from '../../src/native/media.ts';
 import { workerPoolStats } from '../../src/native/mediaConference.ts';
+import { codeOf } from '../helpers/errors.ts';
 
 const ADDRESS = '127.0.0.1';
 const SSRC_BASE = 0x10000000;
@@ -15,15 +16,6 @@ const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function codeOf(call: () => unknown): string | undefined {
-  try {
-    call();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
 
 async function boundSocket(): Promise<dgram.Socket> {
   const socket = dgram.createSocket('udp4');

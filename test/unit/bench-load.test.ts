@@ -8,15 +8,7 @@ import type { GeneratorSnapshot } from '../../bench/load/protocol.ts';
 import { rxFigures } from '../../bench/load/room.ts';
 import { parseSchedstat, threadTimes, threadTimesDelta } from '../../bench/load/threadCpu.ts';
 import { concat, toneDbfs } from '../helpers/audio.ts';
-
-function codeOf(call: () => unknown): string | undefined {
-  try {
-    call();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
+import { codeOf } from '../helpers/errors.ts';
 
 function snapshot(fields: Partial<GeneratorSnapshot>): GeneratorSnapshot {
   return {

@@ -245,6 +245,20 @@ std::shared_ptr<MediaThread::Leg> MediaThread::FindControlLeg(LegId leg) const {
   return found == control_legs_.end() ? nullptr : found->second;
 }
 
+Status MediaThread::FindCommandLeg(LegId leg, LegNeeds needs, std::shared_ptr<Leg>* out) const {
+  if (state_ == State::kStopped) return Status::Error(ErrorCode::kInvalidState, "the media thread is stopped");
+  std::shared_ptr<Leg> found = FindControlLeg(leg);
+  if (!found) return Status::Error(ErrorCode::kNotFound, "no leg " + std::to_string(leg));
+  if (needs == LegNeeds::kSocket && found->transport != LegTransport::kUdp) {
+    return Status::Error(ErrorCode::kInvalidArgument, "leg " + std::to_string(leg) + " has no socket");
+  }
+  if (needs == LegNeeds::kExternal && found->transport != LegTransport::kExternal) {
+    return Status::Error(ErrorCode::kInvalidArgument, "leg " + std::to_string(leg) + " is not fed from JavaScript");
+  }
+  if (out) *out = std::move(found);
+  return Status::Ok();
+}
+
 Status MediaThread::OpenLeg(const LegOptions& options, LegInfo* info) {
   if (options.timeout_ms < 0 || options.timeout_ms > kMaxTimeoutMs) {
     return Status::Error(ErrorCode::kInvalidArgument, "timeoutMs must be 0..86400000");
@@ -338,12 +352,9 @@ Status MediaThread::CloseLeg(LegId leg) {
 
 Status MediaThread::SetRemote(LegId leg, const SocketAddress& remote) {
   std::lock_guard<std::mutex> lock(control_mutex_);
-  if (state_ == State::kStopped) return Status::Error(ErrorCode::kInvalidState, "the media thread is stopped");
-  const auto found = FindControlLeg(leg);
-  if (!found) return Status::Error(ErrorCode::kNotFound, "no leg " + std::to_string(leg));
-  if (found->transport != LegTransport::kUdp) {
-    return Status::Error(ErrorCode::kInvalidArgument, "leg " + std::to_string(leg) + " has no socket");
-  }
+  std::shared_ptr<Leg> found;
+  const Status status = FindCommandLeg(leg, LegNeeds::kSocket, &found);
+  if (!status.ok()) return status;
   if (remote.empty() || remote.port() == 0) {
     return Status::Error(ErrorCode::kInvalidArgument, "the remote needs an address and a port 1..65535");
   }
@@ -360,12 +371,8 @@ Status MediaThread::SetRemote(LegId leg, const SocketAddress& remote) {
 
 Status MediaThread::SetLatching(LegId leg, bool symmetric_latching) {
   std::lock_guard<std::mutex> lock(control_mutex_);
-  if (state_ == State::kStopped) return Status::Error(ErrorCode::kInvalidState, "the media thread is stopped");
-  const auto found = FindControlLeg(leg);
-  if (!found) return Status::Error(ErrorCode::kNotFound, "no leg " + std::to_string(leg));
-  if (found->transport != LegTransport::kUdp) {
-    return Status::Error(ErrorCode::kInvalidArgument, "leg " + std::to_string(leg) + " has no socket");
-  }
+  const Status status = FindCommandLeg(leg, LegNeeds::kSocket, nullptr);
+  if (!status.ok()) return status;
   Command command;
   command.type = Command::Type::kSetLatching;
   command.leg = leg;
@@ -379,8 +386,8 @@ Status MediaThread::SetTimeout(LegId leg, int timeout_ms) {
     return Status::Error(ErrorCode::kInvalidArgument, "timeoutMs must be 0..86400000");
   }
   std::lock_guard<std::mutex> lock(control_mutex_);
-  if (state_ == State::kStopped) return Status::Error(ErrorCode::kInvalidState, "the media thread is stopped");
-  if (!FindControlLeg(leg)) return Status::Error(ErrorCode::kNotFound, "no leg " + std::to_string(leg));
+  const Status status = FindCommandLeg(leg, LegNeeds::kAny, nullptr);
+  if (!status.ok()) return status;
   Command command;
   command.type = Command::Type::kSetTimeout;
   command.leg = leg;
@@ -391,8 +398,8 @@ Status MediaThread::SetTimeout(LegId leg, int timeout_ms) {
 
 Status MediaThread::AttachSink(LegId leg, PacketSink* sink, JobId owner) {
   std::lock_guard<std::mutex> lock(control_mutex_);
-  if (state_ == State::kStopped) return Status::Error(ErrorCode::kInvalidState, "the media thread is stopped");
-  if (!FindControlLeg(leg)) return Status::Error(ErrorCode::kNotFound, "no leg " + std::to_string(leg));
+  const Status status = FindCommandLeg(leg, LegNeeds::kAny, nullptr);
+  if (!status.ok()) return status;
   if (owner != 0 && control_jobs_.count(owner) == 0) {
     return Status::Error(ErrorCode::kNotFound, "no job " + std::to_string(owner));
   }
@@ -451,12 +458,8 @@ Status MediaThread::PushPacket(LegId leg, const uint8_t* data, size_t size, bool
   std::shared_ptr<Leg> found;
   {
     std::lock_guard<std::mutex> lock(control_mutex_);
-    if (state_ == State::kStopped) return Status::Error(ErrorCode::kInvalidState, "the media thread is stopped");
-    found = FindControlLeg(leg);
-  }
-  if (!found) return Status::Error(ErrorCode::kNotFound, "no leg " + std::to_string(leg));
-  if (found->transport != LegTransport::kExternal) {
-    return Status::Error(ErrorCode::kInvalidArgument, "leg " + std::to_string(leg) + " is not fed from JavaScript");
+    const Status status = FindCommandLeg(leg, LegNeeds::kExternal, &found);
+    if (!status.ok()) return status;
   }
   {
     std::lock_guard<std::mutex> lock(found->inbound_mutex);

@@ -200,6 +200,11 @@ class MediaThread final : private TickServices {
   // Control side (any thread but the media thread).
   void Dispatch(Command command);  // control_mutex_ held
   std::shared_ptr<Leg> FindControlLeg(LegId leg) const;
+  // What a command needs of its leg besides existing.
+  enum class LegNeeds : uint8_t { kAny, kSocket, kExternal };
+  // The leg a command names (control_mutex_ held), or why the command cannot be taken: the
+  // thread stopped, no such leg, or not the leg's kind. `out` may be null.
+  Status FindCommandLeg(LegId leg, LegNeeds needs, std::shared_ptr<Leg>* out) const;
 
   // Media side (the media thread, or the control thread while no media thread runs).
   void Run();

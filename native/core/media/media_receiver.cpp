@@ -135,7 +135,6 @@ size_t MediaReceiver::PcmSamples(uint32_t rtp_units) {
 void MediaReceiver::EndUnvoicedRun() {
   unvoiced_run_ = 0;
   preroll_size_ = 0;
-  after_unvoiced_skip_ = false;
 }
 
 bool MediaReceiver::SkipUnvoiced(const rtp::JitterFrame& frame, DecodePolicy policy, bool* probe) {
@@ -149,7 +148,6 @@ bool MediaReceiver::SkipUnvoiced(const rtp::JitterFrame& frame, DecodePolicy pol
     return false;
   }
   unvoiced_run_ += frame.samples;
-  after_unvoiced_skip_ = true;
   if (frame.payload_size <= preroll_.size()) {
     std::memcpy(preroll_.data(), frame.payload, frame.payload_size);
     preroll_size_ = frame.payload_size;
@@ -196,7 +194,7 @@ bool MediaReceiver::FillOne(const rtp::JitterFrame& frame, DecodePolicy policy) 
       break;
     case rtp::JitterFrameKind::kLost:
       // Right after an unvoiced skip the decoder holds no recent audio to conceal from: silence.
-      if (policy != DecodePolicy::kSkip && !after_unvoiced_skip_) {
+      if (policy != DecodePolicy::kSkip && !after_unvoiced_skip()) {
         if (frame.next_payload)
           produced = decoder_->DecodeFec(frame.next_payload, frame.next_payload_size, tail, want);
         if (produced >= 0) {
@@ -232,7 +230,7 @@ bool MediaReceiver::ProduceFrame(int16_t* out, DecodePolicy policy) {
     if (frame.kind == rtp::JitterFrameKind::kUnderrun) {
       // A talker's packet is late: conceal a few frames rather than cut to silence.
       const bool starved = frame.cause == rtp::UnderrunCause::kStarved || frame.cause == rtp::UnderrunCause::kStretch;
-      if (starved && policy != DecodePolicy::kSkip && last_frame_audio_ && !after_unvoiced_skip_ &&
+      if (starved && policy != DecodePolicy::kSkip && last_frame_audio_ && !after_unvoiced_skip() &&
           concealed_run_ < kMaxConcealedRun) {
         const size_t missing = std::min(need - fifo_used_, FifoSpace());
         const int produced = decoder_->Conceal(fifo_.data() + fifo_used_, missing);

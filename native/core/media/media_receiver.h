@@ -117,6 +117,8 @@ class MediaReceiver {
   void PreRoll();
   // A decode (or a muted packet) ends the unvoiced run.
   void EndUnvoicedRun();
+  // The last packet was skipped as unvoiced: a loss after it is silence, not concealment.
+  bool after_unvoiced_skip() const { return unvoiced_run_ > 0; }
   // PCM samples at the decoder's rate for `rtp_units` of RTP clock.
   size_t PcmSamples(uint32_t rtp_units);
   size_t FifoSpace() const { return fifo_.size() - fifo_used_; }
@@ -137,7 +139,6 @@ class MediaReceiver {
   bool last_frame_audio_ = false;  // the last tick carried audio (a talker mid-sentence)
   uint32_t unvoiced_run_ = 0;      // RTP units skipped as unvoiced since the last decode
   uint32_t probe_units_;           // kUnvoicedProbeMs in RTP units
-  bool after_unvoiced_skip_ = false;   // the last packet was skipped as unvoiced: a loss is silence
   std::vector<uint8_t> preroll_;   // the last payload skipped as unvoiced (capacity: largest accepted)
   size_t preroll_size_ = 0;        // its size; 0 when there is none to pre-roll
   int concealed_run_ = 0;          // ticks concealed in a row for a late packet
