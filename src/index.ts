@@ -35,20 +35,16 @@ export type {
   MemberRole,
   MemberState,
   MemberUpdateFields,
-  RtpLegOptions,
-  RtpLegStats,
-  RtpLegUpdate,
   SdpAnswerMemberOptions,
   SdpJoin,
-  SdpLegOptions,
   SdpOfferMemberOptions,
-  SdpSignalingState,
 } from './engine/MemberTypes.ts';
+export type { RtpCodec, RtpLegEvents, RtpLegOptions, RtpLegStats, RtpLegUpdate, SdpLegOptions, SdpSignalingState } from './legs/rtp/RtpLegTypes.ts';
 export { Playback } from './engine/Playback.ts';
 export type { PlaybackDoneReason, PlaybackEvents, PlaybackKind, PlaybackStatus } from './engine/PlaybackTypes.ts';
 export { AppLeg, APP_LEG_RATES } from './legs/app/AppLeg.ts';
 export type { AppLegEvents, AppLegMessage, AppLegOptions, AppLegState } from './legs/app/AppLegTypes.ts';
-export { RtpLeg } from './engine/RtpLeg.ts';
+export { RtpLeg } from './legs/rtp/RtpLeg.ts';
 
 // SDP offer/answer of plain RTP legs (RFC 3264), usable on their own too.
 export { answerOffer, applyAnswer, createOffer, negotiateOffer, writeAnswer, SdpError, SDP_CODECS, MAX_SDP_BYTES } from './legs/rtp/sdp.ts';
@@ -71,7 +67,7 @@ export type {
   SdpSessionState,
   WriteAnswerOptions,
 } from './legs/rtp/sdpTypes.ts';
-export { ControlLeg } from './engine/ControlLeg.ts';
+export { ControlLeg } from './legs/none/ControlLeg.ts';
 
 // Callback event payloads, the DTMF key map and the profile's normalised form.
 export type {
@@ -86,8 +82,9 @@ export type {
 } from './engine/events.ts';
 export { DTMF_KEY_MAP } from './engine/dtmf.ts';
 export type { DtmfKeyBinding } from './engine/dtmf.ts';
-export { normalizeConferenceCreate, normalizeConferenceUpdate, normalizeMemberAdd, normalizeMemberUpdate, LEVEL_MIN, LEVEL_MAX, ENERGY_LEVEL_MAX } from './engine/profile.ts';
-export type { CallbackSettings, ConferenceConfig, MediaProfile, MixerProfile, RoleDefaults, SoundName } from './engine/profile.ts';
+export { normalizeConferenceCreate, normalizeConferenceUpdate } from './engine/conferenceFields.ts';
+export { normalizeMemberAdd, normalizeMemberUpdate } from './engine/memberFields.ts';
+export type { CallbackSettings, ConferenceConfig, MediaProfile, MixerProfile, RoleDefaults, SoundName } from './engine/conferenceFields.ts';
 
 // Errors.
 export {
@@ -100,18 +97,22 @@ export {
 } from './errors.ts';
 export { JoinRefusedError } from './engine/JoinRefusedError.ts';
 export type { JoinRefusal } from './engine/JoinRefusedError.ts';
-export { AudioSourceError, AUDIO_SOURCE_ERROR_CODE } from './legs/player/AudioSourceError.ts';
-export type { AudioSourceFailure } from './legs/player/AudioSourceError.ts';
+export { AudioSourceError, AUDIO_SOURCE_ERROR_CODE } from './audio/AudioSourceError.ts';
+export type { AudioSourceFailure } from './audio/AudioSourceError.ts';
 export { ShardTimeoutError } from './shard/Shard.ts';
 
 // Audio constants.
 export {
   DTMF_KEYS,
+  ENERGY_LEVEL_MAX,
   ENERGY_LEVEL_STEPS,
+  LEVEL_MAX,
+  LEVEL_MIN,
   FREESWITCH_DEFAULT_COMFORT_NOISE,
   MIXER_INTERVALS_MS,
   MIXER_RATES,
   comfortNoiseDbfsFromFreeswitch,
-} from './native/mixer.ts';
-export type { DtmfAction, DtmfKey, DigitsMode, MixerIntervalMs, MixerRate } from './native/mixer.ts';
-export type { ShardRtpCodec } from './shard/conferenceProtocol.ts';
+} from './audio/numbers.ts';
+export type { DtmfAction, DtmfKey, DigitsMode, MixerIntervalMs, MixerRate } from './audio/numbers.ts';
+/** @deprecated The codec of an RTP leg: use RtpCodec. */
+export type { RtpCodec as ShardRtpCodec } from './legs/rtp/RtpLegTypes.ts';

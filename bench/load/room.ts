@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { Engine } from '../../src/engine/Engine.ts';
 import { ShardPool } from '../../src/shard/ShardPool.ts';
 import type { ShardEvent } from '../../src/shard/messages.ts';
-import { DEFAULT_MEDIA_SWITCHES, type ShardConferenceRequests, type ShardRtpCodec } from '../../src/shard/conferenceProtocol.ts';
+import { DEFAULT_MEDIA_SWITCHES, type ShardConferenceRequests, type ShardLegInfo, type ShardRtpCodec } from '../../src/shard/conferenceProtocol.ts';
 import { measureCodecCosts } from './calibrate.ts';
 import { joinBySdp } from './sdpJoin.ts';
 import { FORMATS } from './payloads.ts';
@@ -182,7 +182,7 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
       const codec: ShardRtpCodec = { name: config.codec, payloadType: format.payloadType, clockRate: format.clockRate, channels: 1 };
       const ports: number[] = [];
       for (let first = 1; first <= config.members; first += ADD_BATCH) {
-        const batch: Array<Promise<{ leg: { localPort: number } }>> = [];
+        const batch: Array<Promise<{ leg: ShardLegInfo }>> = [];
         for (let member = first; member < first + ADD_BATCH && member <= config.members; member++) {
           const talker = member <= config.talkers;
           // PCMU members who are not talking send a payload that decodes to noise (the native
@@ -193,7 +193,7 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
             shard.request('addMember', { conferenceId: CONFERENCE_ID, member, settings, leg: { kind: 'rtp', codec, symmetricLatching: true } }),
           );
         }
-        for (const added of await Promise.all(batch)) ports.push(added.leg.localPort);
+        for (const added of await Promise.all(batch)) ports.push(added.leg.kind === 'rtp' ? added.leg.localPort : 0);
       }
 
       generator = new GeneratorProcess({ codec: config.codec, talkers: config.talkers, members: config.members, targetPorts: ports });
@@ -206,7 +206,7 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
     const rejectedBefore = rejected;
     const genBefore = await generator.snapshot();
     await shard.request('resetLateness');
-    const statsBefore = await shard.request<Stats>('stats');
+    const statsBefore = await shard.request('stats');
     const threadsBefore = threadTimes();
     const pressureBefore = cpuPressureUs();
     const cpuBefore = process.cpuUsage();
@@ -215,14 +215,14 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
     const windowEnd = wallBefore + config.durationS * 1000;
     while (performance.now() + CLOCK_SAMPLE_MS < windowEnd) {
       await wait(CLOCK_SAMPLE_MS);
-      clocks.push(await shard.request<Clock>('conferenceClock', { conferenceId }));
+      clocks.push(await shard.request('conferenceClock', { conferenceId }));
     }
     await wait(Math.max(0, windowEnd - performance.now()));
     const cpu = process.cpuUsage(cpuBefore);
     const wallMs = performance.now() - wallBefore;
     const threads = threadTimesDelta(threadsBefore, threadTimes());
     const pressureAfter = cpuPressureUs();
-    const statsAfter = await shard.request<Stats>('stats');
+    const statsAfter = await shard.request('stats');
     const genAfter = await generator.snapshot();
     const rssMb = mb(process.memoryUsage.rss());
     const loadAverage = loadavg()[0];

@@ -1,61 +1,35 @@
-// A conference: its members, settings, audio and events. It lives on one shard; every media
-// change is a request over the conference protocol, applied here only once the shard accepted it,
-// so a refused request changes nothing.
+// A conference: its membership, joins and completion, and its conference-wide state (mute, hold,
+// lock, callbacks, tag). It lives on one shard; every media change is a request over its channel,
+// applied here only once the shard accepted it, so a refused request changes nothing. Members
+// update themselves, the playback registry runs its audio, the background sounds their loops.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { isIP } from 'node:net';
-import type { TransferListItem } from 'node:worker_threads';
-import { InvalidArgumentError, InvalidStateError, NotFoundError, UnsupportedError } from '../errors.ts';
-import { AppLeg } from '../legs/app/AppLeg.ts';
-import { loadAudio } from '../legs/player/audioSource.ts';
-import { synthesizeSpeech } from '../legs/player/speech.ts';
-import type { SpeechOptions } from '../legs/player/speech.ts';
-import { DTMF_KEYS } from '../native/mixer.ts';
-import type { ShardConferenceEvent, ShardLegSpec, ShardMemberSettings } from '../shard/conferenceProtocol.ts';
-import { ControlLeg } from './ControlLeg.ts';
-import {
-  conferenceAudioPayload,
-  conferenceMemberPayload,
-  conferencePayload,
-  dtmfPayload,
-  nowIso,
-  talkingPayload,
-} from './events.ts';
+import { normalizeAudio, normalizePlay, normalizeSpeak } from '../audio/requests.ts';
+import type { SpeechOptions } from '../audio/speech.ts';
+import { InvalidArgumentError, InvalidStateError, NotFoundError } from '../errors.ts';
+import { checkFields } from '../fields.ts';
+import type { LegJoin, LegLink } from '../legs/LegKind.ts';
+import { sdpLegRequest } from '../legs/rtp/kind.ts';
+import type { SdpAddresses } from '../legs/rtp/SdpLegSession.ts';
+import type { RtpLeg } from '../legs/rtp/RtpLeg.ts';
+import type { SdpPtimeMs } from '../legs/rtp/sdpTypes.ts';
+import type { ShardConferenceEvent, ShardResult } from '../shard/conferenceProtocol.ts';
+import { BackgroundSounds } from './BackgroundSounds.ts';
+import { normalizeConferenceUpdate } from './conferenceFields.ts';
+import type { CallbackSettings, ConferenceConfig } from './conferenceFields.ts';
+import { conferenceAudioPayload, conferencePayload, nowIso } from './events.ts';
 import type { CallbackEventPayload, PayloadContext } from './events.ts';
 import { JoinRefusedError } from './JoinRefusedError.ts';
 import { Member } from './Member.ts';
 import type { MemberOwner, MemberRecord } from './Member.ts';
-import type {
-  MemberChange,
-  MemberLeg,
-  MemberMixerState,
-  MemberOptions,
-  MemberRemovedReason,
-  RtpLegStats,
-  SdpAnswerMemberOptions,
-  SdpJoin,
-  SdpOfferMemberOptions,
-} from './MemberTypes.ts';
-import { Playback } from './Playback.ts';
-import type { PlaybackDoneReason, PlaybackKind } from './PlaybackTypes.ts';
-import {
-  normalizeAudio,
-  normalizeConferenceUpdate,
-  normalizeMemberAdd,
-  normalizeMemberUpdate,
-  normalizePlay,
-  normalizeRtpCodec,
-  normalizeSpeak,
-} from './profile.ts';
-import type { CallbackSettings, ConferenceConfig, MemberAdd, MemberLegInput, PlayRequest, SoundName, SpeakRequest } from './profile.ts';
-import { checkFields, refuseUnknownFields, toInteger } from './fields.ts';
-import { RtpLeg } from './RtpLeg.ts';
-import type { RtpLegSdpControl } from './RtpLeg.ts';
-import { checkSdpLegOptions, SdpLegSession } from './sdpSession.ts';
-import type { OpenedLeg, RtpLegChange, SdpAddresses } from './sdpSession.ts';
-import type { SdpPtimeMs } from '../legs/rtp/sdpTypes.ts';
-import { requestShard } from './shardLink.ts';
-import type { ConferenceMethod, EngineShard, ParamsOf, ResultOf } from './shardLink.ts';
+import { normalizeMemberAdd } from './memberFields.ts';
+import type { MemberAdd } from './memberFields.ts';
+import type { MemberLeg, MemberOptions, MemberRemovedReason, SdpAnswerMemberOptions, SdpJoin, SdpOfferMemberOptions } from './MemberTypes.ts';
+import type { Playback } from './Playback.ts';
+import { PlaybackRegistry } from './PlaybackRegistry.ts';
+import type { PlaybackKind } from './PlaybackTypes.ts';
+import { ConferenceChannel } from './shardLink.ts';
+import type { EngineShard } from './shardLink.ts';
 import type { ConferenceSounds } from './sounds.ts';
 import type {
   AudioOptions,
@@ -70,7 +44,7 @@ import type {
 } from './ConferenceTypes.ts';
 
 /** Internal: what a conference needs from its engine. */
-export interface ConferenceHost {
+export interface ConferenceEngineLink {
   /** Base URL of the REST resources, if served. */
   readonly uriBase: string | undefined;
   /** Default fetch timeout of play(), ms. */
@@ -93,47 +67,11 @@ export interface ConferenceInit {
   config: ConferenceConfig;
   shard: EngineShard;
   sounds: ConferenceSounds;
-  host: ConferenceHost;
+  engine: ConferenceEngineLink;
   appData: Record<string, unknown>;
 }
 
-interface PlaybackRecord {
-  number: number;
-  kind: PlaybackKind | 'internal';
-  /** The member it plays to, by protocol number. */
-  memberNumber?: number;
-  handle?: Playback;
-  tag?: string;
-  started: boolean;
-  /** A done that arrived before the start was confirmed. */
-  earlyDone?: PlaybackDoneReason;
-  finished: boolean;
-  whenDone: Promise<PlaybackDoneReason>;
-  resolveDone: (reason: PlaybackDoneReason) => void;
-}
-
-interface MemberEntry {
-  member: Member;
-  record: MemberRecord;
-  background?: { sound: SoundName; playback: PlaybackRecord };
-  reconciling: boolean;
-  reconcileAgain: boolean;
-  /** Muted because its SDP says the peer does not send (recvonly, inactive); undone when it sends again. */
-  sdpMuted: boolean;
-  /** Deaf because its SDP says the peer does not receive (sendonly, inactive, c=0.0.0.0). */
-  sdpDeafened: boolean;
-}
-
-/** An SDP join on its way: the session, the flags its direction asks for, and how to finish its SDP. */
-interface SdpJoinPlan {
-  session: SdpLegSession;
-  flags: { mute: boolean; deaf: boolean };
-  complete: (opened: OpenedLeg) => string;
-}
-
 const SDP_JOIN_KEYS = ['sdp', 'offer', 'rtp'] as const;
-
-const MIXER_FIELDS = ['mute', 'deaf', 'talkLevel', 'listenLevel', 'energyLevel'] as const;
 const noop = (): void => {};
 
 /** A conference. Create one with `engine.createConference()`. */
@@ -148,10 +86,12 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   readonly observer = new EventEmitter<ConferenceObserverEvents>();
 
   readonly #config: ConferenceConfig;
-  readonly #shard: EngineShard;
+  readonly #channel: ConferenceChannel;
   readonly #sounds: ConferenceSounds;
-  readonly #host: ConferenceHost;
-  readonly #owner: MemberOwner;
+  readonly #engine: ConferenceEngineLink;
+  readonly #playbacks: PlaybackRegistry;
+  readonly #backgrounds: BackgroundSounds;
+  readonly #memberOwner: MemberOwner;
   #state: ConferenceState = 'created';
   #completing = false;
   #completedTime: string | undefined;
@@ -163,15 +103,11 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   #callback: CallbackSettings;
   #tag: string | undefined;
   /** Every member ever added, by id (completed ones stay listed). */
-  readonly #members = new Map<string, MemberEntry>();
+  readonly #members = new Map<string, Member>();
   /** Active members by protocol number. */
-  readonly #active = new Map<number, MemberEntry>();
-  readonly #playbacks = new Map<number, PlaybackRecord>();
+  readonly #active = new Map<number, Member>();
   #nextMemberNumber = 1;
-  #nextPlaybackNumber = 1;
   #pendingJoins = 0;
-  #refreshing = false;
-  #refreshAgain = false;
 
   /** Built by the engine once the shard holds the conference. */
   constructor(init: ConferenceInit) {
@@ -180,12 +116,55 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     this.createdTime = nowIso();
     this.appData = init.appData;
     this.#config = init.config;
-    this.#shard = init.shard;
+    this.#channel = new ConferenceChannel(init.shard, init.id);
     this.#sounds = init.sounds;
-    this.#host = init.host;
+    this.#engine = init.engine;
     this.#callback = { ...init.config.callback };
     this.#tag = init.config.tag;
-    this.#owner = this.#makeMemberOwner();
+    const conference = this;
+    this.#playbacks = new PlaybackRegistry({
+      channel: this.#channel,
+      rate: init.config.mixer.rate,
+      audioTimeoutMs: init.engine.audioTimeoutMs,
+      speech: init.engine.speech,
+      get completing() {
+        return conference.#completing;
+      },
+      assertActive: (memberNumber) => {
+        this.#assertOpen();
+        if (memberNumber !== undefined) this.#findByNumber(memberNumber)?.assertActive();
+      },
+      memberIdOf: (memberNumber) => this.#findByNumber(memberNumber)?.id,
+      reportPlayback: (kind, status, tag, memberNumber) => this.#reportPlayback(kind, status, tag, memberNumber),
+    });
+    this.#backgrounds = new BackgroundSounds({
+      channel: this.#channel,
+      playbacks: this.#playbacks,
+      sounds: init.sounds,
+      get activeMembers() {
+        return [...conference.#active.values()];
+      },
+      get hold() {
+        return conference.#hold;
+      },
+      get completing() {
+        return conference.#completing;
+      },
+      nextMemberNumber: () => this.#nextMemberNumber++,
+    });
+    this.#memberOwner = {
+      conferenceId: this.id,
+      get activeMembers() {
+        return conference.#active.size;
+      },
+      playbacks: this.#playbacks,
+      muteSounds: { muted: init.sounds.named.mutedSound, unmuted: init.sounds.named.unmutedSound },
+      context: () => this.#context(),
+      emitCallback: (payload) => this.#emitCallback(payload),
+      assertOpen: () => this.#assertOpen(),
+      remove: (member, reason) => this.#removeMember(member, reason),
+      holdChanged: () => this.#backgrounds.refresh(),
+    };
   }
 
   /** 'created' until it completes, then 'completed'. */
@@ -265,12 +244,12 @@ export class Conference extends EventEmitter<ConferenceEvents> {
 
   /** The shard it lives on. */
   get shardId(): number {
-    return this.#shard.id;
+    return this.#channel.shard.id;
   }
 
   /** Members, active first then completed, in join order. */
   get members(): Member[] {
-    const all = [...this.#members.values()].map((entry) => entry.member);
+    const all = [...this.#members.values()];
     return [...all.filter((m) => !m.closed), ...all.filter((m) => m.closed)];
   }
 
@@ -281,9 +260,9 @@ export class Conference extends EventEmitter<ConferenceEvents> {
 
   /** One member by id (completed ones too); NotFoundError when unknown. */
   getMember(memberId: string): Member {
-    const entry = typeof memberId === 'string' ? this.#members.get(memberId) : undefined;
-    if (!entry) throw new NotFoundError(`conference ${this.id} has no member ${String(memberId)}`);
-    return entry.member;
+    const member = typeof memberId === 'string' ? this.#members.get(memberId) : undefined;
+    if (!member) throw new NotFoundError(`conference ${this.id} has no member ${String(memberId)}`);
+    return member;
   }
 
   /**
@@ -301,151 +280,20 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   async addMember(options: MemberOptions | SdpAnswerMemberOptions | SdpOfferMemberOptions = {}): Promise<Member | SdpJoin> {
     this.#assertOpen();
     const fields = checkFields(options, 'member');
-    if (SDP_JOIN_KEYS.some((key) => Object.hasOwn(fields, key))) return this.#addSdpMember(fields);
+    if (SDP_JOIN_KEYS.some((key) => Object.hasOwn(fields, key))) {
+      const { sdp, offer, rtp, ...rest } = fields;
+      if (rest.leg !== undefined) throw new InvalidArgumentError('a member joining by SDP gets its leg from the SDP: give sdp or offer, not leg');
+      if (sdp !== undefined && offer !== undefined) throw new InvalidArgumentError("give sdp (the peer's offer) or offer: true (ours), not both");
+      if (sdp === undefined && offer !== true) throw new InvalidArgumentError("offer must be true (or give sdp, the peer's offer)");
+      const add = normalizeMemberAdd(rest);
+      const appData = checkAppData(rest.appData);
+      const request = sdpLegRequest({ sdp, offer, rtp }, { addresses: this.#engine.sdpAddresses, ptimeMs: this.#config.mixer.interval as SdpPtimeMs });
+      const member = await this.#addMember({ ...add, leg: request }, appData);
+      return { member, leg: member.leg as RtpLeg, sdp: request.localSdp ?? '' };
+    }
     const add = normalizeMemberAdd(options);
     const appData = checkAppData((options as { appData?: unknown }).appData);
-    return this.#addMember(add, appData, null);
-  }
-
-  async #addSdpMember(fields: Record<string, unknown>): Promise<SdpJoin> {
-    const { sdp, offer, rtp, ...rest } = fields;
-    if (rest.leg !== undefined) throw new InvalidArgumentError('a member joining by SDP gets its leg from the SDP: give sdp or offer, not leg');
-    if (sdp !== undefined && offer !== undefined) throw new InvalidArgumentError("give sdp (the peer's offer) or offer: true (ours), not both");
-    if (sdp === undefined && offer !== true) throw new InvalidArgumentError("offer must be true (or give sdp, the peer's offer)");
-    const add = normalizeMemberAdd(rest);
-    const appData = checkAppData(rest.appData);
-    const settings = checkSdpLegOptions(rtp);
-    const ptimeMs = this.#config.mixer.interval as SdpPtimeMs;
-    let plan: SdpJoinPlan;
-    let spec: Extract<ShardLegSpec, { kind: 'rtp' }>;
-    if (sdp !== undefined) {
-      // The offer is read before any socket opens: an SDP that cannot work costs nothing.
-      const answering = SdpLegSession.answering(sdp, settings, this.#host.sdpAddresses, ptimeMs);
-      const { negotiated } = answering.negotiation;
-      spec = answering.spec;
-      plan = {
-        session: answering.session,
-        flags: { mute: !negotiated.receive, deaf: !negotiated.send },
-        complete: (opened) => answering.session.completeAnswer(answering.negotiation, opened),
-      };
-    } else {
-      const offering = SdpLegSession.offering(settings, this.#host.sdpAddresses, ptimeMs);
-      spec = offering.spec;
-      plan = { session: offering.session, flags: { mute: false, deaf: false }, complete: (opened) => offering.session.completeOffer(opened) };
-    }
-    const member = await this.#addMember({ ...add, leg: { kind: 'rtp', spec } }, appData, plan);
-    return { member, leg: member.leg as RtpLeg, sdp: plan.session.localSdp ?? '' };
-  }
-
-  async #addMember(add: MemberAdd, appData: Record<string, unknown>, sdp: SdpJoinPlan | null): Promise<Member> {
-    let appLeg: AppLeg | undefined;
-    let legCreatedHere = false;
-    if (add.leg.kind === 'app') {
-      appLeg = add.leg.appLeg;
-      if (appLeg.state !== 'new') throw new InvalidStateError(`app leg ${appLeg.id} is ${appLeg.state}; a leg joins one conference once`);
-    } else if (add.leg.kind === 'app-new') {
-      appLeg = new AppLeg({ rate: add.leg.rate });
-      legCreatedHere = true;
-    }
-
-    const refusal = this.#locked ? 'locked' : this.#isFull() ? 'full' : null;
-    if (refusal) {
-      const sound = refusal === 'locked' ? this.#sounds.named.lockedSound : this.#sounds.named.maxMembersSound;
-      // An SDP peer refused never hears of our port, so nothing is played to it.
-      if (sound && add.leg.kind !== 'none' && !sdp) void this.#playRefusal(add.leg, appLeg, sound);
-      const message =
-        refusal === 'locked'
-          ? `conference ${this.id} is locked`
-          : `conference ${this.id} is full: it holds its maximum of ${String(this.#config.maxMembers)} members`;
-      throw new JoinRefusedError(refusal, this.id, message, legCreatedHere && sound ? appLeg : undefined);
-    }
-
-    const defaults = add.role === 'moderator' ? this.#config.moderator : this.#config.member;
-    const record: MemberRecord = {
-      id: `member-${randomUUID()}`,
-      number: this.#nextMemberNumber++,
-      role: add.role,
-      state: 'active',
-      addedTime: '',
-      mute: add.mute ?? defaults.joinMuted,
-      hold: add.hold ?? false,
-      deaf: add.deaf ?? defaults.joinDeaf,
-      talkLevel: add.talkLevel ?? 0,
-      listenLevel: add.listenLevel ?? 0,
-      energyLevel: add.energyLevel ?? this.#config.mixer.energyLevel,
-      joinTone: add.joinTone ?? this.#config.playEntryTone !== false,
-      leavingTone: add.leavingTone ?? this.#config.playExitTone !== false,
-      talking: false,
-      energy: 0,
-      waiting: this.#config.waitForModerator && add.role === 'member' && !this.#hasModerator(),
-    };
-    if (add.callId !== undefined) record.callId = add.callId;
-    // The SDP's direction: a peer that does not send is muted, one that does not receive is deaf.
-    const sdpMuted = sdp !== null && sdp.flags.mute && !record.mute;
-    const sdpDeafened = sdp !== null && sdp.flags.deaf && !record.deaf;
-    if (sdpMuted) record.mute = true;
-    if (sdpDeafened) record.deaf = true;
-
-    const { spec, transfer } = this.#legSpec(add.leg, appLeg);
-    this.#pendingJoins++;
-    let result: ResultOf<'addMember'>;
-    try {
-      result = await this.#request('addMember', { conferenceId: this.id, member: record.number, settings: this.#shardSettings(record), leg: spec }, transfer);
-    } catch (error) {
-      appLeg?.detach();
-      throw error;
-    } finally {
-      this.#pendingJoins--;
-    }
-    if (this.#completing) {
-      appLeg?.close();
-      throw new InvalidStateError(`conference ${this.id} completed while the member was joining`);
-    }
-
-    let leg: MemberLeg;
-    let entry: MemberEntry | undefined;
-    if (appLeg) leg = appLeg;
-    else if (spec.kind === 'rtp' && result.leg.kind === 'rtp') {
-      const opened: OpenedLeg = { localPort: result.leg.localPort };
-      if (result.leg.rtcpPort !== undefined) opened.localRtcpPort = result.leg.rtcpPort;
-      let control: RtpLegSdpControl | undefined;
-      if (sdp) {
-        try {
-          sdp.complete(opened);
-        } catch (error) {
-          void this.#request('removeMember', { conferenceId: this.id, member: record.number }).catch(noop);
-          throw error;
-        }
-        const session = sdp.session;
-        const entryOf = (): MemberEntry => {
-          if (!entry) throw new InvalidStateError('the member is still joining');
-          return entry;
-        };
-        control = {
-          applyAnswer: (_leg, answerSdp) => this.#sdpApplyAnswer(entryOf(), session, answerSdp),
-          reoffer: (_leg, offerSdp) => this.#sdpReoffer(entryOf(), session, offerSdp),
-        };
-      }
-      leg = new RtpLeg(spec, result.leg.localAddress, result.leg.localPort, {
-        ...(opened.localRtcpPort === undefined ? {} : { localRtcpPort: opened.localRtcpPort }),
-        ...(sdp && control ? { sdp: { session: sdp.session, control } } : {}),
-      });
-    } else leg = new ControlLeg();
-    record.addedTime = nowIso();
-    const member = new Member(record, leg, this.#owner, appData);
-    entry = { member, record, reconciling: false, reconcileAgain: false, sdpMuted, sdpDeafened };
-    const joined = entry;
-    this.#members.set(record.id, joined);
-    this.#active.set(record.number, joined);
-    leg.once('close', () => void this.#removeMember(joined, 'leg-ended'));
-
-    this.emit('newmember', member);
-    this.observer.emit('newmember', member);
-    this.#emitMemberState(joined);
-    if (record.role === 'moderator' || (record.waiting && this.#hasModerator())) this.#releaseWaiting();
-    if (record.joinTone) void this.#playInternal(this.#sounds.entry);
-    this.#refreshBackgrounds();
-    return member;
+    return this.#addMember(add, appData);
   }
 
   /** Changes mute, hold, locked, callback settings or tag; `{state: 'completed'}` completes it. */
@@ -458,7 +306,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
       if (update.hold !== undefined && update.hold !== this.#hold) mixer.hold = update.hold;
     }
     if (mixer.mute !== undefined || mixer.hold !== undefined) {
-      await this.#request('updateConference', { conferenceId: this.id, ...mixer });
+      await this.#channel.request('updateConference', mixer);
       if (this.#completing) return;
     }
     if (mixer.mute !== undefined) this.#mute = mixer.mute;
@@ -470,8 +318,8 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     if (update.fallbackUrl !== undefined) setOptional(this.#callback, 'fallbackUrl', update.fallbackUrl);
     if (update.tag !== undefined) this.#tag = update.tag === null || update.tag === '' ? undefined : update.tag;
     this.observer.emit('update');
-    if (mixer.hold !== undefined) this.#refreshBackgrounds();
-    if (update.state === 'completed') await this.#complete(this.#host.closing ? 'engine-closed' : 'api');
+    if (mixer.hold !== undefined) this.#backgrounds.refresh();
+    if (update.state === 'completed') await this.#complete(this.#engine.closing ? 'engine-closed' : 'api');
   }
 
   /** Locks the conference: joins are refused (locked-sound plays to the refused leg). */
@@ -487,26 +335,26 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   /** Plays a WAV to the whole conference (`{fileUrl, loopEnabled, tag}`); `fileUrl: ''` stops file playback. */
   async play(options: PlayOptions): Promise<Playback | null> {
     this.#assertOpen();
-    return this.#play(normalizePlay(options), undefined);
+    return this.#playbacks.play(normalizePlay(options), undefined);
   }
 
   /** Speaks a sentence to the whole conference (`{sentence, voice, gender, locale, tag}`); `sentence: ''` stops speech. */
   async speak(options: SpeakOptions): Promise<Playback | null> {
     this.#assertOpen();
-    return this.#speak(normalizeSpeak(options), undefined);
+    return this.#playbacks.speak(normalizeSpeak(options), undefined);
   }
 
   /** The Conference API's audio resource: a play or a speak, by which field is given. */
   async audio(options: AudioOptions): Promise<Playback | null> {
     this.#assertOpen();
     const audio = normalizeAudio(options);
-    return audio.kind === 'play' ? this.#play(audio.request, undefined) : this.#speak(audio.request, undefined);
+    return audio.kind === 'play' ? this.#playbacks.play(audio.request, undefined) : this.#playbacks.speak(audio.request, undefined);
   }
 
   /** Completes the conference: every member leaves. Idempotent. */
   close(): void {
     if (this.#completing) return;
-    void this.#complete(this.#host.closing ? 'engine-closed' : 'api');
+    void this.#complete(this.#engine.closing ? 'engine-closed' : 'api');
   }
 
   /** Its properties as plain data (the Conference API's conference resource). */
@@ -551,43 +399,122 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   handleShardEvent(event: ShardConferenceEvent): void {
     if (this.#state === 'completed') return;
     if (event.type === 'playback-done') {
-      this.#onPlaybackDone(event.playback, event.reason);
+      this.#playbacks.onDone(event.playback, event.reason);
       return;
     }
-    const entry = this.#active.get(event.member);
-    if (!entry) return;
-    const { member, record } = entry;
+    const member = this.#active.get(event.member);
+    if (!member) return;
     switch (event.type) {
-      case 'talking': {
-        record.talking = event.status === 'start';
-        record.energy = event.energy;
-        const payload = talkingPayload(this.#context(), facts(record), event.status, event.energy);
-        this.#emitCallback(payload);
-        member.emit('talking', payload);
-        return;
-      }
-      case 'dtmf': {
-        const payload = dtmfPayload(this.#context(), facts(record), event.key, event.action);
-        this.#emitCallback(payload);
-        member.emit('dtmf', payload);
-        return;
-      }
-      case 'changed':
-        if (event.field !== 'hold') this.#reconcile(entry);
-        return;
       case 'leave':
-        void this.#removeMember(entry, 'dtmf-leave');
+        void this.#removeMember(member, 'dtmf-leave');
         return;
       case 'leg-timeout':
-        void this.#removeMember(entry, 'leg-timeout');
+        void this.#removeMember(member, 'leg-timeout');
         return;
       case 'leg-ended':
-        void this.#removeMember(entry, event.reason.startsWith('rtcp-bye') ? 'rtcp-bye' : 'leg-ended');
+        void this.#removeMember(member, event.reason.startsWith('rtcp-bye') ? 'rtcp-bye' : 'leg-ended');
         return;
-      case 'rtp-rejected':
-        member.emit('rtprejected', { reason: event.reason, count: event.count });
-        return;
+      default:
+        member.handleShardEvent(event);
     }
+  }
+
+  async #addMember(add: MemberAdd, appData: Record<string, unknown>): Promise<Member> {
+    const join = add.leg.join();
+    const refusal = this.#locked ? 'locked' : this.#isFull() ? 'full' : null;
+    if (refusal) {
+      const sound = refusal === 'locked' ? this.#sounds.named.lockedSound : this.#sounds.named.maxMembersSound;
+      if (sound && join.hearsRefusal) void this.#backgrounds.playRefusal(join, this.#config.mixer.interval, sound);
+      const message =
+        refusal === 'locked'
+          ? `conference ${this.id} is locked`
+          : `conference ${this.id} is full: it holds its maximum of ${String(this.#config.maxMembers)} members`;
+      throw new JoinRefusedError(refusal, this.id, message, sound ? (join.createdLeg as never) : undefined);
+    }
+
+    const record = this.#newRecord(add, join);
+    const sdpFlags = { mute: join.flags !== undefined && join.flags.mute && !record.mute, deaf: join.flags !== undefined && join.flags.deaf && !record.deaf };
+    if (sdpFlags.mute) record.mute = true;
+    if (sdpFlags.deaf) record.deaf = true;
+    const channel = this.#channel.member(record.number);
+    const { spec, transfer } = join.wire(this.#config.mixer.interval);
+    this.#pendingJoins++;
+    let result: ShardResult<'addMember'>;
+    try {
+      result = await channel.request('addMember', { settings: this.#shardSettings(record), leg: spec as never }, transfer);
+    } catch (error) {
+      join.abandon();
+      throw error;
+    } finally {
+      this.#pendingJoins--;
+    }
+    if (this.#completing) {
+      join.discard();
+      throw new InvalidStateError(`conference ${this.id} completed while the member was joining`);
+    }
+
+    const member = new Member({ record, channel, owner: this.#memberOwner, appData, sdpFlags });
+    let leg: MemberLeg;
+    try {
+      leg = join.open(result.leg as never, this.#legLink(member)) as MemberLeg;
+    } catch (error) {
+      void channel.request('removeMember', {}).catch(noop);
+      throw error;
+    }
+    member.attachLeg(leg);
+    record.addedTime = nowIso();
+    this.#members.set(record.id, member);
+    this.#active.set(record.number, member);
+    leg.once('close', () => void this.#removeMember(member, 'leg-ended'));
+
+    this.emit('newmember', member);
+    this.observer.emit('newmember', member);
+    member.emitState();
+    if (record.role === 'moderator' || (record.waiting && this.#hasModerator())) this.#releaseWaiting();
+    if (record.joinTone) void this.#playbacks.playInternal(this.#sounds.entry);
+    this.#backgrounds.refresh();
+    return member;
+  }
+
+  #newRecord(add: MemberAdd, join: LegJoin): MemberRecord {
+    void join;
+    const defaults = add.role === 'moderator' ? this.#config.moderator : this.#config.member;
+    const record: MemberRecord = {
+      id: `member-${randomUUID()}`,
+      number: this.#nextMemberNumber++,
+      role: add.role,
+      state: 'active',
+      addedTime: '',
+      mute: add.mute ?? defaults.joinMuted,
+      hold: add.hold ?? false,
+      deaf: add.deaf ?? defaults.joinDeaf,
+      talkLevel: add.talkLevel ?? 0,
+      listenLevel: add.listenLevel ?? 0,
+      energyLevel: add.energyLevel ?? this.#config.mixer.energyLevel,
+      joinTone: add.joinTone ?? this.#config.playEntryTone !== false,
+      leavingTone: add.leavingTone ?? this.#config.playExitTone !== false,
+      talking: false,
+      energy: 0,
+      waiting: this.#config.waitForModerator && add.role === 'member' && !this.#hasModerator(),
+    };
+    if (add.callId !== undefined) record.callId = add.callId;
+    return record;
+  }
+
+  // How a member's leg reaches its member and the shard.
+  #legLink(member: Member): LegLink {
+    const channel = this.#channel.member(member.record.number);
+    return {
+      updateLeg: async (update) => {
+        await channel.request('updateLeg', update);
+      },
+      stats: () => channel.request('memberStats', {}),
+      applyDirection: (flags) => member.applyDirection(flags),
+      assertActive: () => {
+        member.assertActive();
+        this.#assertOpen();
+      },
+    };
   }
 
   #assertOpen(): void {
@@ -596,25 +523,29 @@ export class Conference extends EventEmitter<ConferenceEvents> {
 
   #context(tag: string | undefined = this.#tag): PayloadContext {
     const context: PayloadContext = { conferenceId: this.id };
-    if (this.#host.uriBase !== undefined) context.uriBase = this.#host.uriBase;
+    if (this.#engine.uriBase !== undefined) context.uriBase = this.#engine.uriBase;
     if (tag !== undefined) context.tag = tag;
     return context;
   }
 
   #emitCallback(payload: CallbackEventPayload): void {
-    this.#host.emitCallback(this, payload);
+    this.#engine.emitCallback(this, payload);
     (this.emit as (event: string, payload: CallbackEventPayload) => boolean)(payload.eventType, payload);
   }
 
-  #emitMemberState(entry: MemberEntry): void {
-    const { record } = entry;
-    const payload = conferenceMemberPayload(this.#context(), { ...facts(record), state: record.state, mute: record.mute, hold: record.hold }, this.#active.size);
+  #reportPlayback(kind: PlaybackKind, status: 'started' | 'done', tag: string | undefined, memberNumber: number | undefined): void {
+    const eventType = kind === 'speech' ? 'conference-speak' : 'conference-playback';
+    const member = memberNumber === undefined ? undefined : this.#findByNumber(memberNumber);
+    const payload = conferenceAudioPayload(this.#context(tag ?? this.#tag), eventType, status, member?.id);
     this.#emitCallback(payload);
-    entry.member.emit('conference-member', payload);
+    member?.emitAudio(payload);
   }
 
-  #request<M extends ConferenceMethod>(method: M, params: ParamsOf<M>, transfer: TransferListItem[] = []): Promise<ResultOf<M>> {
-    return requestShard(this.#shard, method, params, transfer);
+  #findByNumber(number: number): Member | undefined {
+    const active = this.#active.get(number);
+    if (active) return active;
+    for (const member of this.#members.values()) if (member.record.number === number) return member;
+    return undefined;
   }
 
   #isFull(): boolean {
@@ -623,11 +554,11 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   }
 
   #hasModerator(): boolean {
-    for (const entry of this.#active.values()) if (entry.record.role === 'moderator') return true;
+    for (const member of this.#active.values()) if (member.record.role === 'moderator') return true;
     return false;
   }
 
-  #shardSettings(record: MemberRecord): ShardMemberSettings {
+  #shardSettings(record: MemberRecord) {
     return {
       mute: record.mute,
       deaf: record.deaf,
@@ -638,73 +569,38 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     };
   }
 
-  #legSpec(leg: MemberLegInput, appLeg: AppLeg | undefined): { spec: ShardLegSpec; transfer: TransferListItem[] } {
-    if (appLeg) {
-      const port = appLeg.attach(this.#config.mixer.interval);
-      return { spec: { kind: 'app', rate: appLeg.rate, port }, transfer: [port] };
-    }
-    if (leg.kind === 'rtp') return { spec: leg.spec, transfer: [] };
-    return { spec: { kind: 'none' }, transfer: [] };
-  }
-
-  // The refused leg joins as a hidden, held member just long enough to hear the sound.
-  async #playRefusal(leg: MemberLegInput, appLeg: AppLeg | undefined, sound: Int16Array): Promise<void> {
-    const number = this.#nextMemberNumber++;
-    let spec: ShardLegSpec;
-    let transfer: TransferListItem[];
-    try {
-      ({ spec, transfer } = this.#legSpec(leg, appLeg));
-      await this.#request('addMember', { conferenceId: this.id, member: number, settings: { hold: true, mute: true }, leg: spec }, transfer);
-    } catch {
-      appLeg?.detach();
-      return;
-    }
-    try {
-      const playback = await this.#startPlayback(sound, { kind: 'internal', memberNumber: number, loop: false });
-      await playback.whenDone;
-    } catch {
-      // The conference may have completed meanwhile; the leg closes all the same.
-    } finally {
-      if (!this.#completing) await this.#request('removeMember', { conferenceId: this.id, member: number }).catch(noop);
-      appLeg?.close();
-    }
-  }
-
   #releaseWaiting(): void {
     let released = false;
-    for (const entry of this.#active.values()) {
-      if (!entry.record.waiting) continue;
-      entry.record.waiting = false;
+    for (const member of this.#active.values()) {
+      const { record } = member;
+      if (!record.waiting) continue;
+      record.waiting = false;
       released = true;
-      void this.#request('updateMember', { conferenceId: this.id, member: entry.record.number, settings: { hold: entry.record.hold } }).catch(noop);
+      void this.#channel.request('updateMember', { member: record.number, settings: { hold: record.hold } }).catch(noop);
     }
-    if (released) this.#refreshBackgrounds();
+    if (released) this.#backgrounds.refresh();
   }
 
   // Removes a member at once (events, leg) and tells the shard in the background.
-  #removeMember(entry: MemberEntry, reason: MemberRemovedReason, tellShard = true): Promise<void> {
-    const { record, member } = entry;
+  #removeMember(member: Member, reason: MemberRemovedReason, tellShard = true): Promise<void> {
+    const { record } = member;
     if (record.state === 'completed') return Promise.resolve();
     record.state = 'completed';
     record.removedTime = nowIso();
     record.removedReason = reason;
     record.talking = false;
     this.#active.delete(record.number);
-    const removal = tellShard
-      ? this.#request('removeMember', { conferenceId: this.id, member: record.number }).then(noop, noop)
-      : Promise.resolve();
-    for (const playback of [...this.#playbacks.values()]) {
-      if (playback.memberNumber === record.number) this.#finishPlayback(playback, 'member-left');
-    }
-    entry.background = undefined;
-    this.#emitMemberState(entry);
+    const removal = tellShard ? this.#channel.request('removeMember', { member: record.number }).then(noop, noop) : Promise.resolve();
+    this.#playbacks.finishMember(record.number);
+    this.#backgrounds.forget(member);
+    member.emitState();
     member.leg.close();
     member.emit('close', reason);
     member.observer.emit('close');
     if (!this.#completing) {
-      if (record.leavingTone && this.#active.size > 0) void this.#playInternal(this.#sounds.exit);
+      if (record.leavingTone && this.#active.size > 0) void this.#playbacks.playInternal(this.#sounds.exit);
       if (this.#active.size === 0 && this.#pendingJoins === 0) void this.#complete('last-member-left');
-      else this.#refreshBackgrounds();
+      else this.#backgrounds.refresh();
     }
     return removal;
   }
@@ -714,431 +610,24 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     this.#completing = true;
     const memberReason: MemberRemovedReason =
       reason === 'shard-died' ? 'shard-died' : reason === 'engine-closed' ? 'engine-closed' : 'conference-completed';
-    for (const entry of [...this.#active.values()]) void this.#removeMember(entry, memberReason, false);
-    for (const playback of [...this.#playbacks.values()]) this.#finishPlayback(playback, 'conference-completed');
+    for (const member of [...this.#active.values()]) void this.#removeMember(member, memberReason, false);
+    this.#playbacks.finishAll();
     this.#state = 'completed';
     this.#completedTime = nowIso();
     this.#completedReason = reason;
-    const destroy = reason === 'shard-died' ? Promise.resolve() : this.#request('destroyConference', { conferenceId: this.id }).then(noop, noop);
-    this.#destroyed = destroy.finally(() => this.#shard.conferenceIds.delete(this.id));
+    const destroy = reason === 'shard-died' ? Promise.resolve() : this.#channel.request('destroyConference', {}).then(noop, noop);
+    this.#destroyed = destroy.finally(() => this.#channel.shard.conferenceIds.delete(this.id));
     this.#emitCallback(conferencePayload(this.#context(), 'completed', this.createdTime, this.#completedTime));
     this.emit('close', reason);
     this.observer.emit('close');
-    this.#host.conferenceClosed(this);
+    this.#engine.conferenceClosed(this);
     return this.#destroyed;
   }
-
-  async #updateMember(entry: MemberEntry, fields: unknown): Promise<void> {
-    entry.member.assertActive();
-    this.#assertOpen();
-    const update = normalizeMemberUpdate(fields);
-    const { record } = entry;
-    if (update.state === 'completed') {
-      if (update.leavingTone !== undefined) record.leavingTone = update.leavingTone;
-      return this.#removeMember(entry, 'api');
-    }
-    const changes: Omit<MemberChange, 'cause'> = {};
-    for (const key of [...MIXER_FIELDS, 'hold'] as const) {
-      const value = update[key];
-      if (value !== undefined && value !== record[key]) (changes as Record<string, unknown>)[key] = value;
-    }
-    const settings: ShardMemberSettings = {};
-    for (const key of MIXER_FIELDS) if (changes[key] !== undefined) (settings as Record<string, unknown>)[key] = changes[key];
-    if (changes.hold !== undefined) settings.hold = changes.hold || record.waiting;
-    if (Object.keys(settings).length > 0) {
-      await this.#request('updateMember', { conferenceId: this.id, member: record.number, settings });
-      if (record.state === 'completed') return;
-    }
-    if (update.joinTone !== undefined) record.joinTone = update.joinTone;
-    if (update.leavingTone !== undefined) record.leavingTone = update.leavingTone;
-    // The caller set the flag: a later SDP resume leaves it as set.
-    if (update.mute !== undefined) entry.sdpMuted = false;
-    if (update.deaf !== undefined) entry.sdpDeafened = false;
-    Object.assign(record, changes);
-    if (Object.keys(changes).length > 0) this.#afterMemberChange(entry, { ...changes, cause: 'api' });
-  }
-
-  #afterMemberChange(entry: MemberEntry, change: MemberChange): void {
-    // A key or an update call takes the flag over from the SDP direction.
-    if (change.cause !== 'sdp') {
-      if (change.mute !== undefined) entry.sdpMuted = false;
-      if (change.deaf !== undefined) entry.sdpDeafened = false;
-    }
-    entry.member.emit('change', change);
-    entry.member.observer.emit('change', change);
-    if (change.mute !== undefined || change.hold !== undefined) this.#emitMemberState(entry);
-    if (change.mute !== undefined && change.cause !== 'sdp') {
-      const sound = change.mute ? this.#sounds.named.mutedSound : this.#sounds.named.unmutedSound;
-      if (sound) void this.#playInternal(sound, entry.record.number);
-    }
-    if (change.hold !== undefined) this.#refreshBackgrounds();
-  }
-
-  // A key changed the member in the shard: read its state back and report what differs.
-  // Coalesced: a change arriving during a read asks for one more read.
-  #reconcile(entry: MemberEntry): void {
-    entry.reconcileAgain = true;
-    if (entry.reconciling) return;
-    entry.reconciling = true;
-    void (async () => {
-      try {
-        while (entry.reconcileAgain && entry.record.state === 'active') {
-          entry.reconcileAgain = false;
-          const live = await this.#request('getMember', { conferenceId: this.id, member: entry.record.number });
-          if (entry.member.closed) return;
-          const changes: Omit<MemberChange, 'cause'> = {};
-          for (const key of MIXER_FIELDS) {
-            if (live[key] !== entry.record[key]) (changes as Record<string, unknown>)[key] = live[key];
-          }
-          Object.assign(entry.record, changes);
-          if (Object.keys(changes).length > 0) this.#afterMemberChange(entry, { ...changes, cause: 'dtmf' });
-        }
-      } catch {
-        // The member or the conference went away meanwhile.
-      } finally {
-        entry.reconciling = false;
-      }
-    })();
-  }
-
-  async #play(request: PlayRequest, entry: MemberEntry | undefined): Promise<Playback | null> {
-    if (request.fileUrl === '') {
-      await this.#stopPlaybacks('file', entry);
-      return null;
-    }
-    const pcm = await loadAudio({ fileUrl: request.fileUrl }, this.#config.mixer.rate, { timeoutMs: request.timeoutMs ?? this.#host.audioTimeoutMs });
-    return this.#startUserPlayback(pcm, 'file', request.loopEnabled, request.tag, entry);
-  }
-
-  async #speak(request: SpeakRequest, entry: MemberEntry | undefined): Promise<Playback | null> {
-    if (request.sentence === '') {
-      await this.#stopPlaybacks('speech', entry);
-      return null;
-    }
-    const speech: { sentence: string; voice?: string; gender: 'male' | 'female'; locale?: string } = {
-      sentence: request.sentence,
-      gender: request.gender ?? 'female',
-    };
-    if (request.voice !== undefined) speech.voice = request.voice;
-    if (request.locale !== undefined) speech.locale = request.locale;
-    const pcm = await synthesizeSpeech(speech, this.#config.mixer.rate, this.#host.speech);
-    return this.#startUserPlayback(pcm, 'speech', false, request.tag, entry);
-  }
-
-  async #startUserPlayback(pcm: Int16Array, kind: PlaybackKind, loop: boolean, tag: string | undefined, entry: MemberEntry | undefined): Promise<Playback> {
-    // The audio was fetched or synthesized meanwhile: check again.
-    this.#assertOpen();
-    entry?.member.assertActive();
-    const durationMs = Math.round((pcm.length * 1000) / this.#config.mixer.rate);
-    const playback = await this.#startPlayback(pcm, { kind, loop, tag, memberNumber: entry?.record.number, transferPcm: true });
-    const handle = new Playback({
-      id: `playback-${playback.number}`,
-      kind,
-      tag,
-      memberId: entry?.record.id,
-      loop,
-      durationMs,
-      control: { stop: () => this.#stopPlayback(playback) },
-    });
-    playback.handle = handle;
-    this.#emitAudioEvent(playback, 'started');
-    if (playback.earlyDone) this.#finishPlayback(playback, playback.earlyDone);
-    return handle;
-  }
-
-  async #startPlayback(
-    pcm: Int16Array,
-    options: { kind: PlaybackRecord['kind']; loop: boolean; tag?: string; memberNumber?: number; transferPcm?: boolean },
-  ): Promise<PlaybackRecord> {
-    let resolveDone!: (reason: PlaybackDoneReason) => void;
-    const whenDone = new Promise<PlaybackDoneReason>((resolve) => (resolveDone = resolve));
-    const playback: PlaybackRecord = {
-      number: this.#nextPlaybackNumber++,
-      kind: options.kind,
-      started: false,
-      finished: false,
-      whenDone,
-      resolveDone,
-    };
-    if (options.memberNumber !== undefined) playback.memberNumber = options.memberNumber;
-    if (options.tag !== undefined) playback.tag = options.tag;
-    this.#playbacks.set(playback.number, playback);
-    const wholeBuffer = pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength;
-    const transfer = options.transferPcm && wholeBuffer ? [pcm.buffer as ArrayBuffer] : [];
-    const params: ParamsOf<'startPlayback'> = { conferenceId: this.id, playback: playback.number, pcm, loop: options.loop };
-    if (options.memberNumber !== undefined) params.member = options.memberNumber;
-    try {
-      await this.#request('startPlayback', params, transfer);
-    } catch (error) {
-      this.#playbacks.delete(playback.number);
-      throw error;
-    }
-    playback.started = true;
-    return playback;
-  }
-
-  // Tones and profile sounds: no events, and a failure only means silence.
-  async #playInternal(pcm: Int16Array, memberNumber?: number, loop = false): Promise<PlaybackRecord | null> {
-    if (this.#completing) return null;
-    try {
-      return await this.#startPlayback(pcm, { kind: 'internal', loop, memberNumber });
-    } catch {
-      return null;
-    }
-  }
-
-  async #stopPlayback(playback: PlaybackRecord): Promise<void> {
-    if (playback.finished) return;
-    if (!this.#completing) await this.#request('stopPlayback', { conferenceId: this.id, playback: playback.number }).catch(noop);
-    this.#finishPlayback(playback, 'stopped');
-  }
-
-  async #stopPlaybacks(kind: PlaybackKind, entry: MemberEntry | undefined): Promise<void> {
-    const matching = [...this.#playbacks.values()].filter((p) => p.kind === kind && p.memberNumber === entry?.record.number);
-    await Promise.all(matching.map((p) => this.#stopPlayback(p)));
-  }
-
-  #onPlaybackDone(number: number, reason: PlaybackDoneReason): void {
-    const playback = this.#playbacks.get(number);
-    if (!playback) return;
-    if (!playback.started) {
-      playback.earlyDone = reason;
-      return;
-    }
-    if (playback.kind !== 'internal' && !playback.handle) {
-      playback.earlyDone = reason;
-      return;
-    }
-    this.#finishPlayback(playback, reason);
-  }
-
-  #finishPlayback(playback: PlaybackRecord, reason: PlaybackDoneReason): void {
-    if (playback.finished) return;
-    playback.finished = true;
-    this.#playbacks.delete(playback.number);
-    playback.resolveDone(reason);
-    if (playback.handle) {
-      playback.handle.finish(reason);
-      this.#emitAudioEvent(playback, 'done');
-    }
-  }
-
-  #emitAudioEvent(playback: PlaybackRecord, status: 'started' | 'done'): void {
-    const eventType = playback.kind === 'speech' ? 'conference-speak' : 'conference-playback';
-    const entry = playback.memberNumber === undefined ? undefined : this.#findByNumber(playback.memberNumber);
-    const payload = conferenceAudioPayload(this.#context(playback.tag ?? this.#tag), eventType, status, entry?.record.id);
-    this.#emitCallback(payload);
-    if (entry) (entry.member.emit as (event: string, payload: CallbackEventPayload) => boolean)(eventType, payload);
-  }
-
-  #findByNumber(number: number): MemberEntry | undefined {
-    const active = this.#active.get(number);
-    if (active) return active;
-    for (const entry of this.#members.values()) if (entry.record.number === number) return entry;
-    return undefined;
-  }
-
-  #backgroundFor(record: MemberRecord): SoundName | null {
-    const named = this.#sounds.named;
-    if (record.waiting || record.hold || this.#hold) return named.mohSound ? 'mohSound' : null;
-    if (this.#active.size === 1) return named.aloneSound ? 'aloneSound' : named.mohSound ? 'mohSound' : null;
-    return null;
-  }
-
-  // Starts and stops each member's looping moh/alone sound to match the conference. Coalesced:
-  // a call during a pass asks for one more pass.
-  #refreshBackgrounds(): void {
-    this.#refreshAgain = true;
-    if (this.#refreshing) return;
-    this.#refreshing = true;
-    void (async () => {
-      try {
-        while (this.#refreshAgain && !this.#completing) {
-          this.#refreshAgain = false;
-          await this.#refreshBackgroundsOnce();
-        }
-      } catch {
-        // A failed start only means silence; the next change tries again.
-      } finally {
-        this.#refreshing = false;
-      }
-    })();
-  }
-
-  async #refreshBackgroundsOnce(): Promise<void> {
-    for (const entry of [...this.#active.values()]) {
-      if (this.#completing) return;
-      const want = entry.record.state === 'active' ? this.#backgroundFor(entry.record) : null;
-      const have = entry.background;
-      if (have && have.sound === want && !have.playback.finished) continue;
-      if (have) {
-        entry.background = undefined;
-        await this.#stopPlayback(have.playback);
-      }
-      if (!want) continue;
-      const pcm = this.#sounds.named[want];
-      const playback = pcm ? await this.#playInternal(pcm, entry.record.number, true) : null;
-      if (!playback) continue;
-      if (entry.record.state === 'active') entry.background = { sound: want, playback };
-      else await this.#stopPlayback(playback);
-    }
-  }
-
-  #entryOf(member: Member): MemberEntry {
-    const entry = this.#members.get(member.id);
-    if (!entry || entry.member !== member) throw new NotFoundError(`member ${member.id} is not in conference ${this.id}`);
-    return entry;
-  }
-
-  #makeMemberOwner(): MemberOwner {
-    const activeEntry = (member: Member): MemberEntry => {
-      const entry = this.#entryOf(member);
-      member.assertActive();
-      this.#assertOpen();
-      return entry;
-    };
-    return {
-      conferenceId: this.id,
-      update: async (member, fields) => this.#updateMember(this.#entryOf(member), fields),
-      remove: async (member) => this.#removeMember(this.#entryOf(member), 'api'),
-      play: async (member, options) => {
-        const entry = activeEntry(member);
-        return this.#play(normalizePlay(options), entry);
-      },
-      speak: async (member, options) => {
-        const entry = activeEntry(member);
-        return this.#speak(normalizeSpeak(options), entry);
-      },
-      audio: async (member, options) => {
-        const entry = activeEntry(member);
-        const audio = normalizeAudio(options);
-        return audio.kind === 'play' ? this.#play(audio.request, entry) : this.#speak(audio.request, entry);
-      },
-      pressKey: async (member, key) => {
-        const entry = activeEntry(member);
-        if (typeof key !== 'string' || !(DTMF_KEYS as readonly string[]).includes(key)) {
-          throw new InvalidArgumentError(`key must be one of ${DTMF_KEYS.join(' ')}, got ${JSON.stringify(key)}`);
-        }
-        await this.#request('pressKey', { conferenceId: this.id, member: entry.record.number, key });
-      },
-      mixerState: async (member): Promise<MemberMixerState> => {
-        const entry = activeEntry(member);
-        return this.#request('getMember', { conferenceId: this.id, member: entry.record.number });
-      },
-      updateLeg: async (member, update) => {
-        const entry = activeEntry(member);
-        const leg = member.leg;
-        if (!(leg instanceof RtpLeg)) throw new UnsupportedError(`member ${member.id} has a ${leg.kind} leg; only rtp legs can be updated`);
-        const fields = checkFields(update, 'leg update');
-        refuseUnknownFields(fields, new Set(['remoteAddress', 'remotePort', 'codec', 'telephoneEventPayloadType']), 'leg update');
-        const change: RtpLegChange = {};
-        if (fields.remoteAddress !== undefined || fields.remotePort !== undefined) {
-          if (typeof fields.remoteAddress !== 'string' || isIP(fields.remoteAddress) === 0) {
-            throw new InvalidArgumentError('remoteAddress must be a numeric IPv4 or IPv6 address, given with remotePort');
-          }
-          change.remoteAddress = fields.remoteAddress;
-          change.remotePort = toInteger(fields.remotePort, 'remotePort', 1, 65535);
-        }
-        if (fields.codec !== undefined) change.codec = normalizeRtpCodec(fields.codec);
-        if (fields.telephoneEventPayloadType !== undefined) {
-          change.telephoneEventPayloadType = toInteger(fields.telephoneEventPayloadType, 'telephoneEventPayloadType', 0, 127);
-        }
-        await this.#changeRtpLeg(entry, leg, change);
-      },
-      stats: async (member) => {
-        const entry = activeEntry(member);
-        if (!(member.leg instanceof RtpLeg)) throw new UnsupportedError(`member ${member.id} has a ${member.leg.kind} leg; only rtp legs have media statistics`);
-        return rtpLegStatsOf(await this.#request('memberStats', { conferenceId: this.id, member: entry.record.number }));
-      },
-    };
-  }
-
-  // Applies a peer or codec change to an RTP leg: the shard first, then the leg's record.
-  async #changeRtpLeg(entry: MemberEntry, leg: RtpLeg, change: RtpLegChange): Promise<void> {
-    if (Object.keys(change).length === 0) return;
-    await this.#request('updateLeg', { conferenceId: this.id, member: entry.record.number, ...change });
-    leg.applyUpdate(change);
-  }
-
-  #sdpLeg(entry: MemberEntry): RtpLeg {
-    entry.member.assertActive();
-    this.#assertOpen();
-    const leg = entry.member.leg;
-    if (!(leg instanceof RtpLeg)) throw new UnsupportedError(`member ${entry.member.id} has no RTP leg`);
-    return leg;
-  }
-
-  #sdpApplyAnswer(entry: MemberEntry, session: SdpLegSession, answerSdp: unknown): Promise<void> {
-    const leg = this.#sdpLeg(entry);
-    return session.exclusive(async () => {
-      // An answer that cannot work throws here, before anything changed.
-      const { media, change } = session.readAnswer(answerSdp, leg.spec);
-      await this.#changeRtpLeg(entry, leg, change);
-      session.commitAnswer(answerSdp as string, media);
-      await this.#applySdpFlags(entry, { mute: !media.receive, deaf: !media.send });
-    });
-  }
-
-  #sdpReoffer(entry: MemberEntry, session: SdpLegSession, offerSdp: unknown): Promise<string> {
-    const leg = this.#sdpLeg(entry);
-    return session.exclusive(async () => {
-      const { negotiation, change } = session.readReoffer(offerSdp, leg.spec);
-      await this.#changeRtpLeg(entry, leg, change);
-      const answer = session.commitReoffer(offerSdp as string, negotiation);
-      const { negotiated } = negotiation;
-      await this.#applySdpFlags(entry, { mute: !negotiated.receive, deaf: !negotiated.send });
-      return answer;
-    });
-  }
-
-  // Hold by SDP: mutes a peer that stopped sending, deafens one that stopped receiving, and undoes
-  // only what it did itself (a flag the member or the app set stays).
-  async #applySdpFlags(entry: MemberEntry, wanted: { mute: boolean; deaf: boolean }): Promise<void> {
-    const { record } = entry;
-    const changes: { mute?: boolean; deaf?: boolean } = {};
-    if (wanted.mute && !record.mute) changes.mute = true;
-    else if (!wanted.mute && entry.sdpMuted && record.mute) changes.mute = false;
-    if (wanted.deaf && !record.deaf) changes.deaf = true;
-    else if (!wanted.deaf && entry.sdpDeafened && record.deaf) changes.deaf = false;
-    if (!wanted.mute) entry.sdpMuted = false;
-    if (!wanted.deaf) entry.sdpDeafened = false;
-    if (Object.keys(changes).length === 0) return;
-    await this.#request('updateMember', { conferenceId: this.id, member: record.number, settings: changes });
-    if (record.state === 'completed') return;
-    if (changes.mute) entry.sdpMuted = true;
-    if (changes.deaf) entry.sdpDeafened = true;
-    Object.assign(record, changes);
-    this.#afterMemberChange(entry, { ...changes, cause: 'sdp' });
-  }
-}
-
-function facts(record: MemberRecord): { memberId: string; callId?: string } {
-  return record.callId === undefined ? { memberId: record.id } : { memberId: record.id, callId: record.callId };
 }
 
 function setOptional<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | null): void {
   if (value === null) delete target[key];
   else target[key] = value;
-}
-
-// The shard's flat figures, typed: RTCP ones only when present; a round trip of -1 is unknown.
-function rtpLegStatsOf(raw: Record<string, number>): RtpLegStats {
-  const stats: RtpLegStats = {
-    localPort: raw.localPort ?? 0,
-    packetsIn: raw.packetsIn ?? 0,
-    bytesIn: raw.bytesIn ?? 0,
-    packetsOut: raw.packetsOut ?? 0,
-    bytesOut: raw.bytesOut ?? 0,
-    droppedStranger: raw.droppedStranger ?? 0,
-    droppedInvalid: raw.droppedInvalid ?? 0,
-  };
-  const optional = [
-    'localRtcpPort', 'packetsReceived', 'bytesReceived', 'packetsSent', 'bytesSent', 'fractionLost', 'cumulativeLost', 'jitterMs',
-    'reportsSent', 'reportsReceived', 'rtcpMalformed', 'remoteFractionLost', 'remoteCumulativeLost', 'remoteJitterMs',
-  ] as const;
-  for (const key of optional) if (typeof raw[key] === 'number') stats[key] = raw[key];
-  if (typeof raw.rttMs === 'number') stats.rttMs = raw.rttMs < 0 ? null : raw.rttMs;
-  return stats;
 }
 
 /** `appData` as given, or a fresh object; InvalidArgumentError when it is not an object. */

@@ -8,9 +8,9 @@ import type {
   TalkingEventPayload,
 } from './events.ts';
 import type { Member } from './Member.ts';
-import type { CallbackHttpMethod, DigitsProfile } from './profile.ts';
+import type { CallbackHttpMethod, DigitsProfile } from './conferenceFields.ts';
 
-export type { CallbackHttpMethod, DigitsProfile } from './profile.ts';
+export type { CallbackHttpMethod, DigitsProfile } from './conferenceFields.ts';
 
 type Flag = boolean | 'true' | 'false';
 type Int = number | `${number}`;

@@ -6,22 +6,22 @@ import { isIP } from 'node:net';
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from '../errors.ts';
 import { AppLeg } from '../legs/app/AppLeg.ts';
 import type { AppLegOptions } from '../legs/app/AppLegTypes.ts';
-import type { SpeechOptions } from '../legs/player/speech.ts';
+import type { SpeechOptions } from '../audio/speech.ts';
 import { ShardPool } from '../shard/ShardPool.ts';
 import type { ShardDiedInfo, ShardPoolOptions } from '../shard/ShardPool.ts';
-import type { ShardEvent } from '../shard/messages.ts';
+import type { ShardConferenceEvent } from '../shard/conferenceProtocol.ts';
 import { Conference, checkAppData } from './Conference.ts';
-import type { ConferenceHost } from './Conference.ts';
+import type { ConferenceEngineLink } from './Conference.ts';
 import type { ConferenceOptions } from './ConferenceTypes.ts';
 import type { CallbackEventPayload } from './events.ts';
 import type { EngineEvents, EngineObserverEvents, EngineOptions } from './EngineTypes.ts';
-import { checkFields, toHttpUrl, toInteger, toText } from './fields.ts';
-import { normalizeConferenceCreate, parseConferenceFields } from './profile.ts';
-import type { ConferenceFieldValues } from './profile.ts';
-import { asConferenceEvent, requestShard } from './shardLink.ts';
+import { checkFields, toHttpUrl, toInteger, toText } from '../fields.ts';
+import { normalizeConferenceCreate, parseConferenceFields } from './conferenceFields.ts';
+import type { ConferenceFieldValues } from './conferenceFields.ts';
+
 import type { EngineShardPool } from './shardLink.ts';
 import { loadConferenceSounds } from './sounds.ts';
-import type { SdpAddresses } from './sdpSession.ts';
+import type { SdpAddresses } from '../legs/rtp/SdpLegSession.ts';
 
 /** The address SDP names for RTP legs unless `rtpAddress` says otherwise: loopback, so local peers work as is. */
 export const DEFAULT_RTP_ADDRESS = '127.0.0.1';
@@ -89,7 +89,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly #conferences = new Map<string, Conference>();
   readonly #completed: string[] = [];
   readonly #unattachedLegs = new Set<AppLeg>();
-  readonly #host: ConferenceHost;
+  readonly #link: ConferenceEngineLink;
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -99,7 +99,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.#settings = settings;
     this.appData = settings.appData;
     const engine = this;
-    this.#host = {
+    this.#link = {
       uriBase: settings.uriBase,
       audioTimeoutMs: settings.audioTimeoutMs,
       speech: settings.speech,
@@ -159,7 +159,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const id = `conf-${randomUUID()}`;
     shard.conferenceIds.add(id);
     try {
-      await requestShard(shard, 'createConference', {
+      await shard.request('createConference', {
         conferenceId: id,
         settings: {
           rate: config.mixer.rate,
@@ -175,7 +175,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       shard.conferenceIds.delete(id);
       throw error;
     }
-    const conference = new Conference({ id, config, shard, sounds, host: this.#host, appData: checkedAppData });
+    const conference = new Conference({ id, config, shard, sounds, engine: this.#link, appData: checkedAppData });
     this.#conferences.set(id, conference);
     if (this.#closed) {
       await conference.closeForEngine();
@@ -236,10 +236,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
   }
 
-  #onShardEvent(event: ShardEvent): void {
-    const conferenceEvent = asConferenceEvent(event);
-    if (!conferenceEvent) return;
-    this.#conferences.get(conferenceEvent.conferenceId)?.handleShardEvent(conferenceEvent);
+  #onShardEvent(event: ShardConferenceEvent): void {
+    this.#conferences.get(event.conferenceId)?.handleShardEvent(event);
   }
 
   #onShardDied(info: ShardDiedInfo): void {

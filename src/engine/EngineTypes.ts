@@ -3,7 +3,7 @@ import type { ShardDiedInfo } from '../shard/ShardPool.ts';
 import type { Conference } from './Conference.ts';
 import type { ConferenceOptions } from './ConferenceTypes.ts';
 import type { CallbackEventPayload } from './events.ts';
-import type { CallbackSettings } from './profile.ts';
+import type { CallbackSettings } from './conferenceFields.ts';
 
 /** Conference fields every conference of an engine starts from (its own fields win). */
 export type ConferenceDefaults = Omit<ConferenceOptions, 'appData' | 'tag' | 'from' | 'name'>;

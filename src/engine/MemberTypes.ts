@@ -1,8 +1,8 @@
 // The public shape of a conference member: options, updates, state, events.
 import type { AppLeg } from '../legs/app/AppLeg.ts';
-import type { SdpCodecName, SdpOpusOptions } from '../legs/rtp/sdpTypes.ts';
-import type { ShardConferenceRequests, ShardRtpCodec } from '../shard/conferenceProtocol.ts';
-import type { ControlLeg } from './ControlLeg.ts';
+import type { ControlLeg } from '../legs/none/ControlLeg.ts';
+import type { RtpLeg } from '../legs/rtp/RtpLeg.ts';
+import type { RtpLegOptions, SdpLegOptions } from '../legs/rtp/RtpLegTypes.ts';
 import type {
   ConferenceMemberEventPayload,
   ConferencePlaybackEventPayload,
@@ -10,11 +10,10 @@ import type {
   DtmfEventPayload,
   TalkingEventPayload,
 } from './events.ts';
-import type { MemberRole } from './profile.ts';
 import type { Member } from './Member.ts';
-import type { RtpLeg } from './RtpLeg.ts';
 
-export type { MemberRole } from './profile.ts';
+/** A member's role: moderators release members waiting for a moderator. */
+export type MemberRole = 'member' | 'moderator';
 
 /** A member is active until it leaves; completed is final. */
 export type MemberState = 'active' | 'completed';
@@ -30,26 +29,6 @@ export type MemberRemovedReason =
   | 'shard-died' // the shard holding its conference died
   | 'engine-closed'; // the engine closed
 
-/** A plain RTP leg to open for a member; its local port comes back on `member.leg`. */
-export interface RtpLegOptions {
-  kind: 'rtp';
-  /** A preset ('pcmu', 'pcma', 'opus') or a full codec description. */
-  codec: 'pcmu' | 'pcma' | 'opus' | ShardRtpCodec;
-  /** RFC 4733 telephone-event payload type, if the peer sends DTMF that way. */
-  telephoneEventPayloadType?: number;
-  /** The peer's numeric address (needed unless symmetricLatching learns it). */
-  remoteAddress?: string;
-  /** The peer's port. */
-  remotePort?: number;
-  /** Learn the peer from its first valid packet (NAT). */
-  symmetricLatching?: boolean;
-  /** Leave after this long without a packet, ms (default 30000, 0 = never). */
-  timeoutMs?: number;
-  /** Bind IPv6. */
-  ipv6?: boolean;
-  /** Packet duration, ms (default: the conference interval). */
-  ptimeMs?: 10 | 20 | 40 | 60;
-}
 
 /** How a member's media arrives: an AppLeg, a new app leg at a rate, a plain RTP leg, or none. */
 export type MemberLegOptions = AppLeg | { kind: 'app'; rate: number } | RtpLegOptions | { kind: 'none' };
@@ -111,31 +90,7 @@ export interface MemberChange {
   cause: 'api' | 'dtmf' | 'sdp';
 }
 
-/** A peer or codec change of a member's RTP leg. */
-export interface RtpLegUpdate {
-  remoteAddress?: string;
-  remotePort?: number;
-  codec?: 'pcmu' | 'pcma' | 'opus' | ShardRtpCodec;
-  telephoneEventPayloadType?: number;
-}
 
-/** How an RTP leg joined by SDP is set up: `rtp` of addMember with `sdp` or `offer`. */
-export interface SdpLegOptions {
-  /** Answering: the codec to take when the offer has it (default: the offer's first we speak). */
-  preferredCodec?: SdpCodecName;
-  /** Offering: codecs in order of preference (default opus, pcmu, pcma). */
-  codecs?: SdpCodecName[];
-  /** Opus: bitrate (our cap and the peer's maxaveragebitrate), dtx, fec. */
-  opus?: SdpOpusOptions;
-  /** Learn the peer's address from its first valid packet instead of the SDP's (peers behind NAT). Default false. */
-  symmetricLatching?: boolean;
-  /** Leave after this long without a packet, ms (default 30000, 0 = never). */
-  timeoutMs?: number;
-  /** Offering: RTCP on the RTP port (a=rtcp-mux). Default true. */
-  rtcpMux?: boolean;
-  /** Offering: an IPv6 leg (the SDP names the engine's rtpAddress6). Answering follows the offer's c= line. */
-  ipv6?: boolean;
-}
 
 /** addMember answering a peer's SDP offer; resolves to an SdpJoin with our answer. */
 export interface SdpAnswerMemberOptions extends Omit<MemberOptions, 'leg'> {
@@ -163,63 +118,27 @@ export interface SdpJoin {
   sdp: string;
 }
 
-/** Where an RTP leg's SDP exchange stands: 'have-local-offer' until the answer to our offer is applied. */
-export type SdpSignalingState = 'stable' | 'have-local-offer';
 
-/**
- * An RTP member's media figures. Datagram counters (RTCP included) are always there; the RTCP
- * figures (RFC 3550) once the media thread has a snapshot; the peer's view of our stream once the
- * peer has reported on it.
- */
-export interface RtpLegStats {
-  /** The leg's local RTP port. */
-  localPort: number;
-  /** The separate RTCP socket's port, without rtcp-mux. */
-  localRtcpPort?: number;
-  /** Datagrams taken (RTP and RTCP). */
-  packetsIn: number;
-  /** Their bytes. */
-  bytesIn: number;
-  /** Datagrams sent. */
-  packetsOut: number;
-  /** Their bytes. */
-  bytesOut: number;
-  /** Datagrams from a source other than the peer, dropped. */
-  droppedStranger: number;
-  /** Datagrams from the peer that were not valid for the leg (malformed, wrong payload type), dropped. */
-  droppedInvalid: number;
-  /** RTP packets of the peer's stream received. */
-  packetsReceived?: number;
-  /** Their payload bytes. */
-  bytesReceived?: number;
-  /** RTP packets we sent. */
-  packetsSent?: number;
-  /** Their payload bytes. */
-  bytesSent?: number;
-  /** Loss of the peer's stream in our last report's interval, 0..1. */
-  fractionLost?: number;
-  /** Packets of the peer's stream lost so far (expected minus received). */
-  cumulativeLost?: number;
-  /** Interarrival jitter of the peer's stream, ms. */
-  jitterMs?: number;
-  /** Round trip from the peer's report on our stream (LSR/DLSR), ms; null until known. */
-  rttMs?: number | null;
-  /** RTCP reports we sent. */
-  reportsSent?: number;
-  /** RTCP reports received. */
-  reportsReceived?: number;
-  /** Malformed RTCP datagrams ignored. */
-  rtcpMalformed?: number;
-  /** The peer's loss of our stream in its last interval, 0..1. */
-  remoteFractionLost?: number;
-  /** The peer's cumulative loss of our stream. */
-  remoteCumulativeLost?: number;
-  /** The jitter the peer measured on our stream, ms. */
-  remoteJitterMs?: number;
+
+/** A member's mixer state, as the shard's events last reported it. */
+export interface MemberMixerState {
+  /** Between a talking start and stop. */
+  talking: boolean;
+  /** Energy score of the frame of its last talking event. */
+  energy: number;
+  /** Muted. */
+  mute: boolean;
+  /** Deaf. */
+  deaf: boolean;
+  /** Held, or waiting for a moderator. */
+  hold: boolean;
+  /** Talk level -4..4. */
+  talkLevel: number;
+  /** Listen level -4..4. */
+  listenLevel: number;
+  /** Gate threshold. */
+  energyLevel: number;
 }
-
-/** The member's live mixer state, from the shard. */
-export type MemberMixerState = ShardConferenceRequests['getMember']['result'];
 
 /** The events a Member emits (each callback payload concerning it, and its own changes). */
 export interface MemberEvents {

@@ -2,7 +2,7 @@
 // mixer acts on the keys; this table documents them and names the action each `dtmf` event
 // reports. With `passthru_digits` no key acts and every event reports the action 'none'.
 // A key acts once per RFC 4733 event, however often its packets are retransmitted.
-import type { DtmfAction, DtmfKey } from '../native/mixer.ts';
+import type { DtmfAction, DtmfKey } from '../audio/numbers.ts';
 
 /** One key's action and what it does. */
 export interface DtmfKeyBinding {

@@ -1,7 +1,7 @@
-// What the engine needs of the shard layer, and typed requests over the conference protocol.
+// What the engine needs of the shard layer, and the channels its entities send their own requests
+// through: a conference's channel is bound to its id, a member's to its conference and number.
 import type { TransferListItem } from 'node:worker_threads';
-import type { ShardConferenceEvent, ShardConferenceRequests } from '../shard/conferenceProtocol.ts';
-import type { ShardEvent } from '../shard/messages.ts';
+import type { ShardConferenceEvent, ShardMethod, ShardParams, ShardResult } from '../shard/conferenceProtocol.ts';
 import type { ShardDiedInfo } from '../shard/ShardPool.ts';
 
 /** One shard as the engine uses it (ShardPool's Shard satisfies it). */
@@ -11,7 +11,7 @@ export interface EngineShard {
   /** Conferences placed on it. */
   readonly conferenceIds: Set<string>;
   /** Sends a request; resolves with its result or rejects with a typed error. */
-  request<T = unknown>(method: string, params?: unknown, transfer?: TransferListItem[]): Promise<T>;
+  request<M extends ShardMethod>(method: M, params?: ShardParams<M>, transfer?: TransferListItem[]): Promise<ShardResult<M>>;
 }
 
 /** The pool of shards as the engine uses it (ShardPool satisfies it). */
@@ -19,42 +19,55 @@ export interface EngineShardPool {
   /** The shard a new conference goes to. */
   leastLoaded(): EngineShard;
   /** Conference events from every shard; a shard died. */
-  on(event: 'event', listener: (event: ShardEvent) => void): unknown;
+  on(event: 'event', listener: (event: ShardConferenceEvent) => void): unknown;
   on(event: 'sharddied', listener: (info: ShardDiedInfo) => void): unknown;
   /** Stops every shard. */
   close(): Promise<void>;
 }
 
-/** A request method of the conference protocol. */
-export type ConferenceMethod = keyof ShardConferenceRequests;
-/** Its parameters. */
-export type ParamsOf<M extends ConferenceMethod> = ShardConferenceRequests[M]['params'];
-/** Its result. */
-export type ResultOf<M extends ConferenceMethod> = ShardConferenceRequests[M]['result'];
+/** Methods addressed to one conference. */
+type ConferenceMethod = { [M in ShardMethod]: ShardParams<M> extends { conferenceId: string } ? M : never }[ShardMethod];
+/** Methods addressed to one member. */
+type MemberMethod = { [M in ConferenceMethod]: ShardParams<M> extends { member: number } ? M : never }[ConferenceMethod];
 
-/** Sends one protocol request to a shard, typed by method. */
-export function requestShard<M extends ConferenceMethod>(
-  shard: EngineShard,
-  method: M,
-  params: ParamsOf<M>,
-  transfer: TransferListItem[] = [],
-): Promise<ResultOf<M>> {
-  return shard.request<ResultOf<M>>(method, params, transfer);
+/** A conference's requests to its shard, bound to its id. */
+export class ConferenceChannel {
+  /** The conference's id. */
+  readonly conferenceId: string;
+  /** The shard that holds it. */
+  readonly shard: EngineShard;
+
+  /** A channel for one conference on one shard. */
+  constructor(shard: EngineShard, conferenceId: string) {
+    this.shard = shard;
+    this.conferenceId = conferenceId;
+  }
+
+  /** Sends one request about this conference. */
+  request<M extends ConferenceMethod>(method: M, params: Omit<ShardParams<M>, 'conferenceId'>, transfer: TransferListItem[] = []): Promise<ShardResult<M>> {
+    return this.shard.request(method, { ...params, conferenceId: this.conferenceId } as ShardParams<M>, transfer);
+  }
+
+  /** A channel bound to one of its members. */
+  member(number: number): MemberChannel {
+    return new MemberChannel(this, number);
+  }
 }
 
-/** A shard event narrowed to the protocol's conference events (unknown types pass as null). */
-export function asConferenceEvent(event: ShardEvent): ShardConferenceEvent | null {
-  switch (event.type) {
-    case 'talking':
-    case 'dtmf':
-    case 'changed':
-    case 'leave':
-    case 'playback-done':
-    case 'leg-timeout':
-    case 'leg-ended':
-    case 'rtp-rejected':
-      return event as unknown as ShardConferenceEvent;
-    default:
-      return null;
+/** A member's requests to its shard, bound to its conference and number. */
+export class MemberChannel {
+  /** The member's number in the shard protocol. */
+  readonly number: number;
+  readonly #conference: ConferenceChannel;
+
+  /** A channel for one member of a conference. */
+  constructor(conference: ConferenceChannel, number: number) {
+    this.#conference = conference;
+    this.number = number;
+  }
+
+  /** Sends one request about this member. */
+  request<M extends MemberMethod>(method: M, params: Omit<ShardParams<M>, 'conferenceId' | 'member'>, transfer: TransferListItem[] = []): Promise<ShardResult<M>> {
+    return this.#conference.request(method, { ...params, member: this.number } as unknown as Omit<ShardParams<M>, 'conferenceId'>, transfer);
   }
 }

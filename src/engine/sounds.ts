@@ -1,9 +1,9 @@
 // The sounds a conference's profile names, loaded and resampled once when it is created, so a
 // bad path or URL is refused up front and a join never waits for a fetch.
-import { builtInTone } from '../legs/player/tones.ts';
-import { loadAudio } from '../legs/player/audioSource.ts';
-import { AudioSourceError } from '../legs/player/AudioSourceError.ts';
-import type { ConferenceConfig, SoundName } from './profile.ts';
+import { builtInTone } from '../audio/tones.ts';
+import { loadAudio } from '../audio/audioSource.ts';
+import { AudioSourceError } from '../audio/AudioSourceError.ts';
+import type { ConferenceConfig, SoundName } from './conferenceFields.ts';
 
 /** A conference's sounds as PCM at its rate. */
 export interface ConferenceSounds {

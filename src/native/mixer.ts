@@ -1,30 +1,15 @@
 // Typed view of the addon's MixerConference: one conference's mixing core, driven tick by tick.
 import { addon } from './addon.ts';
-import { InvalidArgumentError, toConfmixError } from '../errors.ts';
+import { toConfmixError } from '../errors.ts';
 
-/** Conference sample rates, Hz. */
-export const MIXER_RATES = [8000, 16000, 24000, 32000, 48000] as const;
-/** Tick intervals, ms. */
-export const MIXER_INTERVALS_MS = [10, 20, 40, 60] as const;
-/** The DTMF keys a member may press. */
-export const DTMF_KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#'] as const;
-/** The sensitivity steps keys 7 and 9 move along. */
-export const ENERGY_LEVEL_STEPS = [0, 25, 50, 100, 200, 400, 800, 1600] as const;
-/** FreeSWITCH's `comfort-noise` divisor when a profile says `true`. */
-export const FREESWITCH_DEFAULT_COMFORT_NOISE = 1400;
+import type { DigitsMode, DtmfAction, DtmfKey, MixerIntervalMs, MixerRate } from '../audio/numbers.ts';
+
+export type { DigitsMode, DtmfAction, DtmfKey, MixerIntervalMs, MixerRate };
+
 /** Output group of a member hearing its own N-1 mix (it contributed). */
 export const PRIVATE_OUTPUT_GROUP = -1;
 /** Output group of members hearing exact zeros (deaf or held). */
 export const SILENCE_OUTPUT_GROUP = 9;
-
-/** A conference sample rate. */
-export type MixerRate = (typeof MIXER_RATES)[number];
-/** A tick interval. */
-export type MixerIntervalMs = (typeof MIXER_INTERVALS_MS)[number];
-/** A DTMF key. */
-export type DtmfKey = (typeof DTMF_KEYS)[number];
-/** Whether keys act (interpret_digits) or are only reported (passthru_digits). */
-export type DigitsMode = 'interpret' | 'passthru';
 
 /** How a native conference is built. */
 export interface NativeConferenceOptions {
@@ -137,22 +122,6 @@ export interface NativePlaybackOptions {
 /** Why a playback ended. */
 export type PlaybackEndReason = 'finished' | 'stopped' | 'member-left';
 
-/** What a DTMF key did. */
-export type DtmfAction =
-  | 'none'
-  | 'talk-down'
-  | 'talk-reset'
-  | 'talk-up'
-  | 'listen-down'
-  | 'listen-reset'
-  | 'listen-up'
-  | 'energy-down'
-  | 'energy-reset'
-  | 'energy-up'
-  | 'toggle-mute'
-  | 'toggle-deaf-mute'
-  | 'leave';
-
 /** A member setting named in a 'changed' event. */
 export type MemberField = 'mute' | 'deaf' | 'hold' | 'talkLevel' | 'listenLevel' | 'energyLevel';
 
@@ -241,17 +210,10 @@ function call<T>(fn: () => T): T {
   }
 }
 
-/**
- * The dBFS RMS level FreeSWITCH's or Kazoo's `comfort-noise` setting produces: an integer
- * divisor (larger is quieter), `true` for FreeSWITCH's default 1400, and 0 or `false` for off (null).
- */
-export function comfortNoiseDbfsFromFreeswitch(value: number | boolean): number | null {
-  if (value === false) return null;
-  if (value === true) return call(() => RawMixerConference.comfortNoiseDbfsFromDivisor(FREESWITCH_DEFAULT_COMFORT_NOISE));
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-    throw new InvalidArgumentError(`comfort-noise must be true, false or an integer divisor >= 0, got ${String(value)}`);
-  }
-  return call(() => RawMixerConference.comfortNoiseDbfsFromDivisor(value));
+/** The C++ core's comfort-noise level for a FreeSWITCH divisor (null: silence); the engine uses
+ *  the TypeScript formula in audio/numbers.ts, and a test checks that the two agree. */
+export function nativeComfortNoiseDbfsFromDivisor(divisor: number): number | null {
+  return call(() => RawMixerConference.comfortNoiseDbfsFromDivisor(divisor));
 }
 
 /**

@@ -1,52 +1,33 @@
-// The media backend of a shard: the native media thread (ShardMedia) runs the clock, the plain
-// RTP sockets and the mix; this side keeps ids, app-leg resampling and a mirror of member state.
-import { createShardMedia, type ShardMedia, type ShardMediaLeg } from '../native/shardMedia.ts';
+// The media backend of a shard: the native media thread (ShardMedia) runs the clock, the sockets
+// and the mix, and owns every member's media state. This side keeps only ids (conference id ->
+// native handle, native leg id -> member) and each member's open leg from its kind's driver.
+import { createShardMedia, type ShardMedia } from '../native/shardMedia.ts';
 import { Resampler, type ResamplerRate } from '../native/codecs.ts';
 import type { NativeMixerEvent } from '../native/mixer.ts';
-import type { RtpCodecOptions } from '../native/mediaConference.ts';
-import type { BackendLegSpec, MediaBackend } from './MediaBackend.ts';
+import type { LegDriverContext, OpenLeg } from '../legs/LegKind.ts';
+import { legDriverOf } from '../legs/registry.ts';
 import type {
   ShardConferenceEvent,
-  ShardConferenceRequests,
   ShardConferenceSettings,
   ShardLegInfo,
+  ShardLegSpec,
   ShardMediaSwitches,
   ShardMemberSettings,
-  ShardRtpCodec,
+  ShardResult,
 } from './conferenceProtocol.ts';
-
-type MemberMirror = ShardConferenceRequests['getMember']['result'];
-
-interface MemberRecord {
-  mirror: MemberMirror;
-  legId?: number;
-  app?: { toConference: Resampler | null; fromConference: Resampler | null };
-}
 
 interface ConferenceRecord {
   id: string;
   handle: number;
   rate: number;
-  energyLevel: number;
   /** The switches it was created with (the native conference does not report them back). */
   media: ShardMediaSwitches;
-  members: Map<number, MemberRecord>;
+  /** Each member's open leg. */
+  members: Map<number, OpenLeg>;
 }
 
-function notFound(message: string): Error {
-  return Object.assign(new Error(message), { code: 'ERR_NOT_FOUND' });
-}
-
-function codecOptions(codec: ShardRtpCodec): RtpCodecOptions {
-  return {
-    codec: codec.name,
-    payloadType: codec.payloadType,
-    clockRate: codec.clockRate,
-    channels: codec.channels,
-    ...(codec.fec === undefined ? {} : { fec: codec.fec }),
-    ...(codec.dtx === undefined ? {} : { dtx: codec.dtx }),
-    ...(codec.bitrate === undefined ? {} : { bitrate: codec.bitrate }),
-  };
+function shardError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
 }
 
 /** A mixer event as the shard protocol carries it. */
@@ -66,27 +47,27 @@ export function toShardEvent(conferenceId: string, e: NativeMixerEvent): ShardCo
   }
 }
 
-export class NativeMediaBackend implements MediaBackend {
+/** One shard's media: the native media thread and the legs its drivers opened. */
+export class NativeMediaBackend {
   readonly #media: ShardMedia;
   readonly #byId = new Map<string, ConferenceRecord>();
   readonly #byHandle = new Map<number, ConferenceRecord>();
   readonly #legs = new Map<number, { conference: ConferenceRecord; member: number }>();
   #nextHandle = 1;
   #eventListener: (events: ShardConferenceEvent[]) => void = () => {};
-  #frameListener: (frames: Array<{ conferenceId: string; member: number; pcm: Int16Array }>) => void = () => {};
 
+  /** Starts the shard's media thread. */
   constructor(options: { portMin: number; portMax: number; realtimePriority?: number }) {
     this.#media = createShardMedia({ ...options, onNotify: () => this.#drain() });
     this.#media.start();
   }
 
+  /** Creates a conference on the media thread. */
   createConference(conferenceId: string, settings: ShardConferenceSettings): void {
-    if (this.#byId.has(conferenceId)) throw Object.assign(new Error(`conference ${conferenceId} exists`), { code: 'ERR_INVALID_STATE' });
+    if (this.#byId.has(conferenceId)) throw shardError('ERR_INVALID_STATE', `conference ${conferenceId} exists`);
     const { media } = settings;
     // The protocol's callers are typed, but a request may still arrive without it.
-    if (typeof media !== 'object' || media === null) {
-      throw Object.assign(new Error('conference settings need media switches'), { code: 'ERR_INVALID_ARGUMENT' });
-    }
+    if (typeof media !== 'object' || media === null) throw shardError('ERR_INVALID_ARGUMENT', 'conference settings need media switches');
     const handle = this.#nextHandle++;
     this.#media.createConference(handle, {
       rate: settings.rate as 16000,
@@ -99,175 +80,84 @@ export class NativeMediaBackend implements MediaBackend {
       parallelCodecs: media.parallelCodecs,
       skipUnvoiced: media.skipUnvoiced,
     });
-    const record: ConferenceRecord = {
-      id: conferenceId,
-      handle,
-      rate: settings.rate,
-      energyLevel: settings.energyLevel,
-      media,
-      members: new Map(),
-    };
+    const record: ConferenceRecord = { id: conferenceId, handle, rate: settings.rate, media, members: new Map() };
     this.#byId.set(conferenceId, record);
     this.#byHandle.set(handle, record);
   }
 
+  /** Destroys a conference and closes its members' legs. */
   destroyConference(conferenceId: string): void {
     const record = this.#get(conferenceId);
     this.#media.destroyConference(record.handle);
-    for (const member of record.members.values()) if (member.legId !== undefined) this.#legs.delete(member.legId);
+    for (const leg of record.members.values()) this.#forget(leg);
     this.#byId.delete(conferenceId);
     this.#byHandle.delete(record.handle);
   }
 
+  /** Conference-wide mute and hold. */
   updateConference(conferenceId: string, flags: { mute?: boolean; hold?: boolean }): void {
     this.#media.setConference(this.#get(conferenceId).handle, flags);
   }
 
-  addMember(conferenceId: string, member: number, settings: ShardMemberSettings, leg: BackendLegSpec): ShardLegInfo {
+  /** Adds a member with its leg, opened by its kind's driver. */
+  addMember(conferenceId: string, member: number, settings: ShardMemberSettings, spec: ShardLegSpec): ShardLegInfo {
     const record = this.#get(conferenceId);
-    let native: ShardMediaLeg;
-    if (leg.kind === 'rtp') {
-      native = {
-        kind: 'rtp',
-        receive: { ...codecOptions(leg.codec), ...(leg.telephoneEventPayloadType === undefined ? {} : { telephoneEventPayloadType: leg.telephoneEventPayloadType }) },
-        send: codecOptions(leg.codec),
-        ...(leg.remoteAddress === undefined ? {} : { remoteAddress: leg.remoteAddress, remotePort: leg.remotePort }),
-        ...(leg.symmetricLatching === undefined ? {} : { symmetricLatching: leg.symmetricLatching }),
-        ...(leg.timeoutMs === undefined ? {} : { timeoutMs: leg.timeoutMs }),
-        ...(leg.ipv6 === undefined ? {} : { ipv6: leg.ipv6 }),
-        ...(leg.rtcpMux === undefined ? {} : { rtcpMux: leg.rtcpMux }),
-        ...(leg.remoteRtcpPort === undefined ? {} : { remoteRtcpPort: leg.remoteRtcpPort }),
-      };
-    } else {
-      native = { kind: leg.kind };
-    }
-    const app =
-      leg.kind === 'app'
-        ? {
-            toConference: leg.rate === record.rate ? null : new Resampler(leg.rate as ResamplerRate, record.rate as ResamplerRate),
-            fromConference: leg.rate === record.rate ? null : new Resampler(record.rate as ResamplerRate, leg.rate as ResamplerRate),
-          }
-        : undefined;
-    const opened = this.#media.addMember(record.handle, member, settings, native);
-    const mirror: MemberMirror = {
-      talking: false,
-      energy: 0,
-      mute: settings.mute ?? false,
-      deaf: settings.deaf ?? false,
-      hold: settings.hold ?? false,
-      talkLevel: settings.talkLevel ?? 0,
-      listenLevel: settings.listenLevel ?? 0,
-      energyLevel: settings.energyLevel ?? record.energyLevel,
+    const context: LegDriverContext = {
+      media: this.#media,
+      conference: record.handle,
+      conferenceRate: record.rate,
+      member,
+      createResampler: (from, to) => new Resampler(from as ResamplerRate, to as ResamplerRate),
     };
-    record.members.set(member, { mirror, ...(opened.legId === undefined ? {} : { legId: opened.legId }), ...(app ? { app } : {}) });
-    if (opened.legId !== undefined) this.#legs.set(opened.legId, { conference: record, member });
-    if (leg.kind === 'rtp') {
-      return { kind: 'rtp', localAddress: leg.ipv6 ? '::' : '0.0.0.0', localPort: opened.port ?? 0, ...(opened.rtcpPort === undefined ? {} : { rtcpPort: opened.rtcpPort }) };
-    }
-    return { kind: leg.kind };
+    const leg = legDriverOf(spec).open(context, settings, spec);
+    record.members.set(member, leg);
+    if (leg.legId !== undefined) this.#legs.set(leg.legId, { conference: record, member });
+    return leg.info as ShardLegInfo;
   }
 
+  /** Removes a member and closes its leg. */
   removeMember(conferenceId: string, member: number): void {
     const record = this.#get(conferenceId);
     this.#media.removeMember(record.handle, member);
-    const removed = record.members.get(member);
-    if (removed?.legId !== undefined) this.#legs.delete(removed.legId);
+    const leg = record.members.get(member);
+    if (leg) this.#forget(leg);
     record.members.delete(member);
   }
 
+  /** Changes a member's flags and levels; the mixer's 'changed' events report what changed. */
   updateMember(conferenceId: string, member: number, settings: ShardMemberSettings): void {
-    const record = this.#get(conferenceId);
-    // The mirror follows the mixer's own 'changed' events, so it never runs ahead of the mix.
-    this.#media.setMember(record.handle, member, settings);
+    this.#media.setMember(this.#get(conferenceId).handle, member, settings);
   }
 
-  updateLeg(conferenceId: string, member: number, update: { remoteAddress?: string; remotePort?: number; codec?: ShardRtpCodec; telephoneEventPayloadType?: number }): void {
-    const record = this.#get(conferenceId);
-    this.#media.updateLeg(record.handle, member, {
-      ...(update.remoteAddress === undefined ? {} : { remoteAddress: update.remoteAddress, remotePort: update.remotePort }),
-      ...(update.codec
-        ? {
-            receive: { ...codecOptions(update.codec), ...(update.telephoneEventPayloadType === undefined ? {} : { telephoneEventPayloadType: update.telephoneEventPayloadType }) },
-            send: codecOptions(update.codec),
-          }
-        : {}),
-    });
+  /** Changes a member's leg media (an RTP leg's peer or codec). */
+  updateLeg(conferenceId: string, member: number, update: Record<string, unknown>): void {
+    const leg = this.#leg(conferenceId, member);
+    if (!leg.update) throw shardError('ERR_UNSUPPORTED', `member ${member}'s leg cannot be updated`);
+    leg.update(update);
   }
 
-  pushAppPcm(conferenceId: string, member: number, pcm: Int16Array): void {
-    const record = this.#get(conferenceId);
-    const app = record.members.get(member)?.app;
-    if (!app) throw notFound(`member ${member} has no app leg`);
-    this.#media.pushPcm(record.handle, member, app.toConference ? app.toConference.process(pcm) : pcm);
-  }
-
+  /** Plays mono PCM at the conference rate to everyone, or to one member. */
   startPlayback(conferenceId: string, playback: number, pcm: Int16Array, loop: boolean, member?: number): void {
     this.#media.startPlayback(this.#get(conferenceId).handle, playback, pcm, member === undefined ? { loop } : { loop, member });
   }
 
+  /** Stops a playback (its playback-done event follows). */
   stopPlayback(conferenceId: string, playback: number): void {
     this.#media.stopPlayback(this.#get(conferenceId).handle, playback);
   }
 
+  /** A DTMF key from the control plane. */
   pressKey(conferenceId: string, member: number, key: string): void {
     this.#media.pressKey(this.#get(conferenceId).handle, member, key);
   }
 
-  getMember(conferenceId: string, member: number): MemberMirror {
-    const found = this.#get(conferenceId).members.get(member);
-    if (!found) throw notFound(`member ${member} is not in conference ${conferenceId}`);
-    return { ...found.mirror };
-  }
-
-  /**
-   * A member's media figures as one flat object of numbers ({} for members without an RTP leg):
-   * - the RTP leg's datagram counters (RTCP included): packetsIn, bytesIn, packetsOut, bytesOut,
-   *   droppedStranger, droppedInvalid, localPort; localRtcpPort without rtcp-mux;
-   * - RTCP (RFC 3550): packetsReceived, bytesReceived, packetsSent, bytesSent (RTP packets and
-   *   payload bytes), fractionLost (0..1, our last report's interval), cumulativeLost, jitterMs,
-   *   rttMs (-1 until the peer has reported on our stream with an LSR), reportsSent,
-   *   reportsReceived, rtcpMalformed; remoteFractionLost, remoteCumulativeLost and remoteJitterMs
-   *   (the peer's view of our stream) are absent until the peer has reported.
-   */
+  /** A member's media figures as one flat object of numbers ({} for members without an RTP leg). */
   memberStats(conferenceId: string, member: number): Record<string, number> {
-    const record = this.#get(conferenceId);
-    const found = record.members.get(member);
-    if (!found) throw notFound(`member ${member} is not in conference ${conferenceId}`);
-    const stats = this.#media.memberStats(record.handle, member);
-    const leg = stats.leg;
-    if (!leg) return {};
-    const rtcp = stats.rtcp;
-    return {
-      packetsIn: leg.packetsIn,
-      bytesIn: leg.bytesIn,
-      packetsOut: leg.packetsOut,
-      bytesOut: leg.bytesOut,
-      droppedStranger: leg.droppedStranger,
-      droppedInvalid: leg.droppedInvalid,
-      localPort: leg.port,
-      ...(stats.rtcpPort === null ? {} : { localRtcpPort: stats.rtcpPort }),
-      ...(rtcp
-        ? {
-            packetsReceived: rtcp.packetsReceived,
-            bytesReceived: rtcp.bytesReceived,
-            packetsSent: rtcp.packetsSent,
-            bytesSent: rtcp.bytesSent,
-            fractionLost: rtcp.fractionLost,
-            cumulativeLost: rtcp.cumulativeLost,
-            jitterMs: rtcp.jitterMs,
-            rttMs: rtcp.rttMs ?? -1,
-            reportsSent: rtcp.reportsSent,
-            reportsReceived: rtcp.reportsReceived,
-            rtcpMalformed: rtcp.rtcpMalformed,
-            ...(rtcp.remoteFractionLost === null ? {} : { remoteFractionLost: rtcp.remoteFractionLost }),
-            ...(rtcp.remoteCumulativeLost === null ? {} : { remoteCumulativeLost: rtcp.remoteCumulativeLost }),
-            ...(rtcp.remoteJitterMs === null ? {} : { remoteJitterMs: rtcp.remoteJitterMs }),
-          }
-        : {}),
-    };
+    return this.#leg(conferenceId, member).stats();
   }
 
-  stats() {
+  /** The media thread's statistics. */
+  stats(): ShardResult<'stats'> {
     const s = this.#media.stats();
     return {
       ticks: s.ticks,
@@ -282,14 +172,16 @@ export class NativeMediaBackend implements MediaBackend {
     };
   }
 
+  /** Starts the lateness percentiles afresh. */
   resetLateness(): void {
     this.#media.resetLateness();
   }
 
-  conferenceClock(conferenceId: string) {
+  /** One conference's clock. */
+  conferenceClock(conferenceId: string): ShardResult<'conferenceClock'> {
     const record = this.#get(conferenceId);
     const clock = this.#media.stats().perConference.find((c) => c.handle === record.handle);
-    if (!clock) throw notFound(`conference ${conferenceId} has no clock`);
+    if (!clock) throw shardError('ERR_NOT_FOUND', `conference ${conferenceId} has no clock`);
     return {
       ticks: clock.ticks,
       lastDeadlineMs: clock.lastDeadlineMs,
@@ -300,16 +192,15 @@ export class NativeMediaBackend implements MediaBackend {
     };
   }
 
+  /** Called with each tick's events, batched (at most once per tick). */
   onEvents(listener: (events: ShardConferenceEvent[]) => void): void {
     this.#eventListener = listener;
   }
 
-  onAppFrames(listener: (frames: Array<{ conferenceId: string; member: number; pcm: Int16Array }>) => void): void {
-    this.#frameListener = listener;
-  }
-
+  /** Stops the media thread, frees every socket and closes every leg. */
   close(): void {
     this.#media.stop();
+    for (const record of this.#byId.values()) for (const leg of record.members.values()) leg.close();
     this.#byId.clear();
     this.#byHandle.clear();
     this.#legs.clear();
@@ -317,8 +208,19 @@ export class NativeMediaBackend implements MediaBackend {
 
   #get(conferenceId: string): ConferenceRecord {
     const record = this.#byId.get(conferenceId);
-    if (!record) throw notFound(`conference ${conferenceId} is not on this shard`);
+    if (!record) throw shardError('ERR_NOT_FOUND', `conference ${conferenceId} is not on this shard`);
     return record;
+  }
+
+  #leg(conferenceId: string, member: number): OpenLeg {
+    const leg = this.#get(conferenceId).members.get(member);
+    if (!leg) throw shardError('ERR_NOT_FOUND', `member ${member} is not in conference ${conferenceId}`);
+    return leg;
+  }
+
+  #forget(leg: OpenLeg): void {
+    if (leg.legId !== undefined) this.#legs.delete(leg.legId);
+    leg.close();
   }
 
   #drain(): void {
@@ -326,9 +228,7 @@ export class NativeMediaBackend implements MediaBackend {
     const events: ShardConferenceEvent[] = [];
     for (const event of drained.events) {
       const record = this.#byHandle.get(event.conference);
-      if (!record) continue;
-      this.#mirror(record, event);
-      events.push(toShardEvent(record.id, event));
+      if (record) events.push(toShardEvent(record.id, event));
     }
     for (const event of drained.media) {
       if (event.type === 'rtcp-bye') {
@@ -343,27 +243,10 @@ export class NativeMediaBackend implements MediaBackend {
       else if (event.type === 'dropped') events.push({ type: 'rtp-rejected', conferenceId: owner.conference.id, member: owner.member, reason: event.reason, count: event.count });
     }
     if (events.length) this.#eventListener(events);
-    const frames: Array<{ conferenceId: string; member: number; pcm: Int16Array }> = [];
     const index = drained.frameIndex;
     for (let i = 0; i < index.length; i += 4) {
-      const record = this.#byHandle.get(index[i]);
-      const member = record?.members.get(index[i + 1]);
-      if (!record || !member?.app) continue;
-      const pcm = drained.frames.slice(index[i + 2], index[i + 2] + index[i + 3]);
-      frames.push({ conferenceId: record.id, member: index[i + 1], pcm: member.app.fromConference ? member.app.fromConference.process(pcm) : pcm });
-    }
-    if (frames.length) this.#frameListener(frames);
-  }
-
-  #mirror(record: ConferenceRecord, event: NativeMixerEvent): void {
-    if (event.type === 'playback-done') return;
-    const mirror = record.members.get(event.member)?.mirror;
-    if (!mirror) return;
-    if (event.type === 'talking-start' || event.type === 'talking-stop') {
-      mirror.talking = event.type === 'talking-start';
-      mirror.energy = event.energy;
-    } else if (event.type === 'changed') {
-      (mirror as unknown as Record<string, number | boolean>)[event.what] = event.value;
+      const leg = this.#byHandle.get(index[i])?.members.get(index[i + 1]);
+      if (leg?.deliver) leg.deliver(drained.frames.slice(index[i + 2], index[i + 2] + index[i + 3]));
     }
   }
 }

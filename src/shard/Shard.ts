@@ -2,6 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { Worker, type TransferListItem } from 'node:worker_threads';
 import { ConfmixError, InvalidStateError, errorFromPayload } from '../errors.ts';
+import type { ShardMethod, ShardParams, ShardResult } from './conferenceProtocol.ts';
 import type {
   ShardEvent,
   ShardLoad,
@@ -86,16 +87,16 @@ export class Shard extends EventEmitter<ShardEvents> {
   }
 
   /** Sends a request and resolves with the shard's result, or rejects with its typed error. */
-  request<T = unknown>(method: string, params: unknown = {}, transfer: TransferListItem[] = []): Promise<T> {
+  request<M extends ShardMethod>(method: M, params?: ShardParams<M>, transfer: TransferListItem[] = []): Promise<ShardResult<M>> {
     if (this.closed) return Promise.reject(new InvalidStateError(`shard ${this.id} is closed`));
     const id = this.#nextRequestId++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<ShardResult<M>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(new ShardTimeoutError(method, this.#requestTimeoutMs));
       }, this.#requestTimeoutMs);
       this.#pending.set(id, { method, resolve: resolve as (r: unknown) => void, reject, timer });
-      this.#worker.postMessage({ kind: 'request', id, method, params }, transfer);
+      this.#worker.postMessage({ kind: 'request', id, method, params: params ?? {} }, transfer);
     });
   }
 

@@ -1,6 +1,11 @@
-// The requests a shard answers about its conferences, and the events it pushes up.
+// The one typed boundary between the main thread and a shard: every request with its parameters
+// and result, and every event a shard pushes up. Both sides compile against this map: the engine's
+// channels send through it, the shard's handlers are checked against it.
 // The main thread (engine) owns ids, seeds semantics and callbacks; a shard owns media.
-import type { MessagePort } from 'node:worker_threads';
+import type { DtmfAction, DtmfKey } from '../audio/numbers.ts';
+import type { MemberWireSettings } from '../legs/LegKind.ts';
+import type { LegWireInfo, LegWireSpec } from '../legs/registry.ts';
+import type { RtpCodecWire, RtpLegWireStats, RtpLegWireUpdate } from '../legs/rtp/spec.ts';
 
 /** How a conference's media thread spends its CPU; each switch is on unless turned off. */
 export interface ShardMediaSwitches {
@@ -34,74 +39,23 @@ export interface ShardConferenceSettings {
 }
 
 /** A member's mixer flags and levels; absent fields are left unchanged. */
-export interface ShardMemberSettings {
-  mute?: boolean;
-  deaf?: boolean;
-  hold?: boolean;
-  /** -4..4 */
-  talkLevel?: number;
-  /** -4..4 */
-  listenLevel?: number;
-  /** 0..32767 */
-  energyLevel?: number;
-}
+export type ShardMemberSettings = MemberWireSettings;
 
-/** The codec of a plain RTP leg. */
-export interface ShardRtpCodec {
-  name: 'pcmu' | 'pcma' | 'l16' | 'opus';
-  payloadType: number;
-  clockRate: number;
-  channels: number;
-  /** Opus: in-band FEC is decoded and sent. */
-  fec?: boolean;
-  /** Opus: the encoder may send DTX. */
-  dtx?: boolean;
-  /** Opus bits/s (0: libopus default). */
-  bitrate?: number;
-}
+/** The codec of a plain RTP leg, on the wire. */
+export type ShardRtpCodec = RtpCodecWire;
 
-/** How a member's media reaches the shard. */
-export type ShardLegSpec =
-  | {
-      /** PCM frames to and from the app over a MessagePort: `{pcm: Int16Array}` each way. */
-      kind: 'app';
-      /** The app's sample rate (8000..48000 of the supported set). */
-      rate: number;
-      /** The shard's end of the channel; transferred with the request. */
-      port: MessagePort;
-    }
-  | {
-      /** A native UDP socket owned by the shard's media thread. */
-      kind: 'rtp';
-      codec: ShardRtpCodec;
-      /** RFC 4733 payload type, if negotiated. */
-      telephoneEventPayloadType?: number;
-      /** The peer; absent until known (with symmetric latching it is learned). */
-      remoteAddress?: string;
-      remotePort?: number;
-      /** Learn the peer from its first valid packet (NAT). */
-      symmetricLatching?: boolean;
-      /** Inactivity timeout, ms (default 30000). */
-      timeoutMs?: number;
-      /** Bind IPv6 instead of IPv4. */
-      ipv6?: boolean;
-      /** Packet duration, ms (default: the conference interval). */
-      ptimeMs?: number;
-      /** RTCP on the RTP port (RFC 5761): true as negotiated; false asks for a separate RTCP socket; absent: on the RTP port once the peer's RTCP shows up there. */
-      rtcpMux?: boolean;
-      /** Without rtcp-mux: the peer's RTCP port (SDP a=rtcp; default remotePort + 1). */
-      remoteRtcpPort?: number;
-    }
-  | { /** A member with no media (control only). */ kind: 'none' };
+/** How a member's media reaches the shard: any leg kind's wire spec. */
+export type ShardLegSpec = LegWireSpec;
 
 /** What a shard says about a leg it opened. */
-export type ShardLegInfo =
-  | { kind: 'app' }
-  | { kind: 'rtp'; localAddress: string; localPort: number; /** The separate RTCP socket's port, when RTCP is not on the RTP port. */ rtcpPort?: number }
-  | { kind: 'none' };
+export type ShardLegInfo = LegWireInfo;
 
 /** Request methods, their parameters and results. */
 export interface ShardConferenceRequests {
+  /** Answers when the worker is up. */
+  ping: { params: Record<string, never>; result: { shardId: number } };
+  /** Stops the shard's media thread and frees every socket; the worker then exits. */
+  close: { params: Record<string, never>; result: Record<string, never> };
   createConference: { params: { conferenceId: string; settings: ShardConferenceSettings }; result: Record<string, never> };
   destroyConference: { params: { conferenceId: string }; result: Record<string, never> };
   updateConference: { params: { conferenceId: string; mute?: boolean; hold?: boolean }; result: Record<string, never> };
@@ -111,9 +65,9 @@ export interface ShardConferenceRequests {
   };
   removeMember: { params: { conferenceId: string; member: number }; result: Record<string, never> };
   updateMember: { params: { conferenceId: string; member: number; settings: ShardMemberSettings }; result: Record<string, never> };
-  /** Updates an RTP leg's peer or codec (re-INVITE, re-offer). */
+  /** Updates a leg's media: an RTP leg's peer or codec (re-INVITE, re-offer). */
   updateLeg: {
-    params: { conferenceId: string; member: number; remoteAddress?: string; remotePort?: number; codec?: ShardRtpCodec; telephoneEventPayloadType?: number };
+    params: { conferenceId: string; member: number } & RtpLegWireUpdate;
     result: Record<string, never>;
   };
   /** Plays mono PCM at the conference rate to everyone, or to one member (heard even when held). */
@@ -124,13 +78,8 @@ export interface ShardConferenceRequests {
   stopPlayback: { params: { conferenceId: string; playback: number }; result: Record<string, never> };
   /** A DTMF key from the control plane (e.g. SIP INFO), handled like an RFC 4733 one. */
   pressKey: { params: { conferenceId: string; member: number; key: string }; result: Record<string, never> };
-  /** Live mixer state of one member. */
-  getMember: {
-    params: { conferenceId: string; member: number };
-    result: { talking: boolean; energy: number; mute: boolean; deaf: boolean; hold: boolean; talkLevel: number; listenLevel: number; energyLevel: number };
-  };
   /** Per-leg media statistics. */
-  memberStats: { params: { conferenceId: string; member: number }; result: Record<string, number> };
+  memberStats: { params: { conferenceId: string; member: number }; result: RtpLegWireStats };
   /** One conference's clock: ticks run and the deadline of the last (monotonic ms). */
   conferenceClock: {
     params: { conferenceId: string };
@@ -162,11 +111,20 @@ export interface ShardConferenceRequests {
   };
 }
 
+/** A request method. */
+export type ShardMethod = keyof ShardConferenceRequests;
+/** A method's parameters. */
+export type ShardParams<M extends ShardMethod> = ShardConferenceRequests[M]['params'];
+/** A method's result. */
+export type ShardResult<M extends ShardMethod> = ShardConferenceRequests[M]['result'];
+/** The shard's handler of every method, checked against the map. */
+export type ShardHandlers = { [M in ShardMethod]: (params: ShardParams<M>) => ShardResult<M> | Promise<ShardResult<M>> };
+
 /** Events a shard pushes about its conferences (each also carries `conferenceId`). */
 export type ShardConferenceEvent =
   | { type: 'talking'; conferenceId: string; member: number; status: 'start' | 'stop'; energy: number }
-  | { type: 'dtmf'; conferenceId: string; member: number; key: string; action: string }
-  | { type: 'changed'; conferenceId: string; member: number; field: string; value: number | boolean }
+  | { type: 'dtmf'; conferenceId: string; member: number; key: DtmfKey; action: DtmfAction }
+  | { type: 'changed'; conferenceId: string; member: number; field: keyof MemberWireSettings; value: number | boolean }
   | { type: 'leave'; conferenceId: string; member: number }
   | { type: 'playback-done'; conferenceId: string; playback: number; member: number | null; reason: 'finished' | 'stopped' | 'member-left' }
   | { type: 'leg-timeout'; conferenceId: string; member: number; reason: string }

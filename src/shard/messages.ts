@@ -1,10 +1,11 @@
 // The typed messages between the main thread and a shard's worker thread.
+import type { ShardConferenceEvent, ShardMethod } from './conferenceProtocol.ts';
 
 /** A request from the main thread; `id` pairs it with its response. */
 export interface ShardRequestMessage {
   kind: 'request';
   id: number;
-  method: string;
+  method: ShardMethod;
   params: unknown;
 }
 
@@ -36,14 +37,7 @@ export type ShardPushMessage =
   | { kind: 'event'; event: ShardEvent };
 
 /** A media or control event raised inside a shard, addressed by conference. */
-export interface ShardEvent {
-  /** The event's name, e.g. 'talking', 'dtmf', 'leg-timeout'. */
-  type: string;
-  /** The conference it concerns. */
-  conferenceId: string;
-  /** Everything else the event carries. */
-  [field: string]: unknown;
-}
+export type ShardEvent = ShardConferenceEvent;
 
 /** Any message a shard posts to the main thread. */
 export type ShardToMainMessage = ShardResponseMessage | ShardPushMessage;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, createOffer } from '../../src/index.ts';
 import type { Engine, SdpJoin } from '../../src/index.ts';
-import { parseWav } from '../../src/legs/player/wav.ts';
+import { parseWav } from '../../src/audio/wav.ts';
 import { toneDbfs } from '../helpers/audio.ts';
 import { FfmpegProcess, SenderRelay, ffmpegAvailable, freePortPair } from './ffmpeg.ts';
 

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AudioSourceError } from '../../src/legs/player/AudioSourceError.ts';
+import { AudioSourceError } from '../../src/audio/AudioSourceError.ts';
 import { InvalidArgumentError, InvalidStateError, UnsupportedError } from '../../src/errors.ts';
 import type { FakeShard } from './fakeShard.ts';
 import { makeEngine, next } from './setup.ts';

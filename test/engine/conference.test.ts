@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from '../../src/errors.ts';
 import type { Member } from '../../src/engine/Member.ts';
 import type { MemberChange } from '../../src/engine/MemberTypes.ts';
-import { comfortNoiseDbfsFromFreeswitch } from '../../src/native/mixer.ts';
+import { comfortNoiseDbfsFromFreeswitch } from '../../src/audio/numbers.ts';
 import { makeEngine, next, nextMatching } from './setup.ts';
 import { expectSeedShaped } from './seedFields.ts';
 
@@ -356,7 +356,7 @@ describe('members', () => {
     expect(member.toJSON().leg).toEqual({ kind: 'rtp', localAddress: '127.0.0.1', localPort: 40002 });
     await member.updateLeg({ remoteAddress: '127.0.0.2', remotePort: 7000 });
     expect(shard.callsOf('updateLeg')).toEqual([{ conferenceId: conference.id, member: 1, remoteAddress: '127.0.0.2', remotePort: 7000 }]);
-    const leg = member.leg as import('../../src/engine/RtpLeg.ts').RtpLeg;
+    const leg = member.leg as import('../../src/legs/rtp/RtpLeg.ts').RtpLeg;
     expect([leg.remoteAddress, leg.remotePort]).toEqual(['127.0.0.2', 7000]);
     await expect(member.updateLeg({ remotePort: 0 })).rejects.toThrow(InvalidArgumentError);
   });

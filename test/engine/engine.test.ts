@@ -2,7 +2,7 @@
 // tree with each `close` once, shard death, and refusing calls once closed.
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/Engine.ts';
-import { AudioSourceError } from '../../src/legs/player/AudioSourceError.ts';
+import { AudioSourceError } from '../../src/audio/AudioSourceError.ts';
 import { InvalidArgumentError, InvalidStateError } from '../../src/errors.ts';
 import type { EngineCallbackEvent } from '../../src/engine/EngineTypes.ts';
 import { FakePool } from './fakeShard.ts';

@@ -8,7 +8,7 @@ import {
   talkingPayload,
 } from '../../src/engine/events.ts';
 import { DTMF_KEY_MAP } from '../../src/engine/dtmf.ts';
-import { DTMF_KEYS } from '../../src/native/mixer.ts';
+import { DTMF_KEYS } from '../../src/audio/numbers.ts';
 import { expectSeedShaped } from './seedFields.ts';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;

@@ -6,6 +6,7 @@ import { InvalidArgumentError, InvalidStateError, NotFoundError } from '../../sr
 import type { EngineShard, EngineShardPool } from '../../src/engine/shardLink.ts';
 import type { ShardConferenceEvent, ShardConferenceSettings, ShardLegSpec, ShardMemberSettings } from '../../src/shard/conferenceProtocol.ts';
 import type { ShardEvent } from '../../src/shard/messages.ts';
+import type { DtmfAction, DtmfKey } from '../../src/audio/numbers.ts';
 import type { ShardDiedInfo } from '../../src/shard/ShardPool.ts';
 
 export interface FakeMember {
@@ -162,13 +163,9 @@ export class FakeShard extends EventEmitter<{ handled: [string] }> implements En
           const key = field as keyof FakeMember['settings'];
           if (member.settings[key] === value) continue;
           (member.settings as Record<string, unknown>)[key] = value;
-          if (this.echoChanges) this.#later({ type: 'changed', conferenceId, member: p.member as number, field, value: value as number | boolean });
+          if (this.echoChanges) this.#later({ type: 'changed', conferenceId, member: p.member as number, field: key, value: value as number | boolean });
         }
         return {};
-      }
-      case 'getMember': {
-        const member = this.#member(this.#conference(conferenceId), p.member);
-        return { talking: false, energy: 0, ...member.settings };
       }
       case 'startPlayback': {
         const conference = this.#conference(conferenceId);
@@ -217,12 +214,12 @@ export class FakeShard extends EventEmitter<{ handled: [string] }> implements En
       '#': ['leave', () => []],
     };
     const [action, apply] = actions[key];
-    this.#later({ type: 'dtmf', conferenceId, member: number, key, action: passthru ? 'none' : action });
+    this.#later({ type: 'dtmf', conferenceId, member: number, key: key as DtmfKey, action: passthru ? 'none' : (action as DtmfAction) });
     if (passthru) return;
     for (const [field, value] of apply()) {
       if ((s as Record<string, unknown>)[field] === value) continue;
       (s as Record<string, unknown>)[field] = value;
-      this.#later({ type: 'changed', conferenceId, member: number, field, value });
+      this.#later({ type: 'changed', conferenceId, member: number, field: field as keyof ShardMemberSettings, value });
     }
     if (key === '#') this.#later({ type: 'leave', conferenceId, member: number });
   }

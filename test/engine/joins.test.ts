@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JoinRefusedError } from '../../src/engine/JoinRefusedError.ts';
 import { InvalidStateError } from '../../src/errors.ts';
-import { builtInTone } from '../../src/legs/player/tones.ts';
+import { builtInTone } from '../../src/audio/tones.ts';
 import { makeEngine } from './setup.ts';
 import type { FakeShard } from './fakeShard.ts';
 import { tempDir, writeToneWav } from './wavFiles.ts';

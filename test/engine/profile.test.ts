@@ -1,19 +1,11 @@
 // The create/update/member/audio fields: seed names, Kazoo names and aliases, defaults, and a
 // clear typed error for every bad value.
 import { describe, expect, it } from 'vitest';
-import {
-  normalizeAudio,
-  normalizeConferenceCreate,
-  normalizeConferenceUpdate,
-  normalizeMemberAdd,
-  normalizeMemberUpdate,
-  normalizePlay,
-  normalizeSpeak,
-  parseConferenceFields,
-  resolveConferenceConfig,
-} from '../../src/engine/profile.ts';
+import { normalizeAudio, normalizePlay, normalizeSpeak } from '../../src/audio/requests.ts';
+import { normalizeConferenceCreate, normalizeConferenceUpdate, parseConferenceFields, resolveConferenceConfig } from '../../src/engine/conferenceFields.ts';
+import { normalizeMemberAdd, normalizeMemberUpdate } from '../../src/engine/memberFields.ts';
 import { InvalidArgumentError, UnsupportedError } from '../../src/errors.ts';
-import { comfortNoiseDbfsFromFreeswitch } from '../../src/native/mixer.ts';
+import { comfortNoiseDbfsFromFreeswitch } from '../../src/audio/numbers.ts';
 import { AppLeg } from '../../src/legs/app/AppLeg.ts';
 
 describe('conference create fields', () => {
@@ -212,7 +204,7 @@ describe('member fields', () => {
   it('accepts an AppLeg, an app rate, an RTP spec with a codec preset, and none', () => {
     const leg = new AppLeg({ rate: 8000 });
     expect(normalizeMemberAdd({ leg }).leg).toEqual({ kind: 'app', appLeg: leg });
-    expect(normalizeMemberAdd({ leg: { kind: 'app', rate: 48000 } }).leg).toEqual({ kind: 'app-new', rate: 48000 });
+    expect(normalizeMemberAdd({ leg: { kind: 'app', rate: 48000 } }).leg).toEqual({ kind: 'app', rate: 48000 });
     expect(normalizeMemberAdd({ leg: { kind: 'none' } }).leg).toEqual({ kind: 'none' });
     expect(
       normalizeMemberAdd({
@@ -231,7 +223,7 @@ describe('member fields', () => {
       },
     });
     const opus = normalizeMemberAdd({ leg: { kind: 'rtp', codec: { name: 'opus', payloadType: 111, clockRate: 48000, channels: 2, fec: true }, symmetricLatching: true } });
-    expect(opus.leg.kind === 'rtp' && opus.leg.spec.codec).toEqual({ name: 'opus', payloadType: 111, clockRate: 48000, channels: 2, fec: true });
+    expect(opus.leg.kind === 'rtp' && (opus.leg as unknown as { spec: { codec: unknown } }).spec.codec).toEqual({ name: 'opus', payloadType: 111, clockRate: 48000, channels: 2, fec: true });
   });
 
   it.each([

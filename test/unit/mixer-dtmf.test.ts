@@ -1,9 +1,8 @@
 // DTMF caller controls: every key's effect, the events they raise, and passthru mode.
 import { describe, expect, it } from 'vitest';
+import { DTMF_KEYS, type DtmfKey } from '../../src/audio/numbers.ts';
 import {
-  DTMF_KEYS,
   NativeConference,
-  type DtmfKey,
   type NativeConferenceOptions,
   type NativeMixerEvent,
 } from '../../src/native/mixer.ts';

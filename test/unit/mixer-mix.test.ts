@@ -4,9 +4,9 @@ import {
   NativeConference,
   PRIVATE_OUTPUT_GROUP,
   SILENCE_OUTPUT_GROUP,
-  comfortNoiseDbfsFromFreeswitch,
   type NativeConferenceOptions,
 } from '../../src/native/mixer.ts';
+import { comfortNoiseDbfsFromFreeswitch } from '../../src/audio/numbers.ts';
 import {
   ToneGenerator,
   concat,

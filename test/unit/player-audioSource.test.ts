@@ -6,8 +6,8 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, UnsupportedError } from '../../src/errors.ts';
-import { AudioSourceError, type AudioSourceFailure } from '../../src/legs/player/AudioSourceError.ts';
-import { loadAudio, readAudioBytes } from '../../src/legs/player/audioSource.ts';
+import { AudioSourceError, type AudioSourceFailure } from '../../src/audio/AudioSourceError.ts';
+import { loadAudio, readAudioBytes } from '../../src/audio/audioSource.ts';
 import { db, goertzelAmplitude, sine, wav16 } from './player-helpers.ts';
 
 let dir: string;

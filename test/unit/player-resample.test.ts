@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.ts';
-import { designResampler, resample, resampleAsync, resampledLength } from '../../src/legs/player/resample.ts';
+import { designResampler, resample, resampleAsync, resampledLength } from '../../src/audio/resample.ts';
 import { db, goertzelAmplitude, sine } from './player-helpers.ts';
 
 const AMPLITUDE = 16000;

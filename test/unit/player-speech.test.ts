@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, UnsupportedError } from '../../src/errors.ts';
-import { AudioSourceError } from '../../src/legs/player/AudioSourceError.ts';
-import { espeakInfo, espeakVoiceArgument, MAX_SENTENCE_CHARS, synthesizeSpeech } from '../../src/legs/player/speech.ts';
+import { AudioSourceError } from '../../src/audio/AudioSourceError.ts';
+import { espeakInfo, espeakVoiceArgument, MAX_SENTENCE_CHARS, synthesizeSpeech } from '../../src/audio/speech.ts';
 import { goertzelAmplitude, rms } from './player-helpers.ts';
 
 const SENTENCE = 'The quick brown fox jumps over the lazy dog.';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.ts';
-import { BUILT_IN_TONE_LEVEL_DBFS, BUILT_IN_TONES, builtInTone, silence, tone } from '../../src/legs/player/tones.ts';
+import { BUILT_IN_TONE_LEVEL_DBFS, BUILT_IN_TONES, builtInTone, silence, tone } from '../../src/audio/tones.ts';
 import { db, goertzelAmplitude, rms } from './player-helpers.ts';
 
 const FULL_SCALE_SINE_RMS = 32767 / Math.SQRT2;

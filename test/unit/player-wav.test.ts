@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AudioSourceError } from '../../src/legs/player/AudioSourceError.ts';
-import { parseWav } from '../../src/legs/player/wav.ts';
+import { AudioSourceError } from '../../src/audio/AudioSourceError.ts';
+import { parseWav } from '../../src/audio/wav.ts';
 import { fmtBody, pcm16Bytes, riffWave, wav16 } from './player-helpers.ts';
 
 function expectUnsupported(bytes: Uint8Array, messagePart: RegExp): void {

@@ -1,7 +1,7 @@
 // Synthetic tones: the built-in entry/exit/join/leaving tones and a generator for others.
 // Levels follow AES17: 0 dBFS is the RMS of a full-scale sine.
 
-import { InvalidArgumentError } from '../../errors.ts';
+import { InvalidArgumentError } from '../errors.ts';
 import { CONFERENCE_RATES } from './resample.ts';
 
 /** Names of the built-in tones. */

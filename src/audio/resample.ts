@@ -3,7 +3,7 @@
 // conversion ratio is reduced to L:M (44.1 kHz -> 48 kHz is 160:147), so every output sample
 // falls on one of L precomputed phases and no coefficient is interpolated.
 
-import { InvalidArgumentError } from '../../errors.ts';
+import { InvalidArgumentError } from '../errors.ts';
 
 /** Sample rates a source file may have. */
 export const SOURCE_RATES: readonly number[] = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000];

@@ -4,7 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InvalidArgumentError, UnsupportedError } from '../../errors.ts';
+import { InvalidArgumentError, UnsupportedError } from '../errors.ts';
 import { AudioSourceError } from './AudioSourceError.ts';
 import { CONFERENCE_RATES, resampleAsync } from './resample.ts';
 import { parseWav } from './wav.ts';

@@ -1,6 +1,6 @@
 // Checks of single API fields. REST bodies carry booleans and integers as strings too
 // ("mute": "true", "callbackTimeout": "2000" in the Conference API examples), so both forms pass.
-import { InvalidArgumentError } from '../errors.ts';
+import { InvalidArgumentError } from './errors.ts';
 
 /** A plain object of fields, as an API call or a JSON body gives it. */
 export type Fields = Record<string, unknown>;
@@ -97,4 +97,12 @@ export function describe(value: unknown): string {
   if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return 'an array';
   return `a ${typeof value}`;
+}
+
+/** Longest tag, characters. */
+export const TAG_MAX_CHARS = 256;
+
+/** Checks a tag: text of 0..256 characters. */
+export function tagValue(value: unknown, name: string): string {
+  return toText(value, name, 0, TAG_MAX_CHARS);
 }

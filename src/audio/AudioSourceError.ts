@@ -1,6 +1,6 @@
 // The one error a playback source raises when its audio cannot be had.
 
-import { ConfmixError } from '../../errors.ts';
+import { ConfmixError } from '../errors.ts';
 
 /** Stable code of every AudioSourceError. */
 export const AUDIO_SOURCE_ERROR_CODE = 'ERR_AUDIO_SOURCE';

@@ -1,15 +1,15 @@
-// The worker side of a shard: answers the main thread's requests and pushes events up.
+// The worker side of a shard: answers the main thread's requests with handlers typed by the
+// protocol's map, and pushes events and load up.
 import type { MessagePort } from 'node:worker_threads';
+import type { ShardHandlers } from './conferenceProtocol.ts';
 import type { ShardEvent, ShardLoad, ShardRequestMessage, ShardToMainMessage } from './messages.ts';
 
-/** A request handler: its result is posted back; a thrown error becomes a typed error there. */
-export type ShardRequestHandler = (params: any) => unknown | Promise<unknown>;
-
 /** Dispatches requests to handlers and posts responses, events and load to the main thread. */
-export class ShardHost {
+export class ShardRequestServer {
   readonly #port: MessagePort;
-  readonly #handlers = new Map<string, ShardRequestHandler>();
+  #handlers: Partial<ShardHandlers> = {};
 
+  /** Serves requests arriving on `port` (the worker's parentPort). */
   constructor(port: MessagePort) {
     this.#port = port;
     port.on('message', (message: ShardRequestMessage) => {
@@ -17,9 +17,9 @@ export class ShardHost {
     });
   }
 
-  /** Registers the handler of one request method. */
-  handle(method: string, handler: ShardRequestHandler): void {
-    this.#handlers.set(method, handler);
+  /** Registers handlers, each checked against the protocol's map. */
+  serve(handlers: Partial<ShardHandlers>): void {
+    this.#handlers = { ...this.#handlers, ...handlers };
   }
 
   /** Tells the main thread the shard is up. */
@@ -38,10 +38,10 @@ export class ShardHost {
   }
 
   async #dispatch(message: ShardRequestMessage): Promise<void> {
-    const handler = this.#handlers.get(message.method);
+    const handler = Object.hasOwn(this.#handlers, message.method) ? (this.#handlers[message.method] as (params: unknown) => unknown) : undefined;
     try {
       if (!handler) throw Object.assign(new Error(`unknown shard method '${message.method}'`), { code: 'ERR_UNSUPPORTED' });
-      const result = await handler(message.params);
+      const result = await handler(message.params ?? {});
       this.#post({ kind: 'response', id: message.id, ok: true, result });
     } catch (error) {
       const err = error as { code?: unknown; message?: unknown };

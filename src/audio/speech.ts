@@ -3,7 +3,7 @@
 // reach a command line. espeak-ng writes a WAV on stdout, decoded by our own parser.
 
 import { spawn } from 'node:child_process';
-import { InvalidArgumentError, UnsupportedError } from '../../errors.ts';
+import { InvalidArgumentError, UnsupportedError } from '../errors.ts';
 import { AudioSourceError } from './AudioSourceError.ts';
 import { CONFERENCE_RATES, resampleAsync } from './resample.ts';
 import { parseWav } from './wav.ts';

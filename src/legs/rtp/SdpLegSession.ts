@@ -1,7 +1,7 @@
-// The engine's side of one RTP leg's SDP offer/answer: checks the join options, turns what was
-// negotiated into the shard's leg spec and leg updates, and keeps our o= line across re-offers.
-import { InvalidArgumentError, InvalidStateError } from '../errors.ts';
-import { applyAnswer, createOffer, negotiateOffer, SdpError, SDP_CODECS, writeAnswer } from '../legs/rtp/sdp.ts';
+// One RTP leg's SDP offer/answer: checks the join options, turns what was negotiated into the
+// leg's wire spec and leg updates, and keeps our o= line across re-offers.
+import { InvalidArgumentError, InvalidStateError } from '../../errors.ts';
+import { applyAnswer, createOffer, negotiateOffer, SdpError, SDP_CODECS, writeAnswer } from './sdp.ts';
 import type {
   NegotiatedMedia,
   OfferNegotiation,
@@ -10,21 +10,10 @@ import type {
   SdpOpusOptions,
   SdpPtimeMs,
   SdpSessionState,
-} from '../legs/rtp/sdp.ts';
-import type { ShardLegSpec, ShardRtpCodec } from '../shard/conferenceProtocol.ts';
-import { checkFields, refuseUnknownFields, toBoolean, toInteger } from './fields.ts';
-import type { SdpSignalingState } from './MemberTypes.ts';
-
-/** An RTP leg spec of the shard protocol. */
-export type RtpLegSpec = Extract<ShardLegSpec, { kind: 'rtp' }>;
-
-/** The fields of an RTP leg an offer/answer can change. */
-export interface RtpLegChange {
-  remoteAddress?: string;
-  remotePort?: number;
-  codec?: ShardRtpCodec;
-  telephoneEventPayloadType?: number;
-}
+} from './sdp.ts';
+import { checkFields, refuseUnknownFields, toBoolean, toInteger } from '../../fields.ts';
+import type { SdpSignalingState } from './RtpLegTypes.ts';
+import type { RtpCodecWire, RtpLegWireSpec, RtpLegWireUpdate } from './spec.ts';
 
 /** The `rtp` options of an SDP join (SdpLegOptions), checked. */
 export interface SdpLegSettings {
@@ -78,12 +67,12 @@ export function checkSdpLegOptions(value: unknown): SdpLegSettings {
  * stream is valid whatever the peer's stereo=1 (RFC 7587), and a mono decoder downmixes a
  * stereo one, for half the work either way.
  */
-function shardCodecOf(media: Pick<NegotiatedMedia, 'codec'>): ShardRtpCodec {
+function shardCodecOf(media: Pick<NegotiatedMedia, 'codec'>): RtpCodecWire {
   const { name, payloadType, clockRate, channels, fec, dtx, bitrate } = media.codec;
   return name === 'opus' ? { name, payloadType, clockRate, channels: 1, fec, dtx, bitrate } : { name, payloadType, clockRate, channels };
 }
 
-function sameCodec(a: ShardRtpCodec, b: ShardRtpCodec): boolean {
+function sameCodec(a: RtpCodecWire, b: RtpCodecWire): boolean {
   return (
     a.name === b.name &&
     a.payloadType === b.payloadType &&
@@ -139,7 +128,7 @@ export class SdpLegSession {
     settings: SdpLegSettings,
     addresses: SdpAddresses,
     ptimeMs: SdpPtimeMs,
-  ): { session: SdpLegSession; spec: RtpLegSpec; negotiation: OfferNegotiation } {
+  ): { session: SdpLegSession; spec: RtpLegWireSpec; negotiation: OfferNegotiation } {
     if (typeof offerSdp !== 'string') throw new InvalidArgumentError('sdp must be the peer\'s SDP offer, a string');
     const negotiation = negotiateOffer(offerSdp, SdpLegSession.#negotiateOptions(settings, ptimeMs, settings.preferredCodec));
     const family = negotiation.negotiated.remote.family;
@@ -149,18 +138,18 @@ export class SdpLegSession {
   }
 
   /** Prepares our offer: the leg spec to open (no peer yet), the offer written once it is open. */
-  static offering(settings: SdpLegSettings, addresses: SdpAddresses, ptimeMs: SdpPtimeMs): { session: SdpLegSession; spec: RtpLegSpec } {
+  static offering(settings: SdpLegSettings, addresses: SdpAddresses, ptimeMs: SdpPtimeMs): { session: SdpLegSession; spec: RtpLegWireSpec } {
     const family = settings.ipv6 ? 6 : 4;
     const session = new SdpLegSession(settings, family, addresses[family], ptimeMs);
     // Payload types are fixed by the codec list, so a draft on a placeholder port names them.
     const draft = session.#offer(9).state;
     const first = draft.offered[0];
     const event = draft.telephoneEvents.find((candidate) => candidate.clockRate === first.clockRate);
-    const codec: ShardRtpCodec =
+    const codec: RtpCodecWire =
       first.name === 'opus'
         ? { name: 'opus', payloadType: first.payloadType, clockRate: first.clockRate, channels: 1, fec: settings.opus?.fec !== false }
         : { name: first.name, payloadType: first.payloadType, clockRate: first.clockRate, channels: first.channels };
-    const spec: RtpLegSpec = { kind: 'rtp', codec, ptimeMs, ipv6: family === 6 };
+    const spec: RtpLegWireSpec = { kind: 'rtp', codec, ptimeMs, ipv6: family === 6 };
     if (event) spec.telephoneEventPayloadType = event.payloadType;
     if (settings.symmetricLatching) spec.symmetricLatching = true;
     if (settings.timeoutMs !== undefined) spec.timeoutMs = settings.timeoutMs;
@@ -219,7 +208,7 @@ export class SdpLegSession {
   }
 
   /** Reads the peer's answer to our offer: the change to make to the leg, or SdpError. */
-  readAnswer(answerSdp: unknown, current: RtpLegSpec): { media: NegotiatedMedia; change: RtpLegChange } {
+  readAnswer(answerSdp: unknown, current: RtpLegWireSpec): { media: NegotiatedMedia; change: RtpLegWireUpdate } {
     if (!this.#pendingOffer) throw new InvalidStateError('the leg has no offer waiting for an answer');
     if (typeof answerSdp !== 'string') throw new InvalidArgumentError('the answer must be an SDP string');
     const media = applyAnswer(this.#pendingOffer, answerSdp);
@@ -235,7 +224,7 @@ export class SdpLegSession {
   }
 
   /** Reads the peer's new offer on a live leg: the change to make, and the answer to write after. */
-  readReoffer(offerSdp: unknown, current: RtpLegSpec): { negotiation: OfferNegotiation; change: RtpLegChange } {
+  readReoffer(offerSdp: unknown, current: RtpLegWireSpec): { negotiation: OfferNegotiation; change: RtpLegWireUpdate } {
     if (this.#pendingOffer) throw new InvalidStateError('our own offer is waiting for its answer; a re-offer now would cross it (glare)');
     if (typeof offerSdp !== 'string') throw new InvalidArgumentError('the offer must be an SDP string');
     // Keep the codec in use when the new offer still has it (RFC 3264 section 8.3.2).
@@ -296,9 +285,9 @@ export class SdpLegSession {
   }
 
   // The leg spec a negotiation asks for; `current` keeps its peer when the SDP names none (c=0.0.0.0).
-  #specOf(media: Omit<NegotiatedMedia, 'sessionId' | 'sessionVersion'>, current: RtpLegSpec | null): RtpLegSpec {
+  #specOf(media: Omit<NegotiatedMedia, 'sessionId' | 'sessionVersion'>, current: RtpLegWireSpec | null): RtpLegWireSpec {
     const settings = this.#settings;
-    const spec: RtpLegSpec = { kind: 'rtp', codec: shardCodecOf(media), ptimeMs: this.#ptimeMs, ipv6: this.family === 6 };
+    const spec: RtpLegWireSpec = { kind: 'rtp', codec: shardCodecOf(media), ptimeMs: this.#ptimeMs, ipv6: this.family === 6 };
     if (media.telephoneEvent) spec.telephoneEventPayloadType = media.telephoneEvent.payloadType;
     const unspecified = media.remote.address === '0.0.0.0' || media.remote.address === '::';
     if (!unspecified) {
@@ -318,9 +307,9 @@ export class SdpLegSession {
     return spec;
   }
 
-  #changeOf(media: NegotiatedMedia | Omit<NegotiatedMedia, 'sessionId' | 'sessionVersion'>, current: RtpLegSpec): RtpLegChange {
+  #changeOf(media: NegotiatedMedia | Omit<NegotiatedMedia, 'sessionId' | 'sessionVersion'>, current: RtpLegWireSpec): RtpLegWireUpdate {
     const next = this.#specOf(media, current);
-    const change: RtpLegChange = {};
+    const change: RtpLegWireUpdate = {};
     if (next.remoteAddress !== undefined && (next.remoteAddress !== current.remoteAddress || next.remotePort !== current.remotePort)) {
       change.remoteAddress = next.remoteAddress;
       change.remotePort = next.remotePort;

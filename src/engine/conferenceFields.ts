@@ -1,13 +1,22 @@
-// Validation and normalisation of every field the Conference API and the Kazoo conference schema
-// name: conference create and update, member add and update, play and speak. Each seed name is
+// Validation and normalisation of a conference's fields, as the Conference API and the Kazoo
+// conference schema name them: create (the profile, callbacks, sounds, role defaults) and update. Each seed name is
 // accepted exactly (`callbackUrl`, `energy-level`, `max_participants`, ...), with camelCase
 // aliases. Every check runs before anything changes, so bad input changes nothing.
-import { isIP } from 'node:net';
-import { InvalidArgumentError, UnsupportedError } from '../errors.ts';
-import { MIXER_INTERVALS_MS, MIXER_RATES, comfortNoiseDbfsFromFreeswitch } from '../native/mixer.ts';
-import type { MixerIntervalMs, MixerRate } from '../native/mixer.ts';
-import { DEFAULT_MEDIA_SWITCHES, type ShardLegSpec, type ShardRtpCodec } from '../shard/conferenceProtocol.ts';
-import { AppLeg } from '../legs/app/AppLeg.ts';
+import { InvalidArgumentError } from '../errors.ts';
+import {
+  COMFORT_NOISE_MAX_DBFS,
+  COMFORT_NOISE_MIN_DBFS,
+  DEFAULT_COMFORT_NOISE_DBFS,
+  DEFAULT_ENERGY_LEVEL,
+  DEFAULT_HANGOVER_MS,
+  ENERGY_LEVEL_MAX,
+  HANGOVER_MAX_MS,
+  MIXER_INTERVALS_MS,
+  MIXER_RATES,
+  comfortNoiseDbfsFromFreeswitch,
+} from '../audio/numbers.ts';
+import type { MixerIntervalMs, MixerRate } from '../audio/numbers.ts';
+import { DEFAULT_MEDIA_SWITCHES } from '../shard/conferenceProtocol.ts';
 import {
   checkFields,
   describe,
@@ -18,15 +27,14 @@ import {
   toInteger,
   toOneOf,
   toText,
-} from './fields.ts';
-import type { Fields } from './fields.ts';
+  tagValue,
+} from '../fields.ts';
+import type { Fields } from '../fields.ts';
 
 /** How a conference treats DTMF: keys act (the default), or are only reported. */
 export type DigitsProfile = 'interpret_digits' | 'passthru_digits';
 /** The HTTP method of callbacks. */
 export type CallbackHttpMethod = 'GET' | 'POST';
-/** A member's role: moderators release members waiting for a moderator. */
-export type MemberRole = 'member' | 'moderator';
 
 /** Where and how the conference's events are delivered (stored here, sent by the HTTP layer). */
 export interface CallbackSettings {
@@ -149,75 +157,15 @@ export interface ConferenceUpdate {
   tag?: string | null;
 }
 
-/** A member's leg, checked: an AppLeg to attach, or a spec passed through to the shard. */
-export type MemberLegInput =
-  | { kind: 'app'; appLeg: AppLeg }
-  | { kind: 'app-new'; rate: MixerRate }
-  | { kind: 'rtp'; spec: Extract<ShardLegSpec, { kind: 'rtp' }> }
-  | { kind: 'none' };
 
-/** A member add, checked (defaults of the role not yet applied). */
-export interface MemberAdd {
-  leg: MemberLegInput;
-  callId?: string;
-  role: MemberRole;
-  joinTone?: boolean;
-  leavingTone?: boolean;
-  mute?: boolean;
-  hold?: boolean;
-  deaf?: boolean;
-  talkLevel?: number;
-  listenLevel?: number;
-  energyLevel?: number;
-}
 
-/** A member update, checked. */
-export interface MemberUpdate {
-  state?: 'completed';
-  mute?: boolean;
-  hold?: boolean;
-  deaf?: boolean;
-  joinTone?: boolean;
-  leavingTone?: boolean;
-  talkLevel?: number;
-  listenLevel?: number;
-  energyLevel?: number;
-}
 
-/** A file playback request, checked. */
-export interface PlayRequest {
-  /** Path or http(s)/file URL; '' stops file playback. */
-  fileUrl: string;
-  loopEnabled: boolean;
-  tag?: string;
-  /** Fetch timeout, ms. */
-  timeoutMs?: number;
-}
 
-/** A speech request, checked. */
-export interface SpeakRequest {
-  /** The sentence; '' stops speech. */
-  sentence: string;
-  voice?: string;
-  gender?: 'male' | 'female';
-  locale?: string;
-  tag?: string;
-}
 
-/** Talk and listen levels, -4..4 (3 dB a step). */
-export const LEVEL_MIN = -4;
-/** Highest talk or listen level. */
-export const LEVEL_MAX = 4;
-/** Highest energy threshold (int16 full scale). */
-export const ENERGY_LEVEL_MAX = 32767;
 /** Longest callbackTimeout the Conference API allows, ms. */
 export const CALLBACK_TIMEOUT_MAX_MS = 10_000;
-/** Longest tag, characters. */
-export const TAG_MAX_CHARS = 256;
 
-const DEFAULT_ENERGY_LEVEL = 100;
-const DEFAULT_HANGOVER_MS = 500;
-const DEFAULT_COMFORT_NOISE_DBFS = -60;
+
 
 /** Accepted names of each sound, the Kazoo name first. */
 const SOUND_NAMES: Readonly<Record<SoundName, readonly string[]>> = {
@@ -276,9 +224,6 @@ function toneSetting(value: unknown, name: string): boolean | string {
   return toBoolean(value, name);
 }
 
-function tagValue(value: unknown, name: string): string {
-  return toText(value, name, 0, TAG_MAX_CHARS);
-}
 
 function callbackMethod(value: unknown, name: string): CallbackHttpMethod {
   return toOneOf(typeof value === 'string' ? value.toUpperCase() : value, name, ['GET', 'POST'] as const);
@@ -293,7 +238,7 @@ function comfortNoise(value: unknown, name: string): number | null {
 
 function comfortNoiseDbfs(value: unknown, name: string): number | null {
   if (value === null) return null;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < -100 || value > 0) {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < COMFORT_NOISE_MIN_DBFS || value > COMFORT_NOISE_MAX_DBFS) {
     throw new InvalidArgumentError(`${name} must be a dBFS level from -100 to 0, or null for none, got ${describe(value)}`);
   }
   return value;
@@ -328,7 +273,7 @@ function parseProfileFields(fields: Fields, out: ConferenceFieldValues): void {
   const energy = pickField(fields, PROFILE_NAMES.energyLevel);
   if (energy) out.energyLevel = toInteger(energy.value, energy.name, 0, ENERGY_LEVEL_MAX);
   const hangover = pickField(fields, PROFILE_NAMES.hangoverMs);
-  if (hangover) out.hangoverMs = toInteger(hangover.value, hangover.name, 0, 60_000);
+  if (hangover) out.hangoverMs = toInteger(hangover.value, hangover.name, 0, HANGOVER_MAX_MS);
   const noise = pickField(fields, PROFILE_NAMES.comfortNoise);
   const noiseDbfs = pickField(fields, PROFILE_NAMES.comfortNoiseDbfs);
   if (noise && noiseDbfs) throw new InvalidArgumentError(`give either '${noise.name}' or '${noiseDbfs.name}', not both`);
@@ -480,172 +425,6 @@ export function normalizeConferenceUpdate(input: unknown): ConferenceUpdate {
   return out;
 }
 
-const RTP_CODEC_PRESETS: Readonly<Record<string, ShardRtpCodec>> = {
-  pcmu: { name: 'pcmu', payloadType: 0, clockRate: 8000, channels: 1 },
-  pcma: { name: 'pcma', payloadType: 8, clockRate: 8000, channels: 1 },
-  opus: { name: 'opus', payloadType: 111, clockRate: 48000, channels: 2 },
-};
-const RTP_CODEC_NAMES = ['pcmu', 'pcma', 'l16', 'opus'] as const;
-const RTP_CODEC_KEYS = new Set(['name', 'payloadType', 'clockRate', 'channels', 'fec', 'dtx', 'bitrate']);
-const RTP_LEG_KEYS = new Set([
-  'kind', 'codec', 'remoteAddress', 'remotePort', 'telephoneEventPayloadType', 'symmetricLatching', 'timeoutMs', 'ipv6', 'ptimeMs',
-]);
 
-/** Checks an RTP codec: a preset name ('pcmu', 'pcma', 'opus') or a full description. */
-export function normalizeRtpCodec(value: unknown): ShardRtpCodec {
-  if (typeof value === 'string') {
-    const preset = RTP_CODEC_PRESETS[value.toLowerCase()];
-    if (!preset) throw new InvalidArgumentError(`codec '${value}' has no preset; give {name, payloadType, clockRate, channels} (presets: pcmu, pcma, opus)`);
-    return { ...preset };
-  }
-  const fields = checkFields(value, 'codec');
-  refuseUnknownFields(fields, RTP_CODEC_KEYS, 'codec');
-  const name = toOneOf(typeof fields.name === 'string' ? fields.name.toLowerCase() : fields.name, 'codec.name', RTP_CODEC_NAMES);
-  const codec: ShardRtpCodec = {
-    name,
-    payloadType: toInteger(fields.payloadType, 'codec.payloadType', 0, 127),
-    clockRate: toOneOf(fields.clockRate, 'codec.clockRate', name === 'opus' ? [48000] : name === 'l16' ? [...MIXER_RATES] : [8000]),
-    channels: toInteger(fields.channels ?? 1, 'codec.channels', 1, 2),
-  };
-  if (fields.fec !== undefined) codec.fec = toBoolean(fields.fec, 'codec.fec');
-  if (fields.dtx !== undefined) codec.dtx = toBoolean(fields.dtx, 'codec.dtx');
-  if (fields.bitrate !== undefined) codec.bitrate = toInteger(fields.bitrate, 'codec.bitrate', 0, 510_000);
-  return codec;
-}
 
-function normalizeRtpLeg(fields: Fields): Extract<ShardLegSpec, { kind: 'rtp' }> {
-  refuseUnknownFields(fields, RTP_LEG_KEYS, 'rtp leg');
-  const spec: Extract<ShardLegSpec, { kind: 'rtp' }> = { kind: 'rtp', codec: normalizeRtpCodec(fields.codec) };
-  if (fields.remoteAddress !== undefined) {
-    if (typeof fields.remoteAddress !== 'string' || isIP(fields.remoteAddress) === 0) {
-      throw new InvalidArgumentError(`remoteAddress must be a numeric IPv4 or IPv6 address, got ${describe(fields.remoteAddress)}`);
-    }
-    spec.remoteAddress = fields.remoteAddress;
-  }
-  if (fields.remotePort !== undefined) spec.remotePort = toInteger(fields.remotePort, 'remotePort', 1, 65535);
-  if ((spec.remoteAddress === undefined) !== (spec.remotePort === undefined)) {
-    throw new InvalidArgumentError('remoteAddress and remotePort must be given together');
-  }
-  if (fields.symmetricLatching !== undefined) spec.symmetricLatching = toBoolean(fields.symmetricLatching, 'symmetricLatching');
-  if (spec.remoteAddress === undefined && spec.symmetricLatching !== true) {
-    throw new InvalidArgumentError('an rtp leg needs remoteAddress and remotePort, or symmetricLatching: true to learn them');
-  }
-  if (fields.telephoneEventPayloadType !== undefined) {
-    spec.telephoneEventPayloadType = toInteger(fields.telephoneEventPayloadType, 'telephoneEventPayloadType', 0, 127);
-    if (spec.telephoneEventPayloadType === spec.codec.payloadType) {
-      throw new InvalidArgumentError('telephoneEventPayloadType must differ from the codec payload type');
-    }
-  }
-  if (fields.timeoutMs !== undefined) spec.timeoutMs = toInteger(fields.timeoutMs, 'timeoutMs', 0, 3_600_000);
-  if (fields.ipv6 !== undefined) spec.ipv6 = toBoolean(fields.ipv6, 'ipv6');
-  if (fields.ptimeMs !== undefined) spec.ptimeMs = toOneOf(fields.ptimeMs, 'ptimeMs', MIXER_INTERVALS_MS);
-  return spec;
-}
 
-/** Checks a member's leg: an AppLeg, `{kind:'app', rate}`, an RTP spec, or `{kind:'none'}` (the default). */
-export function normalizeLeg(value: unknown): MemberLegInput {
-  if (value === undefined) return { kind: 'none' };
-  if (value instanceof AppLeg) return { kind: 'app', appLeg: value };
-  const fields = checkFields(value, 'leg');
-  switch (fields.kind) {
-    case 'app': {
-      refuseUnknownFields(fields, new Set(['kind', 'rate']), 'app leg');
-      return { kind: 'app-new', rate: toOneOf(fields.rate, 'leg.rate', MIXER_RATES) };
-    }
-    case 'rtp':
-      return { kind: 'rtp', spec: normalizeRtpLeg(fields) };
-    case 'none':
-      refuseUnknownFields(fields, new Set(['kind']), 'none leg');
-      return { kind: 'none' };
-    case 'webrtc':
-    case 'mediasoup':
-      throw new UnsupportedError(`leg kind '${fields.kind}' is not available in this version`);
-    default:
-      throw new InvalidArgumentError(`leg must be an AppLeg, or an object with kind 'app', 'rtp' or 'none', got kind ${describe(fields.kind)}`);
-  }
-}
-
-const MEMBER_ADD_KEYS = new Set([
-  'leg', 'callId', 'role', 'joinTone', 'leavingTone', 'mute', 'hold', 'deaf', 'talkLevel', 'listenLevel', 'energyLevel', 'appData',
-]);
-
-function levels(fields: Fields, out: { talkLevel?: number; listenLevel?: number; energyLevel?: number }): void {
-  if (fields.talkLevel !== undefined) out.talkLevel = toInteger(fields.talkLevel, 'talkLevel', LEVEL_MIN, LEVEL_MAX);
-  if (fields.listenLevel !== undefined) out.listenLevel = toInteger(fields.listenLevel, 'listenLevel', LEVEL_MIN, LEVEL_MAX);
-  if (fields.energyLevel !== undefined) out.energyLevel = toInteger(fields.energyLevel, 'energyLevel', 0, ENERGY_LEVEL_MAX);
-}
-
-/** Checks a member add (seed fields `callId`, `joinTone`, `leavingTone`, `mute`, `hold`, plus confmix's). */
-export function normalizeMemberAdd(input: unknown): MemberAdd {
-  const fields = checkFields(input ?? {}, 'member');
-  refuseUnknownFields(fields, MEMBER_ADD_KEYS, 'member');
-  const out: MemberAdd = {
-    leg: normalizeLeg(fields.leg),
-    role: fields.role === undefined ? 'member' : toOneOf(fields.role, 'role', ['member', 'moderator'] as const),
-  };
-  if (fields.callId !== undefined) out.callId = toText(fields.callId, 'callId', 1, 128);
-  if (fields.joinTone !== undefined) out.joinTone = toBoolean(fields.joinTone, 'joinTone');
-  if (fields.leavingTone !== undefined) out.leavingTone = toBoolean(fields.leavingTone, 'leavingTone');
-  if (fields.mute !== undefined) out.mute = toBoolean(fields.mute, 'mute');
-  if (fields.hold !== undefined) out.hold = toBoolean(fields.hold, 'hold');
-  if (fields.deaf !== undefined) out.deaf = toBoolean(fields.deaf, 'deaf');
-  levels(fields, out);
-  return out;
-}
-
-const MEMBER_UPDATE_KEYS = new Set(['state', 'mute', 'hold', 'deaf', 'joinTone', 'leavingTone', 'talkLevel', 'listenLevel', 'energyLevel']);
-
-/** Checks a member update. */
-export function normalizeMemberUpdate(input: unknown): MemberUpdate {
-  const fields = checkFields(input, 'member update');
-  refuseUnknownFields(fields, MEMBER_UPDATE_KEYS, 'member update');
-  const out: MemberUpdate = {};
-  if (fields.state !== undefined) out.state = toOneOf(fields.state, 'state', ['completed'] as const);
-  if (fields.mute !== undefined) out.mute = toBoolean(fields.mute, 'mute');
-  if (fields.hold !== undefined) out.hold = toBoolean(fields.hold, 'hold');
-  if (fields.deaf !== undefined) out.deaf = toBoolean(fields.deaf, 'deaf');
-  if (fields.joinTone !== undefined) out.joinTone = toBoolean(fields.joinTone, 'joinTone');
-  if (fields.leavingTone !== undefined) out.leavingTone = toBoolean(fields.leavingTone, 'leavingTone');
-  levels(fields, out);
-  return out;
-}
-
-const PLAY_KEYS = new Set(['fileUrl', 'loopEnabled', 'tag', 'timeoutMs']);
-const SPEAK_KEYS = new Set(['sentence', 'voice', 'gender', 'locale', 'tag']);
-
-/** Checks a file playback (`fileUrl`, `loopEnabled`, `tag`, and a fetch `timeoutMs`). */
-export function normalizePlay(input: unknown): PlayRequest {
-  const fields = checkFields(input, 'play');
-  refuseUnknownFields(fields, PLAY_KEYS, 'play');
-  if (typeof fields.fileUrl !== 'string') throw new InvalidArgumentError(`fileUrl must be a string, got ${describe(fields.fileUrl)}`);
-  const out: PlayRequest = {
-    fileUrl: toText(fields.fileUrl, 'fileUrl', 0, 2048),
-    loopEnabled: fields.loopEnabled === undefined ? false : toBoolean(fields.loopEnabled, 'loopEnabled'),
-  };
-  if (fields.tag !== undefined) out.tag = tagValue(fields.tag, 'tag');
-  if (fields.timeoutMs !== undefined) out.timeoutMs = toInteger(fields.timeoutMs, 'timeoutMs', 1, 600_000);
-  return out;
-}
-
-/** Checks a speech request (`sentence`, `voice`, `gender`, `locale`, `tag`). */
-export function normalizeSpeak(input: unknown): SpeakRequest {
-  const fields = checkFields(input, 'speak');
-  refuseUnknownFields(fields, SPEAK_KEYS, 'speak');
-  if (typeof fields.sentence !== 'string') throw new InvalidArgumentError(`sentence must be a string, got ${describe(fields.sentence)}`);
-  const out: SpeakRequest = { sentence: fields.sentence };
-  if (fields.voice !== undefined) out.voice = toText(fields.voice, 'voice', 1, 100);
-  if (fields.gender !== undefined) out.gender = toOneOf(fields.gender, 'gender', ['male', 'female'] as const);
-  if (fields.locale !== undefined) out.locale = toText(fields.locale, 'locale', 2, 35);
-  if (fields.tag !== undefined) out.tag = tagValue(fields.tag, 'tag');
-  return out;
-}
-
-/** Checks an audio request of the Conference API's `/audio` resource: a play or a speak. */
-export function normalizeAudio(input: unknown): { kind: 'play'; request: PlayRequest } | { kind: 'speak'; request: SpeakRequest } {
-  const fields = checkFields(input, 'audio');
-  const hasFile = fields.fileUrl !== undefined;
-  const hasSentence = fields.sentence !== undefined;
-  if (hasFile === hasSentence) throw new InvalidArgumentError('audio needs exactly one of fileUrl and sentence');
-  if (hasFile) return { kind: 'play', request: normalizePlay(fields) };
-  return { kind: 'speak', request: normalizeSpeak(fields) };
-}

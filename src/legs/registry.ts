@@ -1,0 +1,56 @@
+// The one registry of leg kinds: kind -> its check and its shard-side driver. Adding a kind means
+// adding its folder and one line here; nothing in engine/ or shard/ names a kind.
+import { InvalidArgumentError, UnsupportedError } from '../errors.ts';
+import { checkFields, describe } from '../fields.ts';
+import { appLegKind } from './app/kind.ts';
+import type { LegDriver, LegKind, LegRequest, WireSpec } from './LegKind.ts';
+import { NONE_LEG_REQUEST, noneLegKind } from './none/kind.ts';
+import { rtpLegKind } from './rtp/kind.ts';
+
+/** Every leg kind, by name. */
+export const LEG_KINDS = {
+  app: appLegKind,
+  rtp: rtpLegKind,
+  none: noneLegKind,
+} as const;
+
+/** Kinds that are planned but not built yet: a clear UnsupportedError rather than "unknown". */
+const PLANNED_KINDS = new Set(['webrtc', 'mediasoup']);
+
+type Kinds = typeof LEG_KINDS;
+type SpecOf<K> = K extends LegKind<infer S, WireSpec> ? S : never;
+type InfoOf<K> = K extends LegKind<WireSpec, infer I> ? I : never;
+
+/** A leg kind's name. */
+export type LegKindName = keyof Kinds;
+/** Any kind's wire spec: what the shard opens. */
+export type LegWireSpec = { [K in LegKindName]: SpecOf<Kinds[K]> }[LegKindName];
+/** Any kind's answer from the shard. */
+export type LegWireInfo = { [K in LegKindName]: InfoOf<Kinds[K]> }[LegKindName];
+
+function isKind(kind: unknown): kind is LegKindName {
+  return typeof kind === 'string' && Object.hasOwn(LEG_KINDS, kind);
+}
+
+/** Checks addMember's `leg`: a leg object a kind takes, `{kind, ...}`, or nothing (a member without media). */
+export function normalizeLeg(value: unknown): LegRequest {
+  if (value === undefined) return NONE_LEG_REQUEST;
+  if (typeof value === 'object' && value !== null) {
+    for (const kind of Object.values(LEG_KINDS) as LegKind[]) {
+      const request = kind.fromObject?.(value);
+      if (request) return request;
+    }
+  }
+  const fields = checkFields(value, 'leg');
+  if (isKind(fields.kind)) return (LEG_KINDS[fields.kind] as LegKind).parse(fields);
+  if (typeof fields.kind === 'string' && PLANNED_KINDS.has(fields.kind)) {
+    throw new UnsupportedError(`leg kind '${fields.kind}' is not available in this version`);
+  }
+  throw new InvalidArgumentError(`leg must be an AppLeg, or an object with kind 'app', 'rtp' or 'none', got kind ${describe(fields.kind)}`);
+}
+
+/** The shard-side driver of a wire spec's kind; a typed error for a kind no driver serves. */
+export function legDriverOf(spec: { kind: string }): LegDriver {
+  if (!isKind(spec.kind)) throw Object.assign(new Error(`no leg kind '${String(spec.kind)}'`), { code: 'ERR_INVALID_ARGUMENT' });
+  return LEG_KINDS[spec.kind].driver as unknown as LegDriver;
+}
