@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// The confmix command: runs src/cli.ts through tsx.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli.ts');
+// The confmix command: runs the compiled CLI (npm run build writes dist/).
+await import('../dist/cli.js');

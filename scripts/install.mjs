@@ -1,6 +1,7 @@
 // npm install hook: make sure the build's system packages are present, then compile the addon.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -29,9 +30,14 @@ if (!opusFound()) {
   }
 }
 
-const cmakeJs = join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js');
-const cmakeJsCli = existsSync(cmakeJs) ? cmakeJs : null;
-const status = cmakeJsCli
+// cmake-js sits in our own node_modules in a checkout, and beside us when a project installs us.
+let cmakeJsCli = null;
+try {
+  cmakeJsCli = join(dirname(createRequire(import.meta.url).resolve('cmake-js/package.json')), 'bin', 'cmake-js');
+} catch {
+  // Not resolvable: npx finds it on the PATH of the install.
+}
+const status = cmakeJsCli && existsSync(cmakeJsCli)
   ? run(process.execPath, [cmakeJsCli, 'compile'])
   : run('npx', ['--no-install', 'cmake-js', 'compile']);
 process.exit(status);

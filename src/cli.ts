@@ -1,6 +1,7 @@
 // `confmix demo`: a live conference of app members you can watch; `confmix bench <name>`: the
-// benchmarks (see bench/). The embedded server's `confmix serve` comes with the HTTP layer.
+// benchmarks (see bench/, in a source checkout). Installed, it runs as compiled JavaScript. The embedded server's `confmix serve` comes with the HTTP layer.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { createEngine, type AppLeg } from './index.ts';
@@ -78,7 +79,12 @@ if (command === 'demo') {
   const at = args.indexOf('--seconds');
   await demo(at >= 0 ? Number(args[at + 1]) : 6);
 } else if (command === 'bench') {
+  // The benchmarks are TypeScript of the source checkout, run through its dev dependency tsx.
   const runner = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench', 'run.ts');
+  if (!existsSync(runner)) {
+    console.error('confmix bench runs from a source checkout of confmix (npm ci there, then npm run bench)');
+    process.exit(2);
+  }
   const result = spawnSync(process.execPath, ['--import', 'tsx', runner, ...args], { stdio: 'inherit' });
   process.exit(result.status ?? 1);
 } else {

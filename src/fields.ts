@@ -106,3 +106,16 @@ export const TAG_MAX_CHARS = 256;
 export function tagValue(value: unknown, name: string): string {
   return toText(value, name, 0, TAG_MAX_CHARS);
 }
+
+/** Sets an optional field, or deletes it for null. */
+export function setOptional<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | null): void {
+  if (value === null) delete target[key];
+  else target[key] = value;
+}
+
+/** `appData` as given, or a fresh object; InvalidArgumentError when it is not an object. */
+export function checkAppData(value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidArgumentError('appData must be an object');
+  return value as Record<string, unknown>;
+}

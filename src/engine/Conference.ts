@@ -2,17 +2,17 @@
 // lock, callbacks, tag). It lives on one shard; every media change is a request over its channel,
 // applied here only once the shard accepted it, so a refused request changes nothing. Members
 // update themselves, the playback registry runs its audio, the background sounds their loops.
+// Longer than 500 lines because it is the Conference API's resource: some thirty documented
+// one-line accessors beside membership, joins and completion, which share its private state.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { normalizeAudio, normalizePlay, normalizeSpeak } from '../audio/requests.ts';
 import type { SpeechOptions } from '../audio/speech.ts';
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from '../errors.ts';
-import { checkFields } from '../fields.ts';
-import type { LegJoin, LegLink } from '../legs/LegKind.ts';
-import { sdpLegRequest } from '../legs/rtp/kind.ts';
-import type { SdpAddresses } from '../legs/rtp/SdpLegSession.ts';
+import { checkAppData, checkFields, setOptional } from '../fields.ts';
+import type { LegLink } from '../legs/LegKind.ts';
+import { checkSessionJoin, sessionLegRequest } from '../legs/registry.ts';
 import type { RtpLeg } from '../legs/rtp/RtpLeg.ts';
-import type { SdpPtimeMs } from '../legs/rtp/sdpTypes.ts';
 import type { ShardConferenceEvent, ShardResult } from '../shard/conferenceProtocol.ts';
 import { BackgroundSounds } from './BackgroundSounds.ts';
 import { normalizeConferenceUpdate } from './conferenceFields.ts';
@@ -21,8 +21,8 @@ import { conferenceAudioPayload, conferencePayload, nowIso } from './events.ts';
 import type { CallbackEventPayload, PayloadContext } from './events.ts';
 import { JoinRefusedError } from './JoinRefusedError.ts';
 import { Member } from './Member.ts';
-import type { MemberOwner, MemberRecord } from './Member.ts';
-import { normalizeMemberAdd } from './memberFields.ts';
+import type { MemberOwner } from './Member.ts';
+import { memberWireSettings, newMemberRecord, normalizeMemberAdd } from './memberFields.ts';
 import type { MemberAdd } from './memberFields.ts';
 import type { MemberLeg, MemberOptions, MemberRemovedReason, SdpAnswerMemberOptions, SdpJoin, SdpOfferMemberOptions } from './MemberTypes.ts';
 import type { Playback } from './Playback.ts';
@@ -54,7 +54,7 @@ export interface ConferenceEngineLink {
   /** True while the engine closes. */
   readonly closing: boolean;
   /** The addresses SDP names for our RTP legs (the engine's rtpAddress and rtpAddress6). */
-  readonly sdpAddresses: SdpAddresses;
+  readonly sdpAddresses: { 4: string; 6: string };
   /** Hands a callback payload to the engine's event stream. */
   emitCallback(conference: Conference, payload: CallbackEventPayload): void;
   /** The conference completed. */
@@ -283,11 +283,10 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     if (SDP_JOIN_KEYS.some((key) => Object.hasOwn(fields, key))) {
       const { sdp, offer, rtp, ...rest } = fields;
       if (rest.leg !== undefined) throw new InvalidArgumentError('a member joining by SDP gets its leg from the SDP: give sdp or offer, not leg');
-      if (sdp !== undefined && offer !== undefined) throw new InvalidArgumentError("give sdp (the peer's offer) or offer: true (ours), not both");
-      if (sdp === undefined && offer !== true) throw new InvalidArgumentError("offer must be true (or give sdp, the peer's offer)");
+      checkSessionJoin({ sdp, offer });
       const add = normalizeMemberAdd(rest);
       const appData = checkAppData(rest.appData);
-      const request = sdpLegRequest({ sdp, offer, rtp }, { addresses: this.#engine.sdpAddresses, ptimeMs: this.#config.mixer.interval as SdpPtimeMs });
+      const request = sessionLegRequest({ sdp, offer, rtp }, { addresses: this.#engine.sdpAddresses, intervalMs: this.#config.mixer.interval });
       const member = await this.#addMember({ ...add, leg: request }, appData);
       return { member, leg: member.leg as RtpLeg, sdp: request.localSdp ?? '' };
     }
@@ -432,7 +431,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
       throw new JoinRefusedError(refusal, this.id, message, sound ? (join.createdLeg as never) : undefined);
     }
 
-    const record = this.#newRecord(add, join);
+    const record = newMemberRecord(add, this.#config, this.#nextMemberNumber++, this.#hasModerator());
     const sdpFlags = { mute: join.flags !== undefined && join.flags.mute && !record.mute, deaf: join.flags !== undefined && join.flags.deaf && !record.deaf };
     if (sdpFlags.mute) record.mute = true;
     if (sdpFlags.deaf) record.deaf = true;
@@ -441,7 +440,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     this.#pendingJoins++;
     let result: ShardResult<'addMember'>;
     try {
-      result = await channel.request('addMember', { settings: this.#shardSettings(record), leg: spec as never }, transfer);
+      result = await channel.request('addMember', { settings: memberWireSettings(record), leg: spec as never }, transfer);
     } catch (error) {
       join.abandon();
       throw error;
@@ -474,31 +473,6 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     if (record.joinTone) void this.#playbacks.playInternal(this.#sounds.entry);
     this.#backgrounds.refresh();
     return member;
-  }
-
-  #newRecord(add: MemberAdd, join: LegJoin): MemberRecord {
-    void join;
-    const defaults = add.role === 'moderator' ? this.#config.moderator : this.#config.member;
-    const record: MemberRecord = {
-      id: `member-${randomUUID()}`,
-      number: this.#nextMemberNumber++,
-      role: add.role,
-      state: 'active',
-      addedTime: '',
-      mute: add.mute ?? defaults.joinMuted,
-      hold: add.hold ?? false,
-      deaf: add.deaf ?? defaults.joinDeaf,
-      talkLevel: add.talkLevel ?? 0,
-      listenLevel: add.listenLevel ?? 0,
-      energyLevel: add.energyLevel ?? this.#config.mixer.energyLevel,
-      joinTone: add.joinTone ?? this.#config.playEntryTone !== false,
-      leavingTone: add.leavingTone ?? this.#config.playExitTone !== false,
-      talking: false,
-      energy: 0,
-      waiting: this.#config.waitForModerator && add.role === 'member' && !this.#hasModerator(),
-    };
-    if (add.callId !== undefined) record.callId = add.callId;
-    return record;
   }
 
   // How a member's leg reaches its member and the shard.
@@ -558,17 +532,6 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     return false;
   }
 
-  #shardSettings(record: MemberRecord) {
-    return {
-      mute: record.mute,
-      deaf: record.deaf,
-      hold: record.hold || record.waiting,
-      talkLevel: record.talkLevel,
-      listenLevel: record.listenLevel,
-      energyLevel: record.energyLevel,
-    };
-  }
-
   #releaseWaiting(): void {
     let released = false;
     for (const member of this.#active.values()) {
@@ -623,16 +586,4 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     this.#engine.conferenceClosed(this);
     return this.#destroyed;
   }
-}
-
-function setOptional<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | null): void {
-  if (value === null) delete target[key];
-  else target[key] = value;
-}
-
-/** `appData` as given, or a fresh object; InvalidArgumentError when it is not an object. */
-export function checkAppData(value: unknown): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidArgumentError('appData must be an object');
-  return value as Record<string, unknown>;
 }

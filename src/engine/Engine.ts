@@ -10,18 +10,17 @@ import type { SpeechOptions } from '../audio/speech.ts';
 import { ShardPool } from '../shard/ShardPool.ts';
 import type { ShardDiedInfo, ShardPoolOptions } from '../shard/ShardPool.ts';
 import type { ShardConferenceEvent } from '../shard/conferenceProtocol.ts';
-import { Conference, checkAppData } from './Conference.ts';
+import { Conference } from './Conference.ts';
 import type { ConferenceEngineLink } from './Conference.ts';
 import type { ConferenceOptions } from './ConferenceTypes.ts';
 import type { CallbackEventPayload } from './events.ts';
 import type { EngineEvents, EngineObserverEvents, EngineOptions } from './EngineTypes.ts';
-import { checkFields, toHttpUrl, toInteger, toText } from '../fields.ts';
+import { checkAppData, checkFields, toHttpUrl, toInteger, toText } from '../fields.ts';
 import { normalizeConferenceCreate, parseConferenceFields } from './conferenceFields.ts';
 import type { ConferenceFieldValues } from './conferenceFields.ts';
 
 import type { EngineShardPool } from './shardLink.ts';
 import { loadConferenceSounds } from './sounds.ts';
-import type { SdpAddresses } from '../legs/rtp/SdpLegSession.ts';
 
 /** The address SDP names for RTP legs unless `rtpAddress` says otherwise: loopback, so local peers work as is. */
 export const DEFAULT_RTP_ADDRESS = '127.0.0.1';
@@ -30,7 +29,7 @@ export const DEFAULT_RTP_ADDRESS6 = '::1';
 
 interface EngineSettings {
   defaults: ConferenceFieldValues;
-  sdpAddresses: SdpAddresses;
+  sdpAddresses: { 4: string; 6: string };
   audioTimeoutMs: number;
   speech: SpeechOptions;
   uriBase: string | undefined;

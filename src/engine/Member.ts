@@ -348,7 +348,7 @@ export class Member extends EventEmitter<MemberEvents> {
       energyLevel: r.energyLevel,
       talking: r.talking,
       addedTime: r.addedTime,
-      leg: leg.kind === 'rtp' ? { kind: 'rtp', localAddress: leg.localAddress, localPort: leg.localPort } : { kind: leg.kind },
+      leg: 'localPort' in leg ? { kind: leg.kind, localAddress: leg.localAddress, localPort: leg.localPort } : { kind: leg.kind },
     };
     if (r.callId !== undefined) json.callId = r.callId;
     if (r.removedTime !== undefined) json.removedTime = r.removedTime;

@@ -1,10 +1,14 @@
 // Checks of a member's add and update fields (the Conference API's add-member and update-member
-// fields, plus confmix's levels). Every check runs before anything changes.
+// fields, plus confmix's levels), and a new member's record. Every check runs before anything changes.
+import { randomUUID } from 'node:crypto';
 import { ENERGY_LEVEL_MAX, LEVEL_MAX, LEVEL_MIN } from '../audio/numbers.ts';
 import { checkFields, refuseUnknownFields, toBoolean, toInteger, toOneOf, toText } from '../fields.ts';
 import type { Fields } from '../fields.ts';
 import type { LegRequest } from '../legs/LegKind.ts';
 import { normalizeLeg } from '../legs/registry.ts';
+import type { MemberWireSettings } from '../legs/LegKind.ts';
+import type { ConferenceConfig } from './conferenceFields.ts';
+import type { MemberRecord } from './Member.ts';
 import type { MemberRole } from './MemberTypes.ts';
 
 /** A member add, checked (defaults of the role not yet applied). */
@@ -78,4 +82,41 @@ export function normalizeMemberUpdate(input: unknown): MemberUpdate {
   if (fields.leavingTone !== undefined) out.leavingTone = toBoolean(fields.leavingTone, 'leavingTone');
   levels(fields, out);
   return out;
+}
+
+/** A new member's record: the add's fields over its role's and its conference's defaults. */
+export function newMemberRecord(add: MemberAdd, config: ConferenceConfig, number: number, hasModerator: boolean): MemberRecord {
+  const defaults = add.role === 'moderator' ? config.moderator : config.member;
+  const record: MemberRecord = {
+    id: `member-${randomUUID()}`,
+    number,
+    role: add.role,
+    state: 'active',
+    addedTime: '',
+    mute: add.mute ?? defaults.joinMuted,
+    hold: add.hold ?? false,
+    deaf: add.deaf ?? defaults.joinDeaf,
+    talkLevel: add.talkLevel ?? 0,
+    listenLevel: add.listenLevel ?? 0,
+    energyLevel: add.energyLevel ?? config.mixer.energyLevel,
+    joinTone: add.joinTone ?? config.playEntryTone !== false,
+    leavingTone: add.leavingTone ?? config.playExitTone !== false,
+    talking: false,
+    energy: 0,
+    waiting: config.waitForModerator && add.role === 'member' && !hasModerator,
+  };
+  if (add.callId !== undefined) record.callId = add.callId;
+  return record;
+}
+
+/** The settings a member joins the shard with: a member waiting for a moderator is held. */
+export function memberWireSettings(record: MemberRecord): Required<MemberWireSettings> {
+  return {
+    mute: record.mute,
+    deaf: record.deaf,
+    hold: record.hold || record.waiting,
+    talkLevel: record.talkLevel,
+    listenLevel: record.listenLevel,
+    energyLevel: record.energyLevel,
+  };
 }

@@ -6,18 +6,8 @@ import type { TransferListItem } from 'node:worker_threads';
 import type { Fields } from '../fields.ts';
 import type { ShardMedia } from '../native/shardMedia.ts';
 
-/** A member's flags and levels as the shard takes them; absent fields are unchanged. */
-export interface MemberWireSettings {
-  mute?: boolean;
-  deaf?: boolean;
-  hold?: boolean;
-  /** -4..4 */
-  talkLevel?: number;
-  /** -4..4 */
-  listenLevel?: number;
-  /** 0..32767 */
-  energyLevel?: number;
-}
+/** A member's flags and levels as the shard takes them (the media thread's own settings type); absent fields are unchanged. */
+export type MemberWireSettings = Parameters<ShardMedia['setMember']>[2];
 
 /** Any kind's wire spec: at least its kind. */
 export interface WireSpec {

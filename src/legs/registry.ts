@@ -5,7 +5,8 @@ import { checkFields, describe } from '../fields.ts';
 import { appLegKind } from './app/kind.ts';
 import type { LegDriver, LegKind, LegRequest, WireSpec } from './LegKind.ts';
 import { NONE_LEG_REQUEST, noneLegKind } from './none/kind.ts';
-import { rtpLegKind } from './rtp/kind.ts';
+import { checkSdpJoin, rtpLegKind, sdpLegRequest } from './rtp/kind.ts';
+import type { SdpJoinContext } from './rtp/kind.ts';
 
 /** Every leg kind, by name. */
 export const LEG_KINDS = {
@@ -46,8 +47,24 @@ export function normalizeLeg(value: unknown): LegRequest {
   if (typeof fields.kind === 'string' && PLANNED_KINDS.has(fields.kind)) {
     throw new UnsupportedError(`leg kind '${fields.kind}' is not available in this version`);
   }
-  throw new InvalidArgumentError(`leg must be an AppLeg, or an object with kind 'app', 'rtp' or 'none', got kind ${describe(fields.kind)}`);
+  const kinds = Object.keys(LEG_KINDS).map((kind) => `'${kind}'`);
+  throw new InvalidArgumentError(`leg must be an AppLeg, or an object with kind ${kinds.slice(0, -1).join(', ')} or ${kinds.at(-1)}, got kind ${describe(fields.kind)}`);
 }
+
+/**
+ * The leg of a join by SDP (`sdp`: the peer's offer, or `offer: true` for ours, with `rtp`
+ * options). A plain RTP leg today; the kind an SDP asks for is decided here.
+ */
+export function sessionLegRequest(fields: { sdp?: unknown; offer?: unknown; rtp?: unknown }, context: SdpJoinContext): LegRequest & { readonly localSdp: string | undefined } {
+  return sdpLegRequest(fields, context);
+}
+
+/** Checks a join by SDP's own fields before anything else of the member is read. */
+export function checkSessionJoin(fields: { sdp?: unknown; offer?: unknown }): void {
+  checkSdpJoin(fields);
+}
+
+export type { SdpJoinContext };
 
 /** The shard-side driver of a wire spec's kind; a typed error for a kind no driver serves. */
 export function legDriverOf(spec: { kind: string }): LegDriver {

@@ -39,9 +39,11 @@ export class ShardTimeoutError extends ConfmixError {
   }
 }
 
-// Under a TypeScript loader (tsx, vitest) the bootstrap registers tsx in the worker as well.
-const workerBootstrap = new URL('./shardBootstrap.mjs', import.meta.url);
-const workerEntry = new URL(`./shardWorker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href;
+// Compiled, the worker runs shardWorker.js itself. From source under a TypeScript loader (tsx,
+// vitest), a bootstrap registers tsx in the worker first.
+const fromSource = import.meta.url.endsWith('.ts');
+const workerEntry = new URL(`./shardWorker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
+const workerScript = fromSource ? new URL('./shardBootstrap.mjs', import.meta.url) : workerEntry;
 
 /** One shard: spawn, typed request/response with timeouts, pushed events, death detection. */
 export class Shard extends EventEmitter<ShardEvents> {
@@ -64,7 +66,7 @@ export class Shard extends EventEmitter<ShardEvents> {
     super();
     this.id = data.shardId;
     this.#requestTimeoutMs = requestTimeoutMs;
-    this.#worker = new Worker(workerBootstrap, { workerData: { ...data, entry: workerEntry } });
+    this.#worker = new Worker(workerScript, { workerData: { ...data, entry: workerEntry.href } });
     this.#ready = new Promise<void>((resolve, reject) => {
       this.once('ready', resolve);
       this.once('died', reject);

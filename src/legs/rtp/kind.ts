@@ -6,7 +6,7 @@ import type { LegJoin, LegKind, LegRequest } from '../LegKind.ts';
 import { rtpLegDriver } from './driver.ts';
 import { RtpLeg } from './RtpLeg.ts';
 import { checkSdpLegOptions, SdpLegSession } from './SdpLegSession.ts';
-import type { OpenedLeg, SdpAddresses } from './SdpLegSession.ts';
+import type { OpenedLeg } from './SdpLegSession.ts';
 import { normalizeRtpLeg } from './spec.ts';
 import type { RtpLegWireInfo, RtpLegWireSpec } from './spec.ts';
 import type { SdpPtimeMs } from './sdpTypes.ts';
@@ -59,10 +59,16 @@ export class RtpLegRequest implements LegRequest {
 
 /** What an SDP join needs from its conference. */
 export interface SdpJoinContext {
-  /** The addresses our SDP names, by family. */
-  addresses: SdpAddresses;
-  /** The conference interval: the leg's packet time. */
-  ptimeMs: SdpPtimeMs;
+  /** The addresses our SDP names, by family (the engine's rtpAddress and rtpAddress6). */
+  addresses: { 4: string; 6: string };
+  /** The conference interval, ms: the leg's packet time. */
+  intervalMs: number;
+}
+
+/** Checks that an SDP join asks for exactly one of answering (`sdp`) and offering (`offer: true`). */
+export function checkSdpJoin(fields: { sdp?: unknown; offer?: unknown }): void {
+  if (fields.sdp !== undefined && fields.offer !== undefined) throw new InvalidArgumentError("give sdp (the peer's offer) or offer: true (ours), not both");
+  if (fields.sdp === undefined && fields.offer !== true) throw new InvalidArgumentError("offer must be true (or give sdp, the peer's offer)");
 }
 
 /**
@@ -70,12 +76,11 @@ export interface SdpJoinContext {
  * with `rtp` options. The offer is read before any socket opens: an SDP that cannot work costs nothing.
  */
 export function sdpLegRequest(fields: { sdp?: unknown; offer?: unknown; rtp?: unknown }, context: SdpJoinContext): RtpLegRequest {
-  const { sdp, offer, rtp } = fields;
-  if (sdp !== undefined && offer !== undefined) throw new InvalidArgumentError("give sdp (the peer's offer) or offer: true (ours), not both");
-  if (sdp === undefined && offer !== true) throw new InvalidArgumentError("offer must be true (or give sdp, the peer's offer)");
+  const { sdp, rtp } = fields;
+  checkSdpJoin(fields);
   const settings = checkSdpLegOptions(rtp);
   if (sdp !== undefined) {
-    const answering = SdpLegSession.answering(sdp, settings, context.addresses, context.ptimeMs);
+    const answering = SdpLegSession.answering(sdp, settings, context.addresses, context.intervalMs as SdpPtimeMs);
     const { negotiated } = answering.negotiation;
     return new RtpLegRequest(answering.spec, {
       session: answering.session,
@@ -83,7 +88,7 @@ export function sdpLegRequest(fields: { sdp?: unknown; offer?: unknown; rtp?: un
       complete: (opened) => answering.session.completeAnswer(answering.negotiation, opened),
     });
   }
-  const offering = SdpLegSession.offering(settings, context.addresses, context.ptimeMs);
+  const offering = SdpLegSession.offering(settings, context.addresses, context.intervalMs as SdpPtimeMs);
   return new RtpLegRequest(offering.spec, {
     session: offering.session,
     flags: { mute: false, deaf: false },
