@@ -1,8 +1,7 @@
 // The public shape of a conference member: options, updates, state, events.
-import type { AppLeg } from '../legs/app/AppLeg.ts';
-import type { ControlLeg } from '../legs/none/ControlLeg.ts';
+import type { MemberLeg, MemberLegOptions } from '../legs/registry.ts';
 import type { RtpLeg } from '../legs/rtp/RtpLeg.ts';
-import type { RtpLegOptions, SdpLegOptions } from '../legs/rtp/RtpLegTypes.ts';
+import type { SdpLegOptions } from '../legs/rtp/RtpLegTypes.ts';
 import type {
   ConferenceMemberEventPayload,
   ConferencePlaybackEventPayload,
@@ -30,11 +29,7 @@ export type MemberRemovedReason =
   | 'engine-closed'; // the engine closed
 
 
-/** How a member's media arrives: an AppLeg, a new app leg at a rate, a plain RTP leg, or none. */
-export type MemberLegOptions = AppLeg | { kind: 'app'; rate: number } | RtpLegOptions | { kind: 'none' };
-
-/** The leg a member holds. */
-export type MemberLeg = AppLeg | RtpLeg | ControlLeg;
+export type { MemberLeg, MemberLegOptions };
 
 /** Fields of addMember (the Conference API's add-member fields, plus confmix's). */
 export interface MemberOptions {

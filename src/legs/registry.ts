@@ -2,9 +2,13 @@
 // adding its folder and one line here; nothing in engine/ or shard/ names a kind.
 import { InvalidArgumentError, UnsupportedError } from '../errors.ts';
 import { checkFields, describe } from '../fields.ts';
+import type { AppLeg } from './app/AppLeg.ts';
 import { appLegKind } from './app/kind.ts';
 import type { LegDriver, LegKind, LegRequest, WireSpec } from './LegKind.ts';
+import type { ControlLeg } from './none/ControlLeg.ts';
 import { NONE_LEG_REQUEST, noneLegKind } from './none/kind.ts';
+import type { RtpLeg } from './rtp/RtpLeg.ts';
+import type { RtpLegOptions } from './rtp/RtpLegTypes.ts';
 import { checkSdpJoin, rtpLegKind, sdpLegRequest } from './rtp/kind.ts';
 import type { SdpJoinContext } from './rtp/kind.ts';
 
@@ -14,6 +18,12 @@ export const LEG_KINDS = {
   rtp: rtpLegKind,
   none: noneLegKind,
 } as const;
+
+/** How a member's media arrives: an AppLeg, a new app leg at a rate, a plain RTP leg, or none. */
+export type MemberLegOptions = AppLeg | { kind: 'app'; rate: number } | RtpLegOptions | { kind: 'none' };
+
+/** The leg a member holds, by kind. */
+export type MemberLeg = AppLeg | RtpLeg | ControlLeg;
 
 /** Kinds that are planned but not built yet: a clear UnsupportedError rather than "unknown". */
 const PLANNED_KINDS = new Set(['webrtc', 'mediasoup']);

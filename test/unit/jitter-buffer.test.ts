@@ -1,3 +1,4 @@
+// Longer than 500 lines: one case per arrival pattern the buffer must absorb, each a few lines.
 import { describe, expect, it } from 'vitest';
 import { JitterBuffer, type JitterBufferOptions, type JitterFrame } from '../../src/native/rtp.ts';
 import { RtpStreamBuilder, buildRtpPacket, payloadSequence, seededRandom, sequencePayload } from '../helpers/rtp.ts';

@@ -1,3 +1,4 @@
+// Longer than 500 lines: one case per rule of the offer/answer, each a few lines, kept beside its neighbours.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'sdp-transform';
 import { ConfmixError, InvalidArgumentError } from '../../src/errors.ts';

@@ -1,5 +1,7 @@
 // SDP offer/answer for a plain RTP leg (RFC 3264 over RFC 4566; Opus parameters per RFC 7587).
 // sdp-transform parses and writes; this file decides what the two sides agree on.
+// Longer than 500 lines: reading an offer, answering it, offering and reading the answer share one
+// set of codec, direction and RTCP rules, and split apart they would each need all of them.
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
 import {
