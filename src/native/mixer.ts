@@ -1,6 +1,8 @@
-// Typed view of the addon's MixerConference: one conference's mixing core, driven tick by tick.
+// The mixer's numbers, settings, state and events as TypeScript types, and the comfort-noise
+// formula. The mixer alone (driven tick by tick) is a testing view: testing/mixer.ts.
 import { addon } from './addon.ts';
-import { InvalidArgumentError, toConfmixError } from '../errors.ts';
+import { InvalidArgumentError } from '../errors.ts';
+import { callNative } from './call.ts';
 
 /** Conference sample rates, Hz. */
 export const MIXER_RATES = [8000, 16000, 24000, 32000, 48000] as const;
@@ -209,37 +211,7 @@ export type NativeMixerEvent =
   | LeaveEvent
   | PlaybackDoneEvent;
 
-interface RawMixerConference {
-  addMember(id: number, settings?: NativeMemberSettings): void;
-  removeMember(id: number): void;
-  setMember(id: number, settings: NativeMemberSettings): void;
-  getMember(id: number): NativeMemberState;
-  setConference(settings: { mute?: boolean; hold?: boolean }): void;
-  getConference(): NativeConferenceState;
-  pushFrame(id: number, frame: Int16Array): void;
-  pressKey(id: number, key: string): void;
-  startPlayback(id: number, pcm: Int16Array, options?: NativePlaybackOptions): void;
-  stopPlayback(id: number): void;
-  tick(): void;
-  readFrame(id: number): Int16Array;
-  drainEvents(): NativeMixerEvent[];
-}
-
-interface RawMixerConferenceClass {
-  new (options: NativeConferenceOptions): RawMixerConference;
-  comfortNoiseDbfsFromDivisor(divisor: number): number | null;
-}
-
-const RawMixerConference = addon.MixerConference as RawMixerConferenceClass;
-
-// Runs a native call, rethrowing its error as the matching ConfmixError class.
-function call<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw toConfmixError(error);
-  }
-}
+const comfortNoiseDbfsFromDivisor = addon.comfortNoiseDbfsFromDivisor as (divisor: number) => number | null;
 
 /**
  * The dBFS RMS level FreeSWITCH's or Kazoo's `comfort-noise` setting produces: an integer
@@ -247,92 +219,9 @@ function call<T>(fn: () => T): T {
  */
 export function comfortNoiseDbfsFromFreeswitch(value: number | boolean): number | null {
   if (value === false) return null;
-  if (value === true) return call(() => RawMixerConference.comfortNoiseDbfsFromDivisor(FREESWITCH_DEFAULT_COMFORT_NOISE));
+  if (value === true) return callNative(() => comfortNoiseDbfsFromDivisor(FREESWITCH_DEFAULT_COMFORT_NOISE));
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
     throw new InvalidArgumentError(`comfort-noise must be true, false or an integer divisor >= 0, got ${String(value)}`);
   }
-  return call(() => RawMixerConference.comfortNoiseDbfsFromDivisor(value));
-}
-
-/**
- * One conference's native mixing core. Drive it one tick at a time: pushFrame() for each member
- * that has audio, tick(), then readFrame() for each member and drainEvents().
- */
-export class NativeConference {
-  readonly #raw: RawMixerConference;
-
-  /** Builds the conference; throws InvalidArgumentError for a bad option. */
-  constructor(options: NativeConferenceOptions) {
-    this.#raw = call(() => new RawMixerConference(options));
-  }
-
-  /** Adds a member with a caller-chosen id (InvalidStateError if the id is taken). */
-  addMember(id: number, settings?: NativeMemberSettings): void {
-    call(() => this.#raw.addMember(id, settings));
-  }
-
-  /** Removes a member (NotFoundError if unknown). */
-  removeMember(id: number): void {
-    call(() => this.#raw.removeMember(id));
-  }
-
-  /** Changes some of a member's settings; a 'changed' event follows for each value that changed. */
-  setMember(id: number, settings: NativeMemberSettings): void {
-    call(() => this.#raw.setMember(id, settings));
-  }
-
-  /** A member's settings and last-tick state. */
-  getMember(id: number): NativeMemberState {
-    return call(() => this.#raw.getMember(id));
-  }
-
-  /** Conference-wide mute and hold, on top of each member's own flags. */
-  setConference(settings: { mute?: boolean; hold?: boolean }): void {
-    call(() => this.#raw.setConference(settings));
-  }
-
-  /** The conference's configuration and live state. */
-  getConference(): NativeConferenceState {
-    return call(() => this.#raw.getConference());
-  }
-
-  /** Queues a member's frame (Int16Array of one interval) for the next tick; one per tick. */
-  pushFrame(id: number, frame: Int16Array): void {
-    call(() => this.#raw.pushFrame(id, frame));
-  }
-
-  /** A DTMF key from a member. */
-  pressKey(id: number, key: DtmfKey): void {
-    call(() => this.#raw.pressKey(id, key));
-  }
-
-  /**
-   * Plays `pcm` (mono at the conference rate; copied once) from the next tick, to the whole
-   * conference or to `options.member` alone. A 'playback-done' event follows when it ends.
-   * InvalidArgumentError for bad arguments or empty PCM, InvalidStateError for an id already
-   * playing, NotFoundError for an unknown member.
-   */
-  startPlayback(id: number, pcm: Int16Array, options?: NativePlaybackOptions): void {
-    call(() => this.#raw.startPlayback(id, pcm, options));
-  }
-
-  /** Stops a playing playback now; a 'playback-done' event with reason 'stopped' follows (NotFoundError if none). */
-  stopPlayback(id: number): void {
-    call(() => this.#raw.stopPlayback(id));
-  }
-
-  /** Mixes one tick from the queued frames. */
-  tick(): void {
-    call(() => this.#raw.tick());
-  }
-
-  /** A copy of what the member heard on the last tick. */
-  readFrame(id: number): Int16Array {
-    return call(() => this.#raw.readFrame(id));
-  }
-
-  /** Every event raised since the last drain, oldest first. */
-  drainEvents(): NativeMixerEvent[] {
-    return call(() => this.#raw.drainEvents());
-  }
+  return callNative(() => comfortNoiseDbfsFromDivisor(value));
 }

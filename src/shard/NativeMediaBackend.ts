@@ -3,7 +3,7 @@
 import { createShardMedia, type ShardMedia, type ShardMediaLeg } from '../native/shardMedia.ts';
 import { Resampler, type ResamplerRate } from '../native/codecs.ts';
 import type { NativeMixerEvent } from '../native/mixer.ts';
-import type { RtpCodecOptions } from '../native/mediaConference.ts';
+import type { RtpCodecOptions } from '../native/mediaTypes.ts';
 import type { BackendLegSpec, MediaBackend } from './MediaBackend.ts';
 import type {
   ShardConferenceEvent,
@@ -331,6 +331,18 @@ export class NativeMediaBackend implements MediaBackend {
       events.push(toShardEvent(record.id, event));
     }
     for (const event of drained.media) {
+      if (event.type === 'command-failed') {
+        const record = this.#byHandle.get(event.conference);
+        if (!record) continue;
+        // A call that had returned failed on the media thread: its playback never plays, or its
+        // member has no working media and leaves.
+        if (event.playback !== undefined) {
+          events.push({ type: 'playback-done', conferenceId: record.id, playback: event.playback, member: event.member || null, reason: 'stopped' });
+        } else if (record.members.has(event.member)) {
+          events.push({ type: 'leg-ended', conferenceId: record.id, member: event.member, reason: `media-failed: ${event.code}: ${event.message}` });
+        }
+        continue;
+      }
       if (event.type === 'rtcp-bye') {
         const record = this.#byHandle.get(event.conference);
         if (!record?.members.has(event.member)) continue;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JitterBuffer, type JitterBufferOptions, type JitterFrame } from '../../src/native/rtp.ts';
+import { JitterBuffer, type JitterBufferOptions, type JitterFrame } from '../../src/native/testing/rtp.ts';
 import { RtpStreamBuilder, buildRtpPacket, payloadSequence, seededRandom, sequencePayload } from '../helpers/rtp.ts';
 
 // Opus: 48 kHz RTP clock, 20 ms ticks.

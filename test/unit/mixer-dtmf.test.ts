@@ -6,7 +6,7 @@ import {
   type DtmfKey,
   type NativeConferenceOptions,
   type NativeMixerEvent,
-} from '../../src/native/mixer.ts';
+} from '../../src/native/testing/mixer.ts';
 import { ToneGenerator, concat, goertzelAmplitude, isSilent, ratioDb } from '../helpers/audio.ts';
 
 const M = 7;

@@ -6,7 +6,7 @@ import {
   SILENCE_OUTPUT_GROUP,
   comfortNoiseDbfsFromFreeswitch,
   type NativeConferenceOptions,
-} from '../../src/native/mixer.ts';
+} from '../../src/native/testing/mixer.ts';
 import {
   ToneGenerator,
   concat,
