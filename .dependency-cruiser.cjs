@@ -35,6 +35,13 @@ module.exports = {
       to: { path: '^src/legs/[^/]+/', pathNot: '^src/legs/$1/' },
     },
     {
+      name: 'testing-views-for-tests-only',
+      comment: 'native/testing types the testing addon (tests and benchmarks); the product never loads it',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/native/testing/' },
+      to: { path: '^src/native/testing/' },
+    },
+    {
       name: 'leaves-stay-leaves',
       comment: 'errors.ts and fields.ts import nothing of confmix but each other',
       severity: 'error',

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The one list of Debian packages confmix needs beyond npm.
 #   build: what `npm install` needs to compile the addon
-#   test:  what the test suite drives (real peers and speech)
+#   test:  what the test suite drives (real peers and speech) and the C++ unit tests need
 # Usage: system-packages.sh list|missing|install [build|test|all]
 set -euo pipefail
 
 BUILD_PACKAGES=(pkg-config libopus-dev)
-TEST_PACKAGES=(ffmpeg espeak-ng)
+TEST_PACKAGES=(ffmpeg espeak-ng libgtest-dev)
 
 action="${1:-list}"
 set_name="${2:-all}"

@@ -1,11 +1,19 @@
 // The error classes every confmix API throws. Each has a stable `code` callers can switch on.
 
-/** Stable codes of the built-in error classes. */
+/**
+ * Stable codes of confmix's errors. All but `generic` are the native core's table
+ * (native/core/status.h), which a test keeps in step with this one.
+ */
 export const ErrorCode = {
   invalidArgument: 'ERR_INVALID_ARGUMENT',
   notFound: 'ERR_NOT_FOUND',
   invalidState: 'ERR_INVALID_STATE',
   unsupported: 'ERR_UNSUPPORTED',
+  /** Every port of the shard's RTP range is taken. */
+  portsExhausted: 'ERR_PORTS_EXHAUSTED',
+  /** The operating system refused (e.g. out of file descriptors). */
+  system: 'ERR_SYSTEM',
+  /** Anything without a code of its own. */
   generic: 'ERR_CONFMIX',
 } as const;
 

@@ -1,6 +1,6 @@
 // What one decode, encode and resample of a 20 ms frame costs on this machine, so a room's
 // decodes and encodes per tick can be turned into an estimate of where its tick CPU goes.
-import { CodecDecoder, CodecEncoder, Resampler, g711Decode, g711Encode, type ResamplerRate } from '../../src/native/codecs.ts';
+import { CodecDecoder, CodecEncoder, Resampler, g711Decode, g711Encode, type ResamplerRate } from '../../src/native/testing/codecs.ts';
 import type { LoadCodec } from './options.ts';
 import { encodeToneLoops, FORMATS, toneFrames } from './payloads.ts';
 import type { CodecCosts } from './protocol.ts';

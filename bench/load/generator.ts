@@ -8,7 +8,7 @@
 // With `sdp`, it binds first and reports each member's port (the address its SDP offer names;
 // members of one socket share it), and starts sending once told where each member's leg is.
 // Exits when told to stop, or when its parent goes away.
-import { LoadGenerator, type LoadStreamOptions } from '../../src/native/media.ts';
+import { LoadGenerator, type LoadStreamOptions } from '../../src/native/testing/media.ts';
 import { encodeToneLoops, FORMATS, NON_TALKER_STREAMS, TONE_LOOP_FRAMES } from './payloads.ts';
 import type { FromGenerator, GeneratorConfig, GeneratorSnapshot, ToGenerator } from './protocol.ts';
 

@@ -1,6 +1,6 @@
 // The media a load generator sends: pre-encoded tone frames for talkers, the fixed payload of
 // everyone else, and the RTP framing.
-import { CodecEncoder, g711Encode } from '../../src/native/codecs.ts';
+import { CodecEncoder, g711Encode } from '../../src/native/testing/codecs.ts';
 import type { LoadCodec } from './options.ts';
 
 /** One RTP stream's codec as the generator sends it. */

@@ -114,7 +114,7 @@ std::string RunRate(int rate, size_t members, double seconds) {
   confmix::Status status;
   std::unique_ptr<Conference> conf = Conference::Create(options, &status);
   if (!conf) {
-    std::fprintf(stderr, "conference: %s\n", status.message);
+    std::fprintf(stderr, "conference: %s\n", status.message.c_str());
     std::exit(1);
   }
   std::vector<Member*> handles;

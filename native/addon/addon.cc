@@ -1,4 +1,5 @@
-// The addon's entry point. Context-aware (Napi::Addon), so each worker thread gets its own copy.
+// The product addon's entry point: what a shard's worker uses in production. Context-aware
+// (Napi::Addon), so each worker thread gets its own copy.
 #include "bindings.h"
 
 namespace confmix::addon {
@@ -6,13 +7,8 @@ namespace confmix::addon {
 class ConfmixAddon : public Napi::Addon<ConfmixAddon> {
  public:
   ConfmixAddon(Napi::Env env, Napi::Object exports) {
-    RegisterMixer(env, exports);
-    RegisterCodecs(env, exports);
-    RegisterRtp(env, exports);
-    RegisterMedia(env, exports);
-    RegisterRtcp(env, exports);
-    RegisterMediaConference(env, exports);
     RegisterShardMedia(env, exports);
+    RegisterDsp(env, exports);
   }
 };
 

@@ -10,23 +10,23 @@
 
 namespace confmix::addon {
 
-void ThrowCoded(Napi::Env env, const char* code, const std::string& message) {
-  Napi::Error error = Napi::Error::New(env, message);
-  error.Set("code", Napi::String::New(env, code));
-  error.ThrowAsJavaScriptException();
-}
-
-const char* CodeFor(StatusCode code) {
-  switch (code) {
-    case StatusCode::kNotFound: return kNotFound;
-    case StatusCode::kInvalidState: return kInvalidState;
-    default: return kInvalidArgument;
+void ThrowCoded(Napi::Env env, StatusCode code, const std::string& message) {
+  // Plain N-API: node-addon-api's throw aborts the process when the environment is shutting
+  // down (a worker being terminated), where there is simply nobody left to tell.
+  napi_value code_value = nullptr;
+  napi_value message_value = nullptr;
+  napi_value error = nullptr;
+  if (napi_create_string_utf8(env, StatusCodeName(code), NAPI_AUTO_LENGTH, &code_value) != napi_ok ||
+      napi_create_string_utf8(env, message.c_str(), message.size(), &message_value) != napi_ok ||
+      napi_create_error(env, code_value, message_value, &error) != napi_ok) {
+    return;
   }
+  napi_throw(env, error);
 }
 
 bool ThrowIfFailed(Napi::Env env, const Status& status, const std::string& context) {
   if (status.ok()) return false;
-  ThrowCoded(env, CodeFor(status.code), context + status.message);
+  ThrowCoded(env, status.code, context + status.message);
   return true;
 }
 
@@ -96,7 +96,7 @@ Napi::Int16Array CopyToInt16Array(Napi::Env env, const int16_t* samples, size_t 
 bool ReadUint32Arg(const Napi::CallbackInfo& info, size_t index, const char* what, uint32_t* out) {
   int64_t v = 0;
   if (info.Length() <= index || !ReadInteger(info[index], 0, 4294967295.0, &v)) {
-    ThrowCoded(info.Env(), kInvalidArgument, std::string(what) + " must be an integer in 0..4294967295");
+    ThrowCoded(info.Env(), StatusCode::kInvalidArgument, std::string(what) + " must be an integer in 0..4294967295");
     return false;
   }
   *out = static_cast<uint32_t>(v);
@@ -107,7 +107,7 @@ bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* nam
   const Napi::Value v = object.Get(name);
   if (v.IsUndefined()) return true;
   if (!v.IsBoolean()) {
-    ThrowCoded(env, kInvalidArgument, std::string(name) + " must be a boolean");
+    ThrowCoded(env, StatusCode::kInvalidArgument, std::string(name) + " must be a boolean");
     return false;
   }
   *out = v.As<Napi::Boolean>().Value();
@@ -120,7 +120,7 @@ bool ReadOptionalInt(Napi::Env env, const Napi::Object& object, const char* name
   if (v.IsUndefined()) return true;
   int64_t parsed = 0;
   if (!ReadInteger(v, min, max, &parsed)) {
-    ThrowCoded(env, kInvalidArgument,
+    ThrowCoded(env, StatusCode::kInvalidArgument,
                std::string(name) + " must be an integer in " + std::to_string(min) + ".." + std::to_string(max));
     return false;
   }
@@ -130,7 +130,7 @@ bool ReadOptionalInt(Napi::Env env, const Napi::Object& object, const char* name
 
 bool ReadObjectArg(const Napi::CallbackInfo& info, size_t index, const char* what, Napi::Object* out) {
   if (info.Length() <= index || !info[index].IsObject() || info[index].IsArray() || info[index].IsFunction()) {
-    ThrowCoded(info.Env(), kInvalidArgument, std::string(what) + " must be an object");
+    ThrowCoded(info.Env(), StatusCode::kInvalidArgument, std::string(what) + " must be an object");
     return false;
   }
   *out = info[index].As<Napi::Object>();
@@ -140,7 +140,7 @@ bool ReadObjectArg(const Napi::CallbackInfo& info, size_t index, const char* wha
 bool ReadMemberUpdate(Napi::Env env, const Napi::Value& value, MemberUpdate* update) {
   if (value.IsUndefined()) return true;
   if (!value.IsObject() || value.IsArray()) {
-    ThrowCoded(env, kInvalidArgument, "member settings must be an object");
+    ThrowCoded(env, StatusCode::kInvalidArgument, "member settings must be an object");
     return false;
   }
   const Napi::Object o = value.As<Napi::Object>();
@@ -154,18 +154,18 @@ bool ReadMemberUpdate(Napi::Env env, const Napi::Value& value, MemberUpdate* upd
 bool ReadConferenceOptions(Napi::Env env, const Napi::Value& value, ConferenceOptions* options,
                            MediaConferenceOptions* media) {
   if (!value.IsObject() || value.IsArray()) {
-    ThrowCoded(env, kInvalidArgument, "conference options must be an object");
+    ThrowCoded(env, StatusCode::kInvalidArgument, "conference options must be an object");
     return false;
   }
   const Napi::Object o = value.As<Napi::Object>();
   int64_t v = 0;
   if (!ReadInteger(o.Get("rate"), 0, 1e9, &v) || !IsSupportedRate(static_cast<int>(v))) {
-    ThrowCoded(env, kInvalidArgument, "rate must be 8000, 16000, 24000, 32000 or 48000");
+    ThrowCoded(env, StatusCode::kInvalidArgument, "rate must be 8000, 16000, 24000, 32000 or 48000");
     return false;
   }
   options->rate = static_cast<int>(v);
   if (!ReadInteger(o.Get("interval"), 0, 1e9, &v) || !IsSupportedIntervalMs(static_cast<int>(v))) {
-    ThrowCoded(env, kInvalidArgument, "interval must be 10, 20, 40 or 60 (ms)");
+    ThrowCoded(env, StatusCode::kInvalidArgument, "interval must be 10, 20, 40 or 60 (ms)");
     return false;
   }
   options->interval_ms = static_cast<int>(v);
@@ -180,7 +180,7 @@ bool ReadConferenceOptions(Napi::Env env, const Napi::Value& value, ConferenceOp
     options->comfort_noise_dbfs.reset();
   } else if (!noise.IsUndefined()) {
     if (!noise.IsNumber() || !IsValidComfortNoiseDbfs(noise.As<Napi::Number>().DoubleValue())) {
-      ThrowCoded(env, kInvalidArgument, "comfortNoiseDbfs must be a number in -100..0, or null for off");
+      ThrowCoded(env, StatusCode::kInvalidArgument, "comfortNoiseDbfs must be a number in -100..0, or null for off");
       return false;
     }
     options->comfort_noise_dbfs = noise.As<Napi::Number>().DoubleValue();
@@ -193,7 +193,7 @@ bool ReadConferenceOptions(Napi::Env env, const Napi::Value& value, ConferenceOp
     } else if (mode == "passthru") {
       options->digits = DigitsMode::kPassthru;
     } else {
-      ThrowCoded(env, kInvalidArgument, "digits must be 'interpret' or 'passthru'");
+      ThrowCoded(env, StatusCode::kInvalidArgument, "digits must be 'interpret' or 'passthru'");
       return false;
     }
   }
@@ -211,19 +211,19 @@ bool ReadConferenceOptions(Napi::Env env, const Napi::Value& value, ConferenceOp
 
 bool ReadCodecParams(Napi::Env env, const Napi::Value& value, CodecParams* params) {
   if (!value.IsObject() || value.IsArray() || value.IsFunction()) {
-    ThrowCoded(env, kInvalidArgument, "codec options must be an object like { codec: 'opus' }");
+    ThrowCoded(env, StatusCode::kInvalidArgument, "codec options must be an object like { codec: 'opus' }");
     return false;
   }
   const Napi::Object options = value.As<Napi::Object>();
   const Napi::Value codec = options.Get("codec");
   const std::string name = codec.IsString() ? codec.As<Napi::String>().Utf8Value() : std::string();
   if (!ParseCodecName(name, &params->kind)) {
-    ThrowCoded(env, kInvalidArgument, "codec must be 'pcmu', 'pcma', 'l16' or 'opus'");
+    ThrowCoded(env, StatusCode::kInvalidArgument, "codec must be 'pcmu', 'pcma', 'l16' or 'opus'");
     return false;
   }
   params->clock_rate = params->kind == CodecKind::kOpus ? 48000 : 8000;
   if (params->kind == CodecKind::kL16 && options.Get("clockRate").IsUndefined()) {
-    ThrowCoded(env, kInvalidArgument, "l16 needs clockRate (8000, 12000, 16000, 24000, 32000 or 48000)");
+    ThrowCoded(env, StatusCode::kInvalidArgument, "l16 needs clockRate (8000, 12000, 16000, 24000, 32000 or 48000)");
     return false;
   }
   std::optional<int> payload_type, clock_rate, channels, bitrate, complexity;
@@ -247,7 +247,7 @@ bool ReadCodecParams(Napi::Env env, const Napi::Value& value, CodecParams* param
   if (complexity) params->complexity = *complexity;
   std::string error;
   if (!ValidateCodecParams(*params, &error)) {
-    ThrowCoded(env, kInvalidArgument, error);
+    ThrowCoded(env, StatusCode::kInvalidArgument, error);
     return false;
   }
   return true;

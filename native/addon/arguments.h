@@ -10,22 +10,18 @@
 #include "core/codec/codec.h"
 #include "core/media/media_conference.h"
 #include "core/mix/conference.h"
+#include "core/status.h"
 
 namespace confmix::addon {
 
-constexpr const char* kInvalidArgument = "ERR_INVALID_ARGUMENT";
-constexpr const char* kNotFound = "ERR_NOT_FOUND";
-constexpr const char* kInvalidState = "ERR_INVALID_STATE";
-constexpr const char* kUnsupported = "ERR_UNSUPPORTED";
-
-/** Throws an Error with `code`. */
-void ThrowCoded(Napi::Env env, const char* code, const std::string& message);
+/** Throws an Error whose `code` is the status code's stable name. */
+void ThrowCoded(Napi::Env env, StatusCode code, const std::string& message);
 /** Throws an ERR_INVALID_ARGUMENT Error. */
-inline void ThrowInvalid(Napi::Env env, const std::string& message) { ThrowCoded(env, kInvalidArgument, message); }
+inline void ThrowInvalid(Napi::Env env, const std::string& message) {
+  ThrowCoded(env, StatusCode::kInvalidArgument, message);
+}
 /** Throws for a failed core status (prefixing `context`); returns true when it threw. */
-bool ThrowIfFailed(Napi::Env env, const Status& status, const std::string& context);
-/** The JS code of a core status code. */
-const char* CodeFor(StatusCode code);
+bool ThrowIfFailed(Napi::Env env, const Status& status, const std::string& context = "");
 
 /** An integral JS number in [min, max] (no throw). */
 bool ReadInteger(const Napi::Value& value, double min, double max, int64_t* out);

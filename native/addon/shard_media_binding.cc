@@ -1,29 +1,17 @@
-// ShardMedia: one shard's media plane for JS. It owns a native media thread (clock, sockets)
-// whose jobs are the shard's conferences. Calls are checked here against a control-side mirror,
-// so errors are synchronous; the change itself reaches the conference as a command applied on
-// the media thread. Events and app frames are pulled with drain() after onNotify fires.
-//
-// Every RTP member has an RTCP session (RFC 3550). With rtcp-mux (the default) RTCP shares the
-// RTP leg; without it a second leg carries it. When the caller does not say rtcpMux, the peer
-// may not have negotiated it (RFC 5761 forbids muxing towards such a peer), so our reports wait
-// for the peer's first RTCP on the RTP port; rtcpMux: true sends them from the start. The media thread cannot bind exactly RTP port + 1
-// (it hands out ports from its allocator), so that second leg takes any free port of the range
-// and addMember reports it as rtcpPort (for SDP's a=rtcp).
-#include <cstdio>
+// ShardMedia: one shard's media plane for JS, a thin skin over shard::ShardController. It reads
+// arguments into the controller's types, throws a failed Status as a coded error, and turns the
+// controller's drains and counters into plain objects. Events and app frames are pulled with
+// drain() after onNotify fires; external legs' datagrams with takeOutgoing().
 #include <cstring>
 #include <memory>
-#include <random>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "arguments.h"
 #include "bindings.h"
 #include "notifier.h"
-#include "core/io/media_thread.h"
-#include "core/shard/conference_job.h"
-#include "core/shard/shard_outbox.h"
+#include "raw_class.h"
+#include "core/shard/shard_controller.h"
 
 namespace confmix::addon {
 
@@ -31,50 +19,62 @@ namespace {
 
 struct ShardShared {
   Notifier notifier;
-  shard::ShardOutbox outbox;
-  std::unique_ptr<io::MediaThread> thread;  // last: destroyed (joined) first
-};
-
-struct MemberControl {
-  io::LegId leg = 0;  // 0: no socket
-  bool app = false;
-  io::LegOptions rtp_options;           // how the RTP leg was opened, remote and latching kept current
-  io::LegId rtcp_leg = 0;               // a separate RTCP leg (no rtcp-mux); 0: none
-  int rtcp_port = 0;                    // its local port
-  std::optional<int> remote_rtcp_port;  // the peer's RTCP port when not RTP port + 1
+  std::unique_ptr<shard::ShardController> controller;
 };
 
 // Options of an RTP leg's RTCP: {rtcpMux?, remoteRtcpPort?, rtcpIntervalMs?}.
-struct RtcpLegOptions {
-  std::optional<bool> mux;
-  std::optional<int> remote_port;
-  std::optional<int> interval_ms;
-};
-
-bool ReadRtcpLegOptions(Napi::Env env, const Napi::Object& o, RtcpLegOptions* out) {
+bool ReadRtcpLegSettings(Napi::Env env, const Napi::Object& o, shard::RtcpLegSettings* out) {
   return ReadOptionalFlag(env, o, "rtcpMux", &out->mux) &&
          ReadOptionalInt(env, o, "remoteRtcpPort", 1, 65535, &out->remote_port) &&
          ReadOptionalInt(env, o, "rtcpIntervalMs", 100, 600000, &out->interval_ms);
 }
 
-// Where RTCP goes without rtcp-mux: the RTP remote's address at the given port, else RTP port + 1.
-bool RtcpRemote(Napi::Env env, const io::SocketAddress& rtp_remote, std::optional<int> port, io::SocketAddress* out) {
-  const int rtcp_port = port ? *port : rtp_remote.port() + 1;
-  if (rtcp_port > 65535) {
-    ThrowCoded(env, kInvalidArgument, "remoteRtcpPort is needed when remotePort is 65535");
+// An optional remote {remoteAddress, remotePort}; both or neither.
+bool ReadRemote(Napi::Env env, const Napi::Object& o, std::optional<io::SocketAddress>* out) {
+  const Napi::Value address = o.Get("remoteAddress");
+  const Napi::Value port = o.Get("remotePort");
+  if (address.IsUndefined() && port.IsUndefined()) return true;
+  int64_t p = 0;
+  io::SocketAddress parsed;
+  if (!address.IsString() || !ReadInteger(port, 1, 65535, &p) ||
+      !io::SocketAddress::Parse(address.As<Napi::String>().Utf8Value(), static_cast<int>(p), &parsed)) {
+    ThrowInvalid(env, "remoteAddress must be a numeric IP address and remotePort 1..65535");
     return false;
   }
-  *out = rtp_remote.WithPort(rtcp_port);
+  *out = parsed;
   return true;
 }
 
-// A CNAME stable for the shard's life and unique enough across shards and hosts (RFC 7022).
-std::string MakeCname() {
-  std::random_device device;
-  const uint64_t token = (uint64_t{device()} << 32) | device();
-  char text[32];
-  std::snprintf(text, sizeof(text), "confmix@%016llx", static_cast<unsigned long long>(token));
-  return text;
+// leg: {kind: 'none'} | {kind: 'app'} | {kind: 'rtp', receive?, send?, remoteAddress?,
+//      remotePort?, symmetricLatching?, timeoutMs?, ipv6?, localAddress?, rtcpMux?,
+//      remoteRtcpPort?, rtcpIntervalMs?} | {kind: 'external', receive?, send?, timeoutMs?,
+//      rtcpIntervalMs?}
+bool ReadLegSpec(Napi::Env env, const Napi::Object& leg, shard::MemberLegSpec* out) {
+  const Napi::Value kind_value = leg.Get("kind");
+  const std::string kind = kind_value.IsString() ? kind_value.As<Napi::String>().Utf8Value() : "";
+  if (kind == "none") {
+    out->kind = shard::LegKind::kNone;
+    return true;
+  }
+  if (kind == "app") {
+    out->kind = shard::LegKind::kApp;
+    return true;
+  }
+  if (kind != "rtp" && kind != "external") {
+    ThrowInvalid(env, "leg.kind must be 'none', 'app', 'rtp' or 'external'");
+    return false;
+  }
+  out->kind = kind == "rtp" ? shard::LegKind::kRtp : shard::LegKind::kExternal;
+  if (!ReadRtpMedia(env, leg, &out->media) || !ReadOptionalInt(env, leg, "timeoutMs", 0, 86400000, &out->timeout_ms) ||
+      !ReadRtcpLegSettings(env, leg, &out->rtcp))
+    return false;
+  if (out->kind == shard::LegKind::kExternal) return true;
+  if (!ReadRemote(env, leg, &out->remote) || !ReadOptionalFlag(env, leg, "symmetricLatching", &out->symmetric_latching) ||
+      !ReadOptionalFlag(env, leg, "ipv6", &out->ipv6))
+    return false;
+  const Napi::Value local = leg.Get("localAddress");
+  if (local.IsString()) out->local_address = local.As<Napi::String>().Utf8Value();
+  return true;
 }
 
 Napi::Object LegStatsToObject(Napi::Env env, const io::LegStats& leg) {
@@ -123,161 +123,127 @@ Napi::Object RtcpStatsToObject(Napi::Env env, const RtcpSessionStats& s) {
   return o;
 }
 
-struct ConferenceControl {
-  shard::ConferenceJob* job = nullptr;  // owned by the media thread until RemoveJob
-  io::JobId job_id = 0;
-  int rate = 0;
-  int interval_ms = 0;
-  std::unordered_map<uint32_t, MemberControl> members;
-  std::unordered_set<uint32_t> playbacks;
-};
-
-bool ThrowIfIoFailed(Napi::Env env, const io::Status& status, const std::string& context) {
-  if (status.ok()) return false;
-  ThrowCoded(env, io::ErrorCodeName(status.code), context + status.message);
-  return true;
+// A leg event as JS sees it, or an empty value for kinds it does not report.
+Napi::Value LegEventToObject(Napi::Env env, const io::MediaEvent& e) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("leg", e.leg);
+  switch (e.type) {
+    case io::MediaEventType::kTimeout:
+      o.Set("type", "timeout");
+      o.Set("reason", io::TimeoutReasonName(static_cast<io::TimeoutReason>(e.reason)));
+      break;
+    case io::MediaEventType::kLatched:
+      o.Set("type", "latched");
+      o.Set("address", e.address.ip());
+      o.Set("port", e.address.port());
+      break;
+    case io::MediaEventType::kDropped:
+      o.Set("type", "dropped");
+      o.Set("reason", io::DropReasonName(static_cast<io::DropReason>(e.reason)));
+      o.Set("count", static_cast<double>(e.count));
+      o.Set("total", static_cast<double>(e.total));
+      break;
+    case io::MediaEventType::kLegClosed:
+      o.Set("type", "leg-closed");
+      break;
+    case io::MediaEventType::kJobRemoved:
+      o.Set("type", "job-removed");
+      break;
+    case io::MediaEventType::kEventsLost:
+      o.Set("type", "events-lost");
+      o.Set("count", static_cast<double>(e.count));
+      break;
+    default:
+      return Napi::Value();
+  }
+  return o;
 }
 
-// Builds the paths once on this thread to report a bad codec now rather than on the media thread.
-bool CheckMedia(Napi::Env env, const MemberMediaConfig& media, int rate, int interval_ms) {
-  std::string error;
-  if (media.receive) {
-    ReceiverConfig config = *media.receive;
-    config.conference_rate = rate;
-    config.interval_ms = interval_ms;
-    if (!MediaReceiver::Create(config, &error)) {
-      ThrowCoded(env, kInvalidArgument, "receive codec: " + error);
-      return false;
-    }
-  }
-  if (media.send) {
-    SenderConfig config = *media.send;
-    config.conference_rate = rate;
-    config.interval_ms = interval_ms;
-    if (!MediaSender::Create(config, &error)) {
-      ThrowCoded(env, kInvalidArgument, "send codec: " + error);
-      return false;
-    }
-  }
-  return true;
-}
-
-// An optional remote {remoteAddress, remotePort}; both or neither.
-bool ReadRemote(Napi::Env env, const Napi::Object& o, std::optional<io::SocketAddress>* out) {
-  const Napi::Value address = o.Get("remoteAddress");
-  const Napi::Value port = o.Get("remotePort");
-  if (address.IsUndefined() && port.IsUndefined()) return true;
-  int64_t p = 0;
-  io::SocketAddress parsed;
-  if (!address.IsString() || !ReadInteger(port, 1, 65535, &p) ||
-      !io::SocketAddress::Parse(address.As<Napi::String>().Utf8Value(), static_cast<int>(p), &parsed)) {
-    ThrowCoded(env, kInvalidArgument, "remoteAddress must be a numeric IP address and remotePort 1..65535");
-    return false;
-  }
-  *out = parsed;
-  return true;
-}
-
-class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
+class ShardMediaWrap {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "ShardMedia",
-                       {
-                           InstanceMethod<&ShardMedia::Start>("start"),
-                           InstanceMethod<&ShardMedia::Stop>("stop"),
-                           InstanceMethod<&ShardMedia::CreateConference>("createConference"),
-                           InstanceMethod<&ShardMedia::DestroyConference>("destroyConference"),
-                           InstanceMethod<&ShardMedia::SetConference>("setConference"),
-                           InstanceMethod<&ShardMedia::AddMember>("addMember"),
-                           InstanceMethod<&ShardMedia::RemoveMember>("removeMember"),
-                           InstanceMethod<&ShardMedia::SetMember>("setMember"),
-                           InstanceMethod<&ShardMedia::UpdateLeg>("updateLeg"),
-                           InstanceMethod<&ShardMedia::PushPcm>("pushPcm"),
-                           InstanceMethod<&ShardMedia::StartPlayback>("startPlayback"),
-                           InstanceMethod<&ShardMedia::StopPlayback>("stopPlayback"),
-                           InstanceMethod<&ShardMedia::PressKey>("pressKey"),
-                           InstanceMethod<&ShardMedia::Drain>("drain"),
-                           InstanceMethod<&ShardMedia::Stats>("stats"),
-                           InstanceMethod<&ShardMedia::LegStats>("legStats"),
-                           InstanceMethod<&ShardMedia::ResetLateness>("resetLateness"),
-                           InstanceMethod<&ShardMedia::MemberStats>("memberStats"),
-                       });
+  static constexpr const char* kName = "ShardMedia";
+  using Class = RawClass<ShardMediaWrap>;
+
+  static napi_value Define(napi_env env) {
+    static const napi_property_descriptor methods[] = {
+        Class::Method<&ShardMediaWrap::Start>("start"),
+        Class::Method<&ShardMediaWrap::Stop>("stop"),
+        Class::Method<&ShardMediaWrap::CreateConference>("createConference"),
+        Class::Method<&ShardMediaWrap::DestroyConference>("destroyConference"),
+        Class::Method<&ShardMediaWrap::SetConference>("setConference"),
+        Class::Method<&ShardMediaWrap::AddMember>("addMember"),
+        Class::Method<&ShardMediaWrap::RemoveMember>("removeMember"),
+        Class::Method<&ShardMediaWrap::SetMember>("setMember"),
+        Class::Method<&ShardMediaWrap::UpdateLeg>("updateLeg"),
+        Class::Method<&ShardMediaWrap::PushPcm>("pushPcm"),
+        Class::Method<&ShardMediaWrap::PushPacket>("pushPacket"),
+        Class::Method<&ShardMediaWrap::TakeOutgoing>("takeOutgoing"),
+        Class::Method<&ShardMediaWrap::StartPlayback>("startPlayback"),
+        Class::Method<&ShardMediaWrap::StopPlayback>("stopPlayback"),
+        Class::Method<&ShardMediaWrap::PressKey>("pressKey"),
+        Class::Method<&ShardMediaWrap::Drain>("drain"),
+        Class::Method<&ShardMediaWrap::Stats>("stats"),
+        Class::Method<&ShardMediaWrap::LegStats>("legStats"),
+        Class::Method<&ShardMediaWrap::ResetLateness>("resetLateness"),
+        Class::Method<&ShardMediaWrap::MemberStats>("memberStats"),
+    };
+    return Class::Define(env, methods);
   }
 
-  explicit ShardMedia(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ShardMedia>(info) {
+  ~ShardMediaWrap() {
+    if (!shared_) return;
+    shared_->controller->Stop();
+    shared_->notifier.Release();
+  }
+
+  /** Reads the options and sets up; false with a JS exception pending when they are bad. */
+  bool Init(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object o;
-    if (!ReadObjectArg(info, 0, "shard media options", &o)) return;
+    if (!ReadObjectArg(info, 0, "shard media options", &o)) return false;
     io::MediaThreadOptions options;
     std::optional<int> port_min, port_max, realtime_priority;
     if (!ReadOptionalInt(env, o, "portMin", 1024, 65535, &port_min) ||
         !ReadOptionalInt(env, o, "portMax", 1024, 65535, &port_max) ||
         !ReadOptionalInt(env, o, "realtimePriority", 0, 99, &realtime_priority))
-      return;
+      return false;
     if (port_min) options.port_min = *port_min;
     if (port_max) options.port_max = *port_max;
     if (realtime_priority) options.realtime_priority = *realtime_priority;
     const Napi::Value on_notify = o.Get("onNotify");
     if (!on_notify.IsFunction()) {
-      ThrowCoded(env, kInvalidArgument, "onNotify must be a function");
-      return;
+      ThrowInvalid(env, "onNotify must be a function");
+      return false;
     }
-    if (ThrowIfIoFailed(env, io::MediaThread::ValidateOptions(options), "")) return;
+    if (ThrowIfFailed(env, shard::ShardController::ValidateOptions(options))) return false;
     auto shared = std::make_shared<ShardShared>();
     ShardShared* raw = shared.get();
     options.notify = [raw] { raw->notifier.Notify(); };
-    if (!CreateNotifier(env, on_notify, "confmix.shard.notify", shared, CallWithoutArguments)) return;
-    shared->thread = std::make_unique<io::MediaThread>(std::move(options));
+    if (!CreateNotifier(env, on_notify, "confmix.shard.notify", shared, CallWithoutArguments)) return false;
+    shared->controller = std::make_unique<shard::ShardController>(std::move(options));
     shared_ = std::move(shared);
-    cname_ = MakeCname();
-  }
-
-  ~ShardMedia() override {
-    if (!shared_) return;
-    shared_->thread->Stop();
-    shared_->notifier.Release();
+    return true;
   }
 
  private:
-  bool Ready(Napi::Env env) {
-    if (shared_ && !stopped_) return true;
-    ThrowCoded(env, kInvalidState, "the shard's media plane is stopped");
-    return false;
-  }
-  io::MediaThread& thread() { return *shared_->thread; }
+  shard::ShardController& controller() { return *shared_->controller; }
 
-  ConferenceControl* FindConference(const Napi::CallbackInfo& info, uint32_t* handle) {
-    if (!Ready(info.Env()) || !ReadUint32Arg(info, 0, "conference handle", handle)) return nullptr;
-    auto it = conferences_.find(*handle);
-    if (it == conferences_.end()) {
-      ThrowCoded(info.Env(), kNotFound, "conference " + std::to_string(*handle) + " is not on this shard");
-      return nullptr;
-    }
-    return &it->second;
+  // Argument 0 (the conference handle) and, with `member`, argument 1 (the member id).
+  bool ReadIds(const Napi::CallbackInfo& info, uint32_t* handle, uint32_t* member = nullptr) {
+    return ReadUint32Arg(info, 0, "conference handle", handle) &&
+           (member == nullptr || ReadUint32Arg(info, 1, "member id", member));
   }
 
-  MemberControl* FindMember(const Napi::CallbackInfo& info, ConferenceControl& conference, uint32_t* member) {
-    if (!ReadUint32Arg(info, 1, "member id", member)) return nullptr;
-    auto it = conference.members.find(*member);
-    if (it == conference.members.end()) {
-      ThrowCoded(info.Env(), kNotFound, "member " + std::to_string(*member) + " is not in the conference");
-      return nullptr;
-    }
-    return &it->second;
+  Napi::Value Done(Napi::Env env, const Status& status) {
+    ThrowIfFailed(env, status);
+    return env.Undefined();
   }
 
-  Napi::Value Start(const Napi::CallbackInfo& info) {
-    if (Ready(info.Env())) ThrowIfIoFailed(info.Env(), thread().Start(), "");
-    return info.Env().Undefined();
-  }
+  Napi::Value Start(const Napi::CallbackInfo& info) { return Done(info.Env(), controller().Start()); }
 
   Napi::Value Stop(const Napi::CallbackInfo& info) {
-    if (shared_ && !stopped_) {
-      stopped_ = true;
-      thread().Stop();
-      shared_->notifier.Release();
-      conferences_.clear();
-    }
+    controller().Stop();
+    shared_->notifier.Release();
     return info.Env().Undefined();
   }
 
@@ -286,189 +252,64 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     uint32_t handle = 0;
     ConferenceOptions options;
     MediaConferenceOptions media;
-    if (!Ready(env) || !ReadUint32Arg(info, 0, "conference handle", &handle)) return env.Undefined();
+    if (!ReadIds(info, &handle)) return env.Undefined();
     if (info.Length() < 2 || !ReadConferenceOptions(env, info[1], &options, &media)) {
-      if (!env.IsExceptionPending()) ThrowCoded(env, kInvalidArgument, "conference options must be an object");
+      if (!env.IsExceptionPending()) ThrowInvalid(env, "conference options must be an object");
       return env.Undefined();
     }
-    if (conferences_.count(handle)) {
-      ThrowCoded(env, kInvalidState, "conference " + std::to_string(handle) + " already exists");
-      return env.Undefined();
-    }
-    Status status;
-    auto conference = MediaConference::Create(options, &status, media);
-    if (ThrowIfFailed(env, status, "")) return env.Undefined();
-    auto job = std::make_unique<shard::ConferenceJob>(handle, std::move(conference), shared_->outbox);
-    ConferenceControl control;
-    control.job = job.get();
-    control.rate = options.rate;
-    control.interval_ms = options.interval_ms;
-    if (ThrowIfIoFailed(env, thread().AddJob(std::move(job), options.interval_ms, &control.job_id), ""))
-      return env.Undefined();
-    conferences_.emplace(handle, std::move(control));
-    return env.Undefined();
+    return Done(env, controller().CreateConference(handle, options, media));
   }
 
   Napi::Value DestroyConference(const Napi::CallbackInfo& info) {
     uint32_t handle = 0;
-    ConferenceControl* conference = FindConference(info, &handle);
-    if (!conference) return info.Env().Undefined();
-    for (auto& [member, control] : conference->members) {
-      if (control.leg) thread().CloseLeg(control.leg);
-      if (control.rtcp_leg) thread().CloseLeg(control.rtcp_leg);
-    }
-    thread().RemoveJob(conference->job_id);
-    conferences_.erase(handle);
-    return info.Env().Undefined();
+    if (!ReadIds(info, &handle)) return info.Env().Undefined();
+    return Done(info.Env(), controller().DestroyConference(handle));
   }
 
   Napi::Value SetConference(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint32_t handle = 0;
-    ConferenceControl* conference = FindConference(info, &handle);
     Napi::Object o;
     std::optional<bool> mute, hold;
-    if (!conference || !ReadObjectArg(info, 1, "conference settings", &o) ||
+    if (!ReadIds(info, &handle) || !ReadObjectArg(info, 1, "conference settings", &o) ||
         !ReadOptionalFlag(env, o, "mute", &mute) || !ReadOptionalFlag(env, o, "hold", &hold))
       return env.Undefined();
-    conference->job->Post([mute, hold](shard::ConferenceJob& job) {
-      if (mute) job.conference().mixer().SetMute(*mute);
-      if (hold) job.conference().mixer().SetHold(*hold);
-    });
-    return env.Undefined();
-  }
-
-  // Opens a member's separate RTCP leg like its RTP leg (family, local address, latching), towards
-  // the peer's RTCP address; no inactivity timeout (the RTP leg has one). Throws on failure.
-  bool OpenRtcpLeg(Napi::Env env, const io::LegOptions& rtp_options, std::optional<int> remote_rtcp_port,
-                   io::LegInfo* opened) {
-    io::LegOptions options = rtp_options;
-    options.timeout_ms = 0;
-    options.reserve_rtcp = false;
-    if (!rtp_options.remote.empty() && !RtcpRemote(env, rtp_options.remote, remote_rtcp_port, &options.remote))
-      return false;
-    return !ThrowIfIoFailed(env, thread().OpenLeg(options, opened), "RTCP leg: ");
+    return Done(env, controller().SetConference(handle, mute, hold));
   }
 
   // addMember(handle, member, settings, leg) -> {legId?, port?, rtcpPort?}
-  // leg: {kind: 'none'} | {kind: 'app'} | {kind: 'rtp', receive?, send?, remoteAddress?,
-  //       remotePort?, symmetricLatching?, timeoutMs?, ipv6?, localAddress?, rtcpMux?,
-  //       remoteRtcpPort?, rtcpIntervalMs?}
   Napi::Value AddMember(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint32_t handle = 0, member = 0;
-    ConferenceControl* conference = FindConference(info, &handle);
-    if (!conference || !ReadUint32Arg(info, 1, "member id", &member)) return env.Undefined();
-    if (conference->members.count(member)) {
-      ThrowCoded(env, kInvalidState, "member " + std::to_string(member) + " is already in the conference");
-      return env.Undefined();
-    }
-    if (conference->members.size() >= kMaxMembers) {
-      ThrowCoded(env, kInvalidState, "the conference is full");
-      return env.Undefined();
-    }
     MemberUpdate initial;
     Napi::Object leg;
-    if (!ReadMemberUpdate(env, info.Length() > 2 ? info[2] : env.Undefined(), &initial) ||
-        !ReadObjectArg(info, 3, "leg", &leg))
+    shard::MemberLegSpec spec;
+    if (!ReadIds(info, &handle, &member) ||
+        !ReadMemberUpdate(env, info.Length() > 2 ? info[2] : env.Undefined(), &initial) ||
+        !ReadObjectArg(info, 3, "leg", &leg) || !ReadLegSpec(env, leg, &spec))
       return env.Undefined();
-    const Napi::Value kind_value = leg.Get("kind");
-    const std::string kind = kind_value.IsString() ? kind_value.As<Napi::String>().Utf8Value() : "";
-    MemberMediaConfig media;
-    MemberControl control;
+    shard::MemberLegInfo opened;
+    if (ThrowIfFailed(env, controller().AddMember(handle, member, initial, spec, &opened))) return env.Undefined();
     Napi::Object result = Napi::Object::New(env);
-    if (kind == "app") {
-      media.app = true;
-      control.app = true;
-    } else if (kind == "rtp") {
-      std::optional<io::SocketAddress> remote;
-      std::optional<bool> latching, ipv6;
-      std::optional<int> timeout;
-      RtcpLegOptions rtcp;
-      if (!ReadRtpMedia(env, leg, &media) || !CheckMedia(env, media, conference->rate, conference->interval_ms) ||
-          !ReadRemote(env, leg, &remote) || !ReadOptionalFlag(env, leg, "symmetricLatching", &latching) ||
-          !ReadOptionalFlag(env, leg, "ipv6", &ipv6) || !ReadOptionalInt(env, leg, "timeoutMs", 0, 86400000, &timeout) ||
-          !ReadRtcpLegOptions(env, leg, &rtcp))
-        return env.Undefined();
-      const bool rtcp_mux = rtcp.mux.value_or(true);
-      io::SocketAddress rtcp_remote;
-      if (!rtcp_mux && remote && !RtcpRemote(env, *remote, rtcp.remote_port, &rtcp_remote)) return env.Undefined();
-      if (rtcp_mux && rtcp.remote_port) {
-        ThrowCoded(env, kInvalidArgument, "remoteRtcpPort applies only with rtcpMux: false");
-        return env.Undefined();
-      }
-      RtcpSessionConfig session;
-      session.cname = cname_;
-      if (rtcp.interval_ms) session.interval_ms = *rtcp.interval_ms;
-      session.wait_for_peer_rtcp = !rtcp.mux.has_value();
-      media.rtcp = session;
-      io::LegOptions options;
-      options.ipv6 = ipv6.value_or(remote ? remote->is_ipv6() : false);
-      const Napi::Value local = leg.Get("localAddress");
-      if (local.IsString()) options.local_address = local.As<Napi::String>().Utf8Value();
-      if (remote) options.remote = *remote;
-      options.symmetric_latching = latching.value_or(false);
-      if (timeout) options.timeout_ms = *timeout;
-      io::LegInfo opened;
-      if (ThrowIfIoFailed(env, thread().OpenLeg(options, &opened), "")) return env.Undefined();
-      if (!rtcp_mux) {
-        io::LegInfo rtcp_opened;
-        if (!OpenRtcpLeg(env, options, rtcp.remote_port, &rtcp_opened)) {
-          thread().CloseLeg(opened.id);
-          return env.Undefined();
-        }
-        control.rtcp_leg = rtcp_opened.id;
-        control.rtcp_port = rtcp_opened.port;
-        result.Set("rtcpPort", rtcp_opened.port);
-      }
-      control.leg = opened.id;
-      control.rtp_options = options;
-      control.remote_rtcp_port = rtcp.remote_port;
-      result.Set("legId", opened.id);
-      result.Set("port", opened.port);
-    } else if (kind != "none") {
-      ThrowCoded(env, kInvalidArgument, "leg.kind must be 'none', 'app' or 'rtp'");
-      return env.Undefined();
-    }
-    const io::LegId leg_id = control.leg;
-    const io::LegId rtcp_leg_id = control.rtcp_leg;
-    conference->job->Post([member, initial, media, leg_id, rtcp_leg_id](shard::ConferenceJob& job) {
-      std::string error;
-      if (!job.conference().AddMember(member, initial, media, &error).ok()) return;
-      if (leg_id) job.BindLeg(member, leg_id);
-      if (rtcp_leg_id) job.BindRtcpLeg(member, rtcp_leg_id);
-    });
-    if (leg_id) thread().AttachSink(leg_id, conference->job, conference->job_id);
-    if (rtcp_leg_id) thread().AttachSink(rtcp_leg_id, conference->job, conference->job_id);
-    conference->members.emplace(member, control);
+    if (opened.leg) result.Set("legId", opened.leg);
+    if (opened.port) result.Set("port", opened.port);
+    if (opened.rtcp_port) result.Set("rtcpPort", opened.rtcp_port);
     return result;
   }
 
   Napi::Value RemoveMember(const Napi::CallbackInfo& info) {
     uint32_t handle = 0, member = 0;
-    ConferenceControl* conference = FindConference(info, &handle);
-    MemberControl* control = conference ? FindMember(info, *conference, &member) : nullptr;
-    if (!control) return info.Env().Undefined();
-    if (control->leg) thread().CloseLeg(control->leg);
-    if (control->rtcp_leg) thread().CloseLeg(control->rtcp_leg);
-    conference->job->Post([member](shard::ConferenceJob& job) {
-      job.UnbindMember(member);
-      job.conference().RemoveMember(member);
-    });
-    conference->members.erase(member);
-    return info.Env().Undefined();
+    if (!ReadIds(info, &handle, &member)) return info.Env().Undefined();
+    return Done(info.Env(), controller().RemoveMember(handle, member));
   }
 
   Napi::Value SetMember(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint32_t handle = 0, member = 0;
-    ConferenceControl* conference = FindConference(info, &handle);
-    MemberControl* control = conference ? FindMember(info, *conference, &member) : nullptr;
     MemberUpdate update;
-    if (!control || !ReadMemberUpdate(env, info.Length() > 2 ? info[2] : env.Undefined(), &update))
+    if (!ReadIds(info, &handle, &member) || !ReadMemberUpdate(env, info.Length() > 2 ? info[2] : env.Undefined(), &update))
       return env.Undefined();
-    conference->job->Post([member, update](shard::ConferenceJob& job) { job.conference().mixer().UpdateMember(member, update); });
-    return env.Undefined();
+    return Done(env, controller().SetMember(handle, member, update));
   }
 
   // updateLeg(handle, member, {remoteAddress?, remotePort?, receive?, send?, symmetricLatching?,
@@ -476,116 +317,67 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
   Napi::Value UpdateLeg(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint32_t handle = 0, member = 0;
-    ConferenceControl* conference = FindConference(info, &handle);
-    MemberControl* control = conference ? FindMember(info, *conference, &member) : nullptr;
     Napi::Object o;
-    if (!control || !ReadObjectArg(info, 2, "leg update", &o)) return env.Undefined();
-    if (!control->leg) {
-      ThrowCoded(env, kInvalidState, "member " + std::to_string(member) + " has no RTP leg");
+    shard::RtpLegUpdate update;
+    if (!ReadIds(info, &handle, &member) || !ReadObjectArg(info, 2, "leg update", &o) ||
+        !ReadRtpMedia(env, o, &update.media) || !ReadRemote(env, o, &update.remote) ||
+        !ReadOptionalFlag(env, o, "symmetricLatching", &update.symmetric_latching) ||
+        !ReadRtcpLegSettings(env, o, &update.rtcp))
       return env.Undefined();
-    }
-    MemberMediaConfig media;
-    std::optional<io::SocketAddress> remote;
-    std::optional<bool> latching;
-    RtcpLegOptions rtcp;
-    if (!ReadRtpMedia(env, o, &media) || !CheckMedia(env, media, conference->rate, conference->interval_ms) ||
-        !ReadRemote(env, o, &remote) || !ReadOptionalFlag(env, o, "symmetricLatching", &latching) ||
-        !ReadRtcpLegOptions(env, o, &rtcp))
-      return env.Undefined();
-    if (rtcp.interval_ms) {
-      ThrowCoded(env, kInvalidArgument, "rtcpIntervalMs is set when the member is added");
-      return env.Undefined();
-    }
-    const bool rtcp_mux = rtcp.mux.value_or(control->rtcp_leg == 0);
-    if (rtcp_mux && rtcp.remote_port) {
-      ThrowCoded(env, kInvalidArgument, "remoteRtcpPort applies only with rtcpMux: false");
-      return env.Undefined();
-    }
-    io::LegOptions& current = control->rtp_options;
-    if (remote && remote->is_ipv6() != current.ipv6) {
-      ThrowCoded(env, kInvalidArgument, "the remote address is not of the leg's address family");
-      return env.Undefined();
-    }
-    if (!rtcp_mux && rtcp.remote_port && !remote && current.remote.empty()) {
-      ThrowCoded(env, kInvalidArgument, "remoteRtcpPort needs the peer's remoteAddress");
-      return env.Undefined();
-    }
-    // What the RTP leg becomes; a new remote without remoteRtcpPort means RTCP on its port + 1.
-    io::LegOptions wanted = current;
-    if (remote) wanted.remote = *remote;
-    if (latching) wanted.symmetric_latching = *latching;
-    const std::optional<int> remote_rtcp_port = rtcp.remote_port ? rtcp.remote_port
-                                                : remote         ? std::nullopt
-                                                                 : control->remote_rtcp_port;
-    io::SocketAddress rtcp_remote;
-    if (!rtcp_mux && !wanted.remote.empty() && !RtcpRemote(env, wanted.remote, remote_rtcp_port, &rtcp_remote))
-      return env.Undefined();
-    // The one step that can fail for want of ports goes first, so a failure changes nothing.
-    io::LegInfo rtcp_opened;
-    if (!rtcp_mux && control->rtcp_leg == 0 && !OpenRtcpLeg(env, wanted, remote_rtcp_port, &rtcp_opened))
-      return env.Undefined();
-    if (remote) thread().SetRemote(control->leg, *remote);
-    if (latching) thread().SetLatching(control->leg, *latching);
-    const bool rtcp_remote_changed = remote.has_value() || rtcp.remote_port.has_value();
-    current = wanted;
-    control->remote_rtcp_port = remote_rtcp_port;
-    if (rtcp_mux && control->rtcp_leg) {
-      thread().CloseLeg(control->rtcp_leg);
-      control->rtcp_leg = 0;
-      control->rtcp_port = 0;
-      conference->job->Post([member](shard::ConferenceJob& job) { job.UnbindRtcpLeg(member); });
-    } else if (rtcp_opened.id) {
-      control->rtcp_leg = rtcp_opened.id;
-      control->rtcp_port = rtcp_opened.port;
-      const io::LegId rtcp_leg_id = rtcp_opened.id;
-      conference->job->Post([member, rtcp_leg_id](shard::ConferenceJob& job) { job.BindRtcpLeg(member, rtcp_leg_id); });
-      thread().AttachSink(rtcp_leg_id, conference->job, conference->job_id);
-    } else if (control->rtcp_leg) {
-      if (rtcp_remote_changed && !rtcp_remote.empty()) thread().SetRemote(control->rtcp_leg, rtcp_remote);
-      if (latching) thread().SetLatching(control->rtcp_leg, *latching);
-    }
-    if (rtcp.mux) {
-      // Said explicitly now: reports go out without waiting for the peer's.
-      conference->job->Post([member](shard::ConferenceJob& job) {
-        if (RtcpSession* session = job.conference().mutable_rtcp(member)) session->set_wait_for_peer_rtcp(false);
-      });
-    }
-    if (media.receive || media.send) {
-      conference->job->Post([member, media](shard::ConferenceJob& job) {
-        std::string error;
-        job.conference().UpdateMedia(member, media, &error);
-      });
-    }
+    shard::MemberLegInfo now;
+    if (ThrowIfFailed(env, controller().UpdateLeg(handle, member, update, &now))) return env.Undefined();
     Napi::Object result = Napi::Object::New(env);
-    if (control->rtcp_leg) result.Set("rtcpPort", control->rtcp_port);
+    if (now.rtcp_port) result.Set("rtcpPort", now.rtcp_port);
     return result;
   }
 
   Napi::Value PushPcm(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint32_t handle = 0, member = 0;
-    ConferenceControl* conference = FindConference(info, &handle);
-    MemberControl* control = conference ? FindMember(info, *conference, &member) : nullptr;
     Napi::Int16Array pcm;
-    if (!control || !ReadInt16Array(info, 2, "pcm", &pcm)) return env.Undefined();
-    if (!control->app) {
-      ThrowCoded(env, kInvalidState, "member " + std::to_string(member) + " has no app leg");
+    if (!ReadIds(info, &handle, &member) || !ReadInt16Array(info, 2, "pcm", &pcm)) return env.Undefined();
+    return Done(env, controller().PushPcm(handle, member, pcm.Data(), pcm.ElementLength()));
+  }
+
+  // pushPacket(handle, member, packet: Uint8Array) -> accepted (false: the leg's queue was full)
+  Napi::Value PushPacket(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t handle = 0, member = 0;
+    Napi::Uint8Array packet;
+    if (!ReadIds(info, &handle, &member) || !ReadUint8Array(info, 2, "packet", &packet)) return env.Undefined();
+    bool accepted = false;
+    if (ThrowIfFailed(env, controller().PushPacket(handle, member, packet.Data(), packet.ByteLength(), &accepted)))
       return env.Undefined();
+    return Napi::Boolean::New(env, accepted);
+  }
+
+  // takeOutgoing() -> {bytes: Uint8Array, index: Uint32Array (conference, member, offset, size)}
+  Napi::Value TakeOutgoing(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    controller().TakeOutgoing(outgoing_, &outgoing_index_);
+    Napi::Uint8Array bytes = Napi::Uint8Array::New(env, outgoing_.bytes());
+    if (outgoing_.bytes()) std::memcpy(bytes.Data(), outgoing_.arena(), outgoing_.bytes());
+    Napi::Uint32Array index = Napi::Uint32Array::New(env, outgoing_index_.size() * 4);
+    for (size_t i = 0; i < outgoing_index_.size(); i++) {
+      index[i * 4] = outgoing_index_[i].conference;
+      index[i * 4 + 1] = outgoing_index_[i].member;
+      index[i * 4 + 2] = static_cast<uint32_t>(outgoing_index_[i].offset);
+      index[i * 4 + 3] = static_cast<uint32_t>(outgoing_index_[i].size);
     }
-    std::vector<int16_t> samples(pcm.Data(), pcm.Data() + pcm.ElementLength());
-    conference->job->Post([member, samples = std::move(samples)](shard::ConferenceJob& job) {
-      job.conference().PushAppPcm(member, samples.data(), samples.size());
-    });
-    return env.Undefined();
+    outgoing_.Clear();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("bytes", bytes);
+    out.Set("index", index);
+    return out;
   }
 
   // startPlayback(handle, playback, pcm, {loop?, member?})
   Napi::Value StartPlayback(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint32_t handle = 0, playback = 0;
-    ConferenceControl* conference = FindConference(info, &handle);
     Napi::Int16Array pcm;
-    if (!conference || !ReadUint32Arg(info, 1, "playback id", &playback) || !ReadInt16Array(info, 2, "pcm", &pcm))
+    if (!ReadIds(info, &handle) || !ReadUint32Arg(info, 1, "playback id", &playback) ||
+        !ReadInt16Array(info, 2, "pcm", &pcm))
       return env.Undefined();
     std::optional<bool> loop;
     std::optional<uint32_t> target;
@@ -595,206 +387,132 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
       const Napi::Value member = o.Get("member");
       if (!member.IsUndefined() && !member.IsNull()) {
         int64_t id = 0;
-        if (!ReadInteger(member, 0, 4294967295.0, &id) || !conference->members.count(static_cast<uint32_t>(id))) {
-          ThrowCoded(env, kNotFound, "playback target is not a member of the conference");
+        if (!ReadInteger(member, 0, 4294967295.0, &id)) {
+          ThrowCoded(env, StatusCode::kNotFound, "playback target is not a member of the conference");
           return env.Undefined();
         }
         target = static_cast<uint32_t>(id);
       }
     }
-    if (pcm.ElementLength() == 0) {
-      ThrowCoded(env, kInvalidArgument, "pcm must hold at least one sample");
-      return env.Undefined();
-    }
-    if (!conference->playbacks.insert(playback).second) {
-      ThrowCoded(env, kInvalidState, "playback " + std::to_string(playback) + " is already playing");
-      return env.Undefined();
-    }
     auto samples = std::make_shared<const std::vector<int16_t>>(pcm.Data(), pcm.Data() + pcm.ElementLength());
-    const bool looping = loop.value_or(false);
-    conference->job->Post([playback, samples, looping, target](shard::ConferenceJob& job) {
-      job.conference().mixer().StartPlayback(playback, samples, looping, target);
-    });
-    return env.Undefined();
+    return Done(env, controller().StartPlayback(handle, playback, std::move(samples), loop.value_or(false), target));
   }
 
   Napi::Value StopPlayback(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
     uint32_t handle = 0, playback = 0;
-    ConferenceControl* conference = FindConference(info, &handle);
-    if (!conference || !ReadUint32Arg(info, 1, "playback id", &playback)) return env.Undefined();
-    if (!conference->playbacks.count(playback)) {
-      ThrowCoded(env, kNotFound, "playback " + std::to_string(playback) + " is not playing");
-      return env.Undefined();
-    }
-    conference->job->Post([playback](shard::ConferenceJob& job) { job.conference().mixer().StopPlayback(playback); });
-    return env.Undefined();
+    if (!ReadIds(info, &handle) || !ReadUint32Arg(info, 1, "playback id", &playback)) return info.Env().Undefined();
+    return Done(info.Env(), controller().StopPlayback(handle, playback));
   }
 
   Napi::Value PressKey(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint32_t handle = 0, member = 0;
-    ConferenceControl* conference = FindConference(info, &handle);
-    MemberControl* control = conference ? FindMember(info, *conference, &member) : nullptr;
-    if (!control) return env.Undefined();
+    if (!ReadIds(info, &handle, &member)) return env.Undefined();
     const std::string key = info.Length() > 2 && info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
-    if (key.size() != 1 || !IsDtmfKey(key[0])) {
-      ThrowCoded(env, kInvalidArgument, "key must be one of 0-9, * and #");
-      return env.Undefined();
-    }
-    const char k = key[0];
-    conference->job->Post([member, k](shard::ConferenceJob& job) { job.conference().mixer().PressKey(member, k); });
-    return env.Undefined();
+    return Done(env, controller().PressKey(handle, member, key.size() == 1 ? key[0] : '\0'));
   }
 
   // drain() -> {events: [...], frames: Int16Array, frameIndex: Uint32Array (conference, member,
   //             offset, samples), media: [...]}
   Napi::Value Drain(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    controller().Drain(&drained_);
+    const shard::OutboxBatch& outbox = drained_.outbox;
     Napi::Object out = Napi::Object::New(env);
-    if (!shared_) return out;
-    shared_->outbox.Take(batch_);
-    Napi::Array events = Napi::Array::New(env, batch_.events.size());
-    for (size_t i = 0; i < batch_.events.size(); i++) {
-      const shard::ConferenceEvent& record = batch_.events[i];
-      Napi::Object event = EventToObject(env, record.event);
-      event.Set("conference", record.conference);
-      if (record.event.type == EventType::kPlaybackDone) {
-        auto it = conferences_.find(record.conference);
-        if (it != conferences_.end()) it->second.playbacks.erase(record.event.playback);
-      }
+    Napi::Array events = Napi::Array::New(env, outbox.events.size());
+    for (size_t i = 0; i < outbox.events.size(); i++) {
+      Napi::Object event = EventToObject(env, outbox.events[i].event);
+      event.Set("conference", outbox.events[i].conference);
       events.Set(static_cast<uint32_t>(i), event);
     }
     out.Set("events", events);
-    out.Set("frames", CopyToInt16Array(env, batch_.pcm.data(), batch_.pcm.size()));
-    Napi::Uint32Array index = Napi::Uint32Array::New(env, batch_.frames.size() * 4);
-    for (size_t i = 0; i < batch_.frames.size(); i++) {
-      index[i * 4] = batch_.frames[i].conference;
-      index[i * 4 + 1] = batch_.frames[i].member;
-      index[i * 4 + 2] = static_cast<uint32_t>(batch_.frames[i].offset);
-      index[i * 4 + 3] = static_cast<uint32_t>(batch_.frames[i].samples);
+    out.Set("frames", CopyToInt16Array(env, outbox.pcm.data(), outbox.pcm.size()));
+    Napi::Uint32Array index = Napi::Uint32Array::New(env, outbox.frames.size() * 4);
+    for (size_t i = 0; i < outbox.frames.size(); i++) {
+      index[i * 4] = outbox.frames[i].conference;
+      index[i * 4 + 1] = outbox.frames[i].member;
+      index[i * 4 + 2] = static_cast<uint32_t>(outbox.frames[i].offset);
+      index[i * 4 + 3] = static_cast<uint32_t>(outbox.frames[i].samples);
     }
     out.Set("frameIndex", index);
-    thread().TakeEvents(media_events_);
     Napi::Array media = Napi::Array::New(env);
     uint32_t n = 0;
-    for (const io::MediaEvent& e : media_events_) {
-      if (e.type == io::MediaEventType::kOutgoing) continue;
-      if (e.type == io::MediaEventType::kJob &&
-          e.reason != static_cast<uint8_t>(shard::JobEventCode::kRtcpBye))
-        continue;  // only a wake-up: the outbox was drained above
+    for (const shard::LegEvent& e : drained_.legs) {
+      Napi::Value event = LegEventToObject(env, e.event);
+      if (!event.IsEmpty()) media.Set(n++, event);
+    }
+    for (const shard::RtcpBye& bye : drained_.byes) {
       Napi::Object o = Napi::Object::New(env);
-      o.Set("leg", e.leg);
-      switch (e.type) {
-        case io::MediaEventType::kJob: {
-          const ConferenceControl* conference = nullptr;
-          uint32_t handle = 0;
-          for (const auto& [h, c] : conferences_) {
-            if (c.job_id != e.job) continue;
-            conference = &c;
-            handle = h;
-          }
-          const uint32_t member = static_cast<uint32_t>(e.count);
-          if (!conference || !conference->members.count(member)) continue;  // already gone
-          RtcpSessionStats stats;
-          const bool known = conference->job->MemberRtcpStats(member, &stats);
-          o.Set("type", "rtcp-bye");
-          o.Set("conference", handle);
-          o.Set("member", member);
-          o.Set("reason", known ? std::string(stats.bye_reason_text()) : std::string());
-          break;
-        }
-        case io::MediaEventType::kTimeout:
-          o.Set("type", "timeout");
-          o.Set("reason", io::TimeoutReasonName(static_cast<io::TimeoutReason>(e.reason)));
-          break;
-        case io::MediaEventType::kLatched:
-          o.Set("type", "latched");
-          o.Set("address", e.address.ip());
-          o.Set("port", e.address.port());
-          break;
-        case io::MediaEventType::kDropped:
-          o.Set("type", "dropped");
-          o.Set("reason", io::DropReasonName(static_cast<io::DropReason>(e.reason)));
-          o.Set("count", static_cast<double>(e.count));
-          o.Set("total", static_cast<double>(e.total));
-          break;
-        case io::MediaEventType::kLegClosed:
-          o.Set("type", "leg-closed");
-          break;
-        case io::MediaEventType::kJobRemoved:
-          o.Set("type", "job-removed");
-          break;
-        case io::MediaEventType::kEventsLost:
-          o.Set("type", "events-lost");
-          o.Set("count", static_cast<double>(e.count));
-          break;
-        default:
-          continue;
-      }
+      o.Set("type", "rtcp-bye");
+      o.Set("leg", bye.leg);
+      o.Set("conference", bye.conference);
+      o.Set("member", bye.member);
+      o.Set("reason", bye.reason);
       media.Set(n++, o);
     }
-    media_events_.clear();
+    for (const shard::CommandFailure& failure : outbox.failures) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("type", "command-failed");
+      o.Set("conference", failure.conference);
+      o.Set("member", failure.member);
+      if (failure.playback) o.Set("playback", *failure.playback);
+      o.Set("code", StatusCodeName(failure.status.code));
+      o.Set("message", failure.status.message);
+      media.Set(n++, o);
+    }
     out.Set("media", media);
     return out;
   }
 
   Napi::Value ResetLateness(const Napi::CallbackInfo& info) {
-    if (shared_) thread().ResetLateness();
+    controller().ResetLateness();
     return info.Env().Undefined();
   }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!shared_) return env.Undefined();
     // The load report asks for this on every join, so it lists no legs: see legStats().
-    const io::ThreadStats counters = thread().Counters();
+    const shard::ShardCounters counters = controller().Counters();
+    const io::ThreadStats& thread = counters.thread;
     Napi::Object o = Napi::Object::New(env);
-    o.Set("ticks", static_cast<double>(counters.ticks));
-    o.Set("overruns", static_cast<double>(counters.overruns));
+    o.Set("ticks", static_cast<double>(thread.ticks));
+    o.Set("overruns", static_cast<double>(thread.overruns));
     Napi::Object lateness = Napi::Object::New(env);
-    lateness.Set("p50Ms", static_cast<double>(counters.lateness_p50_ns) / 1e6);
-    lateness.Set("p99Ms", static_cast<double>(counters.lateness_p99_ns) / 1e6);
-    lateness.Set("maxMs", static_cast<double>(counters.lateness_max_ns) / 1e6);
+    lateness.Set("p50Ms", static_cast<double>(thread.lateness_p50_ns) / 1e6);
+    lateness.Set("p99Ms", static_cast<double>(thread.lateness_p99_ns) / 1e6);
+    lateness.Set("maxMs", static_cast<double>(thread.lateness_max_ns) / 1e6);
     o.Set("lateness", lateness);
-    o.Set("tickCpuMs", static_cast<double>(counters.tick_cpu_ns) / 1e6);
-    o.Set("threadCpuMs", static_cast<double>(counters.thread_cpu_ns) / 1e6);
-    o.Set("load", counters.load);
-    o.Set("realtime", counters.realtime);
-    uint32_t encodes = 0, decodes = 0, members = 0;
-    for (const auto& [handle, conference] : conferences_) {
-      encodes += conference.job->last_encodes();
-      decodes += conference.job->last_decodes();
-      members += static_cast<uint32_t>(conference.members.size());
-    }
-    Napi::Array per_conference = Napi::Array::New(env, conferences_.size());
-    uint32_t i_conference = 0;
-    for (const auto& [handle, conference] : conferences_) {
+    o.Set("tickCpuMs", static_cast<double>(thread.tick_cpu_ns) / 1e6);
+    o.Set("threadCpuMs", static_cast<double>(thread.thread_cpu_ns) / 1e6);
+    o.Set("load", thread.load);
+    o.Set("realtime", thread.realtime);
+    Napi::Array per_conference = Napi::Array::New(env, counters.per_conference.size());
+    for (size_t i = 0; i < counters.per_conference.size(); i++) {
+      const shard::ConferenceCounters& conference = counters.per_conference[i];
       Napi::Object c = Napi::Object::New(env);
-      c.Set("handle", handle);
-      c.Set("ticks", static_cast<double>(conference.job->ticks()));
-      c.Set("lastDeadlineMs", static_cast<double>(conference.job->last_deadline_ns()) / 1e6);
-      c.Set("encodesPerTick", conference.job->last_encodes());
-      c.Set("decodesPerTick", conference.job->last_decodes());
-      c.Set("complexityShed", conference.job->complexity_shed());
-      per_conference.Set(i_conference++, c);
+      c.Set("handle", conference.handle);
+      c.Set("ticks", static_cast<double>(conference.ticks));
+      c.Set("lastDeadlineMs", static_cast<double>(conference.last_deadline_ns) / 1e6);
+      c.Set("encodesPerTick", conference.encodes_per_tick);
+      c.Set("decodesPerTick", conference.decodes_per_tick);
+      c.Set("complexityShed", conference.complexity_shed);
+      per_conference.Set(static_cast<uint32_t>(i), c);
     }
     o.Set("perConference", per_conference);
-    o.Set("conferences", static_cast<double>(conferences_.size()));
-    o.Set("members", members);
-    o.Set("encodesPerTick", encodes);
-    o.Set("decodesPerTick", decodes);
+    o.Set("conferences", counters.conferences);
+    o.Set("members", counters.members);
+    o.Set("encodesPerTick", counters.encodes_per_tick);
+    o.Set("decodesPerTick", counters.decodes_per_tick);
     return o;
   }
 
   // legStats() -> every leg's counters (one entry per open socket).
   Napi::Value LegStats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!shared_) return env.Undefined();
-    const io::MediaThreadStats stats = thread().Stats();
-    Napi::Array legs = Napi::Array::New(env, stats.legs.size());
-    for (size_t i = 0; i < stats.legs.size(); i++) legs.Set(static_cast<uint32_t>(i), LegStatsToObject(env, stats.legs[i]));
-    return legs;
+    const std::vector<io::LegStats> legs = controller().LegCounters();
+    Napi::Array out = Napi::Array::New(env, legs.size());
+    for (size_t i = 0; i < legs.size(); i++) out.Set(static_cast<uint32_t>(i), LegStatsToObject(env, legs[i]));
+    return out;
   }
 
   // memberStats(handle, member) -> {legId, port, rtcpPort, leg, rtcpLeg, rtcp}: the legs' counters
@@ -802,44 +520,30 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
   Napi::Value MemberStats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint32_t handle = 0, member = 0;
-    ConferenceControl* conference = FindConference(info, &handle);
-    MemberControl* control = conference ? FindMember(info, *conference, &member) : nullptr;
-    if (!control) return env.Undefined();
+    shard::MemberCounters counters;
+    if (!ReadIds(info, &handle, &member) || ThrowIfFailed(env, controller().MemberStats(handle, member, &counters)))
+      return env.Undefined();
+    auto number_or_null = [&](double value) { return value ? Napi::Value(Napi::Number::New(env, value)) : env.Null(); };
     Napi::Object o = Napi::Object::New(env);
-    o.Set("legId", control->leg ? Napi::Value(Napi::Number::New(env, control->leg)) : env.Null());
-    o.Set("rtcpPort", control->rtcp_leg ? Napi::Value(Napi::Number::New(env, control->rtcp_port)) : env.Null());
-    Napi::Value leg = env.Null(), rtcp_leg = env.Null();
-    int port = 0;
-    if (control->leg) {
-      const io::MediaThreadStats stats = thread().Stats();
-      for (const io::LegStats& l : stats.legs) {
-        if (l.id == control->leg) {
-          leg = LegStatsToObject(env, l);
-          port = l.port;
-        }
-        if (control->rtcp_leg && l.id == control->rtcp_leg) rtcp_leg = LegStatsToObject(env, l);
-      }
-    }
-    o.Set("port", control->leg ? Napi::Value(Napi::Number::New(env, port)) : env.Null());
-    o.Set("leg", leg);
-    o.Set("rtcpLeg", rtcp_leg);
-    RtcpSessionStats rtcp;
-    o.Set("rtcp", conference->job->MemberRtcpStats(member, &rtcp) ? Napi::Value(RtcpStatsToObject(env, rtcp)) : env.Null());
+    o.Set("legId", number_or_null(counters.legs.leg));
+    o.Set("rtcpPort", number_or_null(counters.legs.rtcp_port));
+    o.Set("port", counters.legs.leg ? Napi::Value(Napi::Number::New(env, counters.leg ? counters.leg->port : 0)) : env.Null());
+    o.Set("leg", counters.leg ? Napi::Value(LegStatsToObject(env, *counters.leg)) : env.Null());
+    o.Set("rtcpLeg", counters.rtcp_leg ? Napi::Value(LegStatsToObject(env, *counters.rtcp_leg)) : env.Null());
+    o.Set("rtcp", counters.rtcp ? Napi::Value(RtcpStatsToObject(env, *counters.rtcp)) : env.Null());
     return o;
   }
 
   std::shared_ptr<ShardShared> shared_;
-  bool stopped_ = false;
-  std::unordered_map<uint32_t, ConferenceControl> conferences_;
-  std::string cname_;  // every RTCP report of this shard carries it
-  shard::OutboxBatch batch_;
-  std::vector<io::MediaEvent> media_events_;
+  shard::ShardDrain drained_;
+  io::DatagramBatch outgoing_{8192, 4 << 20};
+  std::vector<shard::ExternalDatagram> outgoing_index_;
 };
 
 }  // namespace
 
 void RegisterShardMedia(Napi::Env env, Napi::Object exports) {
-  exports.Set("ShardMedia", ShardMedia::Define(env));
+  exports.Set("ShardMedia", Napi::Value(env, ShardMediaWrap::Define(env)));
 }
 
 }  // namespace confmix::addon

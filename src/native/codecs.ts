@@ -1,7 +1,7 @@
-// Typed view of the addon's codecs and resampler: G.711 helpers, per-leg encoders and decoders
-// (PCMU, PCMA, L16, Opus), the polyphase resampler, and a raw-libopus yardstick for tests.
+// The codecs' names, rates and options as TypeScript types, and the addon's resampler. Encoders,
+// decoders and G.711 helpers for tests are a testing view: testing/codecs.ts.
 import { addon } from './addon.ts';
-import { toConfmixError } from '../errors.ts';
+import { callNative } from './call.ts';
 
 /** G.711 companding laws. */
 export const G711_LAWS = ['pcmu', 'pcma'] as const;
@@ -51,27 +51,11 @@ export interface OpusReferenceOptions {
   frameMs: OpusFrameMs;
 }
 
-interface RawCodecEncoder {
-  encode(pcm: Int16Array): Uint8Array;
-  readonly rate: number;
-  readonly codec: CodecName;
-}
-
 /**
  * What a payload says of its sender's voice activity: 'active' (a VAD flag set), 'inactive' (all
  * clear), 'unknown' (no flags: G.711, L16, CELT-only Opus, or a malformed payload).
  */
 export type VoiceActivity = 'active' | 'inactive' | 'unknown';
-
-interface RawCodecDecoder {
-  decode(payload: Uint8Array): Int16Array;
-  conceal(samples: number): Int16Array;
-  decodeFec(nextPayload: Uint8Array, samples: number): Int16Array | null;
-  isDtx(payload: Uint8Array): boolean;
-  voiceActivity(payload: Uint8Array): VoiceActivity;
-  readonly rate: number;
-  readonly codec: CodecName;
-}
 
 interface RawResampler {
   process(pcm: Int16Array): Int16Array;
@@ -82,113 +66,7 @@ interface RawResampler {
   readonly tapsPerPhase: number;
 }
 
-interface RawCodecs {
-  g711Encode(law: G711Law, pcm: Int16Array): Uint8Array;
-  g711Decode(law: G711Law, codes: Uint8Array): Int16Array;
-  opusReferenceRoundTrip(pcm48k: Int16Array, options: OpusReferenceOptions): Int16Array;
-  CodecEncoder: new (options: CodecOptions) => RawCodecEncoder;
-  CodecDecoder: new (options: CodecOptions) => RawCodecDecoder;
-  Resampler: new (inRate: number, outRate: number) => RawResampler;
-}
-
-const raw = addon as unknown as RawCodecs;
-
-// Runs a native call, rethrowing its error as the matching ConfmixError class.
-function call<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw toConfmixError(error);
-  }
-}
-
-/** Encodes int16 samples to G.711 codes, one byte per sample. */
-export function g711Encode(law: G711Law, pcm: Int16Array): Uint8Array {
-  return call(() => raw.g711Encode(law, pcm));
-}
-
-/** Decodes G.711 codes to int16 samples (the standard's reconstruction values). */
-export function g711Decode(law: G711Law, codes: Uint8Array): Int16Array {
-  return call(() => raw.g711Decode(law, codes));
-}
-
-/**
- * Encodes and decodes `pcm48k` (mono, 48 kHz) with libopus called directly, whole frames only:
- * the yardstick the wrapper's quality is measured against.
- */
-export function opusReferenceRoundTrip(pcm48k: Int16Array, options: OpusReferenceOptions): Int16Array {
-  return call(() => raw.opusReferenceRoundTrip(pcm48k, options));
-}
-
-/** Encodes mono int16 frames at `rate` to one leg's payloads. */
-export class CodecEncoder {
-  readonly #raw: RawCodecEncoder;
-
-  /** Builds the encoder; throws InvalidArgumentError for unsupported options. */
-  constructor(options: CodecOptions) {
-    this.#raw = call(() => new raw.CodecEncoder(options));
-  }
-
-  /** Encodes one frame (Opus: 2.5..60 ms) to a payload. */
-  encode(pcm: Int16Array): Uint8Array {
-    return call(() => this.#raw.encode(pcm));
-  }
-
-  /** Samples per second the encoder takes. */
-  get rate(): number {
-    return this.#raw.rate;
-  }
-
-  /** The codec. */
-  get codec(): CodecName {
-    return this.#raw.codec;
-  }
-}
-
-/** Decodes one leg's payloads to mono int16 at `rate`. */
-export class CodecDecoder {
-  readonly #raw: RawCodecDecoder;
-
-  /** Builds the decoder; throws InvalidArgumentError for unsupported options. */
-  constructor(options: CodecOptions) {
-    this.#raw = call(() => new raw.CodecDecoder(options));
-  }
-
-  /** Decodes a payload (InvalidArgumentError if malformed). */
-  decode(payload: Uint8Array): Int16Array {
-    return call(() => this.#raw.decode(payload));
-  }
-
-  /** `samples` of packet-loss concealment for a lost payload. */
-  conceal(samples: number): Int16Array {
-    return call(() => this.#raw.conceal(samples));
-  }
-
-  /** Recovers a lost frame of `samples` from the next payload's FEC; null when the codec has none. */
-  decodeFec(nextPayload: Uint8Array, samples: number): Int16Array | null {
-    return call(() => this.#raw.decodeFec(nextPayload, samples));
-  }
-
-  /** True when the payload carries no audio (an Opus DTX frame of 2 bytes or less). */
-  isDtx(payload: Uint8Array): boolean {
-    return call(() => this.#raw.isDtx(payload));
-  }
-
-  /** The sender's voice-activity verdict carried in the payload (Opus SILK/hybrid VAD flags), without decoding. */
-  voiceActivity(payload: Uint8Array): VoiceActivity {
-    return call(() => this.#raw.voiceActivity(payload));
-  }
-
-  /** Samples per second the decoder produces. */
-  get rate(): number {
-    return this.#raw.rate;
-  }
-
-  /** The codec. */
-  get codec(): CodecName {
-    return this.#raw.codec;
-  }
-}
+const RawResampler = addon.Resampler as new (inRate: number, outRate: number) => RawResampler;
 
 /** Converts a mono stream between two of RESAMPLER_RATES, frame by frame without seams. */
 export class Resampler {
@@ -196,12 +74,12 @@ export class Resampler {
 
   /** Builds a resampler; throws InvalidArgumentError for an unsupported rate. */
   constructor(inRate: ResamplerRate, outRate: ResamplerRate) {
-    this.#raw = call(() => new raw.Resampler(inRate, outRate));
+    this.#raw = callNative(() => new RawResampler(inRate, outRate));
   }
 
   /** Resamples the next stretch of input; whole milliseconds give exactly ms * outRate / 1000 samples. */
   process(pcm: Int16Array): Int16Array {
-    return call(() => this.#raw.process(pcm));
+    return callNative(() => this.#raw.process(pcm));
   }
 
   /** Forgets the history (a new stream). */

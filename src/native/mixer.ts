@@ -1,15 +1,16 @@
-// Typed view of the addon's MixerConference: one conference's mixing core, driven tick by tick.
+// The mixer's settings, state and events as TypeScript types, and the core's comfort-noise formula
+// (the engine uses audio/numbers.ts; a test checks the two agree). The mixer alone (driven tick by
+// tick) is a testing view: testing/mixer.ts.
 import { addon } from './addon.ts';
-import { toConfmixError } from '../errors.ts';
-
+import { callNative } from './call.ts';
 import type { DigitsMode, DtmfAction, DtmfKey, MixerIntervalMs, MixerRate } from '../audio/numbers.ts';
-
-export type { DigitsMode, DtmfAction, DtmfKey, MixerIntervalMs, MixerRate };
 
 /** Output group of a member hearing its own N-1 mix (it contributed). */
 export const PRIVATE_OUTPUT_GROUP = -1;
 /** Output group of members hearing exact zeros (deaf or held). */
 export const SILENCE_OUTPUT_GROUP = 9;
+
+export type { DigitsMode, DtmfAction, DtmfKey, MixerIntervalMs, MixerRate };
 
 /** How a native conference is built. */
 export interface NativeConferenceOptions {
@@ -178,123 +179,9 @@ export type NativeMixerEvent =
   | LeaveEvent
   | PlaybackDoneEvent;
 
-interface RawMixerConference {
-  addMember(id: number, settings?: NativeMemberSettings): void;
-  removeMember(id: number): void;
-  setMember(id: number, settings: NativeMemberSettings): void;
-  getMember(id: number): NativeMemberState;
-  setConference(settings: { mute?: boolean; hold?: boolean }): void;
-  getConference(): NativeConferenceState;
-  pushFrame(id: number, frame: Int16Array): void;
-  pressKey(id: number, key: string): void;
-  startPlayback(id: number, pcm: Int16Array, options?: NativePlaybackOptions): void;
-  stopPlayback(id: number): void;
-  tick(): void;
-  readFrame(id: number): Int16Array;
-  drainEvents(): NativeMixerEvent[];
-}
+const comfortNoiseDbfsFromDivisor = addon.comfortNoiseDbfsFromDivisor as (divisor: number) => number | null;
 
-interface RawMixerConferenceClass {
-  new (options: NativeConferenceOptions): RawMixerConference;
-  comfortNoiseDbfsFromDivisor(divisor: number): number | null;
-}
-
-const RawMixerConference = addon.MixerConference as RawMixerConferenceClass;
-
-// Runs a native call, rethrowing its error as the matching ConfmixError class.
-function call<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw toConfmixError(error);
-  }
-}
-
-/** The C++ core's comfort-noise level for a FreeSWITCH divisor (null: silence); the engine uses
- *  the TypeScript formula in audio/numbers.ts, and a test checks that the two agree. */
+/** The C++ core's comfort-noise level for a FreeSWITCH divisor (null: silence). */
 export function nativeComfortNoiseDbfsFromDivisor(divisor: number): number | null {
-  return call(() => RawMixerConference.comfortNoiseDbfsFromDivisor(divisor));
-}
-
-/**
- * One conference's native mixing core. Drive it one tick at a time: pushFrame() for each member
- * that has audio, tick(), then readFrame() for each member and drainEvents().
- */
-export class NativeConference {
-  readonly #raw: RawMixerConference;
-
-  /** Builds the conference; throws InvalidArgumentError for a bad option. */
-  constructor(options: NativeConferenceOptions) {
-    this.#raw = call(() => new RawMixerConference(options));
-  }
-
-  /** Adds a member with a caller-chosen id (InvalidStateError if the id is taken). */
-  addMember(id: number, settings?: NativeMemberSettings): void {
-    call(() => this.#raw.addMember(id, settings));
-  }
-
-  /** Removes a member (NotFoundError if unknown). */
-  removeMember(id: number): void {
-    call(() => this.#raw.removeMember(id));
-  }
-
-  /** Changes some of a member's settings; a 'changed' event follows for each value that changed. */
-  setMember(id: number, settings: NativeMemberSettings): void {
-    call(() => this.#raw.setMember(id, settings));
-  }
-
-  /** A member's settings and last-tick state. */
-  getMember(id: number): NativeMemberState {
-    return call(() => this.#raw.getMember(id));
-  }
-
-  /** Conference-wide mute and hold, on top of each member's own flags. */
-  setConference(settings: { mute?: boolean; hold?: boolean }): void {
-    call(() => this.#raw.setConference(settings));
-  }
-
-  /** The conference's configuration and live state. */
-  getConference(): NativeConferenceState {
-    return call(() => this.#raw.getConference());
-  }
-
-  /** Queues a member's frame (Int16Array of one interval) for the next tick; one per tick. */
-  pushFrame(id: number, frame: Int16Array): void {
-    call(() => this.#raw.pushFrame(id, frame));
-  }
-
-  /** A DTMF key from a member. */
-  pressKey(id: number, key: DtmfKey): void {
-    call(() => this.#raw.pressKey(id, key));
-  }
-
-  /**
-   * Plays `pcm` (mono at the conference rate; copied once) from the next tick, to the whole
-   * conference or to `options.member` alone. A 'playback-done' event follows when it ends.
-   * InvalidArgumentError for bad arguments or empty PCM, InvalidStateError for an id already
-   * playing, NotFoundError for an unknown member.
-   */
-  startPlayback(id: number, pcm: Int16Array, options?: NativePlaybackOptions): void {
-    call(() => this.#raw.startPlayback(id, pcm, options));
-  }
-
-  /** Stops a playing playback now; a 'playback-done' event with reason 'stopped' follows (NotFoundError if none). */
-  stopPlayback(id: number): void {
-    call(() => this.#raw.stopPlayback(id));
-  }
-
-  /** Mixes one tick from the queued frames. */
-  tick(): void {
-    call(() => this.#raw.tick());
-  }
-
-  /** A copy of what the member heard on the last tick. */
-  readFrame(id: number): Int16Array {
-    return call(() => this.#raw.readFrame(id));
-  }
-
-  /** Every event raised since the last drain, oldest first. */
-  drainEvents(): NativeMixerEvent[] {
-    return call(() => this.#raw.drainEvents());
-  }
+  return callNative(() => comfortNoiseDbfsFromDivisor(divisor));
 }

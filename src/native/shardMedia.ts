@@ -2,8 +2,7 @@
 import { addon } from './addon.ts';
 import { toConfmixError } from '../errors.ts';
 import type { NativeMemberSettings, NativeMixerEvent } from './mixer.ts';
-import type { NativeMediaConferenceOptions, ReceiveOptions, RtpCodecOptions } from './mediaConference.ts';
-import type { LegStats } from './media.ts';
+import type { LegStats, NativeMediaConferenceOptions, ReceiveOptions, RtpCodecOptions } from './mediaTypes.ts';
 
 /** How a member's media reaches the media thread. */
 export type ShardMediaLeg =
@@ -28,6 +27,19 @@ export type ShardMediaLeg =
       /** Without rtcp-mux: the peer's RTCP port (default remotePort + 1). */
       remoteRtcpPort?: number;
       /** Nominal RTCP report interval, 100..600000 ms (default 5000), randomised to [0.5, 1.5] of itself. */
+      rtcpIntervalMs?: number;
+    }
+  | {
+      /**
+       * RTP that this thread pushes in (pushPacket) and takes out (takeOutgoing), e.g. after SRTP
+       * decryption and before encryption by a WebRTC transport. RTCP is always multiplexed.
+       */
+      kind: 'external';
+      receive?: ReceiveOptions;
+      send?: RtpCodecOptions;
+      /** No packet pushed for this long raises a timeout event; 0 = never (default 30000). */
+      timeoutMs?: number;
+      /** Nominal RTCP report interval, 100..600000 ms (default 5000). */
       rtcpIntervalMs?: number;
     };
 
@@ -66,13 +78,38 @@ export type ShardMediaLegEvent =
   /** The member's peer sent an RTCP BYE for its stream; `reason` is its text ('' when none). */
   | { type: 'rtcp-bye'; leg: number; conference: number; member: number; reason: string };
 
+/**
+ * A call that had succeeded failed later, when the media thread applied it: a member's add or
+ * codec change (the member has no working media), or a playback's start (it never plays).
+ */
+export interface ShardMediaCommandFailure {
+  type: 'command-failed';
+  conference: number;
+  /** The member it was about (for a conference-wide playback, 0). */
+  member: number;
+  /** Set when it was a playback's start. */
+  playback?: number;
+  /** A stable error code, e.g. 'ERR_INVALID_ARGUMENT'. */
+  code: string;
+  message: string;
+}
+
+/** Anything drain() reports besides mixer events and frames. */
+export type ShardMediaEvent = ShardMediaLegEvent | ShardMediaCommandFailure;
+
+/** The datagrams external legs have to send: (conference, member, offset, size) quadruples into `bytes`. */
+export interface ShardMediaOutgoing {
+  bytes: Uint8Array;
+  index: Uint32Array;
+}
+
 /** What drain() returns: mixer events by conference, app frames, leg events. */
 export interface ShardMediaDrain {
   events: Array<NativeMixerEvent & { conference: number }>;
   frames: Int16Array;
   /** (conference, member, offset, samples) quadruples into `frames`. */
   frameIndex: Uint32Array;
-  media: ShardMediaLegEvent[];
+  media: ShardMediaEvent[];
 }
 
 /** How a shard's media thread starts. */
@@ -203,6 +240,10 @@ interface RawShardMedia {
   setMember(handle: number, member: number, settings: NativeMemberSettings): void;
   updateLeg(handle: number, member: number, update: ShardMediaLegUpdate): { rtcpPort?: number };
   pushPcm(handle: number, member: number, pcm: Int16Array): void;
+  /** One datagram from an external member's peer; false when its leg's queue was full (dropped). */
+  pushPacket(handle: number, member: number, packet: Uint8Array): boolean;
+  /** Takes the datagrams queued for external legs since the last call. */
+  takeOutgoing(): ShardMediaOutgoing;
   startPlayback(handle: number, playback: number, pcm: Int16Array, options: { loop?: boolean; member?: number }): void;
   stopPlayback(handle: number, playback: number): void;
   pressKey(handle: number, member: number, key: string): void;

@@ -231,6 +231,18 @@ export class NativeMediaBackend {
       if (record) events.push(toShardEvent(record.id, event));
     }
     for (const event of drained.media) {
+      if (event.type === 'command-failed') {
+        const record = this.#byHandle.get(event.conference);
+        if (!record) continue;
+        // A call that had returned failed on the media thread: its playback never plays, or its
+        // member has no working media and leaves.
+        if (event.playback !== undefined) {
+          events.push({ type: 'playback-done', conferenceId: record.id, playback: event.playback, member: event.member || null, reason: 'stopped' });
+        } else if (record.members.has(event.member)) {
+          events.push({ type: 'leg-ended', conferenceId: record.id, member: event.member, reason: `media-failed: ${event.code}: ${event.message}` });
+        }
+        continue;
+      }
       if (event.type === 'rtcp-bye') {
         const record = this.#byHandle.get(event.conference);
         if (!record?.members.has(event.member)) continue;

@@ -1,5 +1,5 @@
 // An event log for a media thread's events: keeps them and resolves waiters when one matches.
-import type { MediaEvent } from '../../src/native/media.ts';
+import type { MediaEvent } from '../../src/native/testing/media.ts';
 
 /** Collects a thread's events and resolves waiters when one matches. */
 export class EventLog {

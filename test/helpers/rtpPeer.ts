@@ -2,8 +2,8 @@
 // receives, so tests can measure the audio a conference sends back.
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { g711Decode, g711Encode } from '../../src/native/codecs.ts';
-import { parseRtp } from '../../src/native/rtp.ts';
+import { g711Decode, g711Encode } from '../../src/native/testing/codecs.ts';
+import { parseRtp } from '../../src/native/testing/rtp.ts';
 import { ToneGenerator, concat } from './audio.ts';
 import { RtpStreamBuilder } from './rtp.ts';
 

@@ -4,8 +4,8 @@
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { parse } from 'sdp-transform';
-import { g711Decode, g711Encode } from '../../src/native/codecs.ts';
-import { parseRtp } from '../../src/native/rtp.ts';
+import { g711Decode, g711Encode } from '../../src/native/testing/codecs.ts';
+import { parseRtp } from '../../src/native/testing/rtp.ts';
 import { ToneGenerator, concat } from './audio.ts';
 import { buildRtpPacket } from './rtp.ts';
 

@@ -17,7 +17,7 @@ import {
   createEngine,
 } from '../../src/index.ts';
 import type { CallbackEventPayload, Conference, ConferenceMediaOptions, ConfmixError, TalkingEventPayload } from '../../src/index.ts';
-import { CodecEncoder } from '../../src/native/codecs.ts';
+import { CodecEncoder } from '../../src/native/testing/codecs.ts';
 import { ShardPool } from '../../src/shard/ShardPool.ts';
 import type { ShardConferenceRequests } from '../../src/shard/conferenceProtocol.ts';
 import { seededRandom, whiteNoise } from '../helpers/audio.ts';

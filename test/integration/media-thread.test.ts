@@ -5,9 +5,9 @@ import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mayUseRealtime } from '../helpers/capabilities.ts';
 import { EventLog } from '../helpers/mediaEvents.ts';
-import { addonPath } from '../../src/native/addon.ts';
-import { MediaThread, type MediaEvent, type MediaThreadOptions } from '../../src/native/media.ts';
-import { workerPoolStats } from '../../src/native/mediaConference.ts';
+import { testingAddonPath } from '../../src/native/testing/addon.ts';
+import { MediaThread, type MediaEvent, type MediaThreadOptions } from '../../src/native/testing/media.ts';
+import { workerPoolStats } from '../../src/native/testing/mediaConference.ts';
 import { codeOf } from '../helpers/errors.ts';
 
 const threads: MediaThread[] = [];
@@ -274,7 +274,7 @@ describe('media thread shutdown', () => {
   function runChild(source: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
       const child = spawn(process.execPath, ['--input-type=module', '-e', source], {
-        env: { ...process.env, CONFMIX_ADDON: addonPath },
+        env: { ...process.env, CONFMIX_ADDON: testingAddonPath },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';

@@ -5,11 +5,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { createShardMedia, type ShardMedia, type ShardMediaLegEvent } from '../../src/native/shardMedia.ts';
+import { createShardMedia, type ShardMedia, type ShardMediaEvent } from '../../src/native/shardMedia.ts';
 import { NativeMediaBackend } from '../../src/shard/NativeMediaBackend.ts';
 import { DEFAULT_MEDIA_SWITCHES, type ShardConferenceEvent, type ShardConferenceSettings } from '../../src/shard/conferenceProtocol.ts';
-import { buildRtcpBye, buildRtcpReport, parseRtcp, type RtcpPacket, type RtcpSrPacket } from '../../src/native/rtcp.ts';
-import { g711Encode } from '../../src/native/codecs.ts';
+import { buildRtcpBye, buildRtcpReport, parseRtcp, type RtcpPacket, type RtcpSrPacket } from '../../src/native/testing/rtcp.ts';
+import { g711Encode } from '../../src/native/testing/codecs.ts';
 import { buildRtpPacket } from '../helpers/rtp.ts';
 import { ToneGenerator } from '../helpers/audio.ts';
 import { codeOf } from '../helpers/errors.ts';
@@ -161,8 +161,8 @@ function replyWithReceiverReport(from: PeerSocket, port: number, peerSsrc: numbe
 
 /** A ShardMedia whose drained leg events are kept and can be awaited. */
 function shardMediaWithEvents(portMin: number, portMax: number) {
-  const events: ShardMediaLegEvent[] = [];
-  let waiters: Array<{ match: (e: ShardMediaLegEvent) => boolean; resolve: (e: ShardMediaLegEvent) => void }> = [];
+  const events: ShardMediaEvent[] = [];
+  let waiters: Array<{ match: (e: ShardMediaEvent) => boolean; resolve: (e: ShardMediaEvent) => void }> = [];
   const media: ShardMedia = createShardMedia({
     portMin,
     portMax,
@@ -177,7 +177,7 @@ function shardMediaWithEvents(portMin: number, portMax: number) {
       }
     },
   });
-  const next = (match: (e: ShardMediaLegEvent) => boolean) => new Promise<ShardMediaLegEvent>((resolve) => waiters.push({ match, resolve }));
+  const next = (match: (e: ShardMediaEvent) => boolean) => new Promise<ShardMediaEvent>((resolve) => waiters.push({ match, resolve }));
   return { media, events, next };
 }
 

@@ -9,7 +9,7 @@ import { DEFAULT_MEDIA_SWITCHES, type ShardConferenceSettings } from '../../src/
 import { toneDbfs } from '../helpers/audio.ts';
 import { RtpPeer } from '../helpers/rtpPeer.ts';
 import { mayUseRealtime } from '../helpers/capabilities.ts';
-import { g711Encode } from '../../src/native/codecs.ts';
+import { g711Encode } from '../../src/native/testing/codecs.ts';
 import { buildRtpPacket } from '../helpers/rtp.ts';
 
 const settings: ShardConferenceSettings = {

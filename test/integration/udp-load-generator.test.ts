@@ -5,8 +5,8 @@
 import dgram from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LoadGenerator, MediaThread, type LoadGeneratorOptions, type LoadGeneratorStats } from '../../src/native/media.ts';
-import { workerPoolStats } from '../../src/native/mediaConference.ts';
+import { LoadGenerator, MediaThread, type LoadGeneratorOptions, type LoadGeneratorStats } from '../../src/native/testing/media.ts';
+import { workerPoolStats } from '../../src/native/testing/mediaConference.ts';
 import { codeOf } from '../helpers/errors.ts';
 
 const ADDRESS = '127.0.0.1';

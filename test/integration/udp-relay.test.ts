@@ -4,7 +4,7 @@ import dgram from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventLog } from '../helpers/mediaEvents.ts';
-import { MediaThread, type MediaEvent } from '../../src/native/media.ts';
+import { MediaThread, type MediaEvent } from '../../src/native/testing/media.ts';
 
 /** A loopback dgram socket that records what it receives and can wait for a count. */
 class Peer {

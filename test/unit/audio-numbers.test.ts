@@ -20,7 +20,7 @@ import {
   comfortNoiseDbfsFromDivisor,
   comfortNoiseDbfsFromFreeswitch,
 } from '../../src/audio/numbers.ts';
-import { NativeConference, nativeComfortNoiseDbfsFromDivisor, type NativeConferenceOptions } from '../../src/native/mixer.ts';
+import { NativeConference, nativeComfortNoiseDbfsFromDivisor, type NativeConferenceOptions } from '../../src/native/testing/mixer.ts';
 import { codeOf } from '../helpers/errors.ts';
 
 const options = (extra: Partial<NativeConferenceOptions> = {}): NativeConferenceOptions => ({ rate: 16000, interval: 20, ...extra });

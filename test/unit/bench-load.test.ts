@@ -1,7 +1,7 @@
 // The load benchmark's pieces: its options, the tone payloads its talkers send, the RTP framing,
 // the /proc readers and the packets-per-second arithmetic.
 import { describe, expect, it } from 'vitest';
-import { CodecDecoder, g711Decode } from '../../src/native/codecs.ts';
+import { CodecDecoder, g711Decode } from '../../src/native/testing/codecs.ts';
 import { parseLoadArgs, talkerCount } from '../../bench/load/options.ts';
 import { encodeToneLoops, TONE_LOOP_FRAMES, TONES_HZ, writeRtpHeader } from '../../bench/load/payloads.ts';
 import type { GeneratorSnapshot } from '../../bench/load/protocol.ts';

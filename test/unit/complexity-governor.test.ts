@@ -2,7 +2,7 @@
 // explicit media-thread load per tick: shed one step per hold period above 0.85, restore one
 // below 0.60, hold between, stop at the highest configured complexity, never move when off.
 import { describe, expect, it } from 'vitest';
-import { NativeMediaConference, type NativeMediaConferenceOptions } from '../../src/native/mediaConference.ts';
+import { NativeMediaConference, type NativeMediaConferenceOptions } from '../../src/native/testing/mediaConference.ts';
 import { ConfmixError } from '../../src/errors.ts';
 
 /** The hold after each change, in ms of ticks (one ~1 s load window plus a margin). */

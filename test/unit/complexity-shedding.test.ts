@@ -3,7 +3,7 @@
 // as libopus itself reports it; encoders made while shed start there. And the shard's stats
 // carry each conference's level.
 import { afterEach, describe, expect, it } from 'vitest';
-import { NativeMediaConference, type MediaMemberStats } from '../../src/native/mediaConference.ts';
+import { NativeMediaConference, type MediaMemberStats } from '../../src/native/testing/mediaConference.ts';
 import { createShardMedia, type ShardMedia } from '../../src/native/shardMedia.ts';
 import { ConfmixError } from '../../src/errors.ts';
 

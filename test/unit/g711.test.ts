@@ -10,7 +10,7 @@
 // - An int16 sample carries the 14-bit (μ) or 13-bit (A) value in its top bits; negative samples
 //   are mirrored about -1/2 (one's complement), as in the ITU-T G.191 reference tools.
 import { describe, expect, it } from 'vitest';
-import { CodecDecoder, CodecEncoder, g711Decode, g711Encode, type G711Law } from '../../src/native/codecs.ts';
+import { CodecDecoder, CodecEncoder, g711Decode, g711Encode, type G711Law } from '../../src/native/testing/codecs.ts';
 import { rms, sine } from '../helpers/audio.ts';
 
 interface CodeSpec {

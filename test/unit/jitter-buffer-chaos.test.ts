@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JitterBuffer } from '../../src/native/rtp.ts';
+import { JitterBuffer } from '../../src/native/testing/rtp.ts';
 import { buildRtpPacket, payloadSequence, RtpStreamBuilder, seededRandom } from '../helpers/rtp.ts';
 
 describe('JitterBuffer under chaotic input', () => {

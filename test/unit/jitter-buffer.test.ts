@@ -1,6 +1,6 @@
 // Longer than 500 lines: one case per arrival pattern the buffer must absorb, each a few lines.
 import { describe, expect, it } from 'vitest';
-import { JitterBuffer, type JitterBufferOptions, type JitterFrame } from '../../src/native/rtp.ts';
+import { JitterBuffer, type JitterBufferOptions, type JitterFrame } from '../../src/native/testing/rtp.ts';
 import { RtpStreamBuilder, buildRtpPacket, payloadSequence, seededRandom, sequencePayload } from '../helpers/rtp.ts';
 
 // Opus: 48 kHz RTP clock, 20 ms ticks.

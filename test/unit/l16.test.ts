@@ -1,6 +1,6 @@
 // L16: big-endian int16 on the wire, mono in the mixer.
 import { describe, expect, it } from 'vitest';
-import { CodecDecoder, CodecEncoder } from '../../src/native/codecs.ts';
+import { CodecDecoder, CodecEncoder } from '../../src/native/testing/codecs.ts';
 import { rms, seededRandom, sine, whiteNoise } from '../helpers/audio.ts';
 
 const invalid = expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' });

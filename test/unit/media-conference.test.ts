@@ -1,9 +1,9 @@
 // The media plane end to end in one conference: RTP in, decode, resample, mix, shared encodes,
 // RTP out. Time is simulated: packets are pushed with arrival times, then the tick runs.
 import { describe, expect, it } from 'vitest';
-import { NativeMediaConference, packetsByMember, workerPoolStats, type MediaTickOutput } from '../../src/native/mediaConference.ts';
-import { CodecDecoder, CodecEncoder, g711Encode } from '../../src/native/codecs.ts';
-import { parseRtp, telephoneEventPackets } from '../../src/native/rtp.ts';
+import { NativeMediaConference, packetsByMember, workerPoolStats, type MediaTickOutput } from '../../src/native/testing/mediaConference.ts';
+import { CodecDecoder, CodecEncoder, g711Encode } from '../../src/native/testing/codecs.ts';
+import { parseRtp, telephoneEventPackets } from '../../src/native/testing/rtp.ts';
 import { concat, goertzelAmplitude, sine, toneDbfs, rms, rmsDbfs, ToneGenerator } from '../helpers/audio.ts';
 import { buildRtpPacket, RtpStreamBuilder, seededRandom } from '../helpers/rtp.ts';
 

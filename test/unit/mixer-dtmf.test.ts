@@ -5,7 +5,7 @@ import {
   NativeConference,
   type NativeConferenceOptions,
   type NativeMixerEvent,
-} from '../../src/native/mixer.ts';
+} from '../../src/native/testing/mixer.ts';
 import { ToneGenerator, concat, goertzelAmplitude, isSilent, ratioDb } from '../helpers/audio.ts';
 
 const M = 7;

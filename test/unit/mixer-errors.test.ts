@@ -1,7 +1,7 @@
 // Bad input: each gets a typed error with a stable code, and nothing changes.
 import { describe, expect, it } from 'vitest';
 import { ConfmixError, InvalidArgumentError, InvalidStateError, NotFoundError } from '../../src/errors.ts';
-import { NativeConference, type DtmfKey, type NativeConferenceOptions } from '../../src/native/mixer.ts';
+import { NativeConference, type DtmfKey, type NativeConferenceOptions } from '../../src/native/testing/mixer.ts';
 import { constantEnergyFrame, isSilent } from '../helpers/audio.ts';
 
 const N = 320;

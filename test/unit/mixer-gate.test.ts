@@ -1,6 +1,6 @@
 // The energy gate, its hangover, and the talking events riding on it.
 import { describe, expect, it } from 'vitest';
-import { NativeConference, type NativeConferenceOptions, type NativeMixerEvent } from '../../src/native/mixer.ts';
+import { NativeConference, type NativeConferenceOptions, type NativeMixerEvent } from '../../src/native/testing/mixer.ts';
 import { constantEnergyFrame, isSilent } from '../helpers/audio.ts';
 
 const N = 320; // 20 ms at 16 kHz

@@ -5,7 +5,7 @@ import {
   PRIVATE_OUTPUT_GROUP,
   SILENCE_OUTPUT_GROUP,
   type NativeConferenceOptions,
-} from '../../src/native/mixer.ts';
+} from '../../src/native/testing/mixer.ts';
 import { comfortNoiseDbfsFromFreeswitch } from '../../src/audio/numbers.ts';
 import {
   ToneGenerator,

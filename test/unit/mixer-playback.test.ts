@@ -8,7 +8,7 @@ import {
   type NativeConferenceOptions,
   type NativeMixerEvent,
   type PlaybackDoneEvent,
-} from '../../src/native/mixer.ts';
+} from '../../src/native/testing/mixer.ts';
 import { ToneGenerator, concat, constantEnergyFrame, goertzelAmplitude, isSilent, ratioDb, rmsDbfs, sine } from '../helpers/audio.ts';
 
 const RATE = 16000;

@@ -1,7 +1,7 @@
 // Worker entry for worker-load.test.ts: loads the addon in this thread, mixes a 3-member N-1
 // conference and posts back what each member heard of its own tone and of the others'.
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import { NativeConference } from '../../src/native/mixer.ts';
+import { NativeConference } from '../../src/native/testing/mixer.ts';
 import { ToneGenerator, concat, goertzelAmplitude, ratioDb } from '../helpers/audio.ts';
 
 /** What the test sends: the tones to mix and for how many ticks. */

@@ -2,9 +2,9 @@
 // used by media conferences to skip decoding unvoiced payloads of members whose gate is closed,
 // with a probe every 200 ms and a pre-roll decode before a voiced onset.
 import { describe, expect, it } from 'vitest';
-import { CodecDecoder, CodecEncoder, type CodecOptions } from '../../src/native/codecs.ts';
-import { framesByMember, NativeMediaConference, packetsByMember, type MediaTickOutput } from '../../src/native/mediaConference.ts';
-import { parseRtp } from '../../src/native/rtp.ts';
+import { CodecDecoder, CodecEncoder, type CodecOptions } from '../../src/native/testing/codecs.ts';
+import { framesByMember, NativeMediaConference, packetsByMember, type MediaTickOutput } from '../../src/native/testing/mediaConference.ts';
+import { parseRtp } from '../../src/native/testing/rtp.ts';
 import { goertzelAmplitude, seededRandom, ToneGenerator, whiteNoise } from '../helpers/audio.ts';
 import { RtpStreamBuilder } from '../helpers/rtp.ts';
 

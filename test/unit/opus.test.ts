@@ -1,7 +1,7 @@
 // Opus through libopus: the wrapper's quality against libopus called directly, loss recovery
 // (PLC and in-band FEC), DTX, stereo payloads and frame durations.
 import { describe, expect, it } from 'vitest';
-import { CodecDecoder, CodecEncoder, OPUS_FRAME_MS, opusReferenceRoundTrip } from '../../src/native/codecs.ts';
+import { CodecDecoder, CodecEncoder, OPUS_FRAME_MS, opusReferenceRoundTrip } from '../../src/native/testing/codecs.ts';
 import { goertzelAmplitude, rms } from '../helpers/audio.ts';
 
 const RATE = 48000;

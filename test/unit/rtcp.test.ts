@@ -7,7 +7,7 @@ import {
   parseRtcp,
   type RtcpPacket,
   type RtcpReportBlock,
-} from '../../src/native/rtcp.ts';
+} from '../../src/native/testing/rtcp.ts';
 
 const block: RtcpReportBlock = {
   ssrc: 0x11223344,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JitterBuffer, parseRtp, rtpRejectReasons, type RtpRejectReason } from '../../src/native/rtp.ts';
+import { JitterBuffer, parseRtp, rtpRejectReasons, type RtpRejectReason } from '../../src/native/testing/rtp.ts';
 import { buildRtpPacket, seededRandom } from '../helpers/rtp.ts';
 
 function reasonOf(bytes: Uint8Array): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRtp, RtpSender, type RtpPacket } from '../../src/native/rtp.ts';
+import { parseRtp, RtpSender, type RtpPacket } from '../../src/native/testing/rtp.ts';
 
 function parsed(bytes: Uint8Array): RtpPacket {
   const result = parseRtp(bytes);

@@ -4,7 +4,7 @@ import {
   TelephoneEventDetector,
   telephoneEventPackets,
   type RtpPacket,
-} from '../../src/native/rtp.ts';
+} from '../../src/native/testing/rtp.ts';
 import { buildRtpPacket } from '../helpers/rtp.ts';
 
 const PT = 101;

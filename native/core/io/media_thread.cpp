@@ -137,21 +137,21 @@ struct MediaThread::Command {
 
 Status MediaThread::ValidateOptions(const MediaThreadOptions& options) {
   const std::string range = PortAllocator::Validate(options.port_min, options.port_max, options.even_ports);
-  if (!range.empty()) return Status::Error(ErrorCode::kInvalidArgument, range);
+  if (!range.empty()) return Status::Error(StatusCode::kInvalidArgument, range);
   if (options.idle_wake_ms < 1 || options.idle_wake_ms > 1000) {
-    return Status::Error(ErrorCode::kInvalidArgument, "idleWakeMs must be 1..1000");
+    return Status::Error(StatusCode::kInvalidArgument, "idleWakeMs must be 1..1000");
   }
   if (options.realtime_priority < 0 || options.realtime_priority > 99) {
-    return Status::Error(ErrorCode::kInvalidArgument, "realtimePriority must be 0..99");
+    return Status::Error(StatusCode::kInvalidArgument, "realtimePriority must be 0..99");
   }
   if (options.drop_report_interval_ms < 0 || options.drop_report_interval_ms > 3'600'000) {
-    return Status::Error(ErrorCode::kInvalidArgument, "dropReportIntervalMs must be 0..3600000");
+    return Status::Error(StatusCode::kInvalidArgument, "dropReportIntervalMs must be 0..3600000");
   }
   if (options.max_tick_datagrams == 0 || options.max_tick_bytes < kMaxDatagramBytes ||
       options.max_outgoing_datagrams == 0 || options.max_outgoing_bytes < kMaxDatagramBytes ||
       options.max_inbound_datagrams == 0 || options.max_inbound_bytes < kMaxDatagramBytes ||
       options.max_events == 0 || options.max_tick_datagrams > INT32_MAX) {
-    return Status::Error(ErrorCode::kInvalidArgument, "queue caps must hold at least one datagram");
+    return Status::Error(StatusCode::kInvalidArgument, "queue caps must hold at least one datagram");
   }
   return Status::Ok();
 }
@@ -185,17 +185,17 @@ MediaThread::~MediaThread() {
 Status MediaThread::Start() {
   std::lock_guard<std::mutex> lock(control_mutex_);
   if (state_ != State::kCreated) {
-    return Status::Error(ErrorCode::kInvalidState,
+    return Status::Error(StatusCode::kInvalidState,
                          state_ == State::kRunning ? "the media thread is already running"
                                                    : "the media thread is stopped");
   }
-  if (epoll_fd_ < 0) return Status::Error(ErrorCode::kSystem, "epoll_create1 failed");
+  if (epoll_fd_ < 0) return Status::Error(StatusCode::kSystem, "epoll_create1 failed");
   stop_requested_.store(false, std::memory_order_release);
   try {
     thread_ = std::thread([this] { Run(); });
     media_handle_ = thread_.native_handle();
   } catch (...) {
-    return Status::Error(ErrorCode::kSystem, "could not start the media thread");
+    return Status::Error(StatusCode::kSystem, "could not start the media thread");
   }
   state_ = State::kRunning;
   return Status::Ok();
@@ -246,14 +246,14 @@ std::shared_ptr<MediaThread::Leg> MediaThread::FindControlLeg(LegId leg) const {
 }
 
 Status MediaThread::FindCommandLeg(LegId leg, LegNeeds needs, std::shared_ptr<Leg>* out) const {
-  if (state_ == State::kStopped) return Status::Error(ErrorCode::kInvalidState, "the media thread is stopped");
+  if (state_ == State::kStopped) return Status::Error(StatusCode::kInvalidState, "the media thread is stopped");
   std::shared_ptr<Leg> found = FindControlLeg(leg);
-  if (!found) return Status::Error(ErrorCode::kNotFound, "no leg " + std::to_string(leg));
+  if (!found) return Status::Error(StatusCode::kNotFound, "no leg " + std::to_string(leg));
   if (needs == LegNeeds::kSocket && found->transport != LegTransport::kUdp) {
-    return Status::Error(ErrorCode::kInvalidArgument, "leg " + std::to_string(leg) + " has no socket");
+    return Status::Error(StatusCode::kInvalidArgument, "leg " + std::to_string(leg) + " has no socket");
   }
   if (needs == LegNeeds::kExternal && found->transport != LegTransport::kExternal) {
-    return Status::Error(ErrorCode::kInvalidArgument, "leg " + std::to_string(leg) + " is not fed from JavaScript");
+    return Status::Error(StatusCode::kInvalidArgument, "leg " + std::to_string(leg) + " is not fed from JavaScript");
   }
   if (out) *out = std::move(found);
   return Status::Ok();
@@ -261,34 +261,34 @@ Status MediaThread::FindCommandLeg(LegId leg, LegNeeds needs, std::shared_ptr<Le
 
 Status MediaThread::OpenLeg(const LegOptions& options, LegInfo* info) {
   if (options.timeout_ms < 0 || options.timeout_ms > kMaxTimeoutMs) {
-    return Status::Error(ErrorCode::kInvalidArgument, "timeoutMs must be 0..86400000");
+    return Status::Error(StatusCode::kInvalidArgument, "timeoutMs must be 0..86400000");
   }
   bool ipv6 = options.ipv6;
   SocketAddress local;
   if (options.transport == LegTransport::kUdp) {
     if (!options.local_address.empty()) {
       if (!SocketAddress::Parse(options.local_address, 0, &local)) {
-        return Status::Error(ErrorCode::kInvalidArgument,
+        return Status::Error(StatusCode::kInvalidArgument,
                              "localAddress is not a numeric IPv4 or IPv6 address: " + options.local_address);
       }
       if (local.is_ipv6() != ipv6) {
-        return Status::Error(ErrorCode::kInvalidArgument, "localAddress is not of the leg's address family");
+        return Status::Error(StatusCode::kInvalidArgument, "localAddress is not of the leg's address family");
       }
     } else {
       local = SocketAddress::Any(ipv6, 0);
     }
     if (!options.remote.empty()) {
       if (options.remote.is_ipv6() != ipv6) {
-        return Status::Error(ErrorCode::kInvalidArgument, "the remote address is not of the leg's address family");
+        return Status::Error(StatusCode::kInvalidArgument, "the remote address is not of the leg's address family");
       }
       if (options.remote.port() == 0) {
-        return Status::Error(ErrorCode::kInvalidArgument, "the remote port must be 1..65535");
+        return Status::Error(StatusCode::kInvalidArgument, "the remote port must be 1..65535");
       }
     }
   }
 
   std::lock_guard<std::mutex> lock(control_mutex_);
-  if (state_ == State::kStopped) return Status::Error(ErrorCode::kInvalidState, "the media thread is stopped");
+  if (state_ == State::kStopped) return Status::Error(StatusCode::kInvalidState, "the media thread is stopped");
   auto leg = std::make_shared<Leg>(next_leg_id_, options.transport, options_.max_inbound_datagrams,
                                    options_.max_inbound_bytes);
   if (options.transport == LegTransport::kUdp) {
@@ -300,10 +300,10 @@ Status MediaThread::OpenLeg(const LegOptions& options, LegInfo* info) {
     });
     if (port < 0) {
       if (last == BindResult::kFailed) {
-        return Status::Error(options.local_address.empty() ? ErrorCode::kSystem : ErrorCode::kInvalidArgument,
+        return Status::Error(options.local_address.empty() ? StatusCode::kSystem : StatusCode::kInvalidArgument,
                              error);
       }
-      return Status::Error(ErrorCode::kPortsExhausted,
+      return Status::Error(StatusCode::kPortsExhausted,
                            "no free port in " + std::to_string(options_.port_min) + "-" +
                                std::to_string(options_.port_max) + " (" + std::to_string(ports_.in_use()) +
                                " in use)");
@@ -314,7 +314,7 @@ Status MediaThread::OpenLeg(const LegOptions& options, LegInfo* info) {
     if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, leg->socket.fd(), &interest) != 0) {
       leg->socket.Close();
       ports_.Release(port);
-      return Status::Error(ErrorCode::kSystem, "epoll_ctl failed");
+      return Status::Error(StatusCode::kSystem, "epoll_ctl failed");
     }
     leg->port = port;
     leg->local = local.WithPort(port);
@@ -341,8 +341,8 @@ Status MediaThread::OpenLeg(const LegOptions& options, LegInfo* info) {
 
 Status MediaThread::CloseLeg(LegId leg) {
   std::lock_guard<std::mutex> lock(control_mutex_);
-  if (state_ == State::kStopped) return Status::Error(ErrorCode::kInvalidState, "the media thread is stopped");
-  if (control_legs_.erase(leg) == 0) return Status::Error(ErrorCode::kNotFound, "no leg " + std::to_string(leg));
+  if (state_ == State::kStopped) return Status::Error(StatusCode::kInvalidState, "the media thread is stopped");
+  if (control_legs_.erase(leg) == 0) return Status::Error(StatusCode::kNotFound, "no leg " + std::to_string(leg));
   Command command;
   command.type = Command::Type::kCloseLeg;
   command.leg = leg;
@@ -356,10 +356,10 @@ Status MediaThread::SetRemote(LegId leg, const SocketAddress& remote) {
   const Status status = FindCommandLeg(leg, LegNeeds::kSocket, &found);
   if (!status.ok()) return status;
   if (remote.empty() || remote.port() == 0) {
-    return Status::Error(ErrorCode::kInvalidArgument, "the remote needs an address and a port 1..65535");
+    return Status::Error(StatusCode::kInvalidArgument, "the remote needs an address and a port 1..65535");
   }
   if (remote.is_ipv6() != found->ipv6) {
-    return Status::Error(ErrorCode::kInvalidArgument, "the remote address is not of the leg's address family");
+    return Status::Error(StatusCode::kInvalidArgument, "the remote address is not of the leg's address family");
   }
   Command command;
   command.type = Command::Type::kSetRemote;
@@ -383,7 +383,7 @@ Status MediaThread::SetLatching(LegId leg, bool symmetric_latching) {
 
 Status MediaThread::SetTimeout(LegId leg, int timeout_ms) {
   if (timeout_ms < 0 || timeout_ms > kMaxTimeoutMs) {
-    return Status::Error(ErrorCode::kInvalidArgument, "timeoutMs must be 0..86400000");
+    return Status::Error(StatusCode::kInvalidArgument, "timeoutMs must be 0..86400000");
   }
   std::lock_guard<std::mutex> lock(control_mutex_);
   const Status status = FindCommandLeg(leg, LegNeeds::kAny, nullptr);
@@ -401,7 +401,7 @@ Status MediaThread::AttachSink(LegId leg, PacketSink* sink, JobId owner) {
   const Status status = FindCommandLeg(leg, LegNeeds::kAny, nullptr);
   if (!status.ok()) return status;
   if (owner != 0 && control_jobs_.count(owner) == 0) {
-    return Status::Error(ErrorCode::kNotFound, "no job " + std::to_string(owner));
+    return Status::Error(StatusCode::kNotFound, "no job " + std::to_string(owner));
   }
   Command command;
   command.type = Command::Type::kAttachSink;
@@ -418,12 +418,12 @@ bool MediaThread::HasLeg(LegId leg) const {
 }
 
 Status MediaThread::AddJob(std::unique_ptr<TickJob> job, int interval_ms, JobId* id) {
-  if (!job) return Status::Error(ErrorCode::kInvalidArgument, "no job");
+  if (!job) return Status::Error(StatusCode::kInvalidArgument, "no job");
   if (!IsSupportedInterval(interval_ms)) {
-    return Status::Error(ErrorCode::kInvalidArgument, "intervalMs must be 10, 20, 40 or 60");
+    return Status::Error(StatusCode::kInvalidArgument, "intervalMs must be 10, 20, 40 or 60");
   }
   std::lock_guard<std::mutex> lock(control_mutex_);
-  if (state_ == State::kStopped) return Status::Error(ErrorCode::kInvalidState, "the media thread is stopped");
+  if (state_ == State::kStopped) return Status::Error(StatusCode::kInvalidState, "the media thread is stopped");
   auto slot = std::make_shared<JobSlot>();
   slot->id = next_job_id_++;
   slot->interval_ms = interval_ms;
@@ -440,8 +440,8 @@ Status MediaThread::AddJob(std::unique_ptr<TickJob> job, int interval_ms, JobId*
 
 Status MediaThread::RemoveJob(JobId job) {
   std::lock_guard<std::mutex> lock(control_mutex_);
-  if (state_ == State::kStopped) return Status::Error(ErrorCode::kInvalidState, "the media thread is stopped");
-  if (control_jobs_.erase(job) == 0) return Status::Error(ErrorCode::kNotFound, "no job " + std::to_string(job));
+  if (state_ == State::kStopped) return Status::Error(StatusCode::kInvalidState, "the media thread is stopped");
+  if (control_jobs_.erase(job) == 0) return Status::Error(StatusCode::kNotFound, "no job " + std::to_string(job));
   Command command;
   command.type = Command::Type::kRemoveJob;
   command.job = job;
@@ -452,7 +452,7 @@ Status MediaThread::RemoveJob(JobId job) {
 Status MediaThread::PushPacket(LegId leg, const uint8_t* data, size_t size, bool* accepted) {
   *accepted = false;
   if (size == 0 || size > kMaxDatagramBytes) {
-    return Status::Error(ErrorCode::kInvalidArgument,
+    return Status::Error(StatusCode::kInvalidArgument,
                          "a packet must be 1.." + std::to_string(kMaxDatagramBytes) + " bytes");
   }
   std::shared_ptr<Leg> found;

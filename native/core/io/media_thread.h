@@ -27,7 +27,7 @@
 #include "core/io/media_event.h"
 #include "core/io/port_allocator.h"
 #include "core/io/socket_address.h"
-#include "core/io/status.h"
+#include "core/status.h"
 #include "core/io/tick_job.h"
 #include "core/io/udp_socket.h"
 #include "core/io/worker_pool.h"

@@ -10,8 +10,8 @@ namespace confmix {
 
 namespace {
 
-constexpr Status Ok() { return {}; }
-constexpr Status Error(StatusCode code, const char* message) { return {code, message}; }
+Status Ok() { return Status::Ok(); }
+Status Error(StatusCode code, const char* message) { return Status::Error(code, message); }
 
 // Room for a talking event per member per tick plus plenty of key presses between drains, and a
 // done event per playback.

@@ -31,6 +31,7 @@
 #include "core/mix/events.h"
 #include "core/mix/member.h"
 #include "core/mix/playback.h"
+#include "core/status.h"
 
 namespace confmix {
 
@@ -51,21 +52,12 @@ struct ConferenceOptions {
   DigitsMode digits = DigitsMode::kInterpret;
 };
 
-/** Why a call failed. */
-enum class StatusCode : uint8_t { kOk = 0, kInvalidArgument, kNotFound, kInvalidState };
-
-/** A call's outcome; on failure nothing was changed. */
-struct Status {
-  StatusCode code = StatusCode::kOk;
-  const char* message = "";
-  /** True on success. */
-  bool ok() const { return code == StatusCode::kOk; }
-};
-
 class Conference {
  public:
   /** Checks options without building anything. */
   static Status Validate(const ConferenceOptions& options);
+  /** Checks a member update's values without applying it. */
+  static Status ValidateUpdate(const MemberUpdate& update);
   /** Builds a conference, or returns null and sets `status`. */
   static std::unique_ptr<Conference> Create(const ConferenceOptions& options, Status* status);
 
@@ -148,7 +140,6 @@ class Conference {
 
  private:
   explicit Conference(const ConferenceOptions& options);
-  static Status ValidateUpdate(const MemberUpdate& update);
   void ApplyUpdate(Member& member, const MemberUpdate& update, bool raise_events);
   void RaiseChanged(const Member& member, MemberField field, int32_t value);
   void RaiseEvent(MixerEvent event);

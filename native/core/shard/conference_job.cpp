@@ -50,6 +50,11 @@ void ConferenceJob::UnbindRtcpLeg(uint32_t member) {
   rtcp_leg_of_member_.erase(it);
 }
 
+void ConferenceJob::ReportFailure(CommandFailure failure) {
+  failure.conference = handle_;
+  staged_.failures.push_back(std::move(failure));
+}
+
 bool ConferenceJob::MemberRtcpStats(uint32_t member, RtcpSessionStats* out) const {
   std::lock_guard<std::mutex> lock(rtcp_stats_mutex_);
   auto it = rtcp_stats_.find(member);

@@ -48,6 +48,8 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
   void BindRtcpLeg(uint32_t member, io::LegId leg);
   /** Forgets a member's RTCP leg: reports go on the RTP leg again (media thread). */
   void UnbindRtcpLeg(uint32_t member);
+  /** Reports a command that failed on the media thread; Drain() hands it over after this tick. */
+  void ReportFailure(CommandFailure failure);
   /** The member's last published RTCP figures (any thread); false before the first. */
   bool MemberRtcpStats(uint32_t member, RtcpSessionStats* out) const;
 

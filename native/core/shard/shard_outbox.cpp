@@ -13,6 +13,7 @@ void ShardOutbox::Append(OutboxBatch& staged) {
       batch_.frames.push_back(frame);
     }
     batch_.events.insert(batch_.events.end(), staged.events.begin(), staged.events.end());
+    batch_.failures.insert(batch_.failures.end(), staged.failures.begin(), staged.failures.end());
   }
   staged.Clear();
 }

@@ -1,12 +1,14 @@
-// What a shard's conferences hand to the control thread each tick: mixer events and app-leg
-// frames. Jobs append under a lock held only for the copy; the control thread swaps it all out.
+// What a shard's conferences hand to the control thread each tick: mixer events, app-leg
+// frames, and control commands that failed on the media thread. Jobs append under a lock held only for the copy; the control thread swaps it all out.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "core/mix/events.h"
+#include "core/status.h"
 
 namespace confmix::shard {
 
@@ -24,19 +26,29 @@ struct AppFrame {
   size_t samples = 0;
 };
 
+/** A control command that failed on the media thread after its call had returned. */
+struct CommandFailure {
+  uint32_t conference = 0;
+  uint32_t member = 0;                  // the member it was about (0 for a conference-wide playback)
+  std::optional<uint32_t> playback;     // set when it was a playback's start
+  Status status;
+};
+
 /** Everything taken in one swap. The vectors keep their capacity across swaps. */
 struct OutboxBatch {
   std::vector<ConferenceEvent> events;
   std::vector<AppFrame> frames;
   std::vector<int16_t> pcm;
+  std::vector<CommandFailure> failures;
   /** Empties it, keeping capacity. */
   void Clear() {
     events.clear();
     frames.clear();
     pcm.clear();
+    failures.clear();
   }
   /** True when there is nothing in it. */
-  bool empty() const { return events.empty() && frames.empty(); }
+  bool empty() const { return events.empty() && frames.empty() && failures.empty(); }
 };
 
 /** The shared outbox. */

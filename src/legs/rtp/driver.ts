@@ -1,6 +1,6 @@
 // The shard's side of a plain RTP leg: opens its socket on the media thread, applies peer and codec
 // changes, and reads its figures (datagram counters and RTCP) back as one flat object.
-import type { RtpCodecOptions } from '../../native/mediaConference.ts';
+import type { RtpCodecOptions } from '../../native/mediaTypes.ts';
 import type { ShardMediaLeg } from '../../native/shardMedia.ts';
 import type { LegDriver, LegDriverContext } from '../LegKind.ts';
 import type { RtpCodecWire, RtpLegWireInfo, RtpLegWireSpec, RtpLegWireStats, RtpLegWireUpdate } from './spec.ts';

@@ -5,8 +5,8 @@
 #include <cstring>
 #include <string>
 
-#include "arguments.h"
-#include "bindings.h"
+#include "addon/arguments.h"
+#include "testing/bindings.h"
 #include "core/rtp/rtcp.h"
 #include "core/rtp/rtcp_stats.h"
 

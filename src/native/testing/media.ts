@@ -1,6 +1,9 @@
 // Typed view of the addon's native media thread: a precise clock, plain-RTP UDP sockets with
 // latching and inactivity timeouts, and queues for legs fed from JavaScript.
 import { addon } from './addon.ts';
+import type { LegStats } from '../mediaTypes.ts';
+
+export type { LegStats };
 
 /** Options of a media thread. */
 export interface MediaThreadOptions {
@@ -80,28 +83,6 @@ export type MediaEvent =
   | { type: 'outgoing'; packets: number }
   | { type: 'events-lost'; count: number }
   | { type: 'job'; jobId: number; code: number; count: number; total: number };
-
-/** Counters of one leg. */
-export interface LegStats {
-  legId: number;
-  transport: 'udp' | 'js';
-  port: number | null;
-  packetsIn: number;
-  bytesIn: number;
-  packetsOut: number;
-  bytesOut: number;
-  droppedStranger: number;
-  droppedInvalid: number;
-  droppedOverflow: number;
-  droppedNoRemote: number;
-  sendFailed: number;
-  latched: boolean;
-  /** Sends, and the remote's packets, use a socket connected to the remote (cheaper per packet). */
-  connected: boolean;
-  timedOut: boolean;
-  remoteAddress: string | null;
-  remotePort: number | null;
-}
 
 /** Counters of one job. */
 export interface JobStats {

@@ -1,4 +1,4 @@
-#include "core/io/load_generator.h"
+#include "testing/io/load_generator.h"
 
 #include <arpa/inet.h>
 #include <sys/prctl.h>
@@ -75,64 +75,64 @@ uint64_t HashSource(size_t socket, const SocketAddress& address) {
 
 Status LoadGenerator::ValidateOptions(const LoadGeneratorOptions& options) {
   if (options.tick_ms != 10 && options.tick_ms != 20 && options.tick_ms != 40 && options.tick_ms != 60) {
-    return Status::Error(ErrorCode::kInvalidArgument, "tickMs must be 10, 20, 40 or 60");
+    return Status::Error(StatusCode::kInvalidArgument, "tickMs must be 10, 20, 40 or 60");
   }
   if (options.streams.empty()) {
-    return Status::Error(ErrorCode::kInvalidArgument, "streams must name at least one stream");
+    return Status::Error(StatusCode::kInvalidArgument, "streams must name at least one stream");
   }
   size_t members = 0;
   size_t loop_bytes = 0;
   for (size_t s = 0; s < options.streams.size(); ++s) {
     const LoadStream& stream = options.streams[s];
     if (stream.members == 0 || stream.members > kMaxMembers) {
-      return Status::Error(ErrorCode::kInvalidArgument, StreamField(s, "members") + " must be 1..20000");
+      return Status::Error(StatusCode::kInvalidArgument, StreamField(s, "members") + " must be 1..20000");
     }
     members += stream.members;
     if (members > kMaxMembers) {
-      return Status::Error(ErrorCode::kInvalidArgument, "the streams' members add up to more than 20000");
+      return Status::Error(StatusCode::kInvalidArgument, "the streams' members add up to more than 20000");
     }
     if (stream.payload_type < 0 || stream.payload_type > 127) {
-      return Status::Error(ErrorCode::kInvalidArgument, StreamField(s, "payloadType") + " must be 0..127");
+      return Status::Error(StatusCode::kInvalidArgument, StreamField(s, "payloadType") + " must be 0..127");
     }
     if (stream.clock_rate < 1000 || stream.clock_rate > 192000) {
-      return Status::Error(ErrorCode::kInvalidArgument, StreamField(s, "clockRate") + " must be 1000..192000");
+      return Status::Error(StatusCode::kInvalidArgument, StreamField(s, "clockRate") + " must be 1000..192000");
     }
     if (stream.interval_ms < options.tick_ms || stream.interval_ms > kMaxIntervalMs ||
         stream.interval_ms % options.tick_ms != 0) {
-      return Status::Error(ErrorCode::kInvalidArgument, StreamField(s, "intervalMs") + " must be a multiple of tickMs (" +
+      return Status::Error(StatusCode::kInvalidArgument, StreamField(s, "intervalMs") + " must be a multiple of tickMs (" +
                                                             std::to_string(options.tick_ms) + ") up to 60000");
     }
     if (static_cast<int64_t>(stream.clock_rate) * stream.interval_ms % 1000 != 0) {
-      return Status::Error(ErrorCode::kInvalidArgument,
+      return Status::Error(StatusCode::kInvalidArgument,
                            StreamField(s, "clockRate") + " times intervalMs must be whole samples (a multiple of 1000)");
     }
     if (stream.frames.empty()) {
-      return Status::Error(ErrorCode::kInvalidArgument, StreamField(s, "frames") + " must hold at least one payload");
+      return Status::Error(StatusCode::kInvalidArgument, StreamField(s, "frames") + " must hold at least one payload");
     }
     if (stream.first_frame >= stream.frames.size()) {
-      return Status::Error(ErrorCode::kInvalidArgument, StreamField(s, "firstFrame") + " must be below frames.length");
+      return Status::Error(StatusCode::kInvalidArgument, StreamField(s, "firstFrame") + " must be below frames.length");
     }
     for (const std::vector<uint8_t>& frame : stream.frames) {
       if (frame.size() > kMaxFrameBytes) {
-        return Status::Error(ErrorCode::kInvalidArgument,
+        return Status::Error(StatusCode::kInvalidArgument,
                              StreamField(s, "frames") + " holds a payload over " + std::to_string(kMaxFrameBytes) + " bytes");
       }
       loop_bytes += frame.size();
     }
     if (loop_bytes > kMaxLoopBytes) {
-      return Status::Error(ErrorCode::kInvalidArgument, "the streams' frames add up to more than 64 MiB");
+      return Status::Error(StatusCode::kInvalidArgument, "the streams' frames add up to more than 64 MiB");
     }
   }
   if (options.sockets > kMaxSockets || options.sockets > members) {
-    return Status::Error(ErrorCode::kInvalidArgument, "sockets must be 1..256 and at most the members (" +
+    return Status::Error(StatusCode::kInvalidArgument, "sockets must be 1..256 and at most the members (" +
                                                           std::to_string(members) + ")");
   }
   if (options.drain_ms < 0 || options.drain_ms > 60'000) {
-    return Status::Error(ErrorCode::kInvalidArgument, "drainMs must be 0..60000");
+    return Status::Error(StatusCode::kInvalidArgument, "drainMs must be 0..60000");
   }
   SocketAddress local;
   if (!SocketAddress::Parse(options.local_address, 0, &local)) {
-    return Status::Error(ErrorCode::kInvalidArgument, "localAddress is not a numeric address: " + options.local_address);
+    return Status::Error(StatusCode::kInvalidArgument, "localAddress is not a numeric address: " + options.local_address);
   }
   return Status::Ok();
 }
@@ -177,7 +177,7 @@ Status LoadGenerator::Bind() {
   send_buffer_bytes_ = INT32_MAX;
   for (UdpSocket& socket : sockets_) {
     std::string error;
-    if (socket.Open(local, &error) != BindResult::kBound) return Status::Error(ErrorCode::kSystem, error);
+    if (socket.Open(local, &error) != BindResult::kBound) return Status::Error(StatusCode::kSystem, error);
     const int receive = RaiseBuffer(socket.fd(), SO_RCVBUFFORCE, SO_RCVBUF, buffer_bytes);
     const int send = RaiseBuffer(socket.fd(), SO_SNDBUFFORCE, SO_SNDBUF, buffer_bytes);
     if (receive < receive_buffer_bytes_) receive_buffer_bytes_ = receive;
@@ -273,9 +273,9 @@ size_t LoadGenerator::FindMember(size_t socket, const SocketAddress& source) con
 
 Status LoadGenerator::Start(std::vector<SocketAddress> targets) {
   std::lock_guard<std::mutex> lock(control_mutex_);
-  if (started_) return Status::Error(ErrorCode::kInvalidState, "the load generator was already started");
+  if (started_) return Status::Error(StatusCode::kInvalidState, "the load generator was already started");
   if (targets.size() != members_) {
-    return Status::Error(ErrorCode::kInvalidArgument, "targets must hold one address per member (" +
+    return Status::Error(StatusCode::kInvalidArgument, "targets must hold one address per member (" +
                                                           std::to_string(members_) + "), got " +
                                                           std::to_string(targets.size()));
   }
@@ -283,7 +283,7 @@ Status LoadGenerator::Start(std::vector<SocketAddress> targets) {
   SocketAddress::Parse(options_.local_address, 0, &local);
   for (size_t i = 0; i < targets.size(); ++i) {
     if (targets[i].empty() || targets[i].is_ipv6() != local.is_ipv6()) {
-      return Status::Error(ErrorCode::kInvalidArgument, "targets[" + std::to_string(i) + "] is not an " +
+      return Status::Error(StatusCode::kInvalidArgument, "targets[" + std::to_string(i) + "] is not an " +
                                                             (local.is_ipv6() ? "IPv6" : "IPv4") +
                                                             " address like localAddress");
     }
@@ -295,7 +295,7 @@ Status LoadGenerator::Start(std::vector<SocketAddress> targets) {
     thread_ = std::thread([this] { Run(); });
   } catch (...) {
     running_.store(false, std::memory_order_release);
-    return Status::Error(ErrorCode::kSystem, "could not start the load generator thread");
+    return Status::Error(StatusCode::kSystem, "could not start the load generator thread");
   }
   started_ = true;
   return Status::Ok();

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "arguments.h"
-#include "bindings.h"
+#include "addon/arguments.h"
+#include "testing/bindings.h"
 #include "core/io/worker_pool.h"
 #include "core/media/media_conference.h"
 
@@ -19,7 +19,7 @@ namespace {
 bool ReadMemberMedia(Napi::Env env, const Napi::Value& value, MemberMediaConfig* media) {
   if (value.IsUndefined()) return true;
   if (!value.IsObject() || value.IsArray()) {
-    ThrowCoded(env, kInvalidArgument, "member media must be an object like { receive, send, app }");
+    ThrowCoded(env, StatusCode::kInvalidArgument, "member media must be an object like { receive, send, app }");
     return false;
   }
   const Napi::Object o = value.As<Napi::Object>();
@@ -112,7 +112,7 @@ class MediaConferenceWrap : public Napi::ObjectWrap<MediaConferenceWrap> {
     ConferenceOptions options;
     MediaConferenceOptions media;
     if (info.Length() < 1 || !ReadConferenceOptions(info.Env(), info[0], &options, &media)) {
-      if (!info.Env().IsExceptionPending()) ThrowCoded(info.Env(), kInvalidArgument, "conference options must be an object");
+      if (!info.Env().IsExceptionPending()) ThrowCoded(info.Env(), StatusCode::kInvalidArgument, "conference options must be an object");
       return;
     }
     Status status;
@@ -123,7 +123,7 @@ class MediaConferenceWrap : public Napi::ObjectWrap<MediaConferenceWrap> {
  private:
   bool Ready(Napi::Env env) {
     if (conference_) return true;
-    ThrowCoded(env, kInvalidState, "conference was not created");
+    ThrowCoded(env, StatusCode::kInvalidState, "conference was not created");
     return false;
   }
 
@@ -140,7 +140,7 @@ class MediaConferenceWrap : public Napi::ObjectWrap<MediaConferenceWrap> {
       return env.Undefined();
     std::string error;
     const Status status = conference_->AddMember(id, initial, media, &error);
-    if (!status.ok()) ThrowCoded(env, CodeFor(status.code), Context(id) + status.message + (error.empty() ? "" : ": " + error));
+    if (!status.ok()) ThrowCoded(env, status.code, Context(id) + status.message + (error.empty() ? "" : ": " + error));
     return env.Undefined();
   }
 
@@ -179,20 +179,20 @@ class MediaConferenceWrap : public Napi::ObjectWrap<MediaConferenceWrap> {
     if (!Ready(env) || !ReadUint32Arg(info, 0, "member id", &id)) return env.Undefined();
     if (info.Length() < 2 || !info[1].IsTypedArray() ||
         info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-      ThrowCoded(env, kInvalidArgument, "packet must be a Uint8Array");
+      ThrowCoded(env, StatusCode::kInvalidArgument, "packet must be a Uint8Array");
       return env.Undefined();
     }
     const Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
     double arrival_ms = 0;
     if (info.Length() > 2 && !info[2].IsUndefined()) {
       if (!info[2].IsNumber()) {
-        ThrowCoded(env, kInvalidArgument, "arrivalMs must be a number");
+        ThrowCoded(env, StatusCode::kInvalidArgument, "arrivalMs must be a number");
         return env.Undefined();
       }
       arrival_ms = info[2].As<Napi::Number>().DoubleValue();
     }
     if (!conference_->receiver(id)) {
-      ThrowCoded(env, kNotFound, Context(id) + "unknown member or no receive path");
+      ThrowCoded(env, StatusCode::kNotFound, Context(id) + "unknown member or no receive path");
       return env.Undefined();
     }
     const ReceiveResult result = conference_->OnDatagram(id, bytes.Data(), bytes.ByteLength(), arrival_ms);
@@ -209,7 +209,7 @@ class MediaConferenceWrap : public Napi::ObjectWrap<MediaConferenceWrap> {
     if (!Ready(env) || !ReadUint32Arg(info, 0, "member id", &id)) return env.Undefined();
     if (info.Length() < 2 || !info[1].IsTypedArray() ||
         info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int16_array) {
-      ThrowCoded(env, kInvalidArgument, "pcm must be an Int16Array");
+      ThrowCoded(env, StatusCode::kInvalidArgument, "pcm must be an Int16Array");
       return env.Undefined();
     }
     const Napi::Int16Array pcm = info[1].As<Napi::Int16Array>();
@@ -224,14 +224,14 @@ class MediaConferenceWrap : public Napi::ObjectWrap<MediaConferenceWrap> {
     double thread_load = 0;
     if (info.Length() > 0 && !info[0].IsUndefined()) {
       if (!info[0].IsObject() || info[0].IsArray()) {
-        ThrowCoded(env, kInvalidArgument, "tick options must be an object like { threadLoad }");
+        ThrowCoded(env, StatusCode::kInvalidArgument, "tick options must be an object like { threadLoad }");
         return env.Undefined();
       }
       const Napi::Value load = info[0].As<Napi::Object>().Get("threadLoad");
       if (!load.IsUndefined()) {
         const double value = load.IsNumber() ? load.As<Napi::Number>().DoubleValue() : -1;
         if (!(value >= 0 && value <= 1)) {
-          ThrowCoded(env, kInvalidArgument, "threadLoad must be a number in 0..1");
+          ThrowCoded(env, StatusCode::kInvalidArgument, "threadLoad must be a number in 0..1");
           return env.Undefined();
         }
         thread_load = value;
@@ -273,7 +273,7 @@ class MediaConferenceWrap : public Napi::ObjectWrap<MediaConferenceWrap> {
   Napi::Value SetSharedEncodes(const Napi::CallbackInfo& info) {
     if (!Ready(info.Env())) return info.Env().Undefined();
     if (info.Length() < 1 || !info[0].IsBoolean()) {
-      ThrowCoded(info.Env(), kInvalidArgument, "shared must be a boolean");
+      ThrowCoded(info.Env(), StatusCode::kInvalidArgument, "shared must be a boolean");
       return info.Env().Undefined();
     }
     conference_->set_shared_encodes(info[0].As<Napi::Boolean>().Value());
@@ -285,7 +285,7 @@ class MediaConferenceWrap : public Napi::ObjectWrap<MediaConferenceWrap> {
     uint32_t id = 0;
     if (!Ready(env) || !ReadUint32Arg(info, 0, "member id", &id)) return env.Undefined();
     if (!conference_->mixer().FindMember(id)) {
-      ThrowCoded(env, kNotFound, Context(id) + "unknown member");
+      ThrowCoded(env, StatusCode::kNotFound, Context(id) + "unknown member");
       return env.Undefined();
     }
     Napi::Object o = Napi::Object::New(env);

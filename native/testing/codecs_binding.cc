@@ -1,5 +1,4 @@
-// The codecs and the resampler for JS: G.711 helpers, CodecEncoder, CodecDecoder, Resampler,
-// and a raw-libopus round trip the tests compare the wrapper against. Every argument is checked;
+// The codecs for tests and benchmarks: G.711 helpers, CodecEncoder, CodecDecoder, and a raw-libopus round trip the tests compare the wrapper against. Every argument is checked;
 // a bad one throws an Error with code ERR_INVALID_ARGUMENT and changes nothing.
 #include <opus.h>
 
@@ -9,13 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "arguments.h"
-#include "bindings.h"
+#include "addon/arguments.h"
+#include "testing/bindings.h"
 #include "core/codec/codec.h"
 #include "core/codec/codec_factory.h"
 #include "core/codec/g711.h"
 #include "core/codec/opus_codec.h"
-#include "core/dsp/resampler.h"
 
 namespace confmix::addon {
 
@@ -249,64 +247,6 @@ class CodecDecoderWrap : public Napi::ObjectWrap<CodecDecoderWrap> {
   std::vector<int16_t> pcm_;
 };
 
-// --- Resampler ---
-
-class ResamplerWrap : public Napi::ObjectWrap<ResamplerWrap> {
- public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Resampler",
-                       {InstanceMethod<&ResamplerWrap::Process>("process"),
-                        InstanceMethod<&ResamplerWrap::Reset>("reset"),
-                        InstanceAccessor<&ResamplerWrap::InRate>("inRate"),
-                        InstanceAccessor<&ResamplerWrap::OutRate>("outRate"),
-                        InstanceAccessor<&ResamplerWrap::Delay>("delay"),
-                        InstanceAccessor<&ResamplerWrap::TapsPerPhase>("tapsPerPhase")});
-  }
-
-  explicit ResamplerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ResamplerWrap>(info) {
-    int in_rate = 0;
-    int out_rate = 0;
-    if (info.Length() < 2 || !ReadInteger(info[0], 0, 1e6, &in_rate) || !ReadInteger(info[1], 0, 1e6, &out_rate) ||
-        !IsResamplerRate(in_rate) || !IsResamplerRate(out_rate)) {
-      ThrowInvalid(info.Env(), "inRate and outRate must each be 8000, 12000, 16000, 24000, 32000 or 48000");
-      return;
-    }
-    resampler_ = std::make_unique<Resampler>(in_rate, out_rate);
-  }
-
- private:
-  // process(Int16Array) -> Int16Array at outRate; history carries over to the next call.
-  Napi::Value Process(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    Napi::Int16Array in;
-    if (!resampler_ || !ReadInt16Array(info, 0, "pcm", &in)) return env.Undefined();
-    const size_t count = resampler_->OutSamples(in.ElementLength());
-    Napi::Int16Array out = Napi::Int16Array::New(env, count);
-    resampler_->Process(in.Data(), in.ElementLength(), out.Data());
-    return out;
-  }
-
-  Napi::Value Reset(const Napi::CallbackInfo& info) {
-    if (resampler_) resampler_->Reset();
-    return info.Env().Undefined();
-  }
-
-  Napi::Value InRate(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), resampler_ ? resampler_->in_rate() : 0);
-  }
-  Napi::Value OutRate(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), resampler_ ? resampler_->out_rate() : 0);
-  }
-  Napi::Value Delay(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), resampler_ ? resampler_->delay() : 0);
-  }
-  Napi::Value TapsPerPhase(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), resampler_ ? static_cast<double>(resampler_->taps_per_phase()) : 0);
-  }
-
-  std::unique_ptr<Resampler> resampler_;
-};
-
 // --- raw libopus round trip ---
 
 struct OpusEncoderCloser {
@@ -386,7 +326,6 @@ void RegisterCodecs(Napi::Env env, Napi::Object exports) {
   exports.Set("g711Decode", Napi::Function::New(env, G711Decode, "g711Decode"));
   exports.Set("CodecEncoder", CodecEncoderWrap::Define(env));
   exports.Set("CodecDecoder", CodecDecoderWrap::Define(env));
-  exports.Set("Resampler", ResamplerWrap::Define(env));
   exports.Set("opusReferenceRoundTrip", Napi::Function::New(env, OpusReferenceRoundTrip, "opusReferenceRoundTrip"));
 }
 

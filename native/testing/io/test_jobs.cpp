@@ -1,4 +1,4 @@
-#include "core/io/test_jobs.h"
+#include "testing/io/test_jobs.h"
 
 #include "core/io/tick_clock.h"
 #include "core/io/udp_socket.h"

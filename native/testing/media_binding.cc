@@ -8,11 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "bindings.h"
-#include "notifier.h"
-#include "core/io/load_generator.h"
+#include "addon/arguments.h"
+#include "testing/bindings.h"
+#include "addon/raw_class.h"
+#include "addon/notifier.h"
+#include "testing/io/load_generator.h"
 #include "core/io/media_thread.h"
-#include "core/io/test_jobs.h"
+#include "testing/io/test_jobs.h"
 
 namespace confmix::addon {
 
@@ -20,28 +22,6 @@ namespace {
 
 // ---------------------------------------------------------------------------------------------
 // Argument checks: each returns false with a JS exception pending.
-
-void ThrowCode(Napi::Env env, const char* code, const std::string& message) {
-  // Plain N-API: node-addon-api's throw aborts the process when the environment is shutting
-  // down (a worker being terminated), where there is simply nobody left to tell.
-  napi_value code_value = nullptr;
-  napi_value message_value = nullptr;
-  napi_value error = nullptr;
-  if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value) != napi_ok ||
-      napi_create_string_utf8(env, message.c_str(), message.size(), &message_value) != napi_ok ||
-      napi_create_error(env, code_value, message_value, &error) != napi_ok) {
-    return;
-  }
-  napi_throw(env, error);
-}
-
-void ThrowInvalid(Napi::Env env, const std::string& message) { ThrowCode(env, "ERR_INVALID_ARGUMENT", message); }
-
-bool ThrowIfFailed(Napi::Env env, const io::Status& status) {
-  if (status.ok()) return false;
-  ThrowCode(env, io::ErrorCodeName(status.code), status.message);
-  return true;
-}
 
 bool IsIntegerIn(const Napi::Value& value, double min, double max, double* out) {
   if (!value.IsNumber()) return false;
@@ -202,70 +182,6 @@ struct GeneratorShared {
   }
 };
 
-// Builds one plain object with raw N-API calls: while a worker shuts down, setting properties
-// fails, and node-addon-api would turn that into a process abort. The first failure sticks.
-class JsRecord {
- public:
-  explicit JsRecord(napi_env env) : env_(env) { ok_ = napi_create_object(env_, &object_) == napi_ok; }
-  JsRecord& Text(const char* key, const char* text) {
-    napi_value value = nullptr;
-    ok_ = ok_ && napi_create_string_utf8(env_, text, NAPI_AUTO_LENGTH, &value) == napi_ok &&
-          napi_set_named_property(env_, object_, key, value) == napi_ok;
-    return *this;
-  }
-  JsRecord& Number(const char* key, double number) {
-    napi_value value = nullptr;
-    ok_ = ok_ && napi_create_double(env_, number, &value) == napi_ok &&
-          napi_set_named_property(env_, object_, key, value) == napi_ok;
-    return *this;
-  }
-  JsRecord& Flag(const char* key, bool flag) {
-    napi_value value = nullptr;
-    ok_ = ok_ && napi_get_boolean(env_, flag, &value) == napi_ok &&
-          napi_set_named_property(env_, object_, key, value) == napi_ok;
-    return *this;
-  }
-  JsRecord& Null(const char* key) {
-    napi_value value = nullptr;
-    ok_ = ok_ && napi_get_null(env_, &value) == napi_ok && napi_set_named_property(env_, object_, key, value) == napi_ok;
-    return *this;
-  }
-  JsRecord& Field(const char* key, napi_value value, bool value_ok) {
-    ok_ = ok_ && value_ok && napi_set_named_property(env_, object_, key, value) == napi_ok;
-    return *this;
-  }
-  JsRecord& Address(const io::SocketAddress& address) {
-    if (address.empty()) return *this;
-    return Text("address", address.ip().c_str()).Number("port", address.port());
-  }
-  bool ok() const { return ok_; }
-  napi_value value() const { return object_; }
-  /** The object, or undefined when building failed (an exception may be pending). */
-  Napi::Value Result() const { return ok_ ? Napi::Value(env_, object_) : Napi::Env(env_).Undefined(); }
-
- private:
-  napi_env env_;
-  napi_value object_ = nullptr;
-  bool ok_ = false;
-};
-
-// An array filled with raw N-API calls, like JsRecord.
-class JsList {
- public:
-  JsList(napi_env env, size_t length) : env_(env) { ok_ = napi_create_array_with_length(env_, length, &array_) == napi_ok; }
-  void Set(uint32_t index, napi_value value, bool value_ok) {
-    ok_ = ok_ && value_ok && napi_set_element(env_, array_, index, value) == napi_ok;
-  }
-  bool ok() const { return ok_; }
-  napi_value value() const { return array_; }
-  Napi::Value Result() const { return ok_ ? Napi::Value(env_, array_) : Napi::Env(env_).Undefined(); }
-
- private:
-  napi_env env_;
-  napi_value array_ = nullptr;
-  bool ok_ = false;
-};
-
 JsRecord EventToJs(napi_env env, const io::MediaEvent& event) {
   JsRecord out(env);
   switch (event.type) {
@@ -329,66 +245,6 @@ void DeliverEvents(napi_env env, napi_value callback, void* context, void*) {
   // A listener that throws surfaces as an uncaught exception, like an EventEmitter's.
   napi_call_function(env, receiver, callback, 1, &argument, nullptr);
 }
-
-// ---------------------------------------------------------------------------------------------
-
-// A class defined and wrapped with plain N-API: node-addon-api's ObjectWrap aborts the process
-// when a method is called while a worker is being terminated. `Wrap` provides a default
-// constructor, `bool Init(const Napi::CallbackInfo&)` and `static constexpr const char* kName`.
-template <class Wrap>
-class RawClass {
- public:
-  using MethodPointer = Napi::Value (Wrap::*)(const Napi::CallbackInfo&);
-
-  /** A method descriptor for Define. */
-  template <MethodPointer method>
-  static napi_property_descriptor Method(const char* name) {
-    return napi_property_descriptor{name, nullptr, Trampoline<method>, nullptr, nullptr, nullptr, napi_default, nullptr};
-  }
-
-  /** The constructor function, or null. */
-  template <size_t count>
-  static napi_value Define(napi_env env, const napi_property_descriptor (&methods)[count]) {
-    napi_value constructor = nullptr;
-    if (napi_define_class(env, Wrap::kName, NAPI_AUTO_LENGTH, Construct, nullptr, count, methods, &constructor) !=
-        napi_ok) {
-      return nullptr;
-    }
-    return constructor;
-  }
-
- private:
-  template <MethodPointer method>
-  static napi_value Trampoline(napi_env env, napi_callback_info info) {
-    napi_value self = nullptr;
-    void* native = nullptr;
-    if (napi_get_cb_info(env, info, nullptr, nullptr, &self, nullptr) != napi_ok) return nullptr;
-    if (napi_unwrap(env, self, &native) != napi_ok || native == nullptr) {
-      bool pending = false;
-      if (napi_is_exception_pending(env, &pending) == napi_ok && !pending) {
-        ThrowCode(env, "ERR_INVALID_STATE", std::string("not a ") + Wrap::kName);
-      }
-      return nullptr;
-    }
-    const Napi::CallbackInfo call(env, info);
-    return (static_cast<Wrap*>(native)->*method)(call);
-  }
-
-  static napi_value Construct(napi_env env, napi_callback_info info) {
-    const Napi::CallbackInfo call(env, info);
-    if (call.NewTarget().IsEmpty()) {
-      ThrowCode(env, "ERR_INVALID_STATE", std::string(Wrap::kName) + " is a class: use new");
-      return nullptr;
-    }
-    auto wrap = std::make_unique<Wrap>();
-    if (!wrap->Init(call)) return nullptr;
-    if (napi_wrap(env, call.This(), wrap.get(), Finalize, nullptr, nullptr) != napi_ok) return nullptr;
-    wrap.release();
-    return call.This();
-  }
-
-  static void Finalize(napi_env, void* native, void*) { delete static_cast<Wrap*>(native); }
-};
 
 // ---------------------------------------------------------------------------------------------
 
@@ -456,7 +312,7 @@ class MediaThreadWrap {
  private:
   bool Ready(Napi::Env env) {
     if (shared_) return true;
-    ThrowCode(env, "ERR_INVALID_STATE", "the media thread was not constructed");
+    ThrowCoded(env, StatusCode::kInvalidState, "the media thread was not constructed");
     return false;
   }
   io::MediaThread& core() { return *shared_->core; }
@@ -588,7 +444,7 @@ class MediaThreadWrap {
     }
     for (const uint32_t leg : {from, to}) {
       if (!core().HasLeg(leg)) {
-        ThrowCode(env, "ERR_NOT_FOUND", "no leg " + std::to_string(leg));
+        ThrowCoded(env, StatusCode::kNotFound, "no leg " + std::to_string(leg));
         return env.Undefined();
       }
     }
@@ -596,7 +452,7 @@ class MediaThreadWrap {
     io::RelayJob* sink = relay.get();
     io::JobId job = 0;
     if (ThrowIfFailed(env, core().AddJob(std::move(relay), interval, &job))) return env.Undefined();
-    const io::Status attached = core().AttachSink(from, sink, job);
+    const Status attached = core().AttachSink(from, sink, job);
     if (!attached.ok()) {
       core().RemoveJob(job);
       ThrowIfFailed(env, attached);
@@ -919,7 +775,7 @@ class LoadGeneratorWrap {
       core_options.on_done = [raw] { raw->notifier.Notify(); };
       if (!CreateNotifier(env, on_done, "confmix.load-generator.done", shared, DeliverDone)) return false;
     }
-    io::Status status;
+    Status status;
     shared->core = io::LoadGenerator::Create(std::move(core_options), &status);
     if (!shared->core) {
       shared->notifier.Release();

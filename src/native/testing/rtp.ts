@@ -3,7 +3,7 @@
 // in RTP clock units (48000 Hz for Opus whatever the conference rate). Arrival times are any
 // monotonic milliseconds the caller keeps (performance.now(), a tick counter, a test clock).
 import { addon } from './addon.ts';
-import { toConfmixError } from '../errors.ts';
+import { callNative } from '../call.ts';
 
 /** Why parseRtp refused a datagram. */
 export type RtpRejectReason =
@@ -226,17 +226,9 @@ interface RtpAddon {
 
 const native = addon as unknown as RtpAddon;
 
-function call<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw toConfmixError(error);
-  }
-}
-
 /** Parses an RTP datagram; a malformed one (or muxed RTCP) gives { ok: false, reason }. */
 export function parseRtp(bytes: Uint8Array): RtpParseResult {
-  return call(() => native.parseRtp(bytes));
+  return callNative(() => native.parseRtp(bytes));
 }
 
 /** The sending side of one leg: its SSRC, sequence and timestamp (random unless given). */
@@ -245,18 +237,18 @@ export class RtpSender {
 
   /** A sender of `payloadType` on a `clockRate` Hz RTP clock. */
   constructor(payloadType: number, clockRate: number, ssrc?: number) {
-    this.#native = call(() => new native.RtpSender(payloadType, clockRate, ssrc));
+    this.#native = callNative(() => new native.RtpSender(payloadType, clockRate, ssrc));
   }
 
   /** Header + payload of the next packet, which carries `samples` of media (RTP units).
    *  The marker is set on the first packet, the first after skip(), or when asked. */
   write(payload: Uint8Array, samples: number, options?: { marker?: boolean }): Uint8Array {
-    return call(() => this.#native.write(payload, samples, options));
+    return callNative(() => this.#native.write(payload, samples, options));
   }
 
   /** A tick with nothing sent: the timestamp moves on by `samples`, the sequence does not. */
   skip(samples: number): void {
-    call(() => this.#native.skip(samples));
+    callNative(() => this.#native.skip(samples));
   }
 
   /** This stream's SSRC. */
@@ -301,13 +293,13 @@ export class JitterBuffer {
 
   /** A buffer for one codec's RTP clock and the conference tick. */
   constructor(options: JitterBufferOptions) {
-    this.#native = call(() => new native.JitterBuffer(options));
+    this.#native = callNative(() => new native.JitterBuffer(options));
   }
 
   /** Offers an RTP datagram that arrived at `arrivalMs`; `samples` is its duration when
    *  known (e.g. from the Opus TOC), otherwise inferred from its neighbours. */
   push(packet: Uint8Array, arrivalMs: number, samples?: number): JitterPushStatus {
-    return call(() => this.#native.push(packet, arrivalMs, samples));
+    return callNative(() => this.#native.push(packet, arrivalMs, samples));
   }
 
   /** The media at the playout point. Pop again while the decoded audio is short of a tick. */
@@ -332,12 +324,12 @@ export class TelephoneEventDetector {
 
   /** A detector for the negotiated telephone-event payload type and its clock. */
   constructor(payloadType: number, clockRate: number) {
-    this.#native = call(() => new native.TelephoneEventDetector(payloadType, clockRate));
+    this.#native = callNative(() => new native.TelephoneEventDetector(payloadType, clockRate));
   }
 
   /** Offers a datagram; the key when it starts a new event, otherwise null. */
   push(packet: Uint8Array): TelephoneEventKey | null {
-    return call(() => this.#native.push(packet));
+    return callNative(() => this.#native.push(packet));
   }
 
   /** Forgets every event seen. */
@@ -348,5 +340,5 @@ export class TelephoneEventDetector {
 
 /** The packets of one key press: start copies, updates, then end copies (RFC 4733). */
 export function telephoneEventPackets(key: string, options: TelephoneEventPacketOptions): Uint8Array[] {
-  return call(() => native.telephoneEventPackets(key, options));
+  return callNative(() => native.telephoneEventPackets(key, options));
 }

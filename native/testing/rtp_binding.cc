@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "arguments.h"
-#include "bindings.h"
+#include "addon/arguments.h"
+#include "testing/bindings.h"
 #include "core/rtp/jitter_buffer.h"
 #include "core/rtp/rtp_packet.h"
 #include "core/rtp/rtp_sender.h"

@@ -2,7 +2,7 @@
 // statistics of one source, and the report timer. Times named `...Ms` are wall-clock
 // milliseconds since the Unix epoch (Date.now()); the addon converts them to NTP.
 import { addon } from './addon.ts';
-import { toConfmixError } from '../errors.ts';
+import { callNative } from '../call.ts';
 
 /** One reception report block (RFC 3550 6.4.1). */
 export interface RtcpReportBlock {
@@ -170,35 +170,27 @@ interface RtcpAddon {
 
 const native = addon as unknown as RtcpAddon;
 
-function call<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw toConfmixError(error);
-  }
-}
-
 /** Builds an SR (with sender info) or RR, then SDES CNAME, as one compound packet. */
 export function buildRtcpReport(options: RtcpReportOptions): Uint8Array {
-  return call(() => native.buildRtcpReport(options));
+  return callNative(() => native.buildRtcpReport(options));
 }
 
 /** Builds an empty RR then a BYE for `ssrc`, with an optional reason (<= 255 UTF-8 bytes). */
 export function buildRtcpBye(ssrc: number, reason?: string): Uint8Array {
-  return call(() => native.buildRtcpBye(ssrc, reason));
+  return callNative(() => native.buildRtcpBye(ssrc, reason));
 }
 
 /** Parses a compound packet; a malformed one gives { ok: false, reason }. */
 export function parseRtcp(bytes: Uint8Array): RtcpParseResult {
-  return call(() => native.parseRtcp(bytes));
+  return callNative(() => native.parseRtcp(bytes));
 }
 
 /** New reception statistics for a source whose RTP clock runs at clockRate Hz. */
 export function createRtcpReceiverStats(clockRate: number): RtcpReceiverStats {
-  return call(() => new native.RtcpReceiverStats(clockRate));
+  return callNative(() => new native.RtcpReceiverStats(clockRate));
 }
 
 /** A new report timer; the seed makes its random sequence repeatable. */
 export function createRtcpReportTimer(seed?: number, nominalMs?: number): RtcpReportTimer {
-  return call(() => new native.RtcpReportTimer(seed, nominalMs));
+  return callNative(() => new native.RtcpReportTimer(seed, nominalMs));
 }

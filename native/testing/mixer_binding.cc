@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "arguments.h"
-#include "bindings.h"
+#include "addon/arguments.h"
+#include "testing/bindings.h"
 #include "core/dsp/comfort_noise.h"
 #include "core/dsp/energy.h"
 #include "core/frame.h"
@@ -45,7 +45,6 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
             InstanceMethod<&MixerConference::Tick>("tick"),
             InstanceMethod<&MixerConference::ReadFrame>("readFrame"),
             InstanceMethod<&MixerConference::DrainEvents>("drainEvents"),
-            StaticMethod<&MixerConference::ComfortNoiseDbfsFromDivisor>("comfortNoiseDbfsFromDivisor"),
         });
   }
 
@@ -53,7 +52,7 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
     Napi::Env env = info.Env();
     ConferenceOptions options;
     if (info.Length() < 1) {
-      ThrowCoded(env, kInvalidArgument, "conference options must be an object");
+      ThrowCoded(env, StatusCode::kInvalidArgument, "conference options must be an object");
       return;
     }
     if (!ReadConferenceOptions(env, info[0], &options)) return;
@@ -66,7 +65,7 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
   // Every method starts here: a conference whose constructor threw has nothing to act on.
   bool Ready(Napi::Env env) {
     if (conference_) return true;
-    ThrowCoded(env, kInvalidState, "conference was not created");
+    ThrowCoded(env, StatusCode::kInvalidState, "conference was not created");
     return false;
   }
 
@@ -93,7 +92,7 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
     MemberUpdate update;
     if (!Ready(env) || !ReadMemberId(info, &id)) return env.Undefined();
     if (!info[1].IsObject()) {
-      ThrowCoded(env, kInvalidArgument, "member settings must be an object");
+      ThrowCoded(env, StatusCode::kInvalidArgument, "member settings must be an object");
       return env.Undefined();
     }
     if (!ReadMemberUpdate(env, info[1], &update)) return env.Undefined();
@@ -128,7 +127,7 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
     Napi::Env env = info.Env();
     if (!Ready(env)) return env.Undefined();
     if (info.Length() < 1 || !info[0].IsObject() || info[0].IsArray()) {
-      ThrowCoded(env, kInvalidArgument, "conference settings must be an object");
+      ThrowCoded(env, StatusCode::kInvalidArgument, "conference settings must be an object");
       return env.Undefined();
     }
     const Napi::Object o = info[0].As<Napi::Object>();
@@ -172,12 +171,12 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
     uint32_t id = 0;
     if (!Ready(env) || !ReadMemberId(info, &id)) return env.Undefined();
     if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int16_array) {
-      ThrowCoded(env, kInvalidArgument, "frame must be an Int16Array");
+      ThrowCoded(env, StatusCode::kInvalidArgument, "frame must be an Int16Array");
       return env.Undefined();
     }
     const Napi::Int16Array frame = info[1].As<Napi::Int16Array>();
     if (frame.ElementLength() != conference_->frame_samples()) {
-      ThrowCoded(env, kInvalidArgument,
+      ThrowCoded(env, StatusCode::kInvalidArgument,
                  "frame must hold " + std::to_string(conference_->frame_samples()) + " samples, got " +
                      std::to_string(frame.ElementLength()));
       return env.Undefined();
@@ -192,7 +191,7 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
     if (!Ready(env) || !ReadMemberId(info, &id)) return env.Undefined();
     const std::string key = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : std::string();
     if (key.size() != 1 || !IsDtmfKey(key[0])) {
-      ThrowCoded(env, kInvalidArgument, "key must be one of 0-9, * or #");
+      ThrowCoded(env, StatusCode::kInvalidArgument, "key must be one of 0-9, * or #");
       return env.Undefined();
     }
     ThrowIfFailed(env, conference_->PressKey(id, key[0]), MemberContext(id));
@@ -205,12 +204,12 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
     uint32_t id = 0;
     if (!Ready(env) || !ReadPlaybackId(info, &id)) return env.Undefined();
     if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int16_array) {
-      ThrowCoded(env, kInvalidArgument, PlaybackContext(id) + "pcm must be an Int16Array");
+      ThrowCoded(env, StatusCode::kInvalidArgument, PlaybackContext(id) + "pcm must be an Int16Array");
       return env.Undefined();
     }
     const Napi::Int16Array pcm = info[1].As<Napi::Int16Array>();
     if (pcm.ElementLength() == 0) {
-      ThrowCoded(env, kInvalidArgument, PlaybackContext(id) + "pcm must hold at least one sample");
+      ThrowCoded(env, StatusCode::kInvalidArgument, PlaybackContext(id) + "pcm must hold at least one sample");
       return env.Undefined();
     }
     std::optional<bool> loop;
@@ -218,7 +217,7 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
     const Napi::Value options = info[2];
     if (!options.IsUndefined()) {
       if (!options.IsObject() || options.IsArray()) {
-        ThrowCoded(env, kInvalidArgument, PlaybackContext(id) + "playback options must be an object");
+        ThrowCoded(env, StatusCode::kInvalidArgument, PlaybackContext(id) + "playback options must be an object");
         return env.Undefined();
       }
       const Napi::Object o = options.As<Napi::Object>();
@@ -227,7 +226,7 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
       if (!target.IsUndefined()) {
         int64_t v = 0;
         if (!ReadInteger(target, 0, 4294967295.0, &v)) {
-          ThrowCoded(env, kInvalidArgument, PlaybackContext(id) + "member must be an integer in 0..4294967295");
+          ThrowCoded(env, StatusCode::kInvalidArgument, PlaybackContext(id) + "member must be an integer in 0..4294967295");
           return env.Undefined();
         }
         member = static_cast<uint32_t>(v);
@@ -263,7 +262,7 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
     if (!Ready(env) || !ReadMemberId(info, &id)) return env.Undefined();
     const int16_t* frame = conference_->OutputFrame(id);
     if (frame == nullptr) {
-      ThrowCoded(env, kNotFound, MemberContext(id) + "no such member");
+      ThrowCoded(env, StatusCode::kNotFound, MemberContext(id) + "no such member");
       return env.Undefined();
     }
     const size_t n = conference_->frame_samples();
@@ -280,17 +279,6 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
     uint32_t i = 0;
     while (conference_->PopEvent(&e)) events.Set(i++, EventToObject(env, e));
     return events;
-  }
-
-  static Napi::Value ComfortNoiseDbfsFromDivisor(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    int64_t divisor = 0;
-    if (info.Length() < 1 || !ReadInteger(info[0], 0, 4294967295.0, &divisor)) {
-      ThrowCoded(env, kInvalidArgument, "comfort-noise divisor must be an integer in 0..4294967295");
-      return env.Undefined();
-    }
-    const std::optional<double> dbfs = confmix::ComfortNoiseDbfsFromDivisor(static_cast<uint32_t>(divisor));
-    return dbfs ? Napi::Value(Napi::Number::New(env, *dbfs)) : env.Null();
   }
 
   std::unique_ptr<Conference> conference_;

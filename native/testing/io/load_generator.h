@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "core/io/socket_address.h"
-#include "core/io/status.h"
+#include "core/status.h"
 #include "core/io/udp_socket.h"
 
 namespace confmix::io {

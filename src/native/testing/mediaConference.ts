@@ -2,41 +2,16 @@
 // driven tick by tick. Shards run the same core on their media thread; this view serves tests
 // and tools that drive the clock themselves.
 import { addon } from './addon.ts';
-import { toConfmixError } from '../errors.ts';
-import type { CodecOptions } from './codecs.ts';
-import type { NativeConferenceOptions, NativeMemberSettings, NativeMixerEvent } from './mixer.ts';
+import type { NativeMediaConferenceOptions, ReceiveOptions, RtpCodecOptions } from '../mediaTypes.ts';
+import type { NativeMemberSettings, NativeMixerEvent } from '../mixer.ts';
+import { callNative } from '../call.ts';
 
-/** A media conference's options: the mixer's, plus how its encoders behave under load. */
-export interface NativeMediaConferenceOptions extends NativeConferenceOptions {
-  /** Shed Opus encoder complexity while the media thread is loaded, and restore it after (default true). */
-  adaptiveComplexity?: boolean;
-  /** Spread a tick's Opus decodes and encodes over the process's worker threads (default true). */
-  parallelCodecs?: boolean;
-  /**
-   * While a member's gate is closed, skip decoding Opus payloads its sender's VAD marks unvoiced,
-   * decoding one as a probe every 200 ms (default true).
-   */
-  skipUnvoiced?: boolean;
-}
+export type { NativeMediaConferenceOptions, ReceiveOptions, RtpCodecOptions };
 
 /** What one tick is told about the thread that runs it. */
 export interface MediaTickOptions {
   /** The media thread's busy share, 0..1 (default 0): drives complexity shedding. */
   threadLoad?: number;
-}
-
-/** One direction's codec, with the payload type on the wire. */
-export interface RtpCodecOptions extends CodecOptions {
-  /** RTP payload type 0..127 (defaults: PCMU 0, PCMA 8, Opus 111, L16 96). */
-  payloadType?: number;
-}
-
-/** What a member receives: its codec and, if negotiated, RFC 4733 telephone-events. */
-export interface ReceiveOptions extends RtpCodecOptions {
-  /** Payload type of telephone-event. */
-  telephoneEventPayloadType?: number;
-  /** Its clock: 8000 (default for G.711/L16) or 48000 (default for Opus). */
-  telephoneEventClockRate?: number;
 }
 
 /** A member's media: RTP in, RTP out, app PCM at the conference rate, or any mix. */
@@ -116,70 +91,62 @@ interface RawMediaConference {
 
 const Raw = (addon as { MediaConference: new (options: NativeMediaConferenceOptions) => RawMediaConference }).MediaConference;
 
-function call<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw toConfmixError(error);
-  }
-}
-
 /** A conference with RTP members, ticked by the caller. */
 export class NativeMediaConference {
   readonly #raw: RawMediaConference;
 
   constructor(options: NativeMediaConferenceOptions) {
-    this.#raw = call(() => new Raw(options));
+    this.#raw = callNative(() => new Raw(options));
   }
 
   /** Adds a member with its settings and media. */
   addMember(id: number, settings: NativeMemberSettings = {}, media: MemberMediaOptions = {}): void {
-    call(() => this.#raw.addMember(id, settings, media));
+    callNative(() => this.#raw.addMember(id, settings, media));
   }
 
   /** Removes a member. */
   removeMember(id: number): void {
-    call(() => this.#raw.removeMember(id));
+    callNative(() => this.#raw.removeMember(id));
   }
 
   /** Changes a member's settings. */
   setMember(id: number, settings: NativeMemberSettings): void {
-    call(() => this.#raw.setMember(id, settings));
+    callNative(() => this.#raw.setMember(id, settings));
   }
 
   /** Conference-wide mute and hold. */
   setConference(settings: { mute?: boolean; hold?: boolean }): void {
-    call(() => this.#raw.setConference(settings));
+    callNative(() => this.#raw.setConference(settings));
   }
 
   /** One received datagram for a member, at `arrivalMs` on the caller's monotonic clock. */
   pushRtp(id: number, packet: Uint8Array, arrivalMs = 0): PushRtpResult {
-    return call(() => this.#raw.pushRtp(id, packet, arrivalMs));
+    return callNative(() => this.#raw.pushRtp(id, packet, arrivalMs));
   }
 
   /** App PCM at the conference rate. */
   pushPcm(id: number, pcm: Int16Array): void {
-    call(() => this.#raw.pushPcm(id, pcm));
+    callNative(() => this.#raw.pushPcm(id, pcm));
   }
 
   /** Runs one tick (as if on a media thread this loaded); returns every packet and app frame in one batch. */
   tick(options: MediaTickOptions = {}): MediaTickOutput {
-    return call(() => this.#raw.tick(options));
+    return callNative(() => this.#raw.tick(options));
   }
 
   /** The events raised since the last drain. */
   drainEvents(): NativeMixerEvent[] {
-    return call(() => this.#raw.drainEvents());
+    return callNative(() => this.#raw.drainEvents());
   }
 
   /** With false, every listener gets its own encode (a baseline for measurements). */
   setSharedEncodes(shared: boolean): void {
-    call(() => this.#raw.setSharedEncodes(shared));
+    callNative(() => this.#raw.setSharedEncodes(shared));
   }
 
   /** A member's receive and send counters. */
   memberStats(id: number): MediaMemberStats {
-    return call(() => this.#raw.memberStats(id));
+    return callNative(() => this.#raw.memberStats(id));
   }
 }
 
