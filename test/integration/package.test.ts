@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const typescript = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 // Packing compiles the TypeScript, installing compiles the addon: minutes on a small machine.
-const INSTALL_TIMEOUT_MS = 20 * 60_000;
+const INSTALL_TIMEOUT_MS = 30 * 60_000;
 
 // A tone goes in through one app leg; the other hears it. Written once, run as .mjs and as .ts.
 const program = (typed: boolean): string => `
