@@ -4,7 +4,6 @@
 // update themselves, the playback registry runs its audio, the background sounds their loops.
 // Longer than 500 lines because it is the Conference API's resource: some thirty documented
 // one-line accessors beside membership, joins and completion, which share its private state.
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { normalizeAudio, normalizePlay, normalizeSpeak } from '../audio/requests.ts';
 import type { SpeechOptions } from '../audio/speech.ts';

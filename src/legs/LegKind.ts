@@ -11,6 +11,7 @@ export type MemberWireSettings = Parameters<ShardMedia['setMember']>[2];
 
 /** Any kind's wire spec: at least its kind. */
 export interface WireSpec {
+  /** The kind of leg (a key of the registry). */
   kind: string;
 }
 

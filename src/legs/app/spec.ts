@@ -3,6 +3,7 @@ import type { MessagePort } from 'node:worker_threads';
 
 /** An app leg as the shard opens it: PCM frames to and from the app over a MessagePort. */
 export interface AppLegWireSpec {
+  /** Always 'app'. */
   kind: 'app';
   /** The app's sample rate (8000..48000 of the supported set). */
   rate: number;
@@ -12,5 +13,6 @@ export interface AppLegWireSpec {
 
 /** What the shard says about an app leg it opened. */
 export interface AppLegWireInfo {
+  /** Always 'app'. */
   kind: 'app';
 }

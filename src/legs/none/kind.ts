@@ -6,6 +6,7 @@ import { ControlLeg } from './ControlLeg.ts';
 
 /** A member without media, on the wire. */
 export interface NoneLegWireSpec {
+  /** Always 'none'. */
   kind: 'none';
 }
 

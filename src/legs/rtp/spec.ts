@@ -9,9 +9,13 @@ import type { RtpCodec, RtpLegStats } from './RtpLegTypes.ts';
 
 /** The codec of a plain RTP leg, on the wire. */
 export interface RtpCodecWire {
+  /** Codec name. */
   name: 'pcmu' | 'pcma' | 'l16' | 'opus';
+  /** RTP payload type, 0..127. */
   payloadType: number;
+  /** RTP clock rate, Hz. */
   clockRate: number;
+  /** Channels (Opus is coded mono). */
   channels: number;
   /** Opus: in-band FEC is decoded and sent. */
   fec?: boolean;
@@ -23,7 +27,9 @@ export interface RtpCodecWire {
 
 /** A plain RTP leg as the shard opens it: a native UDP socket owned by the shard's media thread. */
 export interface RtpLegWireSpec {
+  /** Always 'rtp'. */
   kind: 'rtp';
+  /** The codec sent and received. */
   codec: RtpCodecWire;
   /** RFC 4733 payload type, if negotiated. */
   telephoneEventPayloadType?: number;
@@ -46,8 +52,11 @@ export interface RtpLegWireSpec {
 
 /** What the shard says about an RTP leg it opened. */
 export interface RtpLegWireInfo {
+  /** Always 'rtp'. */
   kind: 'rtp';
+  /** The address the socket is bound to (the any-address of its family). */
   localAddress: string;
+  /** Its local UDP port. */
   localPort: number;
   /** The separate RTCP socket's port, when RTCP is not on the RTP port. */
   rtcpPort?: number;
@@ -55,9 +64,13 @@ export interface RtpLegWireInfo {
 
 /** A peer or codec change of a live RTP leg, on the wire. */
 export interface RtpLegWireUpdate {
+  /** The peer's new address (with remotePort). */
   remoteAddress?: string;
+  /** The peer's new port. */
   remotePort?: number;
+  /** A new codec (with its telephone-event type). */
   codec?: RtpCodecWire;
+  /** A new RFC 4733 payload type (only with a codec). */
   telephoneEventPayloadType?: number;
 }
 
