@@ -90,9 +90,15 @@ export class CallbackDispatcher {
     });
   }
 
-  /** Closes the connections. */
+  /** Closes the connections, aborting deliveries still in flight; what is queued is dropped and counted. */
   async close(): Promise<void> {
-    await this.#agent.close();
+    for (const queue of this.#queues.values()) {
+      for (const job of queue.splice(0)) {
+        this.#observer.delivery('dropped', 0);
+        job.done?.('dropped');
+      }
+    }
+    await this.#agent.destroy();
   }
 
   async #drain(conferenceId: string): Promise<void> {

@@ -113,7 +113,10 @@ export function registerConferenceRoutes(app: FastifyInstance, context: RouteCon
     },
   }, async (request: Req, reply: FastifyReply) => {
     const user = userOf(request);
-    const { state, page, size } = request.query as { state?: string; page: number; size: number };
+    const query = request.query as { state?: string; page?: string; size?: string };
+    const { state } = query;
+    const page = Number(query.page ?? 0);
+    const size = Number(query.size ?? 25);
     const all: Conference[] = [];
     for (const id of [...user.conferenceIds].reverse()) {
       const conference = safeConference(engine, id);

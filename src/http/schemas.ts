@@ -6,10 +6,11 @@
 /** A boolean, or "true"/"false". */
 export const flag = { anyOf: [{ type: 'boolean' }, { type: 'string', enum: ['true', 'false'] }] } as const;
 
-/** An integer in a range, or its decimal string. */
+/** An integer in a range, or its decimal string (of at most as many digits; the engine checks its range). */
 export function int(minimum: number, maximum: number, description?: string): Record<string, unknown> {
+  const digits = String(Math.max(Math.abs(minimum), Math.abs(maximum))).length;
   return {
-    anyOf: [{ type: 'integer', minimum, maximum }, { type: 'string', pattern: '^-?[0-9]+$' }],
+    anyOf: [{ type: 'integer', minimum, maximum }, { type: 'string', pattern: `^${minimum < 0 ? '-?' : ''}[0-9]{1,${digits}}$` }],
     ...(description ? { description } : {}),
   };
 }
@@ -211,8 +212,8 @@ export const listQuery = {
   type: 'object',
   properties: {
     state: { type: 'string', enum: ['created', 'completed'] },
-    page: { type: 'integer', minimum: 0, default: 0, description: 'page number, from 0' },
-    size: { type: 'integer', minimum: 1, maximum: 1000, default: 25, description: 'conferences per page' },
+    page: { type: 'string', pattern: '^[0-9]{1,6}$', description: 'page number, from 0 (default 0)' },
+    size: { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$', description: 'conferences per page, 1..1000 (default 25)' },
   },
   additionalProperties: false,
 } as const;

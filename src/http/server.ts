@@ -45,6 +45,8 @@ export interface ConfmixServer {
   readonly metrics: ServerMetrics;
   /** Callback events waiting or in flight. */
   readonly pendingCallbacks: number;
+  /** Resolves once no callback is waiting or in flight (true), or after `timeoutMs` (false). */
+  settleCallbacks(timeoutMs: number): Promise<boolean>;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
   /**
@@ -92,7 +94,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimit,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     forceCloseConnections: true,
   });
 
@@ -123,6 +125,8 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await app.register(fastifyWebsocket, { options: { maxPayload: 4096 } });
 
+  // JSON everywhere, SDP where an SDP is taken; anything else is 415.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/sdp', { parseAs: 'string', bodyLimit: MAX_SDP_BYTES }, (_request, body, done) => done(null, body));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -256,6 +260,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
     get pendingCallbacks() {
       return dispatcher.pending;
     },
+    settleCallbacks: (timeoutMs) => dispatcher.settle(timeoutMs),
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
       const bound = app.server.address();
