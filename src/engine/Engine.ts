@@ -212,6 +212,12 @@ export class Engine extends EventEmitter<EngineEvents> {
     return Promise.all(live.map(async (shard) => ({ ...(await requestShard(shard, 'stats', {})), shard: shard.id })));
   }
 
+  /** Starts every shard's tick lateness percentiles afresh (after a warm-up, before a measured window). */
+  async resetTickLateness(): Promise<void> {
+    this.#assertOpen();
+    await Promise.all(this.#pool.shards.filter((shard) => !shard.closed).map((shard) => requestShard(shard, 'resetLateness', {})));
+  }
+
   /** Completes every conference, closes unattached legs, stops the shards. Idempotent. */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;

@@ -46,8 +46,10 @@ describe('engine shards', () => {
       let after = before;
       while (after <= before + 2) after = (await engine.shardStats()).find((s) => s.shard === conference.shardId)!.ticks;
       expect(after).toBeGreaterThan(before);
+      await engine.resetTickLateness();
       await engine.close();
       await expect(engine.shardStats()).rejects.toThrow(/closed/);
+      await expect(engine.resetTickLateness()).rejects.toThrow(/closed/);
     } finally {
       await engine.close();
     }
