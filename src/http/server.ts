@@ -146,6 +146,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
       answer = toErrorAnswer(error);
     }
     if (answer.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    if (answer.statusCode === 401) reply.header('www-authenticate', 'Basic realm="confmix"');
     return reply.code(answer.statusCode).type('application/json').serializer(JSON.stringify).send(answer.body);
   });
   app.setNotFoundHandler((request, reply) =>

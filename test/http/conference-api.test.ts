@@ -68,7 +68,9 @@ describe('POST /v1/users/{userId}/conferences', () => {
   it('refuses bad input, bad credentials and wrong content with the one error shape, creating nothing', async () => {
     const before = (await get('/v1/users/alice/conferences?size=1000')).length;
     const url = '/v1/users/alice/conferences';
-    expectError(await call({ method: 'POST', url, payload: { from: '+1' } }), 401, 'ERR_UNAUTHORIZED');
+    const anonymous = await call({ method: 'POST', url, payload: { from: '+1' } });
+    expectError(anonymous, 401, 'ERR_UNAUTHORIZED');
+    expect(anonymous.headers['www-authenticate']).toBe('Basic realm="confmix"');
     expectError(await call({ method: 'POST', url, headers: { authorization: basic({ token: ALICE.token, secret: 'wrong' }) }, payload: { from: '+1' } }), 401);
     expectError(await call({ method: 'POST', url, headers: { authorization: 'Bearer x' }, payload: { from: '+1' } }), 401);
     expectError(await call({ method: 'POST', url: '/v1/users/bob/conferences', headers: asAlice, payload: { from: '+1' } }), 404, 'ERR_NOT_FOUND');
