@@ -2,8 +2,8 @@
 // [--events-seconds S]`. The server runs in its own process (bench/http/serverProcess.ts: one
 // shard, per-request logs at info level to a null sink); autocannon drives it from here.
 //
-// Phases: GET a conference; create conferences; add members by SDP offer (application/sdp, as
-// WHIP does; the offers say sendonly, so the joined legs receive and need no peer); update
+// Phases: GET a conference; create conferences; add members by SDP offer (the offers say
+// sendonly, so the joined legs only receive and need no peer); update
 // members (mute toggles); then callbacks per second to a local receiver, while a 500-member
 // PCMU room runs (every member hears the mix, sent to a local sink; four talk), with that
 // room's shard tick lateness p99 over the same window.
@@ -38,7 +38,7 @@ interface Options {
 }
 
 function parseArgs(args: string[]): Options {
-  const options: Options = { durationS: 5, connections: 32, joins: 2000, eventsSeconds: 5 };
+  const options: Options = { durationS: 5, connections: 32, joins: 1000, eventsSeconds: 5 };
   for (let i = 0; i < args.length; i += 2) {
     const value = Number(args[i + 1]);
     if (!Number.isFinite(value) || value <= 0) throw new Error(`${args[i]} needs a positive number`);
@@ -73,16 +73,18 @@ async function inBatches<T>(items: T[], width: number, work: (item: T) => Promis
 
 interface Phase {
   rps: number;
-  /** The server process's CPU per request, µs (its capacity on one core is 10^6 / this). */
+  /** The server process's CPU per request, µs (every thread: HTTP, the shard's worker, its media thread). */
   cpuUsPerRequest: number;
+  /** The server's main thread (HTTP and the engine API) busy per request, µs: its capacity is 10^6 / this per second. */
+  mainUsPerRequest: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
   errors: number;
 }
-function phase(result: autocannon.Result, cpuUs: number, label: string): Phase {
+function phase(result: autocannon.Result, cpu: { cpuUs: number; mainBusyUs: number }, label: string): Phase {
   const ok = result['2xx'];
   if (result.non2xx > 0 || result.errors > 0) console.error(`  ${label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return { rps: ok / result.duration, cpuUsPerRequest: Math.round(cpuUs / Math.max(1, ok)), latencyP50Ms: result.latency.p50, latencyP99Ms: result.latency.p99, errors: result.non2xx + result.errors };
+  return { rps: ok / result.duration, cpuUsPerRequest: Math.round(cpu.cpuUs / Math.max(1, ok)), mainUsPerRequest: Math.round(cpu.mainBusyUs / Math.max(1, ok)), latencyP50Ms: result.latency.p50, latencyP99Ms: result.latency.p99, errors: result.non2xx + result.errors };
 }
 
 async function run(args: string[]): Promise<BenchReport> {
@@ -91,17 +93,21 @@ async function run(args: string[]): Promise<BenchReport> {
   const base = server.url;
   const conferences = `${base}/v1/users/${USER.userId}/conferences`;
   const headers = { authorization: AUTH, 'content-type': 'application/json' };
-  const serverCpu = async (): Promise<number> => {
+  const serverCpu = async (): Promise<{ cpuUs: number; mainBusyUs: number }> => {
     server.child.send({ type: 'cpu' });
     const answer = await server.next();
     if (answer.type !== 'cpu') throw new Error('unexpected message from the server process');
-    return answer.cpuUs;
+    return { cpuUs: answer.cpuUs, mainBusyUs: answer.mainBusyUs };
+  };
+  const cpuSince = async (before: { cpuUs: number; mainBusyUs: number }): Promise<{ cpuUs: number; mainBusyUs: number }> => {
+    const now = await serverCpu();
+    return { cpuUs: now.cpuUs - before.cpuUs, mainBusyUs: now.mainBusyUs - before.mainBusyUs };
   };
   // One load phase: autocannon's result and the server's CPU over it.
   const measure = async (label: string, opts: autocannon.Options): Promise<Phase> => {
     const before = await serverCpu();
     const result = await autocannon({ connections: options.connections, ...opts });
-    return phase(result, (await serverCpu()) - before, label);
+    return phase(result, await cpuSince(before), label);
   };
   const cannon = (opts: autocannon.Options): Promise<autocannon.Result> => autocannon({ connections: options.connections, ...opts });
   try {
@@ -125,7 +131,7 @@ async function run(args: string[]): Promise<BenchReport> {
     const sdpJoin = await measure('SDP joins', {
         url: base,
         amount: options.joins,
-        requests: [{ method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/sdp' }, body: offer, setupRequest: (req) => ({ ...req, path: `${joinRooms[nextRoom++ % joinRooms.length]}/members` }) }],
+        requests: [{ method: 'POST', headers, body: JSON.stringify({ sdp: offer, rtp: { timeoutMs: 0 } }), setupRequest: (req) => ({ ...req, path: `${joinRooms[nextRoom++ % joinRooms.length]}/members` }) }],
     });
 
     // Update members: mute toggles over the joined members.
@@ -195,7 +201,9 @@ async function run(args: string[]): Promise<BenchReport> {
     clearInterval(talking);
     talk.close();
     const callbacksPerSec = deliveredInWindow / windowS;
-    const callbackCpuUs = Math.round(((await serverCpu()) - cpuBefore) / Math.max(1, deliveredInWindow));
+    const callbackCpu = await cpuSince(cpuBefore);
+    const callbackCpuUs = Math.round(callbackCpu.cpuUs / Math.max(1, deliveredInWindow));
+    const callbackMainUs = Math.round(callbackCpu.mainBusyUs / Math.max(1, deliveredInWindow));
 
     const result = {
       getRps: Math.round(get.rps),
@@ -215,6 +223,11 @@ async function run(args: string[]): Promise<BenchReport> {
       sdpJoinCpuUsPerRequest: sdpJoin.cpuUsPerRequest,
       updateCpuUsPerRequest: update.cpuUsPerRequest,
       callbackCpuUsPerEvent: callbackCpuUs,
+      getMainUsPerRequest: get.mainUsPerRequest,
+      createMainUsPerRequest: create.mainUsPerRequest,
+      sdpJoinMainUsPerRequest: sdpJoin.mainUsPerRequest,
+      updateMainUsPerRequest: update.mainUsPerRequest,
+      callbackMainUsPerEvent: callbackMainUs,
       loadAverage1m: Number(loadavg()[0].toFixed(2)),
       errors: get.errors + create.errors + sdpJoin.errors + update.errors,
       connections: options.connections,
@@ -223,21 +236,27 @@ async function run(args: string[]): Promise<BenchReport> {
     const row = (name: string, value: number, unit: string, target?: number, below = false): string =>
       `${name.padEnd(28)} ${String(value).padStart(9)} ${unit.padEnd(6)} ${target === undefined ? '' : `target ${below ? '≤' : '≥'} ${target}  ${(below ? value <= target : value >= target) ? 'met' : 'MISSED'}`}`;
     console.log(`HTTP API, ${options.connections} connections, one shard; callbacks while a ${ROOM_MEMBERS}-member room runs`);
+    console.log("(per request: the server process's CPU over all its threads, and its main thread's busy time)");
     console.log(row('GET conference', result.getRps, 'req/s', TARGETS.getRps));
     console.log(row('  latency p99', result.getLatencyP99Ms, 'ms'));
     console.log(row('  server CPU per request', result.getCpuUsPerRequest, 'µs'));
+    console.log(row('  main thread per request', result.getMainUsPerRequest, 'µs'));
     console.log(row('create conference', result.createRps, 'req/s'));
     console.log(row('  latency p99', result.createLatencyP99Ms, 'ms'));
     console.log(row('  server CPU per request', result.createCpuUsPerRequest, 'µs'));
+    console.log(row('  main thread per request', result.createMainUsPerRequest, 'µs'));
     console.log(row('add member by SDP offer', result.sdpJoinsPerSec, 'join/s', TARGETS.sdpJoinsPerSec));
     console.log(row('  latency p99', result.sdpJoinLatencyP99Ms, 'ms'));
     console.log(row('  server CPU per join', result.sdpJoinCpuUsPerRequest, 'µs'));
+    console.log(row('  main thread per request', result.sdpJoinMainUsPerRequest, 'µs'));
     console.log(row('update member', result.updateRps, 'req/s'));
     console.log(row('  latency p99', result.updateLatencyP99Ms, 'ms'));
     console.log(row('  server CPU per request', result.updateCpuUsPerRequest, 'µs'));
+    console.log(row('  main thread per request', result.updateMainUsPerRequest, 'µs'));
     console.log(row('callbacks delivered', result.callbacksPerSec, '/s', TARGETS.callbacksPerSec));
     console.log(row('  events generated', result.eventsGeneratedPerSec, '/s'));
     console.log(row('  server CPU per callback', result.callbackCpuUsPerEvent, 'µs'));
+    console.log(row('  main thread per callback', result.callbackMainUsPerEvent, 'µs'));
     console.log(row('room tick lateness p99', result.tickLatenessP99Ms, 'ms', TARGETS.tickLatenessP99Ms, true));
     console.log(row('room tick lateness max', result.tickLatenessMaxMs, 'ms'));
     console.log(row('load average (1 min)', result.loadAverage1m, ''));

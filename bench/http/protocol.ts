@@ -13,6 +13,6 @@ export type ToServer = { type: 'events'; conferenceIds: string[]; seconds: numbe
 /** From the server process. */
 export type FromServer =
   | { type: 'ready'; url: string }
-  /** The server process's CPU time so far (user + system), µs. */
-  | { type: 'cpu'; cpuUs: number }
+  /** The server process's CPU time so far (user + system, every thread), and its main thread's busy time, µs. */
+  | { type: 'cpu'; cpuUs: number; mainBusyUs: number }
   | { type: 'events-done'; changes: number; seconds: number; tickLatenessP99Ms: number; tickLatenessMaxMs: number; overruns: number };

@@ -42,7 +42,7 @@ process.on('message', (message: ToServer) => {
       send({ type: 'events-done', changes, seconds, tickLatenessP99Ms: shard.lateness.p99Ms, tickLatenessMaxMs: shard.lateness.maxMs, overruns: shard.overruns });
     } else if (message.type === 'cpu') {
       const { user: u, system } = process.cpuUsage();
-      send({ type: 'cpu', cpuUs: u + system });
+      send({ type: 'cpu', cpuUs: u + system, mainBusyUs: performance.eventLoopUtilization().active * 1000 });
     } else if (message.type === 'close') {
       await server.close();
       process.exit(0);
