@@ -1,6 +1,7 @@
 // The server under load, in its own process (so the load tool does not share its event loop):
 // a confmix server on one shard with per-request logs at info level (to a null sink). On
 // request it drives conference-member events through the engine API, for the callback phase.
+import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { createServer } from '../../src/http/server.ts';
