@@ -263,13 +263,12 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
     },
     settleCallbacks: (timeoutMs) => dispatcher.settle(timeoutMs),
     async listen() {
-      const address = await app.listen({ host: config.host, port: config.port });
+      await app.listen({ host: config.host, port: config.port });
       const bound = app.server.address();
       const port = typeof bound === 'object' && bound ? bound.port : config.port;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
       publicUrl ??= `http://${host}:${port}`;
       log.info({ url: `http://${host}:${port}`, publicUrl, shards: config.shards, users: registry.size }, 'confmix listening');
-      void address;
       return `http://${host}:${port}`;
     },
     close() {
