@@ -27,7 +27,7 @@ const USER: BenchUser = { userId: 'bench', token: 'bench-token', secret: 'bench-
 const AUTH = `Basic ${Buffer.from(`${USER.token}:${USER.secret}`).toString('base64')}`;
 const ROOM_MEMBERS = 500;
 const ROOM_TALKERS = 4;
-const EVENT_CONFERENCES = 16;
+const EVENT_CONFERENCES = 64;
 const TARGETS = { getRps: 10_000, sdpJoinsPerSec: 500, callbacksPerSec: 5_000, tickLatenessP99Ms: 1 };
 
 interface Options {
