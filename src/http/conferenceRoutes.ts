@@ -92,7 +92,10 @@ export function registerConferenceRoutes(app: FastifyInstance, context: RouteCon
     },
   }, async (request: Req, reply: FastifyReply) => {
     const user = userOf(request);
-    const active = user.conferenceIds.filter((id) => users.ownerOf(id) && !safeConference(engine, id)?.closed).length;
+    const active = user.conferenceIds.filter((id) => {
+      const conference = safeConference(engine, id);
+      return conference !== undefined && !conference.closed;
+    }).length;
     if (user.limits.conferences > 0 && active >= user.limits.conferences) {
       throw new HttpError(429, 'ERR_USER_LIMIT', `user ${user.userId} has ${active} conferences, its limit`, { limit: 'conferences', value: user.limits.conferences });
     }
