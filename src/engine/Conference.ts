@@ -59,6 +59,7 @@ import type { ConferenceMethod, EngineShard, ParamsOf, ResultOf } from './shardL
 import type { ConferenceSounds } from './sounds.ts';
 import type {
   AudioOptions,
+  ConferenceClockStats,
   ConferenceCompletedReason,
   ConferenceEvents,
   ConferenceJson,
@@ -501,6 +502,13 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     this.#assertOpen();
     const audio = normalizeAudio(options);
     return audio.kind === 'play' ? this.#play(audio.request, undefined) : this.#speak(audio.request, undefined);
+  }
+
+  /** Its media clock from the shard: ticks run, encodes and decodes in the last tick, Opus complexity shed. */
+  async clockStats(): Promise<ConferenceClockStats> {
+    this.#assertOpen();
+    const { ticks, encodesPerTick, decodesPerTick, complexityShed } = await this.#request('conferenceClock', { conferenceId: this.id });
+    return { ticks, encodesPerTick, decodesPerTick, complexityShed };
   }
 
   /** Completes the conference: every member leaves. Idempotent. */

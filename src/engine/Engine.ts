@@ -14,7 +14,7 @@ import { Conference, checkAppData } from './Conference.ts';
 import type { ConferenceHost } from './Conference.ts';
 import type { ConferenceOptions } from './ConferenceTypes.ts';
 import type { CallbackEventPayload } from './events.ts';
-import type { EngineEvents, EngineObserverEvents, EngineOptions } from './EngineTypes.ts';
+import type { EngineEvents, EngineObserverEvents, EngineOptions, EngineShardStats } from './EngineTypes.ts';
 import { checkFields, toHttpUrl, toInteger, toText } from './fields.ts';
 import { normalizeConferenceCreate, parseConferenceFields } from './profile.ts';
 import type { ConferenceFieldValues } from './profile.ts';
@@ -203,6 +203,19 @@ export class Engine extends EventEmitter<EngineEvents> {
     leg.once('attach', forget);
     leg.once('close', forget);
     return leg;
+  }
+
+  /** Each running shard's media-thread figures (ticks, tick lateness, overruns, CPU, load), for monitoring. */
+  async shardStats(): Promise<EngineShardStats[]> {
+    this.#assertOpen();
+    const live = this.#pool.shards.filter((shard) => !shard.closed);
+    return Promise.all(live.map(async (shard) => ({ ...(await requestShard(shard, 'stats', {})), shard: shard.id })));
+  }
+
+  /** Starts every shard's tick lateness percentiles afresh (after a warm-up, before a measured window). */
+  async resetTickLateness(): Promise<void> {
+    this.#assertOpen();
+    await Promise.all(this.#pool.shards.filter((shard) => !shard.closed).map((shard) => requestShard(shard, 'resetLateness', {})));
   }
 
   /** Completes every conference, closes unattached legs, stops the shards. Idempotent. */
