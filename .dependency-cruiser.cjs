@@ -24,15 +24,23 @@ module.exports = {
     layer('shard-sits-on-legs', 'shard', ['shard/', 'legs/', 'audio/', 'native/']),
     // The engine runs on the main thread: it never loads the addon (only shards do).
     layer('engine-sits-on-shard', 'engine', ['engine/', 'shard/', 'legs/', 'audio/']),
-    layer('store-sits-on-engine', 'store', ['store/', 'engine/', 'shard/', 'legs/', 'audio/']),
-    layer('cluster-sits-on-store', 'cluster', ['cluster/', 'store/', 'engine/', 'shard/', 'legs/', 'audio/']),
-    layer('http-sits-on-cluster', 'http', ['http/', 'cluster/', 'store/', 'engine/', 'shard/', 'legs/', 'audio/']),
+    // Above the engine, the public face (index.ts) is the engine's door.
+    layer('store-sits-on-engine', 'store', ['store/', 'index\\.ts$', 'engine/', 'shard/', 'legs/', 'audio/']),
+    layer('cluster-sits-on-store', 'cluster', ['cluster/', 'store/', 'index\\.ts$', 'engine/', 'shard/', 'legs/', 'audio/']),
+    layer('http-sits-on-cluster', 'http', ['http/', 'cluster/', 'store/', 'index\\.ts$', 'engine/', 'shard/', 'legs/', 'audio/']),
     {
       name: 'one-leg-kind-per-folder',
       comment: "a leg kind's folder does not reach into another kind's folder; shared contracts live in legs/ itself",
       severity: 'error',
       from: { path: '^src/legs/([^/]+)/' },
       to: { path: '^src/legs/[^/]+/', pathNot: '^src/legs/$1/' },
+    },
+    {
+      name: 'nothing-below-imports-the-face',
+      comment: 'index.ts re-exports the layers; a layer below http importing it would import itself from above',
+      severity: 'error',
+      from: { path: '^src/(engine|shard|legs|audio|native)/' },
+      to: { path: '^src/(index|cli)\\.ts$' },
     },
     {
       name: 'testing-views-for-tests-only',

@@ -1,10 +1,12 @@
-// `confmix demo`: a live conference of app members you can watch; `confmix bench <name>`: the
-// benchmarks (see bench/, in a source checkout). Installed, it runs as compiled JavaScript. The embedded server's `confmix serve` comes with the HTTP layer.
+// `confmix serve`: the embedded media server; `confmix demo`: a live conference of app members
+// you can watch; `confmix bench <name>`: the benchmarks (see bench/, in a source checkout).
+// Installed, it runs as compiled JavaScript.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { createEngine, type AppLeg } from './index.ts';
+import { serve } from './http/serve.ts';
 
 const RATE = 16000;
 
@@ -75,7 +77,9 @@ async function demo(seconds: number): Promise<void> {
 }
 
 const [command = 'demo', ...args] = process.argv.slice(2);
-if (command === 'demo') {
+if (command === 'serve') {
+  process.exitCode = await serve(args);
+} else if (command === 'demo') {
   const at = args.indexOf('--seconds');
   await demo(at >= 0 ? Number(args[at + 1]) : 6);
 } else if (command === 'bench') {
@@ -88,6 +92,6 @@ if (command === 'demo') {
   const result = spawnSync(process.execPath, ['--import', 'tsx', runner, ...args], { stdio: 'inherit' });
   process.exit(result.status ?? 1);
 } else {
-  console.error('usage: confmix demo [--seconds N] | confmix bench <mixer|media|load> [flags]');
+  console.error('usage: confmix serve [flags] | confmix demo [--seconds N] | confmix bench <name> [flags]');
   process.exit(2);
 }

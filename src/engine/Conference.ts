@@ -32,6 +32,7 @@ import type { EngineShard } from './shardLink.ts';
 import type { ConferenceSounds } from './sounds.ts';
 import type {
   AudioOptions,
+  ConferenceClockStats,
   ConferenceCompletedReason,
   ConferenceEvents,
   ConferenceJson,
@@ -347,6 +348,13 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     this.#assertOpen();
     const audio = normalizeAudio(options);
     return audio.kind === 'play' ? this.#playbacks.play(audio.request, undefined) : this.#playbacks.speak(audio.request, undefined);
+  }
+
+  /** Its media clock from the shard: ticks run, encodes and decodes in the last tick, Opus complexity shed. */
+  async clockStats(): Promise<ConferenceClockStats> {
+    this.#assertOpen();
+    const { ticks, encodesPerTick, decodesPerTick, complexityShed } = await this.#channel.request('conferenceClock', {});
+    return { ticks, encodesPerTick, decodesPerTick, complexityShed };
   }
 
   /** Completes the conference: every member leaves. Idempotent. */

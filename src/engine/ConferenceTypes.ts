@@ -222,3 +222,15 @@ export interface ConferenceJson {
   fallbackUrl?: string;
   tag?: string;
 }
+
+/** A conference's media clock, from its shard. */
+export interface ConferenceClockStats {
+  /** Ticks run. */
+  ticks: number;
+  /** Encodes in the last tick (members sharing an output share one). */
+  encodesPerTick: number;
+  /** Decodes in the last tick. */
+  decodesPerTick: number;
+  /** Steps its Opus encoders run below their complexity, shedding load. */
+  complexityShed: number;
+}

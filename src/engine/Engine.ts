@@ -14,11 +14,10 @@ import { Conference } from './Conference.ts';
 import type { ConferenceEngineLink } from './Conference.ts';
 import type { ConferenceOptions } from './ConferenceTypes.ts';
 import type { CallbackEventPayload } from './events.ts';
-import type { EngineEvents, EngineObserverEvents, EngineOptions } from './EngineTypes.ts';
+import type { EngineEvents, EngineObserverEvents, EngineOptions, EngineShardStats } from './EngineTypes.ts';
 import { checkAppData, checkFields, toHttpUrl, toInteger, toText } from '../fields.ts';
 import { normalizeConferenceCreate, parseConferenceFields } from './conferenceFields.ts';
 import type { ConferenceFieldValues } from './conferenceFields.ts';
-
 import type { EngineShardPool } from './shardLink.ts';
 import { loadConferenceSounds } from './sounds.ts';
 
@@ -202,6 +201,19 @@ export class Engine extends EventEmitter<EngineEvents> {
     leg.once('attach', forget);
     leg.once('close', forget);
     return leg;
+  }
+
+  /** Each running shard's media-thread figures (ticks, tick lateness, overruns, CPU, load), for monitoring. */
+  async shardStats(): Promise<EngineShardStats[]> {
+    this.#assertOpen();
+    const live = this.#pool.shards.filter((shard) => !shard.closed);
+    return Promise.all(live.map(async (shard) => ({ ...(await shard.request('stats', {})), shard: shard.id })));
+  }
+
+  /** Starts every shard's tick lateness percentiles afresh (after a warm-up, before a measured window). */
+  async resetTickLateness(): Promise<void> {
+    this.#assertOpen();
+    await Promise.all(this.#pool.shards.filter((shard) => !shard.closed).map((shard) => shard.request('resetLateness', {})));
   }
 
   /** Completes every conference, closes unattached legs, stops the shards. Idempotent. */

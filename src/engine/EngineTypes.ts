@@ -1,4 +1,5 @@
 // The public shape of the engine: options and events.
+import type { ShardConferenceRequests } from '../shard/conferenceProtocol.ts';
 import type { ShardDiedInfo } from '../shard/ShardPool.ts';
 import type { Conference } from './Conference.ts';
 import type { ConferenceOptions } from './ConferenceTypes.ts';
@@ -77,3 +78,9 @@ export interface EngineObserverEvents {
   /** The engine closed. */
   close: [];
 }
+
+/** One shard's media-thread figures: ticks, lateness percentiles, overruns, CPU, load. */
+export type EngineShardStats = ShardConferenceRequests['stats']['result'] & {
+  /** The shard's index. */
+  shard: number;
+};

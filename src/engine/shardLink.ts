@@ -10,12 +10,16 @@ export interface EngineShard {
   readonly id: number;
   /** Conferences placed on it. */
   readonly conferenceIds: Set<string>;
+  /** True once it stopped (closed or died). */
+  readonly closed: boolean;
   /** Sends a request; resolves with its result or rejects with a typed error. */
   request<M extends ShardMethod>(method: M, params?: ShardParams<M>, transfer?: TransferListItem[]): Promise<ShardResult<M>>;
 }
 
 /** The pool of shards as the engine uses it (ShardPool satisfies it). */
 export interface EngineShardPool {
+  /** Every shard, by index. */
+  readonly shards: readonly EngineShard[];
   /** The shard a new conference goes to. */
   leastLoaded(): EngineShard;
   /** Conference events from every shard; a shard died. */

@@ -38,6 +38,7 @@ const STEPS = [0, 25, 50, 100, 200, 400, 800, 1600];
 export class FakeShard extends EventEmitter<{ handled: [string] }> implements EngineShard {
   readonly id = 0;
   readonly conferenceIds = new Set<string>();
+  readonly closed = false;
   readonly calls: FakeCall[] = [];
   readonly conferences = new Map<string, FakeConference>();
   /** Errors to answer the next request of a method with. */
@@ -187,6 +188,18 @@ export class FakeShard extends EventEmitter<{ handled: [string] }> implements En
       case 'updateLeg':
         this.#member(this.#conference(conferenceId), p.member);
         return {};
+      case 'stats':
+        return {
+          ticks: 0,
+          lateness: { p50Ms: 0, p99Ms: 0, maxMs: 0 },
+          tickCpuMs: 0,
+          overruns: 0,
+          conferences: this.conferences.size,
+          members: [...this.conferences.values()].reduce((sum, c) => sum + c.members.size, 0),
+          load: 0,
+          realtime: false,
+          monotonicMs: 0,
+        };
       default:
         throw Object.assign(new Error(`unknown method ${method}`), { code: 'ERR_UNSUPPORTED' });
     }
@@ -228,6 +241,10 @@ export class FakeShard extends EventEmitter<{ handled: [string] }> implements En
 export class FakePool extends EventEmitter<{ event: [ShardEvent]; sharddied: [ShardDiedInfo] }> implements EngineShardPool {
   readonly shard = new FakeShard(this);
   closed = false;
+
+  get shards(): FakeShard[] {
+    return [this.shard];
+  }
 
   leastLoaded(): FakeShard {
     return this.shard;

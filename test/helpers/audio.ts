@@ -146,3 +146,26 @@ export function whiteNoise(samples: number, peakValue: number, random: () => num
   for (let i = 0; i < samples; i++) out[i] = Math.round((random() * 2 - 1) * peakValue);
   return out;
 }
+
+/**
+ * Levels (dBFS) of the tone at `freqHz` in consecutive windows of `windowMs`. Unlike one
+ * Goertzel over a long span, each window's level ignores the tone's phase elsewhere, so a
+ * jitter buffer that holds or drops a frame (a phase step in a steady tone) moves one window,
+ * not the whole measurement.
+ */
+export function toneLevelsDbfs(samples: ArrayLike<number> & { length: number }, freqHz: number, rate: number, windowMs = 100): number[] {
+  const size = Math.round((rate * windowMs) / 1000);
+  const levels: number[] = [];
+  for (let start = 0; start + size <= samples.length; start += size) {
+    levels.push(toneDbfs(Array.prototype.slice.call(samples, start, start + size) as number[], freqHz, rate));
+  }
+  return levels;
+}
+
+/** The median of `values` (NaN when empty). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}

@@ -31,6 +31,30 @@ describe('engine shards', () => {
     }
   });
 
+  it('reports each shard\'s media-thread figures: members placed, ticks that advance', async () => {
+    const engine = await createEngine({ shards: 2, portMin: 25300, portMax: 25399 });
+    try {
+      const conference = await engine.createConference({ from: 'stats' });
+      await conference.addMember({});
+      await conference.addMember({});
+      const first = await engine.shardStats();
+      expect(first.map((s) => s.shard)).toEqual([0, 1]);
+      expect(first.map((s) => s.members)).toEqual(conference.shardId === 0 ? [2, 0] : [0, 2]);
+      expect(first.find((s) => s.shard === conference.shardId)?.conferences).toBe(1);
+      // Ticks advance on the shard with a conference: wait until they have, without a sleep.
+      const before = first.find((s) => s.shard === conference.shardId)!.ticks;
+      let after = before;
+      while (after <= before + 2) after = (await engine.shardStats()).find((s) => s.shard === conference.shardId)!.ticks;
+      expect(after).toBeGreaterThan(before);
+      await engine.resetTickLateness();
+      await engine.close();
+      await expect(engine.shardStats()).rejects.toThrow(/closed/);
+      await expect(engine.resetTickLateness()).rejects.toThrow(/closed/);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('closes every shard, thread and socket: the process exits by itself', async () => {
     const script = `
       import { createEngine } from ${JSON.stringify(pathToFileURL(join(root, 'src', 'index.ts')).href)};

@@ -328,6 +328,44 @@ describe('JitterBuffer: sender clock drift', () => {
   }
 });
 
+describe('JitterBuffer: level steering only where the buffer agrees', () => {
+  it('trims a burst that overfilled the prefill before anything plays, then drops nothing', () => {
+    // Five packets arrive at once (a relay that connects while the sender already runs), then
+    // the stream is steady: the excess goes before playout starts, never mid-stream.
+    const stream = opusStream(0, 0);
+    const arrivals: Arrival[] = [];
+    for (let n = 0; n < 5; n++) arrivals.push({ at: 100, bytes: stream.packet().bytes });
+    for (let n = 5; n < 200; n++) arrivals.push({ at: 100 + (n - 4) * TICK_MS, bytes: stream.packet().bytes });
+    const jb = new JitterBuffer(OPUS);
+    const run = simulate(jb, arrivals, 220);
+    const played = run.symbols.filter((s) => s.startsWith('p'));
+    const first = Number(played[0].slice(1));
+    expect(first).toBeGreaterThan(0);
+    // From the first packet played on, every packet plays, in order, with nothing in between.
+    expect(played).toEqual(packetRun(first, played.length));
+    const start = run.symbols.indexOf(played[0]);
+    expect(run.symbols.slice(start, start + played.length)).toEqual(played);
+    expect(jb.stats()).toMatchObject({ droppedDrift: first, inserted: 0, lost: 0, late: 0 });
+  });
+
+  it('holds the playout clock only while the buffer itself is short of the target', () => {
+    // A stall then a burst raises the target; the buffer already holds the burst, so no frame
+    // is inserted on top of it.
+    const stream = opusStream(0, 0);
+    const arrivals: Arrival[] = [];
+    for (let n = 0; n < 50; n++) arrivals.push({ at: n * TICK_MS, bytes: stream.packet().bytes });
+    for (let n = 50; n < 56; n++) arrivals.push({ at: 55 * TICK_MS + 1, bytes: stream.packet().bytes });
+    for (let n = 56; n < 150; n++) arrivals.push({ at: n * TICK_MS + 1, bytes: stream.packet().bytes });
+    const jb = new JitterBuffer(OPUS);
+    const run = simulate(jb, arrivals, 160);
+    const stretchedWithMediaBuffered = run.frames
+      .map((frame, i) => ({ frame, level: run.levels[i] }))
+      .filter(({ frame, level }) => frame.kind === 'underrun' && frame.cause === 'stretch' && level >= jb.stats().targetDelayMs);
+    expect(stretchedWithMediaBuffered).toEqual([]);
+    expect(jb.stats().lost + jb.stats().late).toBe(0);
+  });
+});
+
 describe('JitterBuffer: adaptive delay', () => {
   it('grows its target with arrival jitter, stays under 500 ms, and shrinks slowly when calm', () => {
     const random = seededRandom(77);

@@ -374,6 +374,14 @@ const JitterBuffer::Slot* JitterBuffer::FindNext() const {
   if (buffered_ == 0) return nullptr;
   int64_t first = highest_sequence_ - slot_count_ + 1;
   if (playing_) first = std::max(first, played_sequence_ + 1);
+  return FindFrom(first);
+}
+
+JitterBuffer::Slot* JitterBuffer::FindAfter(int64_t sequence) {
+  return const_cast<Slot*>(FindFrom(sequence + 1));
+}
+
+const JitterBuffer::Slot* JitterBuffer::FindFrom(int64_t first) const {
   for (int64_t s = first; s <= highest_sequence_; ++s) {
     const Slot& slot = SlotFor(s);
     if (slot.sequence == s) return &slot;
@@ -402,8 +410,23 @@ int64_t JitterBuffer::PacketSamples(const Slot& slot) const {
 bool JitterBuffer::TryStart() {
   Slot* first = NextBuffered();
   if (first == nullptr) return false;
+  const int64_t target = target_samples();
   int64_t span = newest_end_ - first->timestamp;
-  if (span < target_samples()) return false;
+  if (span < target) return false;
+  // A burst that overfilled the prefill is trimmed before anything plays, where dropping
+  // media is inaudible, rather than by drops in the middle of the stream.
+  const double band = kLevelBand * static_cast<double>(Unit());
+  while (static_cast<double>(span) > static_cast<double>(target) + band) {
+    const int64_t samples = PacketSamples(*first);
+    if (span - samples < target) break;
+    Slot* after = FindAfter(first->sequence);
+    if (after == nullptr) break;
+    stats_.dropped_drift++;
+    first->sequence = -1;
+    --buffered_;
+    first = after;
+    span = newest_end_ - first->timestamp;
+  }
   playing_ = true;
   playout_ts_ = first->timestamp;
   playout_rtp_ts_ = first->rtp_timestamp;
@@ -532,15 +555,17 @@ JitterFrame JitterBuffer::Pop() {
 
     if (gap <= 0) {
       int64_t samples = PacketSamples(*next);
-      // The smoothed level can lag a drained buffer: never drop the packet it still needs.
-      if (too_high && !lowered && buffered_samples() - samples >= frame_) {
+      // The smoothed level is what the buffer would hold had nothing been late, so a sender
+      // that falls behind inflates it while the buffer drains. Dropping or holding audible
+      // media is a discontinuity: do it only when what is buffered agrees.
+      if (too_high && !lowered && buffered_samples() - samples >= target) {
         Consume(*next, samples);
         level_ema_ -= static_cast<double>(samples);
         ++stats_.dropped_drift;
         lowered = true;
         continue;
       }
-      if (too_low && !lowered) {
+      if (too_low && !lowered && static_cast<double>(buffered_samples()) < static_cast<double>(target) - band) {
         level_ema_ += static_cast<double>(frame_);
         ++stats_.inserted;
         return Underrun(UnderrunCause::kStretch);

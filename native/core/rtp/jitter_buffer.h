@@ -175,6 +175,8 @@ class JitterBuffer {
   }
   uint8_t* PayloadOf(const Slot& slot);
   const Slot* FindNext() const;
+  const Slot* FindFrom(int64_t first) const;
+  Slot* FindAfter(int64_t sequence);
   Slot* NextBuffered();
   // The playout point once time spent starved is credited against the next gap.
   int64_t EffectivePlayout() const;

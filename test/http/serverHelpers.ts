@@ -1,0 +1,102 @@
+// A confmix server for tests (quiet logs, one shard, its own port range) and a local HTTP
+// receiver that records callbacks and answers as told.
+import http from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { createServer, type ConfmixServer } from '../../src/http/server.ts';
+import type { ServerConfig } from '../../src/http/config.ts';
+
+export const ALICE = { userId: 'alice', token: 'alice-token', secret: 'alice-secret' };
+export const BOB = { userId: 'bob', token: 'bob-token', secret: 'bob-secret' };
+
+/** The Basic header of a user. */
+export function basic(user: { token: string; secret: string }): string {
+  return `Basic ${Buffer.from(`${user.token}:${user.secret}`).toString('base64')}`;
+}
+
+/** A server over a new one-shard engine, not listening (use app.inject) unless `listen`. */
+export async function testServer(config: Partial<ServerConfig> = {}, portBase = 27000): Promise<ConfmixServer> {
+  return createServer({
+    config: { shards: 1, rtpPortMin: portBase, rtpPortMax: portBase + 199, users: [ALICE, BOB], port: 0, logLevel: 'silent', ...config },
+    logger: pino({ level: 'silent' }),
+  });
+}
+
+/** One request a receiver got. */
+export interface ReceivedCallback {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: Record<string, unknown> | null;
+}
+
+/** How a receiver answers a path. */
+export type Behaviour = { status?: number; delayMs?: number; destroy?: boolean };
+
+/** A local HTTP receiver of callbacks. */
+export class CallbackReceiver {
+  readonly received: ReceivedCallback[] = [];
+  readonly behaviours = new Map<string, Behaviour>();
+  readonly server: http.Server;
+  readonly #waiters = new Set<() => void>();
+
+  private constructor() {
+    this.server = http.createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (c: Buffer) => chunks.push(c));
+      request.on('end', () => {
+        const url = new URL(request.url!, 'http://x');
+        const behaviour = this.behaviours.get(url.pathname) ?? {};
+        const answer = (): void => {
+          if (behaviour.destroy) {
+            request.socket.destroy();
+            return;
+          }
+          const text = Buffer.concat(chunks).toString();
+          this.received.push({ method: request.method!, path: url.pathname, query: Object.fromEntries(url.searchParams), body: text ? (JSON.parse(text) as Record<string, unknown>) : null });
+          for (const wake of [...this.#waiters]) wake();
+          response.writeHead(behaviour.status ?? 200).end();
+        };
+        if (behaviour.delayMs) setTimeout(answer, behaviour.delayMs);
+        else answer();
+      });
+    });
+  }
+
+  /** Listens on loopback. */
+  static async start(): Promise<CallbackReceiver> {
+    const receiver = new CallbackReceiver();
+    receiver.server.listen(0, '127.0.0.1');
+    await once(receiver.server, 'listening');
+    return receiver;
+  }
+
+  /** The URL of a path. */
+  url(path: string): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${path}`;
+  }
+
+  /** The callbacks recorded on a path. */
+  on(path: string): ReceivedCallback[] {
+    return this.received.filter((r) => r.path === path);
+  }
+
+  /** Resolves once `predicate` holds over what was received. */
+  async until(predicate: (received: ReceivedCallback[]) => boolean): Promise<void> {
+    while (!predicate(this.received)) {
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          this.#waiters.delete(wake);
+          resolve();
+        };
+        this.#waiters.add(wake);
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
