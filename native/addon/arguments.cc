@@ -38,6 +38,13 @@ bool ReadInteger(const Napi::Value& value, double min, double max, int64_t* out)
   return true;
 }
 
+bool ReadInteger(const Napi::Value& value, double min, double max, double* out) {
+  int64_t wide = 0;
+  if (!ReadInteger(value, min, max, &wide)) return false;
+  *out = static_cast<double>(wide);
+  return true;
+}
+
 bool ReadInteger(const Napi::Value& value, double min, double max, int* out) {
   int64_t wide = 0;
   if (!ReadInteger(value, min, max, &wide)) return false;
@@ -103,8 +110,16 @@ bool ReadUint32Arg(const Napi::CallbackInfo& info, size_t index, const char* wha
   return true;
 }
 
+bool GetProperty(Napi::Env env, const Napi::Object& object, const char* name, Napi::Value* out) {
+  napi_value value = nullptr;
+  if (napi_get_named_property(env, object, name, &value) != napi_ok) return false;
+  *out = Napi::Value(env, value);
+  return true;
+}
+
 bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* name, std::optional<bool>* out) {
-  const Napi::Value v = object.Get(name);
+  Napi::Value v;
+  if (!GetProperty(env, object, name, &v)) return false;
   if (v.IsUndefined()) return true;
   if (!v.IsBoolean()) {
     ThrowCoded(env, StatusCode::kInvalidArgument, std::string(name) + " must be a boolean");
@@ -114,9 +129,39 @@ bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* nam
   return true;
 }
 
+bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* name, bool* out, bool* present) {
+  std::optional<bool> flag;
+  if (!ReadOptionalFlag(env, object, name, &flag)) return false;
+  if (present != nullptr) *present = flag.has_value();
+  if (flag) *out = *flag;
+  return true;
+}
+
+bool ReadOptionalInt(Napi::Env env, const Napi::Object& object, const char* name, int min, int max, int* out) {
+  std::optional<int> number;
+  if (!ReadOptionalInt(env, object, name, min, max, &number)) return false;
+  if (number) *out = *number;
+  return true;
+}
+
+bool ReadOptionalString(Napi::Env env, const Napi::Object& object, const char* name, std::string* out,
+                        bool* present) {
+  Napi::Value v;
+  if (!GetProperty(env, object, name, &v)) return false;
+  *present = !v.IsUndefined();
+  if (!*present) return true;
+  if (!v.IsString()) {
+    ThrowInvalid(env, std::string(name) + " must be a string");
+    return false;
+  }
+  *out = v.As<Napi::String>().Utf8Value();
+  return true;
+}
+
 bool ReadOptionalInt(Napi::Env env, const Napi::Object& object, const char* name, int min, int max,
                      std::optional<int>* out) {
-  const Napi::Value v = object.Get(name);
+  Napi::Value v;
+  if (!GetProperty(env, object, name, &v)) return false;
   if (v.IsUndefined()) return true;
   int64_t parsed = 0;
   if (!ReadInteger(v, min, max, &parsed)) {

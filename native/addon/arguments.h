@@ -25,6 +25,8 @@ bool ThrowIfFailed(Napi::Env env, const Status& status, const std::string& conte
 
 /** An integral JS number in [min, max] (no throw). */
 bool ReadInteger(const Napi::Value& value, double min, double max, int64_t* out);
+/** An integral JS number in [min, max] as a double (no throw). */
+bool ReadInteger(const Napi::Value& value, double min, double max, double* out);
 /** An integral JS number in [min, max] as an int (no throw). */
 bool ReadInteger(const Napi::Value& value, double min, double max, int* out);
 /** An integral number in [min, max] named `name` in the error it throws otherwise. */
@@ -42,11 +44,22 @@ bool ReadUint8Array(const Napi::CallbackInfo& info, size_t index, const char* wh
 Napi::Int16Array CopyToInt16Array(Napi::Env env, const int16_t* samples, size_t count);
 /** A required uint32 argument `info[index]` named `what`. */
 bool ReadUint32Arg(const Napi::CallbackInfo& info, size_t index, const char* what, uint32_t* out);
+/** A property, read with plain N-API: false when a getter threw (its exception stays pending) or
+ *  the environment is shutting down, where node-addon-api's Get would abort the process. */
+bool GetProperty(Napi::Env env, const Napi::Object& object, const char* name, Napi::Value* out);
 /** An optional boolean field: absent or undefined leaves `out` empty. */
 bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* name, std::optional<bool>* out);
+/** The same into a default: absent keeps `*out`; `present` (optional) says whether it was given. */
+bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* name, bool* out,
+                      bool* present = nullptr);
 /** An optional integer field in [min, max]: absent or undefined leaves `out` empty. */
 bool ReadOptionalInt(Napi::Env env, const Napi::Object& object, const char* name, int min, int max,
                      std::optional<int>* out);
+/** The same into a default: absent keeps `*out`. */
+bool ReadOptionalInt(Napi::Env env, const Napi::Object& object, const char* name, int min, int max, int* out);
+/** An optional string field: absent keeps `*out`; `present` says whether it was given. */
+bool ReadOptionalString(Napi::Env env, const Napi::Object& object, const char* name, std::string* out,
+                        bool* present);
 /** A plain object argument (not an array or function). */
 bool ReadObjectArg(const Napi::CallbackInfo& info, size_t index, const char* what, Napi::Object* out);
 

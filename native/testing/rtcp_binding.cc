@@ -6,6 +6,7 @@
 #include <string>
 
 #include "addon/arguments.h"
+#include "addon/raw_class.h"
 #include "testing/bindings.h"
 #include "core/rtp/rtcp.h"
 #include "core/rtp/rtcp_stats.h"
@@ -324,26 +325,31 @@ Napi::Value ParseRtcp(const Napi::CallbackInfo& info) {
 }
 
 /** RtcpReceiverStats(clockRate): reception statistics of one source. */
-class RtcpReceiverStatsWrap : public Napi::ObjectWrap<RtcpReceiverStatsWrap> {
+class RtcpReceiverStatsWrap {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(
-        env, "RtcpReceiverStats",
-        {InstanceMethod<&RtcpReceiverStatsWrap::OnRtp>("onRtp"),
-         InstanceMethod<&RtcpReceiverStatsWrap::ReportBlock>("reportBlock"),
-         InstanceMethod<&RtcpReceiverStatsWrap::OnSenderReport>("onSenderReport"),
-         InstanceMethod<&RtcpReceiverStatsWrap::RttFromReportBlock>("rttFromReportBlock"),
-         InstanceAccessor<&RtcpReceiverStatsWrap::Received>("received"),
-         InstanceAccessor<&RtcpReceiverStatsWrap::Expected>("expected"),
-         InstanceAccessor<&RtcpReceiverStatsWrap::CumulativeLost>("cumulativeLost"),
-         InstanceAccessor<&RtcpReceiverStatsWrap::Jitter>("jitter")});
+  static constexpr const char* kName = "RtcpReceiverStats";
+  using Class = RawClass<RtcpReceiverStatsWrap>;
+
+  static napi_value Define(napi_env env) {
+    static const napi_property_descriptor methods[] = {
+        Class::Method<&RtcpReceiverStatsWrap::OnRtp>("onRtp"),
+        Class::Method<&RtcpReceiverStatsWrap::ReportBlock>("reportBlock"),
+        Class::Method<&RtcpReceiverStatsWrap::OnSenderReport>("onSenderReport"),
+        Class::Method<&RtcpReceiverStatsWrap::RttFromReportBlock>("rttFromReportBlock"),
+        Class::Getter<&RtcpReceiverStatsWrap::Received>("received"),
+        Class::Getter<&RtcpReceiverStatsWrap::Expected>("expected"),
+        Class::Getter<&RtcpReceiverStatsWrap::CumulativeLost>("cumulativeLost"),
+        Class::Getter<&RtcpReceiverStatsWrap::Jitter>("jitter"),
+    };
+    return Class::Define(env, methods);
   }
 
-  explicit RtcpReceiverStatsWrap(const Napi::CallbackInfo& info)
-      : Napi::ObjectWrap<RtcpReceiverStatsWrap>(info), stats_(8000) {
+  /** Reads the constructor's arguments; false with a JS exception pending when they are bad. */
+  bool Init(const Napi::CallbackInfo& info) {
     double clock_rate = 0;
-    if (!ReadNamedInteger(info.Env(), info[0], "clockRate", 1, 1000000, &clock_rate)) return;
+    if (!ReadNamedInteger(info.Env(), info[0], "clockRate", 1, 1000000, &clock_rate)) return false;
     stats_ = rtcp::ReceiverStats(static_cast<uint32_t>(clock_rate));
+    return true;
   }
 
  private:
@@ -410,30 +416,36 @@ class RtcpReceiverStatsWrap : public Napi::ObjectWrap<RtcpReceiverStatsWrap> {
     return Napi::Number::New(info.Env(), stats_.jitter());
   }
 
-  rtcp::ReceiverStats stats_;
+  rtcp::ReceiverStats stats_{8000};
 };
 
 /** RtcpReportTimer(seed?, nominalMs?): when our next report is due. */
-class RtcpReportTimerWrap : public Napi::ObjectWrap<RtcpReportTimerWrap> {
+class RtcpReportTimerWrap {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "RtcpReportTimer",
-                       {InstanceMethod<&RtcpReportTimerWrap::Start>("start"),
-                        InstanceMethod<&RtcpReportTimerWrap::OnReportSent>("onReportSent"),
-                        InstanceMethod<&RtcpReportTimerWrap::IsDue>("isDue"),
-                        InstanceAccessor<&RtcpReportTimerWrap::NextDueMs>("nextDueMs")});
+  static constexpr const char* kName = "RtcpReportTimer";
+  using Class = RawClass<RtcpReportTimerWrap>;
+
+  static napi_value Define(napi_env env) {
+    static const napi_property_descriptor methods[] = {
+        Class::Method<&RtcpReportTimerWrap::Start>("start"),
+        Class::Method<&RtcpReportTimerWrap::OnReportSent>("onReportSent"),
+        Class::Method<&RtcpReportTimerWrap::IsDue>("isDue"),
+        Class::Getter<&RtcpReportTimerWrap::NextDueMs>("nextDueMs"),
+    };
+    return Class::Define(env, methods);
   }
 
-  explicit RtcpReportTimerWrap(const Napi::CallbackInfo& info)
-      : Napi::ObjectWrap<RtcpReportTimerWrap>(info), timer_(0) {
+  /** Reads the constructor's arguments; false with a JS exception pending when they are bad. */
+  bool Init(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint32_t seed = 0;
     double nominal_ms = 5000;
-    if (!info[0].IsUndefined() && !ReadUint32(env, info[0], "seed", &seed)) return;
+    if (!info[0].IsUndefined() && !ReadUint32(env, info[0], "seed", &seed)) return false;
     if (!info[1].IsUndefined() && !ReadNamedInteger(env, info[1], "nominalMs", 1, 3600000, &nominal_ms)) {
-      return;
+      return false;
     }
     timer_ = rtcp::ReportTimer(seed, nominal_ms);
+    return true;
   }
 
  private:
@@ -456,7 +468,7 @@ class RtcpReportTimerWrap : public Napi::ObjectWrap<RtcpReportTimerWrap> {
     return Napi::Number::New(info.Env(), timer_.next_due_ms());
   }
 
-  rtcp::ReportTimer timer_;
+  rtcp::ReportTimer timer_{0};
 };
 
 }  // namespace
@@ -465,8 +477,8 @@ void RegisterRtcp(Napi::Env env, Napi::Object exports) {
   exports.Set("buildRtcpReport", Napi::Function::New<BuildRtcpReport>(env, "buildRtcpReport"));
   exports.Set("buildRtcpBye", Napi::Function::New<BuildRtcpBye>(env, "buildRtcpBye"));
   exports.Set("parseRtcp", Napi::Function::New<ParseRtcp>(env, "parseRtcp"));
-  exports.Set("RtcpReceiverStats", RtcpReceiverStatsWrap::Define(env));
-  exports.Set("RtcpReportTimer", RtcpReportTimerWrap::Define(env));
+  if (napi_value c = RtcpReceiverStatsWrap::Define(env)) exports.Set("RtcpReceiverStats", Napi::Value(env, c));
+  if (napi_value c = RtcpReportTimerWrap::Define(env)) exports.Set("RtcpReportTimer", Napi::Value(env, c));
 }
 
 }  // namespace confmix::addon

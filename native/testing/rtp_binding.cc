@@ -8,6 +8,7 @@
 #include <string>
 
 #include "addon/arguments.h"
+#include "addon/raw_class.h"
 #include "testing/bindings.h"
 #include "core/rtp/jitter_buffer.h"
 #include "core/rtp/rtp_packet.h"
@@ -110,33 +111,40 @@ Napi::Value ParseRtp(const Napi::CallbackInfo& info) {
 }
 
 /** RtpSender(payloadType, clockRate, ssrc?): numbers and writes one leg's outgoing headers. */
-class RtpSenderWrap : public Napi::ObjectWrap<RtpSenderWrap> {
+class RtpSenderWrap {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "RtpSender",
-                       {InstanceMethod<&RtpSenderWrap::Write>("write"),
-                        InstanceMethod<&RtpSenderWrap::Skip>("skip"),
-                        InstanceAccessor<&RtpSenderWrap::Ssrc>("ssrc"),
-                        InstanceAccessor<&RtpSenderWrap::PayloadType>("payloadType"),
-                        InstanceAccessor<&RtpSenderWrap::ClockRate>("clockRate"),
-                        InstanceAccessor<&RtpSenderWrap::Sequence>("sequence"),
-                        InstanceAccessor<&RtpSenderWrap::Timestamp>("timestamp"),
-                        InstanceAccessor<&RtpSenderWrap::PacketsSent>("packetsSent"),
-                        InstanceAccessor<&RtpSenderWrap::OctetsSent>("octetsSent")});
+  static constexpr const char* kName = "RtpSender";
+  using Class = RawClass<RtpSenderWrap>;
+
+  static napi_value Define(napi_env env) {
+    static const napi_property_descriptor methods[] = {
+        Class::Method<&RtpSenderWrap::Write>("write"),
+        Class::Method<&RtpSenderWrap::Skip>("skip"),
+        Class::Getter<&RtpSenderWrap::Ssrc>("ssrc"),
+        Class::Getter<&RtpSenderWrap::PayloadType>("payloadType"),
+        Class::Getter<&RtpSenderWrap::ClockRate>("clockRate"),
+        Class::Getter<&RtpSenderWrap::Sequence>("sequence"),
+        Class::Getter<&RtpSenderWrap::Timestamp>("timestamp"),
+        Class::Getter<&RtpSenderWrap::PacketsSent>("packetsSent"),
+        Class::Getter<&RtpSenderWrap::OctetsSent>("octetsSent"),
+    };
+    return Class::Define(env, methods);
   }
 
-  explicit RtpSenderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RtpSenderWrap>(info) {
+  /** Reads the constructor's arguments; false with a JS exception pending when they are bad. */
+  bool Init(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     rtp::RtpSenderOptions options;
     if (!ReadUnsigned(env, info[0], "payloadType", 0, 127, &options.payload_type) ||
         !ReadUnsigned(env, info[1], "clockRate", 1000, 192000, &options.clock_rate)) {
-      return;
+      return false;
     }
     if (!info[2].IsUndefined()) {
-      if (!ReadUnsigned(env, info[2], "ssrc", 0, kMaxUint32, &options.ssrc)) return;
+      if (!ReadUnsigned(env, info[2], "ssrc", 0, kMaxUint32, &options.ssrc)) return false;
       options.has_ssrc = true;
     }
     sender_ = std::make_unique<rtp::RtpSender>(options);
+    return true;
   }
 
  private:
@@ -204,21 +212,26 @@ class RtpSenderWrap : public Napi::ObjectWrap<RtpSenderWrap> {
 };
 
 /** JitterBuffer({clockRate, frameSamples, maxDelayMs?, minDelayMs?, slots?, maxPayloadBytes?}). */
-class JitterBufferWrap : public Napi::ObjectWrap<JitterBufferWrap> {
+class JitterBufferWrap {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "JitterBuffer",
-                       {InstanceMethod<&JitterBufferWrap::Push>("push"),
-                        InstanceMethod<&JitterBufferWrap::Pop>("pop"),
-                        InstanceMethod<&JitterBufferWrap::Stats>("stats"),
-                        InstanceMethod<&JitterBufferWrap::Reset>("reset")});
+  static constexpr const char* kName = "JitterBuffer";
+  using Class = RawClass<JitterBufferWrap>;
+
+  static napi_value Define(napi_env env) {
+    static const napi_property_descriptor methods[] = {
+        Class::Method<&JitterBufferWrap::Push>("push"),
+        Class::Method<&JitterBufferWrap::Pop>("pop"),
+        Class::Method<&JitterBufferWrap::Stats>("stats"),
+        Class::Method<&JitterBufferWrap::Reset>("reset"),
+    };
+    return Class::Define(env, methods);
   }
 
-  explicit JitterBufferWrap(const Napi::CallbackInfo& info)
-      : Napi::ObjectWrap<JitterBufferWrap>(info) {
+  /** Reads the constructor's arguments; false with a JS exception pending when they are bad. */
+  bool Init(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object options;
-    if (!ReadOptions(env, info[0], "JitterBuffer", true, &options)) return;
+    if (!ReadOptions(env, info[0], "JitterBuffer", true, &options)) return false;
     rtp::JitterBufferConfig config;
     Napi::Value field;
     if (!Field(env, options, "clockRate", &field) ||
@@ -233,14 +246,15 @@ class JitterBufferWrap : public Napi::ObjectWrap<JitterBufferWrap> {
         !ReadOptional(env, field, "slots", 8, 4096, &config.slots) ||
         !Field(env, options, "maxPayloadBytes", &field) ||
         !ReadOptional(env, field, "maxPayloadBytes", 1, 65535, &config.max_payload_bytes)) {
-      return;
+      return false;
     }
     std::string error = rtp::ValidateJitterBufferConfig(config);
     if (!error.empty()) {
       ThrowInvalid(env, error);
-      return;
+      return false;
     }
     buffer_ = std::make_unique<rtp::JitterBuffer>(config);
+    return true;
   }
 
  private:
@@ -337,24 +351,30 @@ class JitterBufferWrap : public Napi::ObjectWrap<JitterBufferWrap> {
 };
 
 /** TelephoneEventDetector(payloadType, clockRate): each RFC 4733 key once, at its start. */
-class TelephoneEventDetectorWrap : public Napi::ObjectWrap<TelephoneEventDetectorWrap> {
+class TelephoneEventDetectorWrap {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "TelephoneEventDetector",
-                       {InstanceMethod<&TelephoneEventDetectorWrap::Push>("push"),
-                        InstanceMethod<&TelephoneEventDetectorWrap::Reset>("reset")});
+  static constexpr const char* kName = "TelephoneEventDetector";
+  using Class = RawClass<TelephoneEventDetectorWrap>;
+
+  static napi_value Define(napi_env env) {
+    static const napi_property_descriptor methods[] = {
+        Class::Method<&TelephoneEventDetectorWrap::Push>("push"),
+        Class::Method<&TelephoneEventDetectorWrap::Reset>("reset"),
+    };
+    return Class::Define(env, methods);
   }
 
-  explicit TelephoneEventDetectorWrap(const Napi::CallbackInfo& info)
-      : Napi::ObjectWrap<TelephoneEventDetectorWrap>(info) {
+  /** Reads the constructor's arguments; false with a JS exception pending when they are bad. */
+  bool Init(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint8_t payload_type = 0;
     uint32_t clock_rate = 0;
     if (!ReadUnsigned(env, info[0], "payloadType", 0, 127, &payload_type) ||
         !ReadUnsigned(env, info[1], "clockRate", 1000, 192000, &clock_rate)) {
-      return;
+      return false;
     }
     detector_ = std::make_unique<rtp::TelephoneEventDetector>(payload_type, clock_rate);
+    return true;
   }
 
  private:
@@ -440,9 +460,9 @@ Napi::Value TelephoneEventPackets(const Napi::CallbackInfo& info) {
 
 void RegisterRtp(Napi::Env env, Napi::Object exports) {
   exports.Set("parseRtp", Napi::Function::New<ParseRtp>(env, "parseRtp"));
-  exports.Set("RtpSender", RtpSenderWrap::Define(env));
-  exports.Set("JitterBuffer", JitterBufferWrap::Define(env));
-  exports.Set("TelephoneEventDetector", TelephoneEventDetectorWrap::Define(env));
+  if (napi_value c = RtpSenderWrap::Define(env)) exports.Set("RtpSender", Napi::Value(env, c));
+  if (napi_value c = JitterBufferWrap::Define(env)) exports.Set("JitterBuffer", Napi::Value(env, c));
+  if (napi_value c = TelephoneEventDetectorWrap::Define(env)) exports.Set("TelephoneEventDetector", Napi::Value(env, c));
   exports.Set("telephoneEventPackets",
               Napi::Function::New<TelephoneEventPackets>(env, "telephoneEventPackets"));
 }
