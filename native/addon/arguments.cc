@@ -85,18 +85,28 @@ bool ReadInt16Array(const Napi::CallbackInfo& info, size_t index, const char* wh
   return true;
 }
 
-bool ReadUint8Array(const Napi::CallbackInfo& info, size_t index, const char* what, Napi::Uint8Array* out) {
-  if (info.Length() <= index || !IsUint8Array(info[index])) {
-    ThrowInvalid(info.Env(), std::string(what) + " must be a Uint8Array");
+bool ReadUint8Array(Napi::Env env, const Napi::Value& value, const char* what, Napi::Uint8Array* out) {
+  if (!IsUint8Array(value)) {
+    ThrowInvalid(env, std::string(what) + " must be a Uint8Array");
     return false;
   }
-  *out = info[index].As<Napi::Uint8Array>();
+  *out = value.As<Napi::Uint8Array>();
   return true;
+}
+
+bool ReadUint8Array(const Napi::CallbackInfo& info, size_t index, const char* what, Napi::Uint8Array* out) {
+  return ReadUint8Array(info.Env(), info.Length() > index ? info[index] : info.Env().Undefined(), what, out);
 }
 
 Napi::Int16Array CopyToInt16Array(Napi::Env env, const int16_t* samples, size_t count) {
   Napi::Int16Array out = Napi::Int16Array::New(env, count);
   if (count > 0) std::memcpy(out.Data(), samples, count * sizeof(int16_t));
+  return out;
+}
+
+Napi::Uint8Array CopyToUint8Array(Napi::Env env, const uint8_t* data, size_t size) {
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, size);
+  if (size > 0) std::memcpy(out.Data(), data, size);
   return out;
 }
 

@@ -32,6 +32,20 @@ bool ReadInteger(const Napi::Value& value, double min, double max, int* out);
 /** An integral number in [min, max] named `name` in the error it throws otherwise. */
 bool ReadNamedInteger(Napi::Env env, const Napi::Value& value, const char* name, double min, double max,
                       double* out);
+/** An integral number in [min, max] named `name`, stored as T. */
+template <typename T>
+bool ReadNamedInteger(Napi::Env env, const Napi::Value& value, const char* name, double min, double max, T* out) {
+  double number = 0;
+  if (!ReadNamedInteger(env, value, name, min, max, &number)) return false;
+  *out = static_cast<T>(number);
+  return true;
+}
+/** The same, optional: undefined keeps `*out`. */
+template <typename T>
+bool ReadOptionalNamedInteger(Napi::Env env, const Napi::Value& value, const char* name, double min, double max,
+                              T* out) {
+  return value.IsUndefined() || ReadNamedInteger(env, value, name, min, max, out);
+}
 /** True for an Int16Array. */
 bool IsInt16Array(const Napi::Value& value);
 /** True for a Uint8Array. */
@@ -40,8 +54,12 @@ bool IsUint8Array(const Napi::Value& value);
 bool ReadInt16Array(const Napi::CallbackInfo& info, size_t index, const char* what, Napi::Int16Array* out);
 /** Argument `index` as a Uint8Array, or throws naming it `what`. */
 bool ReadUint8Array(const Napi::CallbackInfo& info, size_t index, const char* what, Napi::Uint8Array* out);
+/** A value as a Uint8Array, or throws naming it `what`. */
+bool ReadUint8Array(Napi::Env env, const Napi::Value& value, const char* what, Napi::Uint8Array* out);
 /** A copy of `count` samples as a new Int16Array. */
 Napi::Int16Array CopyToInt16Array(Napi::Env env, const int16_t* samples, size_t count);
+/** A copy of `size` bytes as a new Uint8Array. */
+Napi::Uint8Array CopyToUint8Array(Napi::Env env, const uint8_t* data, size_t size);
 /** A required uint32 argument `info[index]` named `what`. */
 bool ReadUint32Arg(const Napi::CallbackInfo& info, size_t index, const char* what, uint32_t* out);
 /** A property, read with plain N-API: false when a getter threw (its exception stays pending) or

@@ -22,13 +22,6 @@ constexpr size_t kMaxByeBytes = 8 + 8 + 260;
 constexpr double kMaxUint32 = 4294967295.0;
 
 
-bool ReadUint32(Napi::Env env, const Napi::Value& value, const char* name, uint32_t* out) {
-  double number = 0;
-  if (!ReadNamedInteger(env, value, name, 0, kMaxUint32, &number)) return false;
-  *out = static_cast<uint32_t>(number);
-  return true;
-}
-
 // Reads a wall-clock time in ms since the Unix epoch (fractions allowed).
 bool ReadTimeMs(Napi::Env env, const Napi::Value& value, const char* name, double* out) {
   if (!value.IsNumber()) {
@@ -64,12 +57,6 @@ bool ReadText(Napi::Env env, const Napi::Value& value, const char* name, bool re
   return true;
 }
 
-// Reads object[key]; false when a getter threw.
-bool Field(Napi::Env env, const Napi::Object& object, const char* key, Napi::Value* out) {
-  *out = object.Get(key);
-  return !env.IsExceptionPending();
-}
-
 bool ReadReportBlock(Napi::Env env, const Napi::Value& value, rtcp::ReportBlock* block) {
   if (!value.IsObject()) {
     ThrowInvalid(env, "each report block must be an object");
@@ -78,25 +65,26 @@ bool ReadReportBlock(Napi::Env env, const Napi::Value& value, rtcp::ReportBlock*
   Napi::Object object = value.As<Napi::Object>();
   Napi::Value field;
   double number = 0;
-  if (!Field(env, object, "ssrc", &field) ||
-      !ReadUint32(env, field, "reportBlocks[].ssrc", &block->ssrc)) return false;
-  if (!Field(env, object, "fractionLost", &field) ||
+  if (!GetProperty(env, object, "ssrc", &field) ||
+      !ReadNamedInteger(env, field, "reportBlocks[].ssrc", 0, kMaxUint32, &block->ssrc)) return false;
+  if (!GetProperty(env, object, "fractionLost", &field) ||
       !ReadNamedInteger(env, field, "reportBlocks[].fractionLost", 0, 255, &number)) return false;
   block->fraction_lost = static_cast<uint8_t>(number);
-  if (!Field(env, object, "cumulativeLost", &field) ||
+  if (!GetProperty(env, object, "cumulativeLost", &field) ||
       !ReadNamedInteger(env, field, "reportBlocks[].cumulativeLost", -0x800000, 0x7fffff, &number)) {
     return false;
   }
   block->cumulative_lost = static_cast<int32_t>(number);
-  if (!Field(env, object, "extendedHighestSequence", &field) ||
-      !ReadUint32(env, field, "reportBlocks[].extendedHighestSequence",
-                  &block->extended_highest_sequence)) return false;
-  if (!Field(env, object, "jitter", &field) ||
-      !ReadUint32(env, field, "reportBlocks[].jitter", &block->jitter)) return false;
-  if (!Field(env, object, "lsr", &field) ||
-      !ReadUint32(env, field, "reportBlocks[].lsr", &block->lsr)) return false;
-  if (!Field(env, object, "dlsr", &field) ||
-      !ReadUint32(env, field, "reportBlocks[].dlsr", &block->dlsr)) return false;
+  if (!GetProperty(env, object, "extendedHighestSequence", &field) ||
+      !ReadNamedInteger(env, field, "reportBlocks[].extendedHighestSequence", 0, kMaxUint32,
+                        &block->extended_highest_sequence))
+    return false;
+  if (!GetProperty(env, object, "jitter", &field) ||
+      !ReadNamedInteger(env, field, "reportBlocks[].jitter", 0, kMaxUint32, &block->jitter)) return false;
+  if (!GetProperty(env, object, "lsr", &field) ||
+      !ReadNamedInteger(env, field, "reportBlocks[].lsr", 0, kMaxUint32, &block->lsr)) return false;
+  if (!GetProperty(env, object, "dlsr", &field) ||
+      !ReadNamedInteger(env, field, "reportBlocks[].dlsr", 0, kMaxUint32, &block->dlsr)) return false;
   return true;
 }
 
@@ -110,12 +98,6 @@ Napi::Object ReportBlockToJs(Napi::Env env, const rtcp::ReportBlock& block, bool
   object.Set("lsr", Napi::Number::New(env, block.lsr));
   object.Set("dlsr", Napi::Number::New(env, block.dlsr));
   return object;
-}
-
-Napi::Uint8Array CopyToJs(Napi::Env env, const uint8_t* data, size_t size) {
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, size);
-  if (size > 0) std::memcpy(buffer.Data(), data, size);
-  return Napi::Uint8Array::New(env, size, buffer, 0);
 }
 
 Napi::String TextToJs(Napi::Env env, std::string_view text) {
@@ -132,7 +114,7 @@ Napi::Value BuildRtcpReport(const Napi::CallbackInfo& info) {
   Napi::Object options = info[0].As<Napi::Object>();
   rtcp::ReportInput input;
   Napi::Value field;
-  if (!Field(env, options, "ssrc", &field) || !ReadUint32(env, field, "ssrc", &input.ssrc)) {
+  if (!GetProperty(env, options, "ssrc", &field) || !ReadNamedInteger(env, field, "ssrc", 0, kMaxUint32, &input.ssrc)) {
     return env.Undefined();
   }
 
@@ -141,7 +123,7 @@ Napi::Value BuildRtcpReport(const Napi::CallbackInfo& info) {
   Napi::Value sender_values[4];
   int present = 0;
   for (int i = 0; i < 4; ++i) {
-    if (!Field(env, options, sender_keys[i], &sender_values[i])) return env.Undefined();
+    if (!GetProperty(env, options, sender_keys[i], &sender_values[i])) return env.Undefined();
     if (!sender_values[i].IsUndefined()) ++present;
   }
   if (present != 0 && present != 4) {
@@ -153,22 +135,22 @@ Napi::Value BuildRtcpReport(const Napi::CallbackInfo& info) {
     input.has_sender_info = true;
     double ntp_ms = 0;
     if (!ReadTimeMs(env, sender_values[0], "ntpMs", &ntp_ms) ||
-        !ReadUint32(env, sender_values[1], "rtpTimestamp", &input.sender.rtp_timestamp) ||
-        !ReadUint32(env, sender_values[2], "packetsSent", &input.sender.packet_count) ||
-        !ReadUint32(env, sender_values[3], "octetsSent", &input.sender.octet_count)) {
+        !ReadNamedInteger(env, sender_values[1], "rtpTimestamp", 0, kMaxUint32, &input.sender.rtp_timestamp) ||
+        !ReadNamedInteger(env, sender_values[2], "packetsSent", 0, kMaxUint32, &input.sender.packet_count) ||
+        !ReadNamedInteger(env, sender_values[3], "octetsSent", 0, kMaxUint32, &input.sender.octet_count)) {
       return env.Undefined();
     }
     input.sender.ntp = rtcp::NtpFromUnixMs(ntp_ms);
   }
 
   std::string cname;
-  if (!Field(env, options, "cname", &field) || !ReadText(env, field, "cname", true, &cname)) {
+  if (!GetProperty(env, options, "cname", &field) || !ReadText(env, field, "cname", true, &cname)) {
     return env.Undefined();
   }
   input.cname = cname;
 
   rtcp::ReportBlock blocks[rtcp::kMaxCount];
-  if (!Field(env, options, "reportBlocks", &field)) return env.Undefined();
+  if (!GetProperty(env, options, "reportBlocks", &field)) return env.Undefined();
   if (!field.IsUndefined()) {
     if (!field.IsArray()) {
       ThrowInvalid(env, "reportBlocks must be an array");
@@ -195,7 +177,7 @@ Napi::Value BuildRtcpReport(const Napi::CallbackInfo& info) {
     ThrowInvalid(env, "the report cannot be encoded");
     return env.Undefined();
   }
-  return CopyToJs(env, packet, size);
+  return CopyToUint8Array(env, packet, size);
 }
 
 // buildRtcpBye(ssrc, reason?)
@@ -203,7 +185,7 @@ Napi::Value BuildRtcpBye(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t ssrc = 0;
   std::string reason;
-  if (!ReadUint32(env, info[0], "ssrc", &ssrc) ||
+  if (!ReadNamedInteger(env, info[0], "ssrc", 0, kMaxUint32, &ssrc) ||
       !ReadText(env, info[1], "reason", false, &reason)) {
     return env.Undefined();
   }
@@ -213,7 +195,7 @@ Napi::Value BuildRtcpBye(const Napi::CallbackInfo& info) {
     ThrowInvalid(env, "the BYE cannot be encoded");
     return env.Undefined();
   }
-  return CopyToJs(env, packet, size);
+  return CopyToUint8Array(env, packet, size);
 }
 
 Napi::Array ReportBlocksToJs(Napi::Env env, const rtcp::ParsedRtcp& parsed,
@@ -290,7 +272,7 @@ Napi::Object PacketToJs(Napi::Env env, const rtcp::ParsedRtcp& parsed,
       packet.Set("ssrc", Napi::Number::New(env, view.ssrc));
       packet.Set("subtype", Napi::Number::New(env, view.count));
       packet.Set("name", TextToJs(env, view.app_name));
-      packet.Set("data", CopyToJs(env, reinterpret_cast<const uint8_t*>(view.app_data.data()),
+      packet.Set("data", CopyToUint8Array(env, reinterpret_cast<const uint8_t*>(view.app_data.data()),
                                   view.app_data.size()));
       break;
   }
@@ -359,7 +341,7 @@ class RtcpReceiverStatsWrap {
     double sequence = 0, arrival_ms = 0;
     uint32_t timestamp = 0;
     if (!ReadNamedInteger(env, info[0], "sequence", 0, 65535, &sequence) ||
-        !ReadUint32(env, info[1], "rtpTimestamp", &timestamp) ||
+        !ReadNamedInteger(env, info[1], "rtpTimestamp", 0, kMaxUint32, &timestamp) ||
         !ReadTimeMs(env, info[2], "arrivalMs", &arrival_ms)) {
       return env.Undefined();
     }
@@ -381,7 +363,7 @@ class RtcpReceiverStatsWrap {
     Napi::Env env = info.Env();
     uint32_t msw = 0, lsw = 0;
     double arrival_ms = 0;
-    if (!ReadUint32(env, info[0], "ntpMsw", &msw) || !ReadUint32(env, info[1], "ntpLsw", &lsw) ||
+    if (!ReadNamedInteger(env, info[0], "ntpMsw", 0, kMaxUint32, &msw) || !ReadNamedInteger(env, info[1], "ntpLsw", 0, kMaxUint32, &lsw) ||
         !ReadTimeMs(env, info[2], "arrivalMs", &arrival_ms)) {
       return env.Undefined();
     }
@@ -394,7 +376,7 @@ class RtcpReceiverStatsWrap {
     Napi::Env env = info.Env();
     uint32_t lsr = 0, dlsr = 0;
     double arrival_ms = 0;
-    if (!ReadUint32(env, info[0], "lsr", &lsr) || !ReadUint32(env, info[1], "dlsr", &dlsr) ||
+    if (!ReadNamedInteger(env, info[0], "lsr", 0, kMaxUint32, &lsr) || !ReadNamedInteger(env, info[1], "dlsr", 0, kMaxUint32, &dlsr) ||
         !ReadTimeMs(env, info[2], "arrivalNtpMs", &arrival_ms)) {
       return env.Undefined();
     }
@@ -440,7 +422,7 @@ class RtcpReportTimerWrap {
     Napi::Env env = info.Env();
     uint32_t seed = 0;
     double nominal_ms = 5000;
-    if (!info[0].IsUndefined() && !ReadUint32(env, info[0], "seed", &seed)) return false;
+    if (!info[0].IsUndefined() && !ReadNamedInteger(env, info[0], "seed", 0, kMaxUint32, &seed)) return false;
     if (!info[1].IsUndefined() && !ReadNamedInteger(env, info[1], "nominalMs", 1, 3600000, &nominal_ms)) {
       return false;
     }
