@@ -1,8 +1,9 @@
 // The error classes every confmix API throws. Each has a stable `code` callers can switch on.
 
 /**
- * Stable codes of confmix's errors. All but `generic` are the native core's table
- * (native/core/status.h), which a test keeps in step with this one.
+ * Stable codes of every confmix error. The first six are the native core's table
+ * (native/core/status.h); a test keeps the two in step and finds every code the TypeScript
+ * raises here.
  */
 export const ErrorCode = {
   invalidArgument: 'ERR_INVALID_ARGUMENT',
@@ -13,6 +14,14 @@ export const ErrorCode = {
   portsExhausted: 'ERR_PORTS_EXHAUSTED',
   /** The operating system refused (e.g. out of file descriptors). */
   system: 'ERR_SYSTEM',
+  /** An SDP offer or answer that cannot be used. */
+  sdp: 'ERR_SDP',
+  /** An audio source that cannot be played (see AudioSourceError's `reason`). */
+  audioSource: 'ERR_AUDIO_SOURCE',
+  /** A shard did not answer in time. */
+  shardTimeout: 'ERR_SHARD_TIMEOUT',
+  /** A shard failed in a way it could not name. */
+  internal: 'ERR_INTERNAL',
   /** Anything without a code of its own. */
   generic: 'ERR_CONFMIX',
 } as const;

@@ -38,6 +38,13 @@ bool ReadInteger(const Napi::Value& value, double min, double max, int64_t* out)
   return true;
 }
 
+bool ReadInteger(const Napi::Value& value, double min, double max, double* out) {
+  int64_t wide = 0;
+  if (!ReadInteger(value, min, max, &wide)) return false;
+  *out = static_cast<double>(wide);
+  return true;
+}
+
 bool ReadInteger(const Napi::Value& value, double min, double max, int* out) {
   int64_t wide = 0;
   if (!ReadInteger(value, min, max, &wide)) return false;
@@ -78,18 +85,28 @@ bool ReadInt16Array(const Napi::CallbackInfo& info, size_t index, const char* wh
   return true;
 }
 
-bool ReadUint8Array(const Napi::CallbackInfo& info, size_t index, const char* what, Napi::Uint8Array* out) {
-  if (info.Length() <= index || !IsUint8Array(info[index])) {
-    ThrowInvalid(info.Env(), std::string(what) + " must be a Uint8Array");
+bool ReadUint8Array(Napi::Env env, const Napi::Value& value, const char* what, Napi::Uint8Array* out) {
+  if (!IsUint8Array(value)) {
+    ThrowInvalid(env, std::string(what) + " must be a Uint8Array");
     return false;
   }
-  *out = info[index].As<Napi::Uint8Array>();
+  *out = value.As<Napi::Uint8Array>();
   return true;
+}
+
+bool ReadUint8Array(const Napi::CallbackInfo& info, size_t index, const char* what, Napi::Uint8Array* out) {
+  return ReadUint8Array(info.Env(), info.Length() > index ? info[index] : info.Env().Undefined(), what, out);
 }
 
 Napi::Int16Array CopyToInt16Array(Napi::Env env, const int16_t* samples, size_t count) {
   Napi::Int16Array out = Napi::Int16Array::New(env, count);
   if (count > 0) std::memcpy(out.Data(), samples, count * sizeof(int16_t));
+  return out;
+}
+
+Napi::Uint8Array CopyToUint8Array(Napi::Env env, const uint8_t* data, size_t size) {
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, size);
+  if (size > 0) std::memcpy(out.Data(), data, size);
   return out;
 }
 
@@ -103,8 +120,16 @@ bool ReadUint32Arg(const Napi::CallbackInfo& info, size_t index, const char* wha
   return true;
 }
 
+bool GetProperty(Napi::Env env, const Napi::Object& object, const char* name, Napi::Value* out) {
+  napi_value value = nullptr;
+  if (napi_get_named_property(env, object, name, &value) != napi_ok) return false;
+  *out = Napi::Value(env, value);
+  return true;
+}
+
 bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* name, std::optional<bool>* out) {
-  const Napi::Value v = object.Get(name);
+  Napi::Value v;
+  if (!GetProperty(env, object, name, &v)) return false;
   if (v.IsUndefined()) return true;
   if (!v.IsBoolean()) {
     ThrowCoded(env, StatusCode::kInvalidArgument, std::string(name) + " must be a boolean");
@@ -114,9 +139,39 @@ bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* nam
   return true;
 }
 
+bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* name, bool* out, bool* present) {
+  std::optional<bool> flag;
+  if (!ReadOptionalFlag(env, object, name, &flag)) return false;
+  if (present != nullptr) *present = flag.has_value();
+  if (flag) *out = *flag;
+  return true;
+}
+
+bool ReadOptionalInt(Napi::Env env, const Napi::Object& object, const char* name, int min, int max, int* out) {
+  std::optional<int> number;
+  if (!ReadOptionalInt(env, object, name, min, max, &number)) return false;
+  if (number) *out = *number;
+  return true;
+}
+
+bool ReadOptionalString(Napi::Env env, const Napi::Object& object, const char* name, std::string* out,
+                        bool* present) {
+  Napi::Value v;
+  if (!GetProperty(env, object, name, &v)) return false;
+  *present = !v.IsUndefined();
+  if (!*present) return true;
+  if (!v.IsString()) {
+    ThrowInvalid(env, std::string(name) + " must be a string");
+    return false;
+  }
+  *out = v.As<Napi::String>().Utf8Value();
+  return true;
+}
+
 bool ReadOptionalInt(Napi::Env env, const Napi::Object& object, const char* name, int min, int max,
                      std::optional<int>* out) {
-  const Napi::Value v = object.Get(name);
+  Napi::Value v;
+  if (!GetProperty(env, object, name, &v)) return false;
   if (v.IsUndefined()) return true;
   int64_t parsed = 0;
   if (!ReadInteger(v, min, max, &parsed)) {

@@ -25,11 +25,27 @@ bool ThrowIfFailed(Napi::Env env, const Status& status, const std::string& conte
 
 /** An integral JS number in [min, max] (no throw). */
 bool ReadInteger(const Napi::Value& value, double min, double max, int64_t* out);
+/** An integral JS number in [min, max] as a double (no throw). */
+bool ReadInteger(const Napi::Value& value, double min, double max, double* out);
 /** An integral JS number in [min, max] as an int (no throw). */
 bool ReadInteger(const Napi::Value& value, double min, double max, int* out);
 /** An integral number in [min, max] named `name` in the error it throws otherwise. */
 bool ReadNamedInteger(Napi::Env env, const Napi::Value& value, const char* name, double min, double max,
                       double* out);
+/** An integral number in [min, max] named `name`, stored as T. */
+template <typename T>
+bool ReadNamedInteger(Napi::Env env, const Napi::Value& value, const char* name, double min, double max, T* out) {
+  double number = 0;
+  if (!ReadNamedInteger(env, value, name, min, max, &number)) return false;
+  *out = static_cast<T>(number);
+  return true;
+}
+/** The same, optional: undefined keeps `*out`. */
+template <typename T>
+bool ReadOptionalNamedInteger(Napi::Env env, const Napi::Value& value, const char* name, double min, double max,
+                              T* out) {
+  return value.IsUndefined() || ReadNamedInteger(env, value, name, min, max, out);
+}
 /** True for an Int16Array. */
 bool IsInt16Array(const Napi::Value& value);
 /** True for a Uint8Array. */
@@ -38,15 +54,30 @@ bool IsUint8Array(const Napi::Value& value);
 bool ReadInt16Array(const Napi::CallbackInfo& info, size_t index, const char* what, Napi::Int16Array* out);
 /** Argument `index` as a Uint8Array, or throws naming it `what`. */
 bool ReadUint8Array(const Napi::CallbackInfo& info, size_t index, const char* what, Napi::Uint8Array* out);
+/** A value as a Uint8Array, or throws naming it `what`. */
+bool ReadUint8Array(Napi::Env env, const Napi::Value& value, const char* what, Napi::Uint8Array* out);
 /** A copy of `count` samples as a new Int16Array. */
 Napi::Int16Array CopyToInt16Array(Napi::Env env, const int16_t* samples, size_t count);
+/** A copy of `size` bytes as a new Uint8Array. */
+Napi::Uint8Array CopyToUint8Array(Napi::Env env, const uint8_t* data, size_t size);
 /** A required uint32 argument `info[index]` named `what`. */
 bool ReadUint32Arg(const Napi::CallbackInfo& info, size_t index, const char* what, uint32_t* out);
+/** A property, read with plain N-API: false when a getter threw (its exception stays pending) or
+ *  the environment is shutting down, where node-addon-api's Get would abort the process. */
+bool GetProperty(Napi::Env env, const Napi::Object& object, const char* name, Napi::Value* out);
 /** An optional boolean field: absent or undefined leaves `out` empty. */
 bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* name, std::optional<bool>* out);
+/** The same into a default: absent keeps `*out`; `present` (optional) says whether it was given. */
+bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* name, bool* out,
+                      bool* present = nullptr);
 /** An optional integer field in [min, max]: absent or undefined leaves `out` empty. */
 bool ReadOptionalInt(Napi::Env env, const Napi::Object& object, const char* name, int min, int max,
                      std::optional<int>* out);
+/** The same into a default: absent keeps `*out`. */
+bool ReadOptionalInt(Napi::Env env, const Napi::Object& object, const char* name, int min, int max, int* out);
+/** An optional string field: absent keeps `*out`; `present` says whether it was given. */
+bool ReadOptionalString(Napi::Env env, const Napi::Object& object, const char* name, std::string* out,
+                        bool* present);
 /** A plain object argument (not an array or function). */
 bool ReadObjectArg(const Napi::CallbackInfo& info, size_t index, const char* what, Napi::Object* out);
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "addon/arguments.h"
+#include "addon/raw_class.h"
 #include "testing/bindings.h"
 #include "core/codec/codec.h"
 #include "core/codec/codec_factory.h"
@@ -62,20 +63,27 @@ Napi::Value G711Decode(const Napi::CallbackInfo& info) {
 
 // --- CodecEncoder ---
 
-class CodecEncoderWrap : public Napi::ObjectWrap<CodecEncoderWrap> {
+class CodecEncoderWrap {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "CodecEncoder",
-                       {InstanceMethod<&CodecEncoderWrap::Encode>("encode"),
-                        InstanceAccessor<&CodecEncoderWrap::Rate>("rate"),
-                        InstanceAccessor<&CodecEncoderWrap::Codec>("codec")});
+  static constexpr const char* kName = "CodecEncoder";
+  using Class = RawClass<CodecEncoderWrap>;
+
+  static napi_value Define(napi_env env) {
+    static const napi_property_descriptor methods[] = {
+        Class::Method<&CodecEncoderWrap::Encode>("encode"),
+        Class::Getter<&CodecEncoderWrap::Rate>("rate"),
+        Class::Getter<&CodecEncoderWrap::Codec>("codec"),
+    };
+    return Class::Define(env, methods);
   }
 
-  explicit CodecEncoderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CodecEncoderWrap>(info) {
-    if (!ReadCodecParamsArg(info, &params_)) return;
+  /** Reads the constructor's arguments; false with a JS exception pending when they are bad. */
+  bool Init(const Napi::CallbackInfo& info) {
+    if (!ReadCodecParamsArg(info, &params_)) return false;
     std::string error;
     encoder_ = CreateEncoder(params_, &error);
     if (!encoder_) ThrowInvalid(info.Env(), error);
+    return encoder_ != nullptr;
   }
 
  private:
@@ -130,28 +138,35 @@ class CodecEncoderWrap : public Napi::ObjectWrap<CodecEncoderWrap> {
 
 constexpr size_t kMaxConcealSamples = kOpusMaxPacketSamples;
 
-class CodecDecoderWrap : public Napi::ObjectWrap<CodecDecoderWrap> {
+class CodecDecoderWrap {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "CodecDecoder",
-                       {InstanceMethod<&CodecDecoderWrap::Decode>("decode"),
-                        InstanceMethod<&CodecDecoderWrap::Conceal>("conceal"),
-                        InstanceMethod<&CodecDecoderWrap::DecodeFec>("decodeFec"),
-                        InstanceMethod<&CodecDecoderWrap::IsDtx>("isDtx"),
-                        InstanceMethod<&CodecDecoderWrap::VoiceActivityOf>("voiceActivity"),
-                        InstanceAccessor<&CodecDecoderWrap::Rate>("rate"),
-                        InstanceAccessor<&CodecDecoderWrap::Codec>("codec")});
+  static constexpr const char* kName = "CodecDecoder";
+  using Class = RawClass<CodecDecoderWrap>;
+
+  static napi_value Define(napi_env env) {
+    static const napi_property_descriptor methods[] = {
+        Class::Method<&CodecDecoderWrap::Decode>("decode"),
+        Class::Method<&CodecDecoderWrap::Conceal>("conceal"),
+        Class::Method<&CodecDecoderWrap::DecodeFec>("decodeFec"),
+        Class::Method<&CodecDecoderWrap::IsDtx>("isDtx"),
+        Class::Method<&CodecDecoderWrap::VoiceActivityOf>("voiceActivity"),
+        Class::Getter<&CodecDecoderWrap::Rate>("rate"),
+        Class::Getter<&CodecDecoderWrap::Codec>("codec"),
+    };
+    return Class::Define(env, methods);
   }
 
-  explicit CodecDecoderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CodecDecoderWrap>(info) {
-    if (!ReadCodecParamsArg(info, &params_)) return;
+  /** Reads the constructor's arguments; false with a JS exception pending when they are bad. */
+  bool Init(const Napi::CallbackInfo& info) {
+    if (!ReadCodecParamsArg(info, &params_)) return false;
     std::string error;
     decoder_ = CreateDecoder(params_, &error);
     if (!decoder_) {
       ThrowInvalid(info.Env(), error);
-      return;
+      return false;
     }
     pcm_.resize(kMaxConcealSamples);
+    return true;
   }
 
  private:
@@ -324,8 +339,8 @@ Napi::Value OpusReferenceRoundTrip(const Napi::CallbackInfo& info) {
 void RegisterCodecs(Napi::Env env, Napi::Object exports) {
   exports.Set("g711Encode", Napi::Function::New(env, G711Encode, "g711Encode"));
   exports.Set("g711Decode", Napi::Function::New(env, G711Decode, "g711Decode"));
-  exports.Set("CodecEncoder", CodecEncoderWrap::Define(env));
-  exports.Set("CodecDecoder", CodecDecoderWrap::Define(env));
+  if (napi_value c = CodecEncoderWrap::Define(env)) exports.Set("CodecEncoder", Napi::Value(env, c));
+  if (napi_value c = CodecDecoderWrap::Define(env)) exports.Set("CodecDecoder", Napi::Value(env, c));
   exports.Set("opusReferenceRoundTrip", Napi::Function::New(env, OpusReferenceRoundTrip, "opusReferenceRoundTrip"));
 }
 

@@ -23,63 +23,6 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Argument checks: each returns false with a JS exception pending.
 
-bool IsIntegerIn(const Napi::Value& value, double min, double max, double* out) {
-  if (!value.IsNumber()) return false;
-  const double number = value.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(number) || std::floor(number) != number || number < min || number > max) return false;
-  *out = number;
-  return true;
-}
-
-// Reads a property with plain N-API: false when a getter threw (its exception stays pending) or
-// the environment is shutting down (node-addon-api would abort the process there).
-bool GetProperty(Napi::Env env, const Napi::Object& object, const char* name, Napi::Value* out) {
-  napi_value value = nullptr;
-  if (napi_get_named_property(env, object, name, &value) != napi_ok) return false;
-  *out = Napi::Value(env, value);
-  return true;
-}
-
-// An optional integer property; `*out` keeps its default when absent.
-bool ReadInt(Napi::Env env, const Napi::Object& object, const char* name, int min, int max, int* out) {
-  Napi::Value value;
-  if (!GetProperty(env, object, name, &value)) return false;
-  if (value.IsUndefined()) return true;
-  double number = 0;
-  if (!IsIntegerIn(value, min, max, &number)) {
-    ThrowInvalid(env, std::string(name) + " must be an integer in " + std::to_string(min) + ".." + std::to_string(max));
-    return false;
-  }
-  *out = static_cast<int>(number);
-  return true;
-}
-
-bool ReadBool(Napi::Env env, const Napi::Object& object, const char* name, bool* out, bool* present = nullptr) {
-  Napi::Value value;
-  if (!GetProperty(env, object, name, &value)) return false;
-  if (present != nullptr) *present = !value.IsUndefined();
-  if (value.IsUndefined()) return true;
-  if (!value.IsBoolean()) {
-    ThrowInvalid(env, std::string(name) + " must be a boolean");
-    return false;
-  }
-  *out = value.As<Napi::Boolean>().Value();
-  return true;
-}
-
-bool ReadString(Napi::Env env, const Napi::Object& object, const char* name, std::string* out, bool* present) {
-  Napi::Value value;
-  if (!GetProperty(env, object, name, &value)) return false;
-  *present = !value.IsUndefined();
-  if (!*present) return true;
-  if (!value.IsString()) {
-    ThrowInvalid(env, std::string(name) + " must be a string");
-    return false;
-  }
-  *out = value.As<Napi::String>().Utf8Value();
-  return true;
-}
-
 // The options object of a call (absent means {}).
 bool OptionsArg(const Napi::CallbackInfo& info, size_t index, Napi::Object* out) {
   if (info.Length() <= index || info[index].IsUndefined()) {
@@ -96,7 +39,7 @@ bool OptionsArg(const Napi::CallbackInfo& info, size_t index, Napi::Object* out)
 
 bool IdArg(const Napi::CallbackInfo& info, size_t index, const char* name, uint32_t* out) {
   double number = 0;
-  if (info.Length() <= index || !IsIntegerIn(info[index], 1, 4294967295.0, &number)) {
+  if (info.Length() <= index || !ReadInteger(info[index], 1, 4294967295.0, &number)) {
     ThrowInvalid(info.Env(), std::string(name) + " must be a positive integer");
     return false;
   }
@@ -108,7 +51,7 @@ bool IdProperty(Napi::Env env, const Napi::Object& object, const char* name, uin
   Napi::Value value;
   if (!GetProperty(env, object, name, &value)) return false;
   double number = 0;
-  if (!IsIntegerIn(value, 1, 4294967295.0, &number)) {
+  if (!ReadInteger(value, 1, 4294967295.0, &number)) {
     ThrowInvalid(env, std::string(name) + " must be a positive integer");
     return false;
   }
@@ -124,7 +67,7 @@ bool IntervalProperty(Napi::Env env, const Napi::Object& object, int* out) {
     *out = 20;
     return true;
   }
-  if (!IsIntegerIn(value, 0, 1000, &number) || (number != 10 && number != 20 && number != 40 && number != 60)) {
+  if (!ReadInteger(value, 0, 1000, &number) || (number != 10 && number != 20 && number != 40 && number != 60)) {
     ThrowInvalid(env, "intervalMs must be 10, 20, 40 or 60");
     return false;
   }
@@ -138,7 +81,7 @@ bool AddressArgs(Napi::Env env, const Napi::Value& address, const Napi::Value& p
     ThrowInvalid(env, "the remote address must be a string");
     return false;
   }
-  if (!IsIntegerIn(port, 1, 65535, &port_number)) {
+  if (!ReadInteger(port, 1, 65535, &port_number)) {
     ThrowInvalid(env, "the remote port must be an integer in 1..65535");
     return false;
   }
@@ -284,12 +227,12 @@ class MediaThreadWrap {
     Napi::Object options;
     if (!OptionsArg(info, 0, &options)) return false;
     io::MediaThreadOptions core_options;
-    if (!ReadInt(env, options, "portMin", 1, 65535, &core_options.port_min) ||
-        !ReadInt(env, options, "portMax", 1, 65535, &core_options.port_max) ||
-        !ReadBool(env, options, "evenPorts", &core_options.even_ports) ||
-        !ReadInt(env, options, "idleWakeMs", 1, 1000, &core_options.idle_wake_ms) ||
-        !ReadInt(env, options, "realtimePriority", 0, 99, &core_options.realtime_priority) ||
-        !ReadInt(env, options, "dropReportIntervalMs", 0, 3'600'000, &core_options.drop_report_interval_ms)) {
+    if (!ReadOptionalInt(env, options, "portMin", 1, 65535, &core_options.port_min) ||
+        !ReadOptionalInt(env, options, "portMax", 1, 65535, &core_options.port_max) ||
+        !ReadOptionalFlag(env, options, "evenPorts", &core_options.even_ports) ||
+        !ReadOptionalInt(env, options, "idleWakeMs", 1, 1000, &core_options.idle_wake_ms) ||
+        !ReadOptionalInt(env, options, "realtimePriority", 0, 99, &core_options.realtime_priority) ||
+        !ReadOptionalInt(env, options, "dropReportIntervalMs", 0, 3'600'000, &core_options.drop_report_interval_ms)) {
       return false;
     }
     Napi::Value on_events;
@@ -344,14 +287,14 @@ class MediaThreadWrap {
     bool has_remote = false;
     bool has_ipv6 = false;
     Napi::Value remote_port;
-    if (!ReadString(env, options, "transport", &transport, &has_transport) ||
-        !ReadBool(env, options, "ipv6", &leg.ipv6, &has_ipv6) ||
-        !ReadString(env, options, "localAddress", &leg.local_address, &has_local) ||
-        !ReadString(env, options, "remoteAddress", &remote_address, &has_remote) ||
+    if (!ReadOptionalString(env, options, "transport", &transport, &has_transport) ||
+        !ReadOptionalFlag(env, options, "ipv6", &leg.ipv6, &has_ipv6) ||
+        !ReadOptionalString(env, options, "localAddress", &leg.local_address, &has_local) ||
+        !ReadOptionalString(env, options, "remoteAddress", &remote_address, &has_remote) ||
         !GetProperty(env, options, "remotePort", &remote_port) ||
-        !ReadBool(env, options, "symmetricLatching", &leg.symmetric_latching) ||
-        !ReadInt(env, options, "timeoutMs", 0, 86'400'000, &leg.timeout_ms) ||
-        !ReadBool(env, options, "reserveRtcp", &leg.reserve_rtcp)) {
+        !ReadOptionalFlag(env, options, "symmetricLatching", &leg.symmetric_latching) ||
+        !ReadOptionalInt(env, options, "timeoutMs", 0, 86'400'000, &leg.timeout_ms) ||
+        !ReadOptionalFlag(env, options, "reserveRtcp", &leg.reserve_rtcp)) {
       return env.Undefined();
     }
     const bool has_remote_port = !remote_port.IsUndefined();
@@ -424,7 +367,7 @@ class MediaThreadWrap {
     uint32_t leg = 0;
     double timeout = 0;
     if (!Ready(env) || !IdArg(info, 0, "legId", &leg)) return env.Undefined();
-    if (info.Length() < 2 || !IsIntegerIn(info[1], 0, 86'400'000, &timeout)) {
+    if (info.Length() < 2 || !ReadInteger(info[1], 0, 86'400'000, &timeout)) {
       ThrowInvalid(env, "timeoutMs must be an integer in 0..86400000");
       return env.Undefined();
     }
@@ -468,8 +411,8 @@ class MediaThreadWrap {
     int stall_ms = 0;
     int stall_every = 0;
     if (!Ready(env) || !OptionsArg(info, 0, &options) || !IntervalProperty(env, options, &interval) ||
-        !ReadInt(env, options, "stallMs", 0, 1000, &stall_ms) ||
-        !ReadInt(env, options, "stallEveryTicks", 0, 1'000'000, &stall_every)) {
+        !ReadOptionalInt(env, options, "stallMs", 0, 1000, &stall_ms) ||
+        !ReadOptionalInt(env, options, "stallEveryTicks", 0, 1'000'000, &stall_every)) {
       return env.Undefined();
     }
     auto counter = std::make_unique<io::CounterJob>(static_cast<int64_t>(stall_ms) * 1'000'000,
@@ -642,7 +585,7 @@ bool ReadStreamInt(Napi::Env env, const Napi::Object& stream, size_t index, cons
   if (!GetProperty(env, stream, name, &value)) return false;
   if (value.IsUndefined()) return true;
   double number = 0;
-  if (!IsIntegerIn(value, min, max, &number)) {
+  if (!ReadInteger(value, min, max, &number)) {
     ThrowInvalid(env, "streams[" + std::to_string(index) + "]." + name + " must be an integer in " + std::to_string(min) +
                           ".." + std::to_string(max));
     return false;
@@ -738,11 +681,11 @@ class LoadGeneratorWrap {
     bool has_local = false;
     Napi::Value streams;
     Napi::Value on_done;
-    if (!ReadInt(env, options, "tickMs", 10, 60, &core_options.tick_ms) ||
-        !ReadInt(env, options, "sockets", 1, static_cast<int>(io::LoadGenerator::kMaxSockets), &sockets) ||
-        !ReadString(env, options, "localAddress", &core_options.local_address, &has_local) ||
-        !ReadInt(env, options, "rounds", 0, 1'000'000'000, &rounds) ||
-        !ReadInt(env, options, "drainMs", 0, 60'000, &core_options.drain_ms) ||
+    if (!ReadOptionalInt(env, options, "tickMs", 10, 60, &core_options.tick_ms) ||
+        !ReadOptionalInt(env, options, "sockets", 1, static_cast<int>(io::LoadGenerator::kMaxSockets), &sockets) ||
+        !ReadOptionalString(env, options, "localAddress", &core_options.local_address, &has_local) ||
+        !ReadOptionalInt(env, options, "rounds", 0, 1'000'000'000, &rounds) ||
+        !ReadOptionalInt(env, options, "drainMs", 0, 60'000, &core_options.drain_ms) ||
         !GetProperty(env, options, "streams", &streams) || !GetProperty(env, options, "onDone", &on_done)) {
       return false;
     }
@@ -854,12 +797,12 @@ class LoadGeneratorWrap {
     const io::LoadGenerator& core = *shared_->core;
     const double members = static_cast<double>(core.members());
     double first = 0;
-    if (info.Length() > 0 && !info[0].IsUndefined() && !IsIntegerIn(info[0], 0, members - 1, &first)) {
+    if (info.Length() > 0 && !info[0].IsUndefined() && !ReadInteger(info[0], 0, members - 1, &first)) {
       ThrowInvalid(env, "first must be a member index in 0.." + std::to_string(core.members() - 1));
       return env.Undefined();
     }
     double count = members - first;
-    if (info.Length() > 1 && !info[1].IsUndefined() && !IsIntegerIn(info[1], 0, members - first, &count)) {
+    if (info.Length() > 1 && !info[1].IsUndefined() && !ReadInteger(info[1], 0, members - first, &count)) {
       ThrowInvalid(env, "count must be an integer in 0.." + std::to_string(static_cast<size_t>(members - first)));
       return env.Undefined();
     }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "addon/arguments.h"
+#include "addon/raw_class.h"
 #include "testing/bindings.h"
 #include "core/io/worker_pool.h"
 #include "core/media/media_conference.h"
@@ -90,34 +91,38 @@ Napi::Object ReceiverStatsToObject(Napi::Env env, const MediaReceiver& receiver)
   return o;
 }
 
-class MediaConferenceWrap : public Napi::ObjectWrap<MediaConferenceWrap> {
+class MediaConferenceWrap {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "MediaConference",
-                       {
-                           InstanceMethod<&MediaConferenceWrap::AddMember>("addMember"),
-                           InstanceMethod<&MediaConferenceWrap::RemoveMember>("removeMember"),
-                           InstanceMethod<&MediaConferenceWrap::SetMember>("setMember"),
-                           InstanceMethod<&MediaConferenceWrap::SetConference>("setConference"),
-                           InstanceMethod<&MediaConferenceWrap::PushRtp>("pushRtp"),
-                           InstanceMethod<&MediaConferenceWrap::PushPcm>("pushPcm"),
-                           InstanceMethod<&MediaConferenceWrap::Tick>("tick"),
-                           InstanceMethod<&MediaConferenceWrap::DrainEvents>("drainEvents"),
-                           InstanceMethod<&MediaConferenceWrap::SetSharedEncodes>("setSharedEncodes"),
-                           InstanceMethod<&MediaConferenceWrap::MemberStats>("memberStats"),
-                       });
+  static constexpr const char* kName = "MediaConference";
+  using Class = RawClass<MediaConferenceWrap>;
+
+  static napi_value Define(napi_env env) {
+    static const napi_property_descriptor methods[] = {
+        Class::Method<&MediaConferenceWrap::AddMember>("addMember"),
+        Class::Method<&MediaConferenceWrap::RemoveMember>("removeMember"),
+        Class::Method<&MediaConferenceWrap::SetMember>("setMember"),
+        Class::Method<&MediaConferenceWrap::SetConference>("setConference"),
+        Class::Method<&MediaConferenceWrap::PushRtp>("pushRtp"),
+        Class::Method<&MediaConferenceWrap::PushPcm>("pushPcm"),
+        Class::Method<&MediaConferenceWrap::Tick>("tick"),
+        Class::Method<&MediaConferenceWrap::DrainEvents>("drainEvents"),
+        Class::Method<&MediaConferenceWrap::SetSharedEncodes>("setSharedEncodes"),
+        Class::Method<&MediaConferenceWrap::MemberStats>("memberStats"),
+    };
+    return Class::Define(env, methods);
   }
 
-  explicit MediaConferenceWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MediaConferenceWrap>(info) {
+  /** Reads the constructor's arguments; false with a JS exception pending when they are bad. */
+  bool Init(const Napi::CallbackInfo& info) {
     ConferenceOptions options;
     MediaConferenceOptions media;
     if (info.Length() < 1 || !ReadConferenceOptions(info.Env(), info[0], &options, &media)) {
       if (!info.Env().IsExceptionPending()) ThrowCoded(info.Env(), StatusCode::kInvalidArgument, "conference options must be an object");
-      return;
+      return false;
     }
     Status status;
     conference_ = MediaConference::Create(options, &status, media);
-    ThrowIfFailed(info.Env(), status, "");
+    return !ThrowIfFailed(info.Env(), status, "");
   }
 
  private:
@@ -325,7 +330,7 @@ Napi::Value WorkerPoolStats(const Napi::CallbackInfo& info) {
 }
 
 void RegisterMediaConference(Napi::Env env, Napi::Object exports) {
-  exports.Set("MediaConference", MediaConferenceWrap::Define(env));
+  if (napi_value c = MediaConferenceWrap::Define(env)) exports.Set("MediaConference", Napi::Value(env, c));
   exports.Set("workerPoolStats", Napi::Function::New(env, WorkerPoolStats, "workerPoolStats"));
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "addon/arguments.h"
+#include "addon/raw_class.h"
 #include "testing/bindings.h"
 #include "core/dsp/comfort_noise.h"
 #include "core/dsp/energy.h"
@@ -26,39 +27,42 @@ bool ReadPlaybackId(const Napi::CallbackInfo& info, uint32_t* id) { return ReadU
 
 std::string PlaybackContext(uint32_t id) { return "playback " + std::to_string(id) + ": "; }
 
-class MixerConference : public Napi::ObjectWrap<MixerConference> {
+class MixerConference {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(
-        env, "MixerConference",
-        {
-            InstanceMethod<&MixerConference::AddMember>("addMember"),
-            InstanceMethod<&MixerConference::RemoveMember>("removeMember"),
-            InstanceMethod<&MixerConference::SetMember>("setMember"),
-            InstanceMethod<&MixerConference::GetMember>("getMember"),
-            InstanceMethod<&MixerConference::SetConference>("setConference"),
-            InstanceMethod<&MixerConference::GetConference>("getConference"),
-            InstanceMethod<&MixerConference::PushFrame>("pushFrame"),
-            InstanceMethod<&MixerConference::PressKey>("pressKey"),
-            InstanceMethod<&MixerConference::StartPlayback>("startPlayback"),
-            InstanceMethod<&MixerConference::StopPlayback>("stopPlayback"),
-            InstanceMethod<&MixerConference::Tick>("tick"),
-            InstanceMethod<&MixerConference::ReadFrame>("readFrame"),
-            InstanceMethod<&MixerConference::DrainEvents>("drainEvents"),
-        });
+  static constexpr const char* kName = "MixerConference";
+  using Class = RawClass<MixerConference>;
+
+  static napi_value Define(napi_env env) {
+    static const napi_property_descriptor methods[] = {
+        Class::Method<&MixerConference::AddMember>("addMember"),
+        Class::Method<&MixerConference::RemoveMember>("removeMember"),
+        Class::Method<&MixerConference::SetMember>("setMember"),
+        Class::Method<&MixerConference::GetMember>("getMember"),
+        Class::Method<&MixerConference::SetConference>("setConference"),
+        Class::Method<&MixerConference::GetConference>("getConference"),
+        Class::Method<&MixerConference::PushFrame>("pushFrame"),
+        Class::Method<&MixerConference::PressKey>("pressKey"),
+        Class::Method<&MixerConference::StartPlayback>("startPlayback"),
+        Class::Method<&MixerConference::StopPlayback>("stopPlayback"),
+        Class::Method<&MixerConference::Tick>("tick"),
+        Class::Method<&MixerConference::ReadFrame>("readFrame"),
+        Class::Method<&MixerConference::DrainEvents>("drainEvents"),
+    };
+    return Class::Define(env, methods);
   }
 
-  explicit MixerConference(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MixerConference>(info) {
+  /** Reads the constructor's arguments; false with a JS exception pending when they are bad. */
+  bool Init(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     ConferenceOptions options;
     if (info.Length() < 1) {
       ThrowCoded(env, StatusCode::kInvalidArgument, "conference options must be an object");
-      return;
+      return false;
     }
-    if (!ReadConferenceOptions(env, info[0], &options)) return;
+    if (!ReadConferenceOptions(env, info[0], &options)) return false;
     Status status;
     conference_ = Conference::Create(options, &status);
-    ThrowIfFailed(env, status, "");
+    return !ThrowIfFailed(env, status, "");
   }
 
  private:
@@ -287,7 +291,7 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
 }  // namespace
 
 void RegisterMixer(Napi::Env env, Napi::Object exports) {
-  exports.Set("MixerConference", MixerConference::Define(env));
+  if (napi_value c = MixerConference::Define(env)) exports.Set("MixerConference", Napi::Value(env, c));
 }
 
 }  // namespace confmix::addon

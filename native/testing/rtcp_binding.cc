@@ -6,6 +6,7 @@
 #include <string>
 
 #include "addon/arguments.h"
+#include "addon/raw_class.h"
 #include "testing/bindings.h"
 #include "core/rtp/rtcp.h"
 #include "core/rtp/rtcp_stats.h"
@@ -20,13 +21,6 @@ constexpr size_t kMaxReportBytes = 8 + 20 + rtcp::kMaxCount * 24 + 8 + 260;
 constexpr size_t kMaxByeBytes = 8 + 8 + 260;
 constexpr double kMaxUint32 = 4294967295.0;
 
-
-bool ReadUint32(Napi::Env env, const Napi::Value& value, const char* name, uint32_t* out) {
-  double number = 0;
-  if (!ReadNamedInteger(env, value, name, 0, kMaxUint32, &number)) return false;
-  *out = static_cast<uint32_t>(number);
-  return true;
-}
 
 // Reads a wall-clock time in ms since the Unix epoch (fractions allowed).
 bool ReadTimeMs(Napi::Env env, const Napi::Value& value, const char* name, double* out) {
@@ -63,12 +57,6 @@ bool ReadText(Napi::Env env, const Napi::Value& value, const char* name, bool re
   return true;
 }
 
-// Reads object[key]; false when a getter threw.
-bool Field(Napi::Env env, const Napi::Object& object, const char* key, Napi::Value* out) {
-  *out = object.Get(key);
-  return !env.IsExceptionPending();
-}
-
 bool ReadReportBlock(Napi::Env env, const Napi::Value& value, rtcp::ReportBlock* block) {
   if (!value.IsObject()) {
     ThrowInvalid(env, "each report block must be an object");
@@ -77,25 +65,26 @@ bool ReadReportBlock(Napi::Env env, const Napi::Value& value, rtcp::ReportBlock*
   Napi::Object object = value.As<Napi::Object>();
   Napi::Value field;
   double number = 0;
-  if (!Field(env, object, "ssrc", &field) ||
-      !ReadUint32(env, field, "reportBlocks[].ssrc", &block->ssrc)) return false;
-  if (!Field(env, object, "fractionLost", &field) ||
+  if (!GetProperty(env, object, "ssrc", &field) ||
+      !ReadNamedInteger(env, field, "reportBlocks[].ssrc", 0, kMaxUint32, &block->ssrc)) return false;
+  if (!GetProperty(env, object, "fractionLost", &field) ||
       !ReadNamedInteger(env, field, "reportBlocks[].fractionLost", 0, 255, &number)) return false;
   block->fraction_lost = static_cast<uint8_t>(number);
-  if (!Field(env, object, "cumulativeLost", &field) ||
+  if (!GetProperty(env, object, "cumulativeLost", &field) ||
       !ReadNamedInteger(env, field, "reportBlocks[].cumulativeLost", -0x800000, 0x7fffff, &number)) {
     return false;
   }
   block->cumulative_lost = static_cast<int32_t>(number);
-  if (!Field(env, object, "extendedHighestSequence", &field) ||
-      !ReadUint32(env, field, "reportBlocks[].extendedHighestSequence",
-                  &block->extended_highest_sequence)) return false;
-  if (!Field(env, object, "jitter", &field) ||
-      !ReadUint32(env, field, "reportBlocks[].jitter", &block->jitter)) return false;
-  if (!Field(env, object, "lsr", &field) ||
-      !ReadUint32(env, field, "reportBlocks[].lsr", &block->lsr)) return false;
-  if (!Field(env, object, "dlsr", &field) ||
-      !ReadUint32(env, field, "reportBlocks[].dlsr", &block->dlsr)) return false;
+  if (!GetProperty(env, object, "extendedHighestSequence", &field) ||
+      !ReadNamedInteger(env, field, "reportBlocks[].extendedHighestSequence", 0, kMaxUint32,
+                        &block->extended_highest_sequence))
+    return false;
+  if (!GetProperty(env, object, "jitter", &field) ||
+      !ReadNamedInteger(env, field, "reportBlocks[].jitter", 0, kMaxUint32, &block->jitter)) return false;
+  if (!GetProperty(env, object, "lsr", &field) ||
+      !ReadNamedInteger(env, field, "reportBlocks[].lsr", 0, kMaxUint32, &block->lsr)) return false;
+  if (!GetProperty(env, object, "dlsr", &field) ||
+      !ReadNamedInteger(env, field, "reportBlocks[].dlsr", 0, kMaxUint32, &block->dlsr)) return false;
   return true;
 }
 
@@ -109,12 +98,6 @@ Napi::Object ReportBlockToJs(Napi::Env env, const rtcp::ReportBlock& block, bool
   object.Set("lsr", Napi::Number::New(env, block.lsr));
   object.Set("dlsr", Napi::Number::New(env, block.dlsr));
   return object;
-}
-
-Napi::Uint8Array CopyToJs(Napi::Env env, const uint8_t* data, size_t size) {
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, size);
-  if (size > 0) std::memcpy(buffer.Data(), data, size);
-  return Napi::Uint8Array::New(env, size, buffer, 0);
 }
 
 Napi::String TextToJs(Napi::Env env, std::string_view text) {
@@ -131,7 +114,7 @@ Napi::Value BuildRtcpReport(const Napi::CallbackInfo& info) {
   Napi::Object options = info[0].As<Napi::Object>();
   rtcp::ReportInput input;
   Napi::Value field;
-  if (!Field(env, options, "ssrc", &field) || !ReadUint32(env, field, "ssrc", &input.ssrc)) {
+  if (!GetProperty(env, options, "ssrc", &field) || !ReadNamedInteger(env, field, "ssrc", 0, kMaxUint32, &input.ssrc)) {
     return env.Undefined();
   }
 
@@ -140,7 +123,7 @@ Napi::Value BuildRtcpReport(const Napi::CallbackInfo& info) {
   Napi::Value sender_values[4];
   int present = 0;
   for (int i = 0; i < 4; ++i) {
-    if (!Field(env, options, sender_keys[i], &sender_values[i])) return env.Undefined();
+    if (!GetProperty(env, options, sender_keys[i], &sender_values[i])) return env.Undefined();
     if (!sender_values[i].IsUndefined()) ++present;
   }
   if (present != 0 && present != 4) {
@@ -152,22 +135,22 @@ Napi::Value BuildRtcpReport(const Napi::CallbackInfo& info) {
     input.has_sender_info = true;
     double ntp_ms = 0;
     if (!ReadTimeMs(env, sender_values[0], "ntpMs", &ntp_ms) ||
-        !ReadUint32(env, sender_values[1], "rtpTimestamp", &input.sender.rtp_timestamp) ||
-        !ReadUint32(env, sender_values[2], "packetsSent", &input.sender.packet_count) ||
-        !ReadUint32(env, sender_values[3], "octetsSent", &input.sender.octet_count)) {
+        !ReadNamedInteger(env, sender_values[1], "rtpTimestamp", 0, kMaxUint32, &input.sender.rtp_timestamp) ||
+        !ReadNamedInteger(env, sender_values[2], "packetsSent", 0, kMaxUint32, &input.sender.packet_count) ||
+        !ReadNamedInteger(env, sender_values[3], "octetsSent", 0, kMaxUint32, &input.sender.octet_count)) {
       return env.Undefined();
     }
     input.sender.ntp = rtcp::NtpFromUnixMs(ntp_ms);
   }
 
   std::string cname;
-  if (!Field(env, options, "cname", &field) || !ReadText(env, field, "cname", true, &cname)) {
+  if (!GetProperty(env, options, "cname", &field) || !ReadText(env, field, "cname", true, &cname)) {
     return env.Undefined();
   }
   input.cname = cname;
 
   rtcp::ReportBlock blocks[rtcp::kMaxCount];
-  if (!Field(env, options, "reportBlocks", &field)) return env.Undefined();
+  if (!GetProperty(env, options, "reportBlocks", &field)) return env.Undefined();
   if (!field.IsUndefined()) {
     if (!field.IsArray()) {
       ThrowInvalid(env, "reportBlocks must be an array");
@@ -194,7 +177,7 @@ Napi::Value BuildRtcpReport(const Napi::CallbackInfo& info) {
     ThrowInvalid(env, "the report cannot be encoded");
     return env.Undefined();
   }
-  return CopyToJs(env, packet, size);
+  return CopyToUint8Array(env, packet, size);
 }
 
 // buildRtcpBye(ssrc, reason?)
@@ -202,7 +185,7 @@ Napi::Value BuildRtcpBye(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t ssrc = 0;
   std::string reason;
-  if (!ReadUint32(env, info[0], "ssrc", &ssrc) ||
+  if (!ReadNamedInteger(env, info[0], "ssrc", 0, kMaxUint32, &ssrc) ||
       !ReadText(env, info[1], "reason", false, &reason)) {
     return env.Undefined();
   }
@@ -212,7 +195,7 @@ Napi::Value BuildRtcpBye(const Napi::CallbackInfo& info) {
     ThrowInvalid(env, "the BYE cannot be encoded");
     return env.Undefined();
   }
-  return CopyToJs(env, packet, size);
+  return CopyToUint8Array(env, packet, size);
 }
 
 Napi::Array ReportBlocksToJs(Napi::Env env, const rtcp::ParsedRtcp& parsed,
@@ -289,7 +272,7 @@ Napi::Object PacketToJs(Napi::Env env, const rtcp::ParsedRtcp& parsed,
       packet.Set("ssrc", Napi::Number::New(env, view.ssrc));
       packet.Set("subtype", Napi::Number::New(env, view.count));
       packet.Set("name", TextToJs(env, view.app_name));
-      packet.Set("data", CopyToJs(env, reinterpret_cast<const uint8_t*>(view.app_data.data()),
+      packet.Set("data", CopyToUint8Array(env, reinterpret_cast<const uint8_t*>(view.app_data.data()),
                                   view.app_data.size()));
       break;
   }
@@ -324,26 +307,31 @@ Napi::Value ParseRtcp(const Napi::CallbackInfo& info) {
 }
 
 /** RtcpReceiverStats(clockRate): reception statistics of one source. */
-class RtcpReceiverStatsWrap : public Napi::ObjectWrap<RtcpReceiverStatsWrap> {
+class RtcpReceiverStatsWrap {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(
-        env, "RtcpReceiverStats",
-        {InstanceMethod<&RtcpReceiverStatsWrap::OnRtp>("onRtp"),
-         InstanceMethod<&RtcpReceiverStatsWrap::ReportBlock>("reportBlock"),
-         InstanceMethod<&RtcpReceiverStatsWrap::OnSenderReport>("onSenderReport"),
-         InstanceMethod<&RtcpReceiverStatsWrap::RttFromReportBlock>("rttFromReportBlock"),
-         InstanceAccessor<&RtcpReceiverStatsWrap::Received>("received"),
-         InstanceAccessor<&RtcpReceiverStatsWrap::Expected>("expected"),
-         InstanceAccessor<&RtcpReceiverStatsWrap::CumulativeLost>("cumulativeLost"),
-         InstanceAccessor<&RtcpReceiverStatsWrap::Jitter>("jitter")});
+  static constexpr const char* kName = "RtcpReceiverStats";
+  using Class = RawClass<RtcpReceiverStatsWrap>;
+
+  static napi_value Define(napi_env env) {
+    static const napi_property_descriptor methods[] = {
+        Class::Method<&RtcpReceiverStatsWrap::OnRtp>("onRtp"),
+        Class::Method<&RtcpReceiverStatsWrap::ReportBlock>("reportBlock"),
+        Class::Method<&RtcpReceiverStatsWrap::OnSenderReport>("onSenderReport"),
+        Class::Method<&RtcpReceiverStatsWrap::RttFromReportBlock>("rttFromReportBlock"),
+        Class::Getter<&RtcpReceiverStatsWrap::Received>("received"),
+        Class::Getter<&RtcpReceiverStatsWrap::Expected>("expected"),
+        Class::Getter<&RtcpReceiverStatsWrap::CumulativeLost>("cumulativeLost"),
+        Class::Getter<&RtcpReceiverStatsWrap::Jitter>("jitter"),
+    };
+    return Class::Define(env, methods);
   }
 
-  explicit RtcpReceiverStatsWrap(const Napi::CallbackInfo& info)
-      : Napi::ObjectWrap<RtcpReceiverStatsWrap>(info), stats_(8000) {
+  /** Reads the constructor's arguments; false with a JS exception pending when they are bad. */
+  bool Init(const Napi::CallbackInfo& info) {
     double clock_rate = 0;
-    if (!ReadNamedInteger(info.Env(), info[0], "clockRate", 1, 1000000, &clock_rate)) return;
+    if (!ReadNamedInteger(info.Env(), info[0], "clockRate", 1, 1000000, &clock_rate)) return false;
     stats_ = rtcp::ReceiverStats(static_cast<uint32_t>(clock_rate));
+    return true;
   }
 
  private:
@@ -353,7 +341,7 @@ class RtcpReceiverStatsWrap : public Napi::ObjectWrap<RtcpReceiverStatsWrap> {
     double sequence = 0, arrival_ms = 0;
     uint32_t timestamp = 0;
     if (!ReadNamedInteger(env, info[0], "sequence", 0, 65535, &sequence) ||
-        !ReadUint32(env, info[1], "rtpTimestamp", &timestamp) ||
+        !ReadNamedInteger(env, info[1], "rtpTimestamp", 0, kMaxUint32, &timestamp) ||
         !ReadTimeMs(env, info[2], "arrivalMs", &arrival_ms)) {
       return env.Undefined();
     }
@@ -375,7 +363,7 @@ class RtcpReceiverStatsWrap : public Napi::ObjectWrap<RtcpReceiverStatsWrap> {
     Napi::Env env = info.Env();
     uint32_t msw = 0, lsw = 0;
     double arrival_ms = 0;
-    if (!ReadUint32(env, info[0], "ntpMsw", &msw) || !ReadUint32(env, info[1], "ntpLsw", &lsw) ||
+    if (!ReadNamedInteger(env, info[0], "ntpMsw", 0, kMaxUint32, &msw) || !ReadNamedInteger(env, info[1], "ntpLsw", 0, kMaxUint32, &lsw) ||
         !ReadTimeMs(env, info[2], "arrivalMs", &arrival_ms)) {
       return env.Undefined();
     }
@@ -388,7 +376,7 @@ class RtcpReceiverStatsWrap : public Napi::ObjectWrap<RtcpReceiverStatsWrap> {
     Napi::Env env = info.Env();
     uint32_t lsr = 0, dlsr = 0;
     double arrival_ms = 0;
-    if (!ReadUint32(env, info[0], "lsr", &lsr) || !ReadUint32(env, info[1], "dlsr", &dlsr) ||
+    if (!ReadNamedInteger(env, info[0], "lsr", 0, kMaxUint32, &lsr) || !ReadNamedInteger(env, info[1], "dlsr", 0, kMaxUint32, &dlsr) ||
         !ReadTimeMs(env, info[2], "arrivalNtpMs", &arrival_ms)) {
       return env.Undefined();
     }
@@ -410,30 +398,36 @@ class RtcpReceiverStatsWrap : public Napi::ObjectWrap<RtcpReceiverStatsWrap> {
     return Napi::Number::New(info.Env(), stats_.jitter());
   }
 
-  rtcp::ReceiverStats stats_;
+  rtcp::ReceiverStats stats_{8000};
 };
 
 /** RtcpReportTimer(seed?, nominalMs?): when our next report is due. */
-class RtcpReportTimerWrap : public Napi::ObjectWrap<RtcpReportTimerWrap> {
+class RtcpReportTimerWrap {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "RtcpReportTimer",
-                       {InstanceMethod<&RtcpReportTimerWrap::Start>("start"),
-                        InstanceMethod<&RtcpReportTimerWrap::OnReportSent>("onReportSent"),
-                        InstanceMethod<&RtcpReportTimerWrap::IsDue>("isDue"),
-                        InstanceAccessor<&RtcpReportTimerWrap::NextDueMs>("nextDueMs")});
+  static constexpr const char* kName = "RtcpReportTimer";
+  using Class = RawClass<RtcpReportTimerWrap>;
+
+  static napi_value Define(napi_env env) {
+    static const napi_property_descriptor methods[] = {
+        Class::Method<&RtcpReportTimerWrap::Start>("start"),
+        Class::Method<&RtcpReportTimerWrap::OnReportSent>("onReportSent"),
+        Class::Method<&RtcpReportTimerWrap::IsDue>("isDue"),
+        Class::Getter<&RtcpReportTimerWrap::NextDueMs>("nextDueMs"),
+    };
+    return Class::Define(env, methods);
   }
 
-  explicit RtcpReportTimerWrap(const Napi::CallbackInfo& info)
-      : Napi::ObjectWrap<RtcpReportTimerWrap>(info), timer_(0) {
+  /** Reads the constructor's arguments; false with a JS exception pending when they are bad. */
+  bool Init(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint32_t seed = 0;
     double nominal_ms = 5000;
-    if (!info[0].IsUndefined() && !ReadUint32(env, info[0], "seed", &seed)) return;
+    if (!info[0].IsUndefined() && !ReadNamedInteger(env, info[0], "seed", 0, kMaxUint32, &seed)) return false;
     if (!info[1].IsUndefined() && !ReadNamedInteger(env, info[1], "nominalMs", 1, 3600000, &nominal_ms)) {
-      return;
+      return false;
     }
     timer_ = rtcp::ReportTimer(seed, nominal_ms);
+    return true;
   }
 
  private:
@@ -456,7 +450,7 @@ class RtcpReportTimerWrap : public Napi::ObjectWrap<RtcpReportTimerWrap> {
     return Napi::Number::New(info.Env(), timer_.next_due_ms());
   }
 
-  rtcp::ReportTimer timer_;
+  rtcp::ReportTimer timer_{0};
 };
 
 }  // namespace
@@ -465,8 +459,8 @@ void RegisterRtcp(Napi::Env env, Napi::Object exports) {
   exports.Set("buildRtcpReport", Napi::Function::New<BuildRtcpReport>(env, "buildRtcpReport"));
   exports.Set("buildRtcpBye", Napi::Function::New<BuildRtcpBye>(env, "buildRtcpBye"));
   exports.Set("parseRtcp", Napi::Function::New<ParseRtcp>(env, "parseRtcp"));
-  exports.Set("RtcpReceiverStats", RtcpReceiverStatsWrap::Define(env));
-  exports.Set("RtcpReportTimer", RtcpReportTimerWrap::Define(env));
+  if (napi_value c = RtcpReceiverStatsWrap::Define(env)) exports.Set("RtcpReceiverStats", Napi::Value(env, c));
+  if (napi_value c = RtcpReportTimerWrap::Define(env)) exports.Set("RtcpReportTimer", Napi::Value(env, c));
 }
 
 }  // namespace confmix::addon

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "addon/arguments.h"
+#include "addon/raw_class.h"
 #include "testing/bindings.h"
 #include "core/rtp/jitter_buffer.h"
 #include "core/rtp/rtp_packet.h"
@@ -23,38 +24,6 @@ constexpr double kMaxUint32 = 4294967295.0;
 constexpr size_t kMaxSendPayload = 65507 - rtp::kRtpHeaderSize;
 
 
-template <typename T>
-bool ReadUnsigned(Napi::Env env, const Napi::Value& value, const char* name, double min,
-                  double max, T* out) {
-  double number = 0;
-  if (!ReadNamedInteger(env, value, name, min, max, &number)) return false;
-  *out = static_cast<T>(number);
-  return true;
-}
-
-// Reads an optional integer: undefined keeps `*out`.
-template <typename T>
-bool ReadOptional(Napi::Env env, const Napi::Value& value, const char* name, double min,
-                  double max, T* out) {
-  if (value.IsUndefined()) return true;
-  return ReadUnsigned(env, value, name, min, max, out);
-}
-
-bool ReadBytes(Napi::Env env, const Napi::Value& value, const char* name, Napi::Uint8Array* out) {
-  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    ThrowInvalid(env, std::string(name) + " must be a Uint8Array");
-    return false;
-  }
-  *out = value.As<Napi::Uint8Array>();
-  return true;
-}
-
-// Reads object[key]; false when a getter threw.
-bool Field(Napi::Env env, const Napi::Object& object, const char* key, Napi::Value* out) {
-  *out = object.Get(key);
-  return !env.IsExceptionPending();
-}
-
 bool ReadOptions(Napi::Env env, const Napi::Value& value, const char* what, bool required,
                  Napi::Object* out) {
   if (value.IsUndefined() && !required) {
@@ -69,17 +38,11 @@ bool ReadOptions(Napi::Env env, const Napi::Value& value, const char* what, bool
   return true;
 }
 
-Napi::Uint8Array CopyToJs(Napi::Env env, const uint8_t* data, size_t size) {
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, size);
-  if (size > 0) std::memcpy(buffer.Data(), data, size);
-  return Napi::Uint8Array::New(env, size, buffer, 0);
-}
-
 // parseRtp(bytes) -> {ok: true, ...fields, payload} | {ok: false, reason}
 Napi::Value ParseRtp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Uint8Array bytes;
-  if (!ReadBytes(env, info[0], "parseRtp's argument", &bytes)) return env.Undefined();
+  if (!ReadUint8Array(env, info[0], "parseRtp's argument", &bytes)) return env.Undefined();
   rtp::RtpPacketView packet;
   rtp::RtpParseResult result = rtp::ParseRtp(bytes.Data(), bytes.ByteLength(), &packet);
   Napi::Object out = Napi::Object::New(env);
@@ -102,41 +65,48 @@ Napi::Value ParseRtp(const Napi::CallbackInfo& info) {
   out.Set("ssrc", Napi::Number::New(env, packet.ssrc));
   if (packet.extension) {
     out.Set("extensionProfile", Napi::Number::New(env, packet.extension_profile));
-    out.Set("extensionData", CopyToJs(env, packet.extension_data, packet.extension_size));
+    out.Set("extensionData", CopyToUint8Array(env, packet.extension_data, packet.extension_size));
   }
   out.Set("paddingSize", Napi::Number::New(env, packet.padding_size));
-  out.Set("payload", CopyToJs(env, packet.payload, packet.payload_size));
+  out.Set("payload", CopyToUint8Array(env, packet.payload, packet.payload_size));
   return out;
 }
 
 /** RtpSender(payloadType, clockRate, ssrc?): numbers and writes one leg's outgoing headers. */
-class RtpSenderWrap : public Napi::ObjectWrap<RtpSenderWrap> {
+class RtpSenderWrap {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "RtpSender",
-                       {InstanceMethod<&RtpSenderWrap::Write>("write"),
-                        InstanceMethod<&RtpSenderWrap::Skip>("skip"),
-                        InstanceAccessor<&RtpSenderWrap::Ssrc>("ssrc"),
-                        InstanceAccessor<&RtpSenderWrap::PayloadType>("payloadType"),
-                        InstanceAccessor<&RtpSenderWrap::ClockRate>("clockRate"),
-                        InstanceAccessor<&RtpSenderWrap::Sequence>("sequence"),
-                        InstanceAccessor<&RtpSenderWrap::Timestamp>("timestamp"),
-                        InstanceAccessor<&RtpSenderWrap::PacketsSent>("packetsSent"),
-                        InstanceAccessor<&RtpSenderWrap::OctetsSent>("octetsSent")});
+  static constexpr const char* kName = "RtpSender";
+  using Class = RawClass<RtpSenderWrap>;
+
+  static napi_value Define(napi_env env) {
+    static const napi_property_descriptor methods[] = {
+        Class::Method<&RtpSenderWrap::Write>("write"),
+        Class::Method<&RtpSenderWrap::Skip>("skip"),
+        Class::Getter<&RtpSenderWrap::Ssrc>("ssrc"),
+        Class::Getter<&RtpSenderWrap::PayloadType>("payloadType"),
+        Class::Getter<&RtpSenderWrap::ClockRate>("clockRate"),
+        Class::Getter<&RtpSenderWrap::Sequence>("sequence"),
+        Class::Getter<&RtpSenderWrap::Timestamp>("timestamp"),
+        Class::Getter<&RtpSenderWrap::PacketsSent>("packetsSent"),
+        Class::Getter<&RtpSenderWrap::OctetsSent>("octetsSent"),
+    };
+    return Class::Define(env, methods);
   }
 
-  explicit RtpSenderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RtpSenderWrap>(info) {
+  /** Reads the constructor's arguments; false with a JS exception pending when they are bad. */
+  bool Init(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     rtp::RtpSenderOptions options;
-    if (!ReadUnsigned(env, info[0], "payloadType", 0, 127, &options.payload_type) ||
-        !ReadUnsigned(env, info[1], "clockRate", 1000, 192000, &options.clock_rate)) {
-      return;
+    if (!ReadNamedInteger(env, info[0], "payloadType", 0, 127, &options.payload_type) ||
+        !ReadNamedInteger(env, info[1], "clockRate", 1000, 192000, &options.clock_rate)) {
+      return false;
     }
     if (!info[2].IsUndefined()) {
-      if (!ReadUnsigned(env, info[2], "ssrc", 0, kMaxUint32, &options.ssrc)) return;
+      if (!ReadNamedInteger(env, info[2], "ssrc", 0, kMaxUint32, &options.ssrc)) return false;
       options.has_ssrc = true;
     }
     sender_ = std::make_unique<rtp::RtpSender>(options);
+    return true;
   }
 
  private:
@@ -146,8 +116,8 @@ class RtpSenderWrap : public Napi::ObjectWrap<RtpSenderWrap> {
     Napi::Uint8Array payload;
     uint32_t samples = 0;
     Napi::Object options;
-    if (!ReadBytes(env, info[0], "payload", &payload) ||
-        !ReadUnsigned(env, info[1], "samples", 0, kMaxUint32, &samples) ||
+    if (!ReadUint8Array(env, info[0], "payload", &payload) ||
+        !ReadNamedInteger(env, info[1], "samples", 0, kMaxUint32, &samples) ||
         !ReadOptions(env, info[2], "write", false, &options)) {
       return env.Undefined();
     }
@@ -156,7 +126,7 @@ class RtpSenderWrap : public Napi::ObjectWrap<RtpSenderWrap> {
       return env.Undefined();
     }
     Napi::Value marker;
-    if (!Field(env, options, "marker", &marker)) return env.Undefined();
+    if (!GetProperty(env, options, "marker", &marker)) return env.Undefined();
     if (!marker.IsUndefined() && !marker.IsBoolean()) {
       ThrowInvalid(env, "marker must be a boolean");
       return env.Undefined();
@@ -173,7 +143,7 @@ class RtpSenderWrap : public Napi::ObjectWrap<RtpSenderWrap> {
   Napi::Value Skip(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint32_t samples = 0;
-    if (!ReadUnsigned(env, info[0], "samples", 0, kMaxUint32, &samples)) return env.Undefined();
+    if (!ReadNamedInteger(env, info[0], "samples", 0, kMaxUint32, &samples)) return env.Undefined();
     sender_->Skip(samples);
     return env.Undefined();
   }
@@ -204,43 +174,49 @@ class RtpSenderWrap : public Napi::ObjectWrap<RtpSenderWrap> {
 };
 
 /** JitterBuffer({clockRate, frameSamples, maxDelayMs?, minDelayMs?, slots?, maxPayloadBytes?}). */
-class JitterBufferWrap : public Napi::ObjectWrap<JitterBufferWrap> {
+class JitterBufferWrap {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "JitterBuffer",
-                       {InstanceMethod<&JitterBufferWrap::Push>("push"),
-                        InstanceMethod<&JitterBufferWrap::Pop>("pop"),
-                        InstanceMethod<&JitterBufferWrap::Stats>("stats"),
-                        InstanceMethod<&JitterBufferWrap::Reset>("reset")});
+  static constexpr const char* kName = "JitterBuffer";
+  using Class = RawClass<JitterBufferWrap>;
+
+  static napi_value Define(napi_env env) {
+    static const napi_property_descriptor methods[] = {
+        Class::Method<&JitterBufferWrap::Push>("push"),
+        Class::Method<&JitterBufferWrap::Pop>("pop"),
+        Class::Method<&JitterBufferWrap::Stats>("stats"),
+        Class::Method<&JitterBufferWrap::Reset>("reset"),
+    };
+    return Class::Define(env, methods);
   }
 
-  explicit JitterBufferWrap(const Napi::CallbackInfo& info)
-      : Napi::ObjectWrap<JitterBufferWrap>(info) {
+  /** Reads the constructor's arguments; false with a JS exception pending when they are bad. */
+  bool Init(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object options;
-    if (!ReadOptions(env, info[0], "JitterBuffer", true, &options)) return;
+    if (!ReadOptions(env, info[0], "JitterBuffer", true, &options)) return false;
     rtp::JitterBufferConfig config;
     Napi::Value field;
-    if (!Field(env, options, "clockRate", &field) ||
-        !ReadUnsigned(env, field, "clockRate", 1000, 192000, &config.clock_rate) ||
-        !Field(env, options, "frameSamples", &field) ||
-        !ReadUnsigned(env, field, "frameSamples", 1, 23040, &config.frame_samples) ||
-        !Field(env, options, "maxDelayMs", &field) ||
-        !ReadOptional(env, field, "maxDelayMs", 1, rtp::kJitterMaxDelayMs, &config.max_delay_ms) ||
-        !Field(env, options, "minDelayMs", &field) ||
-        !ReadOptional(env, field, "minDelayMs", 0, rtp::kJitterMaxDelayMs, &config.min_delay_ms) ||
-        !Field(env, options, "slots", &field) ||
-        !ReadOptional(env, field, "slots", 8, 4096, &config.slots) ||
-        !Field(env, options, "maxPayloadBytes", &field) ||
-        !ReadOptional(env, field, "maxPayloadBytes", 1, 65535, &config.max_payload_bytes)) {
-      return;
+    if (!GetProperty(env, options, "clockRate", &field) ||
+        !ReadNamedInteger(env, field, "clockRate", 1000, 192000, &config.clock_rate) ||
+        !GetProperty(env, options, "frameSamples", &field) ||
+        !ReadNamedInteger(env, field, "frameSamples", 1, 23040, &config.frame_samples) ||
+        !GetProperty(env, options, "maxDelayMs", &field) ||
+        !ReadOptionalNamedInteger(env, field, "maxDelayMs", 1, rtp::kJitterMaxDelayMs, &config.max_delay_ms) ||
+        !GetProperty(env, options, "minDelayMs", &field) ||
+        !ReadOptionalNamedInteger(env, field, "minDelayMs", 0, rtp::kJitterMaxDelayMs, &config.min_delay_ms) ||
+        !GetProperty(env, options, "slots", &field) ||
+        !ReadOptionalNamedInteger(env, field, "slots", 8, 4096, &config.slots) ||
+        !GetProperty(env, options, "maxPayloadBytes", &field) ||
+        !ReadOptionalNamedInteger(env, field, "maxPayloadBytes", 1, 65535, &config.max_payload_bytes)) {
+      return false;
     }
     std::string error = rtp::ValidateJitterBufferConfig(config);
     if (!error.empty()) {
       ThrowInvalid(env, error);
-      return;
+      return false;
     }
     buffer_ = std::make_unique<rtp::JitterBuffer>(config);
+    return true;
   }
 
  private:
@@ -248,14 +224,14 @@ class JitterBufferWrap : public Napi::ObjectWrap<JitterBufferWrap> {
   Napi::Value Push(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Uint8Array bytes;
-    if (!ReadBytes(env, info[0], "packet", &bytes)) return env.Undefined();
+    if (!ReadUint8Array(env, info[0], "packet", &bytes)) return env.Undefined();
     if (!info[1].IsNumber() || !std::isfinite(info[1].As<Napi::Number>().DoubleValue())) {
       ThrowInvalid(env, "arrivalMs must be a finite number");
       return env.Undefined();
     }
     double arrival_ms = info[1].As<Napi::Number>().DoubleValue();
     uint32_t samples = 0;
-    if (!ReadOptional(env, info[2], "samples", 1, 23040, &samples)) return env.Undefined();
+    if (!ReadOptionalNamedInteger(env, info[2], "samples", 1, 23040, &samples)) return env.Undefined();
     rtp::RtpPacketView packet;
     if (rtp::ParseRtpCounted(bytes.Data(), bytes.ByteLength(), &packet, &rejects_) !=
         rtp::RtpParseResult::kOk) {
@@ -280,10 +256,10 @@ class JitterBufferWrap : public Napi::ObjectWrap<JitterBufferWrap> {
       out.Set("sequence", Napi::Number::New(env, frame.sequence));
       out.Set("marker", Napi::Boolean::New(env, frame.marker));
       out.Set("payloadType", Napi::Number::New(env, frame.payload_type));
-      out.Set("payload", CopyToJs(env, frame.payload, frame.payload_size));
+      out.Set("payload", CopyToUint8Array(env, frame.payload, frame.payload_size));
     }
     if (frame.next_payload != nullptr) {
-      out.Set("nextPayload", CopyToJs(env, frame.next_payload, frame.next_payload_size));
+      out.Set("nextPayload", CopyToUint8Array(env, frame.next_payload, frame.next_payload_size));
     }
     return out;
   }
@@ -337,24 +313,30 @@ class JitterBufferWrap : public Napi::ObjectWrap<JitterBufferWrap> {
 };
 
 /** TelephoneEventDetector(payloadType, clockRate): each RFC 4733 key once, at its start. */
-class TelephoneEventDetectorWrap : public Napi::ObjectWrap<TelephoneEventDetectorWrap> {
+class TelephoneEventDetectorWrap {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "TelephoneEventDetector",
-                       {InstanceMethod<&TelephoneEventDetectorWrap::Push>("push"),
-                        InstanceMethod<&TelephoneEventDetectorWrap::Reset>("reset")});
+  static constexpr const char* kName = "TelephoneEventDetector";
+  using Class = RawClass<TelephoneEventDetectorWrap>;
+
+  static napi_value Define(napi_env env) {
+    static const napi_property_descriptor methods[] = {
+        Class::Method<&TelephoneEventDetectorWrap::Push>("push"),
+        Class::Method<&TelephoneEventDetectorWrap::Reset>("reset"),
+    };
+    return Class::Define(env, methods);
   }
 
-  explicit TelephoneEventDetectorWrap(const Napi::CallbackInfo& info)
-      : Napi::ObjectWrap<TelephoneEventDetectorWrap>(info) {
+  /** Reads the constructor's arguments; false with a JS exception pending when they are bad. */
+  bool Init(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint8_t payload_type = 0;
     uint32_t clock_rate = 0;
-    if (!ReadUnsigned(env, info[0], "payloadType", 0, 127, &payload_type) ||
-        !ReadUnsigned(env, info[1], "clockRate", 1000, 192000, &clock_rate)) {
-      return;
+    if (!ReadNamedInteger(env, info[0], "payloadType", 0, 127, &payload_type) ||
+        !ReadNamedInteger(env, info[1], "clockRate", 1000, 192000, &clock_rate)) {
+      return false;
     }
     detector_ = std::make_unique<rtp::TelephoneEventDetector>(payload_type, clock_rate);
+    return true;
   }
 
  private:
@@ -362,7 +344,7 @@ class TelephoneEventDetectorWrap : public Napi::ObjectWrap<TelephoneEventDetecto
   Napi::Value Push(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Uint8Array bytes;
-    if (!ReadBytes(env, info[0], "packet", &bytes)) return env.Undefined();
+    if (!ReadUint8Array(env, info[0], "packet", &bytes)) return env.Undefined();
     rtp::RtpPacketView packet;
     if (rtp::ParseRtp(bytes.Data(), bytes.ByteLength(), &packet) != rtp::RtpParseResult::kOk) {
       return env.Null();
@@ -397,26 +379,26 @@ Napi::Value TelephoneEventPackets(const Napi::CallbackInfo& info) {
   if (!ReadOptions(env, info[1], "telephoneEventPackets", true, &options)) return env.Undefined();
   rtp::TelephoneEventSendOptions send;
   Napi::Value field;
-  if (!Field(env, options, "payloadType", &field) ||
-      !ReadUnsigned(env, field, "payloadType", 0, 127, &send.payload_type) ||
-      !Field(env, options, "clockRate", &field) ||
-      !ReadUnsigned(env, field, "clockRate", 1000, 192000, &send.clock_rate) ||
-      !Field(env, options, "ssrc", &field) ||
-      !ReadUnsigned(env, field, "ssrc", 0, kMaxUint32, &send.ssrc) ||
-      !Field(env, options, "sequence", &field) ||
-      !ReadUnsigned(env, field, "sequence", 0, 65535, &send.sequence) ||
-      !Field(env, options, "timestamp", &field) ||
-      !ReadUnsigned(env, field, "timestamp", 0, kMaxUint32, &send.timestamp) ||
-      !Field(env, options, "durationMs", &field) ||
-      !ReadUnsigned(env, field, "durationMs", 1, 60000, &send.duration_ms) ||
-      !Field(env, options, "intervalMs", &field) ||
-      !ReadOptional(env, field, "intervalMs", 1, 1000, &send.interval_ms) ||
-      !Field(env, options, "volume", &field) ||
-      !ReadOptional(env, field, "volume", 0, 63, &send.volume) ||
-      !Field(env, options, "startPackets", &field) ||
-      !ReadOptional(env, field, "startPackets", 0, 10, &send.start_packets) ||
-      !Field(env, options, "endPackets", &field) ||
-      !ReadOptional(env, field, "endPackets", 1, 10, &send.end_packets)) {
+  if (!GetProperty(env, options, "payloadType", &field) ||
+      !ReadNamedInteger(env, field, "payloadType", 0, 127, &send.payload_type) ||
+      !GetProperty(env, options, "clockRate", &field) ||
+      !ReadNamedInteger(env, field, "clockRate", 1000, 192000, &send.clock_rate) ||
+      !GetProperty(env, options, "ssrc", &field) ||
+      !ReadNamedInteger(env, field, "ssrc", 0, kMaxUint32, &send.ssrc) ||
+      !GetProperty(env, options, "sequence", &field) ||
+      !ReadNamedInteger(env, field, "sequence", 0, 65535, &send.sequence) ||
+      !GetProperty(env, options, "timestamp", &field) ||
+      !ReadNamedInteger(env, field, "timestamp", 0, kMaxUint32, &send.timestamp) ||
+      !GetProperty(env, options, "durationMs", &field) ||
+      !ReadNamedInteger(env, field, "durationMs", 1, 60000, &send.duration_ms) ||
+      !GetProperty(env, options, "intervalMs", &field) ||
+      !ReadOptionalNamedInteger(env, field, "intervalMs", 1, 1000, &send.interval_ms) ||
+      !GetProperty(env, options, "volume", &field) ||
+      !ReadOptionalNamedInteger(env, field, "volume", 0, 63, &send.volume) ||
+      !GetProperty(env, options, "startPackets", &field) ||
+      !ReadOptionalNamedInteger(env, field, "startPackets", 0, 10, &send.start_packets) ||
+      !GetProperty(env, options, "endPackets", &field) ||
+      !ReadOptionalNamedInteger(env, field, "endPackets", 1, 10, &send.end_packets)) {
     return env.Undefined();
   }
   size_t count = rtp::TelephoneEventPacketCount(send);
@@ -430,7 +412,7 @@ Napi::Value TelephoneEventPackets(const Napi::CallbackInfo& info) {
   Napi::Array packets = Napi::Array::New(env, count);
   for (size_t i = 0; i < count; ++i) {
     packets.Set(static_cast<uint32_t>(i),
-                CopyToJs(env, data + i * rtp::kTelephoneEventPacketSize,
+                CopyToUint8Array(env, data + i * rtp::kTelephoneEventPacketSize,
                          rtp::kTelephoneEventPacketSize));
   }
   return packets;
@@ -440,9 +422,9 @@ Napi::Value TelephoneEventPackets(const Napi::CallbackInfo& info) {
 
 void RegisterRtp(Napi::Env env, Napi::Object exports) {
   exports.Set("parseRtp", Napi::Function::New<ParseRtp>(env, "parseRtp"));
-  exports.Set("RtpSender", RtpSenderWrap::Define(env));
-  exports.Set("JitterBuffer", JitterBufferWrap::Define(env));
-  exports.Set("TelephoneEventDetector", TelephoneEventDetectorWrap::Define(env));
+  if (napi_value c = RtpSenderWrap::Define(env)) exports.Set("RtpSender", Napi::Value(env, c));
+  if (napi_value c = JitterBufferWrap::Define(env)) exports.Set("JitterBuffer", Napi::Value(env, c));
+  if (napi_value c = TelephoneEventDetectorWrap::Define(env)) exports.Set("TelephoneEventDetector", Napi::Value(env, c));
   exports.Set("telephoneEventPackets",
               Napi::Function::New<TelephoneEventPackets>(env, "telephoneEventPackets"));
 }

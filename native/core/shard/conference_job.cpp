@@ -55,6 +55,62 @@ void ConferenceJob::ReportFailure(CommandFailure failure) {
   staged_.failures.push_back(std::move(failure));
 }
 
+void ConferenceJob::SetFlags(std::optional<bool> mute, std::optional<bool> hold) {
+  if (mute) conference_->mixer().SetMute(*mute);
+  if (hold) conference_->mixer().SetHold(*hold);
+}
+
+void ConferenceJob::AddMember(uint32_t member, const MemberUpdate& initial, const MemberMediaConfig& media,
+                              io::LegId leg, io::LegId rtcp_leg) {
+  std::string error;
+  Status added = conference_->AddMember(member, initial, media, &error);
+  if (!added.ok()) {
+    // The controller checked it, so only a fault lands here: the owner removes the member.
+    if (!error.empty()) added.message += ": " + error;
+    ReportFailure(CommandFailure{0, member, std::nullopt, std::move(added)});
+    return;
+  }
+  if (leg) BindLeg(member, leg);
+  if (rtcp_leg) BindRtcpLeg(member, rtcp_leg);
+}
+
+void ConferenceJob::RemoveMember(uint32_t member) {
+  UnbindMember(member);
+  conference_->RemoveMember(member);  // NotFound only when its add had failed (reported then)
+}
+
+void ConferenceJob::UpdateMember(uint32_t member, const MemberUpdate& update) {
+  conference_->mixer().UpdateMember(member, update);  // checked by the controller; a member whose add failed is leaving
+}
+
+void ConferenceJob::UpdateMedia(uint32_t member, const MemberMediaConfig& media) {
+  std::string error;
+  Status updated = conference_->UpdateMedia(member, media, &error);
+  if (updated.ok()) return;
+  // The controller checked it, so only a fault lands here: the owner ends the leg.
+  if (!error.empty()) updated.message += ": " + error;
+  ReportFailure(CommandFailure{0, member, std::nullopt, std::move(updated)});
+}
+
+void ConferenceJob::ConfirmRtcpMux(uint32_t member) {
+  if (RtcpSession* session = conference_->mutable_rtcp(member)) session->set_wait_for_peer_rtcp(false);
+}
+
+void ConferenceJob::PushAppPcm(uint32_t member, const std::vector<int16_t>& pcm) {
+  conference_->PushAppPcm(member, pcm.data(), pcm.size());  // fails only for a member already gone
+}
+
+void ConferenceJob::StartPlayback(uint32_t playback, std::shared_ptr<const std::vector<int16_t>> pcm, bool loop,
+                                  std::optional<uint32_t> target) {
+  Status started = conference_->mixer().StartPlayback(playback, std::move(pcm), loop, target);
+  // The controller checked it, so only a fault lands here: the owner hears of it as the playback's end.
+  if (!started.ok()) ReportFailure(CommandFailure{0, target.value_or(0), playback, std::move(started)});
+}
+
+void ConferenceJob::StopPlayback(uint32_t playback) { conference_->mixer().StopPlayback(playback); }
+
+void ConferenceJob::PressKey(uint32_t member, char key) { conference_->mixer().PressKey(member, key); }
+
 bool ConferenceJob::MemberRtcpStats(uint32_t member, RtcpSessionStats* out) const {
   std::lock_guard<std::mutex> lock(rtcp_stats_mutex_);
   auto it = rtcp_stats_.find(member);

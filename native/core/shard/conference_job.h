@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -50,6 +51,32 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
   void UnbindRtcpLeg(uint32_t member);
   /** Reports a command that failed on the media thread; Drain() hands it over after this tick. */
   void ReportFailure(CommandFailure failure);
+
+  // What commands do, on the media thread. A failure the owner was not told of when it posted
+  // the command is reported (ReportFailure), never dropped.
+
+  /** Conference-wide mute and hold. */
+  void SetFlags(std::optional<bool> mute, std::optional<bool> hold);
+  /** Adds a member with its media and routes its legs (0: none). */
+  void AddMember(uint32_t member, const MemberUpdate& initial, const MemberMediaConfig& media, io::LegId leg,
+                 io::LegId rtcp_leg);
+  /** Forgets a member's legs and removes it. */
+  void RemoveMember(uint32_t member);
+  /** A member's settings. */
+  void UpdateMember(uint32_t member, const MemberUpdate& update);
+  /** A member's new receive and/or send path. */
+  void UpdateMedia(uint32_t member, const MemberMediaConfig& media);
+  /** The peer negotiated rtcp-mux: reports go out without waiting for its first RTCP. */
+  void ConfirmRtcpMux(uint32_t member);
+  /** App PCM at the conference rate. */
+  void PushAppPcm(uint32_t member, const std::vector<int16_t>& pcm);
+  /** Starts a playback. */
+  void StartPlayback(uint32_t playback, std::shared_ptr<const std::vector<int16_t>> pcm, bool loop,
+                     std::optional<uint32_t> target);
+  /** Stops a playback. */
+  void StopPlayback(uint32_t playback);
+  /** A DTMF key for a member. */
+  void PressKey(uint32_t member, char key);
   /** The member's last published RTCP figures (any thread); false before the first. */
   bool MemberRtcpStats(uint32_t member, RtcpSessionStats* out) const;
 

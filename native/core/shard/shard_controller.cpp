@@ -145,10 +145,7 @@ Status ShardController::SetConference(uint32_t handle, std::optional<bool> mute,
   ConferenceRecord* conference = nullptr;
   Status found = Find(handle, &conference);
   if (!found.ok()) return found;
-  conference->job->Post([mute, hold](ConferenceJob& job) {
-    if (mute) job.conference().mixer().SetMute(*mute);
-    if (hold) job.conference().mixer().SetHold(*hold);
-  });
+  conference->job->Post([mute, hold](ConferenceJob& job) { job.SetFlags(mute, hold); });
   return Status::Ok();
 }
 
@@ -243,16 +240,7 @@ Status ShardController::AddMember(uint32_t handle, uint32_t member, const Member
   const io::LegId leg_id = record.leg;
   const io::LegId rtcp_leg_id = record.rtcp_leg;
   conference->job->Post([member, initial, media, leg_id, rtcp_leg_id](ConferenceJob& job) {
-    std::string error;
-    Status added = job.conference().AddMember(member, initial, media, &error);
-    if (!added.ok()) {
-      // Checked above, so only a fault lands here: the owner hears of it and removes the member.
-      if (!error.empty()) added.message += ": " + error;
-      job.ReportFailure(CommandFailure{0, member, std::nullopt, std::move(added)});
-      return;
-    }
-    if (leg_id) job.BindLeg(member, leg_id);
-    if (rtcp_leg_id) job.BindRtcpLeg(member, rtcp_leg_id);
+    job.AddMember(member, initial, media, leg_id, rtcp_leg_id);
   });
   if (leg_id) {
     thread_.AttachSink(leg_id, conference->job, conference->job_id);
@@ -281,10 +269,7 @@ Status ShardController::RemoveMember(uint32_t handle, uint32_t member) {
   Status found = Find(handle, member, &conference, &record);
   if (!found.ok()) return found;
   CloseLegs(*record);
-  conference->job->Post([member](ConferenceJob& job) {
-    job.UnbindMember(member);
-    job.conference().RemoveMember(member);  // NotFound only when its add had failed (reported then)
-  });
+  conference->job->Post([member](ConferenceJob& job) { job.RemoveMember(member); });
   conference->members.erase(member);
   return Status::Ok();
 }
@@ -296,7 +281,7 @@ Status ShardController::SetMember(uint32_t handle, uint32_t member, const Member
   if (!status.ok()) return status;
   status = Conference::ValidateUpdate(update);
   if (!status.ok()) return status;
-  conference->job->Post([member, update](ConferenceJob& job) { job.conference().mixer().UpdateMember(member, update); });
+  conference->job->Post([member, update](ConferenceJob& job) { job.UpdateMember(member, update); });
   return Status::Ok();
 }
 
@@ -363,19 +348,10 @@ Status ShardController::UpdateLeg(uint32_t handle, uint32_t member, const RtpLeg
   }
   if (rtcp.mux) {
     // Said explicitly now: reports go out without waiting for the peer's.
-    conference->job->Post([member](ConferenceJob& job) {
-      if (RtcpSession* session = job.conference().mutable_rtcp(member)) session->set_wait_for_peer_rtcp(false);
-    });
+    conference->job->Post([member](ConferenceJob& job) { job.ConfirmRtcpMux(member); });
   }
   if (media.receive || media.send) {
-    conference->job->Post([member, media](ConferenceJob& job) {
-      std::string error;
-      Status updated = job.conference().UpdateMedia(member, media, &error);
-      if (updated.ok()) return;
-      // Checked above, so only a fault lands here: the owner hears of it and ends the leg.
-      if (!error.empty()) updated.message += ": " + error;
-      job.ReportFailure(CommandFailure{0, member, std::nullopt, std::move(updated)});
-    });
+    conference->job->Post([member, media](ConferenceJob& job) { job.UpdateMedia(member, media); });
   }
   if (info) *info = InfoOf(*control);
   return Status::Ok();
@@ -389,9 +365,7 @@ Status ShardController::PushPcm(uint32_t handle, uint32_t member, const int16_t*
   if (record->kind != LegKind::kApp)
     return Status::Error(StatusCode::kInvalidState, "member " + std::to_string(member) + " has no app leg");
   std::vector<int16_t> copy(pcm, pcm + samples);
-  conference->job->Post([member, copy = std::move(copy)](ConferenceJob& job) {
-    job.conference().PushAppPcm(member, copy.data(), copy.size());  // fails only for a member already gone
-  });
+  conference->job->Post([member, copy = std::move(copy)](ConferenceJob& job) { job.PushAppPcm(member, copy); });
   return Status::Ok();
 }
 
@@ -414,9 +388,7 @@ Status ShardController::StartPlayback(uint32_t handle, uint32_t playback,
     return Status::Error(StatusCode::kInvalidState, "too many conference-wide playbacks at once");
   conference->playbacks.emplace(playback, !target);
   conference->job->Post([playback, pcm = std::move(pcm), loop, target](ConferenceJob& job) {
-    Status started = job.conference().mixer().StartPlayback(playback, pcm, loop, target);
-    // Checked above, so only a fault lands here: the owner hears of it as the playback's end.
-    if (!started.ok()) job.ReportFailure(CommandFailure{0, target.value_or(0), playback, std::move(started)});
+    job.StartPlayback(playback, pcm, loop, target);
   });
   return Status::Ok();
 }
@@ -427,7 +399,7 @@ Status ShardController::StopPlayback(uint32_t handle, uint32_t playback) {
   if (!found.ok()) return found;
   if (!conference->playbacks.count(playback))
     return Status::Error(StatusCode::kNotFound, "playback " + std::to_string(playback) + " is not playing");
-  conference->job->Post([playback](ConferenceJob& job) { job.conference().mixer().StopPlayback(playback); });
+  conference->job->Post([playback](ConferenceJob& job) { job.StopPlayback(playback); });
   return Status::Ok();
 }
 
@@ -437,7 +409,7 @@ Status ShardController::PressKey(uint32_t handle, uint32_t member, char key) {
   Status found = Find(handle, member, &conference, &record);
   if (!found.ok()) return found;
   if (!IsDtmfKey(key)) return Invalid("key must be one of 0-9, * and #");
-  conference->job->Post([member, key](ConferenceJob& job) { job.conference().mixer().PressKey(member, key); });
+  conference->job->Post([member, key](ConferenceJob& job) { job.PressKey(member, key); });
   return Status::Ok();
 }
 
