@@ -24,6 +24,24 @@ export const ErrorCode = {
   internal: 'ERR_INTERNAL',
   /** Anything without a code of its own. */
   generic: 'ERR_CONFMIX',
+  /** HTTP: a request body that does not match its route's schema. */
+  validation: 'ERR_VALIDATION',
+  /** HTTP: a body that is not valid JSON (or SDP). */
+  badBody: 'ERR_BAD_BODY',
+  /** HTTP: a body over the server's limit. */
+  bodyTooLarge: 'ERR_BODY_TOO_LARGE',
+  /** HTTP: a content type the route does not take. */
+  contentType: 'ERR_CONTENT_TYPE',
+  /** HTTP: missing or wrong credentials. */
+  unauthorized: 'ERR_UNAUTHORIZED',
+  /** HTTP: a user over its requests per second. */
+  rateLimit: 'ERR_RATE_LIMIT',
+  /** HTTP: a user at its limit of conferences or members. */
+  userLimit: 'ERR_USER_LIMIT',
+  /** HTTP: the server is starting or closing, or a shard is missing. */
+  notReady: 'ERR_NOT_READY',
+  /** The server's configuration cannot work. */
+  config: 'ERR_CONFIG',
 } as const;
 
 /** Base of every confmix error. */

@@ -1,9 +1,9 @@
 // confmix as a plain Node project gets it: `npm pack` (which builds dist/), the tarball installed
-// into a fresh project (its install script compiles the addon from source there), then
-// createEngine imported from plain .mjs and from TypeScript compiled against the package's own
-// declaration files. Each program mixes a tone from one app member to another and prints what the
+// into a fresh project (its install script compiles the addon from source there), the confmix
+// command run without tsx, then createEngine imported from plain .mjs and from TypeScript
+// compiled against the package's own declaration files. Each program mixes a tone from one app member to another and prints what the
 // listener heard; the main thread has loaded no native code until the engine starts.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -78,6 +78,13 @@ describe('the packed package in a fresh project', () => {
     expect(existsSync(join(installed, 'src'))).toBe(false);
     const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
     expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+  });
+
+  it('runs the confmix command as compiled JavaScript, with no tsx installed', () => {
+    expect(existsSync(join(project, 'node_modules', 'tsx'))).toBe(false);
+    const run = spawnSync(join(project, 'node_modules', '.bin', 'confmix'), ['no-such-command'], { cwd: project, encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/^usage: confmix serve/);
   });
 
   it('mixes from plain .mjs', () => {
