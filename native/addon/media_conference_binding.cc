@@ -63,6 +63,7 @@ Napi::Object ReceiverStatsToObject(Napi::Env env, const MediaReceiver& receiver)
   o.Set("bytes", static_cast<double>(s.bytes));
   o.Set("rtcp", static_cast<double>(s.rtcp));
   o.Set("dtmfKeys", static_cast<double>(s.dtmf_keys));
+  o.Set("dtmfDropped", static_cast<double>(s.dtmf_dropped));
   o.Set("decodes", static_cast<double>(s.decodes));
   o.Set("skippedDecodes", static_cast<double>(s.skipped_decodes));
   o.Set("unvoicedSkips", static_cast<double>(s.unvoiced_skips));

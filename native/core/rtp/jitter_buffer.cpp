@@ -25,8 +25,14 @@ constexpr double kJumpArrivalToleranceMs = 200.0;
 constexpr double kJumpArrivalMarginMs = 40.0;
 constexpr double kJumpSequenceToleranceMs = 80.0;
 constexpr int kJumpSequenceTolerancePackets = 4;
-// The longest packet (Opus: 120 ms) and how long DTX is trusted without a new DTX packet.
+// The shortest and longest packets (Opus: 2.5 and 120 ms) and how long DTX is trusted without a
+// new DTX packet. A packet time outside them is a peer's lie, never believed: a packet time of one
+// RTP unit would turn every gap into thousands of concealments.
+constexpr double kMinPacketMs = 2.5;
 constexpr double kMaxPacketMs = 120.0;
+// A gap of missing media longer than this is skipped (a resync), not concealed: concealment past
+// a few frames only fades to silence, and it costs a decoder call per frame.
+constexpr double kMaxConcealMs = 120.0;
 constexpr double kDtxHoldMs = 1000.0;
 // Level smoothing per arrival, and the level band (in packets) left alone around the target.
 constexpr double kLevelSmoothing = 1.0 / 16.0;
@@ -97,7 +103,9 @@ JitterBuffer::JitterBuffer(const JitterBufferConfig& config)
   frame_ = std::max<int64_t>(1, config_.frame_samples);
   min_delay_ = std::max(frame_, MsToSamples(config_.min_delay_ms));
   max_delay_ = std::max(frame_, MsToSamples(config_.max_delay_ms));
+  min_packet_ = std::max<int64_t>(1, MsToSamples(kMinPacketMs));
   max_packet_ = MsToSamples(kMaxPacketMs);
+  max_conceal_ = std::max(MsToSamples(kMaxConcealMs), frame_);
   dtx_hold_ = MsToSamples(kDtxHoldMs);
   // Room for the largest delay in 10 ms packets, plus reordering slack.
   slot_count_ = config_.slots != 0 ? config_.slots : config_.max_delay_ms / 10 + 16;
@@ -311,7 +319,7 @@ JitterPushResult JitterBuffer::Push(const RtpPacketView& packet, double arrival_
   }
 
   if (samples > max_packet_) samples = 0;
-  if (samples != 0) ptime_ = samples;
+  if (samples >= min_packet_) ptime_ = samples;
   int64_t timestamp = MapTimestamp(sequence, packet.timestamp, arrival_ms);
   double lateness_ms = estimator_.Update(arrival_ms, timestamp);
   jitter_.Update(arrival_ms, timestamp, config_.clock_rate);
@@ -321,7 +329,7 @@ JitterPushResult JitterBuffer::Push(const RtpPacketView& packet, double arrival_
     if (has_reference_ && sequence == reference_.sequence + 1) {
       // The same step twice in a row is the packet time; a one-off is a small jump.
       int64_t step = timestamp - reference_.timestamp;
-      if (step > 0 && step <= max_packet_ && step == last_step_) ptime_ = step;
+      if (step >= min_packet_ && step <= max_packet_ && step == last_step_) ptime_ = step;
       last_step_ = step;
     }
     highest_sequence_ = sequence;
@@ -394,7 +402,7 @@ int64_t JitterBuffer::PacketSamples(const Slot& slot) const {
   const Slot& next = SlotFor(slot.sequence + 1);
   if (next.sequence == slot.sequence + 1) {
     int64_t step = next.timestamp - slot.timestamp;
-    if (step > 0 && step <= max_packet_) return step;
+    if (step >= min_packet_ && step <= max_packet_) return step;
   }
   return ptime_;
 }
@@ -523,8 +531,8 @@ JitterFrame JitterBuffer::Pop() {
     Slot* next = NextBuffered();
     if (next == nullptr) return NothingBuffered();
     int64_t gap = next->timestamp - playout_ts_;
-    if (gap > max_delay_) {
-      // More than the buffer could ever hold: a stall or jump; skip it, don't conceal it.
+    if (gap > max_conceal_) {
+      // Longer than concealment serves: a stall, a jump or a peer's lie; skip it, don't conceal it.
       Advance(gap);
       gap = 0;
       ++stats_.resyncs;
@@ -567,11 +575,12 @@ JitterFrame JitterBuffer::Pop() {
       return Silence(std::min(gap, frame_), true);
     }
 
-    // Packets are missing before `next`: report the loss one packet duration at a time.
+    // Packets are missing before `next`: report the loss a packet or a tick at a time, whichever
+    // is longer, so a tick never costs more than one concealment.
     JitterFrame frame;
     frame.kind = JitterFrameKind::kLost;
     frame.timestamp = playout_rtp_ts_;
-    int64_t samples = std::min(gap, ptime_);
+    int64_t samples = std::min(gap, Unit());
     frame.samples = static_cast<uint32_t>(samples);
     if (samples == gap) {  // the lost media ends where `next` starts: its FEC covers it
       frame.next_payload = PayloadOf(*next);

@@ -195,7 +195,9 @@ class JitterBuffer {
   int64_t frame_;
   int64_t min_delay_;
   int64_t max_delay_;
+  int64_t min_packet_;   // shortest packet time believed (2.5 ms)
   int64_t max_packet_;
+  int64_t max_conceal_;  // longest gap concealed; longer ones are skipped
   int64_t dtx_hold_;
   int64_t slot_count_;
   std::vector<Slot> slots_;
