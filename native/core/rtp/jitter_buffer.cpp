@@ -332,14 +332,19 @@ JitterPushResult JitterBuffer::Push(const RtpPacketView& packet, double arrival_
       if (step >= min_packet_ && step <= max_packet_ && step == last_step_) ptime_ = step;
       last_step_ = step;
     }
+    const int64_t previous_highest = highest_sequence_;
+    const bool had_reference = has_reference_;
     highest_sequence_ = sequence;
     reference_ = Reference{sequence, timestamp, packet.timestamp, arrival_ms};
     has_reference_ = true;
+    if (had_reference) DropUnreachable(previous_highest);
   }
 
   // Behind the playout point is late for a gap filler; the newest packet behind it is a
   // small backward timestamp step and still plays, without moving the clock back.
-  if (playing_ && (sequence <= played_sequence_ || (!newest && timestamp < playout_ts_))) {
+  // Below the ring's window, playout would never look for it.
+  if ((playing_ && (sequence <= played_sequence_ || (!newest && timestamp < playout_ts_))) ||
+      sequence <= highest_sequence_ - slot_count_) {
     ++stats_.late;
     return JitterPushResult::kLate;
   }
@@ -351,6 +356,8 @@ JitterPushResult JitterBuffer::Push(const RtpPacketView& packet, double arrival_
     }
     ++stats_.dropped_overflow;
     --buffered_;
+    slot.sequence = -1;
+    RecomputeNewestEnd();  // the dropped packet may have been the one furthest ahead
   }
   slot.sequence = sequence;
   slot.timestamp = timestamp;
@@ -440,6 +447,35 @@ void JitterBuffer::Consume(Slot& slot, int64_t samples) {
   if (slot.dtx) last_dtx_ts_ = slot.timestamp;
   slot.sequence = -1;
   --buffered_;
+  // A sender whose timestamps run out of sequence order can leave the furthest packet behind
+  // others: when it goes, the level is measured to what is left.
+  if (buffered_ > 0 && slot.timestamp + samples >= newest_end_) RecomputeNewestEnd();
+}
+
+void JitterBuffer::DropUnreachable(int64_t previous_highest) {
+  // Playout looks for packets in the ring's window below the highest sequence number: a packet
+  // the window moved past unplayed would count as buffered forever. Only the sequence numbers
+  // that just left the window are looked at.
+  const int64_t oldest = highest_sequence_ - slot_count_ + 1;
+  const int64_t from = std::max(previous_highest - slot_count_ + 1, oldest - slot_count_);
+  bool dropped = false;
+  for (int64_t s = from; s < oldest; ++s) {
+    Slot& slot = SlotFor(s);
+    if (slot.sequence != s) continue;
+    slot.sequence = -1;
+    --buffered_;
+    ++stats_.dropped_overflow;
+    dropped = true;
+  }
+  if (dropped) RecomputeNewestEnd();
+}
+
+void JitterBuffer::RecomputeNewestEnd() {
+  newest_end_ = playing_ ? playout_ts_ : std::numeric_limits<int64_t>::min();
+  for (const Slot& slot : slots_) {
+    // Packets behind what playout has passed are never played: they do not hold the level up.
+    if (slot.sequence >= 0 && (!playing_ || slot.sequence > played_sequence_)) newest_end_ = std::max(newest_end_, slot.timestamp + (slot.samples != 0 ? slot.samples : ptime_));
+  }
 }
 
 void JitterBuffer::EnforceHardCap() {

@@ -144,6 +144,9 @@ class JitterBuffer {
   int64_t buffered_samples() const;
   /** True once playout has started for the current stream. */
   bool playing() const { return playing_; }
+  /** The playout point on the stream's continuous timeline, RTP units; it never moves back while
+   *  playing one stream. */
+  int64_t playout_position() const { return playout_ts_; }
 
  private:
   struct Slot {
@@ -181,6 +184,10 @@ class JitterBuffer {
   int64_t PacketSamples(const Slot& slot) const;
   bool TryStart();
   void EnforceHardCap();
+  // newest_end_ from the packets still held (after the one that set it left).
+  void RecomputeNewestEnd();
+  // Drops packets the window left behind when the highest sequence moved on from `previous_highest`.
+  void DropUnreachable(int64_t previous_highest);
   void Advance(int64_t samples);
   void Consume(Slot& slot, int64_t samples);
   JitterFrame PlayPacket(Slot& slot);
