@@ -5,26 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { AudioSourceError } from '../../src/legs/player/AudioSourceError.ts';
 import { SOURCE_RATES } from '../../src/legs/player/resample.ts';
 import { parseWav } from '../../src/legs/player/wav.ts';
+import { wavBytes } from '../engine/wavFiles.ts';
 
-/** A PCM WAV file of `frames` (interleaved per channel) at `rate`. */
+/** A PCM WAV file of `samples` (interleaved; 8-bit ones as unsigned bytes) at `rate`. */
 function wavFile(rate: number, channels: 1 | 2, bits: 8 | 16, samples: number[]): Uint8Array {
-  const bytesPerSample = bits / 8;
-  const data = samples.length * bytesPerSample;
-  const out = Buffer.alloc(44 + data);
-  out.write('RIFF', 0, 'ascii');
-  out.writeUInt32LE(36 + data, 4);
-  out.write('WAVEfmt ', 8, 'ascii');
-  out.writeUInt32LE(16, 16);
-  out.writeUInt16LE(1, 20);
-  out.writeUInt16LE(channels, 22);
-  out.writeUInt32LE(rate, 24);
-  out.writeUInt32LE(rate * channels * bytesPerSample, 28);
-  out.writeUInt16LE(channels * bytesPerSample, 32);
-  out.writeUInt16LE(bits, 34);
-  out.write('data', 36, 'ascii');
-  out.writeUInt32LE(data, 40);
-  samples.forEach((s, i) => (bits === 16 ? out.writeInt16LE(s, 44 + 2 * i) : out.writeUInt8(s, 44 + i)));
-  return new Uint8Array(out);
+  return new Uint8Array(wavBytes(bits === 16 ? samples : samples.map((u) => (u - 128) * 256), rate, channels, bits));
 }
 
 const validWav = fc
