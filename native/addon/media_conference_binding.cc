@@ -87,6 +87,11 @@ Napi::Object ReceiverStatsToObject(Napi::Env env, const MediaReceiver& receiver)
   jitter.Set("delayMs", j.delay_ms);
   jitter.Set("targetDelayMs", j.target_delay_ms);
   jitter.Set("jitterMs", j.jitter_ms);
+  jitter.Set("bufferedMs", j.buffered_ms);
+  jitter.Set("droppedDrift", static_cast<double>(j.dropped_drift));
+  jitter.Set("inserted", static_cast<double>(j.inserted));
+  jitter.Set("resyncs", static_cast<double>(j.resyncs));
+  jitter.Set("timestampJumps", static_cast<double>(j.timestamp_jumps));
   o.Set("jitter", jitter);
   return o;
 }
