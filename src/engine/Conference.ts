@@ -442,7 +442,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     const joined = entry;
     this.#members.set(record.id, joined);
     this.#active.set(record.number, joined);
-    leg.once('close', () => void this.#removeMember(joined, 'leg-ended'));
+    leg.once('close', () => this.#onLegClosed(joined));
 
     this.emit('newmember', member);
     this.observer.emit('newmember', member);
@@ -688,6 +688,21 @@ export class Conference extends EventEmitter<ConferenceEvents> {
       void this.#request('updateMember', { conferenceId: this.id, member: entry.record.number, settings: { hold: entry.record.hold } }).catch(noop);
     }
     if (released) this.#refreshBackgrounds();
+  }
+
+  // A leg closed under its member. A shard that dies closes its app legs' channels before the
+  // engine hears of the death: one round trip tells the two apart, so the member leaves with the
+  // death's reason ('shard-died', from the sharddied path) rather than 'leg-ended'.
+  #onLegClosed(entry: MemberEntry): void {
+    const leg = entry.member.leg;
+    if (!(leg instanceof AppLeg && leg.closedByShard)) {
+      void this.#removeMember(entry, 'leg-ended');
+      return;
+    }
+    this.#request('conferenceClock', { conferenceId: this.id }).then(
+      () => void this.#removeMember(entry, 'leg-ended'),
+      noop,
+    );
   }
 
   // Removes a member at once (events, leg) and tells the shard in the background.

@@ -1,0 +1,108 @@
+// Faults of the engine's neighbours, survived on real shards: a shard killed during a call, and
+// 10,000 members joining and leaving with nothing left behind (legs, ports, descriptors).
+import { readdirSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/Engine.ts';
+import { ShardPool } from '../../src/shard/ShardPool.ts';
+import type { Conference, Member } from '../../src/index.ts';
+
+const PORT_MIN = 25000;
+const PORT_MAX = 25999;
+
+let engine: Engine | undefined;
+let pool: ShardPool | undefined;
+
+afterEach(async () => {
+  await engine?.close();
+  await pool?.close();
+  engine = undefined;
+  pool = undefined;
+});
+
+async function start(shards: number, options: { completedHistory?: number } = {}): Promise<{ engine: Engine; pool: ShardPool }> {
+  pool = await ShardPool.create({ shards, portMin: PORT_MIN, portMax: PORT_MAX });
+  engine = Engine.createWithPool(pool, options);
+  return { engine, pool };
+}
+
+type Clock = { ticks: number; lastDeadlineMs: number };
+
+function clockOf(pool: ShardPool, conference: Conference): Promise<Clock> {
+  return pool.shards[conference.shardId].request<Clock>('conferenceClock', { conferenceId: conference.id });
+}
+
+const openDescriptors = (): number => readdirSync('/proc/self/fd').length;
+
+describe('a shard killed during a call', () => {
+  it('completes its conferences with a reason, tells their members, leaves the other shard ticking, and takes new conferences on its replacement', async () => {
+    const { engine, pool } = await start(2);
+    const doomed = await engine.createConference({ rate: 8000 });
+    const survivor = await engine.createConference({ rate: 8000 });
+    expect(doomed.shardId).not.toBe(survivor.shardId);
+    const doomedMembers = [await doomed.addMember({ leg: await engine.createAppLeg({ rate: 8000 }) }), await doomed.addMember({ leg: { kind: 'rtp', codec: 'pcmu', symmetricLatching: true } })];
+    const survivorMember = await survivor.addMember({ leg: await engine.createAppLeg({ rate: 8000 }) });
+
+    const memberEvents: Array<{ memberId: string; state: string }> = [];
+    for (const member of doomedMembers) member.on('conference-member', (payload) => memberEvents.push(payload));
+    const closed = Promise.all(doomedMembers.map((member) => new Promise<string>((resolve) => member.once('close', resolve))));
+    const conferenceEvent = new Promise<{ status: string }>((resolve) => doomed.on('conference', resolve));
+    const died = new Promise<{ shardId: number; conferenceIds: string[] }>((resolve) => engine.once('sharddied', resolve));
+    const replaced = new Promise<number>((resolve) => pool.once('shardreplaced', resolve));
+    const before = await clockOf(pool, survivor);
+
+    await pool.shards[doomed.shardId].terminate();
+
+    expect(await died).toMatchObject({ shardId: doomed.shardId, conferenceIds: [doomed.id] });
+    expect(await closed).toEqual(['shard-died', 'shard-died']);
+    expect(await conferenceEvent).toMatchObject({ status: 'completed' });
+    expect(doomed.completedReason).toBe('shard-died');
+    expect(memberEvents.map((e) => e.state)).toEqual(['completed', 'completed']);
+    for (const member of doomedMembers) expect(member.removedReason).toBe('shard-died');
+
+    // The other shard's conference ran every tick: its clock advanced one tick per interval.
+    await replaced;
+    const after = await clockOf(pool, survivor);
+    expect(after.ticks - before.ticks).toBe(Math.round((after.lastDeadlineMs - before.lastDeadlineMs) / survivor.interval));
+    expect(after.ticks).toBeGreaterThan(before.ticks);
+    expect(survivorMember.closed).toBe(false);
+
+    // A new conference goes to the replacement (the least loaded now), and works.
+    const fresh = await engine.createConference({ rate: 8000 });
+    expect(fresh.shardId).toBe(doomed.shardId);
+    const member = await fresh.addMember({ leg: await engine.createAppLeg({ rate: 8000 }) });
+    expect(member.state).toBe('active');
+  });
+});
+
+describe('member churn', () => {
+  it('10,000 joins and leaves on RTP legs leave no leg, port or descriptor behind, and a bounded member list', async () => {
+    const { engine, pool } = await start(1, { completedHistory: 100 });
+    const conference = await engine.createConference({ rate: 8000 });
+    const anchor = await conference.addMember({ leg: await engine.createAppLeg({ rate: 8000 }) });
+    const baseline = { fds: openDescriptors(), members: (await pool.shards[0].request<{ members: number }>('stats')).members };
+    const joins = 10_000;
+    const batch = 50;
+    let peak = 0;
+    for (let done = 0; done < joins; done += batch) {
+      const members: Member[] = await Promise.all(
+        Array.from({ length: batch }, () => conference.addMember({ leg: { kind: 'rtp', codec: 'pcmu', symmetricLatching: true, timeoutMs: 0 } })),
+      );
+      peak = Math.max(peak, openDescriptors());
+      await Promise.all(members.map((member) => member.update({ state: 'completed' })));
+    }
+    const stats = await pool.shards[0].request<{ members: number }>('stats');
+    expect(stats.members).toBe(baseline.members);
+    expect(conference.activeMembers).toBe(1);
+    expect(conference.listMembers()).toHaveLength(1 + 100);
+    expect(anchor.closed).toBe(false);
+    // Every socket closed: the process holds the descriptors it held before (the peak shows they were opened).
+    expect(peak).toBeGreaterThanOrEqual(baseline.fds + batch);
+    // The media thread closes a leg's sockets when it applies the removal: ask the shard once more
+    // (a round trip through its command queue) until they are gone.
+    for (let tries = 0; tries < 100 && openDescriptors() > baseline.fds; tries++) await pool.shards[0].request('stats');
+    expect(openDescriptors()).toBe(baseline.fds);
+    // Every port is free again: a leg can bind each one of the range a batch used.
+    const again = await Promise.all(Array.from({ length: batch }, () => conference.addMember({ leg: { kind: 'rtp', codec: 'pcmu', symmetricLatching: true } })));
+    expect(again.every((member) => member.state === 'active')).toBe(true);
+  }, 300_000);
+});
