@@ -4,7 +4,9 @@ import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/Engine.ts';
 import { ShardPool } from '../../src/shard/ShardPool.ts';
-import type { Conference, Member } from '../../src/index.ts';
+import type { Conference, Member, RtpLeg } from '../../src/index.ts';
+import { LoadGenerator, type LoadGeneratorStats } from '../../src/native/media.ts';
+import { SdpPeer } from '../helpers/sdpPeer.ts';
 
 const PORT_MIN = 25000;
 const PORT_MAX = 25999;
@@ -71,6 +73,51 @@ describe('a shard killed during a call', () => {
     expect(fresh.shardId).toBe(doomed.shardId);
     const member = await fresh.addMember({ leg: await engine.createAppLeg({ rate: 8000 }) });
     expect(member.state).toBe('active');
+  });
+});
+
+describe('a flood of garbage at a leg', () => {
+  it('100,000 datagrams a second for a second are dropped and counted; the room misses no tick and its listener no frame', async () => {
+    const { engine, pool } = await start(1);
+    const conference = await engine.createConference({ rate: 8000 });
+    const talker = await SdpPeer.create(440);
+    const listener = await SdpPeer.create(null);
+    try {
+      const joinedTalker = await conference.addMember({ sdp: talker.offer() });
+      talker.follow(joinedTalker.sdp);
+      talker.start();
+      const joinedListener = await conference.addMember({ sdp: listener.offer() });
+      listener.follow(joinedListener.sdp);
+      await listener.waitFrames(10);
+
+      // 2000 strangers, each sending 100 bytes of junk every 20 ms at the talker's port: 100,000/s, 50 rounds.
+      const junk = Uint8Array.from({ length: 100 }, (_, i) => (i * 73 + 11) & 0xff);
+      let done!: (stats: LoadGeneratorStats) => void;
+      const finished = new Promise<LoadGeneratorStats>((resolve) => (done = resolve));
+      const flood = new LoadGenerator({ streams: [{ members: 2000, frames: [junk] }], sockets: 20, rounds: 50, drainMs: 100, onDone: (stats) => done(stats) });
+      const before = await clockOf(pool, conference);
+      const framesBefore = listener.mark();
+      const port = (joinedTalker.member.leg as RtpLeg).localPort;
+      flood.start(Array.from({ length: 2000 }, () => ({ address: '127.0.0.1', port })));
+      const sent = await finished;
+      flood.stop();
+      const after = await clockOf(pool, conference);
+      const framesDuring = listener.mark() - framesBefore;
+      expect(sent.sent).toBeGreaterThan(90_000);
+      // Every tick ran, one per interval, and the listener got a frame for each (two in flight at the edges).
+      const ticks = after.ticks - before.ticks;
+      expect(ticks).toBe(Math.round((after.lastDeadlineMs - before.lastDeadlineMs) / conference.interval));
+      expect(framesDuring).toBeGreaterThanOrEqual(ticks - 2);
+      // What reached the socket was dropped as a stranger's; nothing of it was taken as the talker's.
+      const stats = await joinedTalker.member.stats();
+      expect(stats.droppedStranger).toBeGreaterThan(0);
+      expect(stats.droppedStranger).toBeLessThanOrEqual(sent.sent);
+      expect(stats.droppedInvalid).toBe(0);
+      expect(joinedTalker.member.closed).toBe(false);
+    } finally {
+      talker.close();
+      listener.close();
+    }
   });
 });
 
