@@ -250,14 +250,18 @@ class MediaConferenceWrap : public Napi::ObjectWrap<MediaConferenceWrap> {
     conference_->Tick(output_, thread_load);
     Napi::Object o = Napi::Object::New(env);
     o.Set("packets", Napi::Buffer<uint8_t>::Copy(env, output_.bytes.data(), output_.bytes.size()));
+    // An empty typed array has no storage (a null Data()): memcpy must not be handed it.
+    auto copy = [](void* to, const void* from, size_t bytes) {
+      if (bytes > 0) std::memcpy(to, from, bytes);
+    };
     Napi::Uint32Array index = Napi::Uint32Array::New(env, output_.index.size());
-    std::memcpy(index.Data(), output_.index.data(), output_.index.size() * sizeof(uint32_t));
+    copy(index.Data(), output_.index.data(), output_.index.size() * sizeof(uint32_t));
     o.Set("packetIndex", index);
     Napi::Int16Array frames = Napi::Int16Array::New(env, output_.frames.size());
-    std::memcpy(frames.Data(), output_.frames.data(), output_.frames.size() * sizeof(int16_t));
+    copy(frames.Data(), output_.frames.data(), output_.frames.size() * sizeof(int16_t));
     o.Set("frames", frames);
     Napi::Uint32Array frame_index = Napi::Uint32Array::New(env, output_.frame_index.size());
-    std::memcpy(frame_index.Data(), output_.frame_index.data(), output_.frame_index.size() * sizeof(uint32_t));
+    copy(frame_index.Data(), output_.frame_index.data(), output_.frame_index.size() * sizeof(uint32_t));
     o.Set("frameIndex", frame_index);
     o.Set("encodes", conference_->last_tick().encodes);
     o.Set("decodes", conference_->last_tick().decodes);

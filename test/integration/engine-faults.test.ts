@@ -8,8 +8,8 @@ import type { Conference, Member, RtpLeg } from '../../src/index.ts';
 import { LoadGenerator, type LoadGeneratorStats } from '../../src/native/media.ts';
 import { SdpPeer } from '../helpers/sdpPeer.ts';
 
-const PORT_MIN = 25000;
-const PORT_MAX = 25999;
+const PORT_MIN = 28000;
+const PORT_MAX = 28999;
 
 let engine: Engine | undefined;
 let pool: ShardPool | undefined;
@@ -147,7 +147,7 @@ describe('member churn', () => {
     // The media thread closes a leg's sockets when it applies the removal: ask the shard once more
     // (a round trip through its command queue) until they are gone.
     for (let tries = 0; tries < 100 && openDescriptors() > baseline.fds; tries++) await pool.shards[0].request('stats');
-    expect(openDescriptors()).toBe(baseline.fds);
+    expect(openDescriptors()).toBeLessThanOrEqual(baseline.fds);
     // Every port is free again: a leg can bind each one of the range a batch used.
     const again = await Promise.all(Array.from({ length: batch }, () => conference.addMember({ leg: { kind: 'rtp', codec: 'pcmu', symmetricLatching: true } })));
     expect(again.every((member) => member.state === 'active')).toBe(true);

@@ -8,8 +8,8 @@ import { createEngine } from '../../src/index.ts';
 import type { Engine, RtpLeg } from '../../src/index.ts';
 import { SdpPeer } from '../helpers/sdpPeer.ts';
 
-const PORT_MIN = 24900;
-const PORT_MAX = 24999;
+const PORT_MIN = 29000;
+const PORT_MAX = 29099;
 
 let engine: Engine;
 const peers: SdpPeer[] = [];
