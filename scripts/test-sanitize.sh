@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # `npm run test:sanitize`: builds the addon with AddressSanitizer and UndefinedBehaviorSanitizer
-# beside the normal one (build-sanitize/), then runs the unit, engine and integration tests with
-# the sanitizer runtimes preloaded into Node. Any report fails the run: UBSan and ASan abort the
-# process, and every report is also written under build-sanitize/reports/, which must stay empty.
+# beside the normal one (build-sanitize/), then runs the unit and engine tests and the integration
+# tests of the media thread, shards, sockets and engine life cycle with the sanitizer runtimes
+# preloaded into Node. Any report fails the run: every report is written under
+# build-sanitize/reports/, which must stay empty, and ASan aborts the process.
+#
+# Left out: the integration tests that judge audio levels heard over real sockets in real time,
+# and speech (espeak-ng, a child process, would run under the preloaded runtime too). Under ASan
+# a tick costs several times more, so on a shared machine those miss packets and fail for time,
+# not for memory; the same code paths run here through the unit tests' simulated time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=build-sanitize
@@ -18,7 +24,9 @@ export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:allow_user_
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
 export CONFMIX_ADDON="$PWD/$out/Release/confmix.node"
 status=0
-LD_PRELOAD="$preload" npx vitest run test/unit test/engine test/integration "$@" || status=$?
+integration=(media-thread shard-rtcp udp-relay udp-load-generator engine-shards engine-lifecycle engine-joins engine-hardening)
+LD_PRELOAD="$preload" npx vitest run test/unit test/engine "${integration[@]/#/test/integration/}" \
+  --exclude test/unit/player-speech.test.ts --exclude test/engine/audio.test.ts "$@" || status=$?
 if compgen -G "$reports/*" > /dev/null; then
   echo "test:sanitize: sanitizer reports:" >&2
   cat "$reports"/* >&2

@@ -459,9 +459,9 @@ void JitterBuffer::DropUnreachable(int64_t previous_highest) {
   const int64_t oldest = highest_sequence_ - slot_count_ + 1;
   const int64_t from = std::max(previous_highest - slot_count_ + 1, oldest - slot_count_);
   bool dropped = false;
-  for (int64_t s = from; s < oldest; ++s) {
+  for (int64_t s = from; s < oldest; ++s) {  // at most one pass over the ring
     Slot& slot = SlotFor(s);
-    if (slot.sequence != s) continue;
+    if (slot.sequence < 0 || slot.sequence >= oldest) continue;
     slot.sequence = -1;
     --buffered_;
     ++stats_.dropped_overflow;
