@@ -569,7 +569,9 @@ JitterFrame JitterBuffer::Pop() {
     int64_t gap = next->timestamp - playout_ts_;
     if (gap > max_conceal_) {
       // Longer than concealment serves: a stall, a jump or a peer's lie; skip it, don't conceal it.
+      // The skipped time was never buffered audio: the level drops by it, as for the hard cap.
       Advance(gap);
+      level_ema_ -= static_cast<double>(gap);
       gap = 0;
       ++stats_.resyncs;
     }
