@@ -77,7 +77,8 @@ describe('a shard killed during a call', () => {
 });
 
 describe('a flood of garbage at a leg', () => {
-  it('100,000 datagrams a second for a second are dropped and counted; the room misses no tick and its listener no frame', async () => {
+  // Short (0.2 s), so that the flood does not reach the other test files running beside this one.
+  it('100,000 datagrams a second for 0.2 s are dropped and counted; the room misses no tick and its listener no frame', async () => {
     const { engine, pool } = await start(1);
     const conference = await engine.createConference({ rate: 8000 });
     const talker = await SdpPeer.create(440);
@@ -90,11 +91,11 @@ describe('a flood of garbage at a leg', () => {
       listener.follow(joinedListener.sdp);
       await listener.waitFrames(10);
 
-      // 2000 strangers, each sending 100 bytes of junk every 20 ms at the talker's port: 100,000/s, 50 rounds.
+      // 2000 strangers, each sending 100 bytes of junk every 20 ms at the talker's port: 100,000/s, 10 rounds.
       const junk = Uint8Array.from({ length: 100 }, (_, i) => (i * 73 + 11) & 0xff);
       let done!: (stats: LoadGeneratorStats) => void;
       const finished = new Promise<LoadGeneratorStats>((resolve) => (done = resolve));
-      const flood = new LoadGenerator({ streams: [{ members: 2000, frames: [junk] }], sockets: 20, rounds: 50, drainMs: 100, onDone: (stats) => done(stats) });
+      const flood = new LoadGenerator({ streams: [{ members: 2000, frames: [junk] }], sockets: 20, rounds: 10, drainMs: 100, onDone: (stats) => done(stats) });
       const before = await clockOf(pool, conference);
       const framesBefore = listener.mark();
       const port = (joinedTalker.member.leg as RtpLeg).localPort;
@@ -103,7 +104,7 @@ describe('a flood of garbage at a leg', () => {
       flood.stop();
       const after = await clockOf(pool, conference);
       const framesDuring = listener.mark() - framesBefore;
-      expect(sent.sent).toBeGreaterThan(90_000);
+      expect(sent.sent).toBeGreaterThan(18_000);
       // Every tick ran, one per interval, and the listener got a frame for each (two in flight at the edges).
       const ticks = after.ticks - before.ticks;
       expect(ticks).toBe(Math.round((after.lastDeadlineMs - before.lastDeadlineMs) / conference.interval));
