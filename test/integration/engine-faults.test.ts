@@ -39,9 +39,10 @@ describe('a shard killed during a call', () => {
   it('completes its conferences with a reason, tells their members, leaves the other shard ticking, and takes new conferences on its replacement', async () => {
     const { engine, pool } = await start(2);
     const doomed = await engine.createConference({ rate: 8000 });
+    // Members first: placement weighs members before tick CPU, so the next conference goes to the other shard.
+    const doomedMembers = [await doomed.addMember({ leg: await engine.createAppLeg({ rate: 8000 }) }), await doomed.addMember({ leg: { kind: 'rtp', codec: 'pcmu', symmetricLatching: true } })];
     const survivor = await engine.createConference({ rate: 8000 });
     expect(doomed.shardId).not.toBe(survivor.shardId);
-    const doomedMembers = [await doomed.addMember({ leg: await engine.createAppLeg({ rate: 8000 }) }), await doomed.addMember({ leg: { kind: 'rtp', codec: 'pcmu', symmetricLatching: true } })];
     const survivorMember = await survivor.addMember({ leg: await engine.createAppLeg({ rate: 8000 }) });
 
     const memberEvents: Array<{ memberId: string; state: string }> = [];
