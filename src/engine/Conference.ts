@@ -17,6 +17,7 @@ import {
   conferenceAudioPayload,
   conferenceMemberPayload,
   conferencePayload,
+  conferenceUpdatedPayload,
   dtmfPayload,
   nowIso,
   talkingPayload,
@@ -82,6 +83,8 @@ export interface ConferenceHost {
   readonly closing: boolean;
   /** The addresses SDP names for our RTP legs (the engine's rtpAddress and rtpAddress6). */
   readonly sdpAddresses: SdpAddresses;
+  /** Completed members kept listed per conference (the engine's completedHistory); older ones are forgotten. */
+  readonly completedHistory: number;
   /** Hands a callback payload to the engine's event stream. */
   emitCallback(conference: Conference, payload: CallbackEventPayload): void;
   /** The conference completed. */
@@ -163,8 +166,10 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   #locked = false;
   #callback: CallbackSettings;
   #tag: string | undefined;
-  /** Every member ever added, by id (completed ones stay listed). */
+  /** Active members and the most recent completed ones, by id. */
   readonly #members = new Map<string, MemberEntry>();
+  /** Completed members' ids, oldest first, at most host.completedHistory. */
+  readonly #completedMembers: string[] = [];
   /** Active members by protocol number. */
   readonly #active = new Map<number, MemberEntry>();
   readonly #playbacks = new Map<number, PlaybackRecord>();
@@ -275,12 +280,12 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     return [...all.filter((m) => !m.closed), ...all.filter((m) => m.closed)];
   }
 
-  /** Every member, active and completed (the Conference API's member list). */
+  /** Every active member and the latest completed ones, up to the engine's completedHistory (the Conference API's member list). */
   listMembers(): Member[] {
     return this.members;
   }
 
-  /** One member by id (completed ones too); NotFoundError when unknown. */
+  /** One member by id (recently completed ones too); NotFoundError when unknown or forgotten. */
   getMember(memberId: string): Member {
     const entry = typeof memberId === 'string' ? this.#members.get(memberId) : undefined;
     if (!entry) throw new NotFoundError(`conference ${this.id} has no member ${String(memberId)}`);
@@ -438,7 +443,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     const joined = entry;
     this.#members.set(record.id, joined);
     this.#active.set(record.number, joined);
-    leg.once('close', () => void this.#removeMember(joined, 'leg-ended'));
+    leg.once('close', () => this.#onLegClosed(joined));
 
     this.emit('newmember', member);
     this.observer.emit('newmember', member);
@@ -471,6 +476,10 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     if (update.fallbackUrl !== undefined) setOptional(this.#callback, 'fallbackUrl', update.fallbackUrl);
     if (update.tag !== undefined) this.#tag = update.tag === null || update.tag === '' ? undefined : update.tag;
     this.observer.emit('update');
+    // Members' own flags are unchanged, so this is one conference event, not one per member.
+    if (mixer.mute !== undefined || mixer.hold !== undefined) {
+      this.#emitCallback(conferenceUpdatedPayload(this.#context(), this.createdTime, { mute: this.#mute, hold: this.#hold }));
+    }
     if (mixer.hold !== undefined) this.#refreshBackgrounds();
     if (update.state === 'completed') await this.#complete(this.#host.closing ? 'engine-closed' : 'api');
   }
@@ -689,6 +698,21 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     if (released) this.#refreshBackgrounds();
   }
 
+  // A leg closed under its member. A shard that dies closes its app legs' channels before the
+  // engine hears of the death: one round trip tells the two apart, so the member leaves with the
+  // death's reason ('shard-died', from the sharddied path) rather than 'leg-ended'.
+  #onLegClosed(entry: MemberEntry): void {
+    const leg = entry.member.leg;
+    if (!(leg instanceof AppLeg && leg.closedByShard)) {
+      void this.#removeMember(entry, 'leg-ended');
+      return;
+    }
+    this.#request('conferenceClock', { conferenceId: this.id }).then(
+      () => void this.#removeMember(entry, 'leg-ended'),
+      noop,
+    );
+  }
+
   // Removes a member at once (events, leg) and tells the shard in the background.
   #removeMember(entry: MemberEntry, reason: MemberRemovedReason, tellShard = true): Promise<void> {
     const { record, member } = entry;
@@ -698,6 +722,11 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     record.removedReason = reason;
     record.talking = false;
     this.#active.delete(record.number);
+    this.#completedMembers.push(record.id);
+    while (this.#completedMembers.length > this.#host.completedHistory) {
+      const oldest = this.#completedMembers.shift();
+      if (oldest !== undefined) this.#members.delete(oldest);
+    }
     const removal = tellShard
       ? this.#request('removeMember', { conferenceId: this.id, member: record.number }).then(noop, noop)
       : Promise.resolve();

@@ -80,6 +80,8 @@ export interface MediaMemberStats {
     bytes: number;
     rtcp: number;
     dtmfKeys: number;
+    /** Key presses over the rate a keypad can make (a burst of 20, then 10 a second), not raised. */
+    dtmfDropped: number;
     decodes: number;
     skippedDecodes: number;
     /** Payloads not decoded because the sender marked them unvoiced while the gate was closed. */

@@ -221,7 +221,7 @@ export class NativeMediaBackend implements MediaBackend {
 
   /**
    * A member's media figures as one flat object of numbers ({} for members without an RTP leg):
-   * - the RTP leg's datagram counters (RTCP included): packetsIn, bytesIn, packetsOut, bytesOut,
+   * - the RTP leg's datagram counters (RTCP included, from its own port without rtcp-mux): packetsIn, bytesIn, packetsOut, bytesOut,
    *   droppedStranger, droppedInvalid, localPort; localRtcpPort without rtcp-mux;
    * - RTCP (RFC 3550): packetsReceived, bytesReceived, packetsSent, bytesSent (RTP packets and
    *   payload bytes), fractionLost (0..1, our last report's interval), cumulativeLost, jitterMs,
@@ -237,13 +237,17 @@ export class NativeMediaBackend implements MediaBackend {
     const leg = stats.leg;
     if (!leg) return {};
     const rtcp = stats.rtcp;
+    // Without rtcp-mux, the RTCP socket's datagrams (a stranger's too) count with the leg's.
+    const rtcpLeg = stats.rtcpLeg;
+    const both = (key: 'packetsIn' | 'bytesIn' | 'packetsOut' | 'bytesOut' | 'droppedStranger' | 'droppedInvalid'): number =>
+      leg[key] + (rtcpLeg ? rtcpLeg[key] : 0);
     return {
-      packetsIn: leg.packetsIn,
-      bytesIn: leg.bytesIn,
-      packetsOut: leg.packetsOut,
-      bytesOut: leg.bytesOut,
-      droppedStranger: leg.droppedStranger,
-      droppedInvalid: leg.droppedInvalid,
+      packetsIn: both('packetsIn'),
+      bytesIn: both('bytesIn'),
+      packetsOut: both('packetsOut'),
+      bytesOut: both('bytesOut'),
+      droppedStranger: both('droppedStranger'),
+      droppedInvalid: both('droppedInvalid'),
       localPort: leg.port,
       ...(stats.rtcpPort === null ? {} : { localRtcpPort: stats.rtcpPort }),
       ...(rtcp

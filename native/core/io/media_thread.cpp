@@ -822,7 +822,14 @@ void MediaThread::ReceiveSockets(int64_t now_ns, int64_t stop_at_ns) {
       }
       for (size_t j = 0; j < static_cast<size_t>(received); ++j) {
         if (receive_batch_.truncated(j)) {
-          Drop(*leg, DropReason::kInvalid, 1);
+          // Too big for any leg: the peer's is invalid, anyone else's a stranger's.
+          const SocketAddress& from = receive_batch_.source(j);
+          if (IsStranger(*leg, from)) {
+            leg->last_stranger = from;
+            Drop(*leg, DropReason::kStranger, 1);
+          } else {
+            Drop(*leg, DropReason::kInvalid, 1);
+          }
           continue;
         }
         HandleDatagram(*leg, receive_batch_.data(j), receive_batch_.size(j), receive_batch_.source(j), now_ns);
@@ -866,11 +873,17 @@ void MediaThread::ReceiveInbound(int64_t now_ns) {
   }
 }
 
+bool MediaThread::IsStranger(const Leg& leg, const SocketAddress& from) const {
+  if (leg.transport != LegTransport::kUdp) return false;  // fed by its owner, who checked
+  if (leg.latching && !leg.latched) return false;          // anyone may be the peer until it latches
+  return leg.remote.empty() || from != leg.remote;
+}
+
 void MediaThread::HandleDatagram(Leg& leg, const uint8_t* data, size_t size, const SocketAddress& from,
                                  int64_t now_ns) {
   const bool has_socket = leg.transport == LegTransport::kUdp;
   const bool learning = has_socket && leg.latching && !leg.latched;
-  if (has_socket && !learning && (leg.remote.empty() || from != leg.remote)) {
+  if (IsStranger(leg, from)) {
     leg.last_stranger = from;
     Drop(leg, DropReason::kStranger, 1);
     return;

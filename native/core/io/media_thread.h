@@ -216,6 +216,8 @@ class MediaThread final : private TickServices {
   void Apply(Command& command, int64_t now_ns);
   void ReceiveSockets(int64_t now_ns, int64_t stop_at_ns);
   void ReceiveInbound(int64_t now_ns);
+  // A datagram from anyone but the leg's remote (a latching leg that has not latched takes anyone).
+  bool IsStranger(const Leg& leg, const SocketAddress& from) const;
   void HandleDatagram(Leg& leg, const uint8_t* data, size_t size, const SocketAddress& from, int64_t now_ns);
   void RunDueTicks();
   void FlushOutbox();

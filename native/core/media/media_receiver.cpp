@@ -13,6 +13,7 @@ const char* ReceiveRejectName(ReceiveReject reason) {
     case ReceiveReject::kMalformed: return "malformed";
     case ReceiveReject::kWrongPayloadType: return "wrong-payload-type";
     case ReceiveReject::kJitterRefused: return "jitter-refused";
+    case ReceiveReject::kTooBig: return "too-big";
     case ReceiveReject::kCount: break;
   }
   return "unknown";
@@ -65,7 +66,8 @@ MediaReceiver::MediaReceiver(const ReceiverConfig& config, std::unique_ptr<Decod
       codec_frame_(codec_frame_samples_),
       probe_units_(static_cast<uint32_t>(config.codec.clock_rate) / 1000 * kUnvoicedProbeMs),
       // Any payload the jitter buffer accepts fits, so an onset always gets its pre-roll.
-      preroll_(jitter_->config().max_payload_bytes) {
+      preroll_(jitter_->config().max_payload_bytes),
+      max_pops_(MaxPopsPerTick(config.interval_ms)) {
   if (config.telephone_event_pt >= 0)
     telephone_events_.emplace(static_cast<uint8_t>(config.telephone_event_pt),
                               static_cast<uint32_t>(config.telephone_event_clock));
@@ -97,6 +99,10 @@ ReceiveResult MediaReceiver::OnDatagram(const uint8_t* data, size_t size, double
     result.valid = true;
     result.telephone_event = true;
     result.key = telephone_events_->Push(packet);
+    if (result.key && !TakeKeyToken(arrival_ms)) {
+      result.key = 0;
+      stats_.dtmf_dropped++;
+    }
     if (result.key) stats_.dtmf_keys++;
     stats_.packets++;
     stats_.bytes += packet.payload_size;
@@ -105,6 +111,12 @@ ReceiveResult MediaReceiver::OnDatagram(const uint8_t* data, size_t size, double
   if (packet.payload_type != config_.codec.payload_type) {
     stats_.rejected[static_cast<size_t>(ReceiveReject::kWrongPayloadType)]++;
     result.reject = ReceiveReject::kWrongPayloadType;
+    return result;
+  }
+  if (packet.payload_size > jitter_->config().max_payload_bytes) {
+    // Larger than any payload of the negotiated codec we carry: counted, never played, never latched.
+    stats_.rejected[static_cast<size_t>(ReceiveReject::kTooBig)]++;
+    result.reject = ReceiveReject::kTooBig;
     return result;
   }
   const int samples = decoder_->PayloadSamples(packet.payload, packet.payload_size);
@@ -122,6 +134,16 @@ ReceiveResult MediaReceiver::OnDatagram(const uint8_t* data, size_t size, double
     result.reject = ReceiveReject::kJitterRefused;
   }
   return result;
+}
+
+bool MediaReceiver::TakeKeyToken(double arrival_ms) {
+  if (dtmf_refilled_ms_ >= 0 && arrival_ms > dtmf_refilled_ms_) {
+    dtmf_tokens_ = std::min(kDtmfKeyBurst, dtmf_tokens_ + (arrival_ms - dtmf_refilled_ms_) / kDtmfKeyIntervalMs);
+  }
+  if (dtmf_refilled_ms_ < 0 || arrival_ms > dtmf_refilled_ms_) dtmf_refilled_ms_ = arrival_ms;
+  if (dtmf_tokens_ < 1) return false;
+  dtmf_tokens_ -= 1;
+  return true;
 }
 
 size_t MediaReceiver::PcmSamples(uint32_t rtp_units) {
@@ -225,7 +247,8 @@ bool MediaReceiver::FillOne(const rtp::JitterFrame& frame, DecodePolicy policy) 
 
 bool MediaReceiver::ProduceFrame(int16_t* out, DecodePolicy policy) {
   const size_t need = codec_frame_samples_;
-  while (fifo_used_ < need) {
+  // However the peer shaped its stream, a tick costs at most max_pops_ frames of work.
+  for (int pops = 0; fifo_used_ < need && pops < max_pops_; pops++) {
     const rtp::JitterFrame frame = jitter_->Pop();
     if (frame.kind == rtp::JitterFrameKind::kUnderrun) {
       // A talker's packet is late: conceal a few frames rather than cut to silence.

@@ -37,6 +37,15 @@ enum class DecodePolicy : uint8_t {
             // probe every kUnvoicedProbeMs, so a loud signal still reaches the gate
 };
 
+/** RFC 4733 keys a peer may raise at once, and then one per kDtmfKeyIntervalMs: a keypad
+ *  dialled as fast as a person or a dialler can stays under it; a peer's junk does not. */
+constexpr double kDtmfKeyBurst = 20;
+constexpr double kDtmfKeyIntervalMs = 100;
+
+/** Decoder and concealment calls one tick may cost at most, whatever the peer sends: one per
+ *  2.5 ms of the tick (the shortest Opus packet) plus a few for a late packet's catch-up. */
+constexpr int MaxPopsPerTick(int interval_ms) { return interval_ms * 2 / 5 + 4; }
+
 /** Longest run of unvoiced audio left undecoded under DecodePolicy::kVoiced: the frame that
  *  completes it is decoded (a probe). */
 constexpr uint32_t kUnvoicedProbeMs = 200;
@@ -45,7 +54,8 @@ constexpr uint32_t kUnvoicedProbeMs = 200;
 enum class ReceiveReject : uint8_t {
   kMalformed = 0,    // not a parsable RTP packet
   kWrongPayloadType, // neither the codec's nor telephone-event's
-  kJitterRefused,    // late, duplicate, too big, stale SSRC
+  kJitterRefused,    // late, duplicate, stale SSRC
+  kTooBig,           // a payload larger than the jitter buffer holds (not this leg's media)
   kCount,
 };
 
@@ -58,6 +68,7 @@ struct ReceiverStats {
   uint64_t bytes = 0;          // their payload bytes
   uint64_t rtcp = 0;           // RTCP datagrams on the RTP port (rtcp-mux)
   uint64_t dtmf_keys = 0;      // RFC 4733 key presses recognised
+  uint64_t dtmf_dropped = 0;   // key presses over the rate a keypad can make, not raised
   uint64_t decodes = 0;        // decoder calls (payloads decoded, FEC and PLC included)
   uint64_t skipped_decodes = 0;  // payloads consumed without decoding (muted, DTX)
   uint64_t unvoiced_skips = 0;   // payloads not decoded because the sender marked them unvoiced
@@ -115,6 +126,8 @@ class MediaReceiver {
   // Before a decode that follows unvoiced skips: decodes the last skipped payload into the FIFO's
   // free tail (overwritten by the real decode), so the decoder's state is fresh at an onset.
   void PreRoll();
+  // True when a key arriving at `arrival_ms` is within the peer's key rate (and takes a token).
+  bool TakeKeyToken(double arrival_ms);
   // A decode (or a muted packet) ends the unvoiced run.
   void EndUnvoicedRun();
   // The last packet was skipped as unvoiced: a loss after it is silence, not concealment.
@@ -141,6 +154,9 @@ class MediaReceiver {
   uint32_t probe_units_;           // kUnvoicedProbeMs in RTP units
   std::vector<uint8_t> preroll_;   // the last payload skipped as unvoiced (capacity: largest accepted)
   size_t preroll_size_ = 0;        // its size; 0 when there is none to pre-roll
+  double dtmf_tokens_ = kDtmfKeyBurst;  // keys the peer may still raise now
+  double dtmf_refilled_ms_ = -1;       // when the tokens were last topped up; <0: never
+  int max_pops_;                       // MaxPopsPerTick of the interval
   int concealed_run_ = 0;          // ticks concealed in a row for a late packet
   static constexpr int kMaxConcealedRun = 3;
 };

@@ -110,10 +110,19 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// The peer's SDP text: a non-string is the caller's mistake, anything else the peer's.
 function checkSdpText(sdp: unknown, what: string): string {
   if (typeof sdp !== 'string') fail(`the ${what} SDP must be a string`);
-  if (Buffer.byteLength(sdp, 'utf8') > MAX_SDP_BYTES) fail(`the ${what} SDP is larger than ${MAX_SDP_BYTES} bytes`);
+  if (Buffer.byteLength(sdp, 'utf8') > MAX_SDP_BYTES) throw new SdpError('too-large', `the ${what} SDP is larger than ${MAX_SDP_BYTES} bytes`);
   return sdp;
+}
+
+/** Largest RTP payload a leg carries, bytes (the engine's jitter buffer and sender). */
+export const MAX_RTP_PAYLOAD_BYTES = 1500;
+
+/** True when L16 mono at `clockRate` fits a packet of `ptimeMs` in MAX_RTP_PAYLOAD_BYTES. */
+export function l16Fits(clockRate: number, ptimeMs: number): boolean {
+  return (clockRate * ptimeMs * 2) / 1000 <= MAX_RTP_PAYLOAD_BYTES;
 }
 
 function checkAddress(address: unknown, name: string): { address: string; family: 4 | 6 } {
@@ -225,7 +234,7 @@ function readAudio(sdp: string, what: 'offer' | 'answer'): RemoteAudio & { unspe
   }
   if (session.version !== 0) malformed(what, 'no v=0 line');
   if (!session.origin || session.origin.sessionId === undefined) malformed(what, 'no o= line');
-  if (session.media.length === 0) malformed(what, 'no m= line');
+  if (session.media.length === 0) throw new SdpError('no-audio', `the ${what} has no m= line`);
   session.media.forEach((media, index) => {
     if (typeof media.type !== 'string' || media.type === '' || typeof media.port !== 'number' || media.port > 65535 || !media.protocol) {
       malformed(what, `m= line ${index + 1} is not "<media> <port> <proto> <formats>"`);
@@ -414,16 +423,21 @@ export function negotiateOffer(offerSdp: string, options: NegotiateOfferOptions 
   const ourPtime = checkPtime(options.ptimeMs, 'ptimeMs');
   const offer = readAudio(checkSdpText(offerSdp, 'offer'), 'offer');
 
-  const supported = offer.formats.filter((format) => format.codec !== null);
+  const ptimeMs = ourPtime ?? pickPtime(offer.ptime, offer.maxptime, DEFAULT_PTIME_MS);
+  // L16 is taken only when both directions' packets fit: ours at ptimeMs, the peer's at its a=ptime.
+  const l16PtimeMs = Math.max(ptimeMs, offer.ptime ?? DEFAULT_PTIME_MS);
+  const supported = offer.formats.filter((format) => format.codec !== null && (format.codec !== 'l16' || l16Fits(format.clockRate ?? 0, l16PtimeMs)));
   if (supported.length === 0) {
     const offered = offer.formats.map((f) => `${f.payloadType} ${f.name || '?'}/${f.clockRate ?? '?'}`).join(', ');
-    throw new SdpError('no-common-codec', `the offer has no codec we speak (opus/48000/2, PCMU/8000, PCMA/8000, L16 mono); it offered ${offered}`);
+    throw new SdpError(
+      'no-common-codec',
+      `the offer has no codec we speak (opus/48000/2, PCMU/8000, PCMA/8000, L16 mono in packets of at most ${MAX_RTP_PAYLOAD_BYTES} bytes); it offered ${offered} at ${l16PtimeMs} ms`,
+    );
   }
   const chosen = supported.find((format) => format.codec === options.preferredCodec) ?? supported[0];
   const codec = negotiatedCodec(chosen, chosen.codec as SdpCodecName, opus);
   const event = offer.formats.find((format) => format.name === 'telephone-event' && format.clockRate === codec.clockRate);
   const telephoneEvent: NegotiatedTelephoneEvent | null = event ? { payloadType: event.payloadType, clockRate: codec.clockRate } : null;
-  const ptimeMs = ourPtime ?? pickPtime(offer.ptime, offer.maxptime, DEFAULT_PTIME_MS);
 
   // We mirror the offer (its sendonly is our recvonly), within what we want.
   const send = receives(offer.direction) && sends(wanted);
@@ -557,6 +571,9 @@ export function createOffer(options: CreateOfferOptions): CreateOfferResult {
   const direction = checkDirection(options.direction, 'direction');
   const ptimeMs = options.ptimeMs ?? DEFAULT_PTIME_MS;
   if (!SDP_PTIMES_MS.includes(ptimeMs)) fail(`ptimeMs must be one of ${SDP_PTIMES_MS.join(', ')}`);
+  if (codecs.includes('l16') && !l16Fits(l16Rate, ptimeMs)) {
+    fail(`L16/${l16Rate} at ${ptimeMs} ms needs packets over ${MAX_RTP_PAYLOAD_BYTES} bytes of payload; use a lower rate or packet time`);
+  }
   if (options.telephoneEvent !== undefined && typeof options.telephoneEvent !== 'boolean') fail('telephoneEvent must be a boolean');
   if (options.rtcpMux !== undefined && typeof options.rtcpMux !== 'boolean') fail('rtcpMux must be a boolean');
   const opus = checkOpus(options.opus);
@@ -643,6 +660,7 @@ export function applyAnswer(state: SdpOfferState, answerSdp: string): Negotiated
       break;
     }
   }
+  if (chosen?.codec === 'l16' && !l16Fits(chosen.format.clockRate ?? 0, Math.max(offer.ptimeMs, answer.ptime ?? DEFAULT_PTIME_MS))) chosen = undefined;
   if (!chosen) {
     const answered = answer.formats.map((f) => `${f.payloadType} ${f.name || '?'}/${f.clockRate ?? '?'}`).join(', ');
     throw new SdpError('no-common-codec', `the answer picks no codec we offered; it answered ${answered}`);

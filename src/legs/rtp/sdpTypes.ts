@@ -25,8 +25,10 @@ export type SdpErrorReason =
   | 'unsupported-transport'
   /** c= missing, unparsable, multicast, or of an address type other than IP4/IP6. */
   | 'bad-connection'
-  /** No codec both sides speak. */
-  | 'no-common-codec';
+  /** No codec both sides speak (L16 whose packets would exceed 1500 bytes of payload counts as unspoken). */
+  | 'no-common-codec'
+  /** Larger than MAX_SDP_BYTES (64 KiB). */
+  | 'too-large';
 
 /** Our Opus preferences. */
 export interface SdpOpusOptions {
