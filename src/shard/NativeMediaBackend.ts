@@ -271,6 +271,8 @@ export class NativeMediaBackend implements MediaBackend {
     const s = this.#media.stats();
     return {
       ticks: s.ticks,
+      wakes: s.wakes,
+      drains: s.drains,
       lateness: s.lateness,
       tickCpuMs: s.tickCpuMs,
       overruns: s.overruns,

@@ -147,6 +147,9 @@ export interface ShardConferenceRequests {
     params: Record<string, never>;
     result: {
       ticks: number;
+      /** Media thread wake-ups for a deadline, and between deadlines (drain slices, commands). */
+      wakes: number;
+      drains: number;
       lateness: { p50Ms: number; p99Ms: number; maxMs: number };
       tickCpuMs: number;
       overruns: number;
