@@ -169,12 +169,14 @@ bool ReadConferenceOptions(Napi::Env env, const Napi::Value& value, ConferenceOp
     return false;
   }
   options->interval_ms = static_cast<int>(v);
-  std::optional<int> energy, hangover;
+  std::optional<int> energy, hangover, max_active;
   if (!ReadOptionalInt(env, o, "energyLevel", 0, kMaxEnergyScore, &energy) ||
-      !ReadOptionalInt(env, o, "hangoverMs", 0, kMaxHangoverMs, &hangover))
+      !ReadOptionalInt(env, o, "hangoverMs", 0, kMaxHangoverMs, &hangover) ||
+      !ReadOptionalInt(env, o, "maxActiveTalkers", 0, kMaxActiveTalkersLimit, &max_active))
     return false;
   if (energy) options->energy_threshold = *energy;
   if (hangover) options->hangover_ms = *hangover;
+  if (max_active) options->max_active_talkers = *max_active;
   const Napi::Value noise = o.Get("comfortNoiseDbfs");
   if (noise.IsNull()) {
     options->comfort_noise_dbfs.reset();

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { InvalidArgumentError, UnsupportedError } from '../errors.ts';
 import { MIXER_INTERVALS_MS, MIXER_RATES, comfortNoiseDbfsFromFreeswitch } from '../native/mixer.ts';
 import type { MixerIntervalMs, MixerRate } from '../native/mixer.ts';
-import { DEFAULT_MEDIA_SWITCHES, type ShardLegSpec, type ShardRtpCodec } from '../shard/conferenceProtocol.ts';
+import { DEFAULT_MEDIA_SWITCHES, MAX_ACTIVE_TALKERS_LIMIT, type ShardLegSpec, type ShardRtpCodec } from '../shard/conferenceProtocol.ts';
 import { AppLeg } from '../legs/app/AppLeg.ts';
 import {
   checkFields,
@@ -76,6 +76,8 @@ export interface MediaProfile {
   parallelCodecs: boolean;
   /** Opus frames the sender's VAD marks unvoiced are not decoded while the member's gate is closed. */
   skipUnvoiced: boolean;
+  /** Most members mixed in one tick (0: no cap). */
+  maxActiveTalkers: number;
 }
 
 /** A conference's complete, normalised configuration. */
@@ -265,7 +267,8 @@ const flat = (table: Record<string, readonly string[]>): string[] => Object.valu
 const PROFILE_KEYS = new Set([...flat(PROFILE_NAMES), ...flat(SOUND_NAMES)]);
 const CONFERENCE_KEYS = new Set([...flat(CONFERENCE_NAMES), ...PROFILE_KEYS, 'profile']);
 const ROLE_KEYS = new Set(flat(ROLE_NAMES));
-const MEDIA_KEYS: ReadonlySet<keyof MediaProfile> = new Set(['adaptiveComplexity', 'parallelCodecs', 'skipUnvoiced']);
+const MEDIA_SWITCH_KEYS = ['adaptiveComplexity', 'parallelCodecs', 'skipUnvoiced'] as const;
+const MEDIA_KEYS: ReadonlySet<keyof MediaProfile> = new Set([...MEDIA_SWITCH_KEYS, 'maxActiveTalkers']);
 
 function soundUrl(value: unknown, name: string): string {
   return toText(value, name, 1, 2048);
@@ -315,7 +318,8 @@ function mediaSwitches(value: unknown, name: string): Partial<MediaProfile> {
   const fields = checkFields(value, name);
   refuseUnknownFields(fields, MEDIA_KEYS, name);
   const out: Partial<MediaProfile> = {};
-  for (const key of MEDIA_KEYS) if (fields[key] !== undefined) out[key] = toBoolean(fields[key], `${name}.${key}`);
+  for (const key of MEDIA_SWITCH_KEYS) if (fields[key] !== undefined) out[key] = toBoolean(fields[key], `${name}.${key}`);
+  if (fields.maxActiveTalkers !== undefined) out.maxActiveTalkers = toInteger(fields.maxActiveTalkers, `${name}.maxActiveTalkers`, 0, MAX_ACTIVE_TALKERS_LIMIT);
   return out;
 }
 

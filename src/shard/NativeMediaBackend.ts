@@ -98,6 +98,7 @@ export class NativeMediaBackend implements MediaBackend {
       adaptiveComplexity: media.adaptiveComplexity,
       parallelCodecs: media.parallelCodecs,
       skipUnvoiced: media.skipUnvoiced,
+      maxActiveTalkers: media.maxActiveTalkers,
     });
     const record: ConferenceRecord = {
       id: conferenceId,
