@@ -492,7 +492,7 @@ const RTP_CODEC_PRESETS: Readonly<Record<string, ShardRtpCodec>> = {
 const RTP_CODEC_NAMES = ['pcmu', 'pcma', 'l16', 'opus'] as const;
 const RTP_CODEC_KEYS = new Set(['name', 'payloadType', 'clockRate', 'channels', 'fec', 'dtx', 'bitrate']);
 const RTP_LEG_KEYS = new Set([
-  'kind', 'codec', 'remoteAddress', 'remotePort', 'telephoneEventPayloadType', 'symmetricLatching', 'timeoutMs', 'ipv6', 'ptimeMs',
+  'kind', 'codec', 'remoteAddress', 'remotePort', 'telephoneEventPayloadType', 'audioLevelExtensionId', 'symmetricLatching', 'timeoutMs', 'ipv6', 'ptimeMs',
 ]);
 
 /** Checks an RTP codec: a preset name ('pcmu', 'pcma', 'opus') or a full description. */
@@ -540,6 +540,7 @@ function normalizeRtpLeg(fields: Fields): Extract<ShardLegSpec, { kind: 'rtp' }>
       throw new InvalidArgumentError('telephoneEventPayloadType must differ from the codec payload type');
     }
   }
+  if (fields.audioLevelExtensionId !== undefined) spec.audioLevelExtensionId = toInteger(fields.audioLevelExtensionId, 'audioLevelExtensionId', 1, 255);
   if (fields.timeoutMs !== undefined) spec.timeoutMs = toInteger(fields.timeoutMs, 'timeoutMs', 0, 3_600_000);
   if (fields.ipv6 !== undefined) spec.ipv6 = toBoolean(fields.ipv6, 'ipv6');
   if (fields.ptimeMs !== undefined) spec.ptimeMs = toOneOf(fields.ptimeMs, 'ptimeMs', MIXER_INTERVALS_MS);

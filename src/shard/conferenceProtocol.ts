@@ -81,6 +81,8 @@ export type ShardLegSpec =
       codec: ShardRtpCodec;
       /** RFC 4733 payload type, if negotiated. */
       telephoneEventPayloadType?: number;
+      /** RFC 6464 ssrc-audio-level header extension id (1..255), if negotiated. */
+      audioLevelExtensionId?: number;
       /** The peer; absent until known (with symmetric latching it is learned). */
       remoteAddress?: string;
       remotePort?: number;

@@ -33,7 +33,7 @@ describe('maxActiveTalkers', () => {
     // Members 1..5 send tones at rising levels; member 6 only listens.
     const tones = [1, 2, 3, 4, 5].map((id) => new ToneGenerator(300 + 200 * id, 1000 * id, RATE));
     for (let id = 1; id <= 6; id++) conf.addMember(id);
-    let heard = new Int16Array(0);
+    let heard: Int16Array = new Int16Array(0);
     for (let t = 0; t < 10; t++) heard = tick(conf, new Map(tones.map((tone, i) => [i + 1, tone.next(N)])), 6);
     // The listener hears the two loudest (members 4 and 5), and nothing of the other three.
     for (let id = 1; id <= 5; id++) {
