@@ -620,7 +620,7 @@ void MediaThread::Run() {
       int64_t until = deadline;
       if (quiet) {
         until = drain_at;
-      } else if (deadline != kNever && now + kIoSliceNs < deadline) {
+      } else if (busy_ && deadline != kNever && now + kIoSliceNs < deadline) {
         until = std::min(deadline - kIoSliceNs, now + kIoSliceNs);
       }
       WaitUntil(until);
