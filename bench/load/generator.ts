@@ -4,12 +4,13 @@
 // sockets (one per 100 members), batched sends and receives, and an exact count per member of
 // what its leg sends back. Its streams:
 //   talkers: one stream each, a pre-encoded tone loop (talker i sends TONES_HZ[i % 8]), 20 ms;
-//   everyone else: one stream of the codec's fixed payload (payloads.ts: NON_TALKER_STREAMS).
+//   everyone else: one stream of the codec's fixed payload (payloads.ts: NON_TALKER_STREAMS), or
+//   with `noisy` (Opus) a loop of encoded low-level noise.
 // With `sdp`, it binds first and reports each member's port (the address its SDP offer names;
 // members of one socket share it), and starts sending once told where each member's leg is.
 // Exits when told to stop, or when its parent goes away.
 import { LoadGenerator, type LoadStreamOptions } from '../../src/native/media.ts';
-import { encodeToneLoops, FORMATS, NON_TALKER_STREAMS, TONE_LOOP_FRAMES } from './payloads.ts';
+import { encodeToneLoops, FORMATS, nonTalkerStream, TONE_LOOP_FRAMES } from './payloads.ts';
 import type { FromGenerator, GeneratorConfig, GeneratorSnapshot, ToGenerator } from './protocol.ts';
 
 const ADDRESS = '127.0.0.1';
@@ -41,8 +42,8 @@ function streams(): LoadStreamOptions[] {
   }
   const rest = members - config.talkers;
   if (rest > 0) {
-    const { intervalMs, payload } = NON_TALKER_STREAMS[config.codec];
-    out.push({ members: rest, payloadType: format.payloadType, clockRate: format.clockRate, intervalMs, frames: [payload] });
+    const { intervalMs, frames } = nonTalkerStream(config.codec, config.noisy === true);
+    out.push({ members: rest, payloadType: format.payloadType, clockRate: format.clockRate, intervalMs, frames });
   }
   return out;
 }

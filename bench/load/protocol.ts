@@ -13,6 +13,8 @@ export interface GeneratorConfig {
   members: number;
   /** Bind first and report the ports ('bound'); start sending on 'start', once each member joined by SDP. */
   sdp?: boolean;
+  /** Opus non-talkers send encoded noise instead of DTX. */
+  noisy?: boolean;
 }
 
 /** Counters of the generator process at one instant. */
@@ -60,6 +62,8 @@ export interface RoomConfig extends LoadRoom {
   portMax: number;
   /** Members join by SDP offer/answer through the engine's API, as from a gateway. */
   sdp?: boolean;
+  /** No members and no generator: the engine measured idle. */
+  idle?: boolean;
 }
 
 /** Measured cost of one codec operation on this machine, µs. */
@@ -81,10 +85,31 @@ export interface RoomResult {
   /** Steps the room's Opus encoders ran below their configured complexity over the window (load shedding). */
   complexityShed: { min: number; max: number };
   codec: LoadCodec;
+  /** Members of each room, and talkers of each room. */
   members: number;
   talkers: number;
+  /** Conferences (1 for the single-room run), and shards they were spread over. */
+  rooms: number;
+  shards: number;
+  /** Members in all (rooms x members). */
+  totalMembers: number;
+  noisy: boolean;
+  energyLevel: number;
+  maxActiveTalkers: number | null;
   rate: number;
   windowS: number;
+  /** The engine with its shards started and no conference, measured before the rooms were made:
+   *  % of one core (all threads). */
+  idleCpuPct: number;
+  /** Its threads in that idle window, % of one core. */
+  idleThreads: Record<string, number>;
+  /** RSS growth from the idle engine to the end of the window, per member, bytes. */
+  bytesPerMember: number | null;
+  /** RSS of the idle engine (shards started), MB. */
+  rssIdleMb: number;
+  /** Media thread wake-ups per second over the window: for a deadline, and between deadlines. */
+  wakesPerS: number;
+  drainsPerS: number;
   /** Engine process CPU over the window, % of one core (all threads). */
   engineCpuPct: number;
   cpuPctPerParticipant: number;

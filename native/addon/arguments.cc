@@ -7,6 +7,7 @@
 #include "core/dsp/comfort_noise.h"
 #include "core/dsp/energy.h"
 #include "core/frame.h"
+#include "core/rtp/audio_level.h"
 
 namespace confmix::addon {
 
@@ -169,12 +170,14 @@ bool ReadConferenceOptions(Napi::Env env, const Napi::Value& value, ConferenceOp
     return false;
   }
   options->interval_ms = static_cast<int>(v);
-  std::optional<int> energy, hangover;
+  std::optional<int> energy, hangover, max_active;
   if (!ReadOptionalInt(env, o, "energyLevel", 0, kMaxEnergyScore, &energy) ||
-      !ReadOptionalInt(env, o, "hangoverMs", 0, kMaxHangoverMs, &hangover))
+      !ReadOptionalInt(env, o, "hangoverMs", 0, kMaxHangoverMs, &hangover) ||
+      !ReadOptionalInt(env, o, "maxActiveTalkers", 0, kMaxActiveTalkersLimit, &max_active))
     return false;
   if (energy) options->energy_threshold = *energy;
   if (hangover) options->hangover_ms = *hangover;
+  if (max_active) options->max_active_talkers = *max_active;
   const Napi::Value noise = o.Get("comfortNoiseDbfs");
   if (noise.IsNull()) {
     options->comfort_noise_dbfs.reset();
@@ -266,12 +269,14 @@ bool ReadRtpMedia(Napi::Env env, const Napi::Object& leg, MemberMediaConfig* med
   if (!receive.IsUndefined()) {
     ReceiverConfig config;
     if (!ReadCodecParams(env, receive, &config.codec)) return false;
-    std::optional<int> te_pt, te_clock;
+    std::optional<int> te_pt, te_clock, audio_level;
     const Napi::Object r = receive.As<Napi::Object>();
     if (!ReadOptionalInt(env, r, "telephoneEventPayloadType", 0, 127, &te_pt) ||
-        !ReadOptionalInt(env, r, "telephoneEventClockRate", 8000, 48000, &te_clock))
+        !ReadOptionalInt(env, r, "telephoneEventClockRate", 8000, 48000, &te_clock) ||
+        !ReadOptionalInt(env, r, "audioLevelExtensionId", 1, rtp::kMaxHeaderExtensionId, &audio_level))
       return false;
     if (te_pt) config.telephone_event_pt = *te_pt;
+    if (audio_level) config.audio_level_id = *audio_level;
     config.telephone_event_clock = te_clock.value_or(config.codec.kind == CodecKind::kOpus ? 48000 : 8000);
     media->receive = config;
   }

@@ -683,6 +683,7 @@ class MediaThreadWrap {
     JsRecord out(env);
     out.Flag("running", thread.running)
         .Number("wakes", static_cast<double>(thread.wakes))
+        .Number("drains", static_cast<double>(thread.drains))
         .Number("ticks", static_cast<double>(thread.ticks))
         .Number("overruns", static_cast<double>(thread.overruns))
         .Field("lateness", lateness.value(), lateness.ok())

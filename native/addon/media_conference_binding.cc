@@ -67,6 +67,7 @@ Napi::Object ReceiverStatsToObject(Napi::Env env, const MediaReceiver& receiver)
   o.Set("decodes", static_cast<double>(s.decodes));
   o.Set("skippedDecodes", static_cast<double>(s.skipped_decodes));
   o.Set("unvoicedSkips", static_cast<double>(s.unvoiced_skips));
+  o.Set("levelSkips", static_cast<double>(s.level_skips));
   o.Set("concealed", static_cast<double>(s.concealed));
   o.Set("fecRecovered", static_cast<double>(s.fec_recovered));
   Napi::Object rejected = Napi::Object::New(env);
@@ -266,6 +267,7 @@ class MediaConferenceWrap : public Napi::ObjectWrap<MediaConferenceWrap> {
     o.Set("encodes", conference_->last_tick().encodes);
     o.Set("decodes", conference_->last_tick().decodes);
     o.Set("unvoicedSkips", conference_->last_tick().unvoiced_skips);
+    o.Set("levelSkips", conference_->last_tick().level_skips);
     o.Set("complexityShed", conference_->last_tick().complexity_shed);
     return o;
   }

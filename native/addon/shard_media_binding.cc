@@ -751,6 +751,8 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     const io::ThreadStats counters = thread().Counters();
     Napi::Object o = Napi::Object::New(env);
     o.Set("ticks", static_cast<double>(counters.ticks));
+    o.Set("wakes", static_cast<double>(counters.wakes));
+    o.Set("drains", static_cast<double>(counters.drains));
     o.Set("overruns", static_cast<double>(counters.overruns));
     Napi::Object lateness = Napi::Object::New(env);
     lateness.Set("p50Ms", static_cast<double>(counters.lateness_p50_ns) / 1e6);

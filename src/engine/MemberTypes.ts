@@ -37,6 +37,8 @@ export interface RtpLegOptions {
   codec: 'pcmu' | 'pcma' | 'opus' | ShardRtpCodec;
   /** RFC 4733 telephone-event payload type, if the peer sends DTMF that way. */
   telephoneEventPayloadType?: number;
+  /** RFC 6464 ssrc-audio-level header extension id (1..255), if the peer sends levels: with a cap on active talkers, a member whose level misses the cut is not decoded. */
+  audioLevelExtensionId?: number;
   /** The peer's numeric address (needed unless symmetricLatching learns it). */
   remoteAddress?: string;
   /** The peer's port. */

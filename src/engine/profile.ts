@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { InvalidArgumentError, UnsupportedError } from '../errors.ts';
 import { MIXER_INTERVALS_MS, MIXER_RATES, comfortNoiseDbfsFromFreeswitch } from '../native/mixer.ts';
 import type { MixerIntervalMs, MixerRate } from '../native/mixer.ts';
-import { DEFAULT_MEDIA_SWITCHES, type ShardLegSpec, type ShardRtpCodec } from '../shard/conferenceProtocol.ts';
+import { DEFAULT_MEDIA_SWITCHES, MAX_ACTIVE_TALKERS_LIMIT, type ShardLegSpec, type ShardRtpCodec } from '../shard/conferenceProtocol.ts';
 import { AppLeg } from '../legs/app/AppLeg.ts';
 import {
   checkFields,
@@ -76,6 +76,8 @@ export interface MediaProfile {
   parallelCodecs: boolean;
   /** Opus frames the sender's VAD marks unvoiced are not decoded while the member's gate is closed. */
   skipUnvoiced: boolean;
+  /** Most members mixed in one tick (0: no cap). */
+  maxActiveTalkers: number;
 }
 
 /** A conference's complete, normalised configuration. */
@@ -265,7 +267,8 @@ const flat = (table: Record<string, readonly string[]>): string[] => Object.valu
 const PROFILE_KEYS = new Set([...flat(PROFILE_NAMES), ...flat(SOUND_NAMES)]);
 const CONFERENCE_KEYS = new Set([...flat(CONFERENCE_NAMES), ...PROFILE_KEYS, 'profile']);
 const ROLE_KEYS = new Set(flat(ROLE_NAMES));
-const MEDIA_KEYS: ReadonlySet<keyof MediaProfile> = new Set(['adaptiveComplexity', 'parallelCodecs', 'skipUnvoiced']);
+const MEDIA_SWITCH_KEYS = ['adaptiveComplexity', 'parallelCodecs', 'skipUnvoiced'] as const;
+const MEDIA_KEYS: ReadonlySet<keyof MediaProfile> = new Set([...MEDIA_SWITCH_KEYS, 'maxActiveTalkers']);
 
 function soundUrl(value: unknown, name: string): string {
   return toText(value, name, 1, 2048);
@@ -315,7 +318,8 @@ function mediaSwitches(value: unknown, name: string): Partial<MediaProfile> {
   const fields = checkFields(value, name);
   refuseUnknownFields(fields, MEDIA_KEYS, name);
   const out: Partial<MediaProfile> = {};
-  for (const key of MEDIA_KEYS) if (fields[key] !== undefined) out[key] = toBoolean(fields[key], `${name}.${key}`);
+  for (const key of MEDIA_SWITCH_KEYS) if (fields[key] !== undefined) out[key] = toBoolean(fields[key], `${name}.${key}`);
+  if (fields.maxActiveTalkers !== undefined) out.maxActiveTalkers = toInteger(fields.maxActiveTalkers, `${name}.maxActiveTalkers`, 0, MAX_ACTIVE_TALKERS_LIMIT);
   return out;
 }
 
@@ -488,7 +492,7 @@ const RTP_CODEC_PRESETS: Readonly<Record<string, ShardRtpCodec>> = {
 const RTP_CODEC_NAMES = ['pcmu', 'pcma', 'l16', 'opus'] as const;
 const RTP_CODEC_KEYS = new Set(['name', 'payloadType', 'clockRate', 'channels', 'fec', 'dtx', 'bitrate']);
 const RTP_LEG_KEYS = new Set([
-  'kind', 'codec', 'remoteAddress', 'remotePort', 'telephoneEventPayloadType', 'symmetricLatching', 'timeoutMs', 'ipv6', 'ptimeMs',
+  'kind', 'codec', 'remoteAddress', 'remotePort', 'telephoneEventPayloadType', 'audioLevelExtensionId', 'symmetricLatching', 'timeoutMs', 'ipv6', 'ptimeMs',
 ]);
 
 /** Checks an RTP codec: a preset name ('pcmu', 'pcma', 'opus') or a full description. */
@@ -536,6 +540,7 @@ function normalizeRtpLeg(fields: Fields): Extract<ShardLegSpec, { kind: 'rtp' }>
       throw new InvalidArgumentError('telephoneEventPayloadType must differ from the codec payload type');
     }
   }
+  if (fields.audioLevelExtensionId !== undefined) spec.audioLevelExtensionId = toInteger(fields.audioLevelExtensionId, 'audioLevelExtensionId', 1, 255);
   if (fields.timeoutMs !== undefined) spec.timeoutMs = toInteger(fields.timeoutMs, 'timeoutMs', 0, 3_600_000);
   if (fields.ipv6 !== undefined) spec.ipv6 = toBoolean(fields.ipv6, 'ipv6');
   if (fields.ptimeMs !== undefined) spec.ptimeMs = toOneOf(fields.ptimeMs, 'ptimeMs', MIXER_INTERVALS_MS);

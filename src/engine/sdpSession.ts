@@ -1,7 +1,7 @@
 // The engine's side of one RTP leg's SDP offer/answer: checks the join options, turns what was
 // negotiated into the shard's leg spec and leg updates, and keeps our o= line across re-offers.
 import { InvalidArgumentError, InvalidStateError } from '../errors.ts';
-import { applyAnswer, createOffer, negotiateOffer, SdpError, SDP_CODECS, writeAnswer } from '../legs/rtp/sdp.ts';
+import { applyAnswer, createOffer, negotiateOffer, OFFER_AUDIO_LEVEL_ID, SdpError, SDP_CODECS, writeAnswer } from '../legs/rtp/sdp.ts';
 import type {
   NegotiatedMedia,
   OfferNegotiation,
@@ -162,6 +162,8 @@ export class SdpLegSession {
         : { name: first.name, payloadType: first.payloadType, clockRate: first.clockRate, channels: first.channels };
     const spec: RtpLegSpec = { kind: 'rtp', codec, ptimeMs, ipv6: family === 6 };
     if (event) spec.telephoneEventPayloadType = event.payloadType;
+    // Our offer names the audio level extension: an answer that keeps it sends levels with our id.
+    spec.audioLevelExtensionId = OFFER_AUDIO_LEVEL_ID;
     if (settings.symmetricLatching) spec.symmetricLatching = true;
     if (settings.timeoutMs !== undefined) spec.timeoutMs = settings.timeoutMs;
     if (settings.rtcpMux) spec.rtcpMux = true;
@@ -300,6 +302,7 @@ export class SdpLegSession {
     const settings = this.#settings;
     const spec: RtpLegSpec = { kind: 'rtp', codec: shardCodecOf(media), ptimeMs: this.#ptimeMs, ipv6: this.family === 6 };
     if (media.telephoneEvent) spec.telephoneEventPayloadType = media.telephoneEvent.payloadType;
+    if (media.audioLevelId !== undefined) spec.audioLevelExtensionId = media.audioLevelId;
     const unspecified = media.remote.address === '0.0.0.0' || media.remote.address === '::';
     if (!unspecified) {
       spec.remoteAddress = media.remote.address;

@@ -113,7 +113,10 @@ export interface JobStats {
 /** Counters of the thread. */
 export interface MediaThreadStats {
   running: boolean;
+  /** Wake-ups for a deadline (ticks, or the idle check while legs are open and no job runs). */
   wakes: number;
+  /** Wake-ups between deadlines: a drain slice, a command, a pushed packet. */
+  drains: number;
   ticks: number;
   overruns: number;
   lateness: { p50Ms: number; p99Ms: number; maxMs: number };

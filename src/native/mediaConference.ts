@@ -37,6 +37,9 @@ export interface ReceiveOptions extends RtpCodecOptions {
   telephoneEventPayloadType?: number;
   /** Its clock: 8000 (default for G.711/L16) or 48000 (default for Opus). */
   telephoneEventClockRate?: number;
+  /** The RFC 6464 ssrc-audio-level header extension's id (1..255), if negotiated: with a cap on
+   *  active talkers, members whose level misses the cut are not decoded. */
+  audioLevelExtensionId?: number;
 }
 
 /** A member's media: RTP in, RTP out, app PCM at the conference rate, or any mix. */
@@ -69,6 +72,8 @@ export interface MediaTickOutput {
   decodes: number;
   /** Payloads not decoded this tick because the sender marked them unvoiced and the gate was closed. */
   unvoicedSkips: number;
+  /** Payloads not decoded this tick because their RFC 6464 level missed the active talkers' cut. */
+  levelSkips: number;
   /** Steps subtracted from each encoder's configured complexity this tick (0: full quality). */
   complexityShed: number;
 }
@@ -86,6 +91,8 @@ export interface MediaMemberStats {
     skippedDecodes: number;
     /** Payloads not decoded because the sender marked them unvoiced while the gate was closed. */
     unvoicedSkips: number;
+    /** Payloads not decoded because their RFC 6464 level missed the active talkers' cut. */
+    levelSkips: number;
     concealed: number;
     fecRecovered: number;
     rejected: Record<string, number>;

@@ -89,6 +89,9 @@ export interface ShardMediaOptions {
 /** The media thread's counters. */
 export interface ShardMediaStats {
   ticks: number;
+  /** Media thread wake-ups for a deadline, and between deadlines (drain slices, commands). */
+  wakes: number;
+  drains: number;
   overruns: number;
   lateness: { p50Ms: number; p99Ms: number; maxMs: number };
   tickCpuMs: number;
@@ -123,8 +126,8 @@ export type ShardMediaLegCounters = Pick<
 };
 
 /** A member's RTCP figures (RFC 3550), as of the media thread's last snapshot: after each report
- *  sent or received, and at least once a second. Arrival times are those of the media thread's
- *  wakes, so round trip and jitter carry up to one tick of quantization. */
+ *  sent or received, and at least once a second. Arrival times of plain RTP legs are the kernel's
+ *  stamps; those of pushed (WebRTC) packets are the media thread's wake on the push. */
 export interface ShardMemberRtcpStats {
   /** The SSRC of our stream (and our reports). */
   localSsrc: number;

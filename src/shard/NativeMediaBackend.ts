@@ -20,6 +20,8 @@ type MemberMirror = ShardConferenceRequests['getMember']['result'];
 interface MemberRecord {
   mirror: MemberMirror;
   legId?: number;
+  /** The RTP leg's RFC 6464 extension id, kept for a re-negotiated codec. */
+  audioLevelExtensionId?: number;
   app?: { toConference: Resampler | null; fromConference: Resampler | null };
 }
 
@@ -98,6 +100,7 @@ export class NativeMediaBackend implements MediaBackend {
       adaptiveComplexity: media.adaptiveComplexity,
       parallelCodecs: media.parallelCodecs,
       skipUnvoiced: media.skipUnvoiced,
+      maxActiveTalkers: media.maxActiveTalkers,
     });
     const record: ConferenceRecord = {
       id: conferenceId,
@@ -129,7 +132,11 @@ export class NativeMediaBackend implements MediaBackend {
     if (leg.kind === 'rtp') {
       native = {
         kind: 'rtp',
-        receive: { ...codecOptions(leg.codec), ...(leg.telephoneEventPayloadType === undefined ? {} : { telephoneEventPayloadType: leg.telephoneEventPayloadType }) },
+        receive: {
+          ...codecOptions(leg.codec),
+          ...(leg.telephoneEventPayloadType === undefined ? {} : { telephoneEventPayloadType: leg.telephoneEventPayloadType }),
+          ...(leg.audioLevelExtensionId === undefined ? {} : { audioLevelExtensionId: leg.audioLevelExtensionId }),
+        },
         send: codecOptions(leg.codec),
         ...(leg.remoteAddress === undefined ? {} : { remoteAddress: leg.remoteAddress, remotePort: leg.remotePort }),
         ...(leg.symmetricLatching === undefined ? {} : { symmetricLatching: leg.symmetricLatching }),
@@ -159,7 +166,12 @@ export class NativeMediaBackend implements MediaBackend {
       listenLevel: settings.listenLevel ?? 0,
       energyLevel: settings.energyLevel ?? record.energyLevel,
     };
-    record.members.set(member, { mirror, ...(opened.legId === undefined ? {} : { legId: opened.legId }), ...(app ? { app } : {}) });
+    record.members.set(member, {
+      mirror,
+      ...(opened.legId === undefined ? {} : { legId: opened.legId }),
+      ...(app ? { app } : {}),
+      ...(leg.kind === 'rtp' && leg.audioLevelExtensionId !== undefined ? { audioLevelExtensionId: leg.audioLevelExtensionId } : {}),
+    });
     if (opened.legId !== undefined) this.#legs.set(opened.legId, { conference: record, member });
     if (leg.kind === 'rtp') {
       return { kind: 'rtp', localAddress: leg.ipv6 ? '::' : '0.0.0.0', localPort: opened.port ?? 0, ...(opened.rtcpPort === undefined ? {} : { rtcpPort: opened.rtcpPort }) };
@@ -183,11 +195,16 @@ export class NativeMediaBackend implements MediaBackend {
 
   updateLeg(conferenceId: string, member: number, update: { remoteAddress?: string; remotePort?: number; codec?: ShardRtpCodec; telephoneEventPayloadType?: number }): void {
     const record = this.#get(conferenceId);
+    const audioLevelExtensionId = record.members.get(member)?.audioLevelExtensionId;
     this.#media.updateLeg(record.handle, member, {
       ...(update.remoteAddress === undefined ? {} : { remoteAddress: update.remoteAddress, remotePort: update.remotePort }),
       ...(update.codec
         ? {
-            receive: { ...codecOptions(update.codec), ...(update.telephoneEventPayloadType === undefined ? {} : { telephoneEventPayloadType: update.telephoneEventPayloadType }) },
+            receive: {
+              ...codecOptions(update.codec),
+              ...(update.telephoneEventPayloadType === undefined ? {} : { telephoneEventPayloadType: update.telephoneEventPayloadType }),
+              ...(audioLevelExtensionId === undefined ? {} : { audioLevelExtensionId }),
+            },
             send: codecOptions(update.codec),
           }
         : {}),
@@ -275,6 +292,8 @@ export class NativeMediaBackend implements MediaBackend {
     const s = this.#media.stats();
     return {
       ticks: s.ticks,
+      wakes: s.wakes,
+      drains: s.drains,
       lateness: s.lateness,
       tickCpuMs: s.tickCpuMs,
       overruns: s.overruns,

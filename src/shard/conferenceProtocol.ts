@@ -10,10 +10,15 @@ export interface ShardMediaSwitches {
   parallelCodecs: boolean;
   /** Skip decoding Opus frames the sender's VAD marks unvoiced while the member's gate is closed. */
   skipUnvoiced: boolean;
+  /** Most members mixed in one tick, the loudest whose gate passes (with hysteresis), 0..64; 0: no cap. */
+  maxActiveTalkers: number;
 }
 
-/** Every switch on: what a conference gets unless it turns one off. */
-export const DEFAULT_MEDIA_SWITCHES: Readonly<ShardMediaSwitches> = { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true };
+/** Largest maxActiveTalkers accepted. */
+export const MAX_ACTIVE_TALKERS_LIMIT = 64;
+
+/** Every switch on, and four active talkers: what a conference gets unless it says otherwise. */
+export const DEFAULT_MEDIA_SWITCHES: Readonly<ShardMediaSwitches> = { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true, maxActiveTalkers: 4 };
 
 /** Mixer settings of a conference, as the shard's native core takes them. */
 export interface ShardConferenceSettings {
@@ -76,6 +81,8 @@ export type ShardLegSpec =
       codec: ShardRtpCodec;
       /** RFC 4733 payload type, if negotiated. */
       telephoneEventPayloadType?: number;
+      /** RFC 6464 ssrc-audio-level header extension id (1..255), if negotiated. */
+      audioLevelExtensionId?: number;
       /** The peer; absent until known (with symmetric latching it is learned). */
       remoteAddress?: string;
       remotePort?: number;
@@ -147,6 +154,9 @@ export interface ShardConferenceRequests {
     params: Record<string, never>;
     result: {
       ticks: number;
+      /** Media thread wake-ups for a deadline, and between deadlines (drain slices, commands). */
+      wakes: number;
+      drains: number;
       lateness: { p50Ms: number; p99Ms: number; maxMs: number };
       tickCpuMs: number;
       overruns: number;

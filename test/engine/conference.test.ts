@@ -34,7 +34,7 @@ describe('conference lifecycle', () => {
           hangoverMs: 500,
           comfortNoiseDbfs: comfortNoiseDbfsFromFreeswitch(1400),
           digits: 'passthru',
-          media: { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true },
+          media: { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true, maxActiveTalkers: 4 },
         },
       },
     ]);

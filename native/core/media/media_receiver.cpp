@@ -5,6 +5,7 @@
 
 #include "core/codec/codec_factory.h"
 #include "core/frame.h"
+#include "core/rtp/audio_level.h"
 
 namespace confmix {
 
@@ -34,6 +35,8 @@ std::unique_ptr<MediaReceiver> MediaReceiver::Create(const ReceiverConfig& confi
   if (config.telephone_event_pt >= 0 &&
       (config.telephone_event_pt > 127 || config.telephone_event_pt == config.codec.payload_type))
     return fail("telephone-event payload type must be 0..127 and differ from the codec's");
+  if (config.audio_level_id < 0 || config.audio_level_id > rtp::kMaxHeaderExtensionId)
+    return fail("audio level extension id must be 1..255, or 0 for none");
   if (config.telephone_event_pt >= 0 && config.telephone_event_clock != 8000 &&
       config.telephone_event_clock != 16000 && config.telephone_event_clock != 48000)
     return fail("telephone-event clock rate must be 8000, 16000 or 48000");
@@ -132,6 +135,8 @@ ReceiveResult MediaReceiver::OnDatagram(const uint8_t* data, size_t size, double
   if (pushed != rtp::JitterPushResult::kQueued && pushed != rtp::JitterPushResult::kSequenceJump) {
     stats_.rejected[static_cast<size_t>(ReceiveReject::kJitterRefused)]++;
     result.reject = ReceiveReject::kJitterRefused;
+  } else if (rtp::AudioLevel level; config_.audio_level_id > 0 && rtp::FindAudioLevel(packet, config_.audio_level_id, &level)) {
+    if (audio_level_dbov_ < 0 || level.dbov < audio_level_dbov_) audio_level_dbov_ = level.dbov;
   }
   return result;
 }
@@ -161,22 +166,30 @@ void MediaReceiver::EndUnvoicedRun() {
 
 bool MediaReceiver::SkipUnvoiced(const rtp::JitterFrame& frame, DecodePolicy policy, bool* probe) {
   *probe = false;
-  if (policy != DecodePolicy::kVoiced) return false;
-  if (decoder_->PayloadVoiceActivity(frame.payload, frame.payload_size) != VoiceActivity::kInactive) return false;
-  // The frame that would make the run reach the probe interval is decoded instead: a loud signal
-  // the encoder calls unvoiced reaches the gate within kUnvoicedProbeMs.
-  if (unvoiced_run_ + frame.samples >= probe_units_) {
-    *probe = true;
-    return false;
+  const bool below_cut = policy == DecodePolicy::kBelowCut;
+  if (!below_cut) {
+    if (policy != DecodePolicy::kVoiced) return false;
+    if (decoder_->PayloadVoiceActivity(frame.payload, frame.payload_size) != VoiceActivity::kInactive) return false;
+    // The frame that would make the run reach the probe interval is decoded instead: a loud
+    // signal the encoder calls unvoiced reaches the gate within kUnvoicedProbeMs.
+    if (unvoiced_run_ + frame.samples >= probe_units_) {
+      *probe = true;
+      return false;
+    }
   }
-  unvoiced_run_ += frame.samples;
+  // Saturates at the probe interval: a long run below the cut must not wrap.
+  if (unvoiced_run_ < probe_units_) unvoiced_run_ += frame.samples;
   if (frame.payload_size <= preroll_.size()) {
     std::memcpy(preroll_.data(), frame.payload, frame.payload_size);
     preroll_size_ = frame.payload_size;
   } else {
     preroll_size_ = 0;
   }
-  stats_.unvoiced_skips++;
+  if (below_cut) {
+    stats_.level_skips++;
+  } else {
+    stats_.unvoiced_skips++;
+  }
   return true;
 }
 
@@ -291,6 +304,7 @@ bool MediaReceiver::ProduceFrame(int16_t* out, DecodePolicy policy) {
   }
   fifo_used_ = left;
   last_frame_audio_ = audio;
+  audio_level_dbov_ = -1;  // the next tick ranks by the packets taken from now on
   return audio;
 }
 

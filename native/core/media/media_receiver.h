@@ -27,6 +27,7 @@ struct ReceiverConfig {
   int conference_rate = 16000;
   int interval_ms = 20;
   uint32_t max_delay_ms = rtp::kJitterMaxDelayMs;
+  int audio_level_id = 0;             // RFC 6464 header extension id (1..255), 0 for none
 };
 
 /** What ProduceFrame does with this tick's packets. */
@@ -35,6 +36,8 @@ enum class DecodePolicy : uint8_t {
   kAll,     // decode every packet (the member's gate passes)
   kVoiced,  // the gate is closed: payloads the sender marks unvoiced are not decoded, but for a
             // probe every kUnvoicedProbeMs, so a loud signal still reaches the gate
+  kBelowCut,  // the sender's RFC 6464 level is below the active talkers' cut: not decoded, the
+              // payload kept as a pre-roll like an unvoiced one
 };
 
 /** RFC 4733 keys a peer may raise at once, and then one per kDtmfKeyIntervalMs: a keypad
@@ -72,6 +75,7 @@ struct ReceiverStats {
   uint64_t decodes = 0;        // decoder calls (payloads decoded, FEC and PLC included)
   uint64_t skipped_decodes = 0;  // payloads consumed without decoding (muted, DTX)
   uint64_t unvoiced_skips = 0;   // payloads not decoded because the sender marked them unvoiced
+  uint64_t level_skips = 0;      // payloads not decoded because their RFC 6464 level missed the cut
   uint64_t concealed = 0;      // frames filled by PLC
   uint64_t fec_recovered = 0;  // frames recovered from the next packet's FEC
   std::array<uint64_t, static_cast<size_t>(ReceiveReject::kCount)> rejected{};
@@ -107,6 +111,10 @@ class MediaReceiver {
    *  Returns true when the frame carries audio to mix; false for silence (underrun, DTX, not
    *  decoded), with `out` zeroed. Never allocates. */
   bool ProduceFrame(int16_t* out, DecodePolicy policy);
+
+  /** The loudest RFC 6464 level (-dBov, 0..127) of the packets taken since the last
+   *  ProduceFrame, or -1 when none carried one (or the extension is not negotiated). */
+  int audio_level_dbov() const { return audio_level_dbov_; }
 
   /** Counters. */
   const ReceiverStats& stats() const { return stats_; }
@@ -157,6 +165,7 @@ class MediaReceiver {
   double dtmf_tokens_ = kDtmfKeyBurst;  // keys the peer may still raise now
   double dtmf_refilled_ms_ = -1;       // when the tokens were last topped up; <0: never
   int max_pops_;                       // MaxPopsPerTick of the interval
+  int audio_level_dbov_ = -1;      // see audio_level_dbov()
   int concealed_run_ = 0;          // ticks concealed in a row for a late packet
   static constexpr int kMaxConcealedRun = 3;
 };

@@ -34,8 +34,10 @@ import type {
   SdpRemoteAddress,
   SdpSessionState,
 } from './sdpTypes.ts';
+import { AUDIO_LEVEL_URI, OFFER_AUDIO_LEVEL_ID } from './sdpTypes.ts';
 
 export type * from './sdpTypes.ts';
+export { AUDIO_LEVEL_URI, OFFER_AUDIO_LEVEL_ID } from './sdpTypes.ts';
 
 /** An SDP that cannot work; `reason` is a stable code. */
 export class SdpError extends ConfmixError {
@@ -85,6 +87,8 @@ interface RemoteFormat {
 
 // The peer's audio stream as its SDP describes it.
 interface RemoteAudio {
+  /** The id of its RFC 6464 audio level extension (a=extmap), if it names one it may send. */
+  audioLevelId: number | undefined;
   session: SessionDescription;
   mediaIndex: number;
   media: MediaDescription;
@@ -281,7 +285,12 @@ function readAudio(sdp: string, what: 'offer' | 'answer'): RemoteAudio & { unspe
     rtcp = { address, port: media.rtcp.port };
   }
   const ssrc = media.ssrcs?.[0]?.id;
+  // A level the peer only receives (recvonly, inactive) never reaches us.
+  const level = (media.ext ?? []).find(
+    (ext) => ext.uri === AUDIO_LEVEL_URI && ext.direction !== 'recvonly' && ext.direction !== 'inactive' && ext.value >= 1 && ext.value <= 255,
+  );
   return {
+    audioLevelId: level?.value,
     session,
     mediaIndex: session.media.indexOf(media),
     media,
@@ -459,6 +468,8 @@ export function negotiateOffer(offerSdp: string, options: NegotiateOfferOptions 
     ],
     ptime: ptimeMs,
     direction,
+    // We take the peer's audio levels (and send none): the extension's id is the offer's.
+    ...(offer.audioLevelId !== undefined && receive ? { ext: [{ value: offer.audioLevelId, uri: AUDIO_LEVEL_URI }] } : {}),
     ...(offer.media.mid !== undefined ? { mid: offer.media.mid } : {}),
     ...(offer.rtcpMux ? { rtcpMux: 'rtcp-mux' as const } : {}),
   };
@@ -491,6 +502,7 @@ export function negotiateOffer(offerSdp: string, options: NegotiateOfferOptions 
       remoteSessionId: offer.sessionId,
       remoteSessionVersion: offer.sessionVersion,
       ...(offer.ssrc !== undefined ? { remoteSsrc: offer.ssrc } : {}),
+      ...(offer.audioLevelId !== undefined && receive ? { audioLevelId: offer.audioLevelId } : {}),
     },
     answerMedia,
     audioIndex: offer.mediaIndex,
@@ -611,6 +623,7 @@ export function createOffer(options: CreateOfferOptions): CreateOfferResult {
     ],
     ptime: ptimeMs,
     direction,
+    ...(receives(direction) ? { ext: [{ value: OFFER_AUDIO_LEVEL_ID, uri: AUDIO_LEVEL_URI }] } : {}),
     ...(rtcpMux ? { rtcpMux: 'rtcp-mux' as const } : {}),
     // RFC 3605: say where our RTCP is when it is neither multiplexed nor on the next port.
     ...(!rtcpMux && localRtcpPort !== undefined && localRtcpPort !== localPort + 1
@@ -687,5 +700,6 @@ export function applyAnswer(state: SdpOfferState, answerSdp: string): Negotiated
     remoteSessionId: answer.sessionId,
     remoteSessionVersion: answer.sessionVersion,
     ...(answer.ssrc !== undefined ? { remoteSsrc: answer.ssrc } : {}),
+    ...(answer.audioLevelId !== undefined && receive ? { audioLevelId: answer.audioLevelId } : {}),
   };
 }

@@ -116,7 +116,14 @@ export interface NegotiatedMedia {
   remoteSessionVersion: number;
   /** The peer's SSRC when its SDP names one (a=ssrc). */
   remoteSsrc?: number;
+  /** The RFC 6464 ssrc-audio-level header extension's id, when both sides named it (a=extmap). */
+  audioLevelId?: number;
 }
+
+/** The URI of the RFC 6464 client-to-mixer audio level header extension. */
+export const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
+/** The id our offers give it. */
+export const OFFER_AUDIO_LEVEL_ID = 1;
 
 /** What a later offer/answer of the same session needs from the previous one. */
 export interface SdpSessionState {
