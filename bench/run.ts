@@ -21,6 +21,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   mixer: async () => (await import('./mixer/index.ts')).mixerBench,
   media: async () => (await import('./media/index.ts')).mediaBench,
   load: async () => (await import('./load/index.ts')).loadBench,
+  report: async () => (await import('./report/index.ts')).reportBench,
 };
 
 async function usage(): Promise<string> {

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 BUILD_PACKAGES=(pkg-config libopus-dev)
-TEST_PACKAGES=(ffmpeg espeak-ng)
+TEST_PACKAGES=(ffmpeg espeak-ng chromium)
 
 action="${1:-list}"
 set_name="${2:-all}"

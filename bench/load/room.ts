@@ -21,7 +21,7 @@ import { DEFAULT_MEDIA_SWITCHES, type ShardConferenceRequests, type ShardRtpCode
 import { measureCodecCosts } from './calibrate.ts';
 import { joinBySdp } from './sdpJoin.ts';
 import { FORMATS } from './payloads.ts';
-import type { FromGenerator, FromRoom, GeneratorConfig, GeneratorSnapshot, RoomConfig, RoomResult, ToGenerator } from './protocol.ts';
+import type { FromGenerator, FromRoom, GeneratorConfig, GeneratorSnapshot, RoomConfig, RoomResult, ToGenerator, TraceRecord } from './protocol.ts';
 import { cpuPressureUs, threadTimes, threadTimesDelta } from './threadCpu.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -50,6 +50,7 @@ const wait = (ms: number): Promise<void> => new Promise((done) => setTimeout(don
 class GeneratorProcess {
   readonly #child: ChildProcess;
   readonly #pending = new Map<number, (snapshot: GeneratorSnapshot) => void>();
+  readonly #pendingTraces = new Map<number, (traces: TraceRecord[]) => void>();
   #nextId = 1;
   #exited: Promise<void>;
   #onStarted: Array<(error?: Error) => void> = [];
@@ -69,6 +70,7 @@ class GeneratorProcess {
       else if (message.type === 'started') this.#settleStart();
       else if (message.type === 'error') this.#settleStart(new Error(`generator: ${message.message}`));
       else if (message.type === 'snapshot') this.#pending.get(message.id)?.(message.snapshot);
+      else if (message.type === 'traces') this.#pendingTraces.get(message.id)?.(message.traces);
       else if (message.type === 'stopped') this.#onStopped?.(message.snapshot);
     });
     this.#child.once('exit', (code) => this.#settleStart(new Error(`generator exited with code ${String(code)}`)));
@@ -103,6 +105,18 @@ class GeneratorProcess {
         done(snapshot);
       });
       this.#send({ type: 'snapshot', id });
+    });
+  }
+
+  /** The traced members' logs so far (with onsets). */
+  traces(): Promise<TraceRecord[]> {
+    const id = this.#nextId++;
+    return new Promise((done) => {
+      this.#pendingTraces.set(id, (traces) => {
+        this.#pendingTraces.delete(id);
+        done(traces);
+      });
+      this.#send({ type: 'traces', id });
     });
   }
 
@@ -196,7 +210,14 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
         for (const added of await Promise.all(batch)) ports.push(added.leg.localPort);
       }
 
-      generator = new GeneratorProcess({ codec: config.codec, talkers: config.talkers, members: config.members, targetPorts: ports });
+      generator = new GeneratorProcess({
+        codec: config.codec,
+        talkers: config.talkers,
+        members: config.members,
+        targetPorts: ports,
+        ...(config.onsets ? { onsets: config.onsets } : {}),
+        ...(config.listenerLoop ? { listenerLoop: config.listenerLoop } : {}),
+      });
       await generator.started();
     }
     const setupS = (performance.now() - setupStart) / 1000;
@@ -211,6 +232,7 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
     const pressureBefore = cpuPressureUs();
     const cpuBefore = process.cpuUsage();
     const wallBefore = performance.now();
+    const windowStartWallMs = Date.now();
     const clocks: Clock[] = [];
     const windowEnd = wallBefore + config.durationS * 1000;
     while (performance.now() + CLOCK_SAMPLE_MS < windowEnd) {
@@ -227,6 +249,7 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
     const rssMb = mb(process.memoryUsage.rss());
     const loadAverage = loadavg()[0];
     const rejectedInWindow = rejected - rejectedBefore;
+    const onsets = config.onsets ? await onsetFigures(shard, conferenceId, config.talkers, generator) : {};
     await generator.stop();
     generator = undefined;
     await pool.close();
@@ -273,6 +296,7 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
       tickLatenessP50Ms: statsAfter.lateness.p50Ms,
       tickLatenessP99Ms: statsAfter.lateness.p99Ms,
       tickLatenessMaxMs: statsAfter.lateness.maxMs,
+      ...(statsAfter.lateness.cdf ? { tickLatenessCdf: statsAfter.lateness.cdf } : {}),
       overrunsInWindow: statsAfter.overruns - statsBefore.overruns,
       ticksInWindow: statsAfter.ticks - statsBefore.ticks,
       rssMb,
@@ -286,11 +310,28 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
       generatorLatenessMaxMs: genAfter.latenessMaxMs,
       loadAverage,
       setupS,
+      ...onsets,
+      ...(config.onsets ? { windowStartWallMs } : {}),
     };
   } finally {
     generator?.kill();
     await pool.close();
   }
+}
+
+/** With onsets: the traced members' logs, and each talker's jitter buffer target (members 1..talkers). */
+async function onsetFigures(
+  shard: ShardPool['shards'][number],
+  conferenceId: string,
+  talkers: number,
+  generator: GeneratorProcess,
+): Promise<Pick<RoomResult, 'traces' | 'jitterTargetsMs'>> {
+  const jitterTargetsMs: number[] = [];
+  for (let member = 1; member <= talkers; member++) {
+    const stats = await shard.request<Record<string, number>>('memberStats', { conferenceId, member });
+    if (typeof stats.jitterTargetMs === 'number') jitterTargetsMs.push(stats.jitterTargetMs);
+  }
+  return { traces: await generator.traces(), jitterTargetsMs };
 }
 
 /**

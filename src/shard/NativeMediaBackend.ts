@@ -46,6 +46,7 @@ function codecOptions(codec: ShardRtpCodec): RtpCodecOptions {
     ...(codec.fec === undefined ? {} : { fec: codec.fec }),
     ...(codec.dtx === undefined ? {} : { dtx: codec.dtx }),
     ...(codec.bitrate === undefined ? {} : { bitrate: codec.bitrate }),
+    ...(codec.maxBitrate === undefined ? {} : { maxBitrate: codec.maxBitrate }),
   };
 }
 
@@ -264,6 +265,7 @@ export class NativeMediaBackend implements MediaBackend {
             ...(rtcp.remoteJitterMs === null ? {} : { remoteJitterMs: rtcp.remoteJitterMs }),
           }
         : {}),
+      ...(stats.jitterTargetMs === null ? {} : { jitterTargetMs: stats.jitterTargetMs }),
     };
   }
 

@@ -56,8 +56,10 @@ export interface ShardRtpCodec {
   fec?: boolean;
   /** Opus: the encoder may send DTX. */
   dtx?: boolean;
-  /** Opus bits/s (0: libopus default). */
+  /** Opus bits/s (0: confmix's default for the conference rate). */
   bitrate?: number;
+  /** Opus: the peer's maxaveragebitrate, which caps that default (bits/s). */
+  maxBitrate?: number;
 }
 
 /** How a member's media reaches the shard. */
@@ -147,7 +149,7 @@ export interface ShardConferenceRequests {
     params: Record<string, never>;
     result: {
       ticks: number;
-      lateness: { p50Ms: number; p99Ms: number; maxMs: number };
+      lateness: { p50Ms: number; p99Ms: number; maxMs: number; cdf?: Array<[number, number]> };
       tickCpuMs: number;
       overruns: number;
       conferences: number;

@@ -26,7 +26,8 @@ struct CodecParams {
   int channels = 1;        // payload channels (Opus stereo: 2); the mix itself is mono
   bool inband_fec = true;  // Opus useinbandfec
   bool dtx = false;        // Opus usedtx: the encoder may send DTX frames
-  int bitrate = 0;         // Opus bits/s; 0 = libopus default for the rate
+  int bitrate = 0;         // Opus bits/s; 0 = DefaultOpusBitrate for the PCM rate and channels
+  int max_bitrate = 0;     // Opus: the peer's maxaveragebitrate, which caps that default; 0 = none
   int complexity = 5;      // Opus 0..10
   int expected_loss = 10;  // Opus: loss percentage the encoder's in-band FEC plans for (0..100)
 };

@@ -26,6 +26,12 @@ constexpr size_t kOpusMaxPayloadBytes = 4000;
 /** libopus's highest encoder complexity (its range is 0..10). */
 constexpr int kOpusMaxComplexity = 10;
 
+/** The encoder's bitrate when none is asked for, bits/s, by PCM rate and channels: 32 kbit/s
+ *  mono at 8 and 12 kHz, 40 kbit/s otherwise (the lowest whose measured speech quality is within
+ *  1 dB of 64 kbit/s's; the benchmark report measures it). libopus's own choice at 16 kHz (about
+ *  17 kbit/s) loses up to 2 dB of a tone's level in a mix. */
+int DefaultOpusBitrate(int pcm_rate, int channels);
+
 /** The voice activity an Opus packet's SILK layer declares (RFC 6716 4.2.3): CELT-only (TOC
  *  config 16..31) and malformed packets are kUnknown; otherwise kActive when any VAD flag of any
  *  frame is set. Reads only the first byte of each frame; never decodes. */

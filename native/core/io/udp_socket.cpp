@@ -1,6 +1,8 @@
 #include "core/io/udp_socket.h"
 
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,6 +10,11 @@
 #include <utility>
 
 namespace confmix::io {
+
+namespace {
+// Control bytes per received datagram: one SCM_TIMESTAMPNS message.
+constexpr size_t kControlBytes = CMSG_SPACE(sizeof(timespec));
+}  // namespace
 
 UdpSocket::UdpSocket(UdpSocket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
 
@@ -95,6 +102,10 @@ int ReceiveBatch::Receive(int fd, size_t max) {
     header.msg_namelen = sizeof(sockaddr_storage);
     header.msg_iov = &iovecs_[i];
     header.msg_iovlen = 1;
+    if (!controls_.empty()) {
+      header.msg_control = &controls_[i * kControlBytes];
+      header.msg_controllen = kControlBytes;
+    }
     headers_[i].msg_len = 0;
   }
   for (;;) {
@@ -108,6 +119,21 @@ int ReceiveBatch::Receive(int fd, size_t max) {
 size_t ReceiveBatch::size(size_t i) const {
   const size_t length = headers_[i].msg_len;
   return length < kMaxDatagramBytes ? length : kMaxDatagramBytes;
+}
+
+void ReceiveBatch::EnableTimestamps() { controls_.assign(headers_.size() * kControlBytes, 0); }
+
+int64_t ReceiveBatch::arrival_ns(size_t i) const {
+  if (controls_.empty()) return 0;
+  msghdr header = headers_[i].msg_hdr;
+  for (cmsghdr* message = CMSG_FIRSTHDR(&header); message != nullptr; message = CMSG_NXTHDR(&header, message)) {
+    if (message->cmsg_level == SOL_SOCKET && message->cmsg_type == SCM_TIMESTAMPNS) {
+      timespec at{};
+      std::memcpy(&at, CMSG_DATA(message), sizeof(at));
+      return static_cast<int64_t>(at.tv_sec) * 1'000'000'000 + at.tv_nsec;
+    }
+  }
+  return 0;
 }
 
 SocketAddress ReceiveBatch::source(size_t i) const {

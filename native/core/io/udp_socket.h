@@ -67,9 +67,14 @@ class ReceiveBatch {
   bool truncated(size_t i) const { return (headers_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0; }
   /** Source address of datagram `i`. */
   SocketAddress source(size_t i) const;
+  /** Asks each Receive for the kernel's arrival times (the socket needs SO_TIMESTAMPNS set). */
+  void EnableTimestamps();
+  /** Kernel arrival time (CLOCK_REALTIME, ns) of datagram `i`, 0 when none came with it. */
+  int64_t arrival_ns(size_t i) const;
 
  private:
   std::vector<uint8_t> buffers_;
+  std::vector<uint8_t> controls_;  // per datagram: room for one timestamp message, when enabled
   std::vector<iovec> iovecs_;
   std::vector<sockaddr_storage> sources_;
   std::vector<mmsghdr> headers_;
