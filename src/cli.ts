@@ -82,6 +82,6 @@ if (command === 'demo') {
   const result = spawnSync(process.execPath, ['--import', 'tsx', runner, ...args], { stdio: 'inherit' });
   process.exit(result.status ?? 1);
 } else {
-  console.error('usage: confmix demo [--seconds N] | confmix bench <mixer|media|load> [flags]');
+  console.error('usage: confmix demo [--seconds N] | confmix bench <mixer|media|load|report> [flags]');
   process.exit(2);
 }

@@ -75,6 +75,10 @@ class Encoder {
   virtual void SetComplexity(int complexity) { (void)complexity; }
   /** The complexity the encoder runs at now, or -1 for codecs without one. */
   virtual int complexity() const { return -1; }
+  /** Takes `other`'s coding history (same codec, rate and channels), keeping its own complexity:
+   *  the next encode continues `other`'s stream. False when they differ. Stateless codecs have
+   *  nothing to take. */
+  virtual bool ContinueFrom(const Encoder& other) { return other.rate() == rate(); }
 };
 
 /** Builds a decoder or encoder; on failure returns null and says why in `error`. */

@@ -243,6 +243,16 @@ int OpusCodecEncoder::Encode(const int16_t* pcm, size_t samples, uint8_t* out, s
   return bytes < 0 ? -1 : static_cast<int>(bytes);
 }
 
+bool OpusCodecEncoder::ContinueFrom(const Encoder& other) {
+  const auto* opus = dynamic_cast<const OpusCodecEncoder*>(&other);
+  if (opus == nullptr || opus->rate_ != rate_ || opus->channels_ != channels_) return false;
+  if (opus == this) return true;
+  std::memcpy(static_cast<void*>(encoder_), opus->encoder_, static_cast<size_t>(opus_encoder_get_size(channels_)));
+  // The copy brought the other's complexity; this encoder's own stays.
+  opus_encoder_ctl(encoder_, OPUS_SET_COMPLEXITY(complexity_));
+  return true;
+}
+
 void OpusCodecEncoder::SetComplexity(int complexity) {
   const int clamped = std::clamp(complexity, 0, kOpusMaxComplexity);
   if (clamped == complexity_) return;

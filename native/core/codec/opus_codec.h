@@ -52,6 +52,7 @@ class OpusCodecDecoder final : public Decoder {
 
   /** The PCM rate: params.pcm_rate, or 48000 when that is 0. */
   int rate() const override { return rate_; }
+
   int Decode(const uint8_t* payload, size_t size, int16_t* out, size_t max_samples) override;
   /** Any length works; lengths that are not whole 2.5 ms go through a scratch buffer. */
   int Conceal(int16_t* out, size_t samples) override;
@@ -85,6 +86,8 @@ class OpusCodecEncoder final : public Encoder {
 
   /** The PCM rate: params.pcm_rate, or 48000 when that is 0. */
   int rate() const override { return rate_; }
+  /** Copies `other`'s libopus state (a relocatable block of opus_encoder_get_size bytes). */
+  bool ContinueFrom(const Encoder& other) override;
   /** `samples` must satisfy IsOpusEncodeFrame(samples, rate()). */
   int Encode(const int16_t* pcm, size_t samples, uint8_t* out, size_t max_bytes) override;
   /** OPUS_SET_COMPLEXITY, clamped to 0..10; a call that changes nothing skips libopus. */
