@@ -31,7 +31,7 @@ function perKind(results: ReportResults, field: 'cpuPctPerMember' | 'rxPpsMin' |
     encoding: {
       x: { field: 'members', type: 'quantitative' as const, title: 'members in the room' },
       y: { field: 'value', type: 'quantitative' as const, title, scale: { zero: field !== 'rxPpsMin' } },
-      color: { field: 'kind', type: 'nominal' as const, title: 'kind of member', legend: { orient: 'bottom' as const, columns: 1 } },
+      color: { field: 'kind', type: 'nominal' as const, title: 'kind of member', legend: { orient: 'bottom' as const, columns: 1, labelLimit: 500 } },
     },
   };
   if (rule === undefined) return { width: WIDTH, height: HEIGHT, data: { values }, ...line } as TopLevelSpec;
@@ -43,6 +43,17 @@ function perKind(results: ReportResults, field: 'cpuPctPerMember' | 'rxPpsMin' |
       { data: { values: [{ y: rule }] }, mark: { type: 'rule', strokeDash: [6, 4], color: 'black' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
     ],
   } as TopLevelSpec;
+}
+
+/** `values` in `bins` equal bins over their own range (vega-lite would bin every room over all of them). */
+function histogram(values: number[], bins: number): Array<{ fromMs: number; toMs: number; count: number }> {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return [];
+  const low = Math.floor(Math.min(...finite));
+  const width = Math.max(0.1, (Math.ceil(Math.max(...finite)) - low) / bins);
+  const counts = new Array<number>(bins).fill(0);
+  for (const v of finite) counts[Math.min(bins - 1, Math.floor((v - low) / width))]++;
+  return counts.map((count, i) => ({ fromMs: low + i * width, toMs: low + (i + 1) * width, count }));
 }
 
 /** Every plot of a report. */
@@ -75,15 +86,22 @@ export async function renderPlots(results: ReportResults): Promise<Plot[]> {
       file: 'added-latency.svg',
       title: 'Engine-added latency, onset to onset (codec delay subtracted)',
       spec: {
-        width: WIDTH,
-        height: HEIGHT,
-        data: { values: results.latency.flatMap((l) => l.latenciesMs.map((ms) => ({ ms, room: `${l.codec} ${l.members} members` }))) },
-        mark: { type: 'bar', opacity: 0.6 },
-        encoding: {
-          x: { field: 'ms', type: 'quantitative', bin: { maxbins: 40 }, title: 'added latency, ms' },
-          y: { aggregate: 'count', type: 'quantitative', title: 'onsets', stack: null },
-          color: { field: 'room', type: 'nominal', title: 'room', legend: { orient: 'bottom', columns: 2 } },
+        data: { values: results.latency.flatMap((l) => histogram(l.latenciesMs, 40).map((bin) => ({ ...bin, room: `${l.codec} ${l.members} members` }))) },
+        // One histogram per room, each on its own scale: a room at tens of ms and one at hundreds both show their shape.
+        facet: { row: { field: 'room', type: 'nominal', title: null } },
+        spec: {
+          width: WIDTH,
+          height: 90,
+          mark: { type: 'bar' },
+          encoding: {
+            x: { field: 'fromMs', type: 'quantitative', title: 'added latency, ms', scale: { zero: false } },
+            x2: { field: 'toMs' },
+            y: { field: 'count', type: 'quantitative', title: 'onsets' },
+            y2: { datum: 0 },
+            color: { field: 'room', type: 'nominal', legend: null },
+          },
         },
+        resolve: { scale: { x: 'independent', y: 'independent' } },
       } as TopLevelSpec,
     },
     { file: 'rss.svg', title: 'Engine process RSS (MB) against room size', spec: perKind(results, 'rssMb', 'RSS, MB') },

@@ -49,13 +49,13 @@ export function plan(quick: boolean): PlannedRoom[] {
     sizes.map((members) => ({ kind, members, warmupS, durationS }));
   if (quick) {
     return [
-      ...scale('pcmu', [50, 1000], 2, 3),
-      ...scale('opus-dtx', [50, 500], 2, 3),
-      ...scale('opus-noisy', [50, 300], 2, 3),
-      ...scale('sdp', [50, 300], 2, 3),
-      { kind: 'pcmu', members: 50, warmupS: 2, durationS: 3, repeat: true },
-      { kind: 'opus-dtx', members: 50, warmupS: 2, durationS: 3, repeat: true },
-      ...[10, 1000].flatMap((members) => (['pcmu', 'opus-dtx'] as const).map((kind) => ({ kind, members, warmupS: 2, durationS: 4, latency: true }))),
+      ...scale('pcmu', [50, 1000], 2, 2),
+      ...scale('opus-dtx', [50, 500], 2, 2),
+      ...scale('opus-noisy', [50, 300], 2, 2),
+      ...scale('sdp', [50, 300], 2, 2),
+      { kind: 'pcmu', members: 50, warmupS: 2, durationS: 2, repeat: true },
+      { kind: 'opus-dtx', members: 50, warmupS: 2, durationS: 2, repeat: true },
+      ...[10, 1000].flatMap((members) => (['pcmu', 'opus-dtx'] as const).map((kind) => ({ kind, members, warmupS: 2, durationS: 3, latency: true }))),
     ];
   }
   return [

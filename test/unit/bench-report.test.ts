@@ -21,6 +21,14 @@ describe('results.json', () => {
     expect(ok).toBe(true);
   });
 
+  it('validates the saved run the repository keeps (a real full run)', () => {
+    const saved = JSON.parse(readFileSync(new URL('../../bench/report/baseline/results.json', import.meta.url), 'utf8')) as ReportResults;
+    expect(validate(saved)).toBe(true);
+    expect(saved.mode).toBe('full');
+    // And it compares with itself without a regression.
+    expect(compareResults(saved, saved).regressions).toEqual([]);
+  });
+
   it('is refused by the schema when a figure is missing or of the wrong kind', () => {
     const missing = roundTrip(syntheticResults()) as Record<string, unknown>;
     delete missing.summary;
