@@ -139,13 +139,14 @@ function printSummary(results: ReportResults): void {
   }
 }
 
-/** Writes the report's files: results.json, every plot, index.html. */
-export async function writeReport(results: ReportResults, out: string): Promise<void> {
+/** Writes the report's files: results.json, every plot, index.html; returns the plots' file names. */
+export async function writeReport(results: ReportResults, out: string): Promise<string[]> {
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
   const plots = await renderPlots(results);
   for (const plot of plots) writeFileSync(join(out, plot.file), plot.svg);
   writeFileSync(join(out, 'index.html'), renderHtml(results, plots));
+  return plots.map((plot) => plot.file);
 }
 
 /** Reads a saved results.json for --compare. */
@@ -155,7 +156,7 @@ function readSaved(path: string): ReportResults {
   return saved;
 }
 
-async function runSuite(options: ReportOptions): Promise<ReportResults> {
+async function runSuite(options: ReportOptions): Promise<{ results: ReportResults; plotFiles: string[] }> {
   const saved = options.compare ? readSaved(options.compare) : undefined; // read first: a bad file fails before the run
   const rooms = plan(options.quick);
   const bitrateS = BITRATE_STAGE_S[options.quick ? 'quick' : 'full'];
@@ -210,10 +211,10 @@ async function runSuite(options: ReportOptions): Promise<ReportResults> {
       noise: measureNoise(scale, latency),
     };
     if (saved && options.compare) results.compare = { against: options.compare, ...compareResults(results, saved) };
-    await writeReport(results, options.out);
+    const plotFiles = await writeReport(results, options.out);
     writeFileSync(join(options.out, 'latency-traces.json'), JSON.stringify(traces));
     progress.advance(PLOT_STAGE_S);
-    return results;
+    return { results, plotFiles };
   } finally {
     progress.stop();
   }
@@ -225,8 +226,8 @@ export const reportBench: Bench = {
   async run(args: string[]): Promise<BenchReport> {
     const options = parseReportArgs(args);
     if (options.sweep) return runSweep(options.sweep, options.out);
-    const results = await runSuite(options);
-    console.log(`report: ${results.mode} suite in ${results.durationS.toFixed(0)} s, written to ${resolve(options.out)}/ (index.html, results.json, ${6} SVG plots)`);
+    const { results, plotFiles } = await runSuite(options);
+    console.log(`report: ${results.mode} suite in ${results.durationS.toFixed(0)} s, written to ${resolve(options.out)}/ (index.html, results.json, ${plotFiles.join(', ')})`);
     printSummary(results);
     return {
       bench: 'report',
