@@ -7,7 +7,7 @@
 set -euo pipefail
 
 BUILD_PACKAGES=(pkg-config libopus-dev)
-TEST_PACKAGES=(ffmpeg espeak-ng)
+TEST_PACKAGES=(ffmpeg espeak-ng chromium)
 FUZZ_PACKAGES=(clang libclang-rt-dev cmake)
 
 action="${1:-list}"

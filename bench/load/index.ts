@@ -19,8 +19,8 @@ import type { FromRoom, RoomConfig, RoomResult } from './protocol.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 /** The engine's RTP ports: clear of the ranges the tests bind. */
-const ENGINE_PORT_MIN = 40000;
-const ENGINE_PORT_MAX = 49999;
+export const ENGINE_PORT_MIN = 40000;
+export const ENGINE_PORT_MAX = 49999;
 /** Time a room may take beyond its warm-up and window (setup, teardown, calibration). */
 const ROOM_OVERHEAD_LIMIT_MS = 180_000;
 /** Packets per second each member should receive at a 20 ms interval. */
@@ -30,7 +30,7 @@ const PPS_OK = 49.5;
 const LATENESS_P99_TARGET_MS = 1;
 
 /** Runs one room in its own engine process. */
-function runRoomProcess(config: RoomConfig): Promise<RoomResult> {
+export function runRoomProcess(config: RoomConfig): Promise<RoomResult> {
   return new Promise((done, fail) => {
     const child = fork(join(here, 'room.ts'), [JSON.stringify(config)], {
       cwd: root,

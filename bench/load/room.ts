@@ -25,7 +25,7 @@ import { DEFAULT_MEDIA_SWITCHES, type ShardConferenceRequests, type ShardRtpCode
 import { measureCodecCosts } from './calibrate.ts';
 import { joinBySdp } from './sdpJoin.ts';
 import { FORMATS } from './payloads.ts';
-import type { FromGenerator, FromRoom, GeneratorConfig, GeneratorSnapshot, RoomConfig, RoomResult, ToGenerator } from './protocol.ts';
+import type { FromGenerator, FromRoom, GeneratorConfig, GeneratorSnapshot, RoomConfig, RoomResult, ToGenerator, TraceRecord } from './protocol.ts';
 import { cpuPressureUs, threadTimes, threadTimesDelta } from './threadCpu.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -59,6 +59,7 @@ const wait = (ms: number): Promise<void> => new Promise((done) => setTimeout(don
 class GeneratorProcess {
   readonly #child: ChildProcess;
   readonly #pending = new Map<number, (snapshot: GeneratorSnapshot) => void>();
+  readonly #pendingTraces = new Map<number, (traces: TraceRecord[]) => void>();
   #nextId = 1;
   #exited: Promise<void>;
   #onStarted: Array<(error?: Error) => void> = [];
@@ -78,6 +79,7 @@ class GeneratorProcess {
       else if (message.type === 'started') this.#settleStart();
       else if (message.type === 'error') this.#settleStart(new Error(`generator: ${message.message}`));
       else if (message.type === 'snapshot') this.#pending.get(message.id)?.(message.snapshot);
+      else if (message.type === 'traces') this.#pendingTraces.get(message.id)?.(message.traces);
       else if (message.type === 'stopped') this.#onStopped?.(message.snapshot);
     });
     this.#child.once('exit', (code) => this.#settleStart(new Error(`generator exited with code ${String(code)}`)));
@@ -112,6 +114,18 @@ class GeneratorProcess {
         done(snapshot);
       });
       this.#send({ type: 'snapshot', id });
+    });
+  }
+
+  /** The traced members' logs so far (with onsets). */
+  traces(): Promise<TraceRecord[]> {
+    const id = this.#nextId++;
+    return new Promise((done) => {
+      this.#pendingTraces.set(id, (traces) => {
+        this.#pendingTraces.delete(id);
+        done(traces);
+      });
+      this.#send({ type: 'traces', id });
     });
   }
 
@@ -277,6 +291,8 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
           members: talkerPorts.length + listenerPorts.length,
           targetPorts: [...talkerPorts, ...listenerPorts],
           noisy: config.noisy,
+          ...(config.onsets ? { onsets: config.onsets } : {}),
+          ...(config.listenerLoop ? { listenerLoop: config.listenerLoop } : {}),
         });
         await generator.started();
       }
@@ -302,6 +318,7 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
     const pressureBefore = cpuPressureUs();
     const cpuBefore = process.cpuUsage();
     const wallBefore = performance.now();
+    const windowStartWallMs = Date.now();
     const clocks: Clock[] = [];
     const sampled = placed.slice(0, CLOCK_SAMPLE_ROOMS);
     const windowEnd = wallBefore + config.durationS * 1000;
@@ -319,6 +336,7 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
     const rssMb = mb(process.memoryUsage.rss());
     const loadAverage = loadavg()[0];
     const rejectedInWindow = rejected - rejectedBefore;
+    const onsets = config.onsets ? await onsetFigures(placed[0].shard, placed[0].conferenceId, config.talkers, generator) : {};
     await generator.stop();
     generator = undefined;
     await pool.close();
@@ -382,6 +400,7 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
       tickLatenessP50Ms: statsAfter.lateness.p50Ms,
       tickLatenessP99Ms: statsAfter.lateness.p99Ms,
       tickLatenessMaxMs: statsAfter.lateness.maxMs,
+      ...(statsAfter.lateness.cdf ? { tickLatenessCdf: statsAfter.lateness.cdf } : {}),
       overrunsInWindow: statsAfter.overruns - statsBefore.overruns,
       ticksInWindow: ticksInWindow / placed.length,
       rssMb,
@@ -395,6 +414,8 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
       generatorLatenessMaxMs: genAfter.latenessMaxMs,
       loadAverage,
       setupS,
+      ...onsets,
+      ...(config.onsets ? { windowStartWallMs } : {}),
     };
   } finally {
     generator?.kill();
@@ -429,6 +450,21 @@ function idleResult(
     generatorCpuPct: 0, generatorNativeCpuPct: 0, generatorSendFailed: 0, generatorStrangers: 0, generatorLatenessMaxMs: 0,
     loadAverage: loadavg()[0], setupS,
   };
+}
+
+/** With onsets: the traced members' logs, and each talker's jitter buffer target (members 1..talkers). */
+async function onsetFigures(
+  shard: ShardPool['shards'][number],
+  conferenceId: string,
+  talkers: number,
+  generator: GeneratorProcess,
+): Promise<Pick<RoomResult, 'traces' | 'jitterTargetsMs'>> {
+  const jitterTargetsMs: number[] = [];
+  for (let member = 1; member <= talkers; member++) {
+    const stats = await shard.request<Record<string, number>>('memberStats', { conferenceId, member });
+    if (typeof stats.jitterTargetMs === 'number') jitterTargetsMs.push(stats.jitterTargetMs);
+  }
+  return { traces: await generator.traces(), jitterTargetsMs };
 }
 
 /**

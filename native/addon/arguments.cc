@@ -229,13 +229,15 @@ bool ReadCodecParams(Napi::Env env, const Napi::Value& value, CodecParams* param
     ThrowCoded(env, kInvalidArgument, "l16 needs clockRate (8000, 12000, 16000, 24000, 32000 or 48000)");
     return false;
   }
-  std::optional<int> payload_type, clock_rate, channels, bitrate, complexity;
+  std::optional<int> payload_type, clock_rate, pcm_rate, channels, bitrate, max_bitrate, complexity;
   std::optional<bool> fec, dtx;
   if (!ReadOptionalInt(env, options, "payloadType", 0, 127, &payload_type) ||
       !ReadOptionalInt(env, options, "clockRate", 1, 1000000, &clock_rate) ||
+      !ReadOptionalInt(env, options, "pcmRate", 0, 48000, &pcm_rate) ||
       !ReadOptionalInt(env, options, "channels", 1, 255, &channels) ||
       !ReadOptionalFlag(env, options, "fec", &fec) || !ReadOptionalFlag(env, options, "dtx", &dtx) ||
       !ReadOptionalInt(env, options, "bitrate", 0, 510000, &bitrate) ||
+      !ReadOptionalInt(env, options, "maxBitrate", 0, 510000, &max_bitrate) ||
       !ReadOptionalInt(env, options, "complexity", 0, 10, &complexity))
     return false;
   if (payload_type) params->payload_type = *payload_type;
@@ -244,9 +246,11 @@ bool ReadCodecParams(Napi::Env env, const Napi::Value& value, CodecParams* param
   else params->payload_type = params->kind == CodecKind::kOpus ? 111 : 96;
   if (clock_rate) params->clock_rate = *clock_rate;
   if (channels) params->channels = *channels;
+  if (pcm_rate) params->pcm_rate = *pcm_rate;
   if (fec) params->inband_fec = *fec;
   if (dtx) params->dtx = *dtx;
   if (bitrate) params->bitrate = *bitrate;
+  if (max_bitrate) params->max_bitrate = *max_bitrate;
   if (complexity) params->complexity = *complexity;
   std::string error;
   if (!ValidateCodecParams(*params, &error)) {

@@ -93,9 +93,9 @@ class CodecEncoderWrap : public Napi::ObjectWrap<CodecEncoderWrap> {
     }
     size_t max_bytes = 0;
     if (params_.kind == CodecKind::kOpus) {
-      if (!IsOpusEncodeFrame(samples)) {
-        ThrowInvalid(env, "opus encodes 2.5, 5, 10, 20, 40 or 60 ms: 120, 240, 480, 960, 1920 or 2880 samples, not " +
-                              std::to_string(samples));
+      if (!IsOpusEncodeFrame(samples, encoder_->rate())) {
+        ThrowInvalid(env, "opus encodes 2.5, 5, 10, 20, 40 or 60 ms at " + std::to_string(encoder_->rate()) +
+                              " Hz (at 48000 Hz: 120, 240, 480, 960, 1920 or 2880 samples), not " + std::to_string(samples));
         return env.Undefined();
       }
       max_bytes = kOpusMaxPayloadBytes;
@@ -271,7 +271,17 @@ class ResamplerWrap : public Napi::ObjectWrap<ResamplerWrap> {
       ThrowInvalid(info.Env(), "inRate and outRate must each be 8000, 12000, 16000, 24000, 32000 or 48000");
       return;
     }
-    resampler_ = std::make_unique<Resampler>(in_rate, out_rate);
+    // Optional third argument: the filter's phase, 'minimum' (default) or 'linear'.
+    ResamplerPhase phase = ResamplerPhase::kMinimum;
+    if (info.Length() > 2 && !info[2].IsUndefined()) {
+      const std::string name = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
+      if (name != "minimum" && name != "linear") {
+        ThrowInvalid(info.Env(), "phase must be 'minimum' or 'linear'");
+        return;
+      }
+      if (name == "linear") phase = ResamplerPhase::kLinear;
+    }
+    resampler_ = std::make_unique<Resampler>(in_rate, out_rate, phase);
   }
 
  private:
@@ -306,6 +316,19 @@ class ResamplerWrap : public Napi::ObjectWrap<ResamplerWrap> {
 
   std::unique_ptr<Resampler> resampler_;
 };
+
+// defaultOpusBitrate(pcmRate, channels) -> bits/s: the encoder's bitrate when none is asked for.
+Napi::Value DefaultOpusBitrateJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int rate = 0;
+  int channels = 0;
+  if (info.Length() < 2 || !ReadInteger(info[0], 0, 48000, &rate) || !IsOpusPcmRate(rate) ||
+      !ReadInteger(info[1], 1, 2, &channels)) {
+    ThrowInvalid(env, "pcmRate must be 8000, 12000, 16000, 24000 or 48000 and channels 1 or 2");
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, DefaultOpusBitrate(rate, channels));
+}
 
 // --- raw libopus round trip ---
 
@@ -387,6 +410,7 @@ void RegisterCodecs(Napi::Env env, Napi::Object exports) {
   exports.Set("CodecEncoder", CodecEncoderWrap::Define(env));
   exports.Set("CodecDecoder", CodecDecoderWrap::Define(env));
   exports.Set("Resampler", ResamplerWrap::Define(env));
+  exports.Set("defaultOpusBitrate", Napi::Function::New(env, DefaultOpusBitrateJs, "defaultOpusBitrate"));
   exports.Set("opusReferenceRoundTrip", Napi::Function::New(env, OpusReferenceRoundTrip, "opusReferenceRoundTrip"));
 }
 

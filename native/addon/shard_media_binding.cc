@@ -758,6 +758,18 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     lateness.Set("p50Ms", static_cast<double>(counters.lateness_p50_ns) / 1e6);
     lateness.Set("p99Ms", static_cast<double>(counters.lateness_p99_ns) / 1e6);
     lateness.Set("maxMs", static_cast<double>(counters.lateness_max_ns) / 1e6);
+    // Its distribution for plots: [fraction, ms] at fixed quantiles.
+    static constexpr double kCdfFractions[] = {0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
+                                               0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 1.0};
+    Napi::Array cdf = Napi::Array::New(env);
+    uint32_t at = 0;
+    for (double fraction : kCdfFractions) {
+      Napi::Array point = Napi::Array::New(env, 2);
+      point.Set(0u, fraction);
+      point.Set(1u, static_cast<double>(thread().LatenessQuantileNs(fraction)) / 1e6);
+      cdf.Set(at++, point);
+    }
+    lateness.Set("cdf", cdf);
     o.Set("lateness", lateness);
     o.Set("tickCpuMs", static_cast<double>(counters.tick_cpu_ns) / 1e6);
     o.Set("threadCpuMs", static_cast<double>(counters.thread_cpu_ns) / 1e6);
@@ -827,6 +839,10 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     o.Set("rtcpLeg", rtcp_leg);
     RtcpSessionStats rtcp;
     o.Set("rtcp", conference->job->MemberRtcpStats(member, &rtcp) ? Napi::Value(RtcpStatsToObject(env, rtcp)) : env.Null());
+    double jitter_target_ms = 0;
+    o.Set("jitterTargetMs", conference->job->MemberJitterTargetMs(member, &jitter_target_ms)
+                                ? Napi::Value(Napi::Number::New(env, jitter_target_ms))
+                                : env.Null());
     return o;
   }
 

@@ -79,8 +79,9 @@ export function checkSdpLegOptions(value: unknown): SdpLegSettings {
  * stereo one, for half the work either way.
  */
 function shardCodecOf(media: Pick<NegotiatedMedia, 'codec'>): ShardRtpCodec {
-  const { name, payloadType, clockRate, channels, fec, dtx, bitrate } = media.codec;
-  return name === 'opus' ? { name, payloadType, clockRate, channels: 1, fec, dtx, bitrate } : { name, payloadType, clockRate, channels };
+  const { name, payloadType, clockRate, channels, fec, dtx, bitrate, maxAverageBitrate } = media.codec;
+  if (name !== 'opus') return { name, payloadType, clockRate, channels };
+  return { name, payloadType, clockRate, channels: 1, fec, dtx, bitrate, ...(maxAverageBitrate ? { maxBitrate: maxAverageBitrate } : {}) };
 }
 
 function sameCodec(a: ShardRtpCodec, b: ShardRtpCodec): boolean {
@@ -91,7 +92,8 @@ function sameCodec(a: ShardRtpCodec, b: ShardRtpCodec): boolean {
     a.channels === b.channels &&
     (a.fec ?? false) === (b.fec ?? false) &&
     (a.dtx ?? false) === (b.dtx ?? false) &&
-    (a.bitrate ?? 0) === (b.bitrate ?? 0)
+    (a.bitrate ?? 0) === (b.bitrate ?? 0) &&
+    (a.maxBitrate ?? 0) === (b.maxBitrate ?? 0)
   );
 }
 

@@ -35,8 +35,12 @@ export interface CodecOptions {
   fec?: boolean;
   /** Opus discontinuous transmission: tiny payloads during silence. Default false. */
   dtx?: boolean;
-  /** Opus bits/s, 6000..510000; 0 lets libopus choose. Default 0. */
+  /** Opus bits/s, 6000..510000; 0: confmix's default for the PCM rate and channels. Default 0. */
   bitrate?: number;
+  /** Opus: the peer's maxaveragebitrate, bits/s (6000..510000): caps the default bitrate. */
+  maxBitrate?: number;
+  /** Opus PCM rate: 8000, 12000, 16000, 24000 or 48000 (the encoder's input, the decoder's output). Default 48000. */
+  pcmRate?: number;
   /** Opus encoder complexity 0..10. Default 5. */
   complexity?: number;
 }
@@ -86,9 +90,10 @@ interface RawCodecs {
   g711Encode(law: G711Law, pcm: Int16Array): Uint8Array;
   g711Decode(law: G711Law, codes: Uint8Array): Int16Array;
   opusReferenceRoundTrip(pcm48k: Int16Array, options: OpusReferenceOptions): Int16Array;
+  defaultOpusBitrate(pcmRate: number, channels: number): number;
   CodecEncoder: new (options: CodecOptions) => RawCodecEncoder;
   CodecDecoder: new (options: CodecOptions) => RawCodecDecoder;
-  Resampler: new (inRate: number, outRate: number) => RawResampler;
+  Resampler: new (inRate: number, outRate: number, phase?: string) => RawResampler;
 }
 
 const raw = addon as unknown as RawCodecs;
@@ -110,6 +115,11 @@ export function g711Encode(law: G711Law, pcm: Int16Array): Uint8Array {
 /** Decodes G.711 codes to int16 samples (the standard's reconstruction values). */
 export function g711Decode(law: G711Law, codes: Uint8Array): Int16Array {
   return call(() => raw.g711Decode(law, codes));
+}
+
+/** The Opus encoder's bitrate when none is asked for, bits/s, at a PCM rate (8000..48000) and channel count. */
+export function defaultOpusBitrate(pcmRate: number, channels: 1 | 2): number {
+  return call(() => raw.defaultOpusBitrate(pcmRate, channels));
 }
 
 /**
@@ -190,13 +200,16 @@ export class CodecDecoder {
   }
 }
 
+/** The resampler filter's phase: 'minimum' (low delay, the engine's) or 'linear' (constant delay). */
+export type ResamplerPhase = 'minimum' | 'linear';
+
 /** Converts a mono stream between two of RESAMPLER_RATES, frame by frame without seams. */
 export class Resampler {
   readonly #raw: RawResampler;
 
-  /** Builds a resampler; throws InvalidArgumentError for an unsupported rate. */
-  constructor(inRate: ResamplerRate, outRate: ResamplerRate) {
-    this.#raw = call(() => new raw.Resampler(inRate, outRate));
+  /** Builds a resampler (minimum-phase filter unless `phase` says 'linear'); throws InvalidArgumentError for an unsupported rate. */
+  constructor(inRate: ResamplerRate, outRate: ResamplerRate, phase: ResamplerPhase = 'minimum') {
+    this.#raw = call(() => new raw.Resampler(inRate, outRate, phase));
   }
 
   /** Resamples the next stretch of input; whole milliseconds give exactly ms * outRate / 1000 samples. */
@@ -219,7 +232,7 @@ export class Resampler {
     return this.#raw.outRate;
   }
 
-  /** Group delay in output samples (0 when the rates match). */
+  /** Group delay at low frequencies in output samples (0 when the rates match). */
   get delay(): number {
     return this.#raw.delay;
   }

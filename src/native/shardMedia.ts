@@ -93,7 +93,8 @@ export interface ShardMediaStats {
   wakes: number;
   drains: number;
   overruns: number;
-  lateness: { p50Ms: number; p99Ms: number; maxMs: number };
+  /** Tick lateness since the last reset; `cdf` lists [fraction, ms] at fixed quantiles. */
+  lateness: { p50Ms: number; p99Ms: number; maxMs: number; cdf: Array<[number, number]> };
   tickCpuMs: number;
   threadCpuMs: number;
   /** Busy share of the media thread's wall time over its last ~1 s window (0..1). */
@@ -193,6 +194,8 @@ export interface ShardMemberStats {
   rtcpLeg: ShardMediaLegCounters | null;
   /** RTCP figures; null without an RTP leg or before the first snapshot. */
   rtcp: ShardMemberRtcpStats | null;
+  /** The jitter buffer's target delay, ms, as of that snapshot; null before it. */
+  jitterTargetMs: number | null;
 }
 
 interface RawShardMedia {

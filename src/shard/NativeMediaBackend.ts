@@ -48,6 +48,7 @@ function codecOptions(codec: ShardRtpCodec): RtpCodecOptions {
     ...(codec.fec === undefined ? {} : { fec: codec.fec }),
     ...(codec.dtx === undefined ? {} : { dtx: codec.dtx }),
     ...(codec.bitrate === undefined ? {} : { bitrate: codec.bitrate }),
+    ...(codec.maxBitrate === undefined ? {} : { maxBitrate: codec.maxBitrate }),
   };
 }
 
@@ -285,6 +286,7 @@ export class NativeMediaBackend implements MediaBackend {
             ...(rtcp.remoteJitterMs === null ? {} : { remoteJitterMs: rtcp.remoteJitterMs }),
           }
         : {}),
+      ...(stats.jitterTargetMs === null ? {} : { jitterTargetMs: stats.jitterTargetMs }),
     };
   }
 

@@ -61,8 +61,10 @@ export interface ShardRtpCodec {
   fec?: boolean;
   /** Opus: the encoder may send DTX. */
   dtx?: boolean;
-  /** Opus bits/s (0: libopus default). */
+  /** Opus bits/s (0: confmix's default for the conference rate). */
   bitrate?: number;
+  /** Opus: the peer's maxaveragebitrate, which caps that default (bits/s). */
+  maxBitrate?: number;
 }
 
 /** How a member's media reaches the shard. */
@@ -157,7 +159,7 @@ export interface ShardConferenceRequests {
       /** Media thread wake-ups for a deadline, and between deadlines (drain slices, commands). */
       wakes: number;
       drains: number;
-      lateness: { p50Ms: number; p99Ms: number; maxMs: number };
+      lateness: { p50Ms: number; p99Ms: number; maxMs: number; cdf?: Array<[number, number]> };
       tickCpuMs: number;
       overruns: number;
       conferences: number;

@@ -177,7 +177,8 @@ describe('answerOffer: real offers', () => {
   it('turns FEC off and asks for none when our options say so', () => {
     const { answerSdp, negotiated } = answerOffer(webrtcOffer, { ...local, opus: { fec: false, dtx: false } });
     expect(audioOf(answerSdp).audio.fmtp.find((entry) => entry.payload === 111)?.config).toBe('minptime=10;useinbandfec=0');
-    expect([negotiated.codec.fec, negotiated.codec.dtx, negotiated.codec.bitrate]).toEqual([false, false, 40000]);
+    // No bitrate of ours: the encoder's default, capped by the peer's maximum in the shard.
+    expect([negotiated.codec.fec, negotiated.codec.dtx, negotiated.codec.bitrate, negotiated.codec.maxAverageBitrate]).toEqual([false, false, 0, 40000]);
   });
 });
 

@@ -193,6 +193,7 @@ Status MediaConference::UpdateMedia(uint32_t id, const MemberMediaConfig& config
     ReleaseEncoding(media->encoding);
     media->sender = std::move(fresh.sender);
     media->encoding = fresh.encoding;
+    media->last_shared_group = -1;  // another encoding's groups
   }
   return Status{};
 }
@@ -415,11 +416,19 @@ void MediaConference::Tick(MediaOutput& output, double thread_load) {
     bool encode = true;
     if (group == kPrivateOutputGroup || !shared_encodes_ || media->encoding < 0) {
       encoder = &media->sender->own_encoder();
+      // Back from a shared encode: go on from that stream (the group's encoder still holds last
+      // tick's state; encodes run below), not from this encoder's last private frame, whose
+      // resampler and codec history would put a click of old audio into the stream.
+      if (media->last_shared_group >= 0 && media->encoding >= 0) {
+        encoder->ContinueFrom(*encodings_[static_cast<size_t>(media->encoding)].groups[static_cast<size_t>(media->last_shared_group)]);
+      }
+      media->last_shared_group = -1;
     } else {
       Encoding& encoding = encodings_[static_cast<size_t>(media->encoding)];
       encoder = encoding.groups[static_cast<size_t>(group)].get();
       encode = encoding.encoded_tick[static_cast<size_t>(group)] != ticks_;
       encoding.encoded_tick[static_cast<size_t>(group)] = ticks_;
+      media->last_shared_group = group;
     }
     media->tick_encoder = encoder;
     if (!encode) continue;

@@ -125,6 +125,7 @@ class MediaConference {
     std::unique_ptr<MediaSender> sender;
     std::unique_ptr<RtcpSession> rtcp;
     int encoding = -1;  // index into encodings_ of the sender's codec
+    int last_shared_group = -1;  // the shared group whose encode the member's stream was last tick
     bool app = false;
     std::vector<int16_t> app_fifo;  // app input at the conference rate
     size_t app_fifo_used = 0;

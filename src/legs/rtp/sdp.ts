@@ -353,7 +353,8 @@ function negotiatedCodec(format: RemoteFormat, codec: SdpCodecName, ours: SdpOpu
   const maxPlaybackRate = numberParam(params, 'maxplaybackrate');
   const minPtimeMs = numberParam(params, 'minptime');
   const cap = maxAverageBitrate !== undefined && maxAverageBitrate > 0 ? maxAverageBitrate : Infinity;
-  const bitrate = Math.min(ours.bitrate ?? Infinity, cap);
+  // Without a bitrate of ours, the encoder's default applies, capped by the peer's maximum there.
+  const bitrate = ours.bitrate === undefined ? 0 : Math.min(ours.bitrate, cap);
   return {
     ...base,
     fec: numberParam(params, 'useinbandfec') === 1 && ours.fec !== false,
@@ -363,7 +364,7 @@ function negotiatedCodec(format: RemoteFormat, codec: SdpCodecName, ours: SdpOpu
     ...(maxAverageBitrate !== undefined ? { maxAverageBitrate } : {}),
     ...(maxPlaybackRate !== undefined ? { maxPlaybackRate } : {}),
     ...(minPtimeMs !== undefined ? { minPtimeMs } : {}),
-    bitrate: Number.isFinite(bitrate) ? bitrate : 0,
+    bitrate,
   };
 }
 

@@ -64,7 +64,8 @@ export interface NegotiatedCodec {
   maxPlaybackRate?: number;
   /** Opus: the peer's minimum packet time (its minptime), ms. */
   minPtimeMs?: number;
-  /** Opus: our encoder's bitrate, bits/s: our option capped by the peer's maximum; 0 = codec default. */
+  /** Opus: our encoder's bitrate, bits/s: our option capped by the peer's maximum; 0 = the
+   *  encoder's default for the conference rate, itself capped by maxAverageBitrate. */
   bitrate: number;
 }
 
