@@ -623,7 +623,13 @@ void MediaThread::Run() {
       } else if (busy_ && deadline != kNever && now + kIoSliceNs < deadline) {
         until = std::min(deadline - kIoSliceNs, now + kIoSliceNs);
       }
-      WaitUntil(until);
+      // A busy thread sleeps a slice at most: a plain absolute sleep, as precise as it gets; the
+      // commands and signals it misses meanwhile are taken at the end of the slice.
+      if (busy_ && until != kNever) {
+        SleepUntilNs(until);
+      } else {
+        WaitUntil(until);
+      }
       if (stop_requested_.load(std::memory_order_acquire)) break;
       const int64_t woke = MonotonicNowNs();
       if (quiet && woke >= drain_at && woke < deadline) {
@@ -672,9 +678,12 @@ void MediaThread::WaitUntil(int64_t deadline_ns) {
     if (fired[i].data.fd == timer_fd_) {
       if (::read(timer_fd_, &value, sizeof(value)) == sizeof(value)) timer_armed_ns_ = -1;  // spent
     } else {
-      // Cleared before the read: a signal after it writes again, so none is lost.
-      signal_pending_.store(false, std::memory_order_release);
+      // Read, then cleared: a signal in between found it set and wrote nothing, but what it
+      // signalled (a command, the stop flag) was published before, and is looked at after this
+      // returns. Cleared first, a signal's write could be swallowed by this read and the flag
+      // left set, so no later signal would ever write again.
       (void)::read(wake_fd_, &value, sizeof(value));
+      signal_pending_.store(false, std::memory_order_release);
     }
   }
 }
