@@ -22,6 +22,8 @@ const benches: Record<string, () => Promise<Bench>> = {
   media: async () => (await import('./media/index.ts')).mediaBench,
   load: async () => (await import('./load/index.ts')).loadBench,
   http: async () => (await import('./http/index.ts')).httpBench,
+  soak: async () => (await import('./soak/index.ts')).soakBench,
+  report: async () => (await import('./report/index.ts')).reportBench,
 };
 
 async function usage(): Promise<string> {

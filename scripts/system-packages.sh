@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # The one list of Debian packages confmix needs beyond npm.
 #   build: what `npm install` needs to compile the addon
-#   test:  what the test suite drives (real peers and speech) and the C++ unit tests need
-# Usage: system-packages.sh list|missing|install [build|test|all]
+#   test:  what the test suite drives (real peers, speech, the browser) and the C++ unit tests need
+#   fuzz:  clang with libFuzzer and the sanitizers, for `npm run fuzz` (CI runs it)
+# Usage: system-packages.sh list|missing|install [build|test|fuzz|all]
 set -euo pipefail
 
 BUILD_PACKAGES=(pkg-config libopus-dev)
-TEST_PACKAGES=(ffmpeg espeak-ng libgtest-dev)
+TEST_PACKAGES=(ffmpeg espeak-ng chromium libgtest-dev)
+FUZZ_PACKAGES=(clang libclang-rt-dev cmake)
 
 action="${1:-list}"
 set_name="${2:-all}"
 case "$set_name" in
   build) packages=("${BUILD_PACKAGES[@]}") ;;
   test) packages=("${TEST_PACKAGES[@]}") ;;
-  all) packages=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
-  *) echo "system-packages: unknown set '$set_name' (build, test or all)" >&2; exit 2 ;;
+  fuzz) packages=("${FUZZ_PACKAGES[@]}") ;;
+  all) packages=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}") ;;
+  *) echo "system-packages: unknown set '$set_name' (build, test, fuzz or all)" >&2; exit 2 ;;
 esac
 
 missing() {

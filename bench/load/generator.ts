@@ -4,13 +4,14 @@
 // sockets (one per 100 members), batched sends and receives, and an exact count per member of
 // what its leg sends back. Its streams:
 //   talkers: one stream each, a pre-encoded tone loop (talker i sends TONES_HZ[i % 8]), 20 ms;
-//   everyone else: one stream of the codec's fixed payload (payloads.ts: NON_TALKER_STREAMS).
+//   everyone else: one stream of the codec's fixed payload (payloads.ts: NON_TALKER_STREAMS), or
+//   with `noisy` (Opus) a loop of encoded low-level noise.
 // With `sdp`, it binds first and reports each member's port (the address its SDP offer names;
 // members of one socket share it), and starts sending once told where each member's leg is.
 // Exits when told to stop, or when its parent goes away.
 import { LoadGenerator, type LoadStreamOptions } from '../../src/native/testing/media.ts';
-import { encodeToneLoops, FORMATS, NON_TALKER_STREAMS, TONE_LOOP_FRAMES } from './payloads.ts';
-import type { FromGenerator, GeneratorConfig, GeneratorSnapshot, ToGenerator } from './protocol.ts';
+import { encodeToneLoops, FORMATS, nonTalkerStream, TONE_LOOP_FRAMES } from './payloads.ts';
+import type { FromGenerator, GeneratorConfig, GeneratorSnapshot, ToGenerator, TraceRecord } from './protocol.ts';
 
 const ADDRESS = '127.0.0.1';
 const TALKER_INTERVAL_MS = 20;
@@ -28,6 +29,7 @@ const members = config.sdp ? config.members : config.targetPorts.length;
 /** Talkers first (one stream each: its own tone and start in the loop), then everyone else. */
 function streams(): LoadStreamOptions[] {
   const out: LoadStreamOptions[] = [];
+  if (config.onsets) return onsetStreams(config.onsets);
   const loops = config.talkers > 0 ? encodeToneLoops(config.codec) : [];
   for (let i = 0; i < config.talkers; i++) {
     out.push({
@@ -40,11 +42,50 @@ function streams(): LoadStreamOptions[] {
     });
   }
   const rest = members - config.talkers;
-  if (rest > 0) {
-    const { intervalMs, payload } = NON_TALKER_STREAMS[config.codec];
-    out.push({ members: rest, payloadType: format.payloadType, clockRate: format.clockRate, intervalMs, frames: [payload] });
+  if (rest > 0 && config.listenerLoop) {
+    const frames = config.listenerLoop.map((hex) => Uint8Array.from(Buffer.from(hex, 'hex')));
+    out.push({ members: rest, payloadType: format.payloadType, clockRate: format.clockRate, intervalMs: TALKER_INTERVAL_MS, frames });
+  } else if (rest > 0) {
+    const { intervalMs, frames } = nonTalkerStream(config.codec, config.noisy === true);
+    out.push({ members: rest, payloadType: format.payloadType, clockRate: format.clockRate, intervalMs, frames });
   }
   return out;
+}
+
+/** Latency probes: each talker a traced onset loop; the listeners in runs around the traced probes. */
+function onsetStreams(onsets: NonNullable<GeneratorConfig['onsets']>): LoadStreamOptions[] {
+  const stream = { payloadType: format.payloadType, clockRate: format.clockRate, intervalMs: TALKER_INTERVAL_MS };
+  const out: LoadStreamOptions[] = [];
+  for (let i = 0; i < config.talkers; i++) {
+    const loop = onsets.loops[i % onsets.loops.length].map((hex) => Uint8Array.from(Buffer.from(hex, 'hex')));
+    out.push({ ...stream, members: 1, frames: loop, traced: true });
+  }
+  const { intervalMs, frames } = nonTalkerStream(config.codec, config.noisy === true);
+  const listeners = { ...stream, intervalMs, frames };
+  let next = config.talkers;
+  for (const probe of [...onsets.probes].sort((a, b) => a - b)) {
+    if (probe > next) out.push({ ...listeners, members: probe - next });
+    out.push({ ...listeners, members: 1, traced: true });
+    next = probe + 1;
+  }
+  if (members > next) out.push({ ...listeners, members: members - next });
+  return out;
+}
+
+/** The traced members' logs: the talkers and the probes. */
+function traces(): TraceRecord[] {
+  if (!generator || !config.onsets) return [];
+  const traced = [...Array.from({ length: config.talkers }, (_, i) => i), ...config.onsets.probes];
+  return traced.map((member) => {
+    const trace = generator!.trace(member);
+    return {
+      member,
+      sendPackets: Array.from(trace.sendPackets),
+      sendTimesMs: Array.from(trace.sendTimesMs),
+      receiveTimesMs: Array.from(trace.receiveTimesMs),
+      receives: trace.receives.map((bytes) => Buffer.from(bytes).toString('hex')),
+    };
+  });
 }
 
 let generator: LoadGenerator | undefined;
@@ -80,6 +121,8 @@ function stop(): GeneratorSnapshot {
 process.on('message', (message: ToGenerator) => {
   if (message.type === 'snapshot') {
     send({ type: 'snapshot', id: message.id, snapshot: snapshot() });
+  } else if (message.type === 'traces') {
+    send({ type: 'traces', id: message.id, traces: traces() });
   } else if (message.type === 'start') {
     onStart?.(message.targetPorts);
   } else if (message.type === 'stop') {

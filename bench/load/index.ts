@@ -1,10 +1,14 @@
 // The loopback load benchmark: `npm run bench -- load [--codec pcmu|opus] [--members N]
 // [--talkers 0.1] [--duration 10] [--warmup 3] [--rate HZ (default: PCMU 8000, Opus 16000)]
-// [--sdp (members join by SDP offer/answer, as from a gateway)]`.
+// [--sdp (members join by SDP offer/answer, as from a gateway)] [--rooms R (R conferences of N,
+// placed over the engine's shards)] [--idle (no members: the engine's fixed cost)] [--noisy (Opus
+// non-talkers send low-level noise, no DTX)] [--energy-level N (0: gate off)]
+// [--max-active-talkers K]`.
 //
-// Each room runs in a fresh engine process (bench/load/room.ts: a ShardPool of one shard, one
-// conference) fed by its own generator process (bench/load/generator.ts), so the engine's CPU
-// and memory are measured apart from the generator's and from the rooms before it.
+// Each run is a fresh engine process (bench/load/room.ts: a ShardPool of one shard and one
+// conference, or with --rooms the engine's shards and R conferences) fed by its own generator
+// process (bench/load/generator.ts), so the engine's CPU and memory are measured apart from the
+// generator's and from the runs before it.
 import { fork } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,8 +19,8 @@ import type { FromRoom, RoomConfig, RoomResult } from './protocol.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 /** The engine's RTP ports: clear of the ranges the tests bind. */
-const ENGINE_PORT_MIN = 40000;
-const ENGINE_PORT_MAX = 49999;
+export const ENGINE_PORT_MIN = 40000;
+export const ENGINE_PORT_MAX = 49999;
 /** Time a room may take beyond its warm-up and window (setup, teardown, calibration). */
 const ROOM_OVERHEAD_LIMIT_MS = 180_000;
 /** Packets per second each member should receive at a 20 ms interval. */
@@ -26,7 +30,7 @@ const PPS_OK = 49.5;
 const LATENESS_P99_TARGET_MS = 1;
 
 /** Runs one room in its own engine process. */
-function runRoomProcess(config: RoomConfig): Promise<RoomResult> {
+export function runRoomProcess(config: RoomConfig): Promise<RoomResult> {
   return new Promise((done, fail) => {
     const child = fork(join(here, 'room.ts'), [JSON.stringify(config)], {
       cwd: root,
@@ -63,17 +67,36 @@ const fixed = (n: number | null, digits: number): string => (n === null ? '-' : 
 function table(results: RoomResult[]): string {
   const header = [
     'codec', 'members', 'talkers', 'ticks/s', 'engine %core', '%core/member', 'media thr %', 'ticks %', 'sock I/O %', 'dec/tick', 'enc/tick',
-    'rx pps min', 'rx pps mean', 'late p50 ms', 'late p99 ms', 'late max ms', 'overruns', 'RSS MB', 'gen %core',
+    'rx pps min', 'rx pps mean', 'late p50 ms', 'late p99 ms', 'late max ms', 'overruns', 'RSS MB', 'gen %core', 'idle %core', 'B/member', 'wakes/s',
   ];
   const rows = results.map((r) => [
-    r.codec, String(r.members), String(r.talkers), fixed(r.ticksInWindow / r.windowS, 1), fixed(r.engineCpuPct, 1), fixed(r.cpuPctPerParticipant, 4), fixed(r.mediaThreadCpuPct, 1),
+    r.codec + (r.noisy ? ' noisy' : '') + (r.energyLevel === 0 ? ' gate-off' : '') + (r.maxActiveTalkers === null ? '' : ` K=${r.maxActiveTalkers}`),
+    r.rooms > 1 ? `${r.rooms}x${r.members}` : String(r.members), String(r.talkers), fixed(r.ticksInWindow / r.windowS, 1), fixed(r.engineCpuPct, 1), fixed(r.cpuPctPerParticipant, 4), fixed(r.mediaThreadCpuPct, 1),
     fixed(r.tickCpuPct, 1), fixed(r.socketIoCpuPct, 1), fixed(r.decodesPerTick, 0), fixed(r.encodesPerTick, 0), fixed(r.rxPpsPerParticipantMin, 1),
     fixed(r.rxPpsPerParticipantMean, 1), fixed(r.tickLatenessP50Ms, 2), fixed(r.tickLatenessP99Ms, 2), fixed(r.tickLatenessMaxMs, 2),
-    String(r.overrunsInWindow), fixed(r.rssMb, 0), fixed(r.generatorCpuPct, 1),
+    String(r.overrunsInWindow), fixed(r.rssMb, 0), fixed(r.generatorCpuPct, 1), fixed(r.idleCpuPct, 2), fixed(r.bytesPerMember, 0),
+    `${fixed(r.wakesPerS, 0)}+${fixed(r.drainsPerS, 0)}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i])).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** The idle runs: the engine's fixed cost, thread by thread. */
+function idleTable(results: RoomResult[]): string[] {
+  return results.map((r) => {
+    const threads = (t: Record<string, number | { cpuPct: number }>): string =>
+      Object.entries(t)
+        .map(([name, v]) => [name, typeof v === 'number' ? v : v.cpuPct] as const)
+        .filter(([, pct]) => pct >= 0.005)
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, pct]) => `${name} ${pct.toFixed(2)}`)
+        .join(', ');
+    return (
+      `  idle engine (${r.shards} shard(s), no conference): ${r.idleCpuPct.toFixed(3)}% of a core [${threads(r.idleThreads)}]; RSS ${r.rssIdleMb.toFixed(1)} MB (${r.rssBaselineMb.toFixed(1)} before the shards)` +
+      (r.rooms > 0 ? `; with ${r.rooms} empty conference(s): ${r.engineCpuPct.toFixed(3)}% [${threads(r.threads)}]` : '')
+    );
+  });
 }
 
 /** One line per room: where its CPU went. */
@@ -104,6 +127,7 @@ function breakdown(r: RoomResult): string {
 }
 
 function verdicts(results: RoomResult[]): string[] {
+  results = results.filter((r) => r.members > 0);
   const meets = (r: RoomResult): boolean => r.rxPpsPerParticipantMin >= PPS_OK && r.tickLatenessP99Ms <= LATENESS_P99_TARGET_MS;
   const lines: string[] = [];
   for (const [codec, members, what] of [
@@ -128,6 +152,17 @@ export const loadBench: Bench = {
   async run(args: string[]): Promise<BenchReport> {
     const options = parseLoadArgs(args);
     const results: RoomResult[] = [];
+    if (options.idle) {
+      const room = options.rooms[0];
+      console.error(`load: the idle engine${room.rooms > 0 ? ` with ${room.rooms} empty conference(s)` : ''}, ${options.durationS} s window ...`);
+      const r = await runRoomProcess({ ...room, durationS: options.durationS, warmupS: options.warmupS, rate: roomRate(room.codec, options.rate), portMin: ENGINE_PORT_MIN, portMax: ENGINE_PORT_MAX, idle: true });
+      console.log('load --idle: the engine with its shards started (one per core) and no member; per-thread CPU from /proc');
+      for (const line of idleTable([r])) console.log(line);
+      return {
+        bench: 'load',
+        results: [{ mode: 'idle', rooms: r.rooms, shards: r.shards, idleCpuPct: round(r.idleCpuPct, 3), withRoomsCpuPct: round(r.engineCpuPct, 3), rssIdleMb: round(r.rssIdleMb, 1), idleThreads: r.idleThreads }],
+      };
+    }
     for (const room of options.rooms) {
       console.error(`load: ${describeRoom(room)}, ${options.warmupS} s warm-up, ${options.durationS} s window ...`);
       results.push(
@@ -143,11 +178,14 @@ export const loadBench: Bench = {
       );
     }
     console.log(
-      `load: one conference on a ShardPool of 1 shard (a room lives on one shard's media thread), loopback 127.0.0.1, ` +
+      (options.rooms[0]?.rooms > 0
+        ? `load: R conferences placed over the engine's shards (one per core) as the engine places them, loopback 127.0.0.1, `
+        : `load: one conference on a ShardPool of 1 shard (a room lives on one shard's media thread), loopback 127.0.0.1, `) +
         `${options.rate === undefined ? 'PCMU at 8000 Hz, Opus at 16000 Hz' : `${options.rate} Hz`} conference, 20 ms; a generator process sends every member's RTP; ${options.durationS} s window after ${options.warmupS} s warm-up; ` +
         (options.sdp ? 'members joined by SDP offer/answer through the engine API, as from a gateway' : 'members added by leg spec, latching to their first packet'),
     );
     console.log(table(results));
+    for (const line of idleTable(results)) console.log(line);
     console.log('where the CPU goes (% of one core; decode and encode shares estimated from per-tick counts x measured per-frame cost):');
     for (const r of results) console.log(breakdown(r));
     for (const line of verdicts(results)) console.log(line);
@@ -162,8 +200,18 @@ export const loadBench: Bench = {
       results: results.map((r) => ({
         codec: r.codec,
         joinedBy: options.sdp ? 'sdp' : 'leg-spec',
+        rooms: r.rooms,
+        shards: r.shards,
         members: r.members,
+        totalMembers: r.totalMembers,
         talkers: r.talkers,
+        noisy: r.noisy,
+        energyLevel: r.energyLevel,
+        maxActiveTalkers: r.maxActiveTalkers,
+        idleCpuPct: round(r.idleCpuPct, 3),
+        bytesPerMember: round(r.bytesPerMember, 0),
+        wakesPerS: round(r.wakesPerS, 1),
+        drainsPerS: round(r.drainsPerS, 1),
         cpuPctPerParticipant: round(r.cpuPctPerParticipant, 4),
         rxPpsPerParticipantMin: round(r.rxPpsPerParticipantMin, 2),
         rxPpsPerParticipantMean: round(r.rxPpsPerParticipantMean, 2),
@@ -191,5 +239,5 @@ export const loadBench: Bench = {
 };
 
 function describeRoom(room: LoadRoom): string {
-  return `${room.codec} room of ${room.members} members, ${room.talkers} talking`;
+  return `${room.rooms > 1 ? `${room.rooms} ${room.codec} rooms` : `${room.codec} room`} of ${room.members} members, ${room.talkers} talking${room.noisy ? ', listeners noisy' : ''}`;
 }

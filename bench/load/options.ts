@@ -3,14 +3,23 @@
 /** The codecs a load room can use. */
 export type LoadCodec = 'pcmu' | 'opus';
 
-/** One room to run: one conference on one shard, fed by one generator process. */
+/** One run: `rooms` conferences of `members` each (one on one shard by default; with --rooms,
+ *  spread over the engine's shards), fed by one generator process. */
 export interface LoadRoom {
   /** The codec of every member's leg. */
   codec: LoadCodec;
-  /** Members in the room (one RTP leg each). */
+  /** Members in each room (one RTP leg each). */
   members: number;
-  /** Members sending a tone; the rest send silence (PCMU) or DTX (Opus). */
+  /** Members of each room sending a tone; the rest send silence (PCMU), DTX or noise (Opus). */
   talkers: number;
+  /** Conferences; 0 with the default single room of one shard, else placed over the engine's shards. */
+  rooms: number;
+  /** Opus non-talkers send low-level noise (no DTX) instead of DTX packets. */
+  noisy: boolean;
+  /** The conferences' gate threshold (0: the gate is off, every member's noise passes). */
+  energyLevel: number;
+  /** The conferences' maxActiveTalkers; absent: the engine's default. */
+  maxActiveTalkers?: number;
 }
 
 /** Everything a run needs. */
@@ -25,6 +34,8 @@ export interface LoadOptions {
   rate?: number;
   /** Each member joins by SDP offer/answer, as from a gateway, instead of a leg spec. */
   sdp: boolean;
+  /** No members: the engine with its shards started (and `rooms` empty conferences), measured idle. */
+  idle: boolean;
 }
 
 /** Raised for a flag the benchmark does not understand or a value out of range. */
@@ -47,8 +58,12 @@ export const MATRIX: ReadonlyArray<{ codec: LoadCodec; members: number }> = [
   { codec: 'opus', members: 1000 },
 ];
 
-/** Most members one room may have: the engine's port range holds 5000 even ports. */
+/** Most members a run may have: the engine's port range holds 5000 even ports. */
 export const MAX_MEMBERS = 4500;
+/** Most conferences one run may have. */
+export const MAX_ROOMS = 1000;
+/** The gate threshold of load rooms unless --energy-level says otherwise (the engine's default). */
+export const DEFAULT_ENERGY_LEVEL = 100;
 const CONFERENCE_RATES = [8000, 16000, 24000, 32000, 48000];
 
 /** Talker count for a fraction of the members (rounded, at least one when the fraction is above 0). */
@@ -67,15 +82,19 @@ function numberFlag(name: string, text: string | undefined, min: number, max: nu
 }
 
 /**
- * Parses `--codec pcmu|opus --members N --talkers F --duration S --warmup S --rate HZ --sdp`.
- * With neither --codec nor --members, every room of the matrix runs; with one of them, the
- * matrix rooms that match it run; with both, exactly that room.
- */
+
 /** A room's conference rate: PCMU at 8000, Opus at the conference default 16000, unless --rate overrides it. */
 export function roomRate(codec: LoadCodec, rate: number | undefined): number {
   return rate ?? (codec === 'pcmu' ? 8000 : 16000);
 }
 
+/**
+ * Parses `--codec pcmu|opus --members N --talkers F --duration S --warmup S --rate HZ --sdp
+ * --rooms R --idle --noisy --energy-level N --max-active-talkers K`.
+ * With neither --codec nor --members, every room of the matrix runs; with one of them, the
+ * matrix rooms that match it run; with both, exactly that room (`--rooms R` of them). --idle
+ * runs no members: the engine alone, with R empty conferences if --rooms is given.
+ */
 export function parseLoadArgs(args: readonly string[]): LoadOptions {
   let codec: LoadCodec | undefined;
   let members: number | undefined;
@@ -84,6 +103,11 @@ export function parseLoadArgs(args: readonly string[]): LoadOptions {
   let warmupS = 3;
   let rate: number | undefined;
   let sdp = false;
+  let idle = false;
+  let noisy = false;
+  let rooms = 0;
+  let energyLevel = DEFAULT_ENERGY_LEVEL;
+  let maxActiveTalkers: number | undefined;
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
     const value = args[i + 1];
@@ -91,6 +115,21 @@ export function parseLoadArgs(args: readonly string[]): LoadOptions {
       case '--sdp':
         sdp = true;
         continue; // takes no value
+      case '--idle':
+        idle = true;
+        continue;
+      case '--noisy':
+        noisy = true;
+        continue;
+      case '--rooms':
+        rooms = numberFlag('rooms', value, 1, MAX_ROOMS, true);
+        break;
+      case '--energy-level':
+        energyLevel = numberFlag('energy-level', value, 0, 32767, true);
+        break;
+      case '--max-active-talkers':
+        maxActiveTalkers = numberFlag('max-active-talkers', value, 0, 64, true);
+        break;
       case '--codec':
         if (value !== 'pcmu' && value !== 'opus') throw new LoadOptionsError(`--codec must be pcmu or opus, got '${String(value)}'`);
         codec = value;
@@ -112,18 +151,31 @@ export function parseLoadArgs(args: readonly string[]): LoadOptions {
         if (!CONFERENCE_RATES.includes(rate)) throw new LoadOptionsError(`--rate must be one of ${CONFERENCE_RATES.join(', ')}, got ${rate}`);
         break;
       default:
-        throw new LoadOptionsError(`unknown flag '${flag}' (flags: --codec, --members, --talkers, --duration, --warmup, --rate, --sdp)`);
+        throw new LoadOptionsError(
+          `unknown flag '${flag}' (flags: --codec, --members, --talkers, --duration, --warmup, --rate, --sdp, --rooms, --idle, --noisy, --energy-level, --max-active-talkers)`,
+        );
     }
     i++;
   }
-  let rooms: LoadRoom[];
-  if (codec !== undefined && members !== undefined) {
-    rooms = [{ codec, members, talkers: talkerCount(members, fraction) }];
+  const shared = { rooms, noisy, energyLevel, ...(maxActiveTalkers === undefined ? {} : { maxActiveTalkers }) };
+  if (sdp && rooms > 0) throw new LoadOptionsError('--sdp joins the members of one room: give it without --rooms');
+  if (noisy && codec === 'pcmu') throw new LoadOptionsError('--noisy applies to Opus rooms (PCMU non-talkers always send noise)');
+  let runs: LoadRoom[];
+  if (idle) {
+    if (members !== undefined || sdp) throw new LoadOptionsError('--idle runs no members: give neither --members nor --sdp');
+    runs = [{ codec: codec ?? 'pcmu', members: 0, talkers: 0, ...shared }];
+  } else if (codec !== undefined && members !== undefined) {
+    runs = [{ codec, members, talkers: talkerCount(members, fraction), ...shared }];
   } else {
-    rooms = MATRIX.filter((room) => (codec === undefined || room.codec === codec) && (members === undefined || room.members === members)).map(
-      (room) => ({ ...room, talkers: talkerCount(room.members, fraction) }),
+    runs = MATRIX.filter((room) => (codec === undefined || room.codec === codec) && (members === undefined || room.members === members)).map(
+      (room) => ({ ...room, talkers: talkerCount(room.members, fraction), ...shared }),
     );
-    if (rooms.length === 0) throw new LoadOptionsError(`no matrix room has ${members} members; give --codec as well to run it`);
+    if (runs.length === 0) throw new LoadOptionsError(`no matrix room has ${members} members; give --codec as well to run it`);
   }
-  return { rooms, durationS, warmupS, sdp, ...(rate === undefined ? {} : { rate }) };
+  for (const run of runs) {
+    if (Math.max(1, run.rooms) * run.members > MAX_MEMBERS) {
+      throw new LoadOptionsError(`--rooms x --members must be at most ${MAX_MEMBERS}, got ${run.rooms} x ${run.members}`);
+    }
+  }
+  return { rooms: runs, durationS, warmupS, sdp, idle, ...(rate === undefined ? {} : { rate }) };
 }

@@ -38,6 +38,37 @@ export const NON_TALKER_STREAMS: Record<LoadCodec, { intervalMs: number; payload
   opus: { intervalMs: 40, payload: Uint8Array.of(0xd9) },
 };
 
+/** Peak of the noise noisy Opus listeners send: a mean absolute level near 25, under the default
+ *  gate threshold of 100 (a quiet room through a phone that never sends DTX). */
+export const NOISE_AMPLITUDE = 50;
+
+/** One second of white noise at `rate` (a fixed seed, so every run sends the same), as 20 ms frames. */
+export function noiseFrames(rate: number): Int16Array[] {
+  const frameSamples = rate / 50;
+  let seed = 0x2545f491;
+  const frames: Int16Array[] = [];
+  for (let f = 0; f < TONE_LOOP_FRAMES; f++) {
+    const frame = new Int16Array(frameSamples);
+    for (let i = 0; i < frameSamples; i++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      frame[i] = Math.round(((seed / 2 ** 32) * 2 - 1) * NOISE_AMPLITUDE);
+    }
+    frames.push(frame);
+  }
+  return frames;
+}
+
+/** What a non-talker sends: the codec's fixed payload, or with `noisy` (Opus) a loop of noise
+ *  frames encoded without DTX, 20 ms each, so every packet is decoded as audio. */
+export function nonTalkerStream(codec: LoadCodec, noisy: boolean): { intervalMs: number; frames: Uint8Array[] } {
+  if (!noisy || codec !== 'opus') {
+    const { intervalMs, payload } = NON_TALKER_STREAMS[codec];
+    return { intervalMs, frames: [payload] };
+  }
+  const encoder = new CodecEncoder({ codec: 'opus', clockRate: 48000, channels: 1 });
+  return { intervalMs: 20, frames: noiseFrames(FORMATS.opus.clockRate).map((frame) => encoder.encode(frame)) };
+}
+
 /** One second of a sine at `rate`, as 20 ms frames. */
 export function toneFrames(freqHz: number, rate: number): Int16Array[] {
   const frameSamples = rate / 50;

@@ -13,6 +13,32 @@ export interface GeneratorConfig {
   members: number;
   /** Bind first and report the ports ('bound'); start sending on 'start', once each member joined by SDP. */
   sdp?: boolean;
+  /** Opus non-talkers send encoded noise instead of DTX. */
+  noisy?: boolean;
+  /** Latency probes: talkers send these loops instead of tones, and they and the probes are traced. */
+  onsets?: OnsetConfig;
+  /** Non-talkers loop these payloads (hex) every 20 ms instead of the codec's fixed one. */
+  listenerLoop?: string[];
+}
+
+/** Onsets after silence for end-to-end latency: the generator logs each talker's send times and
+ *  what the probes (listeners) receive, with the kernel's arrival times. */
+export interface OnsetConfig {
+  /** Talker i sends loops[i % loops.length] (RTP payloads, hex), looped from frame 0. */
+  loops: string[][];
+  /** Listeners to trace, as member indices (0-based, after the talkers). */
+  probes: number[];
+}
+
+/** What a traced member sent and received (wall clock, ms), as it crosses IPC. */
+export interface TraceRecord {
+  /** Member index (0-based). */
+  member: number;
+  sendPackets: number[];
+  sendTimesMs: number[];
+  receiveTimesMs: number[];
+  /** Each received datagram (RTP), hex. */
+  receives: string[];
 }
 
 /** Counters of the generator process at one instant. */
@@ -39,7 +65,11 @@ export interface GeneratorSnapshot {
 }
 
 /** Runner or engine -> generator. */
-export type ToGenerator = { type: 'snapshot'; id: number } | { type: 'stop' } | { type: 'start'; targetPorts: number[] };
+export type ToGenerator =
+  | { type: 'snapshot'; id: number }
+  | { type: 'stop' }
+  | { type: 'start'; targetPorts: number[] }
+  | { type: 'traces'; id: number };
 
 /** Generator -> engine. */
 export type FromGenerator =
@@ -48,6 +78,7 @@ export type FromGenerator =
   | { type: 'started' }
   | { type: 'snapshot'; id: number; snapshot: GeneratorSnapshot }
   | { type: 'stopped'; snapshot: GeneratorSnapshot }
+  | { type: 'traces'; id: number; traces: TraceRecord[] }
   | { type: 'error'; message: string };
 
 /** What the runner tells an engine process (its one command-line argument, as JSON). */
@@ -60,6 +91,12 @@ export interface RoomConfig extends LoadRoom {
   portMax: number;
   /** Members join by SDP offer/answer through the engine's API, as from a gateway. */
   sdp?: boolean;
+  /** No members and no generator: the engine measured idle. */
+  idle?: boolean;
+  /** Latency probes (leg-spec rooms only): see OnsetConfig. */
+  onsets?: OnsetConfig;
+  /** Non-talkers loop these payloads (hex) every 20 ms instead of the codec's fixed one. */
+  listenerLoop?: string[];
 }
 
 /** Measured cost of one codec operation on this machine, µs. */
@@ -81,10 +118,31 @@ export interface RoomResult {
   /** Steps the room's Opus encoders ran below their configured complexity over the window (load shedding). */
   complexityShed: { min: number; max: number };
   codec: LoadCodec;
+  /** Members of each room, and talkers of each room. */
   members: number;
   talkers: number;
+  /** Conferences (1 for the single-room run), and shards they were spread over. */
+  rooms: number;
+  shards: number;
+  /** Members in all (rooms x members). */
+  totalMembers: number;
+  noisy: boolean;
+  energyLevel: number;
+  maxActiveTalkers: number | null;
   rate: number;
   windowS: number;
+  /** The engine with its shards started and no conference, measured before the rooms were made:
+   *  % of one core (all threads). */
+  idleCpuPct: number;
+  /** Its threads in that idle window, % of one core. */
+  idleThreads: Record<string, number>;
+  /** RSS growth from the idle engine to the end of the window, per member, bytes. */
+  bytesPerMember: number | null;
+  /** RSS of the idle engine (shards started), MB. */
+  rssIdleMb: number;
+  /** Media thread wake-ups per second over the window: for a deadline, and between deadlines. */
+  wakesPerS: number;
+  drainsPerS: number;
   /** Engine process CPU over the window, % of one core (all threads). */
   engineCpuPct: number;
   cpuPctPerParticipant: number;
@@ -124,6 +182,8 @@ export interface RoomResult {
   tickLatenessP50Ms: number;
   tickLatenessP99Ms: number;
   tickLatenessMaxMs: number;
+  /** Its distribution: [fraction, ms] at fixed quantiles. */
+  tickLatenessCdf?: Array<[number, number]>;
   /** Ticks that ran late by more than an interval or worked longer than one, in the window. */
   overrunsInWindow: number;
   ticksInWindow: number;
@@ -142,6 +202,11 @@ export interface RoomResult {
   /** Load average (1 min) at the end of the window: other work on the machine. */
   loadAverage: number;
   setupS: number;
+  /** With onsets: the traced members' logs over the window, and each talker's jitter buffer target (ms). */
+  traces?: TraceRecord[];
+  jitterTargetsMs?: number[];
+  /** With onsets: the window's start, wall clock ms (the traces' clock). */
+  windowStartWallMs?: number;
 }
 
 /** Engine process -> runner. */

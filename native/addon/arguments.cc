@@ -7,6 +7,7 @@
 #include "core/dsp/comfort_noise.h"
 #include "core/dsp/energy.h"
 #include "core/frame.h"
+#include "core/rtp/audio_level.h"
 
 namespace confmix::addon {
 
@@ -224,12 +225,14 @@ bool ReadConferenceOptions(Napi::Env env, const Napi::Value& value, ConferenceOp
     return false;
   }
   options->interval_ms = static_cast<int>(v);
-  std::optional<int> energy, hangover;
+  std::optional<int> energy, hangover, max_active;
   if (!ReadOptionalInt(env, o, "energyLevel", 0, kMaxEnergyScore, &energy) ||
-      !ReadOptionalInt(env, o, "hangoverMs", 0, kMaxHangoverMs, &hangover))
+      !ReadOptionalInt(env, o, "hangoverMs", 0, kMaxHangoverMs, &hangover) ||
+      !ReadOptionalInt(env, o, "maxActiveTalkers", 0, kMaxActiveTalkersLimit, &max_active))
     return false;
   if (energy) options->energy_threshold = *energy;
   if (hangover) options->hangover_ms = *hangover;
+  if (max_active) options->max_active_talkers = *max_active;
   const Napi::Value noise = o.Get("comfortNoiseDbfs");
   if (noise.IsNull()) {
     options->comfort_noise_dbfs.reset();
@@ -281,13 +284,15 @@ bool ReadCodecParams(Napi::Env env, const Napi::Value& value, CodecParams* param
     ThrowCoded(env, StatusCode::kInvalidArgument, "l16 needs clockRate (8000, 12000, 16000, 24000, 32000 or 48000)");
     return false;
   }
-  std::optional<int> payload_type, clock_rate, channels, bitrate, complexity;
+  std::optional<int> payload_type, clock_rate, pcm_rate, channels, bitrate, max_bitrate, complexity;
   std::optional<bool> fec, dtx;
   if (!ReadOptionalInt(env, options, "payloadType", 0, 127, &payload_type) ||
       !ReadOptionalInt(env, options, "clockRate", 1, 1000000, &clock_rate) ||
+      !ReadOptionalInt(env, options, "pcmRate", 0, 48000, &pcm_rate) ||
       !ReadOptionalInt(env, options, "channels", 1, 255, &channels) ||
       !ReadOptionalFlag(env, options, "fec", &fec) || !ReadOptionalFlag(env, options, "dtx", &dtx) ||
       !ReadOptionalInt(env, options, "bitrate", 0, 510000, &bitrate) ||
+      !ReadOptionalInt(env, options, "maxBitrate", 0, 510000, &max_bitrate) ||
       !ReadOptionalInt(env, options, "complexity", 0, 10, &complexity))
     return false;
   if (payload_type) params->payload_type = *payload_type;
@@ -296,9 +301,11 @@ bool ReadCodecParams(Napi::Env env, const Napi::Value& value, CodecParams* param
   else params->payload_type = params->kind == CodecKind::kOpus ? 111 : 96;
   if (clock_rate) params->clock_rate = *clock_rate;
   if (channels) params->channels = *channels;
+  if (pcm_rate) params->pcm_rate = *pcm_rate;
   if (fec) params->inband_fec = *fec;
   if (dtx) params->dtx = *dtx;
   if (bitrate) params->bitrate = *bitrate;
+  if (max_bitrate) params->max_bitrate = *max_bitrate;
   if (complexity) params->complexity = *complexity;
   std::string error;
   if (!ValidateCodecParams(*params, &error)) {
@@ -321,12 +328,14 @@ bool ReadRtpMedia(Napi::Env env, const Napi::Object& leg, MemberMediaConfig* med
   if (!receive.IsUndefined()) {
     ReceiverConfig config;
     if (!ReadCodecParams(env, receive, &config.codec)) return false;
-    std::optional<int> te_pt, te_clock;
+    std::optional<int> te_pt, te_clock, audio_level;
     const Napi::Object r = receive.As<Napi::Object>();
     if (!ReadOptionalInt(env, r, "telephoneEventPayloadType", 0, 127, &te_pt) ||
-        !ReadOptionalInt(env, r, "telephoneEventClockRate", 8000, 48000, &te_clock))
+        !ReadOptionalInt(env, r, "telephoneEventClockRate", 8000, 48000, &te_clock) ||
+        !ReadOptionalInt(env, r, "audioLevelExtensionId", 1, rtp::kMaxHeaderExtensionId, &audio_level))
       return false;
     if (te_pt) config.telephone_event_pt = *te_pt;
+    if (audio_level) config.audio_level_id = *audio_level;
     config.telephone_event_clock = te_clock.value_or(config.codec.kind == CodecKind::kOpus ? 48000 : 8000);
     media->receive = config;
   }

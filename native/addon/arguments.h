@@ -84,7 +84,7 @@ bool ReadObjectArg(const Napi::CallbackInfo& info, size_t index, const char* wha
 /** Member settings {mute, deaf, hold, talkLevel, listenLevel, energyLevel}; undefined is empty. */
 bool ReadMemberUpdate(Napi::Env env, const Napi::Value& value, MemberUpdate* update);
 /** Conference options {rate, interval, energyLevel?, hangoverMs?, comfortNoiseDbfs?, digits?,
- *  adaptiveComplexity?}; the media ones fill `media` when given (mixers without media skip them). */
+ *  maxActiveTalkers?, adaptiveComplexity?}; the media ones fill `media` when given (mixers without media skip them). */
 bool ReadConferenceOptions(Napi::Env env, const Napi::Value& value, ConferenceOptions* options,
                            MediaConferenceOptions* media = nullptr);
 /** Codec options {codec, payloadType?, clockRate?, channels?, fec?, dtx?, bitrate?, complexity?}. */

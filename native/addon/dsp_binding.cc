@@ -29,7 +29,7 @@ class ResamplerWrap {
     return Class::Define(env, methods);
   }
 
-  /** new Resampler(inRate, outRate); false with a JS exception pending when they are bad. */
+  /** new Resampler(inRate, outRate, phase?); false with a JS exception pending when they are bad. */
   bool Init(const Napi::CallbackInfo& info) {
     int in_rate = 0;
     int out_rate = 0;
@@ -38,7 +38,17 @@ class ResamplerWrap {
       ThrowInvalid(info.Env(), "inRate and outRate must each be 8000, 12000, 16000, 24000, 32000 or 48000");
       return false;
     }
-    resampler_ = std::make_unique<Resampler>(in_rate, out_rate);
+    // Optional third argument: the filter's phase, 'minimum' (default) or 'linear'.
+    ResamplerPhase phase = ResamplerPhase::kMinimum;
+    if (info.Length() > 2 && !info[2].IsUndefined()) {
+      const std::string name = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
+      if (name != "minimum" && name != "linear") {
+        ThrowInvalid(info.Env(), "phase must be 'minimum' or 'linear'");
+        return false;
+      }
+      if (name == "linear") phase = ResamplerPhase::kLinear;
+    }
+    resampler_ = std::make_unique<Resampler>(in_rate, out_rate, phase);
     return true;
   }
 

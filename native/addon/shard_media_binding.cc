@@ -476,11 +476,25 @@ class ShardMediaWrap {
     const io::ThreadStats& thread = counters.thread;
     Napi::Object o = Napi::Object::New(env);
     o.Set("ticks", static_cast<double>(thread.ticks));
+    o.Set("wakes", static_cast<double>(thread.wakes));
+    o.Set("drains", static_cast<double>(thread.drains));
     o.Set("overruns", static_cast<double>(thread.overruns));
     Napi::Object lateness = Napi::Object::New(env);
     lateness.Set("p50Ms", static_cast<double>(thread.lateness_p50_ns) / 1e6);
     lateness.Set("p99Ms", static_cast<double>(thread.lateness_p99_ns) / 1e6);
     lateness.Set("maxMs", static_cast<double>(thread.lateness_max_ns) / 1e6);
+    // Its distribution for plots: [fraction, ms] at fixed quantiles.
+    static constexpr double kCdfFractions[] = {0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
+                                               0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 1.0};
+    Napi::Array cdf = Napi::Array::New(env);
+    uint32_t at = 0;
+    for (double fraction : kCdfFractions) {
+      Napi::Array point = Napi::Array::New(env, 2);
+      point.Set(0u, fraction);
+      point.Set(1u, static_cast<double>(controller().LatenessQuantileNs(fraction)) / 1e6);
+      cdf.Set(at++, point);
+    }
+    lateness.Set("cdf", cdf);
     o.Set("lateness", lateness);
     o.Set("tickCpuMs", static_cast<double>(thread.tick_cpu_ns) / 1e6);
     o.Set("threadCpuMs", static_cast<double>(thread.thread_cpu_ns) / 1e6);
@@ -531,6 +545,7 @@ class ShardMediaWrap {
     o.Set("leg", counters.leg ? Napi::Value(LegStatsToObject(env, *counters.leg)) : env.Null());
     o.Set("rtcpLeg", counters.rtcp_leg ? Napi::Value(LegStatsToObject(env, *counters.rtcp_leg)) : env.Null());
     o.Set("rtcp", counters.rtcp ? Napi::Value(RtcpStatsToObject(env, *counters.rtcp)) : env.Null());
+    o.Set("jitterTargetMs", counters.jitter_target_ms ? Napi::Value(Napi::Number::New(env, *counters.jitter_target_ms)) : env.Null());
     return o;
   }
 

@@ -99,9 +99,9 @@ class CodecEncoderWrap {
     }
     size_t max_bytes = 0;
     if (params_.kind == CodecKind::kOpus) {
-      if (!IsOpusEncodeFrame(samples)) {
-        ThrowInvalid(env, "opus encodes 2.5, 5, 10, 20, 40 or 60 ms: 120, 240, 480, 960, 1920 or 2880 samples, not " +
-                              std::to_string(samples));
+      if (!IsOpusEncodeFrame(samples, encoder_->rate())) {
+        ThrowInvalid(env, "opus encodes 2.5, 5, 10, 20, 40 or 60 ms at " + std::to_string(encoder_->rate()) +
+                              " Hz (at 48000 Hz: 120, 240, 480, 960, 1920 or 2880 samples), not " + std::to_string(samples));
         return env.Undefined();
       }
       max_bytes = kOpusMaxPayloadBytes;
@@ -262,6 +262,19 @@ class CodecDecoderWrap {
   std::vector<int16_t> pcm_;
 };
 
+// defaultOpusBitrate(pcmRate, channels) -> bits/s: the encoder's bitrate when none is asked for.
+Napi::Value DefaultOpusBitrateJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int rate = 0;
+  int channels = 0;
+  if (info.Length() < 2 || !ReadInteger(info[0], 0, 48000, &rate) || !IsOpusPcmRate(rate) ||
+      !ReadInteger(info[1], 1, 2, &channels)) {
+    ThrowInvalid(env, "pcmRate must be 8000, 12000, 16000, 24000 or 48000 and channels 1 or 2");
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, DefaultOpusBitrate(rate, channels));
+}
+
 // --- raw libopus round trip ---
 
 struct OpusEncoderCloser {
@@ -341,6 +354,7 @@ void RegisterCodecs(Napi::Env env, Napi::Object exports) {
   exports.Set("g711Decode", Napi::Function::New(env, G711Decode, "g711Decode"));
   if (napi_value c = CodecEncoderWrap::Define(env)) exports.Set("CodecEncoder", Napi::Value(env, c));
   if (napi_value c = CodecDecoderWrap::Define(env)) exports.Set("CodecDecoder", Napi::Value(env, c));
+  exports.Set("defaultOpusBitrate", Napi::Function::New(env, DefaultOpusBitrateJs, "defaultOpusBitrate"));
   exports.Set("opusReferenceRoundTrip", Napi::Function::New(env, OpusReferenceRoundTrip, "opusReferenceRoundTrip"));
 }
 

@@ -482,6 +482,7 @@ class MediaThreadWrap {
     JsRecord out(env);
     out.Flag("running", thread.running)
         .Number("wakes", static_cast<double>(thread.wakes))
+        .Number("drains", static_cast<double>(thread.drains))
         .Number("ticks", static_cast<double>(thread.ticks))
         .Number("overruns", static_cast<double>(thread.overruns))
         .Field("lateness", lateness.value(), lateness.ok())
@@ -595,7 +596,7 @@ bool ReadStreamInt(Napi::Env env, const Napi::Object& stream, size_t index, cons
 }
 
 // Reads streams[index]: { members, payloadType?, clockRate?, intervalMs? (default tickMs),
-// firstFrame?, frames: Uint8Array[] }. The core checks the ranges that depend on each other.
+// firstFrame?, frames: Uint8Array[], traced? }. The core checks the ranges that depend on each other.
 bool ReadStream(Napi::Env env, const Napi::Value& value, size_t index, int tick_ms, io::LoadStream* out) {
   const std::string where = "streams[" + std::to_string(index) + "]";
   if (!value.IsObject() || value.IsArray()) {
@@ -610,7 +611,8 @@ bool ReadStream(Napi::Env env, const Napi::Value& value, size_t index, int tick_
       !ReadStreamInt(env, stream, index, "payloadType", 0, 127, &out->payload_type) ||
       !ReadStreamInt(env, stream, index, "clockRate", 1000, 192000, &out->clock_rate) ||
       !ReadStreamInt(env, stream, index, "intervalMs", 1, 60000, &out->interval_ms) ||
-      !ReadStreamInt(env, stream, index, "firstFrame", 0, 1'000'000, &first_frame)) {
+      !ReadStreamInt(env, stream, index, "firstFrame", 0, 1'000'000, &first_frame) ||
+      !ReadOptionalFlag(env, stream, "traced", &out->traced)) {
     return false;
   }
   if (members == 0) {
@@ -659,6 +661,7 @@ class LoadGeneratorWrap {
         Class::Method<&LoadGeneratorWrap::Stats>("stats"),
         Class::Method<&LoadGeneratorWrap::Received>("received"),
         Class::Method<&LoadGeneratorWrap::Sent>("sent"),
+        Class::Method<&LoadGeneratorWrap::Trace>("trace"),
     };
     return Class::Define(env, methods);
   }
@@ -788,6 +791,40 @@ class LoadGeneratorWrap {
 
   Napi::Value Sent(const Napi::CallbackInfo& info) {
     return MemberCounts(info, [](const io::LoadGenerator& core, size_t member) { return core.sent_by(member); });
+  }
+
+  // trace(member) -> { sendPackets, sendTimesMs: Float64Array, receiveTimesMs: Float64Array,
+  // receives: Uint8Array[] } (wall-clock ms); empty lists for a member that is not traced.
+  Napi::Value Trace(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const io::LoadGenerator& core = *shared_->core;
+    double member = 0;
+    if (info.Length() < 1 || !ReadInteger(info[0], 0, static_cast<double>(core.members()) - 1, &member)) {
+      ThrowInvalid(env, "member must be a member index in 0.." + std::to_string(core.members() - 1));
+      return env.Undefined();
+    }
+    const io::LoadTrace trace = core.Trace(static_cast<size_t>(member));
+    Napi::Float64Array packets = Napi::Float64Array::New(env, trace.sends.size());
+    Napi::Float64Array sent_at = Napi::Float64Array::New(env, trace.sends.size());
+    for (size_t i = 0; i < trace.sends.size(); ++i) {
+      packets[i] = static_cast<double>(trace.sends[i].packet);
+      sent_at[i] = static_cast<double>(trace.sends[i].time_ns) / 1e6;
+    }
+    Napi::Float64Array received_at = Napi::Float64Array::New(env, trace.receives.size());
+    Napi::Array datagrams = Napi::Array::New(env, trace.receives.size());
+    for (size_t i = 0; i < trace.receives.size(); ++i) {
+      received_at[i] = static_cast<double>(trace.receives[i].time_ns) / 1e6;
+      const std::vector<uint8_t>& bytes = trace.receives[i].bytes;
+      Napi::Uint8Array copy = Napi::Uint8Array::New(env, bytes.size());
+      if (!bytes.empty()) std::memcpy(copy.Data(), bytes.data(), bytes.size());
+      datagrams.Set(static_cast<uint32_t>(i), copy);
+    }
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("sendPackets", packets);
+    out.Set("sendTimesMs", sent_at);
+    out.Set("receiveTimesMs", received_at);
+    out.Set("receives", datagrams);
+    return out;
   }
 
   // (first = 0, count = the rest): a Float64Array of one counter of members first..first+count-1.

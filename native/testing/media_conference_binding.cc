@@ -64,9 +64,11 @@ Napi::Object ReceiverStatsToObject(Napi::Env env, const MediaReceiver& receiver)
   o.Set("bytes", static_cast<double>(s.bytes));
   o.Set("rtcp", static_cast<double>(s.rtcp));
   o.Set("dtmfKeys", static_cast<double>(s.dtmf_keys));
+  o.Set("dtmfDropped", static_cast<double>(s.dtmf_dropped));
   o.Set("decodes", static_cast<double>(s.decodes));
   o.Set("skippedDecodes", static_cast<double>(s.skipped_decodes));
   o.Set("unvoicedSkips", static_cast<double>(s.unvoiced_skips));
+  o.Set("levelSkips", static_cast<double>(s.level_skips));
   o.Set("concealed", static_cast<double>(s.concealed));
   o.Set("fecRecovered", static_cast<double>(s.fec_recovered));
   Napi::Object rejected = Napi::Object::New(env);
@@ -87,6 +89,11 @@ Napi::Object ReceiverStatsToObject(Napi::Env env, const MediaReceiver& receiver)
   jitter.Set("delayMs", j.delay_ms);
   jitter.Set("targetDelayMs", j.target_delay_ms);
   jitter.Set("jitterMs", j.jitter_ms);
+  jitter.Set("bufferedMs", j.buffered_ms);
+  jitter.Set("droppedDrift", static_cast<double>(j.dropped_drift));
+  jitter.Set("inserted", static_cast<double>(j.inserted));
+  jitter.Set("resyncs", static_cast<double>(j.resyncs));
+  jitter.Set("timestampJumps", static_cast<double>(j.timestamp_jumps));
   o.Set("jitter", jitter);
   return o;
 }
@@ -249,18 +256,23 @@ class MediaConferenceWrap {
     conference_->Tick(output_, thread_load);
     Napi::Object o = Napi::Object::New(env);
     o.Set("packets", Napi::Buffer<uint8_t>::Copy(env, output_.bytes.data(), output_.bytes.size()));
+    // An empty typed array has no storage (a null Data()): memcpy must not be handed it.
+    auto copy = [](void* to, const void* from, size_t bytes) {
+      if (bytes > 0) std::memcpy(to, from, bytes);
+    };
     Napi::Uint32Array index = Napi::Uint32Array::New(env, output_.index.size());
-    std::memcpy(index.Data(), output_.index.data(), output_.index.size() * sizeof(uint32_t));
+    copy(index.Data(), output_.index.data(), output_.index.size() * sizeof(uint32_t));
     o.Set("packetIndex", index);
     Napi::Int16Array frames = Napi::Int16Array::New(env, output_.frames.size());
-    std::memcpy(frames.Data(), output_.frames.data(), output_.frames.size() * sizeof(int16_t));
+    copy(frames.Data(), output_.frames.data(), output_.frames.size() * sizeof(int16_t));
     o.Set("frames", frames);
     Napi::Uint32Array frame_index = Napi::Uint32Array::New(env, output_.frame_index.size());
-    std::memcpy(frame_index.Data(), output_.frame_index.data(), output_.frame_index.size() * sizeof(uint32_t));
+    copy(frame_index.Data(), output_.frame_index.data(), output_.frame_index.size() * sizeof(uint32_t));
     o.Set("frameIndex", frame_index);
     o.Set("encodes", conference_->last_tick().encodes);
     o.Set("decodes", conference_->last_tick().decodes);
     o.Set("unvoicedSkips", conference_->last_tick().unvoiced_skips);
+    o.Set("levelSkips", conference_->last_tick().level_skips);
     o.Set("complexityShed", conference_->last_tick().complexity_shed);
     return o;
   }

@@ -152,6 +152,7 @@ class MixerConference {
     o.Set("frameSamples", Napi::Number::New(env, static_cast<double>(conference_->frame_samples())));
     o.Set("energyLevel", Napi::Number::New(env, options.energy_threshold));
     o.Set("hangoverMs", Napi::Number::New(env, options.hangover_ms));
+    o.Set("maxActiveTalkers", Napi::Number::New(env, options.max_active_talkers));
     o.Set("hangoverFrames", Napi::Number::New(env, conference_->hangover_frames()));
     if (options.comfort_noise_dbfs)
       o.Set("comfortNoiseDbfs", Napi::Number::New(env, *options.comfort_noise_dbfs));

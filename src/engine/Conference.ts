@@ -16,7 +16,7 @@ import type { ShardConferenceEvent, ShardResult } from '../shard/conferenceProto
 import { BackgroundSounds } from './BackgroundSounds.ts';
 import { normalizeConferenceUpdate } from './conferenceFields.ts';
 import type { CallbackSettings, ConferenceConfig } from './conferenceFields.ts';
-import { conferenceAudioPayload, conferencePayload, nowIso } from './events.ts';
+import { conferenceAudioPayload, conferencePayload, conferenceUpdatedPayload, nowIso } from './events.ts';
 import type { CallbackEventPayload, PayloadContext } from './events.ts';
 import { JoinRefusedError } from './JoinRefusedError.ts';
 import { Member } from './Member.ts';
@@ -55,6 +55,8 @@ export interface ConferenceEngineLink {
   readonly closing: boolean;
   /** The addresses SDP names for our RTP legs (the engine's rtpAddress and rtpAddress6). */
   readonly sdpAddresses: { 4: string; 6: string };
+  /** Completed members kept listed per conference (the engine's completedHistory); older ones are forgotten. */
+  readonly completedHistory: number;
   /** Hands a callback payload to the engine's event stream. */
   emitCallback(conference: Conference, payload: CallbackEventPayload): void;
   /** The conference completed. */
@@ -102,8 +104,10 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   #locked = false;
   #callback: CallbackSettings;
   #tag: string | undefined;
-  /** Every member ever added, by id (completed ones stay listed). */
+  /** Active members and the most recent completed ones, by id. */
   readonly #members = new Map<string, Member>();
+  /** Completed members' ids, oldest first, at most the engine's completedHistory. */
+  readonly #completedMembers: string[] = [];
   /** Active members by protocol number. */
   readonly #active = new Map<number, Member>();
   #nextMemberNumber = 1;
@@ -253,12 +257,12 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     return [...all.filter((m) => !m.closed), ...all.filter((m) => m.closed)];
   }
 
-  /** Every member, active and completed (the Conference API's member list). */
+  /** Every active member and the latest completed ones, up to the engine's completedHistory (the Conference API's member list). */
   listMembers(): Member[] {
     return this.members;
   }
 
-  /** One member by id (completed ones too); NotFoundError when unknown. */
+  /** One member by id (recently completed ones too); NotFoundError when unknown or forgotten. */
   getMember(memberId: string): Member {
     const member = typeof memberId === 'string' ? this.#members.get(memberId) : undefined;
     if (!member) throw new NotFoundError(`conference ${this.id} has no member ${String(memberId)}`);
@@ -317,6 +321,10 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     if (update.fallbackUrl !== undefined) setOptional(this.#callback, 'fallbackUrl', update.fallbackUrl);
     if (update.tag !== undefined) this.#tag = update.tag === null || update.tag === '' ? undefined : update.tag;
     this.observer.emit('update');
+    // Members' own flags are unchanged, so this is one conference event, not one per member.
+    if (mixer.mute !== undefined || mixer.hold !== undefined) {
+      this.#emitCallback(conferenceUpdatedPayload(this.#context(), this.createdTime, { mute: this.#mute, hold: this.#hold }));
+    }
     if (mixer.hold !== undefined) this.#backgrounds.refresh();
     if (update.state === 'completed') await this.#complete(this.#engine.closing ? 'engine-closed' : 'api');
   }
@@ -471,7 +479,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     record.addedTime = nowIso();
     this.#members.set(record.id, member);
     this.#active.set(record.number, member);
-    leg.once('close', () => void this.#removeMember(member, 'leg-ended'));
+    leg.once('close', () => this.#onLegClosed(member));
 
     this.emit('newmember', member);
     this.observer.emit('newmember', member);
@@ -551,6 +559,20 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     if (released) this.#backgrounds.refresh();
   }
 
+  // A leg closed under its member. A shard that dies closes its legs' channels (an app leg's) before
+  // the engine hears of the death: one round trip tells the two apart, so the member leaves with
+  // the death's reason ('shard-died', from the sharddied path) rather than 'leg-ended'.
+  #onLegClosed(member: Member): void {
+    if (!(member.leg as { closedByShard?: boolean }).closedByShard) {
+      void this.#removeMember(member, 'leg-ended');
+      return;
+    }
+    this.#channel.request('conferenceClock', {}).then(
+      () => void this.#removeMember(member, 'leg-ended'),
+      noop,
+    );
+  }
+
   // Removes a member at once (events, leg) and tells the shard in the background.
   #removeMember(member: Member, reason: MemberRemovedReason, tellShard = true): Promise<void> {
     const { record } = member;
@@ -560,6 +582,11 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     record.removedReason = reason;
     record.talking = false;
     this.#active.delete(record.number);
+    this.#completedMembers.push(record.id);
+    while (this.#completedMembers.length > this.#engine.completedHistory) {
+      const oldest = this.#completedMembers.shift();
+      if (oldest !== undefined) this.#members.delete(oldest);
+    }
     const removal = tellShard ? this.#channel.request('removeMember', { member: record.number }).then(noop, noop) : Promise.resolve();
     this.#playbacks.finishMember(record.number);
     this.#backgrounds.forget(member);

@@ -76,6 +76,8 @@ export interface ConferenceMediaOptions {
   parallelCodecs?: boolean;
   /** Skip decoding Opus frames the sender's VAD marks unvoiced while the member's gate is closed. */
   skipUnvoiced?: boolean;
+  /** Most members mixed in one tick: the loudest whose gate passes, with hysteresis; the rest hear their mix. 0..64, 0: no cap; default 4. */
+  maxActiveTalkers?: number;
 }
 
 /** Fields of createConference: the Conference API's, the Kazoo schema's, and confmix's. */

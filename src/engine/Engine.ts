@@ -102,6 +102,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       audioTimeoutMs: settings.audioTimeoutMs,
       speech: settings.speech,
       sdpAddresses: settings.sdpAddresses,
+      completedHistory: settings.completedHistory,
       get closing() {
         return engine.#closed;
       },

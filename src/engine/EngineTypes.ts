@@ -43,7 +43,7 @@ export interface EngineOptions {
   speechTimeoutMs?: number;
   /** Base URL of the REST resources when an HTTP layer serves them: payloads then carry conferenceUri and memberUri. */
   resourceUriBase?: string;
-  /** Completed conferences kept for lookup (default 1000). */
+  /** Completed conferences kept for lookup, and completed members kept listed in each conference (default 1000). */
   completedHistory?: number;
   /** The user's own data. */
   appData?: Record<string, unknown>;

@@ -16,7 +16,7 @@ import {
   comfortNoiseDbfsFromFreeswitch,
 } from '../audio/numbers.ts';
 import type { MixerIntervalMs, MixerRate } from '../audio/numbers.ts';
-import { DEFAULT_MEDIA_SWITCHES } from '../shard/conferenceProtocol.ts';
+import { DEFAULT_MEDIA_SWITCHES, MAX_ACTIVE_TALKERS_LIMIT } from '../shard/conferenceProtocol.ts';
 import {
   checkFields,
   describe,
@@ -84,6 +84,8 @@ export interface MediaProfile {
   parallelCodecs: boolean;
   /** Opus frames the sender's VAD marks unvoiced are not decoded while the member's gate is closed. */
   skipUnvoiced: boolean;
+  /** Most members mixed in one tick (0: no cap). */
+  maxActiveTalkers: number;
 }
 
 /** A conference's complete, normalised configuration. */
@@ -213,7 +215,8 @@ const flat = (table: Record<string, readonly string[]>): string[] => Object.valu
 const PROFILE_KEYS = new Set([...flat(PROFILE_NAMES), ...flat(SOUND_NAMES)]);
 const CONFERENCE_KEYS = new Set([...flat(CONFERENCE_NAMES), ...PROFILE_KEYS, 'profile']);
 const ROLE_KEYS = new Set(flat(ROLE_NAMES));
-const MEDIA_KEYS: ReadonlySet<keyof MediaProfile> = new Set(['adaptiveComplexity', 'parallelCodecs', 'skipUnvoiced']);
+const MEDIA_SWITCH_KEYS = ['adaptiveComplexity', 'parallelCodecs', 'skipUnvoiced'] as const;
+const MEDIA_KEYS: ReadonlySet<keyof MediaProfile> = new Set([...MEDIA_SWITCH_KEYS, 'maxActiveTalkers']);
 
 function soundUrl(value: unknown, name: string): string {
   return toText(value, name, 1, 2048);
@@ -260,7 +263,8 @@ function mediaSwitches(value: unknown, name: string): Partial<MediaProfile> {
   const fields = checkFields(value, name);
   refuseUnknownFields(fields, MEDIA_KEYS, name);
   const out: Partial<MediaProfile> = {};
-  for (const key of MEDIA_KEYS) if (fields[key] !== undefined) out[key] = toBoolean(fields[key], `${name}.${key}`);
+  for (const key of MEDIA_SWITCH_KEYS) if (fields[key] !== undefined) out[key] = toBoolean(fields[key], `${name}.${key}`);
+  if (fields.maxActiveTalkers !== undefined) out.maxActiveTalkers = toInteger(fields.maxActiveTalkers, `${name}.maxActiveTalkers`, 0, MAX_ACTIVE_TALKERS_LIMIT);
   return out;
 }
 

@@ -14,14 +14,18 @@ export interface PayloadContext {
   tag?: string;
 }
 
-/** `conference`: the conference was created or completed. */
+/** `conference`: the conference was created or completed, or its own mute or hold changed ('updated'). */
 export interface ConferenceEventPayload {
   eventType: 'conference';
   conferenceId: string;
   conferenceUri?: string;
-  status: 'created' | 'completed';
+  status: 'created' | 'completed' | 'updated';
   createdTime: string;
   completedTime?: string;
+  /** 'updated': the conference-wide mute (on top of each member's own). */
+  mute?: boolean;
+  /** 'updated': the conference-wide hold. */
+  hold?: boolean;
   tag?: string;
 }
 
@@ -125,6 +129,14 @@ export function conferencePayload(
   return withOptional(
     { eventType: 'conference', conferenceId: context.conferenceId, status, createdTime } as ConferenceEventPayload,
     { conferenceUri: conferenceUri(context), completedTime, tag: context.tag },
+  );
+}
+
+/** A `conference` payload with status 'updated': the conference-wide mute and hold after a change. */
+export function conferenceUpdatedPayload(context: PayloadContext, createdTime: string, flags: { mute: boolean; hold: boolean }): ConferenceEventPayload {
+  return withOptional(
+    { eventType: 'conference', conferenceId: context.conferenceId, status: 'updated', createdTime, mute: flags.mute, hold: flags.hold } as ConferenceEventPayload,
+    { conferenceUri: conferenceUri(context), tag: context.tag },
   );
 }
 

@@ -35,8 +35,12 @@ export interface CodecOptions {
   fec?: boolean;
   /** Opus discontinuous transmission: tiny payloads during silence. Default false. */
   dtx?: boolean;
-  /** Opus bits/s, 6000..510000; 0 lets libopus choose. Default 0. */
+  /** Opus bits/s, 6000..510000; 0: confmix's default for the PCM rate and channels. Default 0. */
   bitrate?: number;
+  /** Opus: the peer's maxaveragebitrate, bits/s (6000..510000): caps the default bitrate. */
+  maxBitrate?: number;
+  /** Opus PCM rate: 8000, 12000, 16000, 24000 or 48000 (the encoder's input, the decoder's output). Default 48000. */
+  pcmRate?: number;
   /** Opus encoder complexity 0..10. Default 5. */
   complexity?: number;
 }
@@ -66,15 +70,18 @@ interface RawResampler {
   readonly tapsPerPhase: number;
 }
 
-const RawResampler = addon.Resampler as new (inRate: number, outRate: number) => RawResampler;
+const RawResampler = addon.Resampler as new (inRate: number, outRate: number, phase?: string) => RawResampler;
+
+/** The resampler filter's phase: 'minimum' (low delay, the engine's) or 'linear' (constant delay). */
+export type ResamplerPhase = 'minimum' | 'linear';
 
 /** Converts a mono stream between two of RESAMPLER_RATES, frame by frame without seams. */
 export class Resampler {
   readonly #raw: RawResampler;
 
-  /** Builds a resampler; throws InvalidArgumentError for an unsupported rate. */
-  constructor(inRate: ResamplerRate, outRate: ResamplerRate) {
-    this.#raw = callNative(() => new RawResampler(inRate, outRate));
+  /** Builds a resampler (minimum-phase filter unless `phase` says 'linear'); throws InvalidArgumentError for an unsupported rate. */
+  constructor(inRate: ResamplerRate, outRate: ResamplerRate, phase: ResamplerPhase = 'minimum') {
+    this.#raw = callNative(() => new RawResampler(inRate, outRate, phase));
   }
 
   /** Resamples the next stretch of input; whole milliseconds give exactly ms * outRate / 1000 samples. */
@@ -97,7 +104,7 @@ export class Resampler {
     return this.#raw.outRate;
   }
 
-  /** Group delay in output samples (0 when the rates match). */
+  /** Group delay at low frequencies in output samples (0 when the rates match). */
   get delay(): number {
     return this.#raw.delay;
   }

@@ -28,6 +28,9 @@ export interface ReceiveOptions extends RtpCodecOptions {
   telephoneEventPayloadType?: number;
   /** Its clock: 8000 (default for G.711/L16) or 48000 (default for Opus). */
   telephoneEventClockRate?: number;
+  /** The RFC 6464 ssrc-audio-level header extension's id (1..255), if negotiated: with a cap on
+   *  active talkers, members whose level misses the cut are not decoded. */
+  audioLevelExtensionId?: number;
 }
 
 /** Counters of one leg. */

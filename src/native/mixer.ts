@@ -26,6 +26,8 @@ export interface NativeConferenceOptions {
   comfortNoiseDbfs?: number | null;
   /** DTMF handling. Default 'interpret'. */
   digits?: DigitsMode;
+  /** Most members mixed in one tick (the loudest whose gate passes, with hysteresis), 0..64; 0: no cap. Default 4. */
+  maxActiveTalkers?: number;
 }
 
 /** Member settings; every field is optional and an absent one is left as it is. */
@@ -92,6 +94,8 @@ export interface NativeConferenceState {
   comfortNoiseDbfs: number | null;
   /** DTMF handling. */
   digits: DigitsMode;
+  /** Most members mixed in one tick (0: no cap). */
+  maxActiveTalkers: number;
   /** Conference-wide mute. */
   mute: boolean;
   /** Conference-wide hold. */

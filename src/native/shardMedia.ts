@@ -126,8 +126,12 @@ export interface ShardMediaOptions {
 /** The media thread's counters. */
 export interface ShardMediaStats {
   ticks: number;
+  /** Media thread wake-ups for a deadline, and between deadlines (drain slices, commands). */
+  wakes: number;
+  drains: number;
   overruns: number;
-  lateness: { p50Ms: number; p99Ms: number; maxMs: number };
+  /** Tick lateness since the last reset; `cdf` lists [fraction, ms] at fixed quantiles. */
+  lateness: { p50Ms: number; p99Ms: number; maxMs: number; cdf: Array<[number, number]> };
   tickCpuMs: number;
   threadCpuMs: number;
   /** Busy share of the media thread's wall time over its last ~1 s window (0..1). */
@@ -160,8 +164,8 @@ export type ShardMediaLegCounters = Pick<
 };
 
 /** A member's RTCP figures (RFC 3550), as of the media thread's last snapshot: after each report
- *  sent or received, and at least once a second. Arrival times are those of the media thread's
- *  wakes, so round trip and jitter carry up to one tick of quantization. */
+ *  sent or received, and at least once a second. Arrival times of plain RTP legs are the kernel's
+ *  stamps; those of pushed (WebRTC) packets are the media thread's wake on the push. */
 export interface ShardMemberRtcpStats {
   /** The SSRC of our stream (and our reports). */
   localSsrc: number;
@@ -227,6 +231,8 @@ export interface ShardMemberStats {
   rtcpLeg: ShardMediaLegCounters | null;
   /** RTCP figures; null without an RTP leg or before the first snapshot. */
   rtcp: ShardMemberRtcpStats | null;
+  /** The jitter buffer's target delay, ms, as of that snapshot; null before it. */
+  jitterTargetMs: number | null;
 }
 
 interface RawShardMedia {

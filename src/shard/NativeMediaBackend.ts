@@ -79,6 +79,7 @@ export class NativeMediaBackend {
       adaptiveComplexity: media.adaptiveComplexity,
       parallelCodecs: media.parallelCodecs,
       skipUnvoiced: media.skipUnvoiced,
+      maxActiveTalkers: media.maxActiveTalkers,
     });
     const record: ConferenceRecord = { id: conferenceId, handle, rate: settings.rate, media, members: new Map() };
     this.#byId.set(conferenceId, record);
@@ -161,6 +162,8 @@ export class NativeMediaBackend {
     const s = this.#media.stats();
     return {
       ticks: s.ticks,
+      wakes: s.wakes,
+      drains: s.drains,
       lateness: s.lateness,
       tickCpuMs: s.tickCpuMs,
       overruns: s.overruns,

@@ -15,10 +15,15 @@ export interface ShardMediaSwitches {
   parallelCodecs: boolean;
   /** Skip decoding Opus frames the sender's VAD marks unvoiced while the member's gate is closed. */
   skipUnvoiced: boolean;
+  /** Most members mixed in one tick, the loudest whose gate passes (with hysteresis), 0..64; 0: no cap. */
+  maxActiveTalkers: number;
 }
 
-/** Every switch on: what a conference gets unless it turns one off. */
-export const DEFAULT_MEDIA_SWITCHES: Readonly<ShardMediaSwitches> = { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true };
+/** Largest maxActiveTalkers accepted. */
+export const MAX_ACTIVE_TALKERS_LIMIT = 64;
+
+/** Every switch on, and four active talkers: what a conference gets unless it says otherwise. */
+export const DEFAULT_MEDIA_SWITCHES: Readonly<ShardMediaSwitches> = { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true, maxActiveTalkers: 4 };
 
 /** Mixer settings of a conference, as the shard's native core takes them. */
 export interface ShardConferenceSettings {
@@ -96,7 +101,10 @@ export interface ShardConferenceRequests {
     params: Record<string, never>;
     result: {
       ticks: number;
-      lateness: { p50Ms: number; p99Ms: number; maxMs: number };
+      /** Media thread wake-ups for a deadline, and between deadlines (drain slices, commands). */
+      wakes: number;
+      drains: number;
+      lateness: { p50Ms: number; p99Ms: number; maxMs: number; cdf?: Array<[number, number]> };
       tickCpuMs: number;
       overruns: number;
       conferences: number;

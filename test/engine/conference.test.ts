@@ -34,7 +34,7 @@ describe('conference lifecycle', () => {
           hangoverMs: 500,
           comfortNoiseDbfs: comfortNoiseDbfsFromFreeswitch(1400),
           digits: 'passthru',
-          media: { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true },
+          media: { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true, maxActiveTalkers: 4 },
         },
       },
     ]);
@@ -152,6 +152,44 @@ describe('conference lifecycle', () => {
     expect(shard.callsOf('updateConference')).toHaveLength(1);
     expect(conference.callbackSettings).toEqual({ callbackTimeout: 3000, callbackHttpMethod: 'POST' });
     expect(conference.tag).toBeUndefined();
+  });
+
+  it('keeps only the latest completedHistory completed members listed, so churn does not grow memory', async () => {
+    const { engine } = makeEngine({ completedHistory: 3 });
+    const conference = await engine.createConference();
+    const stays = await conference.addMember();
+    const gone: Member[] = [];
+    for (let i = 0; i < 50; i++) {
+      const member = await conference.addMember();
+      await member.update({ state: 'completed' });
+      gone.push(member);
+    }
+    expect(conference.listMembers()).toEqual([stays, ...gone.slice(-3)]);
+    expect(conference.getMember(gone[49].id)).toBe(gone[49]);
+    expect(() => conference.getMember(gone[0].id)).toThrow(NotFoundError);
+    // The active member is never forgotten, however many leave after it.
+    expect(conference.getMember(stays.id)).toBe(stays);
+  });
+
+  it('reports a conference-wide mute or hold once, as a conference event with status updated', async () => {
+    const { engine, eventsOf } = makeEngine();
+    const conference = await engine.createConference({ tag: 't' });
+    const member = await conference.addMember();
+    const memberEvents = eventsOf('conference-member').length;
+    const heard: unknown[] = [];
+    conference.on('conference', (payload) => heard.push(payload));
+    await conference.update({ mute: true });
+    await conference.update({ mute: true }); // no change, no event
+    await conference.update({ hold: true, mute: false });
+    const updates = eventsOf('conference').filter((e) => e.status === 'updated');
+    expect(updates).toEqual([
+      { eventType: 'conference', conferenceId: conference.id, status: 'updated', createdTime: conference.createdTime, mute: true, hold: false, tag: 't' },
+      { eventType: 'conference', conferenceId: conference.id, status: 'updated', createdTime: conference.createdTime, mute: false, hold: true, tag: 't' },
+    ]);
+    expect(heard).toEqual(updates);
+    // Members' own flags did not change: no conference-member event for them.
+    expect(eventsOf('conference-member')).toHaveLength(memberEvents);
+    expect([member.mute, member.hold]).toEqual([false, false]);
   });
 
   it('changes nothing when an update is bad or the shard refuses it', async () => {

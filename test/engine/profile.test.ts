@@ -15,7 +15,7 @@ describe('conference create fields', () => {
       profile: 'interpret_digits',
       callback: { callbackHttpMethod: 'POST' },
       mixer: { rate: 16000, interval: 20, energyLevel: 100, hangoverMs: 500, comfortNoiseDbfs: -60 },
-      media: { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true },
+      media: { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true, maxActiveTalkers: 4 },
       maxMembers: null,
       sounds: {},
       member: { joinMuted: false, joinDeaf: false },

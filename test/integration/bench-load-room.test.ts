@@ -10,7 +10,7 @@ const rooms = [
 ];
 
 describe.each(rooms)('load benchmark room, members joined by $joinedBy', ({ joinedBy: _, ...room }) => {
-  const base = { members: 24, talkers: 3, durationS: 1, warmupS: 1, rate: 16000, ...room };
+  const base = { members: 24, talkers: 3, durationS: 1, warmupS: 1, rate: 16000, rooms: 0, noisy: false, energyLevel: 100, ...room };
 
   it('runs a PCMU room: every talker talks, everyone decodes, talkers get their own encode, nothing is rejected', async () => {
     const result = await runRoom({ ...base, codec: 'pcmu' });

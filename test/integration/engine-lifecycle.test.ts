@@ -174,8 +174,8 @@ class OpusNoisePhone extends EventEmitter<{ sent: [] }> {
 }
 
 describe('media switches', () => {
-  const allOn = { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true };
-  const allOff = { adaptiveComplexity: false, parallelCodecs: false, skipUnvoiced: false };
+  const allOn = { adaptiveComplexity: true, parallelCodecs: true, skipUnvoiced: true, maxActiveTalkers: 4 };
+  const allOff = { adaptiveComplexity: false, parallelCodecs: false, skipUnvoiced: false, maxActiveTalkers: 0 };
   let pool: ShardPool;
   let local: Engine;
 
@@ -195,7 +195,7 @@ describe('media switches', () => {
 
   it('resolves each switch (all on by default) into the config and the shard conference', async () => {
     const plain = await local.createConference({ rate: RATE });
-    const off = await local.createConference({ rate: RATE, media: { skipUnvoiced: false, parallelCodecs: false, adaptiveComplexity: false } });
+    const off = await local.createConference({ rate: RATE, media: { skipUnvoiced: false, parallelCodecs: false, adaptiveComplexity: false, maxActiveTalkers: 0 } });
     const one = await local.createConference({ rate: RATE, media: { skipUnvoiced: false } });
     const empty = await local.createConference({ rate: RATE, media: {} });
     expect(plain.config.media).toEqual(allOn);
@@ -212,8 +212,8 @@ describe('media switches', () => {
   it('takes engine defaults for the switches a conference leaves out', async () => {
     const engineWithDefaults = Engine.createWithPool(pool, { defaults: { media: { parallelCodecs: false, adaptiveComplexity: false } } });
     const conference = await engineWithDefaults.createConference({ rate: RATE, media: { adaptiveComplexity: true } });
-    expect(conference.config.media).toEqual({ adaptiveComplexity: true, parallelCodecs: false, skipUnvoiced: true });
-    expect((await clockOf(conference)).media).toEqual({ adaptiveComplexity: true, parallelCodecs: false, skipUnvoiced: true });
+    expect(conference.config.media).toEqual({ adaptiveComplexity: true, parallelCodecs: false, skipUnvoiced: true, maxActiveTalkers: 4 });
+    expect((await clockOf(conference)).media).toEqual({ adaptiveComplexity: true, parallelCodecs: false, skipUnvoiced: true, maxActiveTalkers: 4 });
     await conference.update({ state: 'completed' });
     expect(() => Engine.createWithPool(pool, { defaults: { media: { skipUnvoiced: 'no' } } } as never)).toThrow(/media\.skipUnvoiced must be a boolean/);
   });
@@ -225,6 +225,9 @@ describe('media switches', () => {
     { media: { skipUnvoiced: 1 }, message: /media\.skipUnvoiced must be a boolean, got 1/ },
     { media: { parallelCodecs: 'yes' }, message: /media\.parallelCodecs must be a boolean/ },
     { media: { bogus: true }, message: /unknown media field 'bogus'/ },
+    { media: { maxActiveTalkers: 65 }, message: /media\.maxActiveTalkers must be an integer from 0 to 64/ },
+    { media: { maxActiveTalkers: 1.5 }, message: /media\.maxActiveTalkers must be an integer/ },
+    { media: { maxActiveTalkers: 'four' }, message: /media\.maxActiveTalkers must be an integer/ },
   ])('refuses media: $media with ERR_INVALID_ARGUMENT and creates nothing', async ({ media, message }) => {
     const conferencesBefore = local.conferences.length;
     const onShardBefore = await shardConferences();

@@ -203,6 +203,44 @@ describe('load generator', () => {
     if (workerPoolStats().workers > 0) expect(workerPoolStats().helped).toBeGreaterThan(helpedBefore);
   });
 
+  it('traces a traced stream: each send time, and each echo with its bytes and kernel arrival time', async () => {
+    const echo = await boundSocket();
+    echo.on('message', (packet, from) => echo.send(packet, from.port, from.address));
+    const loop = [frame(1, 160), frame(2, 160)];
+    const { generator, finished } = finiteGenerator({
+      sockets: 2,
+      rounds: 6,
+      drainMs: 200,
+      streams: [
+        { members: 1, payloadType: 0, clockRate: 8000, frames: loop, traced: true },
+        { members: 1, payloadType: 0, clockRate: 8000, frames: loop },
+      ],
+    });
+    generator.start([0, 1].map(() => ({ address: ADDRESS, port: echo.address().port })));
+    await finished;
+    const traced = generator.trace(0);
+    expect(Array.from(traced.sendPackets)).toEqual([0, 1, 2, 3, 4, 5]);
+    // One send a round, in order, a tick apart on the generator's clock.
+    const sendTimes = Array.from(traced.sendTimesMs);
+    for (let i = 1; i < sendTimes.length; i++) expect(sendTimes[i]).toBeGreaterThan(sendTimes[i - 1]);
+    expect(Array.from(generator.received())).toEqual([6, 6]);
+    expect(traced.receives).toHaveLength(6);
+    traced.receives.forEach((bytes, i) => {
+      // The echo of packet i: its sequence, its payload, and it came back after it left.
+      expect(Buffer.from(bytes).readUInt16BE(2)).toBe(i);
+      expect(bytes[12]).toBe(loop[i % 2][0]);
+      expect(traced.receiveTimesMs[i]).toBeGreaterThanOrEqual(sendTimes[i]);
+    });
+    // An untraced member keeps no log.
+    const untraced = generator.trace(1);
+    expect([untraced.sendPackets.length, untraced.receives.length]).toEqual([0, 0]);
+    expect(codeOf(() => generator.trace(2))).toBe('ERR_INVALID_ARGUMENT');
+  });
+
+  it('refuses more than 16 traced members', () => {
+    expect(codeOf(() => new LoadGenerator({ streams: [{ members: 17, frames: [frame(1, 160)], traced: true }] }))).toBe('ERR_INVALID_ARGUMENT');
+  });
+
   it('shares one socket per 100 members by default, its buffers raised past the system cap to hold two rounds', () => {
     const loop = [frame(0, 160)];
     const byDefault = new LoadGenerator({ streams: [{ members: 120, frames: loop }, { members: 130, frames: loop }] });

@@ -10,7 +10,7 @@ describe('load benchmark --sdp', () => {
     expect(parseLoadArgs([]).sdp).toBe(false);
     const options = parseLoadArgs(['--sdp', '--codec', 'opus', '--members', '100']);
     expect(options.sdp).toBe(true);
-    expect(options.rooms).toEqual([{ codec: 'opus', members: 100, talkers: 10 }]);
+    expect(options.rooms).toEqual([{ codec: 'opus', members: 100, talkers: 10, rooms: 0, noisy: false, energyLevel: 100 }]);
     expect(parseLoadArgs(['--codec', 'pcmu', '--sdp']).rooms.map((room) => room.members)).toEqual([200, 1000, 3000]);
   });
 

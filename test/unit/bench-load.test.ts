@@ -20,26 +20,49 @@ function snapshot(fields: Partial<GeneratorSnapshot>): GeneratorSnapshot {
 describe('load benchmark options', () => {
   it('runs the whole matrix with 10% talkers when given no flags', () => {
     const options = parseLoadArgs([]);
+    const single = { rooms: 0, noisy: false, energyLevel: 100 };
     expect(options.rooms).toEqual([
-      { codec: 'pcmu', members: 200, talkers: 20 },
-      { codec: 'pcmu', members: 1000, talkers: 100 },
-      { codec: 'pcmu', members: 3000, talkers: 300 },
-      { codec: 'opus', members: 100, talkers: 10 },
-      { codec: 'opus', members: 500, talkers: 50 },
-      { codec: 'opus', members: 1000, talkers: 100 },
+      { codec: 'pcmu', members: 200, talkers: 20, ...single },
+      { codec: 'pcmu', members: 1000, talkers: 100, ...single },
+      { codec: 'pcmu', members: 3000, talkers: 300, ...single },
+      { codec: 'opus', members: 100, talkers: 10, ...single },
+      { codec: 'opus', members: 500, talkers: 50, ...single },
+      { codec: 'opus', members: 1000, talkers: 100, ...single },
     ]);
+    expect(options.idle).toBe(false);
     expect(options).toMatchObject({ durationS: 10, warmupS: 3 });
     expect(options.rate).toBeUndefined();
   });
 
   it('runs exactly one room for --codec and --members, and the matching matrix rooms for one of them', () => {
+    const single = { rooms: 0, noisy: false, energyLevel: 100 };
     expect(parseLoadArgs(['--codec', 'pcmu', '--members', '1000', '--talkers', '0.1', '--duration', '10']).rooms).toEqual([
-      { codec: 'pcmu', members: 1000, talkers: 100 },
+      { codec: 'pcmu', members: 1000, talkers: 100, ...single },
     ]);
-    expect(parseLoadArgs(['--codec', 'opus', '--members', '37', '--talkers', '0.5']).rooms).toEqual([{ codec: 'opus', members: 37, talkers: 19 }]);
+    expect(parseLoadArgs(['--codec', 'opus', '--members', '37', '--talkers', '0.5']).rooms).toEqual([{ codec: 'opus', members: 37, talkers: 19, ...single }]);
     expect(parseLoadArgs(['--codec', 'opus']).rooms.map((r) => r.members)).toEqual([100, 500, 1000]);
     expect(parseLoadArgs(['--members', '1000']).rooms.map((r) => r.codec)).toEqual(['pcmu', 'opus']);
     expect(parseLoadArgs(['--rate', '8000', '--warmup', '2']).rate).toBe(8000);
+  });
+
+  it('runs R rooms of M, the idle engine, noisy listeners, a gate level and maxActiveTalkers', () => {
+    expect(parseLoadArgs(['--codec', 'opus', '--members', '6', '--rooms', '200', '--noisy']).rooms).toEqual([
+      { codec: 'opus', members: 6, talkers: 1, rooms: 200, noisy: true, energyLevel: 100 },
+    ]);
+    expect(parseLoadArgs(['--codec', 'opus', '--members', '150', '--energy-level', '0', '--max-active-talkers', '3']).rooms).toEqual([
+      { codec: 'opus', members: 150, talkers: 15, rooms: 0, noisy: false, energyLevel: 0, maxActiveTalkers: 3 },
+    ]);
+    const idle = parseLoadArgs(['--idle', '--rooms', '50']);
+    expect(idle.idle).toBe(true);
+    expect(idle.rooms).toEqual([{ codec: 'pcmu', members: 0, talkers: 0, rooms: 50, noisy: false, energyLevel: 100 }]);
+    for (const args of [
+      ['--idle', '--members', '10'],
+      ['--codec', 'pcmu', '--members', '10', '--noisy'],
+      ['--codec', 'pcmu', '--members', '100', '--rooms', '50'],
+      ['--rooms', '0'],
+    ]) {
+      expect(codeOf(() => parseLoadArgs(args)), args.join(' ')).toBe('ERR_INVALID_ARGUMENT');
+    }
   });
 
   it('rounds the talker fraction, keeping one talker for any fraction above zero', () => {

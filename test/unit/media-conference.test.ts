@@ -2,7 +2,7 @@
 // RTP out. Time is simulated: packets are pushed with arrival times, then the tick runs.
 import { describe, expect, it } from 'vitest';
 import { NativeMediaConference, packetsByMember, workerPoolStats, type MediaTickOutput } from '../../src/native/testing/mediaConference.ts';
-import { CodecDecoder, CodecEncoder, g711Encode } from '../../src/native/testing/codecs.ts';
+import { CodecDecoder, CodecEncoder, g711Decode, g711Encode } from '../../src/native/testing/codecs.ts';
 import { parseRtp, telephoneEventPackets } from '../../src/native/testing/rtp.ts';
 import { concat, goertzelAmplitude, sine, toneDbfs, rms, rmsDbfs, ToneGenerator } from '../helpers/audio.ts';
 import { buildRtpPacket, RtpStreamBuilder, seededRandom } from '../helpers/rtp.ts';
@@ -31,9 +31,10 @@ class TonePeer {
     this.#tone = new ToneGenerator(freq, amplitude, rate);
     this.#encoder = codec === 'opus' ? new CodecEncoder({ codec: 'opus', bitrate: 64000 }) : null;
   }
-  next(): Uint8Array {
+  /** The next packet: the tone, or silence when not `talking`. */
+  next(talking = true): Uint8Array {
     const rate = this.codec === 'pcmu' ? 8000 : 48000;
-    const pcm = this.#tone.next((rate / 1000) * INTERVAL);
+    const pcm = talking ? this.#tone.next((rate / 1000) * INTERVAL) : new Int16Array((rate / 1000) * INTERVAL);
     const payload = this.#encoder ? this.#encoder.encode(pcm) : g711Encode('pcmu', pcm);
     return this.stream.packet({ payload }).bytes;
   }
@@ -49,6 +50,38 @@ function run(conference: NativeMediaConference, ticks: number, feed: (tick: numb
 }
 
 describe('media conference', () => {
+  // A talker's stream comes from its group's shared encoder while it is quiet and from its own
+  // while it talks; its own resampler and codec must go on from the shared stream, or the first
+  // frame of each talk spurt replays what they held from its last one (another talker's tone).
+  it.each(['pcmu', 'opus'] as const)('gives a %s talker silence, not a click, when it talks again after a shared spell', (codec) => {
+    const conference = new NativeMediaConference({ rate: 16000, interval: INTERVAL, comfortNoiseDbfs: null, hangoverMs: 100 });
+    const leg = codec === 'pcmu' ? { codec } : { codec, payloadType: 111, bitrate: 64000 };
+    for (const member of [1, 2, 3]) conference.addMember(member, {}, { receive: leg, send: leg });
+    const alice = new TonePeer(codec, 500, 8000, 0xa1);
+    const carol = new TonePeer(codec, 700, 8000, 0xc3);
+    const bob = new TonePeer(codec, 900, 8000, 0xb2);
+    // Alice talks (ticks 10-14); Carol talks while Alice's gate is still open (ticks 16-19), so
+    // Alice's own encoder last coded Carol's tone; both fall quiet; Alice talks again at 60.
+    const aliceTalks = (t: number): boolean => (t >= 10 && t < 15) || (t >= 60 && t < 70);
+    const carolTalks = (t: number): boolean => t >= 16 && t < 20;
+    const outputs = run(conference, 80, (t) => {
+      conference.pushRtp(1, alice.next(aliceTalks(t)), t * INTERVAL);
+      conference.pushRtp(2, carol.next(carolTalks(t)), t * INTERVAL);
+      conference.pushRtp(3, bob.next(false), t * INTERVAL);
+    });
+    const decoder = codec === 'opus' ? new CodecDecoder({ codec: 'opus' }) : null;
+    const heard = outputs.map((o) => {
+      const payload = payloadOf(packetsByMember(o).get(1)!);
+      return decoder ? decoder.decode(payload) : g711Decode('pcmu', payload);
+    });
+    // From well after Carol's spurt (her gate closed) to the end of Alice's second one: nobody
+    // else contributes, so Alice hears digital silence.
+    const quiet = concat(heard.slice(40, 75));
+    expect(Math.max(...Array.from(quiet, Math.abs))).toBeLessThanOrEqual(codec === 'pcmu' ? 0 : 2);
+    // And Carol's spurt did reach her before that (the scenario happened).
+    expect(goertzelAmplitude(concat(heard.slice(17, 22)), 700, codec === 'pcmu' ? 8000 : 48000)).toBeGreaterThan(1000);
+  });
+
   it('carries a tone from an 8 kHz PCMU member through a 48 kHz conference to an Opus member', () => {
     const conference = new NativeMediaConference({ rate: 48000, interval: INTERVAL });
     conference.addMember(1, {}, { receive: { codec: 'pcmu' }, send: { codec: 'pcmu' } });
@@ -137,7 +170,7 @@ describe('media conference', () => {
   });
 
   it('spreads an Opus room\'s decodes and encodes over the worker pool with the same result to the byte', () => {
-    const rooms = [true, false].map((parallelCodecs) => new NativeMediaConference({ rate: 16000, interval: INTERVAL, parallelCodecs }));
+    const rooms = [true, false].map((parallelCodecs) => new NativeMediaConference({ rate: 16000, interval: INTERVAL, parallelCodecs, maxActiveTalkers: 0 }));
     const opus = { codec: 'opus', payloadType: 111 } as const;
     const talkers = Array.from({ length: 12 }, (_, i) => i + 1);
     const listeners = Array.from({ length: 20 }, (_, i) => 100 + i);
@@ -177,7 +210,7 @@ describe('media conference', () => {
 
   it('spreads a big PCMU room\'s receive paths over the worker pool in blocks, with the same result to the byte', () => {
     // 600 members pass the size (512) above which a G.711 room spreads its decodes.
-    const rooms = [true, false].map((parallelCodecs) => new NativeMediaConference({ rate: 8000, interval: INTERVAL, parallelCodecs }));
+    const rooms = [true, false].map((parallelCodecs) => new NativeMediaConference({ rate: 8000, interval: INTERVAL, parallelCodecs, maxActiveTalkers: 0 }));
     const pcmu = { codec: 'pcmu' } as const;
     const members = Array.from({ length: 600 }, (_, i) => i + 1);
     const talkers = members.filter((id) => id % 40 === 0);

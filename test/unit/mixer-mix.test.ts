@@ -187,9 +187,10 @@ describe('comfort noise', () => {
   });
 });
 
+// The limiter sees the whole sum: no cap on active talkers.
 describe('limiter', () => {
   it('passes random sums peaking below -6 dBFS bit-exact', () => {
-    const conf = conference({ comfortNoiseDbfs: null, energyLevel: 0 });
+    const conf = conference({ comfortNoiseDbfs: null, energyLevel: 0, maxActiveTalkers: 0 });
     const talkers = [1, 2, 3, 4, 5];
     for (const id of [...talkers, 9]) conf.addMember(id);
     const random = seededRandom(7);
@@ -207,7 +208,7 @@ describe('limiter', () => {
   });
 
   it('never wraps 10 full-scale members: same sign as the true sum, monotonic, within int16', () => {
-    const conf = conference({ comfortNoiseDbfs: null, energyLevel: 0 });
+    const conf = conference({ comfortNoiseDbfs: null, energyLevel: 0, maxActiveTalkers: 0 });
     const talkers = Array.from({ length: 10 }, (_, i) => i + 1);
     for (const id of [...talkers, 99]) conf.addMember(id);
     const random = seededRandom(11);
@@ -231,7 +232,7 @@ describe('limiter', () => {
   });
 
   it('does not overflow with 1000 full-scale members at +4 talk gain and +4 listen gain', () => {
-    const conf = conference({ comfortNoiseDbfs: null });
+    const conf = conference({ comfortNoiseDbfs: null, maxActiveTalkers: 0 });
     const talkers = Array.from({ length: 1000 }, (_, i) => i + 1);
     for (const id of talkers) conf.addMember(id, { talkLevel: 4 });
     conf.addMember(5000, { listenLevel: 4 });

@@ -1,7 +1,7 @@
 // Opus through libopus: the wrapper's quality against libopus called directly, loss recovery
 // (PLC and in-band FEC), DTX, stereo payloads and frame durations.
 import { describe, expect, it } from 'vitest';
-import { CodecDecoder, CodecEncoder, OPUS_FRAME_MS, opusReferenceRoundTrip } from '../../src/native/testing/codecs.ts';
+import { CodecDecoder, CodecEncoder, defaultOpusBitrate, OPUS_FRAME_MS, opusReferenceRoundTrip } from '../../src/native/testing/codecs.ts';
 import { goertzelAmplitude, rms } from '../helpers/audio.ts';
 
 const RATE = 48000;
@@ -218,6 +218,40 @@ describe('Opus stereo payloads', () => {
       expect(Math.abs(amplitudeDb)).toBeLessThan(1);
     }
     expect(mono.encode(tone.subarray(0, FRAME))[0] & 0x04).toBe(0);
+  });
+});
+
+describe('Opus default bitrate', () => {
+  /** Payload bits per second over two seconds of loud noise (which takes every bit it is given), after the first half second. */
+  function sentBitrate(options: { pcmRate: number; maxBitrate?: number; channels?: number }): number {
+    const encoder = new CodecEncoder({ codec: 'opus', ...options });
+    const frame = options.pcmRate / 50;
+    let seed = 7;
+    let bits = 0;
+    for (let f = 0; f < 100; f++) {
+      const pcm = Int16Array.from({ length: frame }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) % 20000) - 10000);
+      const bytes = encoder.encode(pcm).length;
+      if (f >= 25) bits += bytes * 8;
+    }
+    return bits / 1.5;
+  }
+
+  it('is 32 kbit/s at 8 and 12 kHz (40 stereo) and 40 kbit/s above, and the encoder sends it', () => {
+    expect([8000, 12000, 16000, 24000, 48000].map((rate) => defaultOpusBitrate(rate, 1))).toEqual([32000, 32000, 40000, 40000, 40000]);
+    expect([8000, 16000, 48000].map((rate) => defaultOpusBitrate(rate, 2))).toEqual([40000, 40000, 40000]);
+    for (const pcmRate of [8000, 16000, 48000]) {
+      const sent = sentBitrate({ pcmRate });
+      expect(Math.abs(sent / defaultOpusBitrate(pcmRate, 1) - 1), `${pcmRate} Hz: ${sent} bits/s`).toBeLessThan(0.1);
+    }
+  });
+
+  it("is capped by the peer's maxaveragebitrate", () => {
+    const capped = sentBitrate({ pcmRate: 16000, maxBitrate: 20000 });
+    expect(Math.abs(capped / 20000 - 1)).toBeLessThan(0.1);
+    // A cap above the default leaves the default.
+    expect(Math.abs(sentBitrate({ pcmRate: 16000, maxBitrate: 128000 }) / 40000 - 1)).toBeLessThan(0.1);
+    expect(() => new CodecEncoder({ codec: 'opus', maxBitrate: 100 })).toThrow(invalid);
+    expect(() => defaultOpusBitrate(44100, 1)).toThrow(invalid);
   });
 });
 

@@ -1,7 +1,9 @@
-// The polyphase resampler, measured: passband flatness, alias and image rejection, delay, and
-// seamless frame-by-frame processing, for every pair of rates.
+// The polyphase resampler, measured: passband flatness, alias and image rejection, delay (the
+// minimum-phase filter's, and the same magnitude as the linear-phase one), and seamless
+// frame-by-frame processing, for every pair of rates.
 import { describe, expect, it } from 'vitest';
-import { RESAMPLER_RATES, Resampler, type ResamplerRate } from '../../src/native/codecs.ts';
+import { RESAMPLER_RATES, Resampler, type ResamplerPhase, type ResamplerRate } from '../../src/native/codecs.ts';
+import { groupDelayMs } from '../../bench/report/resampler.ts';
 import { goertzelAmplitude, rms, seededRandom, sine, whiteNoise } from '../helpers/audio.ts';
 
 const invalid = expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' });
@@ -19,8 +21,13 @@ function onGrid(hz: number): number {
 }
 
 /** Resamples 500 ms of a tone in 20 ms frames; returns the 250 ms from 100 ms on (past the delay). */
-function resampleTone(inRate: ResamplerRate, outRate: ResamplerRate, freq: number): { input: Int16Array; output: Int16Array } {
-  const resampler = new Resampler(inRate, outRate);
+function resampleTone(
+  inRate: ResamplerRate,
+  outRate: ResamplerRate,
+  freq: number,
+  phase: ResamplerPhase = 'minimum',
+): { input: Int16Array; output: Int16Array } {
+  const resampler = new Resampler(inRate, outRate, phase);
   const input = sine(freq, AMPLITUDE, inRate, inRate / 2);
   const frame = inRate / 50;
   const frames: Int16Array[] = [];
@@ -50,15 +57,40 @@ describe.each(PAIRS)('$inRate Hz -> $outRate Hz', ({ inRate, outRate }) => {
     }
   });
 
-  it('delays by a few ms at most: the impulse peak sits at the reported delay', () => {
-    const resampler = new Resampler(inRate, outRate);
-    const impulse = new Int16Array(inRate / 50);
-    impulse[0] = 30000;
-    const response = resampler.process(impulse);
-    let peakAt = 0;
-    for (let i = 1; i < response.length; i++) if (Math.abs(response[i]) > Math.abs(response[peakAt])) peakAt = i;
-    expect(Math.abs(peakAt - resampler.delay)).toBeLessThanOrEqual(1);
-    expect((resampler.delay / outRate) * 1000).toBeLessThanOrEqual(5);
+  it('delays by 2 ms at most over the whole passband, and low frequencies by the reported delay', () => {
+    for (const fraction of [0.05, 0.1, 0.2, 0.3, 0.4, 0.45]) {
+      const delayMs = groupDelayMs(inRate, outRate, 'minimum', fraction * lower);
+      expect(delayMs, `${fraction} x ${lower} Hz`).toBeLessThanOrEqual(2);
+      expect(delayMs).toBeGreaterThan(0);
+    }
+    const reportedMs = (new Resampler(inRate, outRate).delay / outRate) * 1000;
+    expect(Math.abs(groupDelayMs(inRate, outRate, 'minimum', 0.05 * lower) - reportedMs)).toBeLessThanOrEqual(0.05);
+  });
+
+  it('puts an impulse out within 2 ms, where the linear-phase filter took 5', () => {
+    const peakMs = (phase: 'minimum' | 'linear'): number => {
+      const impulse = new Int16Array(inRate / 50);
+      impulse[0] = 30000;
+      const response = new Resampler(inRate, outRate, phase).process(impulse);
+      let peakAt = 0;
+      for (let i = 1; i < response.length; i++) if (Math.abs(response[i]) > Math.abs(response[peakAt])) peakAt = i;
+      return (peakAt / outRate) * 1000;
+    };
+    expect(peakMs('minimum')).toBeLessThanOrEqual(2);
+    expect(Math.abs(peakMs('linear') - (new Resampler(inRate, outRate, 'linear').delay / outRate) * 1000)).toBeLessThanOrEqual(1000 / outRate);
+    // The linear-phase filter's delay: 40 samples of the lower rate (5 ms at 8 kHz).
+    expect((new Resampler(inRate, outRate, 'linear').delay / outRate) * lower).toBeCloseTo(39.5, 0);
+  });
+
+  it('has the linear-phase filter\'s magnitude: the same gain at every tone within 0.01 dB', () => {
+    for (const fraction of [0.05, 0.25, 0.45]) {
+      const freq = onGrid(fraction * lower);
+      const gains = (['minimum', 'linear'] as const).map((phase) => {
+        const { input, output } = resampleTone(inRate, outRate, freq, phase);
+        return 20 * Math.log10(goertzelAmplitude(output, freq, outRate) / goertzelAmplitude(input, freq, inRate));
+      });
+      expect(Math.abs(gains[0] - gains[1]), `${freq} Hz`).toBeLessThanOrEqual(0.01);
+    }
   });
 
   it('processes frame by frame exactly as in one call, however the input is split', () => {
@@ -131,6 +163,7 @@ describe('identity and argument checks', () => {
     expect(() => new Resampler(44100 as ResamplerRate, 48000)).toThrow(invalid);
     expect(() => new Resampler(8000, 0 as ResamplerRate)).toThrow(invalid);
     expect(() => new Resampler('8000' as unknown as ResamplerRate, 16000)).toThrow(invalid);
+    expect(() => new Resampler(8000, 16000, 'sharp' as ResamplerPhase)).toThrow(invalid);
   });
 
   it('a rejected call changes nothing: the stream continues as if it never happened', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'sdp-transform';
 import { ConfmixError, InvalidArgumentError } from '../../src/errors.ts';
-import { answerOffer, applyAnswer, createOffer, negotiateOffer, SdpError, writeAnswer, type AnswerOfferOptions, type SdpErrorReason } from '../../src/legs/rtp/sdp.ts';
+import { answerOffer, applyAnswer, createOffer, negotiateOffer, MAX_SDP_BYTES, SdpError, writeAnswer, type AnswerOfferOptions, type SdpErrorReason } from '../../src/legs/rtp/sdp.ts';
 
 const sdp = (...lines: string[]): string => `${lines.join('\r\n')}\r\n`;
 const local: AnswerOfferOptions = { localAddress: '192.0.2.10', localPort: 40000 };
@@ -178,7 +178,8 @@ describe('answerOffer: real offers', () => {
   it('turns FEC off and asks for none when our options say so', () => {
     const { answerSdp, negotiated } = answerOffer(webrtcOffer, { ...local, opus: { fec: false, dtx: false } });
     expect(audioOf(answerSdp).audio.fmtp.find((entry) => entry.payload === 111)?.config).toBe('minptime=10;useinbandfec=0');
-    expect([negotiated.codec.fec, negotiated.codec.dtx, negotiated.codec.bitrate]).toEqual([false, false, 40000]);
+    // No bitrate of ours: the encoder's default, capped by the peer's maximum in the shard.
+    expect([negotiated.codec.fec, negotiated.codec.dtx, negotiated.codec.bitrate, negotiated.codec.maxAverageBitrate]).toEqual([false, false, 0, 40000]);
   });
 });
 
@@ -194,15 +195,31 @@ describe('answerOffer: the rules', () => {
   });
 
   it('accepts L16 mono at 8, 16, 32 and 48 kHz only', () => {
-    for (const rate of [8000, 16000, 32000, 48000]) {
+    for (const rate of [8000, 16000, 32000]) {
       const offer = offerWith(['m=audio 7000 RTP/AVP 96', `a=rtpmap:96 L16/${rate}/1`]);
       expect(answerOffer(offer, local).negotiated.codec).toMatchObject({ name: 'l16', payloadType: 96, clockRate: rate, channels: 1 });
     }
+    // 48 kHz fits a packet (1500 bytes of payload) at 10 ms only: 960 bytes; at 20 ms it would be 1920.
+    const at10 = offerWith(['m=audio 7000 RTP/AVP 96', 'a=rtpmap:96 L16/48000/1', 'a=ptime:10']);
+    expect(answerOffer(at10, local).negotiated).toMatchObject({ codec: { name: 'l16', clockRate: 48000 }, ptimeMs: 10 });
     expectSdpError(() => answerOffer(offerWith(['m=audio 7000 RTP/AVP 96', 'a=rtpmap:96 L16/44100/1']), local), 'no-common-codec');
     expectSdpError(() => answerOffer(offerWith(['m=audio 7000 RTP/AVP 96', 'a=rtpmap:96 L16/16000/2']), local), 'no-common-codec');
     // Static 11 is L16/44100.
     expectSdpError(() => answerOffer(offerWith(['m=audio 7000 RTP/AVP 11']), local), 'no-common-codec');
     expectSdpError(() => answerOffer(offerWith(['m=audio 7000 RTP/AVP 96', 'a=rtpmap:96 opus/48000/1']), local), 'no-common-codec');
+  });
+
+  it('refuses L16 whose packets would not fit 1500 bytes of payload, falling back to the next codec', () => {
+    // L16/48000 at 20 ms is 1920 bytes a packet: never answered, so never silently dropped.
+    expectSdpError(() => answerOffer(offerWith(['m=audio 7000 RTP/AVP 96', 'a=rtpmap:96 L16/48000/1']), local), 'no-common-codec');
+    expectSdpError(() => answerOffer(offerWith(['m=audio 7000 RTP/AVP 96', 'a=rtpmap:96 L16/48000/1', 'a=ptime:20']), local), 'no-common-codec');
+    // 16 kHz at 60 ms is 1920 bytes too.
+    expectSdpError(() => answerOffer(offerWith(['m=audio 7000 RTP/AVP 96', 'a=rtpmap:96 L16/16000/1', 'a=ptime:60']), local), 'no-common-codec');
+    const withPcmu = offerWith(['m=audio 7000 RTP/AVP 96 0', 'a=rtpmap:96 L16/48000/1']);
+    expect(answerOffer(withPcmu, { ...local, preferredCodec: 'l16' }).negotiated.codec.name).toBe('pcmu');
+    // Our own offer cannot ask for it either.
+    expect(() => createOffer({ localAddress: '192.0.2.10', localPort: 40000, codecs: ['l16'], l16Rate: 48000 })).toThrow(InvalidArgumentError);
+    expect(createOffer({ localAddress: '192.0.2.10', localPort: 40000, codecs: ['l16'], l16Rate: 48000, ptimeMs: 10 }).offerSdp).toContain('L16/48000');
   });
 
   it("includes telephone-event only at the codec's clock rate", () => {
@@ -361,7 +378,6 @@ describe('answerOffer: errors', () => {
       '',
       'hello world',
       'o=- 1 1 IN IP4 203.0.113.9\r\nm=audio 7000 RTP/AVP 0\r\n', // no v=0
-      sdp('v=0', 'o=- 1 1 IN IP4 203.0.113.9', 's=-', 'c=IN IP4 203.0.113.9', 't=0 0'), // no m=
       base('m=audio 7000 RTP/AVP 97 abc', 'a=rtpmap:97 opus/48000/2'),
       base('m=audio 7000 RTP/AVP 300'),
       base('m=audio 7000 RTP/AVP'),
@@ -372,11 +388,27 @@ describe('answerOffer: errors', () => {
     }
   });
 
+  it('a session without any m= line is no-audio', () => {
+    expectSdpError(() => answerOffer(sdp('v=0', 'o=- 1 1 IN IP4 203.0.113.9', 's=-', 'c=IN IP4 203.0.113.9', 't=0 0'), local), 'no-audio');
+    expectSdpError(() => applyAnswer(createOffer(local).state, sdp('v=0', 'o=- 1 1 IN IP4 203.0.113.9', 's=-', 'c=IN IP4 203.0.113.9', 't=0 0')), 'no-audio');
+  });
+
+  it("a peer's SDP over MAX_SDP_BYTES is an SdpError 'too-large'; one at the limit is read", () => {
+    const filler = (bytes: number) => `a=x:${'y'.repeat(bytes - 6)}\r\n`;
+    const over = ffmpegPcmuOffer + filler(MAX_SDP_BYTES - Buffer.byteLength(ffmpegPcmuOffer) + 1);
+    expect(Buffer.byteLength(over)).toBe(MAX_SDP_BYTES + 1);
+    expectSdpError(() => answerOffer(over, local), 'too-large');
+    expectSdpError(() => negotiateOffer(over), 'too-large');
+    expectSdpError(() => applyAnswer(createOffer(local).state, over), 'too-large');
+    const at = ffmpegPcmuOffer + filler(MAX_SDP_BYTES - Buffer.byteLength(ffmpegPcmuOffer));
+    expect(Buffer.byteLength(at)).toBe(MAX_SDP_BYTES);
+    expect(answerOffer(at, local).negotiated.codec.name).toBe('pcmu');
+  });
+
   it('refuses bad arguments with InvalidArgumentError and no answer', () => {
     const bad: Array<() => unknown> = [
       () => answerOffer(42 as never, local),
       () => answerOffer(undefined as never, local),
-      () => answerOffer(ffmpegPcmuOffer + `a=x:${'y'.repeat(64 * 1024)}\r\n`, local),
       () => answerOffer(ffmpegPcmuOffer, { ...local, localAddress: 'pbx.example.com' }),
       () => answerOffer(ffmpegPcmuOffer, { ...local, localPort: 0 }),
       () => answerOffer(ffmpegPcmuOffer, { ...local, localPort: 70000 }),

@@ -26,7 +26,8 @@ struct CodecParams {
   int channels = 1;        // payload channels (Opus stereo: 2); the mix itself is mono
   bool inband_fec = true;  // Opus useinbandfec
   bool dtx = false;        // Opus usedtx: the encoder may send DTX frames
-  int bitrate = 0;         // Opus bits/s; 0 = libopus default for the rate
+  int bitrate = 0;         // Opus bits/s; 0 = DefaultOpusBitrate for the PCM rate and channels
+  int max_bitrate = 0;     // Opus: the peer's maxaveragebitrate, which caps that default; 0 = none
   int complexity = 5;      // Opus 0..10
   int expected_loss = 10;  // Opus: loss percentage the encoder's in-band FEC plans for (0..100)
 };
@@ -74,6 +75,10 @@ class Encoder {
   virtual void SetComplexity(int complexity) { (void)complexity; }
   /** The complexity the encoder runs at now, or -1 for codecs without one. */
   virtual int complexity() const { return -1; }
+  /** Takes `other`'s coding history (same codec, rate and channels), keeping its own complexity:
+   *  the next encode continues `other`'s stream. False when they differ. Stateless codecs have
+   *  nothing to take. */
+  virtual bool ContinueFrom(const Encoder& other) { return other.rate() == rate(); }
 };
 
 /** Builds a decoder or encoder; on failure returns null and says why in `error`. */

@@ -81,6 +81,9 @@ bool ValidateCodecParams(const CodecParams& params, std::string* error) {
       if (params.bitrate != 0 && (params.bitrate < kOpusMinBitrate || params.bitrate > kOpusMaxBitrate)) {
         return Fail(error, "opus bitrate must be 0 (auto) or 6000..510000, not " + std::to_string(params.bitrate));
       }
+      if (params.max_bitrate != 0 && (params.max_bitrate < kOpusMinBitrate || params.max_bitrate > kOpusMaxBitrate)) {
+        return Fail(error, "opus max bitrate must be 0 (none) or 6000..510000, not " + std::to_string(params.max_bitrate));
+      }
       if (params.complexity < 0 || params.complexity > 10) {
         return Fail(error, "opus complexity must be 0..10, not " + std::to_string(params.complexity));
       }

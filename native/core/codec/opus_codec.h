@@ -26,6 +26,12 @@ constexpr size_t kOpusMaxPayloadBytes = 4000;
 /** libopus's highest encoder complexity (its range is 0..10). */
 constexpr int kOpusMaxComplexity = 10;
 
+/** The encoder's bitrate when none is asked for, bits/s, by PCM rate and channels: 32 kbit/s
+ *  mono at 8 and 12 kHz, 40 kbit/s otherwise (the lowest whose measured speech quality is within
+ *  1 dB of 64 kbit/s's; the benchmark report measures it). libopus's own choice at 16 kHz (about
+ *  17 kbit/s) loses up to 2 dB of a tone's level in a mix. */
+int DefaultOpusBitrate(int pcm_rate, int channels);
+
 /** The voice activity an Opus packet's SILK layer declares (RFC 6716 4.2.3): CELT-only (TOC
  *  config 16..31) and malformed packets are kUnknown; otherwise kActive when any VAD flag of any
  *  frame is set. Reads only the first byte of each frame; never decodes. */
@@ -46,6 +52,7 @@ class OpusCodecDecoder final : public Decoder {
 
   /** The PCM rate: params.pcm_rate, or 48000 when that is 0. */
   int rate() const override { return rate_; }
+
   int Decode(const uint8_t* payload, size_t size, int16_t* out, size_t max_samples) override;
   /** Any length works; lengths that are not whole 2.5 ms go through a scratch buffer. */
   int Conceal(int16_t* out, size_t samples) override;
@@ -79,6 +86,8 @@ class OpusCodecEncoder final : public Encoder {
 
   /** The PCM rate: params.pcm_rate, or 48000 when that is 0. */
   int rate() const override { return rate_; }
+  /** Copies `other`'s libopus state (a relocatable block of opus_encoder_get_size bytes). */
+  bool ContinueFrom(const Encoder& other) override;
   /** `samples` must satisfy IsOpusEncodeFrame(samples, rate()). */
   int Encode(const int16_t* pcm, size_t samples, uint8_t* out, size_t max_bytes) override;
   /** OPUS_SET_COMPLEXITY, clamped to 0..10; a call that changes nothing skips libopus. */

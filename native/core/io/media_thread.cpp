@@ -1,7 +1,9 @@
 #include "core/io/media_thread.h"
 
 #include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,8 +35,17 @@ constexpr size_t kMinParallelFlushLegs = 256;
 // Marks a leg's connected peer socket in its epoll data (the rest is the leg id).
 constexpr uint64_t kPeerSocketBit = uint64_t{1} << 63;
 constexpr int64_t kNsPerMs = 1'000'000;
-// Sockets are drained this often between ticks (a slice of the interval).
+// A busy thread drains its sockets this often between ticks. A quiet one sleeps until a drain's
+// length before its deadline, drains, and ticks in the same wake: a wake costs more than a quiet
+// drain, and the tick still starts on time.
 constexpr int64_t kIoSliceNs = kNsPerMs;
+// A quiet drain that ends this close to the deadline waits for it spinning, not asleep.
+constexpr int64_t kMaxSpinNs = 100'000;
+// An interval that brings this many datagrams makes the next one busy: draining them all at the
+// deadline would delay the tick by more than a few tens of microseconds.
+constexpr size_t kBusyDatagramsPerInterval = 64;
+// No deadline: sleep until signalled.
+constexpr int64_t kNever = INT64_MAX;
 constexpr int kMaxTimeoutMs = 24 * 3600 * 1000;
 // The thread's load is the busy share of windows this long.
 constexpr int64_t kLoadWindowNs = 1000 * kNsPerMs;
@@ -161,6 +172,9 @@ MediaThread::MediaThread(MediaThreadOptions options)
       epoch_ns_(MonotonicNowNs()),
       ports_(options_.port_min, options_.port_max, options_.even_ports),
       epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
+      wait_fd_(epoll_create1(EPOLL_CLOEXEC)),
+      timer_fd_(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)),
+      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
       ready_(1),
       receive_batch_(kReceiveBatchSize),
       outbox_(options_.max_tick_datagrams, options_.max_tick_bytes),
@@ -175,11 +189,20 @@ MediaThread::MediaThread(MediaThreadOptions options)
   for (size_t slot = 0; slot < slots; ++slot) send_batches_.emplace_back(kSendBatchSize);
   local_events_.reserve(options_.max_events);
   pending_events_.reserve(options_.max_events);
+  for (const int fd : {timer_fd_, wake_fd_}) {
+    if (wait_fd_ < 0 || fd < 0) break;
+    epoll_event interest{};
+    interest.events = EPOLLIN;
+    interest.data.fd = fd;
+    epoll_ctl(wait_fd_, EPOLL_CTL_ADD, fd, &interest);
+  }
 }
 
 MediaThread::~MediaThread() {
   Stop();
-  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  for (const int fd : {epoll_fd_, wait_fd_, timer_fd_, wake_fd_}) {
+    if (fd >= 0) ::close(fd);
+  }
 }
 
 Status MediaThread::Start() {
@@ -189,7 +212,8 @@ Status MediaThread::Start() {
                          state_ == State::kRunning ? "the media thread is already running"
                                                    : "the media thread is stopped");
   }
-  if (epoll_fd_ < 0) return Status::Error(StatusCode::kSystem, "epoll_create1 failed");
+  if (epoll_fd_ < 0 || wait_fd_ < 0) return Status::Error(StatusCode::kSystem, "epoll_create1 failed");
+  if (timer_fd_ < 0 || wake_fd_ < 0) return Status::Error(StatusCode::kSystem, "timerfd_create or eventfd failed");
   stop_requested_.store(false, std::memory_order_release);
   try {
     thread_ = std::thread([this] { Run(); });
@@ -206,6 +230,7 @@ void MediaThread::Stop() {
   if (state_ == State::kStopped) return;
   if (state_ == State::kRunning) {
     stop_requested_.store(true, std::memory_order_release);
+    Signal();
     thread_.join();
   }
   FinishFlush();
@@ -233,6 +258,7 @@ void MediaThread::Stop() {
 void MediaThread::Dispatch(Command command) {
   if (state_ == State::kRunning) {
     commands_.Push(std::move(command));
+    Signal();
     return;
   }
   // No media thread yet: this thread may touch the media state (control_mutex_ is held).
@@ -322,6 +348,8 @@ Status MediaThread::OpenLeg(const LegOptions& options, LegInfo* info) {
     leg->remote = options.remote;
     // Without it, sends stay on this socket (unconnected): slower, never wrong.
     leg->socket.AllowPeer();
+    // Without it, arrivals are timed when drained: within a slice, or the interval when quiet.
+    leg->socket.TimestampArrivals();
   }
   leg->latching = options.transport == LegTransport::kUdp && options.symmetric_latching;
   leg->timeout_ns = static_cast<int64_t>(options.timeout_ms) * kNsPerMs;
@@ -466,7 +494,9 @@ Status MediaThread::PushPacket(LegId leg, const uint8_t* data, size_t size, bool
     *accepted = found->inbound.Append(leg, data, size);
     if (!*accepted) ++found->inbound_overflow;
   }
-  found->inbound_ready.store(true, std::memory_order_release);
+  // The first packet since the last drain wakes the thread, so it is taken with a fresh arrival
+  // time; the rest ride along.
+  if (!found->inbound_ready.exchange(true, std::memory_order_acq_rel)) Signal();
   return Status::Ok();
 }
 
@@ -495,6 +525,7 @@ ThreadStats MediaThread::CountersLocked() const {
   ThreadStats thread;
   thread.running = state_ == State::kRunning;
   thread.wakes = wakes_.load(std::memory_order_relaxed);
+  thread.drains = drains_.load(std::memory_order_relaxed);
   thread.ticks = ticks_.load(std::memory_order_relaxed);
   thread.overruns = overruns_.load(std::memory_order_relaxed);
   thread.lateness_p50_ns = lateness_.QuantileNs(0.50);
@@ -579,25 +610,88 @@ void MediaThread::Run() {
   // Legs opened before Start count their silence from now.
   for (Leg* leg : leg_list_) leg->last_valid_ns = last_wake_ns_;
   while (!stop_requested_.load(std::memory_order_acquire)) {
-    // Between ticks, drain the sockets every slice, so packets reach their jitter buffers with
-    // a precise arrival time and the tick itself starts on time instead of after a full drain.
-    int64_t deadline = NextWakeNs();
-    for (int64_t now = MonotonicNowNs(); now + kIoSliceNs < deadline; now = MonotonicNowNs()) {
-      SleepUntilNs(std::min(deadline - kIoSliceNs, now + kIoSliceNs));
+    const int64_t deadline = NextWakeNs();
+    const int64_t now = MonotonicNowNs();
+    if (now < deadline) {
+      // Between deadlines a busy thread drains every slice, a quiet one sleeps through; commands
+      // and pushed packets wake either at once.
+      const bool quiet = !busy_ && !jobs_.empty();
+      const int64_t drain_at = deadline - quiet_drain_ns_;
+      int64_t until = deadline;
+      if (quiet) {
+        until = drain_at;
+      } else if (busy_ && deadline != kNever && now + kIoSliceNs < deadline) {
+        until = std::min(deadline - kIoSliceNs, now + kIoSliceNs);
+      }
+      // A busy thread sleeps a slice at most: a plain absolute sleep, as precise as it gets; the
+      // commands and signals it misses meanwhile are taken at the end of the slice.
+      if (busy_ && until != kNever) {
+        SleepUntilNs(until);
+      } else {
+        WaitUntil(until);
+      }
       if (stop_requested_.load(std::memory_order_acquire)) break;
       const int64_t woke = MonotonicNowNs();
-      DrainBetweenTicks(deadline);
-      CountBusy(woke, MonotonicNowNs());
-      deadline = NextWakeNs();
+      if (quiet && woke >= drain_at && woke < deadline) {
+        // The interval's few datagrams, taken now so this tick plays them.
+        DrainBeforeTick(woke, deadline);
+        const int64_t drained = MonotonicNowNs();
+        if (deadline - drained > kMaxSpinNs) WaitUntil(deadline);
+        SpinUntilNs(deadline);
+        if (stop_requested_.load(std::memory_order_acquire)) break;
+        Wake(/*drained=*/true);
+        CountBusy(woke, MonotonicNowNs());
+        continue;
+      }
+      if (woke < deadline) {
+        Bump(drains_);
+        DrainBetweenTicks(deadline);
+        CountBusy(woke, MonotonicNowNs());
+        continue;
+      }
     }
-    SleepUntilNs(deadline);
-    if (stop_requested_.load(std::memory_order_acquire)) break;
     const int64_t woke = MonotonicNowNs();
-    Wake();
+    Wake(/*drained=*/false);
     CountBusy(woke, MonotonicNowNs());
   }
   FinishFlush();
   final_thread_cpu_ns_.store(ThreadCpuNs(), std::memory_order_relaxed);
+}
+
+void MediaThread::WaitUntil(int64_t deadline_ns) {
+  if (deadline_ns != timer_armed_ns_) {
+    itimerspec spec{};  // all zero: disarmed
+    if (deadline_ns != kNever) {
+      spec.it_value.tv_sec = static_cast<time_t>(deadline_ns / 1'000'000'000LL);
+      spec.it_value.tv_nsec = static_cast<long>(deadline_ns % 1'000'000'000LL);
+    }
+    timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &spec, nullptr);
+    timer_armed_ns_ = deadline_ns;
+  }
+  epoll_event fired[2];
+  int count;
+  do {
+    count = epoll_wait(wait_fd_, fired, 2, -1);
+  } while (count < 0 && errno == EINTR);
+  uint64_t value = 0;
+  for (int i = 0; i < count; ++i) {
+    if (fired[i].data.fd == timer_fd_) {
+      if (::read(timer_fd_, &value, sizeof(value)) == sizeof(value)) timer_armed_ns_ = -1;  // spent
+    } else {
+      // Read, then cleared: a signal in between found it set and wrote nothing, but what it
+      // signalled (a command, the stop flag) was published before, and is looked at after this
+      // returns. Cleared first, a signal's write could be swallowed by this read and the flag
+      // left set, so no later signal would ever write again.
+      (void)::read(wake_fd_, &value, sizeof(value));
+      signal_pending_.store(false, std::memory_order_release);
+    }
+  }
+}
+
+void MediaThread::Signal() {
+  if (signal_pending_.exchange(true, std::memory_order_acq_rel)) return;
+  const uint64_t one = 1;
+  (void)::write(wake_fd_, &one, sizeof(one));
 }
 
 void MediaThread::CountBusy(int64_t from_ns, int64_t to_ns) {
@@ -611,19 +705,38 @@ void MediaThread::CountBusy(int64_t from_ns, int64_t to_ns) {
 }
 
 int64_t MediaThread::NextWakeNs() const {
-  if (jobs_.empty()) return last_wake_ns_ + static_cast<int64_t>(options_.idle_wake_ms) * kNsPerMs;
+  if (jobs_.empty()) {
+    // Open legs need their timeouts checked and their sockets drained; nothing else needs a clock.
+    if (leg_list_.empty()) return kNever;
+    return last_wake_ns_ + static_cast<int64_t>(options_.idle_wake_ms) * kNsPerMs;
+  }
   int64_t earliest = jobs_.front()->schedule.deadline_ns();
   for (const auto& slot : jobs_) earliest = std::min(earliest, slot->schedule.deadline_ns());
   return earliest;
 }
 
-void MediaThread::Wake() {
+void MediaThread::DrainBeforeTick(int64_t now_ns, int64_t deadline_ns) {
+  ApplyCommands(now_ns);
+  ReceiveSockets(now_ns, deadline_ns + kIoSliceNs / 2);
+  ReceiveInbound(now_ns);
+  // How long that takes, followed over the last drains (an eighth of each): the next quiet wake
+  // comes this much before its deadline.
+  const int64_t took = std::min(MonotonicNowNs() - now_ns, kIoSliceNs / 2);
+  quiet_drain_ns_ += (took - quiet_drain_ns_) / 8;
+}
+
+void MediaThread::Wake(bool drained) {
   if (reset_lateness_.exchange(false, std::memory_order_acq_rel)) lateness_.Reset();
   const int64_t now = MonotonicNowNs();
   last_wake_ns_ = now;
   Bump(wakes_);
   ApplyCommands(now);
-  // The sockets were drained all through the interval: tick first, then take what came since.
+  // Quiet and woken late (or by the idle check): the interval's datagrams are taken now.
+  if (!busy_ && !drained) DrainBeforeTick(now, now);
+  // The interval's traffic decides how the next one drains.
+  busy_ = received_this_interval_ >= kBusyDatagramsPerInterval;
+  received_this_interval_ = 0;
+  // A busy thread drained all through the interval: tick first, then take what came since.
   RunDueTicks();
   FlushOutbox();
   const int64_t after = MonotonicNowNs();
@@ -639,6 +752,7 @@ void MediaThread::DrainBetweenTicks(int64_t deadline_ns) {
   ReceiveSockets(now, deadline_ns - kIoSliceNs / 2);
   ReceiveInbound(now);
   FlushOutbox();  // datagrams a sink queued (none today) leave at once
+  PublishEvents();  // what commands and latches raised goes out now, not at the deadline
 }
 
 void MediaThread::ApplyCommands(int64_t now_ns) {
@@ -762,6 +876,7 @@ void MediaThread::ConnectPeer(Leg& leg) {
   if (leg.transport != LegTransport::kUdp || leg.remote.empty() || !leg.socket.is_open()) return;
   // On failure the bound socket sends unconnected, as it does before a remote is known.
   if (!leg.peer.OpenPeer(leg.local, leg.remote)) return;
+  leg.peer.TimestampArrivals();
   epoll_event interest{};
   interest.events = kLegSocketEvents;
   interest.data.u64 = leg.id | kPeerSocketBit;
@@ -792,6 +907,9 @@ void MediaThread::ReceiveSockets(int64_t now_ns, int64_t stop_at_ns) {
   readable_.swap(unfinished_);
   unfinished_.clear();
   const int ready = epoll_wait(epoll_fd_, ready_.data(), static_cast<int>(ready_.size()), 0);
+  // The kernel stamps arrivals on CLOCK_REALTIME; the offset to CLOCK_MONOTONIC is taken once a
+  // drain (a clock step between two drains moves one drain's stamps, never past now).
+  const int64_t realtime_offset_ns = ready > 0 || !readable_.empty() ? RealtimeNowNs() - MonotonicNowNs() : 0;
   for (int i = 0; i < ready; ++i) readable_.push_back(ready_[static_cast<size_t>(i)].data.u64);
   for (size_t i = 0; i < readable_.size(); ++i) {
     const uint64_t tag = readable_[i];
@@ -822,12 +940,22 @@ void MediaThread::ReceiveSockets(int64_t now_ns, int64_t stop_at_ns) {
       }
       for (size_t j = 0; j < static_cast<size_t>(received); ++j) {
         if (receive_batch_.truncated(j)) {
-          Drop(*leg, DropReason::kInvalid, 1);
+          // Too big for any leg: the peer's is invalid, anyone else's a stranger's.
+          const SocketAddress& from = receive_batch_.source(j);
+          if (IsStranger(*leg, from)) {
+            leg->last_stranger = from;
+            Drop(*leg, DropReason::kStranger, 1);
+          } else {
+            Drop(*leg, DropReason::kInvalid, 1);
+          }
           continue;
         }
-        HandleDatagram(*leg, receive_batch_.data(j), receive_batch_.size(j), receive_batch_.source(j), now_ns);
+        const int64_t stamp = receive_batch_.arrival_realtime_ns(j);
+        const int64_t arrival = stamp > 0 ? std::min(now_ns, stamp - realtime_offset_ns) : now_ns;
+        HandleDatagram(*leg, receive_batch_.data(j), receive_batch_.size(j), receive_batch_.source(j), arrival);
       }
       taken += static_cast<size_t>(received);
+      received_this_interval_ += static_cast<size_t>(received);
       // A short batch means the queue was empty: that was the EAGAIN, without another syscall.
       if (static_cast<size_t>(received) < want) {
         drained = true;
@@ -866,16 +994,22 @@ void MediaThread::ReceiveInbound(int64_t now_ns) {
   }
 }
 
+bool MediaThread::IsStranger(const Leg& leg, const SocketAddress& from) const {
+  if (leg.transport != LegTransport::kUdp) return false;  // fed by its owner, who checked
+  if (leg.latching && !leg.latched) return false;          // anyone may be the peer until it latches
+  return leg.remote.empty() || from != leg.remote;
+}
+
 void MediaThread::HandleDatagram(Leg& leg, const uint8_t* data, size_t size, const SocketAddress& from,
-                                 int64_t now_ns) {
+                                 int64_t arrival_ns) {
   const bool has_socket = leg.transport == LegTransport::kUdp;
   const bool learning = has_socket && leg.latching && !leg.latched;
-  if (has_socket && !learning && (leg.remote.empty() || from != leg.remote)) {
+  if (IsStranger(leg, from)) {
     leg.last_stranger = from;
     Drop(leg, DropReason::kStranger, 1);
     return;
   }
-  const bool valid = leg.sink != nullptr && leg.sink->OnPacket(leg.id, data, size, from, now_ns);
+  const bool valid = leg.sink != nullptr && leg.sink->OnPacket(leg.id, data, size, from, arrival_ns);
   if (!valid) {
     // An invalid packet never latches: a stray probe must not steal the leg.
     Drop(leg, DropReason::kInvalid, 1);
@@ -883,7 +1017,7 @@ void MediaThread::HandleDatagram(Leg& leg, const uint8_t* data, size_t size, con
   }
   Bump(leg.packets_in);
   Bump(leg.bytes_in, size);
-  leg.last_valid_ns = now_ns;
+  leg.last_valid_ns = arrival_ns;
   const bool resumed = leg.timed_out;
   leg.timed_out = false;
   if (learning) {

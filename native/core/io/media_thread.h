@@ -2,10 +2,15 @@
 // plain-RTP UDP sockets of its legs (drained with recvmmsg, sent with sendmmsg), with latching,
 // inactivity timeouts and statistics. Other threads control it through a command queue.
 //
-// Each wake: apply queued commands, drain the readable sockets (an epoll set polled without
-// waiting, so idle sockets cost nothing) and the queues fed by other threads, run every due tick
-// once, flush the datagrams the ticks queued, check timeouts, publish events. Late ticks run back
-// to back on the next wakes until caught up.
+// It sleeps on a timer at its next deadline and an eventfd that commands and pushed packets
+// signal, so a thread with nothing due costs nothing. Each tick's wake: apply queued commands,
+// run every due tick once, flush the datagrams the ticks queued, drain the readable sockets (an
+// epoll set polled without waiting, so idle sockets cost nothing) and the queues fed by other
+// threads, check timeouts, publish events. Between ticks it drains once, a slice before the
+// deadline, so the interval's packets reach this tick; a busy thread (many datagrams an
+// interval) drains every slice instead, so the tick's own drain stays short. Arrival times are
+// the kernel's stamps, not the drain's, so the drain cadence does not blur them. Late ticks run
+// back to back on the next wakes until caught up.
 #pragma once
 #include <pthread.h>
 #include <sys/epoll.h>
@@ -39,7 +44,7 @@ struct MediaThreadOptions {
   int port_min = 16384;                 // first port legs may bind
   int port_max = 32767;                 // last port legs may bind
   bool even_ports = true;               // RTP on even ports (RTCP on the odd one above)
-  int idle_wake_ms = 20;                // wake cadence while no job is clocked
+  int idle_wake_ms = 20;                // wake cadence while legs are open and no job is clocked
   int realtime_priority = 10;           // SCHED_FIFO priority of the thread when permitted; 0: ordinary
   int drop_report_interval_ms = 1000;   // at most one dropped-packets event per leg per this
   size_t max_tick_datagrams = 8192;     // datagrams all jobs may queue in one wake
@@ -105,7 +110,8 @@ struct JobStats {
 /** Counters of the whole thread. */
 struct ThreadStats {
   bool running = false;
-  uint64_t wakes = 0;           // times the thread woke
+  uint64_t wakes = 0;           // times the thread woke for its deadline (ticks, idle checks)
+  uint64_t drains = 0;          // times it woke between deadlines (a drain slice, a command)
   uint64_t ticks = 0;           // job ticks run
   uint64_t overruns = 0;        // ticks whose work took longer than their interval or ran later than one interval
   int64_t lateness_p50_ns = 0;  // tick start minus deadline
@@ -183,6 +189,8 @@ class MediaThread final : private TickServices {
   /** The thread's own counters only: no per-job or per-leg lists, so it costs the same with
    *  3000 legs as with one. */
   ThreadStats Counters() const;
+  /** Tick lateness at quantile `fraction` (0..1) since the last reset, ns (any thread). */
+  int64_t LatenessQuantileNs(double fraction) const { return lateness_.QuantileNs(fraction); }
   /** Starts the lateness percentiles afresh from the next wake (e.g. after a warm-up). */
   void ResetLateness() { reset_lateness_.store(true, std::memory_order_release); }
 
@@ -208,7 +216,14 @@ class MediaThread final : private TickServices {
 
   // Media side (the media thread, or the control thread while no media thread runs).
   void Run();
-  void Wake();
+  // Sleeps until `deadline_ns` (CLOCK_MONOTONIC) or until Signal(), whichever is first.
+  void WaitUntil(int64_t deadline_ns);
+  // Wakes the thread from WaitUntil (any thread; one write however many callers).
+  void Signal();
+  // The deadline's work; `drained` when DrainBeforeTick ran just before it.
+  void Wake(bool drained);
+  // A quiet thread's drain of the interval's datagrams, right before its tick.
+  void DrainBeforeTick(int64_t now_ns, int64_t deadline_ns);
   void CountBusy(int64_t from_ns, int64_t to_ns);
   ThreadStats CountersLocked() const;  // control_mutex_ held
   void DrainBetweenTicks(int64_t deadline_ns);
@@ -216,7 +231,9 @@ class MediaThread final : private TickServices {
   void Apply(Command& command, int64_t now_ns);
   void ReceiveSockets(int64_t now_ns, int64_t stop_at_ns);
   void ReceiveInbound(int64_t now_ns);
-  void HandleDatagram(Leg& leg, const uint8_t* data, size_t size, const SocketAddress& from, int64_t now_ns);
+  // A datagram from anyone but the leg's remote (a latching leg that has not latched takes anyone).
+  bool IsStranger(const Leg& leg, const SocketAddress& from) const;
+  void HandleDatagram(Leg& leg, const uint8_t* data, size_t size, const SocketAddress& from, int64_t arrival_ns);
   void RunDueTicks();
   void FlushOutbox();
   void FlushLeg(const FlushItem& item, SendBatch& batch);  // one leg's datagrams (any worker-pool slot)
@@ -250,7 +267,14 @@ class MediaThread final : private TickServices {
   std::atomic<bool> stop_requested_{false};
 
   // Media state.
-  int epoll_fd_ = -1;
+  int epoll_fd_ = -1;   // the legs' sockets, edge-triggered, polled without waiting
+  int wait_fd_ = -1;    // what the thread sleeps on: timer_fd_ and wake_fd_
+  int timer_fd_ = -1;   // armed at the next deadline (absolute)
+  int wake_fd_ = -1;    // an eventfd that Signal() writes
+  int64_t timer_armed_ns_ = -1;
+  size_t received_this_interval_ = 0;  // datagrams taken since the last deadline wake
+  bool busy_ = false;                  // the last interval brought many datagrams: drain every slice
+  int64_t quiet_drain_ns_ = 0;         // how long a quiet drain before a tick takes (running estimate)
   std::unordered_map<LegId, std::shared_ptr<Leg>> legs_;
   std::vector<Leg*> leg_list_;         // legs_ in a flat list, for per-wake checks
   std::vector<std::shared_ptr<JobSlot>> jobs_;
@@ -279,11 +303,13 @@ class MediaThread final : private TickServices {
   std::mutex events_mutex_;
   std::vector<MediaEvent> pending_events_;
   std::atomic<bool> notify_pending_{false};
+  std::atomic<bool> signal_pending_{false};  // wake_fd_ written and not yet read
 
   // Statistics (written by the media thread only).
   LatencyHistogram lateness_;
   std::atomic<bool> reset_lateness_{false};
   std::atomic<uint64_t> wakes_{0};
+  std::atomic<uint64_t> drains_{0};
   std::atomic<uint64_t> ticks_{0};
   std::atomic<uint64_t> overruns_{0};
   std::atomic<int64_t> tick_cpu_ns_{0};

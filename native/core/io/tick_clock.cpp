@@ -20,10 +20,20 @@ int64_t MonotonicNowNs() {
   return ToNs(now);
 }
 
+int64_t RealtimeNowNs() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return ToNs(now);
+}
+
 int64_t ThreadCpuNs() {
   timespec used{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &used);
   return ToNs(used);
+}
+
+void SpinUntilNs(int64_t deadline_ns) {
+  while (MonotonicNowNs() < deadline_ns) CpuRelax();
 }
 
 void SleepUntilNs(int64_t deadline_ns) {

@@ -7,11 +7,23 @@ namespace confmix::io {
 
 /** Nanoseconds on CLOCK_MONOTONIC (the clock process.hrtime reads). */
 int64_t MonotonicNowNs();
+/** Nanoseconds on CLOCK_REALTIME (the clock of the kernel's datagram arrival stamps). */
+int64_t RealtimeNowNs();
 /** CPU time consumed by the calling thread, in nanoseconds. */
 int64_t ThreadCpuNs();
 /** Sleeps until CLOCK_MONOTONIC reaches `deadline_ns` (absolute, so no drift); returns at once
  *  when the deadline has passed. */
 void SleepUntilNs(int64_t deadline_ns);
+
+/** Returns once CLOCK_MONOTONIC reaches `deadline_ns`, never sleeping: for waits shorter than a
+ *  wake-up costs. */
+void SpinUntilNs(int64_t deadline_ns);
+/** One pause in a spin loop (lets a sibling hyperthread run). */
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
 
 /** The deadlines of one job ticking every `interval_ns`: each deadline is the previous one plus
  *  the interval, never re-based on "now", so late ticks catch up and the count never drifts. */

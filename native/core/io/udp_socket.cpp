@@ -3,6 +3,8 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -70,6 +72,11 @@ bool UdpSocket::OpenPeer(const SocketAddress& local, const SocketAddress& remote
   return true;
 }
 
+bool UdpSocket::TimestampArrivals() {
+  const int on = 1;
+  return fd_ >= 0 && ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) == 0;
+}
+
 void UdpSocket::Close() {
   if (fd_ >= 0) {
     ::close(fd_);
@@ -78,7 +85,12 @@ void UdpSocket::Close() {
 }
 
 ReceiveBatch::ReceiveBatch(size_t capacity)
-    : buffers_(capacity * kMaxDatagramBytes), iovecs_(capacity), sources_(capacity), headers_(capacity) {
+    : buffers_(capacity * kMaxDatagramBytes),
+      iovecs_(capacity),
+      sources_(capacity),
+      headers_(capacity),
+      control_words_((CMSG_SPACE(sizeof(timespec)) + sizeof(uint64_t) - 1) / sizeof(uint64_t)) {
+  controls_.resize(capacity * control_words_);
   for (size_t i = 0; i < capacity; ++i) {
     iovecs_[i].iov_base = &buffers_[i * kMaxDatagramBytes];
     iovecs_[i].iov_len = kMaxDatagramBytes;
@@ -95,6 +107,8 @@ int ReceiveBatch::Receive(int fd, size_t max) {
     header.msg_namelen = sizeof(sockaddr_storage);
     header.msg_iov = &iovecs_[i];
     header.msg_iovlen = 1;
+    header.msg_control = &controls_[i * control_words_];
+    header.msg_controllen = control_words_ * sizeof(uint64_t);
     headers_[i].msg_len = 0;
   }
   for (;;) {
@@ -113,6 +127,17 @@ size_t ReceiveBatch::size(size_t i) const {
 SocketAddress ReceiveBatch::source(size_t i) const {
   return SocketAddress::FromSockaddr(reinterpret_cast<const sockaddr*>(&sources_[i]),
                                      headers_[i].msg_hdr.msg_namelen);
+}
+
+int64_t ReceiveBatch::arrival_realtime_ns(size_t i) const {
+  msghdr& header = const_cast<msghdr&>(headers_[i].msg_hdr);
+  for (cmsghdr* message = CMSG_FIRSTHDR(&header); message != nullptr; message = CMSG_NXTHDR(&header, message)) {
+    if (message->cmsg_level != SOL_SOCKET || message->cmsg_type != SCM_TIMESTAMPNS) continue;
+    timespec stamp{};
+    std::memcpy(&stamp, CMSG_DATA(message), sizeof(stamp));
+    return static_cast<int64_t>(stamp.tv_sec) * 1'000'000'000LL + stamp.tv_nsec;
+  }
+  return 0;
 }
 
 SendBatch::SendBatch(size_t capacity) : iovecs_(2 * capacity), headers_(capacity), delivered_(capacity) {}

@@ -38,6 +38,9 @@ class UdpSocket {
    *  AllowPeer): datagrams from `remote` arrive here, every other source still reaches the bound
    *  socket, and sends skip the per-datagram route lookup. False (and closed) on failure. */
   bool OpenPeer(const SocketAddress& local, const SocketAddress& remote);
+  /** Asks the kernel to stamp each datagram with its arrival time (SO_TIMESTAMPNS), so a reader
+   *  that drains late still knows when each one came. False when refused. */
+  bool TimestampArrivals();
   /** Closes the socket (idempotent). */
   void Close();
   /** The descriptor, or -1 when closed. */
@@ -67,12 +70,17 @@ class ReceiveBatch {
   bool truncated(size_t i) const { return (headers_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0; }
   /** Source address of datagram `i`. */
   SocketAddress source(size_t i) const;
+  /** Kernel arrival time of datagram `i` on CLOCK_REALTIME, ns; 0 when the socket does not
+   *  stamp arrivals (see UdpSocket::TimestampArrivals). */
+  int64_t arrival_realtime_ns(size_t i) const;
 
  private:
   std::vector<uint8_t> buffers_;
   std::vector<iovec> iovecs_;
   std::vector<sockaddr_storage> sources_;
   std::vector<mmsghdr> headers_;
+  std::vector<uint64_t> controls_;  // per datagram: room for one timestamp control message
+  size_t control_words_;
 };
 
 /** What one Flush did. */

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/io/tick_clock.h"
+
 namespace confmix::io {
 
 namespace {
@@ -14,12 +16,6 @@ namespace {
 // its core while a helper it waits for sits preempted on another.
 constexpr int kSpinsBeforeNap = 256;
 constexpr auto kNap = std::chrono::microseconds(20);
-
-void CpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
 
 }  // namespace
 

@@ -148,6 +148,7 @@ Status MediaConference::AddMember(uint32_t id, const MemberUpdate& initial, Memb
   }
   media->member = mixer_->FindMember(id);
   index_[id] = members_.size();
+  level_ranks_.reserve(members_.size() + 1);
   if (IsOpusReceiver(*media)) ++opus_receivers_;
   members_.push_back(std::move(media));
   return Status{};
@@ -192,6 +193,7 @@ Status MediaConference::UpdateMedia(uint32_t id, const MemberMediaConfig& config
     ReleaseEncoding(media->encoding);
     media->sender = std::move(fresh.sender);
     media->encoding = fresh.encoding;
+    media->last_shared_group = -1;  // another encoding's groups
   }
   return Status{};
 }
@@ -326,12 +328,34 @@ const FrameEncoder* MediaConference::shared_encoder(uint32_t id, int group) cons
   return encodings_[static_cast<size_t>(media->encoding)].groups[static_cast<size_t>(group)].get();
 }
 
+void MediaConference::MarkBelowLevelCut() {
+  const size_t cap = static_cast<size_t>(mixer_->options().max_active_talkers);
+  level_ranks_.clear();
+  for (size_t i = 0; i < members_.size(); ++i) {
+    MemberMedia& media = *members_[i];
+    media.below_cut = false;
+    if (cap == 0 || !media.receiver) continue;
+    const int level = media.receiver->audio_level_dbov();
+    if (level >= 0 && InputMixable(*media.member)) level_ranks_.emplace_back(level, i);
+  }
+  if (level_ranks_.size() <= cap) return;
+  // The cap-th loudest level (smallest -dBov) is the cut; ties with it are decoded too, and so is
+  // a member mixed last tick: the mix's own hysteresis decides whether it keeps its place.
+  std::nth_element(level_ranks_.begin(), level_ranks_.begin() + static_cast<std::ptrdiff_t>(cap - 1), level_ranks_.end());
+  const int cut = level_ranks_[cap - 1].first;
+  for (const auto& [level, index] : level_ranks_) {
+    MemberMedia& media = *members_[index];
+    if (level > cut && !media.member->contributed()) media.below_cut = true;
+  }
+}
+
 void MediaConference::Tick(MediaOutput& output, double thread_load) {
   // Before the encodes, so a change applies from this tick on.
   if (governor_.Update(thread_load, mixer_->interval_ms())) ApplyComplexityToAll();
   MediaTickStats stats;
   stats.complexity_shed = governor_.shed();
   const size_t frame = mixer_->frame_samples();
+  MarkBelowLevelCut();
   // Decodes: each member's receive path is its own, so Opus rooms spread them over the pool.
   auto produce = [this, frame](size_t index, size_t /*slot*/) {
     MemberMedia& media = *members_[index];
@@ -340,13 +364,16 @@ void MediaConference::Tick(MediaOutput& output, double thread_load) {
       // The gate is read before this tick's Mix: closed means the last frame was not mixed.
       DecodePolicy policy = DecodePolicy::kVoiced;
       if (!InputMixable(member)) policy = DecodePolicy::kSkip;
+      else if (media.below_cut) policy = DecodePolicy::kBelowCut;
       else if (!skip_unvoiced_ || member.gate_passes()) policy = DecodePolicy::kAll;
       const ReceiverStats& counts = media.receiver->stats();
       const uint64_t decodes_before = counts.decodes;
       const uint64_t skips_before = counts.unvoiced_skips;
+      const uint64_t level_skips_before = counts.level_skips;
       if (media.receiver->ProduceFrame(member.input_frame(), policy)) member.CommitInput();
       media.tick_decodes = static_cast<uint32_t>(counts.decodes - decodes_before);
       media.tick_unvoiced_skips = static_cast<uint32_t>(counts.unvoiced_skips - skips_before);
+      media.tick_level_skips = static_cast<uint32_t>(counts.level_skips - level_skips_before);
     } else if (media.app && media.app_fifo_used >= frame) {
       std::memcpy(member.input_frame(), media.app_fifo.data(), frame * sizeof(int16_t));
       media.app_fifo_used -= frame;
@@ -367,8 +394,10 @@ void MediaConference::Tick(MediaOutput& output, double thread_load) {
   for (auto& media : members_) {
     stats.decodes += media->tick_decodes;
     stats.unvoiced_skips += media->tick_unvoiced_skips;
+    stats.level_skips += media->tick_level_skips;
     media->tick_decodes = 0;
     media->tick_unvoiced_skips = 0;
+    media->tick_level_skips = 0;
   }
   mixer_->Mix();
   mixer_->ReleaseFinishedPlaybacks();  // a finished playback's PCM is freed here, rarely
@@ -387,11 +416,19 @@ void MediaConference::Tick(MediaOutput& output, double thread_load) {
     bool encode = true;
     if (group == kPrivateOutputGroup || !shared_encodes_ || media->encoding < 0) {
       encoder = &media->sender->own_encoder();
+      // Back from a shared encode: go on from that stream (the group's encoder still holds last
+      // tick's state; encodes run below), not from this encoder's last private frame, whose
+      // resampler and codec history would put a click of old audio into the stream.
+      if (media->last_shared_group >= 0 && media->encoding >= 0) {
+        encoder->ContinueFrom(*encodings_[static_cast<size_t>(media->encoding)].groups[static_cast<size_t>(media->last_shared_group)]);
+      }
+      media->last_shared_group = -1;
     } else {
       Encoding& encoding = encodings_[static_cast<size_t>(media->encoding)];
       encoder = encoding.groups[static_cast<size_t>(group)].get();
       encode = encoding.encoded_tick[static_cast<size_t>(group)] != ticks_;
       encoding.encoded_tick[static_cast<size_t>(group)] = ticks_;
+      media->last_shared_group = group;
     }
     media->tick_encoder = encoder;
     if (!encode) continue;

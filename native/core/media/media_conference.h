@@ -61,6 +61,7 @@ class MediaOutput {
 struct MediaTickStats {
   uint32_t decodes = 0;  // decoder calls this tick
   uint32_t unvoiced_skips = 0;  // payloads not decoded this tick because the sender marked them unvoiced
+  uint32_t level_skips = 0;     // payloads not decoded this tick: their RFC 6464 level missed the active talkers' cut
   uint32_t encodes = 0;  // encoder calls this tick
   uint32_t packets = 0;  // packets written this tick
   int complexity_shed = 0;  // steps subtracted from each encoder's configured complexity
@@ -124,11 +125,14 @@ class MediaConference {
     std::unique_ptr<MediaSender> sender;
     std::unique_ptr<RtcpSession> rtcp;
     int encoding = -1;  // index into encodings_ of the sender's codec
+    int last_shared_group = -1;  // the shared group whose encode the member's stream was last tick
     bool app = false;
     std::vector<int16_t> app_fifo;  // app input at the conference rate
     size_t app_fifo_used = 0;
     uint32_t tick_decodes = 0;               // this tick's decodes (summed after the parallel phase)
     uint32_t tick_unvoiced_skips = 0;        // likewise, its unvoiced skips
+    uint32_t tick_level_skips = 0;           // and its skips below the level cut
+    bool below_cut = false;                  // this tick: its RFC 6464 level missed the cut
     FrameEncoder* tick_encoder = nullptr;    // the encoder whose payload it sends this tick
   };
   // One encode of a tick: independent of every other, so encodes may run on several threads.
@@ -156,6 +160,9 @@ class MediaConference {
   int AcquireEncoding(const CodecParams& codec, std::string* error);
   void ReleaseEncoding(int index);
   bool InputMixable(const Member& member) const;
+  // With a cap of K active talkers: marks the members whose RFC 6464 level this tick is below
+  // the K loudest reported levels (and who did not contribute last tick), so they are not decoded.
+  void MarkBelowLevelCut();
   static bool IsOpusReceiver(const MemberMedia& media);
   void ApplyComplexity(FrameEncoder& encoder) const;
   void ApplyComplexityToAll();
@@ -170,6 +177,7 @@ class MediaConference {
   std::vector<uint8_t> packet_;
   std::vector<uint8_t> rtcp_packet_;  // one report, built after the tick
   std::vector<EncodeTask> encode_tasks_;  // this tick's encodes (capacity kept)
+  std::vector<std::pair<int, size_t>> level_ranks_;  // (level -dBov, member index) this tick (capacity kept)
   size_t opus_receivers_ = 0;             // members whose receive path decodes Opus
   bool shared_encodes_ = true;
   bool parallel_codecs_ = true;

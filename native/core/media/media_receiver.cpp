@@ -5,6 +5,7 @@
 
 #include "core/codec/codec_factory.h"
 #include "core/frame.h"
+#include "core/rtp/audio_level.h"
 
 namespace confmix {
 
@@ -13,6 +14,7 @@ const char* ReceiveRejectName(ReceiveReject reason) {
     case ReceiveReject::kMalformed: return "malformed";
     case ReceiveReject::kWrongPayloadType: return "wrong-payload-type";
     case ReceiveReject::kJitterRefused: return "jitter-refused";
+    case ReceiveReject::kTooBig: return "too-big";
     case ReceiveReject::kCount: break;
   }
   return "unknown";
@@ -33,6 +35,8 @@ std::unique_ptr<MediaReceiver> MediaReceiver::Create(const ReceiverConfig& confi
   if (config.telephone_event_pt >= 0 &&
       (config.telephone_event_pt > 127 || config.telephone_event_pt == config.codec.payload_type))
     return fail("telephone-event payload type must be 0..127 and differ from the codec's");
+  if (config.audio_level_id < 0 || config.audio_level_id > rtp::kMaxHeaderExtensionId)
+    return fail("audio level extension id must be 1..255, or 0 for none");
   if (config.telephone_event_pt >= 0 && config.telephone_event_clock != 8000 &&
       config.telephone_event_clock != 16000 && config.telephone_event_clock != 48000)
     return fail("telephone-event clock rate must be 8000, 16000 or 48000");
@@ -65,7 +69,8 @@ MediaReceiver::MediaReceiver(const ReceiverConfig& config, std::unique_ptr<Decod
       codec_frame_(codec_frame_samples_),
       probe_units_(static_cast<uint32_t>(config.codec.clock_rate) / 1000 * kUnvoicedProbeMs),
       // Any payload the jitter buffer accepts fits, so an onset always gets its pre-roll.
-      preroll_(jitter_->config().max_payload_bytes) {
+      preroll_(jitter_->config().max_payload_bytes),
+      max_pops_(MaxPopsPerTick(config.interval_ms)) {
   if (config.telephone_event_pt >= 0)
     telephone_events_.emplace(static_cast<uint8_t>(config.telephone_event_pt),
                               static_cast<uint32_t>(config.telephone_event_clock));
@@ -97,6 +102,10 @@ ReceiveResult MediaReceiver::OnDatagram(const uint8_t* data, size_t size, double
     result.valid = true;
     result.telephone_event = true;
     result.key = telephone_events_->Push(packet);
+    if (result.key && !TakeKeyToken(arrival_ms)) {
+      result.key = 0;
+      stats_.dtmf_dropped++;
+    }
     if (result.key) stats_.dtmf_keys++;
     stats_.packets++;
     stats_.bytes += packet.payload_size;
@@ -105,6 +114,12 @@ ReceiveResult MediaReceiver::OnDatagram(const uint8_t* data, size_t size, double
   if (packet.payload_type != config_.codec.payload_type) {
     stats_.rejected[static_cast<size_t>(ReceiveReject::kWrongPayloadType)]++;
     result.reject = ReceiveReject::kWrongPayloadType;
+    return result;
+  }
+  if (packet.payload_size > jitter_->config().max_payload_bytes) {
+    // Larger than any payload of the negotiated codec we carry: counted, never played, never latched.
+    stats_.rejected[static_cast<size_t>(ReceiveReject::kTooBig)]++;
+    result.reject = ReceiveReject::kTooBig;
     return result;
   }
   const int samples = decoder_->PayloadSamples(packet.payload, packet.payload_size);
@@ -120,8 +135,20 @@ ReceiveResult MediaReceiver::OnDatagram(const uint8_t* data, size_t size, double
   if (pushed != rtp::JitterPushResult::kQueued && pushed != rtp::JitterPushResult::kSequenceJump) {
     stats_.rejected[static_cast<size_t>(ReceiveReject::kJitterRefused)]++;
     result.reject = ReceiveReject::kJitterRefused;
+  } else if (rtp::AudioLevel level; config_.audio_level_id > 0 && rtp::FindAudioLevel(packet, config_.audio_level_id, &level)) {
+    if (audio_level_dbov_ < 0 || level.dbov < audio_level_dbov_) audio_level_dbov_ = level.dbov;
   }
   return result;
+}
+
+bool MediaReceiver::TakeKeyToken(double arrival_ms) {
+  if (dtmf_refilled_ms_ >= 0 && arrival_ms > dtmf_refilled_ms_) {
+    dtmf_tokens_ = std::min(kDtmfKeyBurst, dtmf_tokens_ + (arrival_ms - dtmf_refilled_ms_) / kDtmfKeyIntervalMs);
+  }
+  if (dtmf_refilled_ms_ < 0 || arrival_ms > dtmf_refilled_ms_) dtmf_refilled_ms_ = arrival_ms;
+  if (dtmf_tokens_ < 1) return false;
+  dtmf_tokens_ -= 1;
+  return true;
 }
 
 size_t MediaReceiver::PcmSamples(uint32_t rtp_units) {
@@ -139,22 +166,30 @@ void MediaReceiver::EndUnvoicedRun() {
 
 bool MediaReceiver::SkipUnvoiced(const rtp::JitterFrame& frame, DecodePolicy policy, bool* probe) {
   *probe = false;
-  if (policy != DecodePolicy::kVoiced) return false;
-  if (decoder_->PayloadVoiceActivity(frame.payload, frame.payload_size) != VoiceActivity::kInactive) return false;
-  // The frame that would make the run reach the probe interval is decoded instead: a loud signal
-  // the encoder calls unvoiced reaches the gate within kUnvoicedProbeMs.
-  if (unvoiced_run_ + frame.samples >= probe_units_) {
-    *probe = true;
-    return false;
+  const bool below_cut = policy == DecodePolicy::kBelowCut;
+  if (!below_cut) {
+    if (policy != DecodePolicy::kVoiced) return false;
+    if (decoder_->PayloadVoiceActivity(frame.payload, frame.payload_size) != VoiceActivity::kInactive) return false;
+    // The frame that would make the run reach the probe interval is decoded instead: a loud
+    // signal the encoder calls unvoiced reaches the gate within kUnvoicedProbeMs.
+    if (unvoiced_run_ + frame.samples >= probe_units_) {
+      *probe = true;
+      return false;
+    }
   }
-  unvoiced_run_ += frame.samples;
+  // Saturates at the probe interval: a long run below the cut must not wrap.
+  if (unvoiced_run_ < probe_units_) unvoiced_run_ += frame.samples;
   if (frame.payload_size <= preroll_.size()) {
     std::memcpy(preroll_.data(), frame.payload, frame.payload_size);
     preroll_size_ = frame.payload_size;
   } else {
     preroll_size_ = 0;
   }
-  stats_.unvoiced_skips++;
+  if (below_cut) {
+    stats_.level_skips++;
+  } else {
+    stats_.unvoiced_skips++;
+  }
   return true;
 }
 
@@ -225,7 +260,8 @@ bool MediaReceiver::FillOne(const rtp::JitterFrame& frame, DecodePolicy policy) 
 
 bool MediaReceiver::ProduceFrame(int16_t* out, DecodePolicy policy) {
   const size_t need = codec_frame_samples_;
-  while (fifo_used_ < need) {
+  // However the peer shaped its stream, a tick costs at most max_pops_ frames of work.
+  for (int pops = 0; fifo_used_ < need && pops < max_pops_; pops++) {
     const rtp::JitterFrame frame = jitter_->Pop();
     if (frame.kind == rtp::JitterFrameKind::kUnderrun) {
       // A talker's packet is late: conceal a few frames rather than cut to silence.
@@ -268,6 +304,7 @@ bool MediaReceiver::ProduceFrame(int16_t* out, DecodePolicy policy) {
   }
   fifo_used_ = left;
   last_frame_audio_ = audio;
+  audio_level_dbov_ = -1;  // the next tick ranks by the packets taken from now on
   return audio;
 }
 

@@ -27,6 +27,7 @@ struct ReceiverConfig {
   int conference_rate = 16000;
   int interval_ms = 20;
   uint32_t max_delay_ms = rtp::kJitterMaxDelayMs;
+  int audio_level_id = 0;             // RFC 6464 header extension id (1..255), 0 for none
 };
 
 /** What ProduceFrame does with this tick's packets. */
@@ -35,7 +36,18 @@ enum class DecodePolicy : uint8_t {
   kAll,     // decode every packet (the member's gate passes)
   kVoiced,  // the gate is closed: payloads the sender marks unvoiced are not decoded, but for a
             // probe every kUnvoicedProbeMs, so a loud signal still reaches the gate
+  kBelowCut,  // the sender's RFC 6464 level is below the active talkers' cut: not decoded, the
+              // payload kept as a pre-roll like an unvoiced one
 };
+
+/** RFC 4733 keys a peer may raise at once, and then one per kDtmfKeyIntervalMs: a keypad
+ *  dialled as fast as a person or a dialler can stays under it; a peer's junk does not. */
+constexpr double kDtmfKeyBurst = 20;
+constexpr double kDtmfKeyIntervalMs = 100;
+
+/** Decoder and concealment calls one tick may cost at most, whatever the peer sends: one per
+ *  2.5 ms of the tick (the shortest Opus packet) plus a few for a late packet's catch-up. */
+constexpr int MaxPopsPerTick(int interval_ms) { return interval_ms * 2 / 5 + 4; }
 
 /** Longest run of unvoiced audio left undecoded under DecodePolicy::kVoiced: the frame that
  *  completes it is decoded (a probe). */
@@ -45,7 +57,8 @@ constexpr uint32_t kUnvoicedProbeMs = 200;
 enum class ReceiveReject : uint8_t {
   kMalformed = 0,    // not a parsable RTP packet
   kWrongPayloadType, // neither the codec's nor telephone-event's
-  kJitterRefused,    // late, duplicate, too big, stale SSRC
+  kJitterRefused,    // late, duplicate, stale SSRC
+  kTooBig,           // a payload larger than the jitter buffer holds (not this leg's media)
   kCount,
 };
 
@@ -58,9 +71,11 @@ struct ReceiverStats {
   uint64_t bytes = 0;          // their payload bytes
   uint64_t rtcp = 0;           // RTCP datagrams on the RTP port (rtcp-mux)
   uint64_t dtmf_keys = 0;      // RFC 4733 key presses recognised
+  uint64_t dtmf_dropped = 0;   // key presses over the rate a keypad can make, not raised
   uint64_t decodes = 0;        // decoder calls (payloads decoded, FEC and PLC included)
   uint64_t skipped_decodes = 0;  // payloads consumed without decoding (muted, DTX)
   uint64_t unvoiced_skips = 0;   // payloads not decoded because the sender marked them unvoiced
+  uint64_t level_skips = 0;      // payloads not decoded because their RFC 6464 level missed the cut
   uint64_t concealed = 0;      // frames filled by PLC
   uint64_t fec_recovered = 0;  // frames recovered from the next packet's FEC
   std::array<uint64_t, static_cast<size_t>(ReceiveReject::kCount)> rejected{};
@@ -97,6 +112,10 @@ class MediaReceiver {
    *  decoded), with `out` zeroed. Never allocates. */
   bool ProduceFrame(int16_t* out, DecodePolicy policy);
 
+  /** The loudest RFC 6464 level (-dBov, 0..127) of the packets taken since the last
+   *  ProduceFrame, or -1 when none carried one (or the extension is not negotiated). */
+  int audio_level_dbov() const { return audio_level_dbov_; }
+
   /** Counters. */
   const ReceiverStats& stats() const { return stats_; }
   /** The jitter buffer's counters. */
@@ -115,6 +134,8 @@ class MediaReceiver {
   // Before a decode that follows unvoiced skips: decodes the last skipped payload into the FIFO's
   // free tail (overwritten by the real decode), so the decoder's state is fresh at an onset.
   void PreRoll();
+  // True when a key arriving at `arrival_ms` is within the peer's key rate (and takes a token).
+  bool TakeKeyToken(double arrival_ms);
   // A decode (or a muted packet) ends the unvoiced run.
   void EndUnvoicedRun();
   // The last packet was skipped as unvoiced: a loss after it is silence, not concealment.
@@ -141,6 +162,10 @@ class MediaReceiver {
   uint32_t probe_units_;           // kUnvoicedProbeMs in RTP units
   std::vector<uint8_t> preroll_;   // the last payload skipped as unvoiced (capacity: largest accepted)
   size_t preroll_size_ = 0;        // its size; 0 when there is none to pre-roll
+  double dtmf_tokens_ = kDtmfKeyBurst;  // keys the peer may still raise now
+  double dtmf_refilled_ms_ = -1;       // when the tokens were last topped up; <0: never
+  int max_pops_;                       // MaxPopsPerTick of the interval
+  int audio_level_dbov_ = -1;      // see audio_level_dbov()
   int concealed_run_ = 0;          // ticks concealed in a row for a late packet
   static constexpr int kMaxConcealedRun = 3;
 };

@@ -43,6 +43,14 @@ FrameEncoder::FrameEncoder(const CodecParams& codec, std::unique_ptr<Encoder> en
   if (encoder_->rate() != conference_rate) resampler_.emplace(conference_rate, encoder_->rate());
 }
 
+bool FrameEncoder::ContinueFrom(const FrameEncoder& other) {
+  if (&other == this) return true;
+  if (!SameEncoding(codec_, other.codec_) || resampler_.has_value() != other.resampler_.has_value()) return false;
+  if (!encoder_->ContinueFrom(*other.encoder_)) return false;
+  if (resampler_) *resampler_ = *other.resampler_;  // same sizes: a copy, no allocation
+  return true;
+}
+
 bool FrameEncoder::Encode(const int16_t* frame) {
   const int16_t* pcm = frame;
   if (resampler_) {

@@ -51,6 +51,9 @@ class FrameEncoder {
   void SetComplexity(int complexity) { encoder_->SetComplexity(complexity); }
   /** The complexity the encoder runs at, or -1 for codecs without one. */
   int complexity() const { return encoder_->complexity(); }
+  /** Takes `other`'s resampler and codec history (an interchangeable encoding): a stream that
+   *  was `other`'s goes on from here without a seam. False (nothing taken) when they differ. */
+  bool ContinueFrom(const FrameEncoder& other);
 
  private:
   FrameEncoder(const CodecParams& codec, std::unique_ptr<Encoder> encoder, int conference_rate,

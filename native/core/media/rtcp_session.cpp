@@ -157,7 +157,9 @@ bool RtcpSession::OnRtcp(const uint8_t* data, size_t size, double arrival_ms, co
           if (!peer) continue;
           stats_.bye = true;
           stats_.bye_reason_size = static_cast<uint8_t>(packet.reason.size());
-          std::memcpy(stats_.bye_reason.data(), packet.reason.data(), packet.reason.size());
+          // A BYE without a reason has a null view: memcpy's source must never be null.
+          if (!packet.reason.empty())
+            std::memcpy(stats_.bye_reason.data(), packet.reason.data(), packet.reason.size());
           bye_pending_ = true;
           break;
         }

@@ -30,6 +30,8 @@ Status Conference::Validate(const ConferenceOptions& o) {
     return Error(StatusCode::kInvalidArgument, "hangover must be 0..60000 ms");
   if (o.comfort_noise_dbfs && !IsValidComfortNoiseDbfs(*o.comfort_noise_dbfs))
     return Error(StatusCode::kInvalidArgument, "comfort noise must be -100..0 dBFS, or off");
+  if (o.max_active_talkers < 0 || o.max_active_talkers > kMaxActiveTalkersLimit)
+    return Error(StatusCode::kInvalidArgument, "max active talkers must be an integer in 0..64");
   if (o.digits != DigitsMode::kInterpret && o.digits != DigitsMode::kPassthru)
     return Error(StatusCode::kInvalidArgument, "digits must be interpret or passthru");
   return Ok();
@@ -84,6 +86,7 @@ Status Conference::AddMember(uint32_t id, const MemberUpdate& initial) {
   ApplyUpdate(*member, initial, /*raise_events=*/false);
   events_.Reserve(EventCapacityFor(members_.size() + 1, playbacks_.size()));
   members_.reserve(members_.size() + 1);
+  candidates_.reserve(members_.size() + 1);
   index_.emplace(id, members_.size());
   members_.push_back(std::move(member));
   return Ok();
@@ -379,6 +382,7 @@ void Conference::MixIdle() {
 void Conference::Mix() {
   const size_t n = frame_samples_;
   mixed_members_ = 0;
+  capped_talkers_ = 0;
   rendered_outputs_ = 0;
   if (idle()) {
     MixIdle();
@@ -389,9 +393,10 @@ void Conference::Mix() {
   const bool conference_open = !muted_ && !held_;
   size_t contributors = 0;
 
-  // Score, gate, talk gain, sum.
-  for (const auto& owned : members_) {
-    Member& m = *owned;
+  // Score and gate; who passes is a candidate.
+  candidates_.clear();
+  for (size_t position = 0; position < members_.size(); ++position) {
+    Member& m = *members_[position];
     const int score = m.has_input_ ? EnergyScore(m.input_.data(), n) : 0;
     m.energy_ = score;
     const GateStep step = m.gate_.Update(score);
@@ -402,12 +407,21 @@ void Conference::Mix() {
       e.energy = score;
       RaiseEvent(e);
     }
-    m.contributed_ = m.has_input_ && step.mix && !m.mute_ && !m.hold_ && conference_open;
-    if (m.contributed_) {
-      AccumulateWithTalkGain(m.input_.data(), m.talk_level_, m.contribution_.data(), sum_.data(), n);
-      ++contributors;
-    }
+    const bool passes = m.has_input_ && step.mix && !m.mute_ && !m.hold_ && conference_open;
+    m.talker_level_ = passes ? SmoothTalkerLevel(m.talker_level_, score) : 0;
+    if (passes) candidates_.push_back(TalkerCandidate{static_cast<uint32_t>(position), m.talker_level_, m.contributed_});
+    m.contributed_ = false;
     m.has_input_ = false;
+  }
+  // At most max_active_talkers of them contribute; talk gain, sum.
+  const size_t active = SelectActiveTalkers(candidates_, static_cast<size_t>(options_.max_active_talkers));
+  capped_talkers_ = candidates_.size() - active;
+  for (size_t i = 0; i < active; ++i) members_[candidates_[i].position]->contributed_ = true;
+  for (const auto& owned : members_) {
+    Member& m = *owned;
+    if (!m.contributed_) continue;
+    AccumulateWithTalkGain(m.input_.data(), m.talk_level_, m.contribution_.data(), sum_.data(), n);
+    ++contributors;
   }
   mixed_members_ = members_.size();
 

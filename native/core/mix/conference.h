@@ -12,6 +12,8 @@
 //          A playback to one member is added to that member's output alone, even when it is deaf
 //          or held (hold music), so it gets a private output that tick.
 //   read:  OutputFrame(id) / Member::output_frame(), valid until the next Mix().
+// With max_active_talkers K, at most K of the members whose gate passes contribute (the loudest,
+// with hysteresis: see active_talkers.h); the others hear the shared mix, as listeners do.
 // Idle: with fewer than two members who hear or speak (by their own flags; a held conference
 // has none) and no playback, nobody can hear anybody. Mix() then scores, gains and sums nothing:
 // the one hearing member, if any, gets comfort noise (or zeros), the rest zeros, and a gate left
@@ -27,6 +29,7 @@
 #include <vector>
 
 #include "core/dsp/comfort_noise.h"
+#include "core/mix/active_talkers.h"
 #include "core/mix/dtmf_controls.h"
 #include "core/mix/events.h"
 #include "core/mix/member.h"
@@ -50,6 +53,7 @@ struct ConferenceOptions {
   int hangover_ms = kDefaultHangoverMs;                // 0..kMaxHangoverMs
   std::optional<double> comfort_noise_dbfs = kDefaultComfortNoiseDbfs;  // empty: off
   DigitsMode digits = DigitsMode::kInterpret;
+  int max_active_talkers = kDefaultMaxActiveTalkers;   // most contributors a tick, 0..64; 0: no cap
 };
 
 class Conference {
@@ -79,6 +83,8 @@ class Conference {
   bool idle() const { return active_playbacks_ == 0 && (held_ || engaged_members_ < 2); }
   /** Members the last Mix() scored, gated and summed (0 when it was idle). */
   size_t mixed_members() const { return mixed_members_; }
+  /** Members whose gate passed in the last Mix() but who were not among its active talkers. */
+  size_t capped_talkers() const { return capped_talkers_; }
   /** Output frames the last Mix() computed (private N-1 frames, listen groups, comfort noise). */
   size_t rendered_outputs() const { return rendered_outputs_; }
   /** Playbacks now playing (not finished or stopped). */
@@ -172,6 +178,8 @@ class Conference {
   uint64_t tick_count_ = 0;
   size_t engaged_members_ = 0;                   // members for whom Engaged() holds
   size_t mixed_members_ = 0;
+  size_t capped_talkers_ = 0;
+  std::vector<TalkerCandidate> candidates_;      // this tick's would-be contributors (capacity: members)
   size_t rendered_outputs_ = 0;
   std::vector<PlaybackSlot> playbacks_;          // playing ones, and finished ones until released
   size_t active_playbacks_ = 0;                  // playing, conference-wide and private

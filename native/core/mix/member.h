@@ -110,6 +110,7 @@ class Member {
   bool has_input_ = false;
   bool contributed_ = false;
   int energy_ = 0;
+  int32_t talker_level_ = 0;   // smoothed energy that ranks it among the active talkers
   int playbacks_ = 0;          // private playbacks playing to it
   bool has_playback_ = false;  // playback_mix_ holds this tick's private playback (set and used in one Mix)
   const int16_t* output_ = nullptr;

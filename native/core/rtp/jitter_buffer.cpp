@@ -25,8 +25,14 @@ constexpr double kJumpArrivalToleranceMs = 200.0;
 constexpr double kJumpArrivalMarginMs = 40.0;
 constexpr double kJumpSequenceToleranceMs = 80.0;
 constexpr int kJumpSequenceTolerancePackets = 4;
-// The longest packet (Opus: 120 ms) and how long DTX is trusted without a new DTX packet.
+// The shortest and longest packets (Opus: 2.5 and 120 ms) and how long DTX is trusted without a
+// new DTX packet. A packet time outside them is a peer's lie, never believed: a packet time of one
+// RTP unit would turn every gap into thousands of concealments.
+constexpr double kMinPacketMs = 2.5;
 constexpr double kMaxPacketMs = 120.0;
+// A gap of missing media longer than this is skipped (a resync), not concealed: concealment past
+// a few frames only fades to silence, and it costs a decoder call per frame.
+constexpr double kMaxConcealMs = 120.0;
 constexpr double kDtxHoldMs = 1000.0;
 // Level smoothing per arrival, and the level band (in packets) left alone around the target.
 constexpr double kLevelSmoothing = 1.0 / 16.0;
@@ -97,7 +103,9 @@ JitterBuffer::JitterBuffer(const JitterBufferConfig& config)
   frame_ = std::max<int64_t>(1, config_.frame_samples);
   min_delay_ = std::max(frame_, MsToSamples(config_.min_delay_ms));
   max_delay_ = std::max(frame_, MsToSamples(config_.max_delay_ms));
+  min_packet_ = std::max<int64_t>(1, MsToSamples(kMinPacketMs));
   max_packet_ = MsToSamples(kMaxPacketMs);
+  max_conceal_ = std::max(MsToSamples(kMaxConcealMs), frame_);
   dtx_hold_ = MsToSamples(kDtxHoldMs);
   // Room for the largest delay in 10 ms packets, plus reordering slack.
   slot_count_ = config_.slots != 0 ? config_.slots : config_.max_delay_ms / 10 + 16;
@@ -311,7 +319,7 @@ JitterPushResult JitterBuffer::Push(const RtpPacketView& packet, double arrival_
   }
 
   if (samples > max_packet_) samples = 0;
-  if (samples != 0) ptime_ = samples;
+  if (samples >= min_packet_) ptime_ = samples;
   int64_t timestamp = MapTimestamp(sequence, packet.timestamp, arrival_ms);
   double lateness_ms = estimator_.Update(arrival_ms, timestamp);
   jitter_.Update(arrival_ms, timestamp, config_.clock_rate);
@@ -321,17 +329,22 @@ JitterPushResult JitterBuffer::Push(const RtpPacketView& packet, double arrival_
     if (has_reference_ && sequence == reference_.sequence + 1) {
       // The same step twice in a row is the packet time; a one-off is a small jump.
       int64_t step = timestamp - reference_.timestamp;
-      if (step > 0 && step <= max_packet_ && step == last_step_) ptime_ = step;
+      if (step >= min_packet_ && step <= max_packet_ && step == last_step_) ptime_ = step;
       last_step_ = step;
     }
+    const int64_t previous_highest = highest_sequence_;
+    const bool had_reference = has_reference_;
     highest_sequence_ = sequence;
     reference_ = Reference{sequence, timestamp, packet.timestamp, arrival_ms};
     has_reference_ = true;
+    if (had_reference) DropUnreachable(previous_highest);
   }
 
   // Behind the playout point is late for a gap filler; the newest packet behind it is a
   // small backward timestamp step and still plays, without moving the clock back.
-  if (playing_ && (sequence <= played_sequence_ || (!newest && timestamp < playout_ts_))) {
+  // Below the ring's window, playout would never look for it.
+  if ((playing_ && (sequence <= played_sequence_ || (!newest && timestamp < playout_ts_))) ||
+      sequence <= highest_sequence_ - slot_count_) {
     ++stats_.late;
     return JitterPushResult::kLate;
   }
@@ -343,6 +356,8 @@ JitterPushResult JitterBuffer::Push(const RtpPacketView& packet, double arrival_
     }
     ++stats_.dropped_overflow;
     --buffered_;
+    slot.sequence = -1;
+    RecomputeNewestEnd();  // the dropped packet may have been the one furthest ahead
   }
   slot.sequence = sequence;
   slot.timestamp = timestamp;
@@ -402,7 +417,7 @@ int64_t JitterBuffer::PacketSamples(const Slot& slot) const {
   const Slot& next = SlotFor(slot.sequence + 1);
   if (next.sequence == slot.sequence + 1) {
     int64_t step = next.timestamp - slot.timestamp;
-    if (step > 0 && step <= max_packet_) return step;
+    if (step >= min_packet_ && step <= max_packet_) return step;
   }
   return ptime_;
 }
@@ -455,6 +470,35 @@ void JitterBuffer::Consume(Slot& slot, int64_t samples) {
   if (slot.dtx) last_dtx_ts_ = slot.timestamp;
   slot.sequence = -1;
   --buffered_;
+  // A sender whose timestamps run out of sequence order can leave the furthest packet behind
+  // others: when it goes, the level is measured to what is left.
+  if (buffered_ > 0 && slot.timestamp + samples >= newest_end_) RecomputeNewestEnd();
+}
+
+void JitterBuffer::DropUnreachable(int64_t previous_highest) {
+  // Playout looks for packets in the ring's window below the highest sequence number: a packet
+  // the window moved past unplayed would count as buffered forever. Only the sequence numbers
+  // that just left the window are looked at.
+  const int64_t oldest = highest_sequence_ - slot_count_ + 1;
+  const int64_t from = std::max(previous_highest - slot_count_ + 1, oldest - slot_count_);
+  bool dropped = false;
+  for (int64_t s = from; s < oldest; ++s) {  // at most one pass over the ring
+    Slot& slot = SlotFor(s);
+    if (slot.sequence < 0 || slot.sequence >= oldest) continue;
+    slot.sequence = -1;
+    --buffered_;
+    ++stats_.dropped_overflow;
+    dropped = true;
+  }
+  if (dropped) RecomputeNewestEnd();
+}
+
+void JitterBuffer::RecomputeNewestEnd() {
+  newest_end_ = playing_ ? playout_ts_ : std::numeric_limits<int64_t>::min();
+  for (const Slot& slot : slots_) {
+    // Packets behind what playout has passed are never played: they do not hold the level up.
+    if (slot.sequence >= 0 && (!playing_ || slot.sequence > played_sequence_)) newest_end_ = std::max(newest_end_, slot.timestamp + (slot.samples != 0 ? slot.samples : ptime_));
+  }
 }
 
 void JitterBuffer::EnforceHardCap() {
@@ -546,9 +590,11 @@ JitterFrame JitterBuffer::Pop() {
     Slot* next = NextBuffered();
     if (next == nullptr) return NothingBuffered();
     int64_t gap = next->timestamp - playout_ts_;
-    if (gap > max_delay_) {
-      // More than the buffer could ever hold: a stall or jump; skip it, don't conceal it.
+    if (gap > max_conceal_) {
+      // Longer than concealment serves: a stall, a jump or a peer's lie; skip it, don't conceal it.
+      // The skipped time was never buffered audio: the level drops by it, as for the hard cap.
       Advance(gap);
+      level_ema_ -= static_cast<double>(gap);
       gap = 0;
       ++stats_.resyncs;
     }
@@ -592,11 +638,12 @@ JitterFrame JitterBuffer::Pop() {
       return Silence(std::min(gap, frame_), true);
     }
 
-    // Packets are missing before `next`: report the loss one packet duration at a time.
+    // Packets are missing before `next`: report the loss a packet or a tick at a time, whichever
+    // is longer, so a tick never costs more than one concealment.
     JitterFrame frame;
     frame.kind = JitterFrameKind::kLost;
     frame.timestamp = playout_rtp_ts_;
-    int64_t samples = std::min(gap, ptime_);
+    int64_t samples = std::min(gap, Unit());
     frame.samples = static_cast<uint32_t>(samples);
     if (samples == gap) {  // the lost media ends where `next` starts: its FEC covers it
       frame.next_payload = PayloadOf(*next);

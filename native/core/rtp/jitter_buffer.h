@@ -144,6 +144,9 @@ class JitterBuffer {
   int64_t buffered_samples() const;
   /** True once playout has started for the current stream. */
   bool playing() const { return playing_; }
+  /** The playout point on the stream's continuous timeline, RTP units; it never moves back while
+   *  playing one stream. */
+  int64_t playout_position() const { return playout_ts_; }
 
  private:
   struct Slot {
@@ -183,6 +186,10 @@ class JitterBuffer {
   int64_t PacketSamples(const Slot& slot) const;
   bool TryStart();
   void EnforceHardCap();
+  // newest_end_ from the packets still held (after the one that set it left).
+  void RecomputeNewestEnd();
+  // Drops packets the window left behind when the highest sequence moved on from `previous_highest`.
+  void DropUnreachable(int64_t previous_highest);
   void Advance(int64_t samples);
   void Consume(Slot& slot, int64_t samples);
   JitterFrame PlayPacket(Slot& slot);
@@ -197,7 +204,9 @@ class JitterBuffer {
   int64_t frame_;
   int64_t min_delay_;
   int64_t max_delay_;
+  int64_t min_packet_;   // shortest packet time believed (2.5 ms)
   int64_t max_packet_;
+  int64_t max_conceal_;  // longest gap concealed; longer ones are skipped
   int64_t dtx_hold_;
   int64_t slot_count_;
   std::vector<Slot> slots_;

@@ -119,6 +119,14 @@ bool ConferenceJob::MemberRtcpStats(uint32_t member, RtcpSessionStats* out) cons
   return true;
 }
 
+bool ConferenceJob::MemberJitterTargetMs(uint32_t member, double* out) const {
+  std::lock_guard<std::mutex> lock(rtcp_stats_mutex_);
+  auto it = rtcp_stats_.find(member);
+  if (it == rtcp_stats_.end() || !it->second.published) return false;
+  *out = it->second.jitter_target_ms;
+  return true;
+}
+
 bool ConferenceJob::OnPacket(io::LegId leg, const uint8_t* data, size_t size, const io::SocketAddress&,
                              int64_t now_ns) {
   ApplyCommands();  // a member bound a moment ago gets its first packets
@@ -176,6 +184,8 @@ void ConferenceJob::OnRtcpStats(uint32_t member, const RtcpSessionStats& stats) 
   if (it == rtcp_stats_.end()) return;
   it->second.published = true;
   it->second.stats = stats;
+  const MediaReceiver* receiver = conference_->receiver(member);
+  if (receiver) it->second.jitter_target_ms = receiver->jitter_stats().target_delay_ms;
 }
 
 void ConferenceJob::OnRtcpBye(uint32_t member, std::string_view) {

@@ -79,6 +79,9 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
   void PressKey(uint32_t member, char key);
   /** The member's last published RTCP figures (any thread); false before the first. */
   bool MemberRtcpStats(uint32_t member, RtcpSessionStats* out) const;
+  /** The target delay of the member's jitter buffer when its RTCP figures were last published
+   *  (any thread); false before the first. */
+  bool MemberJitterTargetMs(uint32_t member, double* out) const;
 
   /** Ticks between two snapshots of every member's RTCP figures (changes publish sooner). */
   static constexpr uint64_t kRtcpPublishTicks = 50;
@@ -113,6 +116,7 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
   struct RtcpSnapshot {
     bool published = false;
     RtcpSessionStats stats;
+    double jitter_target_ms = 0;
   };
 
   uint32_t handle_;

@@ -514,6 +514,8 @@ Status ShardController::MemberStats(uint32_t handle, uint32_t member, MemberCoun
   }
   RtcpSessionStats rtcp;
   if (conference->job->MemberRtcpStats(member, &rtcp)) out->rtcp = rtcp;
+  double jitter_target_ms = 0;
+  if (conference->job->MemberJitterTargetMs(member, &jitter_target_ms)) out->jitter_target_ms = jitter_target_ms;
   return Status::Ok();
 }
 

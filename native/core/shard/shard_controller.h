@@ -98,6 +98,7 @@ struct MemberCounters {
   std::optional<io::LegStats> leg;       // empty without a leg
   std::optional<io::LegStats> rtcp_leg;  // empty with rtcp-mux
   std::optional<RtcpSessionStats> rtcp;  // empty before the first snapshot or without a session
+  std::optional<double> jitter_target_ms;  // the jitter buffer's target delay, as of that snapshot
 };
 
 /** What happened to a leg, resolved to its member where it has one. */
@@ -191,6 +192,8 @@ class ShardController {
   std::vector<io::LegStats> LegCounters() const;
   /** One member's legs and RTCP figures. */
   Status MemberStats(uint32_t handle, uint32_t member, MemberCounters* out) const;
+  /** Tick lateness at a quantile (0..1) since the last reset, ns. */
+  int64_t LatenessQuantileNs(double fraction) const { return thread_.LatenessQuantileNs(fraction); }
   /** Starts the lateness percentiles afresh. */
   void ResetLateness();
 

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <utility>
 
 #include "core/io/tick_clock.h"
@@ -82,8 +83,13 @@ Status LoadGenerator::ValidateOptions(const LoadGeneratorOptions& options) {
   }
   size_t members = 0;
   size_t loop_bytes = 0;
+  size_t traced = 0;
   for (size_t s = 0; s < options.streams.size(); ++s) {
     const LoadStream& stream = options.streams[s];
+    if (stream.traced) traced += stream.members;
+    if (traced > kMaxTracedMembers) {
+      return Status::Error(StatusCode::kInvalidArgument, "traced streams hold more than 16 members");
+    }
     if (stream.members == 0 || stream.members > kMaxMembers) {
       return Status::Error(StatusCode::kInvalidArgument, StreamField(s, "members") + " must be 1..20000");
     }
@@ -218,6 +224,20 @@ Status LoadGenerator::Bind() {
   }
   packets_built_.assign(members_, 0);
   send_batches_.resize(socket_count);
+
+  // Traced members: their sockets report each datagram's arrival time.
+  trace_slot_.assign(members_, -1);
+  member = 0;
+  for (const LoadStream& stream : options_.streams) {
+    for (size_t j = 0; j < stream.members; ++j, ++member) {
+      if (!stream.traced) continue;
+      trace_slot_[member] = static_cast<int32_t>(traces_.size());
+      traces_.emplace_back();
+    }
+  }
+  if (!traces_.empty()) {
+    for (UdpSocket& socket : sockets_) socket.TimestampArrivals();
+  }
   return Status::Ok();
 }
 
@@ -317,6 +337,7 @@ void LoadGenerator::Receive() {
         const size_t member = FindMember(socket, receive_batch_.source(static_cast<size_t>(i)));
         if (member < members_) {
           Bump(received_[member], 1);
+          if (trace_slot_[member] >= 0) TraceReceive(member, static_cast<size_t>(i));
         } else {
           ++strangers;
         }
@@ -325,6 +346,23 @@ void LoadGenerator::Receive() {
     }
   }
   if (strangers > 0) Bump(strangers_, strangers);
+}
+
+void LoadGenerator::TraceReceive(size_t member, size_t datagram) {
+  int64_t at_ns = receive_batch_.arrival_realtime_ns(datagram);
+  if (at_ns == 0) at_ns = RealtimeNowNs();
+  const uint8_t* data = receive_batch_.data(datagram);
+  std::lock_guard<std::mutex> lock(trace_mutex_);
+  LoadTrace& trace = traces_[static_cast<size_t>(trace_slot_[member])];
+  if (trace.receives.size() < kMaxTraceRecords) {
+    trace.receives.push_back({at_ns, std::vector<uint8_t>(data, data + receive_batch_.size(datagram))});
+  }
+}
+
+LoadTrace LoadGenerator::Trace(size_t member) const {
+  if (member >= members_ || trace_slot_[member] < 0) return {};
+  std::lock_guard<std::mutex> lock(trace_mutex_);
+  return traces_[static_cast<size_t>(trace_slot_[member])];
 }
 
 void LoadGenerator::Queue(size_t member, const uint8_t* payload, size_t payload_bytes) {
@@ -338,9 +376,18 @@ void LoadGenerator::Queue(size_t member, const uint8_t* payload, size_t payload_
 void LoadGenerator::Flush(size_t socket) {
   SocketSendBatch& sends = send_batches_[socket];
   const size_t queued = sends.batch.size();
+  const int64_t before_ns = traces_.empty() ? 0 : RealtimeNowNs();
   const SendOutcome outcome = sends.batch.Flush(sockets_[socket].fd());
   for (size_t i = 0; i < queued; ++i) {
-    if (sends.batch.delivered(i)) Bump(sent_by_[sends.member_of[i]], 1);
+    if (!sends.batch.delivered(i)) continue;
+    const size_t member = sends.member_of[i];
+    Bump(sent_by_[member], 1);
+    if (trace_slot_[member] >= 0) {
+      std::lock_guard<std::mutex> lock(trace_mutex_);
+      LoadTrace& trace = traces_[static_cast<size_t>(trace_slot_[member])];
+      // The packet just sent is the member's latest: each member is queued once per round.
+      if (trace.sends.size() < kMaxTraceRecords) trace.sends.push_back({packets_built_[member] - 1, before_ns});
+    }
   }
   Bump(sent_, outcome.sent);
   if (outcome.failed > 0) Bump(send_failed_, outcome.failed);

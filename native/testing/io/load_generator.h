@@ -28,6 +28,26 @@ struct LoadStream {
   int interval_ms = 20;     // one packet per member per interval: a multiple of the generator's tick
   size_t first_frame = 0;   // a member's k-th packet carries frames[(first_frame + k) % frames.size()]
   std::vector<std::vector<uint8_t>> frames;  // the payload loop (after the 12-byte header)
+  bool traced = false;      // log each member's send times and received datagrams (latency probes)
+};
+
+/** One traced packet sent: its number in the member's stream (the sequence's low 16 bits) and
+ *  the wall clock just before the sendmmsg call that took it. */
+struct LoadTraceSend {
+  uint64_t packet = 0;
+  int64_t time_ns = 0;  // CLOCK_REALTIME
+};
+
+/** One datagram a traced member received, with the kernel's arrival time. */
+struct LoadTraceReceive {
+  int64_t time_ns = 0;  // CLOCK_REALTIME (SO_TIMESTAMPNS; the read time when the kernel gave none)
+  std::vector<uint8_t> bytes;
+};
+
+/** What a traced member sent and received, oldest first (each list stops at kMaxTraceRecords). */
+struct LoadTrace {
+  std::vector<LoadTraceSend> sends;
+  std::vector<LoadTraceReceive> receives;
 };
 
 /** How a generator is set up. */
@@ -73,6 +93,9 @@ class LoadGenerator {
   static constexpr size_t kSendBatch = 1024;
   /** Datagrams one recvmmsg call takes at most. */
   static constexpr size_t kReceiveBatch = 64;
+  /** Most traced members, and records each keeps of its sends and of its receives. */
+  static constexpr size_t kMaxTracedMembers = 16;
+  static constexpr size_t kMaxTraceRecords = 15000;
 
   /** Checks options; Ok or ERR_INVALID_ARGUMENT naming the bad field. */
   static Status ValidateOptions(const LoadGeneratorOptions& options);
@@ -98,6 +121,8 @@ class LoadGenerator {
   uint64_t received_by(size_t member) const { return received_[member].load(std::memory_order_relaxed); }
   /** Datagrams of member `member` (< members()) the kernel took. */
   uint64_t sent_by(size_t member) const { return sent_by_[member].load(std::memory_order_relaxed); }
+  /** A copy of what traced member `member` has sent and received so far (empty when not traced). */
+  LoadTrace Trace(size_t member) const;
   /** True when it stops by itself (a round count was given). */
   bool finite() const { return options_.rounds > 0; }
 
@@ -134,6 +159,7 @@ class LoadGenerator {
   void Queue(size_t member, const uint8_t* payload, size_t payload_bytes);
   void Flush(size_t socket);
   void Receive();
+  void TraceReceive(size_t member, size_t datagram);
 
   const LoadGeneratorOptions options_;
   const size_t members_;
@@ -150,6 +176,10 @@ class LoadGenerator {
   ReceiveBatch receive_batch_;
   int receive_buffer_bytes_ = 0;
   int send_buffer_bytes_ = 0;
+
+  std::vector<int32_t> trace_slot_;              // per member: its index in traces_, or -1
+  std::vector<LoadTrace> traces_;                // traced members' logs, under trace_mutex_
+  mutable std::mutex trace_mutex_;
 
   std::unique_ptr<std::atomic<uint64_t>[]> received_;  // per member
   std::unique_ptr<std::atomic<uint64_t>[]> sent_by_;   // per member

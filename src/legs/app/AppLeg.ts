@@ -47,6 +47,7 @@ export class AppLeg extends EventEmitter<AppLegEvents> {
   readonly #maxQueuedFrames: number;
   readonly #maxPendingSamples: number;
   #state: AppLegState = 'new';
+  #closedByShard = false;
   #port: MessagePort | undefined;
   #frameSamples = 0;
   // Input not yet sent: whole writes before attach, then the tail shorter than a frame.
@@ -172,6 +173,11 @@ export class AppLeg extends EventEmitter<AppLegEvents> {
     return iterator;
   }
 
+  /** True when the shard's side of the channel closed first (its member was removed there, or the shard died). */
+  get closedByShard(): boolean {
+    return this.#closedByShard;
+  }
+
   /** Closes the leg: its member leaves the conference and the readers end. Idempotent. */
   close(): void {
     if (this.#state === 'closed') return;
@@ -203,7 +209,10 @@ export class AppLeg extends EventEmitter<AppLegEvents> {
     this.#state = 'attached';
     this.#credit = PREFILL_FRAMES;
     this.#port.on('message', (message: AppLegMessage) => this.#onMessage(message));
-    this.#port.on('close', () => this.close());
+    this.#port.on('close', () => {
+      this.#closedByShard = true;
+      this.close();
+    });
     this.#flushInput();
     this.emit('attach', this.#frameSamples);
     return channel.port2;

@@ -15,8 +15,10 @@ export interface RtpCodec {
   fec?: boolean;
   /** Opus: the encoder may send DTX. */
   dtx?: boolean;
-  /** Opus bits/s (0: libopus default). */
+  /** Opus bits/s (0: confmix's default for the conference rate). */
   bitrate?: number;
+  /** Opus: the peer's maxaveragebitrate, which caps that default (bits/s). */
+  maxBitrate?: number;
 }
 
 /** A plain RTP leg to open for a member; its local port comes back on `member.leg`. */
@@ -26,6 +28,8 @@ export interface RtpLegOptions {
   codec: 'pcmu' | 'pcma' | 'opus' | RtpCodec;
   /** RFC 4733 telephone-event payload type, if the peer sends DTMF that way. */
   telephoneEventPayloadType?: number;
+  /** RFC 6464 ssrc-audio-level header extension id (1..255), if the peer sends levels: with a cap on active talkers, a member whose level misses the cut is not decoded. */
+  audioLevelExtensionId?: number;
   /** The peer's numeric address (needed unless symmetricLatching learns it). */
   remoteAddress?: string;
   /** The peer's port. */

@@ -1,7 +1,7 @@
 // One RTP leg's SDP offer/answer: checks the join options, turns what was negotiated into the
 // leg's wire spec and leg updates, and keeps our o= line across re-offers.
 import { InvalidArgumentError, InvalidStateError } from '../../errors.ts';
-import { applyAnswer, createOffer, negotiateOffer, SdpError, SDP_CODECS, writeAnswer } from './sdp.ts';
+import { applyAnswer, createOffer, negotiateOffer, OFFER_AUDIO_LEVEL_ID, SdpError, SDP_CODECS, writeAnswer } from './sdp.ts';
 import type {
   NegotiatedMedia,
   OfferNegotiation,
@@ -68,8 +68,9 @@ export function checkSdpLegOptions(value: unknown): SdpLegSettings {
  * stereo one, for half the work either way.
  */
 function shardCodecOf(media: Pick<NegotiatedMedia, 'codec'>): RtpCodecWire {
-  const { name, payloadType, clockRate, channels, fec, dtx, bitrate } = media.codec;
-  return name === 'opus' ? { name, payloadType, clockRate, channels: 1, fec, dtx, bitrate } : { name, payloadType, clockRate, channels };
+  const { name, payloadType, clockRate, channels, fec, dtx, bitrate, maxAverageBitrate } = media.codec;
+  if (name !== 'opus') return { name, payloadType, clockRate, channels };
+  return { name, payloadType, clockRate, channels: 1, fec, dtx, bitrate, ...(maxAverageBitrate ? { maxBitrate: maxAverageBitrate } : {}) };
 }
 
 function sameCodec(a: RtpCodecWire, b: RtpCodecWire): boolean {
@@ -80,7 +81,8 @@ function sameCodec(a: RtpCodecWire, b: RtpCodecWire): boolean {
     a.channels === b.channels &&
     (a.fec ?? false) === (b.fec ?? false) &&
     (a.dtx ?? false) === (b.dtx ?? false) &&
-    (a.bitrate ?? 0) === (b.bitrate ?? 0)
+    (a.bitrate ?? 0) === (b.bitrate ?? 0) &&
+    (a.maxBitrate ?? 0) === (b.maxBitrate ?? 0)
   );
 }
 
@@ -151,6 +153,8 @@ export class SdpLegSession {
         : { name: first.name, payloadType: first.payloadType, clockRate: first.clockRate, channels: first.channels };
     const spec: RtpLegWireSpec = { kind: 'rtp', codec, ptimeMs, ipv6: family === 6 };
     if (event) spec.telephoneEventPayloadType = event.payloadType;
+    // Our offer names the audio level extension: an answer that keeps it sends levels with our id.
+    spec.audioLevelExtensionId = OFFER_AUDIO_LEVEL_ID;
     if (settings.symmetricLatching) spec.symmetricLatching = true;
     if (settings.timeoutMs !== undefined) spec.timeoutMs = settings.timeoutMs;
     if (settings.rtcpMux) spec.rtcpMux = true;
@@ -289,6 +293,7 @@ export class SdpLegSession {
     const settings = this.#settings;
     const spec: RtpLegWireSpec = { kind: 'rtp', codec: shardCodecOf(media), ptimeMs: this.#ptimeMs, ipv6: this.family === 6 };
     if (media.telephoneEvent) spec.telephoneEventPayloadType = media.telephoneEvent.payloadType;
+    if (media.audioLevelId !== undefined) spec.audioLevelExtensionId = media.audioLevelId;
     const unspecified = media.remote.address === '0.0.0.0' || media.remote.address === '::';
     if (!unspecified) {
       spec.remoteAddress = media.remote.address;

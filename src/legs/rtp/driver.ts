@@ -14,13 +14,23 @@ function codecOptions(codec: RtpCodecWire): RtpCodecOptions {
     ...(codec.fec === undefined ? {} : { fec: codec.fec }),
     ...(codec.dtx === undefined ? {} : { dtx: codec.dtx }),
     ...(codec.bitrate === undefined ? {} : { bitrate: codec.bitrate }),
+    ...(codec.maxBitrate === undefined ? {} : { maxBitrate: codec.maxBitrate }),
   };
 }
 
-// Receive and send options of a codec; the telephone-event type goes with the receive side.
-function codecPair(codec: RtpCodecWire, telephoneEventPayloadType: number | undefined): Pick<Extract<ShardMediaLeg, { kind: 'rtp' }>, 'receive' | 'send'> {
+// Receive and send options of a codec; the telephone-event type and the RFC 6464 level
+// extension go with the receive side.
+function codecPair(
+  codec: RtpCodecWire,
+  telephoneEventPayloadType: number | undefined,
+  audioLevelExtensionId: number | undefined,
+): Pick<Extract<ShardMediaLeg, { kind: 'rtp' }>, 'receive' | 'send'> {
   return {
-    receive: { ...codecOptions(codec), ...(telephoneEventPayloadType === undefined ? {} : { telephoneEventPayloadType }) },
+    receive: {
+      ...codecOptions(codec),
+      ...(telephoneEventPayloadType === undefined ? {} : { telephoneEventPayloadType }),
+      ...(audioLevelExtensionId === undefined ? {} : { audioLevelExtensionId }),
+    },
     send: codecOptions(codec),
   };
 }
@@ -28,7 +38,7 @@ function codecPair(codec: RtpCodecWire, telephoneEventPayloadType: number | unde
 function nativeLeg(spec: RtpLegWireSpec): ShardMediaLeg {
   return {
     kind: 'rtp',
-    ...codecPair(spec.codec, spec.telephoneEventPayloadType),
+    ...codecPair(spec.codec, spec.telephoneEventPayloadType, spec.audioLevelExtensionId),
     ...(spec.remoteAddress === undefined ? {} : { remoteAddress: spec.remoteAddress, remotePort: spec.remotePort }),
     ...(spec.symmetricLatching === undefined ? {} : { symmetricLatching: spec.symmetricLatching }),
     ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }),
@@ -40,7 +50,7 @@ function nativeLeg(spec: RtpLegWireSpec): ShardMediaLeg {
 
 /**
  * A member's media figures as one flat object of numbers:
- * - the RTP leg's datagram counters (RTCP included): packetsIn, bytesIn, packetsOut, bytesOut,
+ * - the RTP leg's datagram counters (RTCP included, from its own port without rtcp-mux): packetsIn, bytesIn, packetsOut, bytesOut,
  *   droppedStranger, droppedInvalid, localPort; localRtcpPort without rtcp-mux;
  * - RTCP (RFC 3550): packetsReceived, bytesReceived, packetsSent, bytesSent (RTP packets and
  *   payload bytes), fractionLost (0..1, our last report's interval), cumulativeLost, jitterMs,
@@ -53,13 +63,17 @@ function legStats(context: LegDriverContext): RtpLegWireStats {
   const leg = stats.leg;
   if (!leg) return {};
   const rtcp = stats.rtcp;
+  // Without rtcp-mux, the RTCP socket's datagrams (a stranger's too) count with the leg's.
+  const rtcpLeg = stats.rtcpLeg;
+  const both = (key: 'packetsIn' | 'bytesIn' | 'packetsOut' | 'bytesOut' | 'droppedStranger' | 'droppedInvalid'): number =>
+    leg[key] + (rtcpLeg ? rtcpLeg[key] : 0);
   return {
-    packetsIn: leg.packetsIn,
-    bytesIn: leg.bytesIn,
-    packetsOut: leg.packetsOut,
-    bytesOut: leg.bytesOut,
-    droppedStranger: leg.droppedStranger,
-    droppedInvalid: leg.droppedInvalid,
+    packetsIn: both('packetsIn'),
+    bytesIn: both('bytesIn'),
+    packetsOut: both('packetsOut'),
+    bytesOut: both('bytesOut'),
+    droppedStranger: both('droppedStranger'),
+    droppedInvalid: both('droppedInvalid'),
     localPort: leg.port,
     ...(stats.rtcpPort === null ? {} : { localRtcpPort: stats.rtcpPort }),
     ...(rtcp
@@ -80,6 +94,7 @@ function legStats(context: LegDriverContext): RtpLegWireStats {
           ...(rtcp.remoteJitterMs === null ? {} : { remoteJitterMs: rtcp.remoteJitterMs }),
         }
       : {}),
+    ...(stats.jitterTargetMs === null ? {} : { jitterTargetMs: stats.jitterTargetMs }),
   };
 }
 
@@ -96,7 +111,8 @@ export const rtpLegDriver: LegDriver<RtpLegWireSpec, RtpLegWireInfo> = {
         const update = fields as RtpLegWireUpdate;
         context.media.updateLeg(context.conference, context.member, {
           ...(update.remoteAddress === undefined ? {} : { remoteAddress: update.remoteAddress, remotePort: update.remotePort }),
-          ...(update.codec ? codecPair(update.codec, update.telephoneEventPayloadType) : {}),
+          // The level extension stays as the leg opened with it, whatever the new codec.
+          ...(update.codec ? codecPair(update.codec, update.telephoneEventPayloadType, spec.audioLevelExtensionId) : {}),
         });
       },
       stats: () => legStats(context),

@@ -36,8 +36,10 @@ import type {
   SdpRemoteAddress,
   SdpSessionState,
 } from './sdpTypes.ts';
+import { AUDIO_LEVEL_URI, OFFER_AUDIO_LEVEL_ID } from './sdpTypes.ts';
 
 export type * from './sdpTypes.ts';
+export { AUDIO_LEVEL_URI, OFFER_AUDIO_LEVEL_ID } from './sdpTypes.ts';
 
 /** An SDP that cannot work; `reason` is a stable code. */
 export class SdpError extends ConfmixError {
@@ -87,6 +89,8 @@ interface RemoteFormat {
 
 // The peer's audio stream as its SDP describes it.
 interface RemoteAudio {
+  /** The id of its RFC 6464 audio level extension (a=extmap), if it names one it may send. */
+  audioLevelId: number | undefined;
   session: SessionDescription;
   mediaIndex: number;
   media: MediaDescription;
@@ -112,10 +116,19 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// The peer's SDP text: a non-string is the caller's mistake, anything else the peer's.
 function checkSdpText(sdp: unknown, what: string): string {
   if (typeof sdp !== 'string') fail(`the ${what} SDP must be a string`);
-  if (Buffer.byteLength(sdp, 'utf8') > MAX_SDP_BYTES) fail(`the ${what} SDP is larger than ${MAX_SDP_BYTES} bytes`);
+  if (Buffer.byteLength(sdp, 'utf8') > MAX_SDP_BYTES) throw new SdpError('too-large', `the ${what} SDP is larger than ${MAX_SDP_BYTES} bytes`);
   return sdp;
+}
+
+/** Largest RTP payload a leg carries, bytes (the engine's jitter buffer and sender). */
+export const MAX_RTP_PAYLOAD_BYTES = 1500;
+
+/** True when L16 mono at `clockRate` fits a packet of `ptimeMs` in MAX_RTP_PAYLOAD_BYTES. */
+export function l16Fits(clockRate: number, ptimeMs: number): boolean {
+  return (clockRate * ptimeMs * 2) / 1000 <= MAX_RTP_PAYLOAD_BYTES;
 }
 
 function checkAddress(address: unknown, name: string): { address: string; family: 4 | 6 } {
@@ -227,7 +240,7 @@ function readAudio(sdp: string, what: 'offer' | 'answer'): RemoteAudio & { unspe
   }
   if (session.version !== 0) malformed(what, 'no v=0 line');
   if (!session.origin || session.origin.sessionId === undefined) malformed(what, 'no o= line');
-  if (session.media.length === 0) malformed(what, 'no m= line');
+  if (session.media.length === 0) throw new SdpError('no-audio', `the ${what} has no m= line`);
   session.media.forEach((media, index) => {
     if (typeof media.type !== 'string' || media.type === '' || typeof media.port !== 'number' || media.port > 65535 || !media.protocol) {
       malformed(what, `m= line ${index + 1} is not "<media> <port> <proto> <formats>"`);
@@ -274,7 +287,12 @@ function readAudio(sdp: string, what: 'offer' | 'answer'): RemoteAudio & { unspe
     rtcp = { address, port: media.rtcp.port };
   }
   const ssrc = media.ssrcs?.[0]?.id;
+  // A level the peer only receives (recvonly, inactive) never reaches us.
+  const level = (media.ext ?? []).find(
+    (ext) => ext.uri === AUDIO_LEVEL_URI && ext.direction !== 'recvonly' && ext.direction !== 'inactive' && ext.value >= 1 && ext.value <= 255,
+  );
   return {
+    audioLevelId: level?.value,
     session,
     mediaIndex: session.media.indexOf(media),
     media,
@@ -337,7 +355,8 @@ function negotiatedCodec(format: RemoteFormat, codec: SdpCodecName, ours: SdpOpu
   const maxPlaybackRate = numberParam(params, 'maxplaybackrate');
   const minPtimeMs = numberParam(params, 'minptime');
   const cap = maxAverageBitrate !== undefined && maxAverageBitrate > 0 ? maxAverageBitrate : Infinity;
-  const bitrate = Math.min(ours.bitrate ?? Infinity, cap);
+  // Without a bitrate of ours, the encoder's default applies, capped by the peer's maximum there.
+  const bitrate = ours.bitrate === undefined ? 0 : Math.min(ours.bitrate, cap);
   return {
     ...base,
     fec: numberParam(params, 'useinbandfec') === 1 && ours.fec !== false,
@@ -347,7 +366,7 @@ function negotiatedCodec(format: RemoteFormat, codec: SdpCodecName, ours: SdpOpu
     ...(maxAverageBitrate !== undefined ? { maxAverageBitrate } : {}),
     ...(maxPlaybackRate !== undefined ? { maxPlaybackRate } : {}),
     ...(minPtimeMs !== undefined ? { minPtimeMs } : {}),
-    bitrate: Number.isFinite(bitrate) ? bitrate : 0,
+    bitrate,
   };
 }
 
@@ -416,16 +435,21 @@ export function negotiateOffer(offerSdp: string, options: NegotiateOfferOptions 
   const ourPtime = checkPtime(options.ptimeMs, 'ptimeMs');
   const offer = readAudio(checkSdpText(offerSdp, 'offer'), 'offer');
 
-  const supported = offer.formats.filter((format) => format.codec !== null);
+  const ptimeMs = ourPtime ?? pickPtime(offer.ptime, offer.maxptime, DEFAULT_PTIME_MS);
+  // L16 is taken only when both directions' packets fit: ours at ptimeMs, the peer's at its a=ptime.
+  const l16PtimeMs = Math.max(ptimeMs, offer.ptime ?? DEFAULT_PTIME_MS);
+  const supported = offer.formats.filter((format) => format.codec !== null && (format.codec !== 'l16' || l16Fits(format.clockRate ?? 0, l16PtimeMs)));
   if (supported.length === 0) {
     const offered = offer.formats.map((f) => `${f.payloadType} ${f.name || '?'}/${f.clockRate ?? '?'}`).join(', ');
-    throw new SdpError('no-common-codec', `the offer has no codec we speak (opus/48000/2, PCMU/8000, PCMA/8000, L16 mono); it offered ${offered}`);
+    throw new SdpError(
+      'no-common-codec',
+      `the offer has no codec we speak (opus/48000/2, PCMU/8000, PCMA/8000, L16 mono in packets of at most ${MAX_RTP_PAYLOAD_BYTES} bytes); it offered ${offered} at ${l16PtimeMs} ms`,
+    );
   }
   const chosen = supported.find((format) => format.codec === options.preferredCodec) ?? supported[0];
   const codec = negotiatedCodec(chosen, chosen.codec as SdpCodecName, opus);
   const event = offer.formats.find((format) => format.name === 'telephone-event' && format.clockRate === codec.clockRate);
   const telephoneEvent: NegotiatedTelephoneEvent | null = event ? { payloadType: event.payloadType, clockRate: codec.clockRate } : null;
-  const ptimeMs = ourPtime ?? pickPtime(offer.ptime, offer.maxptime, DEFAULT_PTIME_MS);
 
   // We mirror the offer (its sendonly is our recvonly), within what we want.
   const send = receives(offer.direction) && sends(wanted);
@@ -447,6 +471,8 @@ export function negotiateOffer(offerSdp: string, options: NegotiateOfferOptions 
     ],
     ptime: ptimeMs,
     direction,
+    // We take the peer's audio levels (and send none): the extension's id is the offer's.
+    ...(offer.audioLevelId !== undefined && receive ? { ext: [{ value: offer.audioLevelId, uri: AUDIO_LEVEL_URI }] } : {}),
     ...(offer.media.mid !== undefined ? { mid: offer.media.mid } : {}),
     ...(offer.rtcpMux ? { rtcpMux: 'rtcp-mux' as const } : {}),
   };
@@ -479,6 +505,7 @@ export function negotiateOffer(offerSdp: string, options: NegotiateOfferOptions 
       remoteSessionId: offer.sessionId,
       remoteSessionVersion: offer.sessionVersion,
       ...(offer.ssrc !== undefined ? { remoteSsrc: offer.ssrc } : {}),
+      ...(offer.audioLevelId !== undefined && receive ? { audioLevelId: offer.audioLevelId } : {}),
     },
     answerMedia,
     audioIndex: offer.mediaIndex,
@@ -559,6 +586,9 @@ export function createOffer(options: CreateOfferOptions): CreateOfferResult {
   const direction = checkDirection(options.direction, 'direction');
   const ptimeMs = options.ptimeMs ?? DEFAULT_PTIME_MS;
   if (!SDP_PTIMES_MS.includes(ptimeMs)) fail(`ptimeMs must be one of ${SDP_PTIMES_MS.join(', ')}`);
+  if (codecs.includes('l16') && !l16Fits(l16Rate, ptimeMs)) {
+    fail(`L16/${l16Rate} at ${ptimeMs} ms needs packets over ${MAX_RTP_PAYLOAD_BYTES} bytes of payload; use a lower rate or packet time`);
+  }
   if (options.telephoneEvent !== undefined && typeof options.telephoneEvent !== 'boolean') fail('telephoneEvent must be a boolean');
   if (options.rtcpMux !== undefined && typeof options.rtcpMux !== 'boolean') fail('rtcpMux must be a boolean');
   const opus = checkOpus(options.opus);
@@ -596,6 +626,7 @@ export function createOffer(options: CreateOfferOptions): CreateOfferResult {
     ],
     ptime: ptimeMs,
     direction,
+    ...(receives(direction) ? { ext: [{ value: OFFER_AUDIO_LEVEL_ID, uri: AUDIO_LEVEL_URI }] } : {}),
     ...(rtcpMux ? { rtcpMux: 'rtcp-mux' as const } : {}),
     // RFC 3605: say where our RTCP is when it is neither multiplexed nor on the next port.
     ...(!rtcpMux && localRtcpPort !== undefined && localRtcpPort !== localPort + 1
@@ -645,6 +676,7 @@ export function applyAnswer(state: SdpOfferState, answerSdp: string): Negotiated
       break;
     }
   }
+  if (chosen?.codec === 'l16' && !l16Fits(chosen.format.clockRate ?? 0, Math.max(offer.ptimeMs, answer.ptime ?? DEFAULT_PTIME_MS))) chosen = undefined;
   if (!chosen) {
     const answered = answer.formats.map((f) => `${f.payloadType} ${f.name || '?'}/${f.clockRate ?? '?'}`).join(', ');
     throw new SdpError('no-common-codec', `the answer picks no codec we offered; it answered ${answered}`);
@@ -671,5 +703,6 @@ export function applyAnswer(state: SdpOfferState, answerSdp: string): Negotiated
     remoteSessionId: answer.sessionId,
     remoteSessionVersion: answer.sessionVersion,
     ...(answer.ssrc !== undefined ? { remoteSsrc: answer.ssrc } : {}),
+    ...(answer.audioLevelId !== undefined && receive ? { audioLevelId: answer.audioLevelId } : {}),
   };
 }

@@ -25,8 +25,10 @@ export type SdpErrorReason =
   | 'unsupported-transport'
   /** c= missing, unparsable, multicast, or of an address type other than IP4/IP6. */
   | 'bad-connection'
-  /** No codec both sides speak. */
-  | 'no-common-codec';
+  /** No codec both sides speak (L16 whose packets would exceed 1500 bytes of payload counts as unspoken). */
+  | 'no-common-codec'
+  /** Larger than MAX_SDP_BYTES (64 KiB). */
+  | 'too-large';
 
 /** Our Opus preferences. */
 export interface SdpOpusOptions {
@@ -62,7 +64,8 @@ export interface NegotiatedCodec {
   maxPlaybackRate?: number;
   /** Opus: the peer's minimum packet time (its minptime), ms. */
   minPtimeMs?: number;
-  /** Opus: our encoder's bitrate, bits/s: our option capped by the peer's maximum; 0 = codec default. */
+  /** Opus: our encoder's bitrate, bits/s: our option capped by the peer's maximum; 0 = the
+   *  encoder's default for the conference rate, itself capped by maxAverageBitrate. */
   bitrate: number;
 }
 
@@ -114,7 +117,14 @@ export interface NegotiatedMedia {
   remoteSessionVersion: number;
   /** The peer's SSRC when its SDP names one (a=ssrc). */
   remoteSsrc?: number;
+  /** The RFC 6464 ssrc-audio-level header extension's id, when both sides named it (a=extmap). */
+  audioLevelId?: number;
 }
+
+/** The URI of the RFC 6464 client-to-mixer audio level header extension. */
+export const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
+/** The id our offers give it. */
+export const OFFER_AUDIO_LEVEL_ID = 1;
 
 /** What a later offer/answer of the same session needs from the previous one. */
 export interface SdpSessionState {

@@ -21,8 +21,10 @@ export interface RtpCodecWire {
   fec?: boolean;
   /** Opus: the encoder may send DTX. */
   dtx?: boolean;
-  /** Opus bits/s (0: libopus default). */
+  /** Opus bits/s (0: confmix's default for the conference rate). */
   bitrate?: number;
+  /** Opus: the peer's maxaveragebitrate, which caps that default (bits/s). */
+  maxBitrate?: number;
 }
 
 /** A plain RTP leg as the shard opens it: a native UDP socket owned by the shard's media thread. */
@@ -33,6 +35,8 @@ export interface RtpLegWireSpec {
   codec: RtpCodecWire;
   /** RFC 4733 payload type, if negotiated. */
   telephoneEventPayloadType?: number;
+  /** RFC 6464 ssrc-audio-level header extension id (1..255), if negotiated. */
+  audioLevelExtensionId?: number;
   /** The peer; absent until known (with symmetric latching it is learned). */
   remoteAddress?: string;
   remotePort?: number;
@@ -88,7 +92,7 @@ const RTP_CODEC_PRESETS: Readonly<Record<string, RtpCodecWire>> = {
 const RTP_CODEC_NAMES = ['pcmu', 'pcma', 'l16', 'opus'] as const;
 const RTP_CODEC_KEYS = new Set(['name', 'payloadType', 'clockRate', 'channels', 'fec', 'dtx', 'bitrate']);
 const RTP_LEG_KEYS = new Set([
-  'kind', 'codec', 'remoteAddress', 'remotePort', 'telephoneEventPayloadType', 'symmetricLatching', 'timeoutMs', 'ipv6', 'ptimeMs',
+  'kind', 'codec', 'remoteAddress', 'remotePort', 'telephoneEventPayloadType', 'audioLevelExtensionId', 'symmetricLatching', 'timeoutMs', 'ipv6', 'ptimeMs',
 ]);
 const RTP_UPDATE_KEYS = new Set(['remoteAddress', 'remotePort', 'codec', 'telephoneEventPayloadType']);
 
@@ -138,6 +142,7 @@ export function normalizeRtpLeg(fields: Fields): RtpLegWireSpec {
       throw new InvalidArgumentError('telephoneEventPayloadType must differ from the codec payload type');
     }
   }
+  if (fields.audioLevelExtensionId !== undefined) spec.audioLevelExtensionId = toInteger(fields.audioLevelExtensionId, 'audioLevelExtensionId', 1, 255);
   if (fields.timeoutMs !== undefined) spec.timeoutMs = toInteger(fields.timeoutMs, 'timeoutMs', 0, 3_600_000);
   if (fields.ipv6 !== undefined) spec.ipv6 = toBoolean(fields.ipv6, 'ipv6');
   if (fields.ptimeMs !== undefined) spec.ptimeMs = toOneOf(fields.ptimeMs, 'ptimeMs', MIXER_INTERVALS_MS);

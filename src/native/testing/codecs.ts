@@ -28,12 +28,18 @@ interface RawCodecs {
   g711Encode(law: G711Law, pcm: Int16Array): Uint8Array;
   g711Decode(law: G711Law, codes: Uint8Array): Int16Array;
   opusReferenceRoundTrip(pcm48k: Int16Array, options: OpusReferenceOptions): Int16Array;
+  defaultOpusBitrate(pcmRate: number, channels: number): number;
   CodecEncoder: new (options: CodecOptions) => RawCodecEncoder;
   CodecDecoder: new (options: CodecOptions) => RawCodecDecoder;
 }
 
 const raw = addon as unknown as RawCodecs;
 
+
+/** The Opus encoder's bitrate when none is asked for, bits/s, at a PCM rate (8000..48000) and channel count. */
+export function defaultOpusBitrate(pcmRate: number, channels: 1 | 2): number {
+  return callNative(() => raw.defaultOpusBitrate(pcmRate, channels));
+}
 
 /** Encodes int16 samples to G.711 codes, one byte per sample. */
 export function g711Encode(law: G711Law, pcm: Int16Array): Uint8Array {

@@ -94,7 +94,10 @@ export interface JobStats {
 /** Counters of the thread. */
 export interface MediaThreadStats {
   running: boolean;
+  /** Wake-ups for a deadline (ticks, or the idle check while legs are open and no job runs). */
   wakes: number;
+  /** Wake-ups between deadlines: a drain slice, a command, a pushed packet. */
+  drains: number;
   ticks: number;
   overruns: number;
   lateness: { p50Ms: number; p99Ms: number; maxMs: number };
@@ -176,6 +179,19 @@ export interface LoadStreamOptions {
   frames: Uint8Array[];
   /** Where in the loop each member of this stream starts (default 0). */
   firstFrame?: number;
+  /** Log each member's send times and received datagrams (at most 16 traced members in all): see trace(). */
+  traced?: boolean;
+}
+
+/** What a traced member sent and received (wall clock, ms; the kernel's arrival times). */
+export interface LoadTrace {
+  /** Each sent packet's number in the member's stream (its sequence's low 16 bits) ... */
+  sendPackets: Float64Array;
+  /** ... and the time just before the sendmmsg call that took it. */
+  sendTimesMs: Float64Array;
+  /** Each datagram received from the member's leg: its arrival time and its bytes (RTP). */
+  receiveTimesMs: Float64Array;
+  receives: Uint8Array[];
 }
 
 /** Options of a load generator. */
@@ -245,6 +261,8 @@ export interface LoadGenerator {
   received(first?: number, count?: number): Float64Array;
   /** Datagrams of each member the kernel took, members first..first+count-1 (default: all). */
   sent(first?: number, count?: number): Float64Array;
+  /** What a member of a traced stream has sent and received so far (empty lists for others). */
+  trace(member: number): LoadTrace;
 }
 
 /** Constructs a load generator (sockets bound, not sending). */

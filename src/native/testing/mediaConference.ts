@@ -44,6 +44,8 @@ export interface MediaTickOutput {
   decodes: number;
   /** Payloads not decoded this tick because the sender marked them unvoiced and the gate was closed. */
   unvoicedSkips: number;
+  /** Payloads not decoded this tick because their RFC 6464 level missed the active talkers' cut. */
+  levelSkips: number;
   /** Steps subtracted from each encoder's configured complexity this tick (0: full quality). */
   complexityShed: number;
 }
@@ -55,10 +57,14 @@ export interface MediaMemberStats {
     bytes: number;
     rtcp: number;
     dtmfKeys: number;
+    /** Key presses over the rate a keypad can make (a burst of 20, then 10 a second), not raised. */
+    dtmfDropped: number;
     decodes: number;
     skippedDecodes: number;
     /** Payloads not decoded because the sender marked them unvoiced while the gate was closed. */
     unvoicedSkips: number;
+    /** Payloads not decoded because their RFC 6464 level missed the active talkers' cut. */
+    levelSkips: number;
     concealed: number;
     fecRecovered: number;
     rejected: Record<string, number>;
