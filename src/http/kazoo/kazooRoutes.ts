@@ -252,6 +252,7 @@ function joinRequest(data: Record<string, unknown>): JoinRequest {
     if (typeof data.moderator !== 'boolean') errors.moderator = { type: { message: 'Value is not of type boolean', target: 'boolean' } };
     else request.moderator = data.moderator;
   }
+  if (data.sdp === undefined && data.rtp === undefined) errors.sdp = { required: { message: 'a participant joins with media here: give sdp (an SDP offer) or rtp (a plain RTP leg)' } };
   for (const key of Object.keys(data)) if (!['sdp', 'pin', 'call_id', 'rtp', 'moderator'].includes(key)) errors[key] = { unknown: { message: 'not a join field: sdp, rtp, pin, call_id, moderator (or give an action)' } };
   if (Object.keys(errors).length > 0) throw KazooError.invalid(errors);
   return request;
