@@ -9,6 +9,7 @@ import type { Conference, ConferenceSpeakEventPayload } from '../../src/index.ts
 import type { ConfmixServer } from '../../src/http/server.ts';
 import { SdpPeer } from '../helpers/sdpPeer.ts';
 import { goertzelAmplitude } from '../helpers/audio.ts';
+import { tempDir, writeToneWav } from '../engine/wavFiles.ts';
 import { testServer } from './serverHelpers.ts';
 import { ACCOUNTS, ACME, GLOBEX, createDocument, kazoo } from './kazooHelpers.ts';
 
@@ -205,6 +206,41 @@ describe('live conferences from documents', () => {
     const full = await join(id);
     expect(full.status).toBe(409);
     expect(full.body.data.reason).toBe('full');
+    await kazoo(server, 'PUT', `/${id}/participants`, { action: 'kick' });
+  });
+
+  it('play to the conference and to one participant is heard in the audio', async () => {
+    const id = await createDocument(server, { member: { join_muted: false }, profile: { rate: 8000 } });
+    const wav = writeToneWav(tempDir('confmix-kazoo-'), 'tone.wav', { freqHz: 1200, seconds: 3, rate: 8000, amplitude: 6000 });
+    const a = await join(id);
+    const b = await join(id);
+    expect((await kazoo(server, 'PUT', `/${id}/participants/2`, { action: 'play', data: { media_id: wav } })).body).toMatchObject({ status: 'success', data: 'playing media' });
+    expect(goertzelAmplitude(await b.peer.listen(25, 10), 1200, 8000)).toBeGreaterThan(3000);
+    expect(goertzelAmplitude(await a.peer.listen(25, 0), 1200, 8000)).toBeLessThan(60);
+    expect((await kazoo(server, 'PUT', `/${id}`, { action: 'play', data: { media_id: wav } })).body).toMatchObject({ status: 'success', data: 'playing media' });
+    expect(goertzelAmplitude(await a.peer.listen(25, 10), 1200, 8000)).toBeGreaterThan(3000);
+    await kazoo(server, 'PUT', `/${id}/participants`, { action: 'kick' });
+  });
+
+  it('deleting a document completes its live conference', async () => {
+    const id = await createDocument(server);
+    await join(id);
+    const conference = engineConference(id);
+    const closed = once(conference, 'close');
+    expect((await kazoo(server, 'DELETE', `/${id}`)).statusCode).toBe(200);
+    await closed;
+    expect(conference.closed).toBe(true);
+    expect((await kazoo(server, 'GET', `/${id}/participants`)).statusCode).toBe(404);
+  });
+
+  it('wait_for_moderator holds members back until a moderator joins', async () => {
+    const id = await createDocument(server, { wait_for_moderator: true });
+    await join(id);
+    const conference = engineConference(id);
+    const member = conference.members[0];
+    expect(member.waitingForModerator).toBe(true);
+    await join(id, { moderator: true });
+    expect(member.waitingForModerator).toBe(false);
     await kazoo(server, 'PUT', `/${id}/participants`, { action: 'kick' });
   });
 

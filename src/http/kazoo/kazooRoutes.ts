@@ -100,8 +100,10 @@ export async function registerKazooRoutes(app: FastifyInstance, context: KazooCo
       if (accountId === undefined) return;
       const token = request.headers['x-auth-token'];
       const requestId = requestIdOf(request);
-      request.kazoo = { requestId, authToken: typeof token === 'string' ? token : '', accountId: '' };
+      // Only a token that authenticated is echoed back in the envelope.
+      request.kazoo = { requestId, authToken: '', accountId: '' };
       request.kazoo.accountId = accounts.authenticate(token, accountId);
+      request.kazoo.authToken = token as string;
     });
 
     const ok = (request: Req, reply: FastifyReply, data: unknown, revision?: string, status = 200): FastifyReply =>
