@@ -104,6 +104,18 @@ bool ReadUint32Arg(const Napi::CallbackInfo& info, size_t index, const char* wha
   return true;
 }
 
+bool ReadRelationship(const Napi::CallbackInfo& info, size_t index, Relationship* out) {
+  const std::string name = info.Length() > index && info[index].IsString() ? info[index].As<Napi::String>().Utf8Value() : "";
+  if (name == "deaf") *out = Relationship::kDeaf;
+  else if (name == "mute") *out = Relationship::kMute;
+  else if (name == "clear") *out = Relationship::kClear;
+  else {
+    ThrowCoded(info.Env(), kInvalidArgument, "relationship must be 'deaf', 'mute' or 'clear'");
+    return false;
+  }
+  return true;
+}
+
 bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* name, std::optional<bool>* out) {
   const Napi::Value v = object.Get(name);
   if (v.IsUndefined()) return true;

@@ -46,6 +46,8 @@ bool ReadUint8Array(const Napi::CallbackInfo& info, size_t index, const char* wh
 Napi::Int16Array CopyToInt16Array(Napi::Env env, const int16_t* samples, size_t count);
 /** A required uint32 argument `info[index]` named `what`. */
 bool ReadUint32Arg(const Napi::CallbackInfo& info, size_t index, const char* what, uint32_t* out);
+/** Argument `index` as a relationship: 'deaf', 'mute' or 'clear'. */
+bool ReadRelationship(const Napi::CallbackInfo& info, size_t index, Relationship* out);
 /** An optional boolean field: absent or undefined leaves `out` empty. */
 bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* name, std::optional<bool>* out);
 /** An optional integer field in [min, max]: absent or undefined leaves `out` empty. */

@@ -40,6 +40,7 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
             InstanceMethod<&MixerConference::GetConference>("getConference"),
             InstanceMethod<&MixerConference::PushFrame>("pushFrame"),
             InstanceMethod<&MixerConference::PressKey>("pressKey"),
+            InstanceMethod<&MixerConference::Relate>("relate"),
             InstanceMethod<&MixerConference::StartPlayback>("startPlayback"),
             InstanceMethod<&MixerConference::StopPlayback>("stopPlayback"),
             InstanceMethod<&MixerConference::Tick>("tick"),
@@ -184,6 +185,18 @@ class MixerConference : public Napi::ObjectWrap<MixerConference> {
       return env.Undefined();
     }
     ThrowIfFailed(env, conference_->PushFrame(id, frame.Data(), frame.ElementLength()), MemberContext(id));
+    return env.Undefined();
+  }
+
+  // relate(id, other, relationship): 'deaf', 'mute' or 'clear' (see core/mix/relate.h).
+  Napi::Value Relate(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t id = 0, other = 0;
+    Relationship relationship;
+    if (!Ready(env) || !ReadMemberId(info, &id) || !ReadUint32Arg(info, 1, "other member id", &other) ||
+        !ReadRelationship(info, 2, &relationship))
+      return env.Undefined();
+    ThrowIfFailed(env, conference_->Relate(id, other, relationship), MemberContext(id));
     return env.Undefined();
   }
 

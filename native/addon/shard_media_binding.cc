@@ -196,6 +196,7 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
                            InstanceMethod<&ShardMedia::StartPlayback>("startPlayback"),
                            InstanceMethod<&ShardMedia::StopPlayback>("stopPlayback"),
                            InstanceMethod<&ShardMedia::PressKey>("pressKey"),
+                           InstanceMethod<&ShardMedia::Relate>("relate"),
                            InstanceMethod<&ShardMedia::Drain>("drain"),
                            InstanceMethod<&ShardMedia::Stats>("stats"),
                            InstanceMethod<&ShardMedia::LegStats>("legStats"),
@@ -644,6 +645,29 @@ class ShardMedia : public Napi::ObjectWrap<ShardMedia> {
     }
     const char k = key[0];
     conference->job->Post([member, k](shard::ConferenceJob& job) { job.conference().mixer().PressKey(member, k); });
+    return env.Undefined();
+  }
+
+  // relate(handle, member, other, relationship): 'deaf', 'mute' or 'clear' (see core/mix/relate.h).
+  Napi::Value Relate(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t handle = 0, member = 0, other = 0;
+    ConferenceControl* conference = FindConference(info, &handle);
+    MemberControl* control = conference ? FindMember(info, *conference, &member) : nullptr;
+    if (!control || !ReadUint32Arg(info, 2, "other member id", &other)) return env.Undefined();
+    if (!conference->members.count(other)) {
+      ThrowCoded(env, kNotFound, "member " + std::to_string(other) + " is not in the conference");
+      return env.Undefined();
+    }
+    Relationship relationship;
+    if (!ReadRelationship(info, 3, &relationship)) return env.Undefined();
+    if (member == other) {
+      ThrowCoded(env, kInvalidArgument, "a member cannot be related to itself");
+      return env.Undefined();
+    }
+    conference->job->Post([member, other, relationship](shard::ConferenceJob& job) {
+      job.conference().mixer().Relate(member, other, relationship);
+    });
     return env.Undefined();
   }
 

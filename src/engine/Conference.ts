@@ -1058,6 +1058,16 @@ export class Conference extends EventEmitter<ConferenceEvents> {
         }
         await this.#request('pressKey', { conferenceId: this.id, member: entry.record.number, key });
       },
+      relate: async (member, other, relationship) => {
+        const entry = activeEntry(member);
+        if (!(other instanceof Member) || other.conferenceId !== this.id) throw new InvalidArgumentError('other must be a member of the same conference');
+        if (other === member) throw new InvalidArgumentError('a member cannot be related to itself');
+        if (relationship !== 'deaf' && relationship !== 'mute' && relationship !== 'clear') {
+          throw new InvalidArgumentError(`relationship must be 'deaf', 'mute' or 'clear', got ${JSON.stringify(relationship)}`);
+        }
+        const otherEntry = activeEntry(other);
+        await this.#request('relate', { conferenceId: this.id, member: entry.record.number, other: otherEntry.record.number, relationship });
+      },
       mixerState: async (member): Promise<MemberMixerState> => {
         const entry = activeEntry(member);
         return this.#request('getMember', { conferenceId: this.id, member: entry.record.number });

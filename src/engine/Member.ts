@@ -10,6 +10,7 @@ import type {
   MemberLeg,
   MemberMixerState,
   MemberObserverEvents,
+  MemberRelationship,
   MemberRemovedReason,
   MemberState,
   MemberUpdateFields,
@@ -52,6 +53,7 @@ export interface MemberOwner {
   speak(member: Member, options: unknown): Promise<Playback | null>;
   audio(member: Member, options: unknown): Promise<Playback | null>;
   pressKey(member: Member, key: unknown): Promise<void>;
+  relate(member: Member, other: unknown, relationship: unknown): Promise<void>;
   mixerState(member: Member): Promise<MemberMixerState>;
   updateLeg(member: Member, update: unknown): Promise<void>;
   stats(member: Member): Promise<RtpLegStats>;
@@ -194,6 +196,14 @@ export class Member extends EventEmitter<MemberEvents> {
   /** The Conference API's member audio resource: a play or a speak, by which field is given. */
   audio(options: AudioOptions): Promise<Playback | null> {
     return this.#owner.audio(this, options);
+  }
+
+  /**
+   * Relates this member to another of its conference, in the mixer: 'deaf' (this member stops
+   * hearing `other`), 'mute' (`other` stops hearing this member), 'clear' (both undone).
+   */
+  relate(other: Member, relationship: MemberRelationship): Promise<void> {
+    return this.#owner.relate(this, other, relationship);
   }
 
   /** A key from the control plane (SIP INFO, a UI), handled like an RFC 4733 one. */

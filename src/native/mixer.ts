@@ -14,6 +14,8 @@ export const ENERGY_LEVEL_STEPS = [0, 25, 50, 100, 200, 400, 800, 1600] as const
 export const FREESWITCH_DEFAULT_COMFORT_NOISE = 1400;
 /** Output group of a member hearing its own N-1 mix (it contributed). */
 export const PRIVATE_OUTPUT_GROUP = -1;
+/** Output group of a member hearing the same related mix as an earlier member with the same exclusions (its frame, and its encode when the codec matches). */
+export const RELATE_OUTPUT_GROUP = -2;
 /** Output group of members hearing exact zeros (deaf or held). */
 export const SILENCE_OUTPUT_GROUP = 9;
 
@@ -213,6 +215,9 @@ export type NativeMixerEvent =
   | LeaveEvent
   | PlaybackDoneEvent;
 
+/** Who does not hear whom: 'deaf' (the member stops hearing the other), 'mute' (the other stops hearing the member), 'clear' (both undone). */
+export type NativeRelationship = 'deaf' | 'mute' | 'clear';
+
 interface RawMixerConference {
   addMember(id: number, settings?: NativeMemberSettings): void;
   removeMember(id: number): void;
@@ -222,6 +227,7 @@ interface RawMixerConference {
   getConference(): NativeConferenceState;
   pushFrame(id: number, frame: Int16Array): void;
   pressKey(id: number, key: string): void;
+  relate(id: number, other: number, relationship: NativeRelationship): void;
   startPlayback(id: number, pcm: Int16Array, options?: NativePlaybackOptions): void;
   stopPlayback(id: number): void;
   tick(): void;
@@ -308,6 +314,11 @@ export class NativeConference {
   /** A DTMF key from a member. */
   pressKey(id: number, key: DtmfKey): void {
     call(() => this.#raw.pressKey(id, key));
+  }
+
+  /** Relates member `id` to `other`: its output (or the other's, for 'mute') leaves the other out from the next tick. */
+  relate(id: number, other: number, relationship: NativeRelationship): void {
+    call(() => this.#raw.relate(id, other, relationship));
   }
 
   /**

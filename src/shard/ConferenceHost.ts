@@ -130,6 +130,10 @@ export class ConferenceHost {
       b.pressKey(p.conferenceId, p.member, p.key);
       return {};
     });
+    h.handle('relate', (p: Params<'relate'>) => {
+      b.relate(p.conferenceId, p.member, p.other, p.relationship);
+      return {};
+    });
     h.handle('getMember', (p: Params<'getMember'>) => b.getMember(p.conferenceId, p.member));
     h.handle('memberStats', (p: Params<'memberStats'>) => b.memberStats(p.conferenceId, p.member));
     h.handle('stats', () => b.stats());

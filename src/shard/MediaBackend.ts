@@ -27,6 +27,7 @@ export interface MediaBackend {
   startPlayback(conferenceId: string, playback: number, pcm: Int16Array, loop: boolean, member?: number): void;
   stopPlayback(conferenceId: string, playback: number): void;
   pressKey(conferenceId: string, member: number, key: string): void;
+  relate(conferenceId: string, member: number, other: number, relationship: 'deaf' | 'mute' | 'clear'): void;
   getMember(conferenceId: string, member: number): ShardConferenceRequests['getMember']['result'];
   memberStats(conferenceId: string, member: number): Record<string, number>;
   stats(): ShardConferenceRequests['stats']['result'];

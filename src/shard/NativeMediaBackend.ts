@@ -231,6 +231,10 @@ export class NativeMediaBackend implements MediaBackend {
     this.#media.pressKey(this.#get(conferenceId).handle, member, key);
   }
 
+  relate(conferenceId: string, member: number, other: number, relationship: 'deaf' | 'mute' | 'clear'): void {
+    this.#media.relate(this.#get(conferenceId).handle, member, other, relationship);
+  }
+
   getMember(conferenceId: string, member: number): MemberMirror {
     const found = this.#get(conferenceId).members.get(member);
     if (!found) throw notFound(`member ${member} is not in conference ${conferenceId}`);

@@ -133,6 +133,8 @@ export interface ShardConferenceRequests {
   stopPlayback: { params: { conferenceId: string; playback: number }; result: Record<string, never> };
   /** A DTMF key from the control plane (e.g. SIP INFO), handled like an RFC 4733 one. */
   pressKey: { params: { conferenceId: string; member: number; key: string }; result: Record<string, never> };
+  /** Relates two members: 'deaf' (member stops hearing other), 'mute' (other stops hearing member), 'clear'. */
+  relate: { params: { conferenceId: string; member: number; other: number; relationship: 'deaf' | 'mute' | 'clear' }; result: Record<string, never> };
   /** Live mixer state of one member. */
   getMember: {
     params: { conferenceId: string; member: number };
