@@ -51,7 +51,10 @@ describe('a shard killed during a call', () => {
     const conferenceEvent = new Promise<{ status: string }>((resolve) => doomed.on('conference', resolve));
     const died = new Promise<{ shardId: number; conferenceIds: string[] }>((resolve) => engine.once('sharddied', resolve));
     const replaced = new Promise<number>((resolve) => pool.once('shardreplaced', resolve));
-    const before = await clockOf(pool, survivor);
+    // A conference's clock has no last deadline until its first tick: read it once it has one.
+    let before = await clockOf(pool, survivor);
+    for (let tries = 0; tries < 200 && before.ticks === 0; tries++) before = await clockOf(pool, survivor);
+    expect(before.ticks).toBeGreaterThan(0);
 
     await pool.shards[doomed.shardId].terminate();
 
