@@ -32,6 +32,7 @@ export type {
   MemberMixerState,
   MemberObserverEvents,
   MemberOptions,
+  MemberRelationship,
   MemberRemovedReason,
   MemberRole,
   MemberState,

@@ -128,6 +128,18 @@ bool GetProperty(Napi::Env env, const Napi::Object& object, const char* name, Na
   return true;
 }
 
+bool ReadRelationship(const Napi::CallbackInfo& info, size_t index, Relationship* out) {
+  const std::string name = info.Length() > index && info[index].IsString() ? info[index].As<Napi::String>().Utf8Value() : "";
+  if (name == "deaf") *out = Relationship::kDeaf;
+  else if (name == "mute") *out = Relationship::kMute;
+  else if (name == "clear") *out = Relationship::kClear;
+  else {
+    ThrowCoded(info.Env(), StatusCode::kInvalidArgument, "relationship must be 'deaf', 'mute' or 'clear'");
+    return false;
+  }
+  return true;
+}
+
 bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* name, std::optional<bool>* out) {
   Napi::Value v;
   if (!GetProperty(env, object, name, &v)) return false;

@@ -65,6 +65,8 @@ bool ReadUint32Arg(const Napi::CallbackInfo& info, size_t index, const char* wha
 /** A property, read with plain N-API: false when a getter threw (its exception stays pending) or
  *  the environment is shutting down, where node-addon-api's Get would abort the process. */
 bool GetProperty(Napi::Env env, const Napi::Object& object, const char* name, Napi::Value* out);
+/** Argument `index` as a relationship: 'deaf', 'mute' or 'clear'. */
+bool ReadRelationship(const Napi::CallbackInfo& info, size_t index, Relationship* out);
 /** An optional boolean field: absent or undefined leaves `out` empty. */
 bool ReadOptionalFlag(Napi::Env env, const Napi::Object& object, const char* name, std::optional<bool>* out);
 /** The same into a default: absent keeps `*out`; `present` (optional) says whether it was given. */

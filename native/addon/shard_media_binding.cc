@@ -181,6 +181,7 @@ class ShardMediaWrap {
         Class::Method<&ShardMediaWrap::StartPlayback>("startPlayback"),
         Class::Method<&ShardMediaWrap::StopPlayback>("stopPlayback"),
         Class::Method<&ShardMediaWrap::PressKey>("pressKey"),
+        Class::Method<&ShardMediaWrap::Relate>("relate"),
         Class::Method<&ShardMediaWrap::Drain>("drain"),
         Class::Method<&ShardMediaWrap::Stats>("stats"),
         Class::Method<&ShardMediaWrap::LegStats>("legStats"),
@@ -410,6 +411,17 @@ class ShardMediaWrap {
     if (!ReadIds(info, &handle, &member)) return env.Undefined();
     const std::string key = info.Length() > 2 && info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
     return Done(env, controller().PressKey(handle, member, key.size() == 1 ? key[0] : '\0'));
+  }
+
+  // relate(handle, member, other, relationship): 'deaf', 'mute' or 'clear' (see core/mix/relate.h).
+  Napi::Value Relate(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t handle = 0, member = 0, other = 0;
+    Relationship relationship;
+    if (!ReadIds(info, &handle, &member) || !ReadUint32Arg(info, 2, "other member id", &other) ||
+        !ReadRelationship(info, 3, &relationship))
+      return env.Undefined();
+    return Done(env, controller().Relate(handle, member, other, relationship));
   }
 
   // drain() -> {events: [...], frames: Int16Array, frameIndex: Uint32Array (conference, member,

@@ -42,6 +42,7 @@ class MixerConference {
         Class::Method<&MixerConference::GetConference>("getConference"),
         Class::Method<&MixerConference::PushFrame>("pushFrame"),
         Class::Method<&MixerConference::PressKey>("pressKey"),
+        Class::Method<&MixerConference::Relate>("relate"),
         Class::Method<&MixerConference::StartPlayback>("startPlayback"),
         Class::Method<&MixerConference::StopPlayback>("stopPlayback"),
         Class::Method<&MixerConference::Tick>("tick"),
@@ -187,6 +188,18 @@ class MixerConference {
       return env.Undefined();
     }
     ThrowIfFailed(env, conference_->PushFrame(id, frame.Data(), frame.ElementLength()), MemberContext(id));
+    return env.Undefined();
+  }
+
+  // relate(id, other, relationship): 'deaf', 'mute' or 'clear' (see core/mix/relate.h).
+  Napi::Value Relate(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t id = 0, other = 0;
+    Relationship relationship;
+    if (!Ready(env) || !ReadMemberId(info, &id) || !ReadUint32Arg(info, 1, "other member id", &other) ||
+        !ReadRelationship(info, 2, &relationship))
+      return env.Undefined();
+    ThrowIfFailed(env, conference_->Relate(id, other, relationship), MemberContext(id));
     return env.Undefined();
   }
 

@@ -23,6 +23,7 @@ import type {
   MemberLeg,
   MemberMixerState,
   MemberObserverEvents,
+  MemberRelationship,
   MemberRemovedReason,
   MemberRole,
   MemberState,
@@ -282,6 +283,21 @@ export class Member extends EventEmitter<MemberEvents> {
     const audio = normalizeAudio(options);
     const { playbacks } = this.#owner;
     return audio.kind === 'play' ? playbacks.play(audio.request, this.#record.number) : playbacks.speak(audio.request, this.#record.number);
+  }
+
+  /**
+   * Relates this member to another of its conference, in the mixer: 'deaf' (this member stops
+   * hearing `other`), 'mute' (`other` stops hearing this member), 'clear' (both undone).
+   */
+  async relate(other: Member, relationship: MemberRelationship): Promise<void> {
+    this.#assertActive();
+    if (!(other instanceof Member) || other.conferenceId !== this.conferenceId) throw new InvalidArgumentError('other must be a member of the same conference');
+    if (other === this) throw new InvalidArgumentError('a member cannot be related to itself');
+    if (relationship !== 'deaf' && relationship !== 'mute' && relationship !== 'clear') {
+      throw new InvalidArgumentError(`relationship must be 'deaf', 'mute' or 'clear', got ${JSON.stringify(relationship)}`);
+    }
+    other.#assertActive();
+    await this.#channel.request('relate', { other: other.#record.number, relationship });
   }
 
   /** A key from the control plane (SIP INFO, a UI), handled like an RFC 4733 one. */

@@ -14,6 +14,10 @@ import type { Member } from './Member.ts';
 /** A member's role: moderators release members waiting for a moderator. */
 export type MemberRole = 'member' | 'moderator';
 
+/** Who does not hear whom (Kazoo's and FreeSWITCH's relate): 'deaf' (this member stops hearing the
+ *  other), 'mute' (the other stops hearing this member), 'clear' (both undone for the pair). */
+export type MemberRelationship = 'deaf' | 'mute' | 'clear';
+
 /** A member is active until it leaves; completed is final. */
 export type MemberState = 'active' | 'completed';
 

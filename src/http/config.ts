@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../index.ts';
+import { parseAccounts } from './kazoo/accounts.ts';
+import type { AccountConfig } from './kazoo/accounts.ts';
 
 /** Per-user limits; 0 means no limit. */
 export interface UserLimits {
@@ -53,6 +55,10 @@ export interface ServerConfig {
   shutdownTimeoutMs: number;
   /** Largest request body, bytes. */
   bodyLimit: number;
+  /** Kazoo accounts: X-Auth-Token reaches /v2/accounts/{accountId}/... */
+  accounts: AccountConfig[];
+  /** Where stored documents live (one SQLite file); unset keeps them in memory only. */
+  dataDir?: string;
 }
 
 /** The defaults of every setting. */
@@ -68,6 +74,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   callbackQueue: 1000,
   shutdownTimeoutMs: 5000,
   bodyLimit: 256 * 1024,
+  accounts: [],
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -81,6 +88,8 @@ export const SERVE_FLAGS = {
   '--users': 'userId:token:secret[,userId:token:secret...]',
   '--log-level': `one of ${LOG_LEVELS.join(', ')} (default info)`,
   '--shards': 'engine shards (default: the core count)',
+  '--accounts': 'Kazoo accounts: accountId:token[,accountId:token...]',
+  '--data-dir': 'directory of the document database (default: in memory, lost on exit)',
   '--config': 'a JSON config file',
 } as const;
 
@@ -93,6 +102,8 @@ const ENV_OF: Record<keyof typeof SERVE_FLAGS, string> = {
   '--users': 'CONFMIX_USERS',
   '--log-level': 'CONFMIX_LOG_LEVEL',
   '--shards': 'CONFMIX_SHARDS',
+  '--accounts': 'CONFMIX_ACCOUNTS',
+  '--data-dir': 'CONFMIX_DATA_DIR',
   '--config': 'CONFMIX_CONFIG',
 };
 
@@ -150,6 +161,11 @@ function apply(config: ServerConfig, raw: Partial<Record<keyof typeof SERVE_FLAG
   if (raw['--users'] !== undefined) config.users = parseUsers(raw['--users'], name('--users'));
   if (raw['--log-level'] !== undefined) config.logLevel = checkLevel(raw['--log-level'], name('--log-level'));
   if (raw['--shards'] !== undefined) config.shards = integer(raw['--shards'], name('--shards'), 1, 256);
+  if (raw['--accounts'] !== undefined) config.accounts = parseAccounts(raw['--accounts'], name('--accounts'));
+  if (raw['--data-dir'] !== undefined) {
+    if (raw['--data-dir'].trim() === '') throw new InvalidArgumentError(`${name('--data-dir')} must be a directory path`);
+    config.dataDir = raw['--data-dir'];
+  }
 }
 
 function checkUrl(value: string, name: string): string {
@@ -191,7 +207,7 @@ function applyFile(config: ServerConfig, path: string): void {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError(`config file ${path} must hold a JSON object`);
   const file = parsed as Record<string, unknown>;
-  const known = new Set(['listen', 'publicUrl', 'rtpAddress', 'rtpPorts', 'users', 'logLevel', 'shards', 'limits', 'callbackQueue', 'shutdownTimeoutMs', 'bodyLimit']);
+  const known = new Set(['listen', 'publicUrl', 'rtpAddress', 'rtpPorts', 'users', 'logLevel', 'shards', 'limits', 'callbackQueue', 'shutdownTimeoutMs', 'bodyLimit', 'accounts', 'dataDir']);
   for (const key of Object.keys(file)) if (!known.has(key)) throw new InvalidArgumentError(`config file ${path}: unknown setting '${key}'; known: ${[...known].join(', ')}`);
   const text = (key: string): string | undefined => {
     if (file[key] === undefined) return undefined;
@@ -205,6 +221,8 @@ function applyFile(config: ServerConfig, path: string): void {
     '--rtp-ports': text('rtpPorts'),
     '--log-level': text('logLevel'),
     '--shards': file.shards === undefined ? undefined : String(file.shards),
+    '--accounts': text('accounts'),
+    '--data-dir': text('dataDir'),
   }, 'file');
   if (file.users !== undefined) {
     if (!Array.isArray(file.users)) throw new InvalidArgumentError(`config file ${path}: users must be an array of {userId, token, secret, limits?}`);

@@ -20,6 +20,9 @@ import { ServerMetrics } from './metrics.ts';
 import { conferenceSchema, errorSchema, eventsQuery, memberSchema, userParams } from './schemas.ts';
 import { STATUS_PAGE } from './statusPage.ts';
 import { UserRegistry } from './users.ts';
+import { SqliteDocumentStore } from '../store/SqliteDocumentStore.ts';
+import { AccountRegistry } from './kazoo/accounts.ts';
+import { registerKazooRoutes } from './kazoo/kazooRoutes.ts';
 
 /** How a server is made. */
 export interface ServerOptions {
@@ -117,7 +120,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
     openapi: {
       openapi: '3.0.3',
       info: { title: 'confmix Conference API', version: '1', description: 'The Conference API (Catapult v1 paths) served by confmix. Authenticate with HTTP Basic token:secret.' },
-      components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },
+      components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' }, kazooToken: { type: 'apiKey', in: 'header', name: 'X-Auth-Token' } } },
       security: [{ basic: [] }],
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
@@ -231,6 +234,10 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
     });
   });
 
+  // Kazoo's conferences API: stored documents (SQLite) and the live conferences they start.
+  const store = new SqliteDocumentStore(config.dataDir);
+  const kazoo = await registerKazooRoutes(app, { engine, store, accounts: new AccountRegistry(config.accounts) });
+
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { summary: 'The process is up', tags: ['health'], response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
   let closing = false;
@@ -277,6 +284,9 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
         await app.close();
         if (ownsEngine) await engine.close();
         else await Promise.all(engine.conferences.map((c) => c.update({ state: 'completed' }).catch(() => undefined)));
+        kazoo.close();
+        await kazoo.conferences.settle();
+        await store.close();
         const settled = await dispatcher.settle(config.shutdownTimeoutMs);
         if (!settled) log.warn({ pending: dispatcher.pending }, 'shutdown: callbacks still pending after the wait');
         engine.off('event', onEvent);

@@ -7,6 +7,8 @@ import type { DigitsMode, DtmfAction, DtmfKey, MixerIntervalMs, MixerRate } from
 
 /** Output group of a member hearing its own N-1 mix (it contributed). */
 export const PRIVATE_OUTPUT_GROUP = -1;
+/** Output group of a member hearing the same related mix as an earlier member with the same exclusions (its frame, and its encode when the codec matches). */
+export const RELATE_OUTPUT_GROUP = -2;
 /** Output group of members hearing exact zeros (deaf or held). */
 export const SILENCE_OUTPUT_GROUP = 9;
 
@@ -182,6 +184,9 @@ export type NativeMixerEvent =
   | MemberChangedEvent
   | LeaveEvent
   | PlaybackDoneEvent;
+
+/** Who does not hear whom: 'deaf' (the member stops hearing the other), 'mute' (the other stops hearing the member), 'clear' (both undone). */
+export type NativeRelationship = 'deaf' | 'mute' | 'clear';
 
 const comfortNoiseDbfsFromDivisor = addon.comfortNoiseDbfsFromDivisor as (divisor: number) => number | null;
 

@@ -1,7 +1,7 @@
 // Typed view of the addon's ShardMedia: a shard's native media thread and its conferences.
 import { addon } from './addon.ts';
 import { toConfmixError } from '../errors.ts';
-import type { NativeMemberSettings, NativeMixerEvent } from './mixer.ts';
+import type { NativeMemberSettings, NativeMixerEvent, NativeRelationship } from './mixer.ts';
 import type { LegStats, NativeMediaConferenceOptions, ReceiveOptions, RtpCodecOptions } from './mediaTypes.ts';
 
 /** How a member's media reaches the media thread. */
@@ -253,6 +253,7 @@ interface RawShardMedia {
   startPlayback(handle: number, playback: number, pcm: Int16Array, options: { loop?: boolean; member?: number }): void;
   stopPlayback(handle: number, playback: number): void;
   pressKey(handle: number, member: number, key: string): void;
+  relate(handle: number, member: number, other: number, relationship: NativeRelationship): void;
   drain(): ShardMediaDrain;
   stats(): ShardMediaStats;
   /** Every open leg's counters. */

@@ -152,6 +152,10 @@ export class NativeMediaBackend {
     this.#media.pressKey(this.#get(conferenceId).handle, member, key);
   }
 
+  relate(conferenceId: string, member: number, other: number, relationship: 'deaf' | 'mute' | 'clear'): void {
+    this.#media.relate(this.#get(conferenceId).handle, member, other, relationship);
+  }
+
   /** A member's media figures as one flat object of numbers ({} for members without an RTP leg). */
   memberStats(conferenceId: string, member: number): Record<string, number> {
     return this.#leg(conferenceId, member).stats();

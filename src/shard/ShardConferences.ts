@@ -90,6 +90,10 @@ export class ShardConferences {
         b.pressKey(p.conferenceId, p.member, p.key);
         return {};
       },
+      relate: (p) => {
+        b.relate(p.conferenceId, p.member, p.other, p.relationship);
+        return {};
+      },
       memberStats: (p) => b.memberStats(p.conferenceId, p.member),
       stats: () => b.stats(),
       resetLateness: () => {

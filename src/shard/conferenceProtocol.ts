@@ -83,6 +83,8 @@ export interface ShardConferenceRequests {
   stopPlayback: { params: { conferenceId: string; playback: number }; result: Record<string, never> };
   /** A DTMF key from the control plane (e.g. SIP INFO), handled like an RFC 4733 one. */
   pressKey: { params: { conferenceId: string; member: number; key: string }; result: Record<string, never> };
+  /** Relates two members: 'deaf' (member stops hearing other), 'mute' (other stops hearing member), 'clear'. */
+  relate: { params: { conferenceId: string; member: number; other: number; relationship: 'deaf' | 'mute' | 'clear' }; result: Record<string, never> };
   /** Per-leg media statistics. */
   memberStats: { params: { conferenceId: string; member: number }; result: RtpLegWireStats };
   /** One conference's clock: ticks run and the deadline of the last (monotonic ms). */

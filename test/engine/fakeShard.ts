@@ -185,6 +185,10 @@ export class FakeShard extends EventEmitter<{ handled: [string] }> implements En
       case 'pressKey':
         this.#pressKey(conferenceId, p.member as number, p.key as string);
         return {};
+      case 'relate':
+        this.#member(this.#conference(conferenceId), p.member);
+        this.#member(this.#conference(conferenceId), p.other);
+        return {};
       case 'updateLeg':
         this.#member(this.#conference(conferenceId), p.member);
         return {};

@@ -414,7 +414,17 @@ void MediaConference::Tick(MediaOutput& output, double thread_load) {
     const int group = member.output_group();
     FrameEncoder* encoder;
     bool encode = true;
-    if (group == kPrivateOutputGroup || !shared_encodes_ || media->encoding < 0) {
+    if (group == kRelateOutputGroup) {
+      // It hears an earlier member's related frame: share that member's encode when the codec is the same.
+      encoder = &media->sender->own_encoder();
+      for (const EncodeTask& task : encode_tasks_) {
+        if (shared_encodes_ && task.frame == member.output_frame() && SameEncoding(task.encoder->codec(), encoder->codec())) {
+          encoder = task.encoder;
+          encode = false;
+          break;
+        }
+      }
+    } else if (group == kPrivateOutputGroup || !shared_encodes_ || media->encoding < 0) {
       encoder = &media->sender->own_encoder();
       // Back from a shared encode: go on from that stream (the group's encoder still holds last
       // tick's state; encodes run below), not from this encoder's last private frame, whose

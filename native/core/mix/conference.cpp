@@ -53,6 +53,7 @@ Conference::Conference(const ConferenceOptions& options)
       group_frames_(frame_samples_ * kOutputGroupCount, 0) {
   if (options.comfort_noise_dbfs) comfort_noise_.emplace(*options.comfort_noise_dbfs);
   events_.Reserve(EventCapacityFor(0, 0));
+  relate_base_.assign(frame_samples_, 0);
 }
 
 Member* Conference::FindMember(uint32_t id) {
@@ -102,6 +103,7 @@ Status Conference::RemoveMember(uint32_t id) {
     if (playbacks_[i].target == leaving) EndPlayback(i, PlaybackEndReason::kMemberLeft);
   ReleaseFinishedPlaybacks();
   engaged_members_ -= Engaged(*leaving) ? 1 : 0;
+  relations_.Forget(id);
   index_.erase(it);
   // Swap-remove keeps members_ dense; the moved member's index follows it.
   if (position + 1 != members_.size()) {
@@ -435,14 +437,18 @@ void Conference::Mix() {
   noise_ready_ = false;
   bool group_ready[kOutputGroupCount] = {};
   int16_t* const silence = &group_frames_[n * kSilenceOutputGroup];
+  relate_leaders_.clear();
   for (const auto& owned : members_) {
     Member& m = *owned;
     const bool hears = !(m.deaf_ || m.hold_ || held_);
+    // Relate: what this member hears leaves out the members it must not hear.
+    size_t unheard = 0;
+    const int32_t* base = relations_.empty() || !hears ? sum_.data() : RelateBase(m, &unheard);
     if (m.has_playback_) {
       // Heard even when deaf or held: the playback alone then, else on top of what it hears.
       m.has_playback_ = false;
       if (hears)
-        RenderOutput(sum_.data(), m.contributed_ ? m.contribution_.data() : nullptr, m.playback_mix_.data(),
+        RenderOutput(base, m.contributed_ ? m.contribution_.data() : nullptr, m.playback_mix_.data(),
                      /*add_noise=*/false, m.listen_level_, m.private_output_.data());
       else
         RenderOutput(m.playback_mix_.data(), nullptr, nullptr, /*add_noise=*/false, m.listen_level_,
@@ -453,10 +459,12 @@ void Conference::Mix() {
       m.output_ = silence;
       m.output_group_ = kSilenceOutputGroup;
     } else if (m.contributed_) {
-      RenderOutput(sum_.data(), m.contribution_.data(), nullptr, !someone_for_contributors, m.listen_level_,
-                   m.private_output_.data());
+      const bool someone_else = unheard == 0 ? someone_for_contributors : contributors - unheard > 1 || conference_playback;
+      RenderOutput(base, m.contribution_.data(), nullptr, !someone_else, m.listen_level_, m.private_output_.data());
       m.output_ = m.private_output_.data();
       m.output_group_ = kPrivateOutputGroup;
+    } else if (unheard > 0) {
+      MixRelatedListener(m, base, !(contributors > unheard || conference_playback));
     } else {
       const int group = ListenOutputGroup(m.listen_level_);
       int16_t* frame = &group_frames_[n * static_cast<size_t>(group)];

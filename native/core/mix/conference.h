@@ -35,6 +35,7 @@
 #include "core/mix/member.h"
 #include "core/mix/playback.h"
 #include "core/status.h"
+#include "core/mix/relate.h"
 
 namespace confmix {
 
@@ -115,6 +116,11 @@ class Conference {
 
   /** Queues a member's frame for the next mix (copied). Must be frame_samples() long; one per tick. */
   Status PushFrame(uint32_t id, const int16_t* pcm, size_t samples);
+  /** Relates two members (see relate.h): each member's output then excludes exactly the
+   *  contributions of the members it must not hear. Fails on an unknown member or id == other. */
+  Status Relate(uint32_t id, uint32_t other, Relationship relationship);
+  /** The members `id` must not hear (sorted ids), or null when it hears everybody. */
+  const std::vector<uint32_t>* Unheard(uint32_t id) const { return relations_.Unheard(id); }
   /** A DTMF key from a member: acts on it (interpret mode) and raises events. */
   Status PressKey(uint32_t id, char key);
 
@@ -159,6 +165,14 @@ class Conference {
   // extra may be null.
   void RenderOutput(const int32_t* base, const int32_t* own, const int32_t* extra, bool add_noise,
                     int listen_level, int16_t* out);
+  // The sum without the contributions of the members `m` must not hear this tick (sum_ itself when
+  // none of them contributed); `unheard` gets how many did.
+  const int32_t* RelateBase(const Member& m, size_t* unheard);
+  // True when `a` and `b` must not hear the same contributors of this tick.
+  bool SameUnheardThisTick(const Member& a, const Member& b) const;
+  // Output of a related listener who contributed nothing: shared with an earlier one that must not
+  // hear the same contributors at the same listen level, else rendered privately from `base`.
+  void MixRelatedListener(Member& m, const int32_t* base, bool add_noise);
   // Mix() for an idle conference: no member is scored, gained or summed.
   void MixIdle();
   // Adds every playing playback's next frame to the sum or its target's playback mix; returns
@@ -193,6 +207,9 @@ class Conference {
   std::vector<float> noise_;
   std::vector<int16_t> group_frames_;            // kOutputGroupCount frames back to back
   EventRing events_;
+  RelateTable relations_;
+  std::vector<int32_t> relate_base_;     // sum minus one listener's unheard contributors
+  std::vector<Member*> relate_leaders_;  // this tick's related listeners with their own frame
 };
 
 }  // namespace confmix

@@ -111,6 +111,10 @@ void ConferenceJob::StopPlayback(uint32_t playback) { conference_->mixer().StopP
 
 void ConferenceJob::PressKey(uint32_t member, char key) { conference_->mixer().PressKey(member, key); }
 
+void ConferenceJob::Relate(uint32_t member, uint32_t other, Relationship relationship) {
+  conference_->mixer().Relate(member, other, relationship);
+}
+
 bool ConferenceJob::MemberRtcpStats(uint32_t member, RtcpSessionStats* out) const {
   std::lock_guard<std::mutex> lock(rtcp_stats_mutex_);
   auto it = rtcp_stats_.find(member);

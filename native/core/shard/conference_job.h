@@ -17,6 +17,7 @@
 #include "core/io/command_queue.h"
 #include "core/io/tick_job.h"
 #include "core/media/media_conference.h"
+#include "core/mix/relate.h"
 #include "core/shard/shard_outbox.h"
 
 namespace confmix::shard {
@@ -77,6 +78,8 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
   void StopPlayback(uint32_t playback);
   /** A DTMF key for a member. */
   void PressKey(uint32_t member, char key);
+  /** Relates two members (see core/mix/relate.h). */
+  void Relate(uint32_t member, uint32_t other, Relationship relationship);
   /** The member's last published RTCP figures (any thread); false before the first. */
   bool MemberRtcpStats(uint32_t member, RtcpSessionStats* out) const;
   /** The target delay of the member's jitter buffer when its RTCP figures were last published

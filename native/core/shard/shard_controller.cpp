@@ -413,6 +413,18 @@ Status ShardController::PressKey(uint32_t handle, uint32_t member, char key) {
   return Status::Ok();
 }
 
+Status ShardController::Relate(uint32_t handle, uint32_t member, uint32_t other, Relationship relationship) {
+  ConferenceRecord* conference = nullptr;
+  MemberRecord* record = nullptr;
+  Status found = Find(handle, member, &conference, &record);
+  if (!found.ok()) return found;
+  if (!conference->members.count(other))
+    return Status::Error(StatusCode::kNotFound, "member " + std::to_string(other) + " is not in the conference");
+  if (member == other) return Invalid("a member cannot be related to itself");
+  conference->job->Post([member, other, relationship](ConferenceJob& job) { job.Relate(member, other, relationship); });
+  return Status::Ok();
+}
+
 Status ShardController::PushPacket(uint32_t handle, uint32_t member, const uint8_t* data, size_t size, bool* accepted) {
   ConferenceRecord* conference = nullptr;
   MemberRecord* record = nullptr;

@@ -23,6 +23,7 @@
 #include "core/io/datagram_batch.h"
 #include "core/io/media_thread.h"
 #include "core/media/media_conference.h"
+#include "core/mix/relate.h"
 #include "core/shard/shard_outbox.h"
 #include "core/status.h"
 
@@ -176,6 +177,8 @@ class ShardController {
   Status StopPlayback(uint32_t handle, uint32_t playback);
   /** Presses a DTMF key for a member as if it came over RTP. */
   Status PressKey(uint32_t handle, uint32_t member, char key);
+  /** Relates a member to another of the conference: 'deaf', 'mute' or 'clear' (see core/mix/relate.h). */
+  Status Relate(uint32_t handle, uint32_t member, uint32_t other, Relationship relationship);
 
   /** One RTP (or muxed RTCP) datagram from an external member's peer; `accepted` is false when
    *  the leg's inbound queue is full (dropped and counted). */

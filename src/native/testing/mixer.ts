@@ -8,6 +8,7 @@ import type {
   NativeMemberState,
   NativeMixerEvent,
   NativePlaybackOptions,
+  NativeRelationship,
 } from '../mixer.ts';
 import { callNative } from '../call.ts';
 
@@ -22,6 +23,7 @@ interface RawMixerConference {
   getConference(): NativeConferenceState;
   pushFrame(id: number, frame: Int16Array): void;
   pressKey(id: number, key: string): void;
+  relate(id: number, other: number, relationship: NativeRelationship): void;
   startPlayback(id: number, pcm: Int16Array, options?: NativePlaybackOptions): void;
   stopPlayback(id: number): void;
   tick(): void;
@@ -81,6 +83,11 @@ export class NativeConference {
   /** A DTMF key from a member. */
   pressKey(id: number, key: DtmfKey): void {
     callNative(() => this.#raw.pressKey(id, key));
+  }
+
+  /** Relates member `id` to `other`: its output (or the other's, for 'mute') leaves the other out from the next tick. */
+  relate(id: number, other: number, relationship: NativeRelationship): void {
+    callNative(() => this.#raw.relate(id, other, relationship));
   }
 
   /**
