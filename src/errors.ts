@@ -42,6 +42,20 @@ export const ErrorCode = {
   notReady: 'ERR_NOT_READY',
   /** The server's configuration cannot work. */
   config: 'ERR_CONFIG',
+  /** Kazoo API: a missing or wrong X-Auth-Token. */
+  kazooUnauthorized: 'ERR_KAZOO_UNAUTHORIZED',
+  /** Kazoo API: a document or action that fails the schema. */
+  kazooInvalidData: 'ERR_KAZOO_INVALID_DATA',
+  /** Kazoo API: an unknown document or participant, or another account's. */
+  kazooNotFound: 'ERR_KAZOO_NOT_FOUND',
+  /** Kazoo API: a member joining where a moderator must be in first. */
+  kazooModeratorRequired: 'ERR_KAZOO_MODERATOR_REQUIRED',
+  /** Kazoo API: an action confmix does not do (dial). */
+  kazooUnsupported: 'ERR_KAZOO_UNSUPPORTED',
+  /** Kazoo API: a participant action on a document with no live conference. */
+  kazooNotRunning: 'ERR_KAZOO_NOT_RUNNING',
+  /** Kazoo API: a wrong or missing pin. */
+  kazooBadPin: 'ERR_KAZOO_BAD_PIN',
 } as const;
 
 /** Base of every confmix error. */
