@@ -2,7 +2,7 @@
 
 // Engine, conferences, members, legs.
 export { createEngine, Engine, DEFAULT_RTP_ADDRESS, DEFAULT_RTP_ADDRESS6 } from './engine/Engine.ts';
-export type { ConferenceDefaults, EngineCallbackEvent, EngineEvents, EngineObserverEvents, EngineOptions, EngineShardStats } from './engine/EngineTypes.ts';
+export type { ConferenceDefaults, EngineCallbackEvent, EngineEvents, EngineObserverEvents, EngineOptions, EngineShardStats, TickLateness } from './engine/EngineTypes.ts';
 export { Conference } from './engine/Conference.ts';
 export type {
   AudioOptions,

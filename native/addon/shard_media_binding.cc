@@ -498,15 +498,29 @@ class ShardMediaWrap {
     // Its distribution for plots: [fraction, ms] at fixed quantiles.
     static constexpr double kCdfFractions[] = {0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
                                                0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 1.0};
+    const io::LatencyHistogram& histogram = controller().Lateness();
     Napi::Array cdf = Napi::Array::New(env);
     uint32_t at = 0;
     for (double fraction : kCdfFractions) {
       Napi::Array point = Napi::Array::New(env, 2);
       point.Set(0u, fraction);
-      point.Set(1u, static_cast<double>(controller().LatenessQuantileNs(fraction)) / 1e6);
+      point.Set(1u, static_cast<double>(histogram.QuantileNs(fraction)) / 1e6);
       cdf.Set(at++, point);
     }
     lateness.Set("cdf", cdf);
+    // And as a Prometheus histogram: cumulative counts at fixed edges, the count and the sum.
+    static constexpr double kBucketEdgesMs[] = {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50};
+    Napi::Array buckets = Napi::Array::New(env);
+    at = 0;
+    for (double edge_ms : kBucketEdgesMs) {
+      Napi::Array bucket = Napi::Array::New(env, 2);
+      bucket.Set(0u, edge_ms);
+      bucket.Set(1u, static_cast<double>(histogram.CountAtMostNs(static_cast<int64_t>(edge_ms * 1e6))));
+      buckets.Set(at++, bucket);
+    }
+    lateness.Set("buckets", buckets);
+    lateness.Set("count", static_cast<double>(histogram.count()));
+    lateness.Set("sumMs", static_cast<double>(histogram.sum_ns()) / 1e6);
     o.Set("lateness", lateness);
     o.Set("tickCpuMs", static_cast<double>(thread.tick_cpu_ns) / 1e6);
     o.Set("threadCpuMs", static_cast<double>(thread.thread_cpu_ns) / 1e6);

@@ -84,3 +84,6 @@ export type EngineShardStats = ShardConferenceRequests['stats']['result'] & {
   /** The shard's index. */
   shard: number;
 };
+
+/** A shard's tick lateness: percentiles, a CDF for plots, and cumulative histogram buckets. */
+export type TickLateness = EngineShardStats['lateness'];

@@ -1,8 +1,10 @@
 // Prometheus metrics (prom-client). Counters are bumped as things happen; the engine's live
 // figures (conferences, members, shard clocks, RTP packets) are read when /metrics is scraped.
 import client from 'prom-client';
-import type { Engine, Member, RtpLegStats } from '../index.ts';
+import type { Engine, EngineShardStats, Member, RtpLegStats, TickLateness } from '../index.ts';
 import type { DeliveryResult } from './callbacks.ts';
+
+const LATENESS_METRIC = 'confmix_tick_lateness_seconds';
 
 /** Every metric the server exports. */
 export class ServerMetrics {
@@ -41,13 +43,25 @@ export class ServerMetrics {
     const overruns = gauge('confmix_shard_ticks_overrun', 'Ticks that started late enough to run back to back', ['shard']);
     const cpu = gauge('confmix_shard_tick_cpu_seconds', 'CPU time spent in ticks', ['shard']);
     const load = gauge('confmix_shard_load', 'Media thread busy share of wall time (last second)', ['shard']);
-    const lateness = gauge('confmix_tick_lateness_seconds', 'Tick lateness per shard: p50, p99 and max since the shard started', ['shard', 'quantile']);
+    // Lateness is histogrammed natively (the media thread never calls out); it is copied here
+    // as a Prometheus histogram when scraped.
+    let latenessByShard: EngineShardStats[] = [];
+    const latenessMetric = { name: LATENESS_METRIC, help: 'Tick lateness per shard (tick start minus its deadline) since the shard started', type: 'histogram', aggregator: 'sum' };
+    this.registry.registerMetric({
+      ...latenessMetric,
+      get: () => ({
+        ...latenessMetric,
+        values: latenessByShard.flatMap((s) => latenessSamples(String(s.shard), s.lateness)),
+      }),
+      reset: () => undefined,
+    } as unknown as client.Metric);
     const perTick = gauge('confmix_codec_calls_per_tick', 'Encodes and decodes in the last tick, summed over conferences', ['kind']);
     const packets = gauge('confmix_rtp_packets', 'RTP datagrams of active legs, in and out', ['direction']);
     const dropped = gauge('confmix_rtp_packets_dropped', 'RTP datagrams of active legs dropped, by reason', ['reason']);
     // The engine's figures are read once per scrape, before the registry is serialized.
     this.#refresh = async () => {
-      for (const g of [conferences, members, shards, ticks, overruns, cpu, load, lateness, perTick, packets, dropped]) g.reset();
+      latenessByShard = [];
+      for (const g of [conferences, members, shards, ticks, overruns, cpu, load, perTick, packets, dropped]) g.reset();
       if (engine.closed) return;
       const active = engine.conferences;
       conferences.set({ state: 'created' }, active.length);
@@ -62,6 +76,7 @@ export class ServerMetrics {
       }
       for (const [state, n] of Object.entries(counts)) members.set({ state }, n);
       const stats = await engine.shardStats().catch(() => []);
+      latenessByShard = stats;
       shards.set(stats.length);
       for (const s of stats) {
         const shard = String(s.shard);
@@ -69,9 +84,6 @@ export class ServerMetrics {
         overruns.set({ shard }, s.overruns);
         cpu.set({ shard }, s.tickCpuMs / 1000);
         load.set({ shard }, s.load);
-        lateness.set({ shard, quantile: '0.5' }, s.lateness.p50Ms / 1000);
-        lateness.set({ shard, quantile: '0.99' }, s.lateness.p99Ms / 1000);
-        lateness.set({ shard, quantile: '1' }, s.lateness.maxMs / 1000);
       }
       const clocks = await Promise.all(active.map((c) => c.clockStats().catch(() => null)));
       perTick.set({ kind: 'encode' }, clocks.reduce((n, c) => n + (c?.encodesPerTick ?? 0), 0));
@@ -105,4 +117,15 @@ export class ServerMetrics {
     const rtp = members.filter((m) => m.leg.kind === 'rtp');
     return (await Promise.all(rtp.map((m) => m.stats().catch(() => null)))).filter((s): s is RtpLegStats => s !== null);
   }
+}
+
+/** One shard's lateness as Prometheus histogram lines: cumulative buckets, +Inf, sum and count. */
+function latenessSamples(shard: string, lateness: TickLateness): Array<{ metricName: string; labels: Record<string, string>; value: number }> {
+  const name = LATENESS_METRIC;
+  return [
+    ...lateness.buckets.map(([edgeMs, count]) => ({ metricName: `${name}_bucket`, labels: { shard, le: String(edgeMs / 1000) }, value: count })),
+    { metricName: `${name}_bucket`, labels: { shard, le: '+Inf' }, value: lateness.count },
+    { metricName: `${name}_sum`, labels: { shard }, value: lateness.sumMs / 1000 },
+    { metricName: `${name}_count`, labels: { shard }, value: lateness.count },
+  ];
 }

@@ -9,7 +9,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { createEngine, MAX_SDP_BYTES } from '../index.ts';
-import type { Engine, EngineCallbackEvent } from '../index.ts';
+import type { Engine, EngineCallbackEvent, EngineShardStats } from '../index.ts';
 import { CallbackDispatcher } from './callbacks.ts';
 import { DEFAULT_SERVER_CONFIG, isLoopback } from './config.ts';
 import type { ServerConfig, UserConfig } from './config.ts';
@@ -23,6 +23,9 @@ import { UserRegistry } from './users.ts';
 import { SqliteDocumentStore } from '../store/SqliteDocumentStore.ts';
 import { AccountRegistry } from './kazoo/accounts.ts';
 import { registerKazooRoutes } from './kazoo/kazooRoutes.ts';
+
+/** How long /readyz watches a shard with conferences for a tick (several 20 ms intervals). */
+const READY_TICK_WINDOW_MS = 100;
 
 /** How a server is made. */
 export interface ServerOptions {
@@ -245,9 +248,23 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
     schema: { summary: 'Every shard answers with a running media clock', tags: ['health'], response: { 200: { type: 'object', additionalProperties: true }, 503: { $ref: 'Error#' } } },
   }, async () => {
     if (closing || engine.closed) throw new HttpError(503, 'ERR_NOT_READY', 'the server is closing');
-    const stats = await Promise.race([engine.shardStats(), new Promise<never>((_, reject) => setTimeout(() => reject(new HttpError(503, 'ERR_NOT_READY', 'a shard did not answer within 1 s')), 1000).unref())]);
-    if (stats.length < config.shards && ownsEngine) throw new HttpError(503, 'ERR_NOT_READY', `${stats.length} of ${config.shards} shards are running`);
-    return { status: 'ready', shards: stats.map((s) => ({ shard: s.shard, ticks: s.ticks, realtime: s.realtime })) };
+    const answered = (): Promise<EngineShardStats[]> =>
+      Promise.race([engine.shardStats(), new Promise<never>((_, reject) => setTimeout(() => reject(new HttpError(503, 'ERR_NOT_READY', 'a shard did not answer within 1 s')), 1000).unref())]);
+    const before = await answered();
+    if (before.length < config.shards && ownsEngine) throw new HttpError(503, 'ERR_NOT_READY', `${before.length} of ${config.shards} shards are running`);
+    // A shard with conferences must be ticking: its tick count moves within a few intervals.
+    let after = before;
+    if (before.some((s) => s.conferences > 0)) {
+      await new Promise((resolve) => setTimeout(resolve, READY_TICK_WINDOW_MS));
+      after = await answered();
+      for (const s of before) {
+        const now = after.find((a) => a.shard === s.shard);
+        if (s.conferences > 0 && now && now.conferences > 0 && now.ticks <= s.ticks) {
+          throw new HttpError(503, 'ERR_NOT_READY', `shard ${s.shard} has ${s.conferences} conferences and did not tick in ${READY_TICK_WINDOW_MS} ms`);
+        }
+      }
+    }
+    return { status: 'ready', shards: after.map((s) => ({ shard: s.shard, ticks: s.ticks, conferences: s.conferences, realtime: s.realtime })) };
   });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.text()));
   app.get('/status.json', { schema: { hide: true } }, async () => {

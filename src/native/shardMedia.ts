@@ -123,6 +123,20 @@ export interface ShardMediaOptions {
   onNotify: () => void;
 }
 
+/** A media thread's tick lateness (tick start minus its deadline) since the last reset. */
+export interface TickLateness {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** [fraction, ms] at fixed quantiles, for plots. */
+  cdf: Array<[number, number]>;
+  /** [upper edge ms, ticks at most that late]: cumulative, as a Prometheus histogram's buckets. */
+  buckets: Array<[number, number]>;
+  /** Ticks recorded, and their lateness summed. */
+  count: number;
+  sumMs: number;
+}
+
 /** The media thread's counters. */
 export interface ShardMediaStats {
   ticks: number;
@@ -130,8 +144,8 @@ export interface ShardMediaStats {
   wakes: number;
   drains: number;
   overruns: number;
-  /** Tick lateness since the last reset; `cdf` lists [fraction, ms] at fixed quantiles. */
-  lateness: { p50Ms: number; p99Ms: number; maxMs: number; cdf: Array<[number, number]> };
+  /** Tick lateness since the last reset. */
+  lateness: TickLateness;
   tickCpuMs: number;
   threadCpuMs: number;
   /** Busy share of the media thread's wall time over its last ~1 s window (0..1). */

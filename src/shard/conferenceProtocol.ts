@@ -6,6 +6,7 @@ import type { DtmfAction, DtmfKey } from '../audio/numbers.ts';
 import type { MemberWireSettings } from '../legs/LegKind.ts';
 import type { LegWireInfo, LegWireSpec } from '../legs/registry.ts';
 import type { RtpCodecWire, RtpLegWireStats, RtpLegWireUpdate } from '../legs/rtp/spec.ts';
+import type { TickLateness } from '../native/shardMedia.ts';
 
 /** How a conference's media thread spends its CPU; each switch is on unless turned off. */
 export interface ShardMediaSwitches {
@@ -106,7 +107,7 @@ export interface ShardConferenceRequests {
       /** Media thread wake-ups for a deadline, and between deadlines (drain slices, commands). */
       wakes: number;
       drains: number;
-      lateness: { p50Ms: number; p99Ms: number; maxMs: number; cdf?: Array<[number, number]> };
+      lateness: TickLateness;
       tickCpuMs: number;
       overruns: number;
       conferences: number;

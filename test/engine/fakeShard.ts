@@ -195,7 +195,7 @@ export class FakeShard extends EventEmitter<{ handled: [string] }> implements En
       case 'stats':
         return {
           ticks: 0,
-          lateness: { p50Ms: 0, p99Ms: 0, maxMs: 0 },
+          lateness: { p50Ms: 0, p99Ms: 0, maxMs: 0, cdf: [], buckets: [], count: 0, sumMs: 0 },
           tickCpuMs: 0,
           overruns: 0,
           conferences: this.conferences.size,

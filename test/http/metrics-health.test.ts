@@ -42,7 +42,15 @@ describe('metrics and health', () => {
     expect(sample(text, 'confmix_members', 'state="listening"')).toBe(1);
     expect(sample(text, 'confmix_shards')).toBe(1);
     expect(sample(text, 'confmix_shard_ticks', 'shard="0"')).toBeGreaterThan(0);
-    expect(sample(text, 'confmix_tick_lateness_seconds', 'shard="0",quantile="0.99"')).toBeGreaterThanOrEqual(0);
+    // Lateness is a histogram: cumulative buckets that never fall, ending at the count.
+    const ticked = sample(text, 'confmix_tick_lateness_seconds_count', 'shard="0"');
+    expect(ticked).toBeGreaterThan(0);
+    const buckets = [...text.matchAll(/^confmix_tick_lateness_seconds_bucket\{shard="0",le="([^"]+)"\} (\S+)$/gm)].map((m) => [m[1], Number(m[2])] as const);
+    expect(buckets.map(([le]) => le)).toEqual(['0.00005', '0.0001', '0.00025', '0.0005', '0.001', '0.002', '0.005', '0.01', '0.02', '0.05', '+Inf']);
+    for (let i = 1; i < buckets.length; i++) expect(buckets[i][1]).toBeGreaterThanOrEqual(buckets[i - 1][1]);
+    expect(buckets.at(-1)![1]).toBe(ticked);
+    expect(sample(text, 'confmix_tick_lateness_seconds_sum', 'shard="0"')).toBeGreaterThanOrEqual(0);
+    expect(text).toContain('# TYPE confmix_tick_lateness_seconds histogram');
     expect(sample(text, 'confmix_rtp_packets', 'direction="out"')).toBeGreaterThanOrEqual(5);
     expect(sample(text, 'confmix_rtp_packets_dropped', 'reason="stranger"')).toBe(0);
     expect(sample(text, 'confmix_codec_calls_per_tick', 'kind="encode"')).toBeGreaterThanOrEqual(1);
@@ -52,7 +60,8 @@ describe('metrics and health', () => {
     expect(JSON.parse((await call({ method: 'GET', url: '/healthz' })).body)).toEqual({ status: 'ok' });
     const ready = await call({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(JSON.parse(ready.body).shards).toHaveLength(1);
+    // The shard holds a conference, so it was watched ticking.
+    expect(JSON.parse(ready.body).shards).toEqual([expect.objectContaining({ shard: 0, conferences: 1, ticks: expect.any(Number) })]);
     const page = await call({ method: 'GET', url: '/' });
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect(page.body).toContain('href="/docs"');

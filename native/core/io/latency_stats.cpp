@@ -12,6 +12,7 @@ void LatencyHistogram::Record(int64_t ns) {
   auto& slot = buckets_[bucket];
   slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   count_.store(count_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  sum_ns_.store(sum_ns_.load(std::memory_order_relaxed) + ns, std::memory_order_relaxed);
   if (ns > max_ns_.load(std::memory_order_relaxed)) max_ns_.store(ns, std::memory_order_relaxed);
 }
 
@@ -35,10 +36,21 @@ int64_t LatencyHistogram::QuantileNs(double fraction) const {
   return max;
 }
 
+uint64_t LatencyHistogram::CountAtMostNs(int64_t ns) const {
+  if (ns < 0) return 0;
+  // Bucket i holds [i, i+1) × width; an edge that is a multiple of the width ends bucket edge-1.
+  size_t end = static_cast<size_t>((ns + kBucketNs - 1) / kBucketNs);
+  if (end > kBucketCount - 1) end = kBucketCount - 1;  // the last bucket is open-ended
+  uint64_t seen = 0;
+  for (size_t i = 0; i < end; ++i) seen += buckets_[i].load(std::memory_order_relaxed);
+  return seen;
+}
+
 void LatencyHistogram::Reset() {
   for (auto& bucket : buckets_) bucket.store(0, std::memory_order_relaxed);
   count_.store(0, std::memory_order_relaxed);
   max_ns_.store(0, std::memory_order_relaxed);
+  sum_ns_.store(0, std::memory_order_relaxed);
 }
 
 }  // namespace confmix::io

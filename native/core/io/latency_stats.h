@@ -20,6 +20,10 @@ class LatencyHistogram {
   void Record(int64_t ns);
   /** Samples recorded. */
   uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  /** Samples at most `ns` (rounded up to a bucket edge): a cumulative histogram bucket. */
+  uint64_t CountAtMostNs(int64_t ns) const;
+  /** Sum of every sample, ns (for a histogram's mean). */
+  int64_t sum_ns() const { return sum_ns_.load(std::memory_order_relaxed); }
   /** Largest sample recorded, exact. */
   int64_t max_ns() const { return max_ns_.load(std::memory_order_relaxed); }
   /** The `fraction` (0..1) quantile: the upper edge of its bucket, capped at the maximum. */
@@ -31,6 +35,7 @@ class LatencyHistogram {
   std::array<std::atomic<uint32_t>, kBucketCount> buckets_{};
   std::atomic<uint64_t> count_{0};
   std::atomic<int64_t> max_ns_{0};
+  std::atomic<int64_t> sum_ns_{0};
 };
 
 }  // namespace confmix::io

@@ -189,8 +189,8 @@ class MediaThread final : private TickServices {
   /** The thread's own counters only: no per-job or per-leg lists, so it costs the same with
    *  3000 legs as with one. */
   ThreadStats Counters() const;
-  /** Tick lateness at quantile `fraction` (0..1) since the last reset, ns (any thread). */
-  int64_t LatenessQuantileNs(double fraction) const { return lateness_.QuantileNs(fraction); }
+  /** Tick lateness since the last reset (readable from any thread). */
+  const LatencyHistogram& Lateness() const { return lateness_; }
   /** Starts the lateness percentiles afresh from the next wake (e.g. after a warm-up). */
   void ResetLateness() { reset_lateness_.store(true, std::memory_order_release); }
 

@@ -195,8 +195,8 @@ class ShardController {
   std::vector<io::LegStats> LegCounters() const;
   /** One member's legs and RTCP figures. */
   Status MemberStats(uint32_t handle, uint32_t member, MemberCounters* out) const;
-  /** Tick lateness at a quantile (0..1) since the last reset, ns. */
-  int64_t LatenessQuantileNs(double fraction) const { return thread_.LatenessQuantileNs(fraction); }
+  /** Tick lateness since the last reset (readable from any thread). */
+  const io::LatencyHistogram& Lateness() const { return thread_.Lateness(); }
   /** Starts the lateness percentiles afresh. */
   void ResetLateness();
 
