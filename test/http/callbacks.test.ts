@@ -6,7 +6,7 @@ import type { InjectOptions } from 'fastify';
 import type { ConfmixServer } from '../../src/http/server.ts';
 import { RtpPeer } from '../helpers/rtpPeer.ts';
 import { goertzelAmplitude } from '../helpers/audio.ts';
-import { ALICE, CallbackReceiver, basic, testServer } from './serverHelpers.ts';
+import { ALICE, CallbackReceiver, addMemberTo, basic, createConference, testServer } from './serverHelpers.ts';
 
 const PUBLIC = 'http://api.example.test';
 let server: ConfmixServer;
@@ -27,18 +27,8 @@ afterAll(async () => {
 });
 
 const call = (options: InjectOptions) => server.app.inject(options);
-async function create(body: Record<string, unknown>): Promise<{ url: string; id: string }> {
-  const response = await call({ method: 'POST', url: '/v1/users/alice/conferences', headers: asAlice, payload: { from: '+1', ...body } });
-  expect(response.statusCode, response.body).toBe(201);
-  const url = response.headers.location as string;
-  return { url, id: url.split('/').pop()! };
-}
-async function addMember(url: string, body: Record<string, unknown>): Promise<{ url: string; id: string; localPort: number }> {
-  const response = await call({ method: 'POST', url: `${url}/members`, headers: asAlice, payload: body });
-  expect(response.statusCode, response.body).toBe(201);
-  const member = JSON.parse(response.body);
-  return { url: response.headers.location as string, id: member.id, localPort: member.leg.localPort };
-}
+const create = (body: Record<string, unknown>) => createConference(server, body);
+const addMember = (url: string, body: Record<string, unknown>) => addMemberTo(server, url, body);
 const rtp = { codec: 'pcmu', remoteAddress: '127.0.0.1', remotePort: 9, timeoutMs: 0 };
 const deliveries = async (result: string): Promise<number> => (await server.metrics.callbackDeliveries.get()).values.find((v) => v.labels.result === result)?.value ?? 0;
 

@@ -100,3 +100,19 @@ export class CallbackReceiver {
     await new Promise((resolve) => this.server.close(resolve));
   }
 }
+
+/** Alice creates a conference through the API: its URL and id. */
+export async function createConference(server: ConfmixServer, body: Record<string, unknown>): Promise<{ url: string; id: string }> {
+  const response = await server.app.inject({ method: 'POST', url: '/v1/users/alice/conferences', headers: { authorization: basic(ALICE) }, payload: { from: '+1', ...body } });
+  if (response.statusCode !== 201) throw new Error(`create: ${response.statusCode} ${response.body}`);
+  const url = response.headers.location as string;
+  return { url, id: url.split('/').pop()! };
+}
+
+/** Alice adds a member to a conference (by its URL) through the API: its URL, id and local RTP port. */
+export async function addMemberTo(server: ConfmixServer, conferenceUrl: string, body: Record<string, unknown>): Promise<{ url: string; id: string; localPort: number }> {
+  const response = await server.app.inject({ method: 'POST', url: `${conferenceUrl}/members`, headers: { authorization: basic(ALICE) }, payload: body });
+  if (response.statusCode !== 201) throw new Error(`add member: ${response.statusCode} ${response.body}`);
+  const member = JSON.parse(response.body);
+  return { url: response.headers.location as string, id: member.id, localPort: member.leg.localPort };
+}
