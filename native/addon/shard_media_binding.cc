@@ -184,6 +184,7 @@ class ShardMediaWrap {
         Class::Method<&ShardMediaWrap::Relate>("relate"),
         Class::Method<&ShardMediaWrap::Drain>("drain"),
         Class::Method<&ShardMediaWrap::Stats>("stats"),
+        Class::Method<&ShardMediaWrap::Lateness>("lateness"),
         Class::Method<&ShardMediaWrap::LegStats>("legStats"),
         Class::Method<&ShardMediaWrap::ResetLateness>("resetLateness"),
         Class::Method<&ShardMediaWrap::MemberStats>("memberStats"),
@@ -481,9 +482,37 @@ class ShardMediaWrap {
     return info.Env().Undefined();
   }
 
+  // lateness() -> {p50Ms, p99Ms, maxMs, cdf: [fraction, ms][], buckets: [edge ms, count][], count, sumMs}
+  Napi::Value Lateness(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const io::LatencySummary summary = controller().Lateness().Summarize();
+    const auto ms = [](int64_t ns) { return static_cast<double>(ns) / 1e6; };
+    const auto pairs = [&env](const auto& points, auto first, auto second) {
+      Napi::Array list = Napi::Array::New(env, points.size());
+      for (uint32_t i = 0; i < points.size(); ++i) {
+        Napi::Array point = Napi::Array::New(env, 2);
+        point.Set(0u, first(points[i].first));
+        point.Set(1u, second(points[i].second));
+        list.Set(i, point);
+      }
+      return list;
+    };
+    const auto same = [](auto value) { return static_cast<double>(value); };
+    Napi::Object lateness = Napi::Object::New(env);
+    lateness.Set("p50Ms", ms(summary.p50_ns));
+    lateness.Set("p99Ms", ms(summary.p99_ns));
+    lateness.Set("maxMs", ms(summary.max_ns));
+    lateness.Set("cdf", pairs(summary.cdf, same, ms));
+    lateness.Set("buckets", pairs(summary.buckets, ms, same));
+    lateness.Set("count", static_cast<double>(summary.count));
+    lateness.Set("sumMs", ms(summary.sum_ns));
+    return lateness;
+  }
+
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    // The load report asks for this on every join, so it lists no legs: see legStats().
+    // The load report asks for this on every join, so it lists no legs (see legStats()) and no
+    // lateness (see lateness()).
     const shard::ShardCounters counters = controller().Counters();
     const io::ThreadStats& thread = counters.thread;
     Napi::Object o = Napi::Object::New(env);
@@ -491,37 +520,6 @@ class ShardMediaWrap {
     o.Set("wakes", static_cast<double>(thread.wakes));
     o.Set("drains", static_cast<double>(thread.drains));
     o.Set("overruns", static_cast<double>(thread.overruns));
-    Napi::Object lateness = Napi::Object::New(env);
-    lateness.Set("p50Ms", static_cast<double>(thread.lateness_p50_ns) / 1e6);
-    lateness.Set("p99Ms", static_cast<double>(thread.lateness_p99_ns) / 1e6);
-    lateness.Set("maxMs", static_cast<double>(thread.lateness_max_ns) / 1e6);
-    // Its distribution for plots: [fraction, ms] at fixed quantiles.
-    static constexpr double kCdfFractions[] = {0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
-                                               0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 1.0};
-    const io::LatencyHistogram& histogram = controller().Lateness();
-    Napi::Array cdf = Napi::Array::New(env);
-    uint32_t at = 0;
-    for (double fraction : kCdfFractions) {
-      Napi::Array point = Napi::Array::New(env, 2);
-      point.Set(0u, fraction);
-      point.Set(1u, static_cast<double>(histogram.QuantileNs(fraction)) / 1e6);
-      cdf.Set(at++, point);
-    }
-    lateness.Set("cdf", cdf);
-    // And as a Prometheus histogram: cumulative counts at fixed edges, the count and the sum.
-    static constexpr double kBucketEdgesMs[] = {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50};
-    Napi::Array buckets = Napi::Array::New(env);
-    at = 0;
-    for (double edge_ms : kBucketEdgesMs) {
-      Napi::Array bucket = Napi::Array::New(env, 2);
-      bucket.Set(0u, edge_ms);
-      bucket.Set(1u, static_cast<double>(histogram.CountAtMostNs(static_cast<int64_t>(edge_ms * 1e6))));
-      buckets.Set(at++, bucket);
-    }
-    lateness.Set("buckets", buckets);
-    lateness.Set("count", static_cast<double>(histogram.count()));
-    lateness.Set("sumMs", static_cast<double>(histogram.sum_ns()) / 1e6);
-    o.Set("lateness", lateness);
     o.Set("tickCpuMs", static_cast<double>(thread.tick_cpu_ns) / 1e6);
     o.Set("threadCpuMs", static_cast<double>(thread.thread_cpu_ns) / 1e6);
     o.Set("load", thread.load);

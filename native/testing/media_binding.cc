@@ -435,10 +435,11 @@ class MediaThreadWrap {
     if (!Ready(env)) return env.Undefined();
     const io::MediaThreadStats stats = core().Stats();
     const io::ThreadStats& thread = stats.thread;
+    const io::LatencySummary summary = core().Lateness().Summarize();
     JsRecord lateness(env);
-    lateness.Number("p50Ms", NsToMs(thread.lateness_p50_ns))
-        .Number("p99Ms", NsToMs(thread.lateness_p99_ns))
-        .Number("maxMs", NsToMs(thread.lateness_max_ns));
+    lateness.Number("p50Ms", NsToMs(summary.p50_ns))
+        .Number("p99Ms", NsToMs(summary.p99_ns))
+        .Number("maxMs", NsToMs(summary.max_ns));
     JsList jobs(env, stats.jobs.size());
     for (size_t i = 0; i < stats.jobs.size(); ++i) {
       JsRecord job(env);

@@ -130,7 +130,7 @@ export interface TickLateness {
   maxMs: number;
   /** [fraction, ms] at fixed quantiles, for plots. */
   cdf: Array<[number, number]>;
-  /** [upper edge ms, ticks at most that late]: cumulative, as a Prometheus histogram's buckets. */
+  /** [upper edge ms, ticks less late than that]: cumulative, as a Prometheus histogram's buckets. */
   buckets: Array<[number, number]>;
   /** Ticks recorded, and their lateness summed. */
   count: number;
@@ -144,8 +144,6 @@ export interface ShardMediaStats {
   wakes: number;
   drains: number;
   overruns: number;
-  /** Tick lateness since the last reset. */
-  lateness: TickLateness;
   tickCpuMs: number;
   threadCpuMs: number;
   /** Busy share of the media thread's wall time over its last ~1 s window (0..1). */
@@ -276,6 +274,8 @@ interface RawShardMedia {
   memberStats(handle: number, member: number): ShardMemberStats;
   /** Starts the lateness percentiles afresh (after a warm-up). */
   resetLateness(): void;
+  /** Tick lateness since the last reset (read apart from stats(): it walks the histogram). */
+  lateness(): TickLateness;
 }
 
 const Raw = (addon as { ShardMedia: new (options: ShardMediaOptions) => RawShardMedia }).ShardMedia;

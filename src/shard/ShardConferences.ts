@@ -24,10 +24,10 @@ export class ShardConferences {
 
   /** The shard's load, for placement. */
   load(): ShardLoad {
-    const stats = this.#backend.stats();
+    const tickCpuMs = this.#backend.tickCpuMs();
     const now = performance.now();
-    const cpuRate = now > this.#lastCpuAt ? ((stats.tickCpuMs - this.#lastCpuMs) * 1000) / (now - this.#lastCpuAt) : 0;
-    this.#lastCpuMs = stats.tickCpuMs;
+    const cpuRate = now > this.#lastCpuAt ? ((tickCpuMs - this.#lastCpuMs) * 1000) / (now - this.#lastCpuAt) : 0;
+    this.#lastCpuMs = tickCpuMs;
     this.#lastCpuAt = now;
     let members = 0;
     for (const count of this.#memberCounts.values()) members += count;

@@ -1,6 +1,8 @@
 #include "core/io/latency_stats.h"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace confmix::io {
 
@@ -16,34 +18,44 @@ void LatencyHistogram::Record(int64_t ns) {
   if (ns > max_ns_.load(std::memory_order_relaxed)) max_ns_.store(ns, std::memory_order_relaxed);
 }
 
-int64_t LatencyHistogram::QuantileNs(double fraction) const {
+LatencySummary LatencyHistogram::Summarize() const {
+  LatencySummary out;
+  // One snapshot of the buckets, so every figure reads the same samples.
+  std::vector<uint32_t> snapshot(kBucketCount);
   uint64_t total = 0;
-  for (const auto& slot : buckets_) total += slot.load(std::memory_order_relaxed);
-  if (total == 0) return 0;
-  if (fraction < 0) fraction = 0;
-  if (fraction > 1) fraction = 1;
-  uint64_t rank = static_cast<uint64_t>(std::ceil(fraction * static_cast<double>(total)));
-  if (rank == 0) rank = 1;
+  for (size_t i = 0; i < kBucketCount; ++i) total += (snapshot[i] = buckets_[i].load(std::memory_order_relaxed));
+  out.count = total;
+  out.max_ns = max_ns();
+  out.sum_ns = sum_ns();
+  // Ranks of the quantiles wanted (ascending), and the bucket that ends each edge.
+  constexpr size_t kFractions = sizeof(kCdfFractions) / sizeof(kCdfFractions[0]);
+  std::vector<std::pair<double, uint64_t>> wanted;  // fraction, rank
+  auto rank_of = [total](double fraction) {
+    const uint64_t rank = static_cast<uint64_t>(std::ceil(fraction * static_cast<double>(total)));
+    return rank == 0 ? uint64_t{1} : rank;
+  };
+  for (size_t i = 0; i < kFractions; ++i) wanted.emplace_back(kCdfFractions[i], rank_of(kCdfFractions[i]));
+  std::vector<int64_t> quantile_ns(kFractions, 0);
+  size_t next_quantile = 0, next_edge = 0;
   uint64_t seen = 0;
-  const int64_t max = max_ns();
   for (size_t i = 0; i < kBucketCount; ++i) {
-    seen += buckets_[i].load(std::memory_order_relaxed);
-    if (seen >= rank) {
-      const int64_t upper = static_cast<int64_t>(i + 1) * kBucketNs;
-      return upper < max ? upper : max;
+    // Edges that end before this bucket (the last bucket is open-ended: no finite edge holds it).
+    while (next_edge < std::size(kBucketEdgesNs) &&
+           (i == kBucketCount - 1 || static_cast<int64_t>(i) * kBucketNs >= kBucketEdgesNs[next_edge])) {
+      out.buckets.emplace_back(kBucketEdgesNs[next_edge++], seen);
     }
+    seen += snapshot[i];
+    const int64_t upper = std::min(static_cast<int64_t>(i + 1) * kBucketNs, out.max_ns);
+    while (total > 0 && next_quantile < kFractions && seen >= wanted[next_quantile].second) quantile_ns[next_quantile++] = upper;
   }
-  return max;
-}
-
-uint64_t LatencyHistogram::CountAtMostNs(int64_t ns) const {
-  if (ns < 0) return 0;
-  // Bucket i holds [i, i+1) × width; an edge that is a multiple of the width ends bucket edge-1.
-  size_t end = static_cast<size_t>((ns + kBucketNs - 1) / kBucketNs);
-  if (end > kBucketCount - 1) end = kBucketCount - 1;  // the last bucket is open-ended
-  uint64_t seen = 0;
-  for (size_t i = 0; i < end; ++i) seen += buckets_[i].load(std::memory_order_relaxed);
-  return seen;
+  while (next_edge < std::size(kBucketEdgesNs)) out.buckets.emplace_back(kBucketEdgesNs[next_edge++], seen);
+  for (size_t i = 0; i < kFractions; ++i) {
+    const int64_t ns = total == 0 ? 0 : (i < next_quantile ? quantile_ns[i] : out.max_ns);
+    out.cdf.emplace_back(kCdfFractions[i], ns);
+    if (kCdfFractions[i] == 0.5) out.p50_ns = ns;
+    if (kCdfFractions[i] == 0.99) out.p99_ns = ns;
+  }
+  return out;
 }
 
 void LatencyHistogram::Reset() {

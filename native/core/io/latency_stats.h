@@ -5,8 +5,21 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace confmix::io {
+
+/** Everything read from a histogram at once: percentiles, a CDF for plots, cumulative buckets. */
+struct LatencySummary {
+  int64_t p50_ns = 0;
+  int64_t p99_ns = 0;
+  int64_t max_ns = 0;
+  uint64_t count = 0;
+  int64_t sum_ns = 0;
+  std::vector<std::pair<double, int64_t>> cdf;        // [fraction, ns] at kCdfFractions
+  std::vector<std::pair<int64_t, uint64_t>> buckets;  // [edge ns, samples at most that] at kBucketEdgesNs
+};
 
 /** A lateness histogram with one writer and any number of readers. */
 class LatencyHistogram {
@@ -20,14 +33,19 @@ class LatencyHistogram {
   void Record(int64_t ns);
   /** Samples recorded. */
   uint64_t count() const { return count_.load(std::memory_order_relaxed); }
-  /** Samples at most `ns` (rounded up to a bucket edge): a cumulative histogram bucket. */
-  uint64_t CountAtMostNs(int64_t ns) const;
   /** Sum of every sample, ns (for a histogram's mean). */
   int64_t sum_ns() const { return sum_ns_.load(std::memory_order_relaxed); }
   /** Largest sample recorded, exact. */
   int64_t max_ns() const { return max_ns_.load(std::memory_order_relaxed); }
-  /** The `fraction` (0..1) quantile: the upper edge of its bucket, capped at the maximum. */
-  int64_t QuantileNs(double fraction) const;
+  /** The quantiles a summary's CDF lists. */
+  static constexpr double kCdfFractions[] = {0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
+                                             0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 1.0};
+  /** The upper edges of a summary's cumulative buckets (a Prometheus histogram's `le`). */
+  static constexpr int64_t kBucketEdgesNs[] = {50'000, 100'000, 250'000, 500'000, 1'000'000,
+                                               2'000'000, 5'000'000, 10'000'000, 20'000'000, 50'000'000};
+  /** Reads every figure in two passes over the buckets (any thread). A quantile is the upper edge
+   *  of its bucket, capped at the maximum; a bucket edge counts the samples below it. */
+  LatencySummary Summarize() const;
   /** Forgets every sample. Writer thread only. */
   void Reset();
 

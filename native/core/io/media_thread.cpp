@@ -528,9 +528,6 @@ ThreadStats MediaThread::CountersLocked() const {
   thread.drains = drains_.load(std::memory_order_relaxed);
   thread.ticks = ticks_.load(std::memory_order_relaxed);
   thread.overruns = overruns_.load(std::memory_order_relaxed);
-  thread.lateness_p50_ns = lateness_.QuantileNs(0.50);
-  thread.lateness_p99_ns = lateness_.QuantileNs(0.99);
-  thread.lateness_max_ns = lateness_.max_ns();
   thread.tick_cpu_ns = tick_cpu_ns_.load(std::memory_order_relaxed);
   thread.events_lost = events_lost_.load(std::memory_order_relaxed);
   thread.load = load_.load(std::memory_order_relaxed);

@@ -114,9 +114,6 @@ struct ThreadStats {
   uint64_t drains = 0;          // times it woke between deadlines (a drain slice, a command)
   uint64_t ticks = 0;           // job ticks run
   uint64_t overruns = 0;        // ticks whose work took longer than their interval or ran later than one interval
-  int64_t lateness_p50_ns = 0;  // tick start minus deadline
-  int64_t lateness_p99_ns = 0;
-  int64_t lateness_max_ns = 0;
   int64_t tick_cpu_ns = 0;      // thread CPU time spent inside TickJob::Tick
   int64_t thread_cpu_ns = 0;    // thread CPU time in all (ticks, socket I/O, bookkeeping)
   uint64_t events_lost = 0;     // events dropped because the owner did not take them
@@ -189,7 +186,7 @@ class MediaThread final : private TickServices {
   /** The thread's own counters only: no per-job or per-leg lists, so it costs the same with
    *  3000 legs as with one. */
   ThreadStats Counters() const;
-  /** Tick lateness since the last reset (readable from any thread). */
+  /** Tick lateness (tick start minus deadline) since the last reset (readable from any thread). */
   const LatencyHistogram& Lateness() const { return lateness_; }
   /** Starts the lateness percentiles afresh from the next wake (e.g. after a warm-up). */
   void ResetLateness() { reset_lateness_.store(true, std::memory_order_release); }
