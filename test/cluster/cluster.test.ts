@@ -1,0 +1,223 @@
+// Cluster mode with three servers as three hosts: network namespaces joined by a bridge, Redis
+// from Debian's redis-server, each confmix server in its own namespace. Runs as root (CI does).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { goertzelAmplitude } from '../helpers/audio.ts';
+import { CallbackReceiver } from '../http/serverHelpers.ts';
+import { BridgePeer, canMakeNamespaces, ClusterLab, LAB_AUTH } from './clusterLab.ts';
+import type { LabServer } from './clusterLab.ts';
+
+const root = canMakeNamespaces();
+if (!root && process.env.CI) throw new Error('cluster tests need root with ip and redis-server (CI runs as root)');
+
+async function api(server: LabServer, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string>; json: any }> {
+  const answer = await request(`${server.url}/v1/users/alice${path}`, {
+    method: method as 'GET',
+    headers: { authorization: LAB_AUTH, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await answer.body.text();
+  return { status: answer.statusCode, headers: answer.headers as Record<string, string>, json: text ? JSON.parse(text) : undefined };
+}
+
+async function waitFor<T>(what: () => Promise<T | undefined> | T | undefined, label: string, tries = 400): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const value = await what();
+    if (value !== undefined && value !== false) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${label}`);
+}
+
+async function ownerOf(lab: ClusterLab, conferenceId: string): Promise<LabServer> {
+  const record = await waitFor(async () => {
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(lab.redisUrl);
+    try {
+      const json = await redis.get(`confmix:conference:${conferenceId}`);
+      return json ? (JSON.parse(json) as { owner: string }) : undefined;
+    } finally {
+      redis.disconnect();
+    }
+  }, 'the conference record');
+  return lab.servers.find((s) => s?.id === record.owner)!;
+}
+
+const idOf = (location: string): string => location.slice(location.lastIndexOf('/') + 1);
+
+// The tone a peer hears, over its last second.
+async function heard(peer: BridgePeer, freq: number): Promise<number> {
+  await peer.waitForMore(50);
+  return goertzelAmplitude(peer.lastAudio(50), freq, 8000);
+}
+
+describe.runIf(root)('cluster mode on three servers in network namespaces', () => {
+  const lab = new ClusterLab();
+  let receiver: CallbackReceiver;
+  const peers: BridgePeer[] = [];
+
+  beforeAll(async () => {
+    await lab.setUp(3);
+    await Promise.all([0, 1, 2].map((i) => lab.startServer(i, i === 2 ? ['--drain'] : [])));
+    receiver = await CallbackReceiver.start(lab.hostAddress);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const peer of peers) peer.close();
+    await receiver?.close();
+    await lab.close();
+  }, 30_000);
+
+  async function peer(): Promise<BridgePeer> {
+    const p = await BridgePeer.create(lab.hostAddress);
+    peers.push(p);
+    return p;
+  }
+
+  async function joinRtp(server: LabServer, conferenceId: string, p: BridgePeer, extra: Record<string, string> = {}): Promise<{ memberId: string; address: string; port: number }> {
+    const answer = await api(server, 'POST', `/conferences/${conferenceId}/members`, { rtp: { codec: 'pcmu', remoteAddress: lab.hostAddress, remotePort: p.port, telephoneEventPayloadType: 101 } }, extra);
+    expect(answer.status, JSON.stringify(answer.json)).toBe(201);
+    return { memberId: idOf(answer.headers.location), address: answer.json.leg.localAddress === '0.0.0.0' ? '' : answer.json.leg.localAddress, port: answer.json.leg.localPort };
+  }
+
+  it('places new conferences on the least-loaded server, and every route works through every server', async () => {
+    const [a, b, c] = lab.servers;
+    const created = await api(a, 'POST', '/conferences', { tag: 'placed' });
+    expect(created.status).toBe(201);
+    const first = idOf(created.headers.location);
+    // A second one goes elsewhere once the first has a member (the load the heartbeat reports).
+    const owner = await ownerOf(lab, first);
+    const p = await peer();
+    await joinRtp(a, first, p);
+    await waitFor(async () => {
+      const { Redis } = await import('ioredis');
+      const redis = new Redis(lab.redisUrl);
+      const load = JSON.parse((await redis.get(`confmix:node:${owner.id}:alive`)) ?? '{}') as { members?: number };
+      redis.disconnect();
+      return load.members === 1 ? true : undefined;
+    }, 'the owner reporting its member');
+    const second = idOf((await api(b, 'POST', '/conferences', {})).headers.location);
+    expect((await ownerOf(lab, second)).id).not.toBe(owner.id);
+
+    for (const server of [a, b, c]) {
+      const got = await api(server, 'GET', `/conferences/${first}`);
+      expect(got.status).toBe(200);
+      expect(got.json).toMatchObject({ id: first, state: 'created', tag: 'placed', activeMembers: 1 });
+      const members = await api(server, 'GET', `/conferences/${first}/members`);
+      expect(members.json).toHaveLength(1);
+      const member = await api(server, 'GET', `/conferences/${first}/members/${members.json[0].id}`);
+      expect(member.json).toMatchObject({ id: members.json[0].id, state: 'active' });
+      const list = await api(server, 'GET', '/conferences');
+      expect(list.json.map((c: { id: string }) => c.id)).toEqual(expect.arrayContaining([first, second]));
+    }
+    expect((await api(c, 'POST', `/conferences/${first}`, { mute: true })).status).toBe(200);
+    expect((await api(b, 'GET', `/conferences/${first}`)).json.mute).toBe(true);
+    expect((await api(c, 'GET', '/conferences/conf-nope')).status).toBe(404);
+    expect((await api(b, 'POST', `/conferences/${second}`, { state: 'completed' })).status).toBe(200);
+    expect((await api(a, 'GET', `/conferences/${second}`)).json.state).toBe('completed');
+    expect((await api(a, 'POST', `/conferences/${first}`, { state: 'completed' })).status).toBe(200);
+  });
+
+  it('members joining through different servers hear each other; SSE on a third server carries the events', async () => {
+    const [a, b, c] = lab.servers;
+    const conferenceId = idOf((await api(a, 'POST', '/conferences', {})).headers.location);
+    const owner = await ownerOf(lab, conferenceId);
+    const sse = await request(`${c.url}/v1/users/alice/events?conferenceId=${conferenceId}`, { headers: { authorization: LAB_AUTH } });
+    const seen: string[] = [];
+    sse.body.on('data', (chunk: Buffer) => seen.push(chunk.toString()));
+    const p1 = await peer();
+    const p2 = await peer();
+    const m1 = await joinRtp(a, conferenceId, p1);
+    const m2 = await joinRtp(b, conferenceId, p2);
+    p1.send(owner.address, m1.port, 440, 8000);
+    p2.send(owner.address, m2.port, 1000, 8000);
+    await waitFor(async () => ((await heard(p2, 440)) > 1000 ? true : undefined), 'p2 hearing p1');
+    expect(await heard(p2, 440)).toBeGreaterThan(1000);
+    expect(await heard(p2, 1000)).toBeLessThan(100);
+    expect(await heard(p1, 1000)).toBeGreaterThan(1000);
+    expect(await heard(p1, 440)).toBeLessThan(100);
+    await waitFor(() => (seen.join('').split('"eventType":"conference-member"').length > 2 ? true : undefined), 'member events on the third server');
+    const events = seen.join('');
+    expect(events).toContain(m1.memberId);
+    expect(events).toContain(m2.memberId);
+    sse.body.destroy();
+    p1.close();
+    p2.close();
+    await api(b, 'POST', `/conferences/${conferenceId}`, { state: 'completed' });
+  });
+
+  it('cascades a conference onto a satellite: members hear the others and never themselves; DTMF and conference mute apply everywhere', async () => {
+    const [a, b] = lab.servers;
+    const conferenceId = idOf((await api(a, 'POST', '/conferences', {})).headers.location);
+    const home = await ownerOf(lab, conferenceId);
+    const other = lab.servers.find((s) => s.id !== home.id && s.index !== 2)!;
+    const p1 = await peer();
+    const p2 = await peer();
+    const m1 = await joinRtp(b, conferenceId, p1);
+    const m2 = await joinRtp(a, conferenceId, p2, { 'x-confmix-node': other.id });
+    p1.send(home.address, m1.port, 440, 8000);
+    p2.send(other.address, m2.port, 1000, 8000);
+    await waitFor(async () => ((await heard(p1, 1000)) > 1000 ? true : undefined), 'the home member hearing the satellite member');
+    await waitFor(async () => ((await heard(p2, 440)) > 1000 ? true : undefined), 'the satellite member hearing the home member');
+    expect(await heard(p1, 440)).toBeLessThan(100);
+    expect(await heard(p2, 1000)).toBeLessThan(100);
+    // The satellite member is reached through any server.
+    const viaHome = await api(b, 'GET', `/conferences/${conferenceId}/members/${m2.memberId}`);
+    expect(viaHome.json).toMatchObject({ id: m2.memberId, mute: false });
+    // DTMF 0 on the satellite mutes its member: silent for the home member too.
+    p2.pressKey(0);
+    await waitFor(async () => ((await api(b, 'GET', `/conferences/${conferenceId}/members/${m2.memberId}`)).json.mute === true ? true : undefined), 'the DTMF mute');
+    await waitFor(async () => ((await heard(p1, 1000)) < 100 ? true : undefined), 'the satellite member silenced at home');
+    p2.pressKey(0);
+    await waitFor(async () => ((await heard(p1, 1000)) > 1000 ? true : undefined), 'the satellite member heard again');
+    // A conference-wide mute on home applies on the satellite too.
+    expect((await api(a, 'POST', `/conferences/${conferenceId}`, { mute: true })).status).toBe(200);
+    await waitFor(async () => ((await heard(p1, 1000)) < 100 && (await heard(p2, 440)) < 100 ? true : undefined), 'silence on both servers');
+    p1.close();
+    p2.close();
+    await api(a, 'POST', `/conferences/${conferenceId}`, { state: 'completed' });
+  });
+
+  it('a killed server: its conferences complete with node-lost, a survivor sends the final callback, new conferences go elsewhere', async () => {
+    const [a] = lab.servers;
+    const conferenceId = idOf((await api(a, 'POST', '/conferences', { callbackUrl: receiver.url('/cb') })).headers.location);
+    const owner = await ownerOf(lab, conferenceId);
+    const survivor = lab.servers.find((s) => s.id !== owner.id)!;
+    await lab.stopServer(owner.index, 'SIGKILL');
+    const final = await waitFor(() => receiver.received.find((r) => r.body?.conferenceId === conferenceId && r.body?.status === 'completed'), 'the final callback');
+    expect(final.body).toMatchObject({ eventType: 'conference', status: 'completed', reason: 'node-lost' });
+    const got = await api(survivor, 'GET', `/conferences/${conferenceId}`);
+    expect(got.json).toMatchObject({ id: conferenceId, state: 'completed' });
+    expect((await api(survivor, 'POST', `/conferences/${conferenceId}`, { mute: true })).status).toBe(409);
+    const next = idOf((await api(survivor, 'POST', '/conferences', {})).headers.location);
+    expect((await ownerOf(lab, next)).id).not.toBe(owner.id);
+    await api(survivor, 'POST', `/conferences/${next}`, { state: 'completed' });
+  });
+
+  it('draining: no new placements, exit once the last conference ends', async () => {
+    const draining = lab.servers[2];
+    const others = lab.servers.filter((s) => s.index !== 2 && s.process.exitCode === null && s.process.signalCode === null);
+    // A conference on the draining server, by asking it while it is the only one taking conferences.
+    let conferenceId = '';
+    for (let i = 0; i < 10 && conferenceId === ''; i++) {
+      const id = idOf((await api(draining, 'POST', '/conferences', {})).headers.location);
+      if ((await ownerOf(lab, id)).id === draining.id) conferenceId = id;
+    }
+    expect(conferenceId).not.toBe('');
+    draining.process.kill('SIGTERM');
+    await waitFor(async () => {
+      const { Redis } = await import('ioredis');
+      const redis = new Redis(lab.redisUrl);
+      const load = JSON.parse((await redis.get(`confmix:node:${draining.id}:alive`)) ?? '{}') as { draining?: boolean };
+      redis.disconnect();
+      return load.draining === true ? true : undefined;
+    }, 'the drain to start');
+    for (let i = 0; i < 3; i++) {
+      const id = idOf((await api(others[0], 'POST', '/conferences', {})).headers.location);
+      expect((await ownerOf(lab, id)).id).not.toBe(draining.id);
+    }
+    expect(draining.process.exitCode).toBeNull();
+    expect((await api(others[0], 'POST', `/conferences/${conferenceId}`, { state: 'completed' })).status).toBe(200);
+    expect(await draining.exited).toBe(0);
+  });
+});
