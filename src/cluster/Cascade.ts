@@ -13,7 +13,7 @@ import { ConfmixError, ErrorCode } from '../index.ts';
 import type { Conference, Engine, RtpCodec } from '../index.ts';
 import type { ClusterNode } from './ClusterNode.ts';
 import type { ClusterNodeInfo } from './ClusterTypes.ts';
-import { FORWARDED_HEADER, PLACEMENT_HEADER, localConference } from './clusterRouting.ts';
+import { PLACEMENT_HEADER, localConference } from './clusterRouting.ts';
 import type { Forwarder } from './clusterRouting.ts';
 
 /** The header carrying the cluster's shared secret on server-to-server routes. */
@@ -167,6 +167,5 @@ function passed(request: FastifyRequest): Record<string, string> {
     const value = request.headers[name];
     if (typeof value === 'string') out[name] = value;
   }
-  out[FORWARDED_HEADER] = 'home';
   return out;
 }

@@ -22,6 +22,7 @@ export const FORWARDED_HEADER = 'x-confmix-forwarded';
 /** The header that asks for a member to join on one server (explicit placement of a cascade). */
 export const PLACEMENT_HEADER = 'x-confmix-node';
 
+const JOIN_ROUTE = '/v1/users/:userId/conferences/:conferenceId/members';
 const PASSED_HEADERS = ['authorization', 'x-auth-token', 'content-type', 'x-request-id', 'accept', PLACEMENT_HEADER];
 const ANSWER_HEADERS = ['content-type', 'location', 'link'];
 
@@ -78,9 +79,13 @@ export function installClusterRouting(app: FastifyInstance, context: RoutingCont
   const { cluster, engine, cascade } = context;
 
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.headers[FORWARDED_HEADER] !== undefined) return;
     const route = request.routeOptions.url ?? '';
     const params = (request.params ?? {}) as Params;
+    if (request.headers[FORWARDED_HEADER] !== undefined) {
+      // Answered here; only a join forwarded to a home may still grow the conference onto a satellite.
+      if (route === JOIN_ROUTE && request.method === 'POST' && isLocalHome(engine, params.conferenceId!)) return cascade.maybeJoinElsewhere(request, reply, params.conferenceId!);
+      return;
+    }
     if (route.startsWith('/v1/users/:userId/conferences')) return routeConferenceApi(request, reply, route, params);
     if (route.startsWith('/v2/accounts/:accountId/conferences/:conferenceId')) return routeKazoo(request, reply, route, params);
   });
@@ -94,7 +99,7 @@ export function installClusterRouting(app: FastifyInstance, context: RoutingCont
     }
     const conferenceId = params.conferenceId!;
     if (isLocalHome(engine, conferenceId)) {
-      if (route === '/v1/users/:userId/conferences/:conferenceId/members' && request.method === 'POST') return cascade.maybeJoinElsewhere(request, reply, conferenceId);
+      if (route === JOIN_ROUTE && request.method === 'POST') return cascade.maybeJoinElsewhere(request, reply, conferenceId);
       if (params.memberId === undefined) return undefined;
     }
     const record = await cluster.conference(conferenceId);
@@ -104,7 +109,8 @@ export function installClusterRouting(app: FastifyInstance, context: RoutingCont
     }
     if (params.memberId !== undefined) {
       const location = await cluster.member(params.memberId);
-      if (location && location.node !== cluster.id) {
+      if (location) {
+        // On a satellite (maybe this server): its conference there has its own id.
         const node = await cluster.node(location.node);
         if (node?.alive) return forwarder.forward(request, reply, node, request.url.replace(`/conferences/${conferenceId}/`, `/conferences/${location.conferenceId}/`));
       }
