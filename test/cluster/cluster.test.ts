@@ -221,4 +221,43 @@ describe.runIf(root)('cluster mode on three servers in network namespaces', () =
     await api(survivor, 'POST', `/conferences/${next}`, { state: 'completed' });
   });
 
+
+  it('a lost Redis connection keeps media flowing, and the server reconnects and reports again', async () => {
+    const server = lab.servers.find((s) => s.process.exitCode === null && s.process.signalCode === null)!;
+    const conferenceId = idOf((await api(server, 'POST', '/conferences', {})).headers.location);
+    const p1 = await peer();
+    const p2 = await peer();
+    const m1 = await joinRtp(server, conferenceId, p1);
+    const m2 = await joinRtp(server, conferenceId, p2);
+    p1.send(server.address, m1.port, 440, 8000);
+    p2.send(server.address, m2.port, 1000, 8000);
+    await waitFor(async () => ((await heard(p2, 440)) > 1000 ? true : undefined), 'media before');
+    await lab.stopRedis();
+    // Two seconds of media (100 packets) with Redis gone: still the other member's tone.
+    await p2.waitForMore(100);
+    expect(goertzelAmplitude(p2.lastAudio(50), 440, 8000)).toBeGreaterThan(1000);
+    await lab.startRedis();
+    await waitFor(async () => {
+      const { Redis } = await import('ioredis');
+      const redis = new Redis(lab.redisUrl);
+      try {
+        return (await redis.exists(`confmix:node:${server.id}:alive`)) === 1 && (await redis.hexists('confmix:nodes', server.id)) === 1 ? true : undefined;
+      } finally {
+        redis.disconnect();
+      }
+    }, 'the server reporting to the new Redis');
+    expect(await heard(p1, 1000)).toBeGreaterThan(1000);
+    p1.close();
+    p2.close();
+  });
+});
+
+describe('cluster mode without Redis', () => {
+  it('refuses to start with a clear error when Redis cannot be reached', async () => {
+    const { createServer } = await import('../../src/http/server.ts');
+    const { pino } = await import('pino');
+    const error = await createServer({ config: { redis: 'redis://127.0.0.1:1', shards: 1, port: 0, logLevel: 'silent', users: [{ userId: 'u', token: 't', secret: 's' }] }, logger: pino({ level: 'silent' }) }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_REDIS_UNREACHABLE' });
+    expect((error as Error).message).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+  });
 });
