@@ -12,7 +12,7 @@
 //   kazoo-live:<acc>/<doc>     the server running a Kazoo document's live conference
 //   reap:<id>                  the lock a survivor takes to complete a lost server's conferences
 //   secret                     the secret of server-to-server routes
-//   events                     the pub/sub channel of every conference's events
+//   events, kazoo-events       the pub/sub channels of every conference's events
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -32,6 +32,10 @@ export interface ClusterNodeEvents {
   event: [ClusterEvent];
   /** A lost server's conference this server completed (send its final callback). */
   lost: [ConferenceRecord];
+  /** A lost server's Kazoo live conference (complete its live record). */
+  lostKazoo: [accountId: string, documentId: string];
+  /** A Kazoo participant event another server raised. */
+  kazooEvent: [Record<string, unknown>];
 }
 
 /** This server in the cluster. */
@@ -82,8 +86,13 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       connection.on('error', (error: Error) => this.#log.warn({ err: error.message }, 'redis connection error'));
       connection.on('ready', () => this.#log.info('redis connected'));
     }
-    this.#subscriber.on('message', (_channel: string, message: string) => {
+    this.#subscriber.on('message', (channel: string, message: string) => {
       try {
+        if (channel === key('kazoo-events')) {
+          const { origin, event } = JSON.parse(message) as { origin: string; event: Record<string, unknown> };
+          if (origin !== this.id) this.emit('kazooEvent', event);
+          return;
+        }
         this.emit('event', JSON.parse(message) as ClusterEvent);
       } catch (error) {
         this.#log.warn({ err: (error as Error).message }, 'cluster event not understood');
@@ -91,7 +100,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     });
     await this.redis.set(key('secret'), randomBytes(24).toString('base64url'), 'NX');
     this.secret = (await this.redis.get(key('secret'))) ?? '';
-    await this.#subscriber.subscribe(key('events'));
+    await this.#subscriber.subscribe(key('events'), key('kazoo-events'));
   }
 
   /** Registers this server at `httpUrl` and starts its heartbeat and the watch for lost servers. */
@@ -122,7 +131,8 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   /** This server's load now. */
   async load(): Promise<NodeLoad> {
     const conferences = this.#engine.conferences;
-    const stats = await this.#engine.shardStats().catch(() => []);
+    // A busy shard must not stop the heartbeat: its figures are left out after half a period.
+    const stats = await Promise.race([this.#engine.shardStats().catch(() => []), new Promise<[]>((resolve) => setTimeout(() => resolve([]), this.settings.heartbeatMs / 2).unref())]);
     return {
       members: conferences.reduce((n, c) => n + c.activeMembers, 0),
       conferences: conferences.length,
@@ -256,6 +266,11 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     await this.redis.publish(key('events'), JSON.stringify({ ...event, origin: this.id }));
   }
 
+  /** Sends a Kazoo participant event to the other servers' listeners. */
+  async publishKazoo(event: Record<string, unknown>): Promise<void> {
+    await this.redis.publish(key('kazoo-events'), JSON.stringify({ origin: this.id, event }));
+  }
+
   /** True when a server's heartbeat lives. */
   async isAlive(nodeId: string): Promise<boolean> {
     return nodeId === this.id || (await this.redis.exists(key('node', nodeId, 'alive'))) === 1;
@@ -278,6 +293,16 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
         this.#log.warn({ conferenceId: id, lostNode: node.id }, 'conference completed: its server was lost');
         this.emit('lost', record);
       }
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', key('kazoo-live', '*'), 'COUNT', 500);
+        cursor = next;
+        for (const k of keys) {
+          if ((await this.redis.eval(RELEASE, 1, k, node.id)) !== 1) continue;
+          const [accountId, documentId] = k.slice(key('kazoo-live', '').length).split('/');
+          this.emit('lostKazoo', accountId, documentId);
+        }
+      } while (cursor !== '0');
       await this.redis.multi().del(key('node', node.id, 'conferences')).hdel(key('nodes'), node.id).exec();
     }
   }

@@ -87,6 +87,7 @@ export class ClusterServer {
       if (home && home.callbackSettings.callbackUrl !== undefined) this.#hooks.sendCallback(home.id, home.callbackSettings, event.payload);
     });
     this.node.on('lost', (record) => this.#completeLost(record));
+    this.node.on('lostKazoo', (accountId, documentId) => this.#track(this.store.completeLiveOf(accountId, documentId, 'node-lost', Date.now())));
   }
 
   #track(write: Promise<unknown>): void {
@@ -140,6 +141,21 @@ export class ClusterServer {
     };
     this.#publish(record.userId, record.id, payload, false);
     if (record.callback.callbackUrl !== undefined) this.#hooks.sendCallback(record.id, record.callback, payload);
+  }
+
+  /**
+   * Carries Kazoo participant events between servers: `subscribe` gets this server's, `deliver`
+   * hands the others' to this server's listeners.
+   */
+  bridgeKazooEvents<E extends object>(subscribe: (listener: (event: E) => void) => void, deliver: (event: E) => void): void {
+    const remote = new WeakSet<object>();
+    subscribe((event) => {
+      if (!remote.has(event)) this.node.publishKazoo(event as Record<string, unknown>).catch(() => undefined);
+    });
+    this.node.on('kazooEvent', (event) => {
+      remote.add(event);
+      deliver(event as E);
+    });
   }
 
   /** Takes no new conferences; resolves once this server's conferences ended (true) or after `timeoutMs` (false). */

@@ -94,7 +94,7 @@ export function installClusterRouting(app: FastifyInstance, context: RoutingCont
     const userId = params.userId!;
     if (route === '/v1/users/:userId/conferences') {
       if (request.method === 'GET') return listConferences(request, reply, userId);
-      const target = await cluster.place();
+      const target = await placement(request);
       return target.id === cluster.id ? undefined : forwarder.forward(request, reply, target);
     }
     const conferenceId = params.conferenceId!;
@@ -119,6 +119,15 @@ export function installClusterRouting(app: FastifyInstance, context: RoutingCont
     const owner = await cluster.node(record.owner);
     if (owner?.alive && record.completedReason === undefined) return forwarder.forward(request, reply, owner);
     return answerCompleted(request, reply, route, record);
+  }
+
+  // The server a new conference goes to: the one the request names (x-confmix-node), else the least loaded.
+  async function placement(request: FastifyRequest): Promise<ClusterNodeInfo> {
+    const named = request.headers[PLACEMENT_HEADER];
+    if (typeof named !== 'string' || named === '') return cluster.place();
+    const node = await cluster.node(named);
+    if (!node?.alive || node.load?.draining) throw new ConfmixError(ErrorCode.clusterUnavailable, `server ${named} is not live or takes no new conferences`);
+    return node;
   }
 
   async function listConferences(request: FastifyRequest, reply: FastifyReply, userId: string): Promise<FastifyReply> {
@@ -149,7 +158,7 @@ export function installClusterRouting(app: FastifyInstance, context: RoutingCont
     let holder = await cluster.kazooLive(accountId, documentId);
     const isJoin = route === '/v2/accounts/:accountId/conferences/:conferenceId/participants' && request.method === 'PUT' && ((request.body as { data?: { action?: unknown } } | undefined)?.data?.action === undefined);
     if (holder === undefined && isJoin) {
-      const target = await cluster.place();
+      const target = await placement(request);
       holder = await cluster.claimKazooLive(accountId, documentId, target.id);
     }
     if (holder === undefined || holder === cluster.id) return undefined;

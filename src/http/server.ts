@@ -23,6 +23,7 @@ import { UserRegistry } from './users.ts';
 import { SqliteDocumentStore } from '../store/SqliteDocumentStore.ts';
 import { AccountRegistry } from './kazoo/accounts.ts';
 import { registerKazooRoutes } from './kazoo/kazooRoutes.ts';
+import type { ParticipantEvent } from './kazoo/liveConference.ts';
 import { ClusterServer } from '../cluster/ClusterServer.ts';
 
 /** How a server is made. */
@@ -269,6 +270,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
   // Kazoo's conferences API: stored documents (SQLite, or Redis in a cluster) and the live conferences they start.
   const store = cluster?.store ?? new SqliteDocumentStore(config.dataDir);
   const kazoo = await registerKazooRoutes(app, { engine, store, accounts: new AccountRegistry(config.accounts) });
+  cluster?.bridgeKazooEvents<ParticipantEvent>((listener) => kazoo.conferences.onEvent(listener), (event) => kazoo.conferences.publishRemote(event));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { summary: 'The process is up', tags: ['health'], response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
