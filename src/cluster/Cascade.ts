@@ -87,7 +87,7 @@ export class Cascade {
     let pending = byNode.get(target.id);
     if (!pending) {
       pending = (async () => {
-        const trunk = await home.addMember({ leg: { kind: 'rtp', codec: this.#trunkCodec(home.rate), symmetricLatching: true }, trunk: true, joinTone: false, leavingTone: false, callId: `trunk-${target.id}` });
+        const trunk = await home.addMember({ leg: { kind: 'rtp', codec: trunkCodecOf(this.#codec, home.rate), symmetricLatching: true }, trunk: true, joinTone: false, leavingTone: false, callId: `trunk-${target.id}` });
         const leg = trunk.leg as unknown as { localPort: number; update(u: { remoteAddress: string; remotePort: number }): Promise<void> };
         const answer = await this.#forwarder.send(target, 'POST', '/cluster/v1/satellites', {
           userId: home.appData.userId,
@@ -116,10 +116,6 @@ export class Cascade {
     return pending;
   }
 
-  #trunkCodec(rate: number): RtpCodec {
-    return this.#codec === 'opus' ? { name: 'opus', payloadType: 111, clockRate: 48000, channels: 2 } : { name: 'l16', payloadType: 96, clockRate: rate, channels: 1 };
-  }
-
   /** Conference-wide state of a home conference goes to its satellites (mute, hold, completion). */
   homeEvent(conference: Conference, payload: Record<string, unknown>): void {
     if (payload.eventType !== 'conference' || (payload.status !== 'updated' && payload.status !== 'completed')) return;
@@ -146,8 +142,7 @@ export class Cascade {
       const body = request.body as { userId: string; homeId: string; rate: number; interval: number; codec: TrunkCodec; trunk: { address: string; port: number }; mute: boolean; hold: boolean };
       const conference = await this.#engine.createConference({ rate: body.rate, interval: body.interval, play_entry_tone: false, play_exit_tone: false, appData: { userId: body.userId, cascadeOf: body.homeId } } as never);
       this.#adopt(body.userId, conference);
-      const codec = body.codec === 'opus' ? { name: 'opus', payloadType: 111, clockRate: 48000, channels: 2 } : { name: 'l16', payloadType: 96, clockRate: body.rate, channels: 1 };
-      const trunk = await conference.addMember({ leg: { kind: 'rtp', codec: codec as RtpCodec, remoteAddress: body.trunk.address, remotePort: body.trunk.port }, trunk: true, joinTone: false, leavingTone: false, callId: `trunk-${body.homeId}` });
+      const trunk = await conference.addMember({ leg: { kind: 'rtp', codec: trunkCodecOf(body.codec, body.rate), remoteAddress: body.trunk.address, remotePort: body.trunk.port }, trunk: true, joinTone: false, leavingTone: false, callId: `trunk-${body.homeId}` });
       if (body.mute || body.hold) await conference.update({ mute: body.mute, hold: body.hold });
       const port = (trunk.leg as unknown as { localPort: number }).localPort;
       return reply.code(201).send({ conferenceId: conference.id, rtpAddress: this.#cluster.settings.rtpAddress, trunkPort: port });
@@ -159,6 +154,11 @@ export class Cascade {
       return reply.code(200).send({});
     });
   }
+}
+
+/** A trunk's codec: L16 at the conference rate (lossless), or Opus. */
+function trunkCodecOf(codec: TrunkCodec, rate: number): RtpCodec {
+  return codec === 'opus' ? { name: 'opus', payloadType: 111, clockRate: 48000, channels: 2 } : { name: 'l16', payloadType: 96, clockRate: rate, channels: 1 };
 }
 
 function passed(request: FastifyRequest): Record<string, string> {

@@ -98,6 +98,10 @@ export function installClusterRouting(app: FastifyInstance, context: RoutingCont
       return target.id === cluster.id ? undefined : forwarder.forward(request, reply, target);
     }
     const conferenceId = params.conferenceId!;
+    if (route === JOIN_ROUTE && request.method === 'GET') {
+      const merged = await membersAcrossServers(request, reply, conferenceId, userId);
+      if (merged) return merged;
+    }
     if (isLocalHome(engine, conferenceId)) {
       if (route === JOIN_ROUTE && request.method === 'POST') return cascade.maybeJoinElsewhere(request, reply, conferenceId);
       if (params.memberId === undefined) return undefined;
@@ -119,6 +123,20 @@ export function installClusterRouting(app: FastifyInstance, context: RoutingCont
     const owner = await cluster.node(record.owner);
     if (owner?.alive && record.completedReason === undefined) return forwarder.forward(request, reply, owner);
     return answerCompleted(request, reply, route, record);
+  }
+
+  // A cascaded conference's members: home's and every satellite's, without the trunks.
+  async function membersAcrossServers(request: FastifyRequest, reply: FastifyReply, conferenceId: string, userId: string): Promise<FastifyReply | undefined> {
+    const record = await cluster.conference(conferenceId);
+    if (!record || record.userId !== userId || !record.satellites || record.completedReason !== undefined) return undefined;
+    const places: Array<[string, string]> = [[record.owner, conferenceId], ...Object.entries(record.satellites)];
+    const lists = await Promise.all(places.map(async ([nodeId, id]) => {
+      const node = await cluster.node(nodeId);
+      if (!node?.alive) return [];
+      const answer = await forwarder.send(node, 'GET', request.url.replace(`/conferences/${conferenceId}/`, `/conferences/${id}/`), undefined, pick(request.headers, PASSED_HEADERS));
+      return answer.statusCode === 200 ? (JSON.parse(answer.body.toString()) as Array<{ trunk?: boolean }>) : [];
+    }));
+    return reply.code(200).send(lists.flat().filter((m) => m.trunk !== true));
   }
 
   // The server a new conference goes to: the one the request names (x-confmix-node), else the least loaded.

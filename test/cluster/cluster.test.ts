@@ -163,8 +163,12 @@ describe.runIf(root)('cluster mode on three servers in network namespaces', () =
     expect(await heard(p1, 440)).toBeLessThan(100);
     expect(await heard(p2, 1000)).toBeLessThan(100);
     // The satellite member is reached through any server.
-    const viaHome = await api(b, 'GET', `/conferences/${conferenceId}/members/${m2.memberId}`);
-    expect(viaHome.json).toMatchObject({ id: m2.memberId, mute: false });
+    for (const server of lab.servers.slice(0, 2)) {
+      expect((await api(server, 'GET', `/conferences/${conferenceId}/members/${m2.memberId}`)).json).toMatchObject({ id: m2.memberId, mute: false });
+      // The list holds both members, on both servers, and no trunk.
+      const list = (await api(server, 'GET', `/conferences/${conferenceId}/members`)).json as Array<{ id: string }>;
+      expect(list.map((m) => m.id).sort()).toEqual([m1.memberId, m2.memberId].sort());
+    }
     // DTMF 0 on the satellite mutes its member: silent for the home member too.
     p2.pressKey(0);
     await waitFor(async () => ((await api(b, 'GET', `/conferences/${conferenceId}/members/${m2.memberId}`)).json.mute === true ? true : undefined), 'the DTMF mute');
