@@ -434,7 +434,8 @@ void Conference::Mix() {
     Member& m = *owned;
     if (!m.contributed_) continue;
     AccumulateWithTalkGain(m.input_.data(), m.talk_level_, m.contribution_.data(), sum_.data(), n);
-    ++contributors;
+    // A trunk carrying silence is nobody: the members here still get comfort noise.
+    if (!m.trunk_ || m.energy_ > 0) ++contributors;
   }
   mixed_members_ = members_.size();
 
