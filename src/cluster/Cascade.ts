@@ -55,7 +55,7 @@ export class Cascade {
     if (!home || home.closed || home.locked) return undefined;
     const named = request.headers[PLACEMENT_HEADER];
     const limit = this.#cluster.settings.membersPerServer;
-    const locals = home.members.filter((m) => m.state === 'active' && m.toJSON().trunk !== true).length;
+    const locals = localMembers(home);
     let target: ClusterNodeInfo | undefined;
     if (typeof named === 'string' && named !== '' && named !== this.#cluster.id) {
       target = await this.#cluster.node(named);
@@ -116,6 +116,34 @@ export class Cascade {
     return pending;
   }
 
+  /**
+   * A member left a conference whose only other members may be trunks: a satellite without local
+   * members ends and tells home, which drops that trunk; a home without local members and
+   * satellites completes (the trunks kept 'last-member-left' from firing by themselves).
+   */
+  memberLeft(conference: Conference): void {
+    if (conference.closed || localMembers(conference) > 0) return;
+    const homeId = conference.appData.cascadeOf;
+    if (typeof homeId === 'string') {
+      void (async () => {
+        await conference.update({ state: 'completed' });
+        const home = await this.#cluster.node(String(conference.appData.homeNode));
+        if (home?.alive) await this.#forwarder.send(home, 'POST', `/cluster/v1/homes/${homeId}/ended`, { node: this.#cluster.id }, { [CLUSTER_SECRET_HEADER]: this.#cluster.secret });
+      })().catch((error: Error) => this.#log.warn({ conferenceId: conference.id, err: error.message }, 'ending a satellite failed'));
+      return;
+    }
+    if ((this.#satellites.get(conference.id)?.size ?? 0) === 0 && conference.members.some((m) => m.toJSON().trunk === true)) void conference.update({ state: 'completed' }).catch(() => undefined);
+  }
+
+  // A satellite of `home` on `nodeId` ended: its trunk goes, and home completes if nobody is left.
+  async #satelliteEnded(home: Conference, nodeId: string): Promise<void> {
+    this.#satellites.get(home.id)?.delete(nodeId);
+    const trunk = home.members.find((m) => m.state === 'active' && m.toJSON().callId === `trunk-${nodeId}`);
+    if (trunk) await trunk.update({ state: 'completed' });
+    await this.#cluster.removeSatellite(home.id, nodeId);
+    if (!home.closed && localMembers(home) === 0 && (this.#satellites.get(home.id)?.size ?? 0) === 0) await home.update({ state: 'completed' }).catch(() => undefined);
+  }
+
   /** Conference-wide state of a home conference goes to its satellites (mute, hold, completion). */
   homeEvent(conference: Conference, payload: Record<string, unknown>): void {
     if (payload.eventType !== 'conference' || (payload.status !== 'updated' && payload.status !== 'completed')) return;
@@ -139,13 +167,18 @@ export class Cascade {
       if (request.headers[CLUSTER_SECRET_HEADER] !== this.#cluster.secret) throw new ConfmixError(ErrorCode.notFound, 'no such route');
     };
     app.post('/cluster/v1/satellites', { schema: { hide: true }, onRequest: internal }, async (request, reply) => {
-      const body = request.body as { userId: string; homeId: string; rate: number; interval: number; codec: TrunkCodec; trunk: { address: string; port: number }; mute: boolean; hold: boolean };
-      const conference = await this.#engine.createConference({ rate: body.rate, interval: body.interval, play_entry_tone: false, play_exit_tone: false, appData: { userId: body.userId, cascadeOf: body.homeId } } as never);
+      const body = request.body as { userId: string; homeId: string; homeNode: string; rate: number; interval: number; codec: TrunkCodec; trunk: { address: string; port: number }; mute: boolean; hold: boolean };
+      const conference = await this.#engine.createConference({ rate: body.rate, interval: body.interval, play_entry_tone: false, play_exit_tone: false, appData: { userId: body.userId, cascadeOf: body.homeId, homeNode: body.homeNode } } as never);
       this.#adopt(body.userId, conference);
       const trunk = await conference.addMember({ leg: { kind: 'rtp', codec: trunkCodecOf(body.codec, body.rate), remoteAddress: body.trunk.address, remotePort: body.trunk.port }, trunk: true, joinTone: false, leavingTone: false, callId: `trunk-${body.homeId}` });
       if (body.mute || body.hold) await conference.update({ mute: body.mute, hold: body.hold });
       const port = (trunk.leg as unknown as { localPort: number }).localPort;
       return reply.code(201).send({ conferenceId: conference.id, rtpAddress: this.#cluster.settings.rtpAddress, trunkPort: port });
+    });
+    app.post('/cluster/v1/homes/:conferenceId/ended', { schema: { hide: true }, onRequest: internal }, async (request, reply) => {
+      const home = localConference(this.#engine, (request.params as { conferenceId: string }).conferenceId);
+      if (home && !home.closed) await this.#satelliteEnded(home, (request.body as { node: string }).node);
+      return reply.code(200).send({});
     });
     app.post('/cluster/v1/satellites/:conferenceId', { schema: { hide: true }, onRequest: internal }, async (request, reply) => {
       const conference = localConference(this.#engine, (request.params as { conferenceId: string }).conferenceId);
@@ -154,6 +187,11 @@ export class Cascade {
       return reply.code(200).send({});
     });
   }
+}
+
+/** Active members of a conference that are not trunks. */
+function localMembers(conference: Conference): number {
+  return conference.members.filter((m) => m.state === 'active' && m.toJSON().trunk !== true).length;
 }
 
 /** A trunk's codec: L16 at the conference rate (lossless), or Opus. */

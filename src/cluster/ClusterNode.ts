@@ -214,6 +214,14 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     await this.redis.set(key('conference', conferenceId), JSON.stringify(record));
   }
 
+  /** Removes a satellite from a conference's record. */
+  async removeSatellite(conferenceId: string, nodeId: string): Promise<void> {
+    const record = await this.conference(conferenceId);
+    if (!record?.satellites) return;
+    delete record.satellites[nodeId];
+    await this.redis.set(key('conference', conferenceId), JSON.stringify(record));
+  }
+
   /** A conference's record. */
   async conference(id: string): Promise<ConferenceRecord | undefined> {
     const json = await this.redis.get(key('conference', id));

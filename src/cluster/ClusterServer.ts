@@ -108,6 +108,7 @@ export class ClusterServer {
     if (typeof homeId === 'string') {
       // A satellite: its members' events belong to the home conference, whose server sends the callbacks.
       if (body.eventType === 'conference') return;
+      if (body.eventType === 'conference-member' && body.state === 'completed') this.#cascade.memberLeft(conference);
       const payload: Record<string, unknown> = { ...body, conferenceId: homeId };
       for (const field of ['conferenceUri', 'memberUri'] as const) if (typeof payload[field] === 'string') payload[field] = (payload[field] as string).replace(conference.id, homeId);
       this.#publish(userId, homeId, payload, true);
@@ -116,6 +117,7 @@ export class ClusterServer {
     this.#publish(userId, conference.id, body, false);
     if (callback.callbackUrl !== undefined) this.#hooks.sendCallback(conference.id, callback, body);
     this.#cascade.homeEvent(conference, body);
+    if (body.eventType === 'conference-member' && body.state === 'completed') this.#cascade.memberLeft(conference);
     if (body.eventType === 'conference' || body.eventType === 'conference-member') this.#track(this.node.updateConference(conference));
   }
 

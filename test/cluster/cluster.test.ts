@@ -180,7 +180,10 @@ describe.runIf(root)('cluster mode on three servers in network namespaces', () =
     await waitFor(async () => ((await heard(p1, 1000)) < 100 && (await heard(p2, 440)) < 100 ? true : undefined), 'silence on both servers');
     p1.close();
     p2.close();
-    await api(a, 'POST', `/conferences/${conferenceId}`, { state: 'completed' });
+    // Both members leave (through servers other than their own): the satellite ends, then home completes.
+    expect((await api(a, 'DELETE', `/conferences/${conferenceId}/members/${m2.memberId}`)).status).toBe(200);
+    expect((await api(other, 'DELETE', `/conferences/${conferenceId}/members/${m1.memberId}`)).status).toBe(200);
+    await waitFor(async () => ((await api(other, 'GET', `/conferences/${conferenceId}`)).json.state === 'completed' ? true : undefined), 'home completing');
   });
 
   it('Kazoo: documents live in Redis, a join is placed, and every server reaches the live conference and its events', async () => {
