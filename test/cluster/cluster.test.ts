@@ -58,7 +58,7 @@ describe.runIf(root)('cluster mode on three servers in network namespaces', () =
 
   beforeAll(async () => {
     await lab.setUp(3);
-    await Promise.all([0, 1, 2].map((i) => lab.startServer(i, i === 2 ? ['--drain'] : [])));
+    await Promise.all([0, 1, 2].map((i) => lab.startServer(i, ['--members-per-server', '2', ...(i === 2 ? ['--drain'] : [])])));
     receiver = await CallbackReceiver.start(lab.hostAddress);
   }, 60_000);
 
@@ -184,6 +184,34 @@ describe.runIf(root)('cluster mode on three servers in network namespaces', () =
     expect((await api(a, 'DELETE', `/conferences/${conferenceId}/members/${m2.memberId}`)).status).toBe(200);
     expect((await api(other, 'DELETE', `/conferences/${conferenceId}/members/${m1.memberId}`)).status).toBe(200);
     await waitFor(async () => ((await api(other, 'GET', `/conferences/${conferenceId}`)).json.state === 'completed' ? true : undefined), 'home completing');
+  });
+
+  it('a conference at its members-per-server limit grows onto the least-loaded other server', async () => {
+    const [a, b, c] = lab.servers;
+    const conferenceId = idOf((await api(b, 'POST', '/conferences', {}, { 'x-confmix-node': a.id })).headers.location);
+    const tones = [440, 1000, 1800];
+    const members: Array<{ peer: BridgePeer; memberId: string }> = [];
+    for (const [i, server] of [a, b, c].entries()) {
+      const p = await peer();
+      const joined = await joinRtp(server, conferenceId, p);
+      members.push({ peer: p, memberId: joined.memberId });
+      const { Redis } = await import('ioredis');
+      const redis = new Redis(lab.redisUrl);
+      const location = await redis.get(`confmix:member:${joined.memberId}`);
+      redis.disconnect();
+      // The first two are home's; the third joins a satellite.
+      if (i < 2) expect(location).toBeNull();
+      else expect(JSON.parse(location!).node).not.toBe(a.id);
+      const node = i < 2 ? a : lab.servers.find((s) => s.id === JSON.parse(location!).node)!;
+      p.send(node.address, joined.port, tones[i], 6000);
+    }
+    for (const [i, { peer: p }] of members.entries()) {
+      const others = tones.filter((_, j) => j !== i);
+      await waitFor(async () => ((await heard(p, others[0])) > 700 && (await heard(p, others[1])) > 700 ? true : undefined), `member ${i} hearing the other two`);
+      expect(await heard(p, tones[i])).toBeLessThan(100);
+    }
+    for (const { peer: p } of members) p.close();
+    await api(c, 'POST', `/conferences/${conferenceId}`, { state: 'completed' });
   });
 
   it('Kazoo: documents live in Redis, a join is placed, and every server reaches the live conference and its events', async () => {
