@@ -22,6 +22,7 @@ export const FORWARDED_HEADER = 'x-confmix-forwarded';
 /** The header that asks for a member to join on one server (explicit placement of a cascade). */
 export const PLACEMENT_HEADER = 'x-confmix-node';
 
+const CONFERENCE_ROUTE = '/v1/users/:userId/conferences/:conferenceId';
 const JOIN_ROUTE = '/v1/users/:userId/conferences/:conferenceId/members';
 const PASSED_HEADERS = ['authorization', 'x-auth-token', 'content-type', 'x-request-id', 'accept', PLACEMENT_HEADER];
 const ANSWER_HEADERS = ['content-type', 'location', 'link'];
@@ -98,8 +99,8 @@ export function installClusterRouting(app: FastifyInstance, context: RoutingCont
       return target.id === cluster.id ? undefined : forwarder.forward(request, reply, target);
     }
     const conferenceId = params.conferenceId!;
-    if (route === JOIN_ROUTE && request.method === 'GET') {
-      const merged = await membersAcrossServers(request, reply, conferenceId, userId);
+    if (request.method === 'GET' && (route === JOIN_ROUTE || route === CONFERENCE_ROUTE)) {
+      const merged = await acrossServers(request, reply, route, conferenceId, userId);
       if (merged) return merged;
     }
     if (isLocalHome(engine, conferenceId)) {
@@ -125,18 +126,28 @@ export function installClusterRouting(app: FastifyInstance, context: RoutingCont
     return answerCompleted(request, reply, route, record);
   }
 
-  // A cascaded conference's members: home's and every satellite's, without the trunks.
-  async function membersAcrossServers(request: FastifyRequest, reply: FastifyReply, conferenceId: string, userId: string): Promise<FastifyReply | undefined> {
+  // A cascaded conference's member list (home's and every satellite's, without the trunks), and
+  // its JSON with activeMembers counted over them; undefined when it is not cascaded.
+  async function acrossServers(request: FastifyRequest, reply: FastifyReply, route: string, conferenceId: string, userId: string): Promise<FastifyReply | undefined> {
     const record = await cluster.conference(conferenceId);
-    if (!record || record.userId !== userId || !record.satellites || record.completedReason !== undefined) return undefined;
+    if (!record || record.userId !== userId || !record.satellites || Object.keys(record.satellites).length === 0 || record.completedReason !== undefined) return undefined;
+    const headers = pick(request.headers, PASSED_HEADERS);
+    const membersPath = `/v1/users/${userId}/conferences/${conferenceId}/members`;
     const places: Array<[string, string]> = [[record.owner, conferenceId], ...Object.entries(record.satellites)];
     const lists = await Promise.all(places.map(async ([nodeId, id]) => {
       const node = await cluster.node(nodeId);
       if (!node?.alive) return [];
-      const answer = await forwarder.send(node, 'GET', request.url.replace(`/conferences/${conferenceId}/`, `/conferences/${id}/`), undefined, pick(request.headers, PASSED_HEADERS));
-      return answer.statusCode === 200 ? (JSON.parse(answer.body.toString()) as Array<{ trunk?: boolean }>) : [];
+      const answer = await forwarder.send(node, 'GET', membersPath.replace(`/conferences/${conferenceId}/`, `/conferences/${id}/`), undefined, headers);
+      return answer.statusCode === 200 ? (JSON.parse(answer.body.toString()) as Array<{ trunk?: boolean; state?: string }>) : [];
     }));
-    return reply.code(200).send(lists.flat().filter((m) => m.trunk !== true));
+    const members = lists.flat().filter((m) => m.trunk !== true);
+    if (route === JOIN_ROUTE) return reply.code(200).send(members);
+    const owner = await cluster.node(record.owner);
+    if (!owner?.alive) return undefined;
+    const answer = await forwarder.send(owner, 'GET', request.url, undefined, headers);
+    if (answer.statusCode !== 200) return undefined;
+    const json = JSON.parse(answer.body.toString()) as Record<string, unknown>;
+    return reply.code(200).send({ ...json, activeMembers: members.filter((m) => m.state === 'active').length });
   }
 
   // The server a new conference goes to: the one the request names (x-confmix-node), else the least loaded.

@@ -168,6 +168,7 @@ describe.runIf(root)('cluster mode on three servers in network namespaces', () =
       // The list holds both members, on both servers, and no trunk.
       const list = (await api(server, 'GET', `/conferences/${conferenceId}/members`)).json as Array<{ id: string }>;
       expect(list.map((m) => m.id).sort()).toEqual([m1.memberId, m2.memberId].sort());
+      expect((await api(server, 'GET', `/conferences/${conferenceId}`)).json.activeMembers).toBe(2);
     }
     // DTMF 0 on the satellite mutes its member: silent for the home member too.
     p2.pressKey(0);
