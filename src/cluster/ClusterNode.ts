@@ -290,29 +290,41 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     for (const node of await this.nodes()) {
       if (node.alive || node.id === this.id) continue;
       if ((await this.redis.set(key('reap', node.id), this.id, 'PX', 60_000, 'NX')) !== 'OK') continue;
-      const ids = await this.redis.smembers(key('node', node.id, 'conferences'));
-      const completedTime = new Date().toISOString();
-      for (const id of ids) {
-        const record = await this.conference(id);
-        if (!record || record.json.state === 'completed') continue;
-        record.json = { ...record.json, state: 'completed', completedTime, activeMembers: 0 };
-        record.completedReason = 'node-lost';
-        await this.redis.set(key('conference', id), JSON.stringify(record));
-        this.#log.warn({ conferenceId: id, lostNode: node.id }, 'conference completed: its server was lost');
-        this.emit('lost', record);
+      try {
+        await this.#reap(node.id);
+      } catch (error) {
+        // Let the next tick (here or on another survivor) try again.
+        await this.redis.eval(RELEASE, 1, key('reap', node.id), this.id).catch(() => undefined);
+        throw error;
       }
-      let cursor = '0';
-      do {
-        const [next, keys] = await this.redis.scan(cursor, 'MATCH', key('kazoo-live', '*'), 'COUNT', 500);
-        cursor = next;
-        for (const k of keys) {
-          if ((await this.redis.eval(RELEASE, 1, k, node.id)) !== 1) continue;
-          const [accountId, documentId] = k.slice(key('kazoo-live', '').length).split('/');
-          this.emit('lostKazoo', accountId, documentId);
-        }
-      } while (cursor !== '0');
-      await this.redis.multi().del(key('node', node.id, 'conferences')).hdel(key('nodes'), node.id).exec();
     }
+  }
+
+  // Completes a lost server's conferences (reason node-lost), releases its Kazoo live conferences
+  // and forgets it.
+  async #reap(nodeId: string): Promise<void> {
+    const ids = await this.redis.smembers(key('node', nodeId, 'conferences'));
+    const completedTime = new Date().toISOString();
+    for (const id of ids) {
+      const record = await this.conference(id);
+      if (!record || record.json.state === 'completed') continue;
+      record.json = { ...record.json, state: 'completed', completedTime, activeMembers: 0 };
+      record.completedReason = 'node-lost';
+      await this.redis.set(key('conference', id), JSON.stringify(record));
+      this.#log.warn({ conferenceId: id, lostNode: nodeId }, 'conference completed: its server was lost');
+      this.emit('lost', record);
+    }
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', key('kazoo-live', '*'), 'COUNT', 500);
+      cursor = next;
+      for (const k of keys) {
+        if ((await this.redis.eval(RELEASE, 1, k, nodeId)) !== 1) continue;
+        const [accountId, documentId] = k.slice(key('kazoo-live', '').length).split('/');
+        this.emit('lostKazoo', accountId, documentId);
+      }
+    } while (cursor !== '0');
+    await this.redis.multi().del(key('node', nodeId, 'conferences')).hdel(key('nodes'), nodeId).exec();
   }
 
   /** Stops the heartbeat and leaves the cluster (a clean exit: no survivor completes anything). */
