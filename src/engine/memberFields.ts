@@ -112,8 +112,8 @@ export function newMemberRecord(add: MemberAdd, config: ConferenceConfig, number
   return record;
 }
 
-/** The settings a member joins the shard with: a member waiting for a moderator is held. */
-export function memberWireSettings(record: MemberRecord): Required<MemberWireSettings> {
+/** The settings a member joins the shard with: a member waiting for a moderator is held; `trunk` only for a trunk. */
+export function memberWireSettings(record: MemberRecord): Required<Omit<MemberWireSettings, 'trunk'>> & Pick<MemberWireSettings, 'trunk'> {
   return {
     mute: record.mute,
     deaf: record.deaf,
@@ -121,6 +121,6 @@ export function memberWireSettings(record: MemberRecord): Required<MemberWireSet
     talkLevel: record.talkLevel,
     listenLevel: record.listenLevel,
     energyLevel: record.energyLevel,
-    trunk: record.trunk,
+    ...(record.trunk ? { trunk: true } : {}),
   };
 }
