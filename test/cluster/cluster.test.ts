@@ -20,6 +20,15 @@ async function api(server: LabServer, method: string, path: string, body?: unkno
   return { status: answer.statusCode, headers: answer.headers as Record<string, string>, json: text ? JSON.parse(text) : undefined };
 }
 
+async function kazoo(server: LabServer, method: string, path: string, data?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+  const answer = await request(`${server.url}/v2/accounts/acct1/conferences${path}`, {
+    method: method as 'GET',
+    headers: { 'x-auth-token': 'kazoo-token', ...(data !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: data === undefined ? undefined : JSON.stringify({ data }),
+  });
+  return { status: answer.statusCode, json: await answer.body.json() };
+}
+
 async function waitFor<T>(what: () => Promise<T | undefined> | T | undefined, label: string, tries = 400): Promise<T> {
   for (let i = 0; i < tries; i++) {
     const value = await what();
@@ -217,14 +226,6 @@ describe.runIf(root)('cluster mode on three servers in network namespaces', () =
 
   it('Kazoo: documents live in Redis, a join is placed, and every server reaches the live conference and its events', async () => {
     const [a, b, c] = lab.servers;
-    const kazoo = async (server: LabServer, method: string, path: string, data?: unknown): Promise<{ status: number; json: any }> => {
-      const answer = await request(`${server.url}/v2/accounts/acct1/conferences${path}`, {
-        method: method as 'GET',
-        headers: { 'x-auth-token': 'kazoo-token', ...(data !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: data === undefined ? undefined : JSON.stringify({ data }),
-      });
-      return { status: answer.statusCode, json: await answer.body.json() };
-    };
     const created = await kazoo(a, 'PUT', '', { name: 'cluster room' });
     expect(created.status).toBe(201);
     const documentId = created.json.data.id as string;
@@ -282,12 +283,22 @@ describe.runIf(root)('cluster mode on three servers in network namespaces', () =
     const conferenceId = idOf((await api(a, 'POST', '/conferences', { callbackUrl: receiver.url('/cb') })).headers.location);
     const owner = await ownerOf(lab, conferenceId);
     const survivor = lab.servers.find((s) => s.id !== owner.id && s.process.exitCode === null && s.process.signalCode === null)!;
+    // A Kazoo live conference on the same server, placed there by its first join.
+    const documentId = (await kazoo(survivor, 'PUT', '', { name: 'lost room' })).json.data.id as string;
+    const p1 = await peer();
+    const joined = await kazoo(survivor, 'PUT', `/${documentId}/participants`, { rtp: { codec: 'pcmu', remoteAddress: lab.hostAddress, remotePort: p1.port } }, { 'x-confmix-node': owner.id });
+    expect(joined.status).toBe(201);
+    expect((await kazoo(survivor, 'GET', `/${documentId}`)).json.data._read_only.conference).toMatchObject({ state: 'live' });
     await lab.stopServer(owner.index, 'SIGKILL');
     const final = await waitFor(() => receiver.received.find((r) => r.body?.conferenceId === conferenceId && r.body?.status === 'completed'), 'the final callback');
     expect(final.body).toMatchObject({ eventType: 'conference', status: 'completed', reason: 'node-lost' });
     const got = await api(survivor, 'GET', `/conferences/${conferenceId}`);
     expect(got.json).toMatchObject({ id: conferenceId, state: 'completed' });
     expect((await api(survivor, 'POST', `/conferences/${conferenceId}`, { mute: true })).status).toBe(409);
+    await waitFor(async () => ((await kazoo(survivor, 'GET', `/${documentId}`)).json.data._read_only.conference?.reason === 'node-lost' ? true : undefined), 'the Kazoo live record completed');
+    expect((await kazoo(survivor, 'GET', `/${documentId}`)).json.data._read_only.conference).toMatchObject({ state: 'completed', reason: 'node-lost' });
+    expect((await kazoo(survivor, 'GET', `/${documentId}/participants`)).json.data).toEqual([]);
+    p1.close();
     const next = idOf((await api(survivor, 'POST', '/conferences', {})).headers.location);
     expect((await ownerOf(lab, next)).id).not.toBe(owner.id);
     await api(survivor, 'POST', `/conferences/${next}`, { state: 'completed' });
