@@ -2,6 +2,7 @@
 // from Debian's redis-server, each confmix server in its own namespace. Runs as root (CI does).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
+import { createOffer } from '../../src/index.ts';
 import { goertzelAmplitude } from '../helpers/audio.ts';
 import { CallbackReceiver } from '../http/serverHelpers.ts';
 import { BridgePeer, canMakeNamespaces, ClusterLab, LAB_AUTH } from './clusterLab.ts';
@@ -120,6 +121,16 @@ describe.runIf(root)('cluster mode on three servers in network namespaces', () =
       const list = await api(server, 'GET', '/conferences');
       expect(list.json.map((c: { id: string }) => c.id)).toEqual(expect.arrayContaining([first, second]));
     }
+    // An SDP offer through a server that is not the owner: the answer names the owner's RTP address.
+    const via = [a, b, c].find((s) => s.id !== owner.id)!;
+    const offer = createOffer({ localAddress: lab.hostAddress, localPort: 9, codecs: ['pcmu'], direction: 'sendonly' }).offerSdp;
+    const sdpJoin = await request(`${via.url}/v1/users/alice/conferences/${first}/members`, { method: 'POST', headers: { authorization: LAB_AUTH, 'content-type': 'application/sdp' }, body: offer });
+    const answerSdp = await sdpJoin.body.text();
+    expect(sdpJoin.statusCode).toBe(201);
+    expect(sdpJoin.headers['content-type']).toMatch(/application\/sdp/);
+    expect(answerSdp).toContain(`c=IN IP4 ${owner.address}`);
+    expect(answerSdp).not.toContain(`c=IN IP4 ${via.address}`);
+    expect((await api(c, 'DELETE', `/conferences/${first}/members/${idOf(sdpJoin.headers.location as string)}`)).status).toBe(200);
     expect((await api(c, 'POST', `/conferences/${first}`, { mute: true })).status).toBe(200);
     expect((await api(b, 'GET', `/conferences/${first}`)).json.mute).toBe(true);
     expect((await api(c, 'GET', '/conferences/conf-nope')).status).toBe(404);
