@@ -40,6 +40,7 @@ export class Cascade {
   // Home conference id -> satellites being set up or running (server id -> answer).
   readonly #satellites = new Map<string, Map<string, Promise<SatelliteAnswer>>>();
 
+  /** Cascading over this server's cluster node, engine and forwarder; `adopt` makes a satellite one of a user's conferences. */
   constructor(options: { cluster: ClusterNode; engine: Engine; forwarder: Forwarder; log: Logger; codec: TrunkCodec; adopt: (userId: string, conference: Conference) => void }) {
     this.#cluster = options.cluster;
     this.#engine = options.engine;

@@ -41,6 +41,7 @@ export class Forwarder {
   readonly #agent = new Agent({ keepAliveTimeout: 10_000, connections: 32 });
   readonly #self: string;
 
+  /** A forwarder for the server `self` (the id its requests carry). */
   constructor(self: string) {
     this.#self = self;
   }

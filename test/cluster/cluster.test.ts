@@ -172,6 +172,10 @@ describe.runIf(root)('cluster mode on three servers in network namespaces', () =
     const conferenceId = idOf((await api(a, 'POST', '/conferences', {})).headers.location);
     const home = await ownerOf(lab, conferenceId);
     const other = lab.servers.find((s) => s.id !== home.id && s.index !== 2)!;
+    // Events of the satellite's member reach a listener on any server, under the home conference's id.
+    const sse = await request(`${lab.servers[2].url}/v1/users/alice/events?conferenceId=${conferenceId}`, { headers: { authorization: LAB_AUTH } });
+    const seen: string[] = [];
+    sse.body.on('data', (chunk: Buffer) => seen.push(chunk.toString()));
     const p1 = await peer();
     const p2 = await peer();
     const m1 = await joinRtp(b, conferenceId, p1);
@@ -192,6 +196,10 @@ describe.runIf(root)('cluster mode on three servers in network namespaces', () =
     }
     // DTMF 0 on the satellite mutes its member: silent for the home member too.
     p2.pressKey(0);
+    await waitFor(() => (seen.join('').includes('"eventType":"dtmf"') ? true : undefined), 'the satellite member\'s DTMF event');
+    const dtmf = seen.join('').split('\n').filter((line) => line.startsWith('data: ') && line.includes('"eventType":"dtmf"')).map((line) => JSON.parse(line.slice(6)) as Record<string, unknown>)[0];
+    expect(dtmf).toMatchObject({ conferenceId, memberId: m2.memberId, dtmfDigit: '0' });
+    sse.body.destroy();
     await waitFor(async () => ((await api(b, 'GET', `/conferences/${conferenceId}/members/${m2.memberId}`)).json.mute === true ? true : undefined), 'the DTMF mute');
     await waitFor(async () => ((await heard(p1, 1000)) < 100 ? true : undefined), 'the satellite member silenced at home');
     p2.pressKey(0);
