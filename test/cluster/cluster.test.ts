@@ -68,7 +68,8 @@ describe.runIf(root)('cluster mode on three servers in network namespaces', () =
 
   beforeAll(async () => {
     await lab.setUp(3);
-    await Promise.all([0, 1, 2].map((i) => lab.startServer(i, ['--members-per-server', '2', ...(i === 2 ? ['--drain'] : [])])));
+    // s1's conferences cascade over Opus trunks, the others' over L16.
+    await Promise.all([0, 1, 2].map((i) => lab.startServer(i, ['--members-per-server', '2', ...(i === 1 ? ['--trunk-codec', 'opus'] : []), ...(i === 2 ? ['--drain'] : [])])));
     receiver = await CallbackReceiver.start(lab.hostAddress);
   }, 60_000);
 
@@ -215,9 +216,10 @@ describe.runIf(root)('cluster mode on three servers in network namespaces', () =
     await waitFor(async () => ((await api(other, 'GET', `/conferences/${conferenceId}`)).json.state === 'completed' ? true : undefined), 'home completing');
   });
 
-  it('a conference at its members-per-server limit grows onto the least-loaded other server', async () => {
+  it('a conference at its members-per-server limit grows onto the least-loaded other server (an Opus trunk)', async () => {
     const [a, b, c] = lab.servers;
-    const conferenceId = idOf((await api(b, 'POST', '/conferences', {}, { 'x-confmix-node': a.id })).headers.location);
+    const home = b;
+    const conferenceId = idOf((await api(a, 'POST', '/conferences', {}, { 'x-confmix-node': home.id })).headers.location);
     const tones = [440, 1000, 1800];
     const members: Array<{ peer: BridgePeer; memberId: string }> = [];
     for (const [i, server] of [a, b, c].entries()) {
@@ -230,8 +232,8 @@ describe.runIf(root)('cluster mode on three servers in network namespaces', () =
       redis.disconnect();
       // The first two are home's; the third joins a satellite.
       if (i < 2) expect(location).toBeNull();
-      else expect(JSON.parse(location!).node).not.toBe(a.id);
-      const node = i < 2 ? a : lab.servers.find((s) => s.id === JSON.parse(location!).node)!;
+      else expect(JSON.parse(location!).node).not.toBe(home.id);
+      const node = i < 2 ? home : lab.servers.find((s) => s.id === JSON.parse(location!).node)!;
       p.send(node.address, joined.port, tones[i], 6000);
     }
     for (const [i, { peer: p }] of members.entries()) {
