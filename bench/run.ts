@@ -24,6 +24,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   http: async () => (await import('./http/index.ts')).httpBench,
   soak: async () => (await import('./soak/index.ts')).soakBench,
   report: async () => (await import('./report/index.ts')).reportBench,
+  cluster: async () => (await import('./cluster/index.ts')).clusterBench,
 };
 
 async function usage(): Promise<string> {

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The one list of Debian packages confmix needs beyond npm.
 #   build: what `npm install` needs to compile the addon
-#   test:  what the test suite drives (real peers, speech, the browser) and the C++ unit tests need
+#   test:  what the test suite drives (real peers, speech, the browser, Redis and network
+#          namespaces for the cluster) and the C++ unit tests need
 #   fuzz:  clang with libFuzzer and the sanitizers, for `npm run fuzz` (CI runs it)
 # Usage: system-packages.sh list|missing|install [build|test|fuzz|all]
 set -euo pipefail
 
 BUILD_PACKAGES=(pkg-config libopus-dev)
-TEST_PACKAGES=(ffmpeg espeak-ng chromium libgtest-dev)
+TEST_PACKAGES=(ffmpeg espeak-ng chromium libgtest-dev redis-server iproute2)
 FUZZ_PACKAGES=(clang libclang-rt-dev cmake)
 
 action="${1:-list}"

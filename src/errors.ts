@@ -56,6 +56,10 @@ export const ErrorCode = {
   kazooNotRunning: 'ERR_KAZOO_NOT_RUNNING',
   /** Kazoo API: a wrong or missing pin. */
   kazooBadPin: 'ERR_KAZOO_BAD_PIN',
+  /** Cluster: Redis cannot be reached at start. */
+  redisUnreachable: 'ERR_REDIS_UNREACHABLE',
+  /** Cluster: no live server can take the request, or the one owning it does not answer. */
+  clusterUnavailable: 'ERR_CLUSTER_UNAVAILABLE',
 } as const;
 
 /** Base of every confmix error. */

@@ -216,7 +216,8 @@ bool ReadMemberUpdate(Napi::Env env, const Napi::Value& value, MemberUpdate* upd
          ReadOptionalFlag(env, o, "hold", &update->hold) &&
          ReadOptionalInt(env, o, "talkLevel", kMinVolumeLevel, kMaxVolumeLevel, &update->talk_level) &&
          ReadOptionalInt(env, o, "listenLevel", kMinVolumeLevel, kMaxVolumeLevel, &update->listen_level) &&
-         ReadOptionalInt(env, o, "energyLevel", 0, kMaxEnergyScore, &update->energy_level);
+         ReadOptionalInt(env, o, "energyLevel", 0, kMaxEnergyScore, &update->energy_level) &&
+         ReadOptionalFlag(env, o, "trunk", &update->trunk);
 }
 
 bool ReadConferenceOptions(Napi::Env env, const Napi::Value& value, ConferenceOptions* options,

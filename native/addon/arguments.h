@@ -83,7 +83,7 @@ bool ReadOptionalString(Napi::Env env, const Napi::Object& object, const char* n
 /** A plain object argument (not an array or function). */
 bool ReadObjectArg(const Napi::CallbackInfo& info, size_t index, const char* what, Napi::Object* out);
 
-/** Member settings {mute, deaf, hold, talkLevel, listenLevel, energyLevel}; undefined is empty. */
+/** Member settings {mute, deaf, hold, talkLevel, listenLevel, energyLevel, trunk}; undefined is empty. */
 bool ReadMemberUpdate(Napi::Env env, const Napi::Value& value, MemberUpdate* update);
 /** Conference options {rate, interval, energyLevel?, hangoverMs?, comfortNoiseDbfs?, digits?,
  *  maxActiveTalkers?, adaptiveComplexity?}; the media ones fill `media` when given (mixers without media skip them). */

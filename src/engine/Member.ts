@@ -53,6 +53,8 @@ export interface MemberRecord {
   energy: number;
   /** Held back until a moderator joins (wait_for_moderator). */
   waiting: boolean;
+  /** A cascade trunk to another server. */
+  trunk: boolean;
 }
 
 /** Internal: what a member needs from its conference. */
@@ -367,6 +369,7 @@ export class Member extends EventEmitter<MemberEvents> {
       leg: 'localPort' in leg ? { kind: leg.kind, localAddress: leg.localAddress, localPort: leg.localPort } : { kind: leg.kind },
     };
     if (r.callId !== undefined) json.callId = r.callId;
+    if (r.trunk) json.trunk = true;
     if (r.removedTime !== undefined) json.removedTime = r.removedTime;
     if (r.removedReason !== undefined) json.removedReason = r.removedReason;
     return json;
@@ -421,7 +424,7 @@ export class Member extends EventEmitter<MemberEvents> {
         return;
       }
       case 'changed':
-        if (event.field !== 'hold') this.#mixerChanged(event.field, event.value);
+        if (event.field !== 'hold' && event.field !== 'trunk') this.#mixerChanged(event.field, event.value);
         return;
       case 'rtp-rejected':
         this.emit('rtprejected', { reason: event.reason, count: event.count });

@@ -59,6 +59,8 @@ export interface MemberOptions {
   listenLevel?: number;
   /** Gate threshold, 0..32767 (default: the conference's energy-level; 0 turns the gate off). */
   energyLevel?: number;
+  /** A cascade trunk to another server (never gated, never capped by maxActiveTalkers, no comfort noise on its output). */
+  trunk?: boolean;
   /** The user's own data. */
   appData?: Record<string, unknown>;
 }
@@ -172,6 +174,8 @@ export interface MemberJson {
   id: string;
   state: MemberState;
   callId?: string;
+  /** True for a cascade trunk to another server. */
+  trunk?: boolean;
   role: MemberRole;
   mute: boolean;
   hold: boolean;

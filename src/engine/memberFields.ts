@@ -24,6 +24,7 @@ export interface MemberAdd {
   talkLevel?: number;
   listenLevel?: number;
   energyLevel?: number;
+  trunk?: boolean;
 }
 
 /** A member update, checked. */
@@ -40,7 +41,7 @@ export interface MemberUpdate {
 }
 
 const MEMBER_ADD_KEYS = new Set([
-  'leg', 'callId', 'role', 'joinTone', 'leavingTone', 'mute', 'hold', 'deaf', 'talkLevel', 'listenLevel', 'energyLevel', 'appData',
+  'leg', 'callId', 'role', 'joinTone', 'leavingTone', 'mute', 'hold', 'deaf', 'talkLevel', 'listenLevel', 'energyLevel', 'trunk', 'appData',
 ]);
 
 function levels(fields: Fields, out: { talkLevel?: number; listenLevel?: number; energyLevel?: number }): void {
@@ -63,6 +64,7 @@ export function normalizeMemberAdd(input: unknown): MemberAdd {
   if (fields.mute !== undefined) out.mute = toBoolean(fields.mute, 'mute');
   if (fields.hold !== undefined) out.hold = toBoolean(fields.hold, 'hold');
   if (fields.deaf !== undefined) out.deaf = toBoolean(fields.deaf, 'deaf');
+  if (fields.trunk !== undefined) out.trunk = toBoolean(fields.trunk, 'trunk');
   levels(fields, out);
   return out;
 }
@@ -103,14 +105,15 @@ export function newMemberRecord(add: MemberAdd, config: ConferenceConfig, number
     leavingTone: add.leavingTone ?? config.playExitTone !== false,
     talking: false,
     energy: 0,
-    waiting: config.waitForModerator && add.role === 'member' && !hasModerator,
+    waiting: config.waitForModerator && add.role === 'member' && !hasModerator && add.trunk !== true,
+    trunk: add.trunk ?? false,
   };
   if (add.callId !== undefined) record.callId = add.callId;
   return record;
 }
 
-/** The settings a member joins the shard with: a member waiting for a moderator is held. */
-export function memberWireSettings(record: MemberRecord): Required<MemberWireSettings> {
+/** The settings a member joins the shard with: a member waiting for a moderator is held; `trunk` only for a trunk. */
+export function memberWireSettings(record: MemberRecord): Required<Omit<MemberWireSettings, 'trunk'>> & Pick<MemberWireSettings, 'trunk'> {
   return {
     mute: record.mute,
     deaf: record.deaf,
@@ -118,5 +121,6 @@ export function memberWireSettings(record: MemberRecord): Required<MemberWireSet
     talkLevel: record.talkLevel,
     listenLevel: record.listenLevel,
     energyLevel: record.energyLevel,
+    ...(record.trunk ? { trunk: true } : {}),
   };
 }

@@ -59,6 +59,20 @@ export interface ServerConfig {
   accounts: AccountConfig[];
   /** Where stored documents live (one SQLite file); unset keeps them in memory only. */
   dataDir?: string;
+  /** Cluster mode: the Redis URL (redis://host:port) the servers share; unset runs alone. */
+  redis?: string;
+  /** Cluster: this server's id (default: a random one). */
+  nodeId?: string;
+  /** Cluster: heartbeat period, ms; a server silent for three of them is lost. */
+  heartbeatMs: number;
+  /** Cluster: local members of a conference before it cascades onto a satellite (0: never). */
+  membersPerServer: number;
+  /** Cluster: the trunks' codec. */
+  trunkCodec: 'l16' | 'opus';
+  /** On SIGTERM, take no new conferences and exit once this server's have ended. */
+  drain: boolean;
+  /** The longest wait of a drain, ms. */
+  drainTimeoutMs: number;
 }
 
 /** The defaults of every setting. */
@@ -75,6 +89,11 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   shutdownTimeoutMs: 5000,
   bodyLimit: 256 * 1024,
   accounts: [],
+  heartbeatMs: 1000,
+  membersPerServer: 0,
+  trunkCodec: 'l16',
+  drain: false,
+  drainTimeoutMs: 600_000,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -90,6 +109,12 @@ export const SERVE_FLAGS = {
   '--shards': 'engine shards (default: the core count)',
   '--accounts': 'Kazoo accounts: accountId:token[,accountId:token...]',
   '--data-dir': 'directory of the document database (default: in memory, lost on exit)',
+  '--redis': 'cluster mode: redis://host:port shared by the servers (default: run alone)',
+  '--node-id': 'cluster: this server\'s id (default: random)',
+  '--heartbeat': 'cluster: heartbeat period in ms; three missed make a server lost (default 1000)',
+  '--members-per-server': 'cluster: local members before a conference cascades onto another server (default 0: never)',
+  '--trunk-codec': 'cluster: l16 (default, lossless) or opus',
+  '--drain': 'on SIGTERM take no new conferences and exit once ours have ended (no value, or the longest wait in ms)',
   '--config': 'a JSON config file',
 } as const;
 
@@ -104,6 +129,12 @@ const ENV_OF: Record<keyof typeof SERVE_FLAGS, string> = {
   '--shards': 'CONFMIX_SHARDS',
   '--accounts': 'CONFMIX_ACCOUNTS',
   '--data-dir': 'CONFMIX_DATA_DIR',
+  '--redis': 'CONFMIX_REDIS',
+  '--node-id': 'CONFMIX_NODE_ID',
+  '--heartbeat': 'CONFMIX_HEARTBEAT',
+  '--members-per-server': 'CONFMIX_MEMBERS_PER_SERVER',
+  '--trunk-codec': 'CONFMIX_TRUNK_CODEC',
+  '--drain': 'CONFMIX_DRAIN',
   '--config': 'CONFMIX_CONFIG',
 };
 
@@ -166,6 +197,34 @@ function apply(config: ServerConfig, raw: Partial<Record<keyof typeof SERVE_FLAG
     if (raw['--data-dir'].trim() === '') throw new InvalidArgumentError(`${name('--data-dir')} must be a directory path`);
     config.dataDir = raw['--data-dir'];
   }
+  if (raw['--redis'] !== undefined) config.redis = checkRedisUrl(raw['--redis'], name('--redis'));
+  if (raw['--node-id'] !== undefined) {
+    if (!/^[A-Za-z0-9._~-]{1,64}$/.test(raw['--node-id'])) throw new InvalidArgumentError(`${name('--node-id')} must be 1..64 of A-Z a-z 0-9 . _ ~ -`);
+    config.nodeId = raw['--node-id'];
+  }
+  if (raw['--heartbeat'] !== undefined) config.heartbeatMs = integer(raw['--heartbeat'], name('--heartbeat'), 50, 60_000);
+  if (raw['--members-per-server'] !== undefined) config.membersPerServer = integer(raw['--members-per-server'], name('--members-per-server'), 0, 100_000);
+  if (raw['--trunk-codec'] !== undefined) config.trunkCodec = toTrunkCodec(raw['--trunk-codec'], name('--trunk-codec'));
+  if (raw['--drain'] !== undefined) {
+    config.drain = raw['--drain'] !== 'false';
+    if (/^\d+$/.test(raw['--drain'])) config.drainTimeoutMs = integer(raw['--drain'], name('--drain'), 0, 86_400_000);
+  }
+}
+
+function checkRedisUrl(value: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(`${name} must be a redis:// URL (redis://host:port), got ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new InvalidArgumentError(`${name} must be a redis:// URL (redis://host:port), got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function toTrunkCodec(value: string, name: string): 'l16' | 'opus' {
+  if (value !== 'l16' && value !== 'opus') throw new InvalidArgumentError(`${name} must be l16 or opus, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 function checkUrl(value: string, name: string): string {
@@ -207,7 +266,7 @@ function applyFile(config: ServerConfig, path: string): void {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError(`config file ${path} must hold a JSON object`);
   const file = parsed as Record<string, unknown>;
-  const known = new Set(['listen', 'publicUrl', 'rtpAddress', 'rtpPorts', 'users', 'logLevel', 'shards', 'limits', 'callbackQueue', 'shutdownTimeoutMs', 'bodyLimit', 'accounts', 'dataDir']);
+  const known = new Set(['listen', 'publicUrl', 'rtpAddress', 'rtpPorts', 'users', 'logLevel', 'shards', 'limits', 'callbackQueue', 'shutdownTimeoutMs', 'bodyLimit', 'accounts', 'dataDir', 'redis', 'nodeId', 'heartbeatMs', 'membersPerServer', 'trunkCodec', 'drain']);
   for (const key of Object.keys(file)) if (!known.has(key)) throw new InvalidArgumentError(`config file ${path}: unknown setting '${key}'; known: ${[...known].join(', ')}`);
   const text = (key: string): string | undefined => {
     if (file[key] === undefined) return undefined;
@@ -223,6 +282,12 @@ function applyFile(config: ServerConfig, path: string): void {
     '--shards': file.shards === undefined ? undefined : String(file.shards),
     '--accounts': text('accounts'),
     '--data-dir': text('dataDir'),
+    '--redis': text('redis'),
+    '--node-id': text('nodeId'),
+    '--heartbeat': file.heartbeatMs === undefined ? undefined : String(file.heartbeatMs),
+    '--members-per-server': file.membersPerServer === undefined ? undefined : String(file.membersPerServer),
+    '--trunk-codec': text('trunkCodec'),
+    '--drain': file.drain === undefined ? undefined : String(file.drain),
   }, 'file');
   if (file.users !== undefined) {
     if (!Array.isArray(file.users)) throw new InvalidArgumentError(`config file ${path}: users must be an array of {userId, token, secret, limits?}`);
@@ -240,6 +305,11 @@ function parseFlags(argv: string[]): Partial<Record<keyof typeof SERVE_FLAGS, st
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2) as [string, string | undefined];
     if (!(flag in SERVE_FLAGS)) throw new InvalidArgumentError(`unknown flag '${flag}'; flags: ${Object.keys(SERVE_FLAGS).join(', ')}`);
+    // --drain alone is a switch; a value after it is its longest wait.
+    if (flag === '--drain' && inline === undefined && !/^\d+$/.test(argv[i + 1] ?? '')) {
+      out[flag] = 'true';
+      continue;
+    }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new InvalidArgumentError(`${flag} needs a value`);
     out[flag as keyof typeof SERVE_FLAGS] = value;

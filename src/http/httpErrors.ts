@@ -50,6 +50,8 @@ export function toErrorAnswer(error: unknown): { statusCode: number; body: Error
         return { statusCode: 404, body: { code: error.code, message: error.message, details: {} } };
       case ErrorCode.invalidState:
         return { statusCode: 409, body: { code: error.code, message: error.message, details: {} } };
+      case ErrorCode.clusterUnavailable:
+        return { statusCode: 503, body: { code: error.code, message: error.message, details: {} } };
     }
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -64,6 +64,7 @@ export const memberSchema = {
     id: { type: 'string' },
     state: { type: 'string', enum: ['active', 'completed'] },
     callId: { type: 'string' },
+    trunk: { type: 'boolean', description: 'a cascade trunk to another server of a cluster' },
     role: { type: 'string', enum: ['member', 'moderator'] },
     mute: { type: 'boolean' },
     hold: { type: 'boolean' },

@@ -1,5 +1,6 @@
 // `confmix serve`: reads the settings, starts the server, prints a generated user's credentials
-// once, and closes gracefully on SIGINT or SIGTERM (exit code 0).
+// once, and closes gracefully on SIGINT or SIGTERM (exit code 0); with --drain, SIGTERM first
+// waits for this server's conferences to end.
 import { ConfmixError } from '../index.ts';
 import { loadServerConfig, SERVE_FLAGS } from './config.ts';
 import { createServer } from './server.ts';
@@ -29,6 +30,11 @@ export async function serve(argv: string[]): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  if (signal === 'SIGTERM' && server.config.drain) {
+    server.app.log.info({ signal }, 'draining: no new conferences; exiting once ours have ended');
+    const drained = await server.drain();
+    if (!drained) server.app.log.warn({ conferences: server.engine.conferences.length }, 'drain: conferences still running after the wait');
+  }
   server.app.log.info({ signal }, 'shutting down');
   await server.close();
   return 0;

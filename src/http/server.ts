@@ -23,6 +23,8 @@ import { UserRegistry } from './users.ts';
 import { SqliteDocumentStore } from '../store/SqliteDocumentStore.ts';
 import { AccountRegistry } from './kazoo/accounts.ts';
 import { registerKazooRoutes } from './kazoo/kazooRoutes.ts';
+import type { ParticipantEvent } from './kazoo/liveConference.ts';
+import { ClusterServer } from '../cluster/ClusterServer.ts';
 
 /** How long /readyz watches a shard with conferences for a tick (several 20 ms intervals). */
 const READY_TICK_WINDOW_MS = 100;
@@ -55,6 +57,10 @@ export interface ConfmixServer {
   settleCallbacks(timeoutMs: number): Promise<boolean>;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
+  /** Cluster mode, when the server joined one. */
+  readonly cluster: ClusterServer | undefined;
+  /** Takes no new conferences and resolves once this server's have ended (true) or after drainTimeoutMs (false). */
+  drain(): Promise<boolean>;
   /**
    * Closes gracefully: stops accepting, completes every conference (reason engine-closed),
    * delivers the final callbacks for at most shutdownTimeoutMs, closes the engine. Idempotent.
@@ -104,6 +110,32 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
     forceCloseConnections: true,
   });
 
+  // Cluster mode: Redis, routing to the owning server, events over pub/sub (before any route).
+  let cluster: ClusterServer | undefined;
+  if (config.redis !== undefined) {
+    try {
+      cluster = await ClusterServer.start({
+        settings: { redisUrl: config.redis, ...(config.nodeId ? { nodeId: config.nodeId } : {}), rtpAddress: config.rtpAddress ?? '127.0.0.1', heartbeatMs: config.heartbeatMs, heartbeatTtlMs: config.heartbeatMs * 3, membersPerServer: config.membersPerServer, connectTimeoutMs: 3000 },
+        engine,
+        app,
+        log,
+        trunkCodec: config.trunkCodec,
+        hooks: {
+          deliverLocal: (userId, conferenceId, payload) => live.publish(userId, conferenceId, payload),
+          sendCallback: (conferenceId, callback, payload) => dispatcher.enqueue({ conferenceId, callback, payload }),
+          uriBase: () => publicUrl ?? '',
+          adopt: (userId, conference) => {
+            const user = registry.users.find((u) => u.userId === userId);
+            if (user) registry.own(user, conference);
+          },
+        },
+      });
+    } catch (error) {
+      if (ownsEngine) await engine.close();
+      throw error;
+    }
+  }
+
   // Every event of a conference: to the live listeners and to its callback URL.
   const onEvent = ({ conference, callback, payload }: EngineCallbackEvent): void => {
     const userId = conference.appData.userId;
@@ -111,6 +143,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
     const base = `${publicUrl ?? ''}${conferencePath(userId, conference.id)}`;
     const body: Record<string, unknown> = { ...payload, conferenceUri: base };
     if ('memberId' in payload && payload.memberId !== undefined) body.memberUri = `${base}/members/${payload.memberId}`;
+    if (cluster) return cluster.engineEvent(conference, callback, body);
     live.publish(userId, conference.id, body);
     if (callback.callbackUrl !== undefined) dispatcher.enqueue({ conferenceId: conference.id, callback, payload: body });
   };
@@ -237,9 +270,10 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
     });
   });
 
-  // Kazoo's conferences API: stored documents (SQLite) and the live conferences they start.
-  const store = new SqliteDocumentStore(config.dataDir);
+  // Kazoo's conferences API: stored documents (SQLite, or Redis in a cluster) and the live conferences they start.
+  const store = cluster?.store ?? new SqliteDocumentStore(config.dataDir);
   const kazoo = await registerKazooRoutes(app, { engine, store, accounts: new AccountRegistry(config.accounts) });
+  cluster?.bridgeKazooEvents<ParticipantEvent>((listener) => kazoo.conferences.onEvent(listener), (event) => kazoo.conferences.publishRemote(event));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { summary: 'The process is up', tags: ['health'], response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
@@ -286,12 +320,18 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
       return dispatcher.pending;
     },
     settleCallbacks: (timeoutMs) => dispatcher.settle(timeoutMs),
+    cluster,
+    async drain() {
+      if (!cluster) return true;
+      return cluster.drain(config.drainTimeoutMs);
+    },
     async listen() {
       await app.listen({ host: config.host, port: config.port });
       const bound = app.server.address();
       const port = typeof bound === 'object' && bound ? bound.port : config.port;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
       publicUrl ??= `http://${host}:${port}`;
+      await cluster?.advertise(publicUrl);
       log.info({ url: `http://${host}:${port}`, publicUrl, shards: config.shards, users: registry.size }, 'confmix listening');
       return `http://${host}:${port}`;
     },
@@ -304,6 +344,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
         kazoo.close();
         await kazoo.conferences.settle();
         await store.close();
+        await cluster?.close();
         const settled = await dispatcher.settle(config.shutdownTimeoutMs);
         if (!settled) log.warn({ pending: dispatcher.pending }, 'shutdown: callbacks still pending after the wait');
         engine.off('event', onEvent);

@@ -46,6 +46,8 @@ export interface NativeMemberSettings {
   listenLevel?: number;
   /** Gate threshold, 0..32767; 0 turns the gate off. */
   energyLevel?: number;
+  /** At add only: a cascade trunk, never gated, never capped, no comfort noise on its output. */
+  trunk?: boolean;
 }
 
 /** A member's settings and what the last tick did with it. */

@@ -1,5 +1,12 @@
 // Where stored documents live, behind one small interface: SQLite by default (one file under the
 // data directory); a cluster puts Redis behind the same interface.
+import { createHash } from 'node:crypto';
+
+/** Kazoo's `_rev` after `previous` for a document serialized as `json`: `<n>-<md5>`. */
+export function nextRevision(previous: string | undefined, json: string): string {
+  const n = previous === undefined ? 1 : Number(previous.split('-')[0]) + 1;
+  return `${n}-${createHash('md5').update(json).digest('hex')}`;
+}
 
 /** One stored document of an account's collection. */
 export interface StoredDocument {

@@ -2,8 +2,9 @@
 // schema moves forward by numbered migrations recorded in `user_version`.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
+import { nextRevision } from './DocumentStore.ts';
 import type { DocumentStore, LiveRecord, StoredDocument } from './DocumentStore.ts';
 
 /** The database file's name inside the data directory. */
@@ -54,10 +55,6 @@ function toDocument(row: DocumentRow): StoredDocument {
   return { id: row.id, accountId: row.account_id, data: JSON.parse(row.data) as Record<string, unknown>, revision: row.revision, createdMs: row.created_ms, modifiedMs: row.modified_ms };
 }
 
-function nextRevision(previous: string | undefined, json: string): string {
-  const n = previous === undefined ? 1 : Number(previous.split('-')[0]) + 1;
-  return `${n}-${createHash('md5').update(json).digest('hex')}`;
-}
 
 /** Documents in one SQLite file. */
 export class SqliteDocumentStore implements DocumentStore {

@@ -138,6 +138,7 @@ export class FakeShard extends EventEmitter<{ handled: [string] }> implements En
             hold: s.hold ?? false,
             talkLevel: s.talkLevel ?? 0,
             listenLevel: s.listenLevel ?? 0,
+            trunk: s.trunk ?? false,
             energyLevel: s.energyLevel ?? conference.settings.energyLevel,
           },
           leg,

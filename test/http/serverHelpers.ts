@@ -40,6 +40,8 @@ export class CallbackReceiver {
   readonly behaviours = new Map<string, Behaviour>();
   readonly server: http.Server;
   readonly #waiters = new Set<() => void>();
+  /** The address it listens on. */
+  host = '127.0.0.1';
 
   private constructor() {
     this.server = http.createServer((request, response) => {
@@ -64,17 +66,18 @@ export class CallbackReceiver {
     });
   }
 
-  /** Listens on loopback. */
-  static async start(): Promise<CallbackReceiver> {
+  /** Listens on loopback (or on `host`, an address of a network the test made). */
+  static async start(host = '127.0.0.1'): Promise<CallbackReceiver> {
     const receiver = new CallbackReceiver();
-    receiver.server.listen(0, '127.0.0.1');
+    receiver.host = host;
+    receiver.server.listen(0, host);
     await once(receiver.server, 'listening');
     return receiver;
   }
 
   /** The URL of a path. */
   url(path: string): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${path}`;
+    return `http://${this.host}:${(this.server.address() as AddressInfo).port}${path}`;
   }
 
   /** The callbacks recorded on a path. */

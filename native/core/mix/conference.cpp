@@ -82,6 +82,10 @@ Status Conference::AddMember(uint32_t id, const MemberUpdate& initial) {
   const Status valid = ValidateUpdate(initial);
   if (!valid.ok()) return valid;
   auto member = std::make_unique<Member>(id, frame_samples_, options_.energy_threshold, hangover_frames_);
+  if (initial.trunk.value_or(false)) {
+    member->trunk_ = true;
+    member->gate_.set_threshold(0);
+  }
   member->output_ = &group_frames_[frame_samples_ * kSilenceOutputGroup];
   engaged_members_ += Engaged(*member) ? 1 : 0;  // ApplyUpdate keeps the count from here
   ApplyUpdate(*member, initial, /*raise_events=*/false);
@@ -117,6 +121,7 @@ Status Conference::RemoveMember(uint32_t id) {
 Status Conference::UpdateMember(uint32_t id, const MemberUpdate& update) {
   Member* member = FindMember(id);
   if (member == nullptr) return Error(StatusCode::kNotFound, "no such member");
+  if (update.trunk.value_or(false)) return Error(StatusCode::kInvalidArgument, "trunk is set when a member is added");
   const Status valid = ValidateUpdate(update);
   if (!valid.ok()) return valid;
   ApplyUpdate(*member, update, /*raise_events=*/true);
@@ -363,6 +368,11 @@ void Conference::MixIdle() {
       m.output_group_ = kSilenceOutputGroup;
       continue;
     }
+    if (m.trunk_) {
+      m.output_ = silence;  // the far side adds its own comfort noise
+      m.output_group_ = kSilenceOutputGroup;
+      continue;
+    }
     // Nobody else can be heard: comfort noise (the same frame for anyone else this tick) or zeros.
     const int group = ListenOutputGroup(m.listen_level_);
     int16_t* frame = &group_frames_[n * static_cast<size_t>(group)];
@@ -411,8 +421,9 @@ void Conference::Mix() {
     }
     const bool passes = m.has_input_ && step.mix && !m.mute_ && !m.hold_ && conference_open;
     m.talker_level_ = passes ? SmoothTalkerLevel(m.talker_level_, score) : 0;
-    if (passes) candidates_.push_back(TalkerCandidate{static_cast<uint32_t>(position), m.talker_level_, m.contributed_});
-    m.contributed_ = false;
+    const bool incumbent = m.contributed_;
+    m.contributed_ = passes && m.trunk_;  // a trunk is never capped
+    if (passes && !m.trunk_) candidates_.push_back(TalkerCandidate{static_cast<uint32_t>(position), m.talker_level_, incumbent});
     m.has_input_ = false;
   }
   // At most max_active_talkers of them contribute; talk gain, sum.
@@ -423,7 +434,8 @@ void Conference::Mix() {
     Member& m = *owned;
     if (!m.contributed_) continue;
     AccumulateWithTalkGain(m.input_.data(), m.talk_level_, m.contribution_.data(), sum_.data(), n);
-    ++contributors;
+    // A trunk carrying silence is nobody: the members here still get comfort noise.
+    if (!m.trunk_ || m.energy_ > 0) ++contributors;
   }
   mixed_members_ = members_.size();
 
@@ -460,7 +472,7 @@ void Conference::Mix() {
       m.output_group_ = kSilenceOutputGroup;
     } else if (m.contributed_) {
       const bool someone_else = unheard == 0 ? someone_for_contributors : contributors - unheard > 1 || conference_playback;
-      RenderOutput(base, m.contribution_.data(), nullptr, !someone_else, m.listen_level_, m.private_output_.data());
+      RenderOutput(base, m.contribution_.data(), nullptr, !someone_else && !m.trunk_, m.listen_level_, m.private_output_.data());
       m.output_ = m.private_output_.data();
       m.output_group_ = kPrivateOutputGroup;
     } else if (unheard > 0) {

@@ -28,6 +28,7 @@ struct MemberUpdate {
   std::optional<int> talk_level;     // -4..+4
   std::optional<int> listen_level;   // -4..+4
   std::optional<int> energy_level;   // gate threshold 0..32767; 0 turns the gate off
+  std::optional<bool> trunk;         // set at add only: a cascade trunk (see Member::trunk())
 };
 
 /** A member's settings and what the last mix did with it. */
@@ -70,6 +71,10 @@ class Member {
   int listen_level() const { return listen_level_; }
   /** Gate threshold 0..32767. */
   int energy_level() const { return gate_.threshold(); }
+  /** A cascade trunk: another server's sum comes in and its N-1 goes out. Its frame is never gated
+   *  and always contributes (no active-talker cap), and its output never gets comfort noise, so
+   *  the far side adds its own exactly once. */
+  bool trunk() const { return trunk_; }
 
   /** The input frame to fill for the next mix (frame_samples() int16 mono samples at the conference rate). */
   int16_t* input_frame() { return input_.data(); }
@@ -104,6 +109,7 @@ class Member {
   bool mute_ = false;
   bool deaf_ = false;
   bool hold_ = false;
+  bool trunk_ = false;
   int talk_level_ = 0;
   int listen_level_ = 0;
   EnergyGate gate_;

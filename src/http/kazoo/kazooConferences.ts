@@ -302,6 +302,11 @@ export class KazooConferences {
     for (const listener of this.#listeners) listener(event);
   }
 
+  /** Hands listeners a participant event of a conference another server runs (a cluster). */
+  publishRemote(event: ParticipantEvent): void {
+    this.#publish(event);
+  }
+
   // announce-count: past the threshold, every join speaks the new count to the conference.
   async #announceCount(live: LiveConference, document: Record<string, unknown>): Promise<void> {
     const threshold = (document.profile as Record<string, unknown> | undefined)?.['announce-count'];
