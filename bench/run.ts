@@ -24,6 +24,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   http: async () => (await import('./http/index.ts')).httpBench,
   soak: async () => (await import('./soak/index.ts')).soakBench,
   report: async () => (await import('./report/index.ts')).reportBench,
+  mediasoup: async () => (await import('./mediasoup/index.ts')).mediasoupBench,
 };
 
 async function usage(): Promise<string> {
