@@ -15,8 +15,8 @@ export const MEDIA_CODECS: MediasoupTypes.RouterRtpCodecCapability[] = [
 ];
 
 /** The payload types a peer's producer uses (its own, not the router's). */
-export const PEER_OPUS_PT = 101;
-export const PEER_EVENT_PT = 110;
+const PEER_OPUS_PT = 101;
+const PEER_EVENT_PT = 110;
 
 /** Builds the worker if it is not cached yet, points mediasoup at it and loads mediasoup. */
 export async function loadMediasoupWithWorker(): Promise<typeof Mediasoup> {

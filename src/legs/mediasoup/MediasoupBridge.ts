@@ -182,7 +182,7 @@ export class MediasoupBridge<M, O> extends EventEmitter<MediasoupBridgeEvents> {
       consumer?.once('producerclose', () => transport.close());
       if (source) this.#members.add(bridged);
       await transport.connect({ ip: this.listenIp, port: join.localPort });
-            const producer = await transport.produce({
+      const producer = await transport.produce({
         kind: 'audio',
         rtpParameters: mixProducerParameters(this.#opus, leg.codec.payloadType, ssrc, `confmix-${ssrc.toString(16)}`),
         appData: { confmixBridge: true, mix: source ? 'member' : 'conference' },
