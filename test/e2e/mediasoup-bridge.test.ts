@@ -17,7 +17,12 @@ import { median, toneLevelsDbfs } from '../helpers/audio.ts';
 import { FfmpegProcess, ffmpegAvailable, freePortPair } from './ffmpeg.ts';
 import { MEDIA_CODECS, consumeInto, loadMediasoupWithWorker, peerProducer, transportIds } from './mediasoup.ts';
 
-const SEND_SECONDS = 4;
+/** Senders run long enough to cover joins and recorders starting on a loaded machine. */
+const SEND_SECONDS = 15;
+/** Each recorder's length, from its first packet, once both members are talking. */
+const RECORD_SECONDS = 6;
+/** The recording judged: its last 3 s (ffmpeg's RTP input settles in its first second or two). */
+const JUDGED_WINDOWS = 30;
 // lavfi's sine is 1/8 of full scale: 20·log10(1/8).
 const SINE_DBFS = -18.06;
 const TONE_A = 500;
@@ -78,14 +83,14 @@ async function record(name: string, producerId: string): Promise<{ wav: string; 
   const sdpPath = join(dir, `${name}.sdp`);
   const wav = join(dir, `${name}.wav`);
   writeFileSync(sdpPath, ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=recorder', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP ${payloadType}`, `a=rtpmap:${payloadType} opus/48000/2`, 'a=recvonly', ''].join('\r\n'));
-  const run = ffmpeg(['-protocol_whitelist', 'file,udp,rtp', '-i', sdpPath, '-t', String(SEND_SECONDS + 4), '-ac', '1', '-c:a', 'pcm_s16le', '-y', wav]);
+  const run = ffmpeg(['-protocol_whitelist', 'file,udp,rtp', '-i', sdpPath, '-t', String(RECORD_SECONDS), '-ac', '1', '-c:a', 'pcm_s16le', '-y', wav]);
   return { wav, run };
 }
 
-/** Per 100 ms window of a recording: the level of each tone, dBFS. */
+/** Per 100 ms window of a recording's judged end: the level of each tone, dBFS. */
 function levels(wav: string): Record<number, number[]> {
   const parsed = parseWav(new Uint8Array(readFileSync(wav)), wav);
-  return Object.fromEntries([TONE_A, TONE_B, CONTROL].map((f) => [f, toneLevelsDbfs(parsed.samples, f, parsed.sampleRate, 100)]));
+  return Object.fromEntries([TONE_A, TONE_B, CONTROL].map((f) => [f, toneLevelsDbfs(parsed.samples, f, parsed.sampleRate, 100).slice(-JUDGED_WINDOWS)]));
 }
 
 /** The windows in which `freqHz` is on (within 20 dB of what was sent). */
@@ -108,19 +113,24 @@ describe('mediasoup bridge', () => {
     expect(bridge.members).toEqual([joinedA.member, joinedB.member]);
     expect(joinedA.member.leg).toMatchObject({ kind: 'rtp', codec: { name: 'opus' } });
 
+    // The senders first; the recorders once confmix hears both talking.
+    const talking = (member: Member): Promise<unknown> => once(member, 'talking');
+    const bothTalking = Promise.all([talking(joinedA.member), talking(joinedB.member)]);
+    const senders = [sendTone(TONE_A, 0xa11ce, a.port, a.rtcpPort!), sendTone(TONE_B, 0xb0b, b.port, b.rtcpPort!)];
+    await bothTalking;
     const heardByA = await record('a-hears', joinedA.producer.id);
     const heardByB = await record('b-hears', joinedB.producer.id);
     const heardByAll = await record('all-hear', bridge.mixProducer!.id);
-    const senders = [sendTone(TONE_A, 0xa11ce, a.port, a.rtcpPort!), sendTone(TONE_B, 0xb0b, b.port, b.rtcpPort!)];
-    expect(await Promise.all(senders.map((run) => run.exited))).toEqual([0, 0]);
     expect(await Promise.all([heardByA, heardByB, heardByAll].map(({ run }) => run.exited))).toEqual([0, 0, 0]);
+    for (const run of senders) run.kill();
 
-    // A hears B's tone for most of the time it was sent; its own tone is no louder there than a
+    // A hears B's tone for most of the recording; its own tone is no louder there than a
     // frequency nobody sends (the Opus coding noise around B's tone), far below a heard tone.
+    const windows = JUDGED_WINDOWS;
     for (const [wav, heard, own] of [[heardByA.wav, TONE_B, TONE_A], [heardByB.wav, TONE_A, TONE_B]] as const) {
       const at = levels(wav);
       const on = onWindows(at, heard);
-      expect(on.length).toBeGreaterThan(SEND_SECONDS * 10 * 0.6);
+      expect(on.length).toBeGreaterThan(windows * 0.6);
       const ownLevel = median(on.map((i) => at[own][i]));
       expect(ownLevel).toBeLessThan(median(on.map((i) => at[heard][i])) - 25);
       expect(ownLevel).toBeLessThan(median(on.map((i) => at[CONTROL][i])) + 6);
@@ -128,11 +138,12 @@ describe('mediasoup bridge', () => {
     // The shared mix: both at once.
     const atAll = levels(heardByAll.wav);
     const both = onWindows(atAll, TONE_A).filter((i) => onWindows(atAll, TONE_B).includes(i));
-    expect(both.length).toBeGreaterThan(SEND_SECONDS * 10 * 0.5);
+    expect(both.length).toBeGreaterThan(windows * 0.6);
 
     // What went through the legs, counted by mediasoup and by confmix.
     const statsA = await joinedA.member.stats();
-    expect(statsA.packetsReceived).toBeGreaterThan(SEND_SECONDS * 50 * 0.8);
+    // At least the judged seconds of packets (50 a second) reached the leg.
+    expect(statsA.packetsReceived).toBeGreaterThan((JUDGED_WINDOWS / 10) * 50);
     const producerStats = await (joinedA.producer as MediasoupTypes.Producer).getStats();
     expect(producerStats[0]?.packetCount).toBeGreaterThan(0);
   });

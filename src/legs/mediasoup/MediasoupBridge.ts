@@ -39,8 +39,8 @@ export async function loadMediasoup(specifier: string = MEDIASOUP_PACKAGE): Prom
     const module = (await import(specifier)) as { version?: string; default?: { version?: string } };
     return { version: module.version ?? module.default?.version ?? 'unknown' };
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    // Node's code for a missing package (ESM or CommonJS resolution).
+    if (/MODULE_NOT_FOUND$/.test(String((error as { code?: unknown }).code))) {
       throw new UnsupportedError(`the mediasoup bridge needs the '${MEDIASOUP_PACKAGE}' package, which is not installed (npm install ${MEDIASOUP_PACKAGE}@3.19.3)`, { cause: error });
     }
     throw error;
