@@ -25,6 +25,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   soak: async () => (await import('./soak/index.ts')).soakBench,
   report: async () => (await import('./report/index.ts')).reportBench,
   cluster: async () => (await import('./cluster/index.ts')).clusterBench,
+  mediasoup: async () => (await import('./mediasoup/index.ts')).mediasoupBench,
 };
 
 async function usage(): Promise<string> {

@@ -4,12 +4,14 @@
 #   test:  what the test suite drives (real peers, speech, the browser, Redis and network
 #          namespaces for the cluster) and the C++ unit tests need
 #   fuzz:  clang with libFuzzer and the sanitizers, for `npm run fuzz` (CI runs it)
-# Usage: system-packages.sh list|missing|install [build|test|fuzz|all]
+#   mediasoup: what scripts/mediasoup-worker/build.sh builds mediasoup's worker with (the tests' SFU)
+# Usage: system-packages.sh list|missing|install [build|test|fuzz|mediasoup|all]
 set -euo pipefail
 
 BUILD_PACKAGES=(pkg-config libopus-dev)
 TEST_PACKAGES=(ffmpeg espeak-ng chromium libgtest-dev redis-server iproute2)
 FUZZ_PACKAGES=(clang libclang-rt-dev cmake)
+MEDIASOUP_PACKAGES=(python3-venv libssl-dev libuv1-dev libusrsctp-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler libsrtp2-dev)
 
 action="${1:-list}"
 set_name="${2:-all}"
@@ -17,8 +19,9 @@ case "$set_name" in
   build) packages=("${BUILD_PACKAGES[@]}") ;;
   test) packages=("${TEST_PACKAGES[@]}") ;;
   fuzz) packages=("${FUZZ_PACKAGES[@]}") ;;
-  all) packages=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}") ;;
-  *) echo "system-packages: unknown set '$set_name' (build, test, fuzz or all)" >&2; exit 2 ;;
+  mediasoup) packages=("${MEDIASOUP_PACKAGES[@]}") ;;
+  all) packages=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}" "${MEDIASOUP_PACKAGES[@]}") ;;
+  *) echo "system-packages: unknown set '$set_name' (build, test, fuzz, mediasoup or all)" >&2; exit 2 ;;
 esac
 
 missing() {

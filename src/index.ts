@@ -47,6 +47,16 @@ export type { PlaybackDoneReason, PlaybackEvents, PlaybackKind, PlaybackStatus }
 export { AppLeg, APP_LEG_RATES } from './legs/app/AppLeg.ts';
 export type { AppLegEvents, AppLegMessage, AppLegOptions, AppLegState } from './legs/app/AppLegTypes.ts';
 export { RtpLeg } from './legs/rtp/RtpLeg.ts';
+export { MediasoupBridge } from './legs/mediasoup/MediasoupBridge.ts';
+export type {
+  BridgedProducer,
+  MediasoupBridgeEvents,
+  MediasoupBridgeOptions,
+  SfuConsumer,
+  SfuPlainTransport,
+  SfuProducer,
+  SfuRouter,
+} from './legs/mediasoup/MediasoupBridgeTypes.ts';
 
 // SDP offer/answer of plain RTP legs (RFC 3264), usable on their own too.
 export { answerOffer, applyAnswer, createOffer, negotiateOffer, writeAnswer, SdpError, SDP_CODECS, MAX_SDP_BYTES } from './legs/rtp/sdp.ts';

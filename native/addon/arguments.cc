@@ -356,6 +356,10 @@ bool ReadRtpMedia(Napi::Env env, const Napi::Object& leg, MemberMediaConfig* med
   if (!send.IsUndefined()) {
     SenderConfig config;
     if (!ReadCodecParams(env, send, &config.codec)) return false;
+    std::optional<uint32_t> ssrc;
+    if (!ReadOptionalNamedInteger(env, send.As<Napi::Object>().Get("ssrc"), "ssrc", 0, 4294967295.0, &ssrc))
+      return false;
+    config.ssrc = ssrc;
     media->send = config;
   }
   return true;

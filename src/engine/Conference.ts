@@ -11,6 +11,9 @@ import { InvalidArgumentError, InvalidStateError, NotFoundError } from '../error
 import { checkAppData, checkFields, setOptional } from '../fields.ts';
 import type { LegLink } from '../legs/LegKind.ts';
 import { checkSessionJoin, sessionLegRequest } from '../legs/registry.ts';
+import { MediasoupBridge } from '../legs/mediasoup/MediasoupBridge.ts';
+import type { BridgeHost } from '../legs/mediasoup/MediasoupBridge.ts';
+import type { MediasoupBridgeOptions } from '../legs/mediasoup/MediasoupBridgeTypes.ts';
 import type { RtpLeg } from '../legs/rtp/RtpLeg.ts';
 import type { ShardConferenceEvent, ShardResult } from '../shard/conferenceProtocol.ts';
 import { BackgroundSounds } from './BackgroundSounds.ts';
@@ -297,6 +300,28 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     const add = normalizeMemberAdd(options);
     const appData = checkAppData((options as { appData?: unknown }).appData);
     return this.#addMember(add, appData);
+  }
+
+  /**
+   * Bridges a mediasoup router (the optional `mediasoup` package; UnsupportedError without it):
+   * `bridge.addProducer(producer, memberOptions)` makes a member of an audio producer and gives
+   * back a producer of its own mix; `bridge.mixProducer` carries the whole mix for listeners.
+   */
+  async bridgeMediasoup(options: MediasoupBridgeOptions): Promise<MediasoupBridge<Member, Omit<MemberOptions, 'leg'>>> {
+    this.#assertOpen();
+    const host: BridgeHost<Member, Omit<MemberOptions, 'leg'>> = {
+      join: async (memberOptions, leg) => {
+        const member = await this.addMember({ ...memberOptions, leg });
+        return {
+          member,
+          localPort: (member.leg as RtpLeg).localPort,
+          remove: () => member.closeFor('mediasoup-closed'),
+          onLeave: (listener) => (member.closed ? listener() : member.once('close', () => listener())),
+        };
+      },
+      onClose: (listener) => (this.closed ? listener() : this.once('close', () => listener())),
+    };
+    return MediasoupBridge.create(host, options, { mute: true, joinTone: false, leavingTone: false });
   }
 
   /** Changes mute, hold, locked, callback settings or tag; `{state: 'completed'}` completes it. */

@@ -343,6 +343,12 @@ export class Member extends EventEmitter<MemberEvents> {
     void this.#owner.remove(this, 'api');
   }
 
+  /** Internal: removes it for a reason its leg's owner gives (a bridge); its leg closes. Idempotent. */
+  closeFor(reason: MemberRemovedReason): void {
+    if (this.closed) return;
+    void this.#owner.remove(this, reason);
+  }
+
   /** Throws InvalidStateError once it is completed. */
   assertActive(): void {
     if (this.closed) throw new InvalidStateError(`member ${this.id} is completed`);

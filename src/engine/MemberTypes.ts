@@ -30,7 +30,8 @@ export type MemberRemovedReason =
   | 'rtcp-bye' // its RTP peer sent an RTCP BYE
   | 'conference-completed' // the conference completed
   | 'shard-died' // the shard holding its conference died
-  | 'engine-closed'; // the engine closed
+  | 'engine-closed' // the engine closed
+  | 'mediasoup-closed'; // its mediasoup producer, transport or router closed, or its bridge did
 
 
 export type { MemberLeg, MemberLegOptions };

@@ -55,7 +55,8 @@ export function normalizeLeg(value: unknown): LegRequest {
   const fields = checkFields(value, 'leg');
   if (isKind(fields.kind)) return (LEG_KINDS[fields.kind] as LegKind).parse(fields);
   if (typeof fields.kind === 'string' && PLANNED_KINDS.has(fields.kind)) {
-    throw new UnsupportedError(`leg kind '${fields.kind}' is not available in this version`);
+    const hint = fields.kind === 'mediasoup' ? ': mediasoup producers join through conference.bridgeMediasoup()' : '';
+    throw new UnsupportedError(`leg kind '${fields.kind}' is not available in this version${hint}`);
   }
   const kinds = Object.keys(LEG_KINDS).map((kind) => `'${kind}'`);
   throw new InvalidArgumentError(`leg must be an AppLeg, or an object with kind ${kinds.slice(0, -1).join(', ')} or ${kinds.at(-1)}, got kind ${describe(fields.kind)}`);

@@ -23,6 +23,12 @@ export interface RtpCodecOptions extends CodecOptions {
 }
 
 /** What a member receives: its codec and, if negotiated, RFC 4733 telephone-events. */
+/** The sending side of an RTP leg. */
+export interface SendOptions extends RtpCodecOptions {
+  /** The stream's SSRC (default: random). */
+  ssrc?: number;
+}
+
 export interface ReceiveOptions extends RtpCodecOptions {
   /** Payload type of telephone-event. */
   telephoneEventPayloadType?: number;

@@ -2,7 +2,7 @@
 import { addon } from './addon.ts';
 import { toConfmixError } from '../errors.ts';
 import type { NativeMemberSettings, NativeMixerEvent, NativeRelationship } from './mixer.ts';
-import type { LegStats, NativeMediaConferenceOptions, ReceiveOptions, RtpCodecOptions } from './mediaTypes.ts';
+import type { LegStats, NativeMediaConferenceOptions, ReceiveOptions, RtpCodecOptions, SendOptions } from './mediaTypes.ts';
 
 /** How a member's media reaches the media thread. */
 export type ShardMediaLeg =
@@ -11,7 +11,7 @@ export type ShardMediaLeg =
   | {
       kind: 'rtp';
       receive?: ReceiveOptions;
-      send?: RtpCodecOptions;
+      send?: SendOptions;
       remoteAddress?: string;
       remotePort?: number;
       symmetricLatching?: boolean;

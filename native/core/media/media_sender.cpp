@@ -75,16 +75,18 @@ std::unique_ptr<MediaSender> MediaSender::Create(const SenderConfig& config, std
 }
 
 namespace {
-rtp::RtpSenderOptions SenderOptions(const CodecParams& codec) {
+rtp::RtpSenderOptions SenderOptions(const SenderConfig& config) {
   rtp::RtpSenderOptions options;
-  options.payload_type = static_cast<uint8_t>(codec.payload_type);
-  options.clock_rate = static_cast<uint32_t>(codec.clock_rate);
+  options.payload_type = static_cast<uint8_t>(config.codec.payload_type);
+  options.clock_rate = static_cast<uint32_t>(config.codec.clock_rate);
+  options.has_ssrc = config.ssrc.has_value();
+  options.ssrc = config.ssrc.value_or(0);
   return options;
 }
 }  // namespace
 
 MediaSender::MediaSender(const SenderConfig& config, std::unique_ptr<FrameEncoder> own)
-    : config_(config), own_(std::move(own)), rtp_(SenderOptions(config.codec)) {}
+    : config_(config), own_(std::move(own)), rtp_(SenderOptions(config)) {}
 
 size_t MediaSender::WritePacket(const FrameEncoder& encoded, uint8_t* out) {
   if (encoded.payload_size() == 0 || encoded.payload_is_dtx()) {

@@ -24,6 +24,7 @@ struct SenderConfig {
   CodecParams codec;  // what the peer receives
   int conference_rate = 16000;
   int interval_ms = 20;
+  std::optional<uint32_t> ssrc;  // the stream's SSRC; unset: random
 };
 
 /** True when two senders' encodes are interchangeable (payload type aside: it is in the header). */

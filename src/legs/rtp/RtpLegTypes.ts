@@ -42,6 +42,8 @@ export interface RtpLegOptions {
   ipv6?: boolean;
   /** Packet duration, ms (default: the conference interval). */
   ptimeMs?: 10 | 20 | 40 | 60;
+  /** The SSRC of the stream we send (default: random), for a peer that routes by it (an SFU). */
+  ssrc?: number;
 }
 
 /** A peer or codec change of a member's RTP leg. */

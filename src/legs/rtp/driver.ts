@@ -39,6 +39,7 @@ function nativeLeg(spec: RtpLegWireSpec): ShardMediaLeg {
   return {
     kind: 'rtp',
     ...codecPair(spec.codec, spec.telephoneEventPayloadType, spec.audioLevelExtensionId),
+    ...(spec.ssrc === undefined ? {} : { send: { ...codecOptions(spec.codec), ssrc: spec.ssrc } }),
     ...(spec.remoteAddress === undefined ? {} : { remoteAddress: spec.remoteAddress, remotePort: spec.remotePort }),
     ...(spec.symmetricLatching === undefined ? {} : { symmetricLatching: spec.symmetricLatching }),
     ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }),

@@ -48,6 +48,8 @@ export interface RtpLegWireSpec {
   ipv6?: boolean;
   /** Packet duration, ms (default: the conference interval). */
   ptimeMs?: number;
+  /** The SSRC of the stream we send (default: random). */
+  ssrc?: number;
   /** RTCP on the RTP port (RFC 5761): true as negotiated; false asks for a separate RTCP socket; absent: on the RTP port once the peer's RTCP shows up there. */
   rtcpMux?: boolean;
   /** Without rtcp-mux: the peer's RTCP port (SDP a=rtcp; default remotePort + 1). */
@@ -92,7 +94,7 @@ const RTP_CODEC_PRESETS: Readonly<Record<string, RtpCodecWire>> = {
 const RTP_CODEC_NAMES = ['pcmu', 'pcma', 'l16', 'opus'] as const;
 const RTP_CODEC_KEYS = new Set(['name', 'payloadType', 'clockRate', 'channels', 'fec', 'dtx', 'bitrate']);
 const RTP_LEG_KEYS = new Set([
-  'kind', 'codec', 'remoteAddress', 'remotePort', 'telephoneEventPayloadType', 'audioLevelExtensionId', 'symmetricLatching', 'timeoutMs', 'ipv6', 'ptimeMs',
+  'kind', 'codec', 'remoteAddress', 'remotePort', 'telephoneEventPayloadType', 'audioLevelExtensionId', 'symmetricLatching', 'timeoutMs', 'ipv6', 'ptimeMs', 'ssrc',
 ]);
 const RTP_UPDATE_KEYS = new Set(['remoteAddress', 'remotePort', 'codec', 'telephoneEventPayloadType']);
 
@@ -146,6 +148,7 @@ export function normalizeRtpLeg(fields: Fields): RtpLegWireSpec {
   if (fields.timeoutMs !== undefined) spec.timeoutMs = toInteger(fields.timeoutMs, 'timeoutMs', 0, 3_600_000);
   if (fields.ipv6 !== undefined) spec.ipv6 = toBoolean(fields.ipv6, 'ipv6');
   if (fields.ptimeMs !== undefined) spec.ptimeMs = toOneOf(fields.ptimeMs, 'ptimeMs', MIXER_INTERVALS_MS);
+  if (fields.ssrc !== undefined) spec.ssrc = toInteger(fields.ssrc, 'ssrc', 0, 0xffff_ffff);
   return spec;
 }
 
