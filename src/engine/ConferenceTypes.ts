@@ -3,6 +3,7 @@ import type {
   ConferenceEventPayload,
   ConferenceMemberEventPayload,
   ConferencePlaybackEventPayload,
+  ConferenceRecordingEventPayload,
   ConferenceSpeakEventPayload,
   DtmfEventPayload,
   TalkingEventPayload,
@@ -185,6 +186,8 @@ export interface ConferenceEvents {
   'conference-playback': [ConferencePlaybackEventPayload];
   /** A sentence started or is done. */
   'conference-speak': [ConferenceSpeakEventPayload];
+  /** A recording started, is done or failed. */
+  'conference-recording': [ConferenceRecordingEventPayload];
   /** A member pressed a key. */
   dtmf: [DtmfEventPayload];
   /** A member started or stopped talking. */

@@ -14,6 +14,9 @@ import type { CallbackEventPayload, PayloadContext } from './events.ts';
 import { normalizeMemberUpdate } from './memberFields.ts';
 import type { Playback } from './Playback.ts';
 import type { PlaybackRegistry } from './PlaybackRegistry.ts';
+import type { Recording } from './Recording.ts';
+import { checkRecordOptions, type RecordingRegistry } from './RecordingRegistry.ts';
+import type { MemberRecordOptions } from './RecordingTypes.ts';
 import type { MemberChannel } from './shardLink.ts';
 import type { PlayOptions, SpeakOptions, AudioOptions } from './ConferenceTypes.ts';
 import type {
@@ -63,6 +66,8 @@ export interface MemberOwner {
   readonly activeMembers: number;
   /** The conference's playbacks (the member's own play and speak, its notice sounds). */
   readonly playbacks: PlaybackRegistry;
+  /** The conference's recordings (the member's own record()). */
+  readonly recordings: RecordingRegistry;
   /** Sounds played to the member when its mute changes, if the profile names them. */
   readonly muteSounds: { muted?: Int16Array; unmuted?: Int16Array };
   /** Fields every payload of the conference shares. */
@@ -277,6 +282,16 @@ export class Member extends EventEmitter<MemberEvents> {
     return this.#owner.playbacks.speak(normalizeSpeak(options), this.#record.number);
   }
 
+  /** Records what this member hears (default) or, with `direction: 'says'`, what it puts into the mix, to `path` (WAV or Ogg Opus). */
+  async record(options: MemberRecordOptions): Promise<Recording> {
+    this.#assertActive();
+    const checked = checkRecordOptions(options);
+    const direction = (options as { direction?: unknown }).direction ?? 'hears';
+    if (direction !== 'hears' && direction !== 'says') throw new InvalidArgumentError("direction must be 'hears' or 'says'");
+    const self = { number: this.#record.number, id: this.id };
+    return this.#owner.recordings.start({ ...checked, mix: false, members: [{ member: self, direction }], owner: self });
+  }
+
   /** The Conference API's member audio resource: a play or a speak, by which field is given. */
   async audio(options: AudioOptions): Promise<Playback | null> {
     this.#assertActive();
@@ -378,7 +393,7 @@ export class Member extends EventEmitter<MemberEvents> {
   }
 
   /** Internal, for the conference: its record (membership, joins and payload facts). */
-  get record(): MemberRecord {
+  get memberRecord(): MemberRecord {
     return this.#record;
   }
 

@@ -401,6 +401,12 @@ void MediaConference::Tick(MediaOutput& output, double thread_load) {
   }
   mixer_->Mix();
   mixer_->ReleaseFinishedPlaybacks();  // a finished playback's PCM is freed here, rarely
+  if (recordings_.size() != 0) {
+    recordings_.Capture(*mixer_);
+    recordings_.Poll(*mixer_, &recording_events_);
+    for (const record::RecordingEvent& event : recording_events_) output.OnRecording(event);
+    recording_events_.clear();
+  }
   ticks_++;
   // Encodes: pick each sender's encoder (its own, or its group's shared one, encoded once), run
   // the encodes (Opus ones over the pool), then write every member's packet in member order.

@@ -23,6 +23,7 @@
 #include "core/media/media_sender.h"
 #include "core/media/rtcp_session.h"
 #include "core/mix/conference.h"
+#include "core/record/conference_recordings.h"
 
 namespace confmix {
 
@@ -55,6 +56,8 @@ class MediaOutput {
   virtual void OnRtcpStats(uint32_t /*member*/, const RtcpSessionStats& /*stats*/) {}
   /** The member's peer ended its stream with an RTCP BYE; `reason` may be empty. */
   virtual void OnRtcpBye(uint32_t /*member*/, std::string_view /*reason*/) {}
+  /** A recording started, ended or failed this tick (valid during the call). */
+  virtual void OnRecording(const record::RecordingEvent& /*event*/) {}
 };
 
 /** What the last tick did. */
@@ -97,6 +100,13 @@ class MediaConference {
   /** After a tick: sends each RTCP report due at `now_ms` (monotonic), reports BYEs, and
    *  publishes the RTCP figures that changed (all of them with `publish_all`). */
   void ServiceRtcp(double now_ms, bool publish_all, MediaOutput& output);
+
+  /** Starts a recording from the next tick (see core/record/conference_recordings.h). */
+  Status StartRecording(const record::RecordingSpec& spec) { return recordings_.Start(spec, *mixer_); }
+  /** Stops a recording: it ends with a done event once its frames are written. */
+  Status StopRecording(uint32_t id) { return recordings_.Stop(id, *mixer_); }
+  /** Recordings not yet ended. */
+  size_t recording_count() const { return recordings_.size(); }
 
   /** With false, every listener gets its own encode (the benchmark's baseline). */
   void set_shared_encodes(bool shared) { shared_encodes_ = shared; }
@@ -183,6 +193,8 @@ class MediaConference {
   bool parallel_codecs_ = true;
   bool skip_unvoiced_ = true;
   uint64_t ticks_ = 0;
+  record::ConferenceRecordings recordings_;
+  std::vector<record::RecordingEvent> recording_events_;  // this tick's (capacity kept)
   MediaTickStats last_tick_;
   ComplexityGovernor governor_;
 };
