@@ -59,6 +59,8 @@ export interface ServerConfig {
   accounts: AccountConfig[];
   /** Where stored documents live (one SQLite file); unset keeps them in memory only. */
   dataDir?: string;
+  /** Where recordings are written (default: <dataDir>/recordings, else the system's temporary directory). */
+  recordingsDir?: string;
 }
 
 /** The defaults of every setting. */
@@ -90,6 +92,7 @@ export const SERVE_FLAGS = {
   '--shards': 'engine shards (default: the core count)',
   '--accounts': 'Kazoo accounts: accountId:token[,accountId:token...]',
   '--data-dir': 'directory of the document database (default: in memory, lost on exit)',
+  '--recordings-dir': 'directory recordings are written under (default <data-dir>/recordings, else the temporary directory)',
   '--config': 'a JSON config file',
 } as const;
 
@@ -104,6 +107,7 @@ const ENV_OF: Record<keyof typeof SERVE_FLAGS, string> = {
   '--shards': 'CONFMIX_SHARDS',
   '--accounts': 'CONFMIX_ACCOUNTS',
   '--data-dir': 'CONFMIX_DATA_DIR',
+  '--recordings-dir': 'CONFMIX_RECORDINGS_DIR',
   '--config': 'CONFMIX_CONFIG',
 };
 
@@ -166,6 +170,10 @@ function apply(config: ServerConfig, raw: Partial<Record<keyof typeof SERVE_FLAG
     if (raw['--data-dir'].trim() === '') throw new InvalidArgumentError(`${name('--data-dir')} must be a directory path`);
     config.dataDir = raw['--data-dir'];
   }
+  if (raw['--recordings-dir'] !== undefined) {
+    if (raw['--recordings-dir'].trim() === '') throw new InvalidArgumentError(`${name('--recordings-dir')} must be a directory path`);
+    config.recordingsDir = raw['--recordings-dir'];
+  }
 }
 
 function checkUrl(value: string, name: string): string {
@@ -207,7 +215,7 @@ function applyFile(config: ServerConfig, path: string): void {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError(`config file ${path} must hold a JSON object`);
   const file = parsed as Record<string, unknown>;
-  const known = new Set(['listen', 'publicUrl', 'rtpAddress', 'rtpPorts', 'users', 'logLevel', 'shards', 'limits', 'callbackQueue', 'shutdownTimeoutMs', 'bodyLimit', 'accounts', 'dataDir']);
+  const known = new Set(['listen', 'publicUrl', 'rtpAddress', 'rtpPorts', 'users', 'logLevel', 'shards', 'limits', 'callbackQueue', 'shutdownTimeoutMs', 'bodyLimit', 'accounts', 'dataDir', 'recordingsDir']);
   for (const key of Object.keys(file)) if (!known.has(key)) throw new InvalidArgumentError(`config file ${path}: unknown setting '${key}'; known: ${[...known].join(', ')}`);
   const text = (key: string): string | undefined => {
     if (file[key] === undefined) return undefined;
@@ -223,6 +231,7 @@ function applyFile(config: ServerConfig, path: string): void {
     '--shards': file.shards === undefined ? undefined : String(file.shards),
     '--accounts': text('accounts'),
     '--data-dir': text('dataDir'),
+    '--recordings-dir': text('recordingsDir'),
   }, 'file');
   if (file.users !== undefined) {
     if (!Array.isArray(file.users)) throw new InvalidArgumentError(`config file ${path}: users must be an array of {userId, token, secret, limits?}`);

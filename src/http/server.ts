@@ -1,6 +1,8 @@
 // The embedded media server: Fastify over one engine. The Conference API under /v1/users,
 // callbacks with fallback, live events (SSE and WebSocket), /metrics, /healthz and /readyz, the
 // OpenAPI document and its page, the status page, and a graceful close.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
@@ -23,6 +25,7 @@ import { UserRegistry } from './users.ts';
 import { SqliteDocumentStore } from '../store/SqliteDocumentStore.ts';
 import { AccountRegistry } from './kazoo/accounts.ts';
 import { registerKazooRoutes } from './kazoo/kazooRoutes.ts';
+import { registerRecordingRoutes } from './recordingRoutes.ts';
 
 /** How a server is made. */
 export interface ServerOptions {
@@ -88,6 +91,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
       ...(config.rtpAddress ? { rtpAddress: config.rtpAddress } : {}),
     }));
   const ownsEngine = options.engine === undefined;
+  const recordingsDir = config.recordingsDir ?? (config.dataDir ? join(config.dataDir, 'recordings') : join(tmpdir(), 'confmix-recordings'));
   const metrics = new ServerMetrics(engine);
   const dispatcher = new CallbackDispatcher({ queueLimit: config.callbackQueue, log: log.child({ component: 'callbacks' }), observer: metrics });
   const live = new LiveEvents();
@@ -177,6 +181,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
   await app.register(async (api) => {
     api.addHook('onRequest', authenticate);
     registerConferenceRoutes(api, { engine, users: registry, metrics });
+    registerRecordingRoutes(api, { engine, users: registry, recordingsDir });
 
     const sseStreams = new Set<() => void>();
     api.get('/v1/users/:userId/events', {
@@ -236,7 +241,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
 
   // Kazoo's conferences API: stored documents (SQLite) and the live conferences they start.
   const store = new SqliteDocumentStore(config.dataDir);
-  const kazoo = await registerKazooRoutes(app, { engine, store, accounts: new AccountRegistry(config.accounts) });
+  const kazoo = await registerKazooRoutes(app, { engine, store, accounts: new AccountRegistry(config.accounts), recordingsDir });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { summary: 'The process is up', tags: ['health'], response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
