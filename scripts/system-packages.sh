@@ -6,7 +6,7 @@
 # Usage: system-packages.sh list|missing|install [build|test|fuzz|all]
 set -euo pipefail
 
-BUILD_PACKAGES=(pkg-config libopus-dev libopusenc-dev)
+BUILD_PACKAGES=(pkg-config libopus-dev libopusenc-dev libspeexdsp-dev)
 TEST_PACKAGES=(ffmpeg espeak-ng chromium libgtest-dev)
 FUZZ_PACKAGES=(clang libclang-rt-dev cmake)
 

@@ -45,6 +45,7 @@ export type { RtpCodec, RtpLegEvents, RtpLegOptions, RtpLegStats, RtpLegUpdate, 
 export { Playback } from './engine/Playback.ts';
 export type { PlaybackDoneReason, PlaybackEvents, PlaybackKind, PlaybackStatus } from './engine/PlaybackTypes.ts';
 export { Recording } from './engine/Recording.ts';
+export type { VoiceProcessingOptions } from './engine/voiceProcessing.ts';
 export type {
   MemberRecordOptions,
   RecordOptions,

@@ -263,6 +263,7 @@ class ShardMediaWrap {
         Class::Method<&ShardMediaWrap::Relate>("relate"),
         Class::Method<&ShardMediaWrap::StartRecording>("startRecording"),
         Class::Method<&ShardMediaWrap::StopRecording>("stopRecording"),
+        Class::Method<&ShardMediaWrap::SetVoice>("setVoice"),
         Class::Method<&ShardMediaWrap::Drain>("drain"),
         Class::Method<&ShardMediaWrap::Stats>("stats"),
         Class::Method<&ShardMediaWrap::LegStats>("legStats"),
@@ -521,6 +522,30 @@ class ShardMediaWrap {
     uint32_t handle = 0, recording = 0;
     if (!ReadIds(info, &handle) || !ReadUint32Arg(info, 1, "recording id", &recording)) return info.Env().Undefined();
     return Done(info.Env(), controller().StopRecording(handle, recording));
+  }
+
+  // setVoice(handle, member, {noiseSuppression?, noiseSuppressionDb?, agc?, agcTargetDbfs?} | null)
+  Napi::Value SetVoice(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t handle = 0, member = 0;
+    if (!ReadIds(info, &handle, &member)) return env.Undefined();
+    std::optional<VoiceOptions> options;
+    if (info.Length() > 2 && !info[2].IsNull() && !info[2].IsUndefined()) {
+      Napi::Object o;
+      std::optional<bool> denoise, agc;
+      std::optional<int> suppress_db, target_dbfs;
+      if (!ReadObjectArg(info, 2, "voice options", &o) || !ReadOptionalFlag(env, o, "noiseSuppression", &denoise) ||
+          !ReadOptionalFlag(env, o, "agc", &agc) || !ReadOptionalInt(env, o, "noiseSuppressionDb", -60, -1, &suppress_db) ||
+          !ReadOptionalInt(env, o, "agcTargetDbfs", -40, -3, &target_dbfs))
+        return env.Undefined();
+      VoiceOptions voice;
+      voice.noise_suppression = denoise.value_or(true);
+      voice.agc = agc.value_or(true);
+      if (suppress_db) voice.noise_suppression_db = *suppress_db;
+      if (target_dbfs) voice.agc_target_dbfs = *target_dbfs;
+      options = voice;
+    }
+    return Done(env, controller().SetVoiceProcessing(handle, member, options));
   }
 
   // drain() -> {events: [...], frames: Int16Array, frameIndex: Uint32Array (conference, member,

@@ -516,6 +516,8 @@ export class Conference extends EventEmitter<ConferenceEvents> {
       throw error;
     }
     member.attachLeg(leg);
+    // Sent before any later request of the member, so its first mixed frames are processed.
+    if (this.#config.media.voiceProcessing) void member.setVoiceProcessing(true).catch(noop);
     record.addedTime = nowIso();
     this.#members.set(record.id, member);
     this.#active.set(record.number, member);

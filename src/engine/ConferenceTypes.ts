@@ -79,6 +79,8 @@ export interface ConferenceMediaOptions {
   skipUnvoiced?: boolean;
   /** Most members mixed in one tick: the loudest whose gate passes, with hysteresis; the rest hear their mix. 0..64, 0: no cap; default 4. */
   maxActiveTalkers?: number;
+  /** Members join with voice processing on (noise suppression and AGC, speexdsp); default off. */
+  voiceProcessing?: boolean;
 }
 
 /** Fields of createConference: the Conference API's, the Kazoo schema's, and confmix's. */

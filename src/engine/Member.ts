@@ -17,6 +17,7 @@ import type { PlaybackRegistry } from './PlaybackRegistry.ts';
 import type { Recording } from './Recording.ts';
 import { checkRecordOptions, type RecordingRegistry } from './RecordingRegistry.ts';
 import type { MemberRecordOptions } from './RecordingTypes.ts';
+import { checkVoiceOptions, type VoiceProcessingOptions } from './voiceProcessing.ts';
 import type { MemberChannel } from './shardLink.ts';
 import type { PlayOptions, SpeakOptions, AudioOptions } from './ConferenceTypes.ts';
 import type {
@@ -117,6 +118,7 @@ export class Member extends EventEmitter<MemberEvents> {
   readonly #record: MemberRecord;
   readonly #channel: MemberChannel;
   readonly #owner: MemberOwner;
+  #voice: VoiceProcessingOptions | null = null;
   #leg: MemberLeg | undefined;
   /** Muted because its SDP says the peer does not send (recvonly, inactive); undone when it sends again. */
   #sdpMuted: boolean;
@@ -290,6 +292,23 @@ export class Member extends EventEmitter<MemberEvents> {
     if (direction !== 'hears' && direction !== 'says') throw new InvalidArgumentError("direction must be 'hears' or 'says'");
     const self = { number: this.#record.number, id: this.id };
     return this.#owner.recordings.start({ ...checked, mix: false, members: [{ member: self, direction }], owner: self });
+  }
+
+  /**
+   * Turns this member's voice processing on (true, or options) or off (false): noise suppression
+   * and automatic gain control on what it says, before its energy score. Resolves once the shard
+   * applied it. Muted or unvoiced input is never processed.
+   */
+  async setVoiceProcessing(options: boolean | VoiceProcessingOptions): Promise<void> {
+    this.#assertActive();
+    const voice = checkVoiceOptions(options);
+    await this.#channel.request('setVoice', { voice });
+    this.#voice = voice;
+  }
+
+  /** Its voice processing now, or null when off. */
+  get voiceProcessing(): VoiceProcessingOptions | null {
+    return this.#voice === null ? null : { ...this.#voice };
   }
 
   /** The Conference API's member audio resource: a play or a speak, by which field is given. */

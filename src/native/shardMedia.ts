@@ -108,6 +108,16 @@ export interface NativeRecordingSpec {
   tracks: NativeRecordingTrack[];
 }
 
+/** A member's voice processing (speexdsp): noise suppression and AGC, each on unless false. */
+export interface NativeVoiceOptions {
+  noiseSuppression?: boolean;
+  /** Most attenuation of noise, -60..-1 dB (default -15). */
+  noiseSuppressionDb?: number;
+  agc?: boolean;
+  /** RMS level the AGC steers speech toward, -40..-3 dBFS (default -18). */
+  agcTargetDbfs?: number;
+}
+
 /** A recording's event (see core/record): started, done or failed with what it wrote. */
 export interface ShardMediaRecordingEvent {
   type: 'recording';
@@ -283,6 +293,8 @@ interface RawShardMedia {
   startRecording(handle: number, recording: number, spec: NativeRecordingSpec): void;
   /** Stops a recording; its done event follows once its frames are written. */
   stopRecording(handle: number, recording: number): void;
+  /** Turns a member's voice processing on (options) or off (null). */
+  setVoice(handle: number, member: number, voice: NativeVoiceOptions | null): void;
   pressKey(handle: number, member: number, key: string): void;
   relate(handle: number, member: number, other: number, relationship: NativeRelationship): void;
   drain(): ShardMediaDrain;

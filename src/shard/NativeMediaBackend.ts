@@ -1,7 +1,7 @@
 // The media backend of a shard: the native media thread (ShardMedia) runs the clock, the sockets
 // and the mix, and owns every member's media state. This side keeps only ids (conference id ->
 // native handle, native leg id -> member) and each member's open leg from its kind's driver.
-import { createShardMedia, type ShardMedia } from '../native/shardMedia.ts';
+import { createShardMedia, type NativeVoiceOptions, type ShardMedia } from '../native/shardMedia.ts';
 import { Resampler, type ResamplerRate } from '../native/codecs.ts';
 import type { NativeMixerEvent } from '../native/mixer.ts';
 import type { LegDriverContext, OpenLeg } from '../legs/LegKind.ts';
@@ -146,6 +146,11 @@ export class NativeMediaBackend {
   /** Starts a recording of the conference (its events follow as 'recording'). */
   startRecording(conferenceId: string, recording: number, spec: ShardRecordingSpec): void {
     this.#media.startRecording(this.#get(conferenceId).handle, recording, spec);
+  }
+
+  /** Turns a member's voice processing on (options) or off (null). */
+  setVoice(conferenceId: string, member: number, voice: NativeVoiceOptions | null): void {
+    this.#media.setVoice(this.#get(conferenceId).handle, member, voice);
   }
 
   /** Stops a recording (its done event follows once its frames are written). */

@@ -90,6 +90,10 @@ export class ShardConferences {
         b.startRecording(conferenceId, recording, spec);
         return {};
       },
+      setVoice: (p) => {
+        b.setVoice(p.conferenceId, p.member, p.voice);
+        return {};
+      },
       stopRecording: (p) => {
         b.stopRecording(p.conferenceId, p.recording);
         return {};

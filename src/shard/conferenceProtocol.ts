@@ -3,7 +3,7 @@
 // channels send through it, the shard's handlers are checked against it.
 // The main thread (engine) owns ids, seeds semantics and callbacks; a shard owns media.
 import type { DtmfAction, DtmfKey } from '../audio/numbers.ts';
-import type { NativeRecordingSpec } from '../native/shardMedia.ts';
+import type { NativeRecordingSpec, NativeVoiceOptions } from '../native/shardMedia.ts';
 import type { MemberWireSettings } from '../legs/LegKind.ts';
 import type { LegWireInfo, LegWireSpec } from '../legs/registry.ts';
 import type { RtpCodecWire, RtpLegWireStats, RtpLegWireUpdate } from '../legs/rtp/spec.ts';
@@ -87,6 +87,8 @@ export interface ShardConferenceRequests {
   stopPlayback: { params: { conferenceId: string; playback: number }; result: Record<string, never> };
   /** Starts a recording written by a native writer thread; its events follow as 'recording'. */
   startRecording: { params: { conferenceId: string; recording: number } & ShardRecordingSpec; result: Record<string, never> };
+  /** A member's voice processing (noise suppression, AGC) on with these options, or off (null). */
+  setVoice: { params: { conferenceId: string; member: number; voice: NativeVoiceOptions | null }; result: Record<string, never> };
   /** Stops a recording: what it took is written, then its 'done' event follows. */
   stopRecording: { params: { conferenceId: string; recording: number }; result: Record<string, never> };
   /** A DTMF key from the control plane (e.g. SIP INFO), handled like an RFC 4733 one. */

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/dsp/voice_processor.h"
 #include "core/media/complexity_governor.h"
 #include "core/media/media_receiver.h"
 #include "core/media/media_sender.h"
@@ -101,6 +102,10 @@ class MediaConference {
    *  publishes the RTCP figures that changed (all of them with `publish_all`). */
   void ServiceRtcp(double now_ms, bool publish_all, MediaOutput& output);
 
+  /** Turns a member's voice processing on (options) or off (empty); it runs on each frame its
+   *  receive path or app leg produces, before the energy score (muted input is never produced). */
+  Status SetVoiceProcessing(uint32_t id, const std::optional<VoiceOptions>& options);
+
   /** Starts a recording from the next tick (see core/record/conference_recordings.h). */
   Status StartRecording(const record::RecordingSpec& spec) { return recordings_.Start(spec, *mixer_); }
   /** Stops a recording: it ends with a done event once its frames are written. */
@@ -144,6 +149,7 @@ class MediaConference {
     uint32_t tick_level_skips = 0;           // and its skips below the level cut
     bool below_cut = false;                  // this tick: its RFC 6464 level missed the cut
     FrameEncoder* tick_encoder = nullptr;    // the encoder whose payload it sends this tick
+    std::unique_ptr<VoiceProcessor> voice;   // noise suppression and AGC, when on
   };
   // One encode of a tick: independent of every other, so encodes may run on several threads.
   struct EncodeTask {
@@ -170,6 +176,8 @@ class MediaConference {
   int AcquireEncoding(const CodecParams& codec, std::string* error);
   void ReleaseEncoding(int index);
   bool InputMixable(const Member& member) const;
+  // Marks a member's produced frame as this tick's input, after its voice processing (`process`).
+  static void Commit(MemberMedia& media, bool process);
   // With a cap of K active talkers: marks the members whose RFC 6464 level this tick is below
   // the K loudest reported levels (and who did not contribute last tick), so they are not decoded.
   void MarkBelowLevelCut();

@@ -131,6 +131,10 @@ void ConferenceJob::StopRecording(uint32_t recording) {
   conference_->StopRecording(recording);  // NotFound only when it has just ended (its event is on its way)
 }
 
+void ConferenceJob::SetVoiceProcessing(uint32_t member, const std::optional<VoiceOptions>& options) {
+  conference_->SetVoiceProcessing(member, options);  // checked by the controller; NotFound only for a member leaving
+}
+
 void ConferenceJob::OnRecording(const record::RecordingEvent& event) {
   staged_.recordings.push_back(ConferenceRecordingEvent{handle_, event});
 }

@@ -84,6 +84,8 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
   void StartRecording(const record::RecordingSpec& spec);
   /** Stops a recording. */
   void StopRecording(uint32_t recording);
+  /** A member's voice processing on (options) or off. */
+  void SetVoiceProcessing(uint32_t member, const std::optional<VoiceOptions>& options);
   /** The member's last published RTCP figures (any thread); false before the first. */
   bool MemberRtcpStats(uint32_t member, RtcpSessionStats* out) const;
   /** The target delay of the member's jitter buffer when its RTCP figures were last published

@@ -420,6 +420,19 @@ Status ShardController::StartRecording(uint32_t handle, const record::RecordingS
   return Status::Ok();
 }
 
+Status ShardController::SetVoiceProcessing(uint32_t handle, uint32_t member, const std::optional<VoiceOptions>& options) {
+  ConferenceRecord* conference = nullptr;
+  MemberRecord* record = nullptr;
+  Status found = Find(handle, member, &conference, &record);
+  if (!found.ok()) return found;
+  if (options) {
+    const std::string why = ValidateVoiceOptions(*options);
+    if (!why.empty()) return Invalid(why);
+  }
+  conference->job->Post([member, options](ConferenceJob& job) { job.SetVoiceProcessing(member, options); });
+  return Status::Ok();
+}
+
 Status ShardController::StopRecording(uint32_t handle, uint32_t recording) {
   ConferenceRecord* conference = nullptr;
   Status found = Find(handle, &conference);

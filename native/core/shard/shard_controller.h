@@ -185,6 +185,8 @@ class ShardController {
   Status StartRecording(uint32_t handle, const record::RecordingSpec& spec);
   /** Stops a recording that is running; its done event follows. */
   Status StopRecording(uint32_t handle, uint32_t recording);
+  /** Turns a member's voice processing (noise suppression, AGC) on with `options`, or off. */
+  Status SetVoiceProcessing(uint32_t handle, uint32_t member, const std::optional<VoiceOptions>& options);
 
   /** One RTP (or muxed RTCP) datagram from an external member's peer; `accepted` is false when
    *  the leg's inbound queue is full (dropped and counted). */
