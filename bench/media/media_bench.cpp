@@ -275,6 +275,14 @@ class Run {
 
   MediaConference& conference() { return *conference_; }
 
+  // Every member's voice processing on (defaults) or off.
+  void SetVoice(bool on) {
+    std::optional<confmix::VoiceOptions> options;
+    if (on) options = confmix::VoiceOptions{};
+    for (uint32_t id : ids_)
+      if (!conference_->SetVoiceProcessing(id, options).ok()) Die("voice processing refused");
+  }
+
  private:
   // Builds the next batch of packets (untimed), then times its ticks.
   void RunBatch(Phase* phase) {
@@ -305,14 +313,6 @@ class Run {
     phase->unvoiced_skips += unvoiced_skips;
     phase->packets_out += output.packets;
     phase->bytes_out += output.bytes;
-  }
-
-  // Every member's voice processing on (defaults) or off.
-  void SetVoice(bool on) {
-    std::optional<confmix::VoiceOptions> options;
-    if (on) options = confmix::VoiceOptions{};
-    for (uint32_t id : ids_)
-      if (!conference_->SetVoiceProcessing(id, options).ok()) Die("voice processing refused");
   }
 
   size_t members_;
