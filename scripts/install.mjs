@@ -15,7 +15,7 @@ function run(cmd, args) {
 }
 
 function opusFound() {
-  const probe = spawnSync('pkg-config', ['--exists', 'opus']);
+  const probe = spawnSync('pkg-config', ['--exists', 'opus', 'libopusenc', 'speexdsp']);
   return !probe.error && probe.status === 0;
 }
 
@@ -25,7 +25,7 @@ if (!opusFound()) {
   if (isDebian && isRoot) {
     if (run('bash', [packagesScript, 'install', 'build']) !== 0) process.exit(1);
   } else {
-    console.error('confmix: libopus and pkg-config are missing: install libopus-dev and pkg-config (Debian/Ubuntu: sudo apt-get install -y libopus-dev pkg-config)');
+    console.error('confmix: libopus, libopusenc, speexdsp or pkg-config is missing: install them (Debian/Ubuntu: sudo apt-get install -y libopus-dev libopusenc-dev libspeexdsp-dev pkg-config)');
     process.exit(1);
   }
 }

@@ -8,7 +8,7 @@
 # Usage: system-packages.sh list|missing|install [build|test|fuzz|mediasoup|all]
 set -euo pipefail
 
-BUILD_PACKAGES=(pkg-config libopus-dev)
+BUILD_PACKAGES=(pkg-config libopus-dev libopusenc-dev libspeexdsp-dev)
 TEST_PACKAGES=(ffmpeg espeak-ng chromium libgtest-dev redis-server iproute2)
 FUZZ_PACKAGES=(clang libclang-rt-dev cmake)
 MEDIASOUP_PACKAGES=(python3-venv libssl-dev libuv1-dev libusrsctp-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler libsrtp2-dev)

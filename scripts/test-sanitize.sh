@@ -14,6 +14,8 @@ cd "$(dirname "$0")/.."
 out=build-sanitize
 reports="$PWD/$out/reports"
 node node_modules/cmake-js/bin/cmake-js compile --out "$out" --CDCONFMIX_SANITIZE=ON
+# The C++ unit tests too (the recorder's ring and writer threads among them), instrumented alike.
+node node_modules/cmake-js/bin/cmake-js build --out "$out" --target confmix_core_tests
 rm -rf "$reports" && mkdir -p "$reports"
 
 # The runtimes of the compiler that built the addon, loaded before Node's own code.
@@ -24,7 +26,8 @@ export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:allow_user_
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
 export CONFMIX_ADDON="$PWD/$out/Release/confmix.node"
 status=0
-integration=(media-thread shard-rtcp udp-relay udp-load-generator engine-shards engine-lifecycle engine-joins engine-hardening)
+ASAN_OPTIONS="${ASAN_OPTIONS/detect_leaks=0/detect_leaks=1}" "$out/confmix_core_tests" --gtest_brief=1 || status=$?
+integration=(media-thread shard-rtcp udp-relay udp-load-generator engine-shards engine-lifecycle engine-joins engine-hardening engine-recording)
 LD_PRELOAD="$preload" npx vitest run test/unit test/engine "${integration[@]/#/test/integration/}" \
   --exclude test/unit/player-speech.test.ts --exclude test/engine/audio.test.ts "$@" || status=$?
 if compgen -G "$reports/*" > /dev/null; then

@@ -44,6 +44,18 @@ export type {
 export type { RtpCodec, RtpLegEvents, RtpLegOptions, RtpLegStats, RtpLegUpdate, SdpLegOptions, SdpSignalingState } from './legs/rtp/RtpLegTypes.ts';
 export { Playback } from './engine/Playback.ts';
 export type { PlaybackDoneReason, PlaybackEvents, PlaybackKind, PlaybackStatus } from './engine/PlaybackTypes.ts';
+export { Recording } from './engine/Recording.ts';
+export type { VoiceProcessingOptions } from './engine/voiceProcessing.ts';
+export type {
+  MemberRecordOptions,
+  RecordOptions,
+  RecordingEvents,
+  RecordingFailureReason,
+  RecordingFormat,
+  RecordingJson,
+  RecordingState,
+  RecordingTrackJson,
+} from './engine/RecordingTypes.ts';
 export { AppLeg, APP_LEG_RATES } from './legs/app/AppLeg.ts';
 export type { AppLegEvents, AppLegMessage, AppLegOptions, AppLegState } from './legs/app/AppLegTypes.ts';
 export { RtpLeg } from './legs/rtp/RtpLeg.ts';
@@ -89,6 +101,7 @@ export type {
   ConferenceMemberEventPayload,
   ConferencePlaybackEventPayload,
   ConferenceSpeakEventPayload,
+  ConferenceRecordingEventPayload,
   DtmfEventPayload,
   TalkingEventPayload,
 } from './engine/events.ts';

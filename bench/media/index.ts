@@ -38,6 +38,16 @@ interface MediaResult {
   encodeUs: number;
   /** Payloads per tick not decoded because their sender marked them unvoiced (gate closed). */
   unvoicedSkipsPerTick: number;
+  /** The tick with every member's voice processing on. */
+  voiceUsPerTick: number;
+  /** Frames processed per tick (those produced: decodes). */
+  voiceProcessedPerTick: number;
+  /** Extra CPU per processed member per tick, us. */
+  voiceUsPerProcessedMember: number;
+  /** CPU per member per tick without processing, us. */
+  usPerMember: number;
+  /** One frame through speexdsp alone, us. */
+  voiceUs: number;
 }
 
 
@@ -72,6 +82,22 @@ function table(results: MediaResult[]): string {
       r.sharedOffTicks > 0 ? `${r.sharedOffRatio.toFixed(2)}x` : '-',
     ];
   });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function voiceTable(results: MediaResult[]): string {
+  const header = ['variant', 'members', 'us/member/tick unprocessed', 'processed/tick', 'us/tick on', 'us/processed member/tick', 'one frame alone us'];
+  const rows = results.map((r) => [
+    r.variant,
+    String(r.members),
+    r.usPerMember.toFixed(2),
+    r.voiceProcessedPerTick.toFixed(1),
+    r.voiceUsPerTick.toFixed(0),
+    r.voiceUsPerProcessedMember.toFixed(2),
+    r.voiceUs.toFixed(2),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
@@ -120,6 +146,8 @@ export const mediaBench: Bench = {
     console.log('codec share: encodes and decodes priced at their one-call cost, over the measured tick');
     console.log(codecLines(results).join('\n'));
     console.log(table(results));
+    console.log('voice processing (speexdsp noise suppression + AGC) on for every member: only produced frames are processed');
+    console.log(voiceTable(results));
     return {
       bench: 'media',
       results: results.map((r) => ({
@@ -130,6 +158,8 @@ export const mediaBench: Bench = {
         encodesPerTick: Number(r.encodesPerTick.toFixed(2)),
         decodesPerTick: Number(r.decodesPerTick.toFixed(2)),
         sharedOffRatio: r.sharedOffTicks > 0 ? Number(r.sharedOffRatio.toFixed(2)) : null,
+        usPerMember: Number(r.usPerMember.toFixed(2)),
+        voiceUsPerProcessedMember: Number(r.voiceUsPerProcessedMember.toFixed(2)),
       })),
     };
   },

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,7 @@ struct CodecCosts {
   double talker_decode_us = 0.0;    // one talker payload
   double listener_decode_us = 0.0;  // one listener payload that is decoded (not DTX)
   double encode_us = 0.0;           // one mix frame (speech) at the conference rate
+  double voice_us = 0.0;            // one frame of speech through noise suppression and AGC
 };
 
 // Mean microseconds of `call` over `count` calls, repeated until 0.1 s of CPU have passed.
@@ -154,6 +156,9 @@ CodecCosts MeasureCodecCosts(const Variant& variant) {
   const std::vector<int16_t> speech = confmix::bench::SpeechLikeSignal(variant.rate, 1.0, 3);
   const size_t frame = confmix::FrameSamples(variant.rate, kIntervalMs);
   costs.encode_us = MicrosPerCall(speech.size() / frame, [&](size_t i) { encoder->Encode(speech.data() + i * frame); });
+  confmix::VoiceProcessor voice(variant.rate, frame, confmix::VoiceOptions{});
+  std::vector<int16_t> work(speech);
+  costs.voice_us = MicrosPerCall(work.size() / frame, [&](size_t i) { voice.Process(work.data() + i * frame); });
   return costs;
 }
 
@@ -202,6 +207,7 @@ class Run {
     confmix::ConferenceOptions options;
     options.rate = variant.rate;
     options.interval_ms = kIntervalMs;
+    options.max_active_talkers = 0;  // the scenario mixes every talker (10%), as the report checks
     confmix::Status status;
     // CPU is read on this thread: every codec call must run on it (no worker pool), and no tick
     // load is passed, so complexity never sheds.
@@ -270,6 +276,14 @@ class Run {
 
   MediaConference& conference() { return *conference_; }
 
+  // Every member's voice processing on (defaults) or off.
+  void SetVoice(bool on) {
+    std::optional<confmix::VoiceOptions> options;
+    if (on) options = confmix::VoiceOptions{};
+    for (uint32_t id : ids_)
+      if (!conference_->SetVoiceProcessing(id, options).ok()) Die("voice processing refused");
+  }
+
  private:
   // Builds the next batch of packets (untimed), then times its ticks.
   void RunBatch(Phase* phase) {
@@ -316,6 +330,12 @@ std::string RunOne(const Variant& variant, const CodecCosts& costs, size_t membe
   Run run(variant, members);
   run.Warm(kWarmupTicks);
   const Phase shared = run.Measure(limits);
+  // Voice processing on for every member (a conference's opt-in): only frames a member produces
+  // are processed, so its cost follows the decodes.
+  run.SetVoice(true);
+  run.Warm(kSharedOffWarmupTicks);
+  const Phase voice = run.Measure(limits);
+  run.SetVoice(false);
   Phase unshared;  // the baseline: every member encoded on its own
   if (shared_off) {
     run.conference().set_shared_encodes(false);
@@ -331,7 +351,9 @@ std::string RunOne(const Variant& variant, const CodecCosts& costs, size_t membe
   const auto per_tick = [](uint64_t count, const Phase& p) {
     return p.ticks ? static_cast<double>(count) / static_cast<double>(p.ticks) : 0.0;
   };
-  char line[1024];
+  const double voice_us_per_tick = voice.cpu_seconds * 1e6 / static_cast<double>(voice.ticks);
+  const double processed_per_tick = per_tick(voice.decodes, voice);  // frames produced, so processed
+  char line[1400];
   std::snprintf(line, sizeof line,
                 "{\"variant\":\"%s\",\"rate\":%d,\"members\":%zu,\"ticks\":%llu,\"cpuSeconds\":%.4f,\"usPerTick\":%.1f,"
                 "\"usPerParticipantSecond\":%.3f,\"cpuPctPerParticipant\":%.6f,\"encodesPerTick\":%.2f,"
@@ -339,7 +361,8 @@ std::string RunOne(const Variant& variant, const CodecCosts& costs, size_t membe
                 "\"mixedTalkers\":%zu,\"mixedListeners\":%zu,\"sharedOffTicks\":%llu,\"sharedOffUsPerTick\":%.1f,"
                 "\"sharedOffEncodesPerTick\":%.2f,\"sharedOffRatio\":%.3f,\"talkerPayloadBytes\":%.1f,"
                 "\"listenerPayloadBytes\":%.1f,\"talkerDecodeUs\":%.2f,\"listenerDecodeUs\":%.2f,\"encodeUs\":%.2f,"
-                "\"unvoicedSkipsPerTick\":%.2f}",
+                "\"unvoicedSkipsPerTick\":%.2f,\"voiceUsPerTick\":%.1f,\"voiceProcessedPerTick\":%.2f,"
+                "\"voiceUsPerProcessedMember\":%.2f,\"usPerMember\":%.2f,\"voiceUs\":%.2f}",
                 variant.name.c_str(), variant.rate, members, static_cast<unsigned long long>(shared.ticks), shared.cpu_seconds,
                 us_per_tick, cpu_share / n * 1e6, cpu_share / n * 100.0, per_tick(shared.encodes, shared),
                 per_tick(shared.decodes, shared), per_tick(shared.packets_out, shared),
@@ -347,7 +370,9 @@ std::string RunOne(const Variant& variant, const CodecCosts& costs, size_t membe
                 static_cast<unsigned long long>(unshared.ticks), off_us_per_tick,
                 per_tick(unshared.encodes, unshared), off_us_per_tick / us_per_tick, variant.talker_loop.MeanBytes(),
                 variant.listener_loop.MeanBytes(), costs.talker_decode_us, costs.listener_decode_us, costs.encode_us,
-                per_tick(shared.unvoiced_skips, shared));
+                per_tick(shared.unvoiced_skips, shared), voice_us_per_tick, processed_per_tick,
+                processed_per_tick > 0 ? (voice_us_per_tick - us_per_tick) / processed_per_tick : 0.0, us_per_tick / n,
+                costs.voice_us);
   return line;
 }
 

@@ -159,6 +159,85 @@ Napi::Value LegEventToObject(Napi::Env env, const io::MediaEvent& e) {
   return o;
 }
 
+// A recording: {format: 'wav' | 'ogg-opus', opusBitrate?, bufferMs?, tracks: [{source: 'mix' |
+// 'hears' | 'says', member?, path}]}.
+bool ReadRecordingSpec(Napi::Env env, const Napi::Object& o, record::RecordingSpec* out) {
+  const Napi::Value format = o.Get("format");
+  const std::string name = format.IsString() ? format.As<Napi::String>().Utf8Value() : "";
+  if (name != "wav" && name != "ogg-opus") {
+    ThrowInvalid(env, "recording format must be 'wav' or 'ogg-opus'");
+    return false;
+  }
+  out->format = name == "wav" ? record::RecordingFormat::kWav : record::RecordingFormat::kOggOpus;
+  std::optional<int> bitrate, buffer_ms;
+  if (!ReadOptionalInt(env, o, "opusBitrate", 6000, 510000, &bitrate) ||
+      !ReadOptionalInt(env, o, "bufferMs", 200, 60000, &buffer_ms))
+    return false;
+  if (bitrate) out->opus_bitrate = *bitrate;
+  if (buffer_ms) out->buffer_ms = *buffer_ms;
+  const Napi::Value tracks = o.Get("tracks");
+  if (!tracks.IsArray() || tracks.As<Napi::Array>().Length() == 0 ||
+      tracks.As<Napi::Array>().Length() > record::kMaxRecordingTracks) {
+    ThrowInvalid(env, "recording tracks must be an array of 1..256 tracks");
+    return false;
+  }
+  const Napi::Array list = tracks.As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    const Napi::Value item = list.Get(i);
+    if (!item.IsObject()) {
+      ThrowInvalid(env, "each recording track must be an object");
+      return false;
+    }
+    const Napi::Object t = item.As<Napi::Object>();
+    record::TrackSpec track;
+    const Napi::Value source = t.Get("source");
+    const std::string kind = source.IsString() ? source.As<Napi::String>().Utf8Value() : "";
+    if (kind == "mix") track.source = record::TrackSource::kMix;
+    else if (kind == "hears") track.source = record::TrackSource::kHears;
+    else if (kind == "says") track.source = record::TrackSource::kSays;
+    else {
+      ThrowInvalid(env, "a track's source must be 'mix', 'hears' or 'says'");
+      return false;
+    }
+    const Napi::Value path = t.Get("path");
+    if (!path.IsString() || path.As<Napi::String>().Utf8Value().empty()) {
+      ThrowInvalid(env, "each recording track needs a path");
+      return false;
+    }
+    track.path = path.As<Napi::String>().Utf8Value();
+    if (track.source != record::TrackSource::kMix) {
+      int64_t member = 0;
+      if (!ReadInteger(t.Get("member"), 0, 4294967295.0, &member)) {
+        ThrowInvalid(env, "a member's track needs its member id");
+        return false;
+      }
+      track.member = static_cast<uint32_t>(member);
+    }
+    out->tracks.push_back(std::move(track));
+  }
+  return true;
+}
+
+Napi::Object RecordingEventToObject(Napi::Env env, const shard::ConferenceRecordingEvent& entry) {
+  const record::RecordingEvent& e = entry.event;
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("type", "recording");
+  o.Set("conference", entry.conference);
+  o.Set("recording", e.recording);
+  o.Set("status", record::RecordingEventKindName(e.kind));
+  if (e.kind == record::RecordingEventKind::kStarted) return o;
+  if (e.kind == record::RecordingEventKind::kFailed) {
+    o.Set("reason", record::RecordingFailureName(e.failure.reason));
+    o.Set("message", e.failure.message);
+  }
+  o.Set("frames", static_cast<double>(e.frames));
+  o.Set("durationMs", e.duration_ms);
+  Napi::Array bytes = Napi::Array::New(env, e.track_bytes.size());
+  for (size_t i = 0; i < e.track_bytes.size(); ++i) bytes.Set(static_cast<uint32_t>(i), static_cast<double>(e.track_bytes[i]));
+  o.Set("trackBytes", bytes);
+  return o;
+}
+
 class ShardMediaWrap {
  public:
   static constexpr const char* kName = "ShardMedia";
@@ -182,6 +261,9 @@ class ShardMediaWrap {
         Class::Method<&ShardMediaWrap::StopPlayback>("stopPlayback"),
         Class::Method<&ShardMediaWrap::PressKey>("pressKey"),
         Class::Method<&ShardMediaWrap::Relate>("relate"),
+        Class::Method<&ShardMediaWrap::StartRecording>("startRecording"),
+        Class::Method<&ShardMediaWrap::StopRecording>("stopRecording"),
+        Class::Method<&ShardMediaWrap::SetVoice>("setVoice"),
         Class::Method<&ShardMediaWrap::Drain>("drain"),
         Class::Method<&ShardMediaWrap::Stats>("stats"),
         Class::Method<&ShardMediaWrap::Lateness>("lateness"),
@@ -425,6 +507,48 @@ class ShardMediaWrap {
     return Done(env, controller().Relate(handle, member, other, relationship));
   }
 
+  // startRecording(handle, recording, spec): see ReadRecordingSpec.
+  Napi::Value StartRecording(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t handle = 0;
+    record::RecordingSpec spec;
+    Napi::Object o;
+    if (!ReadIds(info, &handle) || !ReadUint32Arg(info, 1, "recording id", &spec.id) ||
+        !ReadObjectArg(info, 2, "recording", &o) || !ReadRecordingSpec(env, o, &spec))
+      return env.Undefined();
+    return Done(env, controller().StartRecording(handle, spec));
+  }
+
+  Napi::Value StopRecording(const Napi::CallbackInfo& info) {
+    uint32_t handle = 0, recording = 0;
+    if (!ReadIds(info, &handle) || !ReadUint32Arg(info, 1, "recording id", &recording)) return info.Env().Undefined();
+    return Done(info.Env(), controller().StopRecording(handle, recording));
+  }
+
+  // setVoice(handle, member, {noiseSuppression?, noiseSuppressionDb?, agc?, agcTargetDbfs?} | null)
+  Napi::Value SetVoice(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t handle = 0, member = 0;
+    if (!ReadIds(info, &handle, &member)) return env.Undefined();
+    std::optional<VoiceOptions> options;
+    if (info.Length() > 2 && !info[2].IsNull() && !info[2].IsUndefined()) {
+      Napi::Object o;
+      std::optional<bool> denoise, agc;
+      std::optional<int> suppress_db, target_dbfs;
+      if (!ReadObjectArg(info, 2, "voice options", &o) || !ReadOptionalFlag(env, o, "noiseSuppression", &denoise) ||
+          !ReadOptionalFlag(env, o, "agc", &agc) || !ReadOptionalInt(env, o, "noiseSuppressionDb", -60, -1, &suppress_db) ||
+          !ReadOptionalInt(env, o, "agcTargetDbfs", -40, -3, &target_dbfs))
+        return env.Undefined();
+      VoiceOptions voice;
+      voice.noise_suppression = denoise.value_or(true);
+      voice.agc = agc.value_or(true);
+      if (suppress_db) voice.noise_suppression_db = *suppress_db;
+      if (target_dbfs) voice.agc_target_dbfs = *target_dbfs;
+      options = voice;
+    }
+    return Done(env, controller().SetVoiceProcessing(handle, member, options));
+  }
+
   // drain() -> {events: [...], frames: Int16Array, frameIndex: Uint32Array (conference, member,
   //             offset, samples), media: [...]}
   Napi::Value Drain(const Napi::CallbackInfo& info) {
@@ -473,6 +597,7 @@ class ShardMediaWrap {
       o.Set("message", failure.status.message);
       media.Set(n++, o);
     }
+    for (const shard::ConferenceRecordingEvent& entry : outbox.recordings) media.Set(n++, RecordingEventToObject(env, entry));
     out.Set("media", media);
     return out;
   }

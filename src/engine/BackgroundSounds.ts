@@ -92,7 +92,7 @@ export class BackgroundSounds {
 
   #soundFor(member: Member): SoundName | null {
     const named = this.#owner.sounds.named;
-    const { record } = member;
+    const { memberRecord: record } = member;
     if (record.waiting || record.hold || this.#owner.hold) return named.mohSound ? 'mohSound' : null;
     if (this.#owner.activeMembers.length === 1) return named.aloneSound ? 'aloneSound' : named.mohSound ? 'mohSound' : null;
     return null;
@@ -111,7 +111,7 @@ export class BackgroundSounds {
       }
       if (!want) continue;
       const pcm = this.#owner.sounds.named[want];
-      const playback = pcm ? await playbacks.playInternal(pcm, member.record.number, true) : null;
+      const playback = pcm ? await playbacks.playInternal(pcm, member.memberRecord.number, true) : null;
       if (!playback) continue;
       if (!member.closed) this.#playing.set(member, { sound: want, playback });
       else await playbacks.stop(playback);

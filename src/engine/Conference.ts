@@ -29,6 +29,9 @@ import type { MemberAdd } from './memberFields.ts';
 import type { MemberLeg, MemberOptions, MemberRemovedReason, SdpAnswerMemberOptions, SdpJoin, SdpOfferMemberOptions } from './MemberTypes.ts';
 import type { Playback } from './Playback.ts';
 import { PlaybackRegistry } from './PlaybackRegistry.ts';
+import type { Recording } from './Recording.ts';
+import { checkRecordOptions, RecordingRegistry } from './RecordingRegistry.ts';
+import type { RecordOptions } from './RecordingTypes.ts';
 import type { PlaybackKind } from './PlaybackTypes.ts';
 import { ConferenceChannel } from './shardLink.ts';
 import type { EngineShard } from './shardLink.ts';
@@ -95,6 +98,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   readonly #sounds: ConferenceSounds;
   readonly #engine: ConferenceEngineLink;
   readonly #playbacks: PlaybackRegistry;
+  readonly #recordings: RecordingRegistry;
   readonly #backgrounds: BackgroundSounds;
   readonly #memberOwner: MemberOwner;
   #state: ConferenceState = 'created';
@@ -144,6 +148,12 @@ export class Conference extends EventEmitter<ConferenceEvents> {
       memberIdOf: (memberNumber) => this.#findByNumber(memberNumber)?.id,
       reportPlayback: (kind, status, tag, memberNumber) => this.#reportPlayback(kind, status, tag, memberNumber),
     });
+    this.#recordings = new RecordingRegistry({
+      conferenceId: this.id,
+      channel: this.#channel,
+      context: (tag) => this.#context(tag ?? this.#tag),
+      emitCallback: (payload) => this.#emitCallback(payload),
+    });
     this.#backgrounds = new BackgroundSounds({
       channel: this.#channel,
       playbacks: this.#playbacks,
@@ -165,6 +175,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
         return conference.#active.size;
       },
       playbacks: this.#playbacks,
+      recordings: this.#recordings,
       muteSounds: { muted: init.sounds.named.mutedSound, unmuted: init.sounds.named.unmutedSound },
       context: () => this.#context(),
       emitCallback: (payload) => this.#emitCallback(payload),
@@ -383,6 +394,30 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     return audio.kind === 'play' ? this.#playbacks.play(audio.request, undefined) : this.#playbacks.speak(audio.request, undefined);
   }
 
+  /**
+   * Records the conference's mix, as a listener who hears every member hears it, to `path` (WAV or
+   * Ogg Opus); with `multitrack`, also what each member present now says, one file each, aligned
+   * frame for frame. Resolves once the shard took it; `conference-recording` events follow.
+   */
+  async record(options: RecordOptions): Promise<Recording> {
+    this.#assertOpen();
+    const checked = checkRecordOptions(options);
+    const multitrack = (options as { multitrack?: unknown }).multitrack;
+    if (multitrack !== undefined && typeof multitrack !== 'boolean') throw new InvalidArgumentError('multitrack must be a boolean');
+    const members = multitrack ? [...this.#active.values()].map((m) => ({ member: { number: m.memberRecord.number, id: m.id }, direction: 'says' as const })) : [];
+    return this.#recordings.start({ ...checked, mix: true, members });
+  }
+
+  /** Its running and recently ended recordings (the conference's and its members'). */
+  get recordings(): Recording[] {
+    return this.#recordings.list();
+  }
+
+  /** One of its recordings by id. */
+  getRecording(id: string): Recording | undefined {
+    return this.#recordings.get(id);
+  }
+
   /** Its media clock from the shard: ticks run, encodes and decodes in the last tick, Opus complexity shed. */
   async clockStats(): Promise<ConferenceClockStats> {
     this.#assertOpen();
@@ -436,6 +471,11 @@ export class Conference extends EventEmitter<ConferenceEvents> {
 
   /** Internal, for the engine: one event from the shard about this conference. */
   handleShardEvent(event: ShardConferenceEvent): void {
+    // A completing conference waits for its recordings to end before the shard lets it go.
+    if (event.type === 'recording') {
+      this.#recordings.handleEvent(event);
+      return;
+    }
     if (this.#state === 'completed') return;
     if (event.type === 'playback-done') {
       this.#playbacks.onDone(event.playback, event.reason);
@@ -501,6 +541,8 @@ export class Conference extends EventEmitter<ConferenceEvents> {
       throw error;
     }
     member.attachLeg(leg);
+    // Sent before any later request of the member, so its first mixed frames are processed.
+    if (this.#config.media.voiceProcessing) void member.setVoiceProcessing(true).catch(noop);
     record.addedTime = nowIso();
     this.#members.set(record.id, member);
     this.#active.set(record.number, member);
@@ -517,7 +559,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
 
   // How a member's leg reaches its member and the shard.
   #legLink(member: Member): LegLink {
-    const channel = this.#channel.member(member.record.number);
+    const channel = this.#channel.member(member.memberRecord.number);
     return {
       updateLeg: async (update) => {
         await channel.request('updateLeg', update);
@@ -558,7 +600,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   #findByNumber(number: number): Member | undefined {
     const active = this.#active.get(number);
     if (active) return active;
-    for (const member of this.#members.values()) if (member.record.number === number) return member;
+    for (const member of this.#members.values()) if (member.memberRecord.number === number) return member;
     return undefined;
   }
 
@@ -568,14 +610,14 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   }
 
   #hasModerator(): boolean {
-    for (const member of this.#active.values()) if (member.record.role === 'moderator') return true;
+    for (const member of this.#active.values()) if (member.memberRecord.role === 'moderator') return true;
     return false;
   }
 
   #releaseWaiting(): void {
     let released = false;
     for (const member of this.#active.values()) {
-      const { record } = member;
+      const { memberRecord: record } = member;
       if (!record.waiting) continue;
       record.waiting = false;
       released = true;
@@ -600,7 +642,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
 
   // Removes a member at once (events, leg) and tells the shard in the background.
   #removeMember(member: Member, reason: MemberRemovedReason, tellShard = true): Promise<void> {
-    const { record } = member;
+    const { memberRecord: record } = member;
     if (record.state === 'completed') return Promise.resolve();
     record.state = 'completed';
     record.removedTime = nowIso();
@@ -637,7 +679,11 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     this.#state = 'completed';
     this.#completedTime = nowIso();
     this.#completedReason = reason;
-    const destroy = reason === 'shard-died' ? Promise.resolve() : this.#channel.request('destroyConference', {}).then(noop, noop);
+    if (reason === 'shard-died') this.#recordings.failAll('shard-died', 'the shard holding the conference died');
+    const destroy =
+      reason === 'shard-died'
+        ? Promise.resolve()
+        : this.#recordings.stopAll().then(() => this.#channel.request('destroyConference', {})).then(noop, noop);
     this.#destroyed = destroy.finally(() => this.#channel.shard.conferenceIds.delete(this.id));
     this.#emitCallback(conferencePayload(this.#context(), 'completed', this.createdTime, this.#completedTime));
     this.emit('close', reason);

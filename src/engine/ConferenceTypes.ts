@@ -3,6 +3,7 @@ import type {
   ConferenceEventPayload,
   ConferenceMemberEventPayload,
   ConferencePlaybackEventPayload,
+  ConferenceRecordingEventPayload,
   ConferenceSpeakEventPayload,
   DtmfEventPayload,
   TalkingEventPayload,
@@ -78,6 +79,8 @@ export interface ConferenceMediaOptions {
   skipUnvoiced?: boolean;
   /** Most members mixed in one tick: the loudest whose gate passes, with hysteresis; the rest hear their mix. 0..64, 0: no cap; default 4. */
   maxActiveTalkers?: number;
+  /** Members join with voice processing on (noise suppression and AGC, speexdsp); default off. */
+  voiceProcessing?: boolean;
 }
 
 /** Fields of createConference: the Conference API's, the Kazoo schema's, and confmix's. */
@@ -185,6 +188,8 @@ export interface ConferenceEvents {
   'conference-playback': [ConferencePlaybackEventPayload];
   /** A sentence started or is done. */
   'conference-speak': [ConferenceSpeakEventPayload];
+  /** A recording started, is done or failed. */
+  'conference-recording': [ConferenceRecordingEventPayload];
   /** A member pressed a key. */
   dtmf: [DtmfEventPayload];
   /** A member started or stopped talking. */

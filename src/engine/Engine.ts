@@ -238,6 +238,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   #emitCallback(conference: Conference, payload: CallbackEventPayload): void {
     this.emit('event', { conference, callback: conference.callbackSettings, payload });
+    if (payload.eventType === 'conference-recording') this.emit('conference-recording', payload, conference);
   }
 
   #onConferenceClosed(conference: Conference): void {

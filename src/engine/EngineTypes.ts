@@ -3,7 +3,7 @@ import type { ShardConferenceRequests } from '../shard/conferenceProtocol.ts';
 import type { ShardDiedInfo } from '../shard/ShardPool.ts';
 import type { Conference } from './Conference.ts';
 import type { ConferenceOptions } from './ConferenceTypes.ts';
-import type { CallbackEventPayload } from './events.ts';
+import type { CallbackEventPayload, ConferenceRecordingEventPayload } from './events.ts';
 import type { CallbackSettings } from './conferenceFields.ts';
 
 /** Conference fields every conference of an engine starts from (its own fields win). */
@@ -63,6 +63,8 @@ export interface EngineCallbackEvent {
 export interface EngineEvents {
   /** Every callback event of every conference, in order. */
   event: [EngineCallbackEvent];
+  /** A recording of any conference started, is done or failed (also delivered as `event`). */
+  'conference-recording': [ConferenceRecordingEventPayload, Conference];
   /** A conference was created. */
   newconference: [Conference];
   /** A shard died; its conferences completed with reason 'shard-died'. */

@@ -14,6 +14,10 @@ import type { CallbackEventPayload, PayloadContext } from './events.ts';
 import { normalizeMemberUpdate } from './memberFields.ts';
 import type { Playback } from './Playback.ts';
 import type { PlaybackRegistry } from './PlaybackRegistry.ts';
+import type { Recording } from './Recording.ts';
+import { checkRecordOptions, type RecordingRegistry } from './RecordingRegistry.ts';
+import type { MemberRecordOptions } from './RecordingTypes.ts';
+import { checkVoiceOptions, type VoiceProcessingOptions } from './voiceProcessing.ts';
 import type { MemberChannel } from './shardLink.ts';
 import type { PlayOptions, SpeakOptions, AudioOptions } from './ConferenceTypes.ts';
 import type {
@@ -65,6 +69,8 @@ export interface MemberOwner {
   readonly activeMembers: number;
   /** The conference's playbacks (the member's own play and speak, its notice sounds). */
   readonly playbacks: PlaybackRegistry;
+  /** The conference's recordings (the member's own record()). */
+  readonly recordings: RecordingRegistry;
   /** Sounds played to the member when its mute changes, if the profile names them. */
   readonly muteSounds: { muted?: Int16Array; unmuted?: Int16Array };
   /** Fields every payload of the conference shares. */
@@ -114,6 +120,7 @@ export class Member extends EventEmitter<MemberEvents> {
   readonly #record: MemberRecord;
   readonly #channel: MemberChannel;
   readonly #owner: MemberOwner;
+  #voice: VoiceProcessingOptions | null = null;
   #leg: MemberLeg | undefined;
   /** Muted because its SDP says the peer does not send (recvonly, inactive); undone when it sends again. */
   #sdpMuted: boolean;
@@ -279,6 +286,33 @@ export class Member extends EventEmitter<MemberEvents> {
     return this.#owner.playbacks.speak(normalizeSpeak(options), this.#record.number);
   }
 
+  /** Records what this member hears (default) or, with `direction: 'says'`, what it puts into the mix, to `path` (WAV or Ogg Opus). */
+  async record(options: MemberRecordOptions): Promise<Recording> {
+    this.#assertActive();
+    const checked = checkRecordOptions(options);
+    const direction = (options as { direction?: unknown }).direction ?? 'hears';
+    if (direction !== 'hears' && direction !== 'says') throw new InvalidArgumentError("direction must be 'hears' or 'says'");
+    const self = { number: this.#record.number, id: this.id };
+    return this.#owner.recordings.start({ ...checked, mix: false, members: [{ member: self, direction }], owner: self });
+  }
+
+  /**
+   * Turns this member's voice processing on (true, or options) or off (false): noise suppression
+   * and automatic gain control on what it says, before its energy score. Resolves once the shard
+   * applied it. Muted or unvoiced input is never processed.
+   */
+  async setVoiceProcessing(options: boolean | VoiceProcessingOptions): Promise<void> {
+    this.#assertActive();
+    const voice = checkVoiceOptions(options);
+    await this.#channel.request('setVoice', { voice });
+    this.#voice = voice;
+  }
+
+  /** Its voice processing now, or null when off. */
+  get voiceProcessing(): VoiceProcessingOptions | null {
+    return this.#voice === null ? null : { ...this.#voice };
+  }
+
   /** The Conference API's member audio resource: a play or a speak, by which field is given. */
   async audio(options: AudioOptions): Promise<Playback | null> {
     this.#assertActive();
@@ -387,7 +421,7 @@ export class Member extends EventEmitter<MemberEvents> {
   }
 
   /** Internal, for the conference: its record (membership, joins and payload facts). */
-  get record(): MemberRecord {
+  get memberRecord(): MemberRecord {
     return this.#record;
   }
 

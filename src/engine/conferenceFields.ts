@@ -86,6 +86,8 @@ export interface MediaProfile {
   skipUnvoiced: boolean;
   /** Most members mixed in one tick (0: no cap). */
   maxActiveTalkers: number;
+  /** Members join with voice processing (noise suppression and AGC) on; off unless set. */
+  voiceProcessing?: boolean;
 }
 
 /** A conference's complete, normalised configuration. */
@@ -216,7 +218,7 @@ const PROFILE_KEYS = new Set([...flat(PROFILE_NAMES), ...flat(SOUND_NAMES)]);
 const CONFERENCE_KEYS = new Set([...flat(CONFERENCE_NAMES), ...PROFILE_KEYS, 'profile']);
 const ROLE_KEYS = new Set(flat(ROLE_NAMES));
 const MEDIA_SWITCH_KEYS = ['adaptiveComplexity', 'parallelCodecs', 'skipUnvoiced'] as const;
-const MEDIA_KEYS: ReadonlySet<keyof MediaProfile> = new Set([...MEDIA_SWITCH_KEYS, 'maxActiveTalkers']);
+const MEDIA_KEYS: ReadonlySet<keyof MediaProfile> = new Set([...MEDIA_SWITCH_KEYS, 'maxActiveTalkers', 'voiceProcessing']);
 
 function soundUrl(value: unknown, name: string): string {
   return toText(value, name, 1, 2048);
@@ -264,6 +266,7 @@ function mediaSwitches(value: unknown, name: string): Partial<MediaProfile> {
   refuseUnknownFields(fields, MEDIA_KEYS, name);
   const out: Partial<MediaProfile> = {};
   for (const key of MEDIA_SWITCH_KEYS) if (fields[key] !== undefined) out[key] = toBoolean(fields[key], `${name}.${key}`);
+  if (fields.voiceProcessing !== undefined) out.voiceProcessing = toBoolean(fields.voiceProcessing, `${name}.voiceProcessing`);
   if (fields.maxActiveTalkers !== undefined) out.maxActiveTalkers = toInteger(fields.maxActiveTalkers, `${name}.maxActiveTalkers`, 0, MAX_ACTIVE_TALKERS_LIMIT);
   return out;
 }

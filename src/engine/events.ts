@@ -85,6 +85,31 @@ export interface TalkingEventPayload {
   tag?: string;
 }
 
+/** `conference-recording`: a recording started, is done (with its length and size) or failed (with a reason). */
+export interface ConferenceRecordingEventPayload {
+  eventType: 'conference-recording';
+  conferenceId: string;
+  conferenceUri?: string;
+  recordingId: string;
+  recordingUri?: string;
+  /** Set for a member's recording. */
+  memberId?: string;
+  status: 'started' | 'done' | 'failed';
+  /** The (first) file. */
+  path: string;
+  format: 'wav' | 'ogg-opus';
+  /** done, failed: audio written, ms. */
+  durationMs?: number;
+  /** done, failed: bytes written across its files. */
+  size?: number;
+  /** failed: why (disk-full, too-slow, ...). */
+  reason?: string;
+  /** failed: what the system said. */
+  message?: string;
+  time: string;
+  tag?: string;
+}
+
 /** Any callback event. */
 export type CallbackEventPayload =
   | ConferenceEventPayload
@@ -92,7 +117,8 @@ export type CallbackEventPayload =
   | ConferencePlaybackEventPayload
   | ConferenceSpeakEventPayload
   | DtmfEventPayload
-  | TalkingEventPayload;
+  | TalkingEventPayload
+  | ConferenceRecordingEventPayload;
 
 /** The `eventType` values. */
 export type CallbackEventType = CallbackEventPayload['eventType'];
@@ -188,5 +214,28 @@ export function talkingPayload(context: PayloadContext, member: MemberPayloadFac
   return withOptional(
     { eventType: 'talking', conferenceId: context.conferenceId, memberId: member.memberId, status, energy, time: nowIso() } as TalkingEventPayload,
     { callId: member.callId, tag: context.tag },
+  );
+}
+
+/** A `conference-recording` payload from the recording's plain data. */
+export function conferenceRecordingPayload(
+  context: PayloadContext,
+  recording: { id: string; memberId?: string; path: string; format: 'wav' | 'ogg-opus'; durationMs?: number; size?: number; reason?: string; message?: string },
+  status: 'started' | 'done' | 'failed',
+): ConferenceRecordingEventPayload {
+  const base = conferenceUri(context);
+  const ended = status !== 'started';
+  return withOptional(
+    { eventType: 'conference-recording', conferenceId: context.conferenceId, recordingId: recording.id, status, path: recording.path, format: recording.format, time: nowIso() } as ConferenceRecordingEventPayload,
+    {
+      conferenceUri: base,
+      recordingUri: base === undefined ? undefined : `${base}/recordings/${recording.id}`,
+      memberId: recording.memberId,
+      durationMs: ended ? recording.durationMs : undefined,
+      size: ended ? recording.size : undefined,
+      reason: recording.reason,
+      message: recording.message,
+      tag: context.tag,
+    },
   );
 }

@@ -30,7 +30,8 @@ export interface RouteContext {
 }
 
 type Params = { userId: string; conferenceId: string; memberId: string };
-type Req = FastifyRequest<{ Params: Params; Body: unknown; Querystring: Record<string, unknown> }>;
+/** A request of the user API. */
+export type Req = FastifyRequest<{ Params: Params; Body: unknown; Querystring: Record<string, unknown> }>;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,15 +48,14 @@ export function conferencePath(userId: string, conferenceId: string): string {
   return `/v1/users/${userId}/conferences/${conferenceId}`;
 }
 
-/** Registers the user API's routes (auth is the caller's onRequest hook). */
-export function registerConferenceRoutes(app: FastifyInstance, context: RouteContext): void {
-  const { engine, users, metrics } = context;
-
-  const userOf = (request: Req): User => request.user!;
-
+/** Finds a request's conference and member, as its user may see them. */
+export function resourceLookup(
+  engine: Engine,
+  users: UserRegistry,
+): { conferenceOf: (request: Req) => Conference; memberOf: (request: Req) => { conference: Conference; member: Member } } {
   // Another user's conference is "not found", exactly like one that never existed.
   const conferenceOf = (request: Req): Conference => {
-    const user = userOf(request);
+    const user = request.user!;
     const { conferenceId } = request.params;
     if (users.ownerOf(conferenceId) !== user) throw new HttpError(404, 'ERR_NOT_FOUND', `no conference ${conferenceId}`);
     try {
@@ -73,6 +73,16 @@ export function registerConferenceRoutes(app: FastifyInstance, context: RouteCon
       throw new HttpError(404, 'ERR_NOT_FOUND', `no member ${request.params.memberId} in conference ${conference.id}`);
     }
   };
+  return { conferenceOf, memberOf };
+}
+
+/** Registers the user API's routes (auth is the caller's onRequest hook). */
+export function registerConferenceRoutes(app: FastifyInstance, context: RouteContext): void {
+  const { engine, users, metrics } = context;
+
+  const userOf = (request: Req): User => request.user!;
+
+  const { conferenceOf, memberOf } = resourceLookup(engine, users);
   const activeMembersOf = (user: User): number =>
     user.conferenceIds.reduce((n, id) => {
       try {

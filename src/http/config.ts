@@ -73,6 +73,8 @@ export interface ServerConfig {
   drain: boolean;
   /** The longest wait of a drain, ms. */
   drainTimeoutMs: number;
+  /** Where recordings are written (default: <dataDir>/recordings, else the system's temporary directory). */
+  recordingsDir?: string;
 }
 
 /** The defaults of every setting. */
@@ -115,6 +117,7 @@ export const SERVE_FLAGS = {
   '--members-per-server': 'cluster: local members before a conference cascades onto another server (default 0: never)',
   '--trunk-codec': 'cluster: l16 (default, lossless) or opus',
   '--drain': 'on SIGTERM take no new conferences and exit once ours have ended (no value, or the longest wait in ms)',
+  '--recordings-dir': 'directory recordings are written under (default <data-dir>/recordings, else the temporary directory)',
   '--config': 'a JSON config file',
 } as const;
 
@@ -135,6 +138,7 @@ const ENV_OF: Record<keyof typeof SERVE_FLAGS, string> = {
   '--members-per-server': 'CONFMIX_MEMBERS_PER_SERVER',
   '--trunk-codec': 'CONFMIX_TRUNK_CODEC',
   '--drain': 'CONFMIX_DRAIN',
+  '--recordings-dir': 'CONFMIX_RECORDINGS_DIR',
   '--config': 'CONFMIX_CONFIG',
 };
 
@@ -209,6 +213,10 @@ function apply(config: ServerConfig, raw: Partial<Record<keyof typeof SERVE_FLAG
     config.drain = raw['--drain'] !== 'false';
     if (/^\d+$/.test(raw['--drain'])) config.drainTimeoutMs = integer(raw['--drain'], name('--drain'), 0, 86_400_000);
   }
+  if (raw['--recordings-dir'] !== undefined) {
+    if (raw['--recordings-dir'].trim() === '') throw new InvalidArgumentError(`${name('--recordings-dir')} must be a directory path`);
+    config.recordingsDir = raw['--recordings-dir'];
+  }
 }
 
 function checkRedisUrl(value: string, name: string): string {
@@ -266,7 +274,7 @@ function applyFile(config: ServerConfig, path: string): void {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError(`config file ${path} must hold a JSON object`);
   const file = parsed as Record<string, unknown>;
-  const known = new Set(['listen', 'publicUrl', 'rtpAddress', 'rtpPorts', 'users', 'logLevel', 'shards', 'limits', 'callbackQueue', 'shutdownTimeoutMs', 'bodyLimit', 'accounts', 'dataDir', 'redis', 'nodeId', 'heartbeatMs', 'membersPerServer', 'trunkCodec', 'drain']);
+  const known = new Set(['listen', 'publicUrl', 'rtpAddress', 'rtpPorts', 'users', 'logLevel', 'shards', 'limits', 'callbackQueue', 'shutdownTimeoutMs', 'bodyLimit', 'accounts', 'dataDir', 'redis', 'nodeId', 'heartbeatMs', 'membersPerServer', 'trunkCodec', 'drain', 'recordingsDir']);
   for (const key of Object.keys(file)) if (!known.has(key)) throw new InvalidArgumentError(`config file ${path}: unknown setting '${key}'; known: ${[...known].join(', ')}`);
   const text = (key: string): string | undefined => {
     if (file[key] === undefined) return undefined;
@@ -288,6 +296,7 @@ function applyFile(config: ServerConfig, path: string): void {
     '--members-per-server': file.membersPerServer === undefined ? undefined : String(file.membersPerServer),
     '--trunk-codec': text('trunkCodec'),
     '--drain': file.drain === undefined ? undefined : String(file.drain),
+    '--recordings-dir': text('recordingsDir'),
   }, 'file');
   if (file.users !== undefined) {
     if (!Array.isArray(file.users)) throw new InvalidArgumentError(`config file ${path}: users must be an array of {userId, token, secret, limits?}`);

@@ -1,6 +1,8 @@
 // The embedded media server: Fastify over one engine. The Conference API under /v1/users,
 // callbacks with fallback, live events (SSE and WebSocket), /metrics, /healthz and /readyz, the
 // OpenAPI document and its page, the status page, and a graceful close.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
@@ -25,6 +27,7 @@ import { AccountRegistry } from './kazoo/accounts.ts';
 import { registerKazooRoutes } from './kazoo/kazooRoutes.ts';
 import type { ParticipantEvent } from './kazoo/liveConference.ts';
 import { ClusterServer } from '../cluster/ClusterServer.ts';
+import { registerRecordingRoutes } from './recordingRoutes.ts';
 
 /** How long /readyz watches a shard with conferences for a tick (several 20 ms intervals). */
 const READY_TICK_WINDOW_MS = 100;
@@ -97,6 +100,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
       ...(config.rtpAddress ? { rtpAddress: config.rtpAddress } : {}),
     }));
   const ownsEngine = options.engine === undefined;
+  const recordingsDir = config.recordingsDir ?? (config.dataDir ? join(config.dataDir, 'recordings') : join(tmpdir(), 'confmix-recordings'));
   const metrics = new ServerMetrics(engine);
   const dispatcher = new CallbackDispatcher({ queueLimit: config.callbackQueue, log: log.child({ component: 'callbacks' }), observer: metrics });
   const live = new LiveEvents();
@@ -213,6 +217,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
   await app.register(async (api) => {
     api.addHook('onRequest', authenticate);
     registerConferenceRoutes(api, { engine, users: registry, metrics });
+    registerRecordingRoutes(api, { engine, users: registry, recordingsDir });
 
     const sseStreams = new Set<() => void>();
     api.get('/v1/users/:userId/events', {
@@ -272,7 +277,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
 
   // Kazoo's conferences API: stored documents (SQLite, or Redis in a cluster) and the live conferences they start.
   const store = cluster?.store ?? new SqliteDocumentStore(config.dataDir);
-  const kazoo = await registerKazooRoutes(app, { engine, store, accounts: new AccountRegistry(config.accounts) });
+  const kazoo = await registerKazooRoutes(app, { engine, store, accounts: new AccountRegistry(config.accounts), recordingsDir });
   cluster?.bridgeKazooEvents<ParticipantEvent>((listener) => kazoo.conferences.onEvent(listener), (event) => kazoo.conferences.publishRemote(event));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

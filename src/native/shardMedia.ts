@@ -94,8 +94,45 @@ export interface ShardMediaCommandFailure {
   message: string;
 }
 
+/** One file of a recording: the mix (as a listener hearing everyone), what a member hears, or what it says. */
+export type NativeRecordingTrack = { source: 'mix'; path: string } | { source: 'hears' | 'says'; member: number; path: string };
+
+/** A recording as the native core starts it (every track from the same ticks). */
+export interface NativeRecordingSpec {
+  /** 'wav' (PCM 16-bit mono at the conference rate) or 'ogg-opus' (libopusenc). */
+  format: 'wav' | 'ogg-opus';
+  /** Ogg Opus bitrate, bit/s (6000..510000); libopus's choice when absent. */
+  opusBitrate?: number;
+  /** How far the disk may fall behind the tick, ms (200..60000, default 2000). */
+  bufferMs?: number;
+  tracks: NativeRecordingTrack[];
+}
+
+/** A member's voice processing (speexdsp): noise suppression and AGC, each on unless false. */
+export interface NativeVoiceOptions {
+  noiseSuppression?: boolean;
+  /** Most attenuation of noise, -60..-1 dB (default -15). */
+  noiseSuppressionDb?: number;
+  agc?: boolean;
+  /** RMS level the AGC steers speech toward, -40..-3 dBFS (default -18). */
+  agcTargetDbfs?: number;
+}
+
+/** A recording's event (see core/record): started, done or failed with what it wrote. */
+export interface ShardMediaRecordingEvent {
+  type: 'recording';
+  conference: number;
+  recording: number;
+  status: 'started' | 'done' | 'failed';
+  reason?: string;
+  message?: string;
+  frames?: number;
+  durationMs?: number;
+  trackBytes?: number[];
+}
+
 /** Anything drain() reports besides mixer events and frames. */
-export type ShardMediaEvent = ShardMediaLegEvent | ShardMediaCommandFailure;
+export type ShardMediaEvent = ShardMediaLegEvent | ShardMediaCommandFailure | ShardMediaRecordingEvent;
 
 /** The datagrams external legs have to send: (conference, member, offset, size) quadruples into `bytes`. */
 export interface ShardMediaOutgoing {
@@ -264,6 +301,12 @@ interface RawShardMedia {
   takeOutgoing(): ShardMediaOutgoing;
   startPlayback(handle: number, playback: number, pcm: Int16Array, options: { loop?: boolean; member?: number }): void;
   stopPlayback(handle: number, playback: number): void;
+  /** Starts a recording (tracks of the mix or of members), written by its own native thread. */
+  startRecording(handle: number, recording: number, spec: NativeRecordingSpec): void;
+  /** Stops a recording; its done event follows once its frames are written. */
+  stopRecording(handle: number, recording: number): void;
+  /** Turns a member's voice processing on (options) or off (null). */
+  setVoice(handle: number, member: number, voice: NativeVoiceOptions | null): void;
   pressKey(handle: number, member: number, key: string): void;
   relate(handle: number, member: number, other: number, relationship: NativeRelationship): void;
   drain(): ShardMediaDrain;

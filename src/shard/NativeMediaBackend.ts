@@ -1,7 +1,7 @@
 // The media backend of a shard: the native media thread (ShardMedia) runs the clock, the sockets
 // and the mix, and owns every member's media state. This side keeps only ids (conference id ->
 // native handle, native leg id -> member) and each member's open leg from its kind's driver.
-import { createShardMedia, type ShardMedia } from '../native/shardMedia.ts';
+import { createShardMedia, type NativeVoiceOptions, type ShardMedia } from '../native/shardMedia.ts';
 import { Resampler, type ResamplerRate } from '../native/codecs.ts';
 import type { NativeMixerEvent } from '../native/mixer.ts';
 import type { LegDriverContext, OpenLeg } from '../legs/LegKind.ts';
@@ -13,6 +13,7 @@ import type {
   ShardLegSpec,
   ShardMediaSwitches,
   ShardMemberSettings,
+  ShardRecordingSpec,
   ShardResult,
 } from './conferenceProtocol.ts';
 
@@ -142,6 +143,21 @@ export class NativeMediaBackend {
     this.#media.startPlayback(this.#get(conferenceId).handle, playback, pcm, member === undefined ? { loop } : { loop, member });
   }
 
+  /** Starts a recording of the conference (its events follow as 'recording'). */
+  startRecording(conferenceId: string, recording: number, spec: ShardRecordingSpec): void {
+    this.#media.startRecording(this.#get(conferenceId).handle, recording, spec);
+  }
+
+  /** Turns a member's voice processing on (options) or off (null). */
+  setVoice(conferenceId: string, member: number, voice: NativeVoiceOptions | null): void {
+    this.#media.setVoice(this.#get(conferenceId).handle, member, voice);
+  }
+
+  /** Stops a recording (its done event follows once its frames are written). */
+  stopRecording(conferenceId: string, recording: number): void {
+    this.#media.stopRecording(this.#get(conferenceId).handle, recording);
+  }
+
   /** Stops a playback (its playback-done event follows). */
   stopPlayback(conferenceId: string, playback: number): void {
     this.#media.stopPlayback(this.#get(conferenceId).handle, playback);
@@ -253,6 +269,16 @@ export class NativeMediaBackend {
         } else if (record.members.has(event.member)) {
           events.push({ type: 'leg-ended', conferenceId: record.id, member: event.member, reason: `media-failed: ${event.code}: ${event.message}` });
         }
+        continue;
+      }
+      if (event.type === 'recording') {
+        const record = this.#byHandle.get(event.conference);
+        if (!record) continue;
+        const { type, status, recording, reason, message, durationMs, trackBytes } = event;
+        const payload: ShardConferenceEvent = { type, conferenceId: record.id, recording, status };
+        if (reason !== undefined) Object.assign(payload, { reason, message });
+        if (durationMs !== undefined) Object.assign(payload, { durationMs, trackBytes });
+        events.push(payload);
         continue;
       }
       if (event.type === 'rtcp-bye') {

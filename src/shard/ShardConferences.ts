@@ -86,6 +86,18 @@ export class ShardConferences {
         b.stopPlayback(p.conferenceId, p.playback);
         return {};
       },
+      startRecording: ({ conferenceId, recording, ...spec }) => {
+        b.startRecording(conferenceId, recording, spec);
+        return {};
+      },
+      setVoice: (p) => {
+        b.setVoice(p.conferenceId, p.member, p.voice);
+        return {};
+      },
+      stopRecording: (p) => {
+        b.stopRecording(p.conferenceId, p.recording);
+        return {};
+      },
       pressKey: (p) => {
         b.pressKey(p.conferenceId, p.member, p.key);
         return {};

@@ -3,6 +3,7 @@
 // channels send through it, the shard's handlers are checked against it.
 // The main thread (engine) owns ids, seeds semantics and callbacks; a shard owns media.
 import type { DtmfAction, DtmfKey } from '../audio/numbers.ts';
+import type { NativeRecordingSpec, NativeVoiceOptions } from '../native/shardMedia.ts';
 import type { MemberWireSettings } from '../legs/LegKind.ts';
 import type { LegWireInfo, LegWireSpec } from '../legs/registry.ts';
 import type { RtpCodecWire, RtpLegWireStats, RtpLegWireUpdate } from '../legs/rtp/spec.ts';
@@ -56,6 +57,9 @@ export type ShardLegSpec = LegWireSpec;
 /** What a shard says about a leg it opened. */
 export type ShardLegInfo = LegWireInfo;
 
+/** A recording as the shard starts it (every track from the same ticks). */
+export type ShardRecordingSpec = NativeRecordingSpec;
+
 /** Request methods, their parameters and results. */
 export interface ShardConferenceRequests {
   /** Answers when the worker is up. */
@@ -82,6 +86,12 @@ export interface ShardConferenceRequests {
     result: Record<string, never>;
   };
   stopPlayback: { params: { conferenceId: string; playback: number }; result: Record<string, never> };
+  /** Starts a recording written by a native writer thread; its events follow as 'recording'. */
+  startRecording: { params: { conferenceId: string; recording: number } & ShardRecordingSpec; result: Record<string, never> };
+  /** A member's voice processing (noise suppression, AGC) on with these options, or off (null). */
+  setVoice: { params: { conferenceId: string; member: number; voice: NativeVoiceOptions | null }; result: Record<string, never> };
+  /** Stops a recording: what it took is written, then its 'done' event follows. */
+  stopRecording: { params: { conferenceId: string; recording: number }; result: Record<string, never> };
   /** A DTMF key from the control plane (e.g. SIP INFO), handled like an RFC 4733 one. */
   pressKey: { params: { conferenceId: string; member: number; key: string }; result: Record<string, never> };
   /** Relates two members: 'deaf' (member stops hearing other), 'mute' (other stops hearing member), 'clear'. */
@@ -140,4 +150,21 @@ export type ShardConferenceEvent =
   | { type: 'playback-done'; conferenceId: string; playback: number; member: number | null; reason: 'finished' | 'stopped' | 'member-left' }
   | { type: 'leg-timeout'; conferenceId: string; member: number; reason: string }
   | { type: 'leg-ended'; conferenceId: string; member: number; reason: string }
-  | { type: 'rtp-rejected'; conferenceId: string; member: number; reason: string; count: number };
+  | { type: 'rtp-rejected'; conferenceId: string; member: number; reason: string; count: number }
+  | ShardRecordingEvent;
+
+/** A recording started, ended (done) or failed; done and failed carry what was written. */
+export interface ShardRecordingEvent {
+  type: 'recording';
+  conferenceId: string;
+  recording: number;
+  status: 'started' | 'done' | 'failed';
+  /** failed: 'disk-full', 'write-failed', 'too-slow', 'open-failed', 'encoder-failed' or 'refused'. */
+  reason?: string;
+  /** failed: what the system said. */
+  message?: string;
+  /** done, failed: audio written to each file, ms. */
+  durationMs?: number;
+  /** done, failed: each file's size in bytes, in track order. */
+  trackBytes?: number[];
+}

@@ -13,7 +13,7 @@ export class Talker {
   readonly leg: AppLeg;
   /** Every frame heard, in order. */
   readonly heard: Int16Array[] = [];
-  #source: ToneGenerator | null = null;
+  #source: { next(samples: number): Int16Array } | null = null;
   #waiters: Array<{ count: number; resolve: () => void }> = [];
   #ended = false;
   readonly ended: Promise<void>;
@@ -26,6 +26,11 @@ export class Talker {
   /** Sends a tone from now on. */
   say(freqHz: number, amplitude: number): void {
     this.#source = new ToneGenerator(freqHz, amplitude, this.leg.rate);
+  }
+
+  /** Sends what `source` makes from now on (a frame's worth per call). */
+  play(source: { next(samples: number): Int16Array }): void {
+    this.#source = source;
   }
 
   /** Sends silence from now on. */

@@ -349,6 +349,24 @@ void MediaConference::MarkBelowLevelCut() {
   }
 }
 
+Status MediaConference::SetVoiceProcessing(uint32_t id, const std::optional<VoiceOptions>& options) {
+  MemberMedia* media = Find(id);
+  if (!media) return Fail(StatusCode::kNotFound, "unknown member");
+  if (options) {
+    const std::string why = ValidateVoiceOptions(*options);
+    if (!why.empty()) return Status{StatusCode::kInvalidArgument, why};
+    media->voice = std::make_unique<VoiceProcessor>(mixer_->rate(), mixer_->frame_samples(), *options);
+  } else {
+    media->voice.reset();
+  }
+  return Status{};
+}
+
+void MediaConference::Commit(MemberMedia& media, bool process) {
+  if (process && media.voice) media.voice->Process(media.member->input_frame());
+  media.member->CommitInput();
+}
+
 void MediaConference::Tick(MediaOutput& output, double thread_load) {
   // Before the encodes, so a change applies from this tick on.
   if (governor_.Update(thread_load, mixer_->interval_ms())) ApplyComplexityToAll();
@@ -370,7 +388,7 @@ void MediaConference::Tick(MediaOutput& output, double thread_load) {
       const uint64_t decodes_before = counts.decodes;
       const uint64_t skips_before = counts.unvoiced_skips;
       const uint64_t level_skips_before = counts.level_skips;
-      if (media.receiver->ProduceFrame(member.input_frame(), policy)) member.CommitInput();
+      if (media.receiver->ProduceFrame(member.input_frame(), policy)) Commit(media, true);
       media.tick_decodes = static_cast<uint32_t>(counts.decodes - decodes_before);
       media.tick_unvoiced_skips = static_cast<uint32_t>(counts.unvoiced_skips - skips_before);
       media.tick_level_skips = static_cast<uint32_t>(counts.level_skips - level_skips_before);
@@ -378,7 +396,8 @@ void MediaConference::Tick(MediaOutput& output, double thread_load) {
       std::memcpy(member.input_frame(), media.app_fifo.data(), frame * sizeof(int16_t));
       media.app_fifo_used -= frame;
       std::memmove(media.app_fifo.data(), media.app_fifo.data() + frame, media.app_fifo_used * sizeof(int16_t));
-      member.CommitInput();
+      // Muted app input still reaches the gate (as before), unprocessed: muted costs nothing.
+      Commit(media, InputMixable(member));
     }
   };
   // An Opus decode outweighs claiming a task, so Opus rooms spread member by member; a big room
@@ -401,6 +420,12 @@ void MediaConference::Tick(MediaOutput& output, double thread_load) {
   }
   mixer_->Mix();
   mixer_->ReleaseFinishedPlaybacks();  // a finished playback's PCM is freed here, rarely
+  if (recordings_.size() != 0) {
+    recordings_.Capture(*mixer_);
+    recordings_.Poll(*mixer_, &recording_events_);
+    for (const record::RecordingEvent& event : recording_events_) output.OnRecording(event);
+    recording_events_.clear();
+  }
   ticks_++;
   // Encodes: pick each sender's encoder (its own, or its group's shared one, encoded once), run
   // the encodes (Opus ones over the pool), then write every member's packet in member order.

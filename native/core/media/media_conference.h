@@ -18,11 +18,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/dsp/voice_processor.h"
 #include "core/media/complexity_governor.h"
 #include "core/media/media_receiver.h"
 #include "core/media/media_sender.h"
 #include "core/media/rtcp_session.h"
 #include "core/mix/conference.h"
+#include "core/record/conference_recordings.h"
 
 namespace confmix {
 
@@ -55,6 +57,8 @@ class MediaOutput {
   virtual void OnRtcpStats(uint32_t /*member*/, const RtcpSessionStats& /*stats*/) {}
   /** The member's peer ended its stream with an RTCP BYE; `reason` may be empty. */
   virtual void OnRtcpBye(uint32_t /*member*/, std::string_view /*reason*/) {}
+  /** A recording started, ended or failed this tick (valid during the call). */
+  virtual void OnRecording(const record::RecordingEvent& /*event*/) {}
 };
 
 /** What the last tick did. */
@@ -98,6 +102,17 @@ class MediaConference {
    *  publishes the RTCP figures that changed (all of them with `publish_all`). */
   void ServiceRtcp(double now_ms, bool publish_all, MediaOutput& output);
 
+  /** Turns a member's voice processing on (options) or off (empty); it runs on each frame its
+   *  receive path or app leg produces, before the energy score (muted input is never produced). */
+  Status SetVoiceProcessing(uint32_t id, const std::optional<VoiceOptions>& options);
+
+  /** Starts a recording from the next tick (see core/record/conference_recordings.h). */
+  Status StartRecording(const record::RecordingSpec& spec) { return recordings_.Start(spec, *mixer_); }
+  /** Stops a recording: it ends with a done event once its frames are written. */
+  Status StopRecording(uint32_t id) { return recordings_.Stop(id, *mixer_); }
+  /** Recordings not yet ended. */
+  size_t recording_count() const { return recordings_.size(); }
+
   /** With false, every listener gets its own encode (the benchmark's baseline). */
   void set_shared_encodes(bool shared) { shared_encodes_ = shared; }
   /** The last tick's counts. */
@@ -134,6 +149,7 @@ class MediaConference {
     uint32_t tick_level_skips = 0;           // and its skips below the level cut
     bool below_cut = false;                  // this tick: its RFC 6464 level missed the cut
     FrameEncoder* tick_encoder = nullptr;    // the encoder whose payload it sends this tick
+    std::unique_ptr<VoiceProcessor> voice;   // noise suppression and AGC, when on
   };
   // One encode of a tick: independent of every other, so encodes may run on several threads.
   struct EncodeTask {
@@ -160,6 +176,8 @@ class MediaConference {
   int AcquireEncoding(const CodecParams& codec, std::string* error);
   void ReleaseEncoding(int index);
   bool InputMixable(const Member& member) const;
+  // Marks a member's produced frame as this tick's input, after its voice processing (`process`).
+  static void Commit(MemberMedia& media, bool process);
   // With a cap of K active talkers: marks the members whose RFC 6464 level this tick is below
   // the K loudest reported levels (and who did not contribute last tick), so they are not decoded.
   void MarkBelowLevelCut();
@@ -183,6 +201,8 @@ class MediaConference {
   bool parallel_codecs_ = true;
   bool skip_unvoiced_ = true;
   uint64_t ticks_ = 0;
+  record::ConferenceRecordings recordings_;
+  std::vector<record::RecordingEvent> recording_events_;  // this tick's (capacity kept)
   MediaTickStats last_tick_;
   ComplexityGovernor governor_;
 };

@@ -54,6 +54,7 @@ Conference::Conference(const ConferenceOptions& options)
   if (options.comfort_noise_dbfs) comfort_noise_.emplace(*options.comfort_noise_dbfs);
   events_.Reserve(EventCapacityFor(0, 0));
   relate_base_.assign(frame_samples_, 0);
+  listener_frame_ = &group_frames_[frame_samples_ * kSilenceOutputGroup];
 }
 
 Member* Conference::FindMember(uint32_t id) {
@@ -373,22 +374,28 @@ void Conference::MixIdle() {
       m.output_group_ = kSilenceOutputGroup;
       continue;
     }
-    // Nobody else can be heard: comfort noise (the same frame for anyone else this tick) or zeros.
     const int group = ListenOutputGroup(m.listen_level_);
-    int16_t* frame = &group_frames_[n * static_cast<size_t>(group)];
-    if (comfort_noise_) {
-      if (!noise_ready_) {
-        comfort_noise_->Generate(noise_.data(), n);
-        noise_ready_ = true;
-        ++rendered_outputs_;
-      }
-      LimitToInt16(noise_.data(), frame, n);
-    } else {
-      std::fill(frame, frame + n, 0);
-    }
-    m.output_ = frame;
+    m.output_ = IdleGroupFrame(group);
     m.output_group_ = group;
   }
+  if (record_listener_) listener_frame_ = held_ ? silence : IdleGroupFrame(ListenOutputGroup(0));
+}
+
+int16_t* Conference::IdleGroupFrame(int group) {
+  // Nobody else can be heard: comfort noise (the same frame for anyone else this tick) or zeros.
+  const size_t n = frame_samples_;
+  int16_t* frame = &group_frames_[n * static_cast<size_t>(group)];
+  if (comfort_noise_) {
+    if (!noise_ready_) {
+      comfort_noise_->Generate(noise_.data(), n);
+      noise_ready_ = true;
+      ++rendered_outputs_;
+    }
+    LimitToInt16(noise_.data(), frame, n);
+  } else {
+    std::fill(frame, frame + n, 0);
+  }
+  return frame;
 }
 
 void Conference::Mix() {
@@ -487,6 +494,17 @@ void Conference::Mix() {
       m.output_ = frame;
       m.output_group_ = group;
     }
+  }
+  if (record_listener_) {
+    // A recording hears what a level-0 listener who contributed nothing hears.
+    const int group = ListenOutputGroup(0);
+    int16_t* frame = &group_frames_[n * static_cast<size_t>(group)];
+    if (held_) {
+      frame = silence;
+    } else if (!group_ready[group]) {
+      RenderOutput(sum_.data(), nullptr, nullptr, !someone_for_listeners, 0, frame);
+    }
+    listener_frame_ = frame;
   }
   ++tick_count_;
 }

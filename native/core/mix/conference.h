@@ -81,7 +81,9 @@ class Conference {
   /** Mixes done so far. */
   uint64_t tick_count() const { return tick_count_; }
   /** True when the next Mix() does no mixing work (see Idle at the top of this file). */
-  bool idle() const { return active_playbacks_ == 0 && (held_ || engaged_members_ < 2); }
+  bool idle() const {
+    return active_playbacks_ == 0 && (held_ || engaged_members_ + (record_listener_ ? 1 : 0) < 2);
+  }
   /** Members the last Mix() scored, gated and summed (0 when it was idle). */
   size_t mixed_members() const { return mixed_members_; }
   /** Members whose gate passed in the last Mix() but who were not among its active talkers. */
@@ -134,6 +136,12 @@ class Conference {
   /** Lets go of the PCM of playbacks that finished in Mix() (may free it): call off the tick path. */
   void ReleaseFinishedPlaybacks();
 
+  /** While on, each Mix() also renders what a listener hearing every member at listen level 0
+   *  hears (a recording of the conference: ListenerFrame()); that listener counts as engaged. */
+  void set_record_listener(bool on) { record_listener_ = on; }
+  /** The recording listener's frame of the last mix (zeros while it is off). */
+  const int16_t* ListenerFrame() const { return listener_frame_; }
+
   /** Mixes one tick from the queued inputs (see the top of this file). Never allocates. */
   void Mix();
 
@@ -175,6 +183,8 @@ class Conference {
   void MixRelatedListener(Member& m, const int32_t* base, bool add_noise);
   // Mix() for an idle conference: no member is scored, gained or summed.
   void MixIdle();
+  // An idle tick's frame of a listen group: comfort noise or zeros.
+  int16_t* IdleGroupFrame(int group);
   // Adds every playing playback's next frame to the sum or its target's playback mix; returns
   // true when a conference-wide one played.
   bool MixPlaybacks();
@@ -189,6 +199,8 @@ class Conference {
   int hangover_frames_;
   bool muted_ = false;
   bool held_ = false;
+  bool record_listener_ = false;
+  const int16_t* listener_frame_ = nullptr;      // points into group_frames_
   uint64_t tick_count_ = 0;
   size_t engaged_members_ = 0;                   // members for whom Engaged() holds
   size_t mixed_members_ = 0;

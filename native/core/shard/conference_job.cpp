@@ -115,6 +115,30 @@ void ConferenceJob::Relate(uint32_t member, uint32_t other, Relationship relatio
   conference_->mixer().Relate(member, other, relationship);
 }
 
+void ConferenceJob::StartRecording(const record::RecordingSpec& spec) {
+  const Status started = conference_->StartRecording(spec);
+  if (started.ok()) return;
+  // The controller checked it, so only a member that left since lands here.
+  record::RecordingEvent failed;
+  failed.recording = spec.id;
+  failed.kind = record::RecordingEventKind::kFailed;
+  failed.failure = record::WriteError{record::RecordingFailure::kRefused, started.message};
+  failed.track_bytes.assign(spec.tracks.size(), 0);
+  OnRecording(failed);
+}
+
+void ConferenceJob::StopRecording(uint32_t recording) {
+  conference_->StopRecording(recording);  // NotFound only when it has just ended (its event is on its way)
+}
+
+void ConferenceJob::SetVoiceProcessing(uint32_t member, const std::optional<VoiceOptions>& options) {
+  conference_->SetVoiceProcessing(member, options);  // checked by the controller; NotFound only for a member leaving
+}
+
+void ConferenceJob::OnRecording(const record::RecordingEvent& event) {
+  staged_.recordings.push_back(ConferenceRecordingEvent{handle_, event});
+}
+
 bool ConferenceJob::MemberRtcpStats(uint32_t member, RtcpSessionStats* out) const {
   std::lock_guard<std::mutex> lock(rtcp_stats_mutex_);
   auto it = rtcp_stats_.find(member);

@@ -80,6 +80,12 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
   void PressKey(uint32_t member, char key);
   /** Relates two members (see core/mix/relate.h). */
   void Relate(uint32_t member, uint32_t other, Relationship relationship);
+  /** Starts a recording; one the conference refuses now (its member left) ends as failed. */
+  void StartRecording(const record::RecordingSpec& spec);
+  /** Stops a recording. */
+  void StopRecording(uint32_t recording);
+  /** A member's voice processing on (options) or off. */
+  void SetVoiceProcessing(uint32_t member, const std::optional<VoiceOptions>& options);
   /** The member's last published RTCP figures (any thread); false before the first. */
   bool MemberRtcpStats(uint32_t member, RtcpSessionStats* out) const;
   /** The target delay of the member's jitter buffer when its RTCP figures were last published
@@ -111,6 +117,7 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
   void OnRtcp(uint32_t member, const uint8_t* data, size_t size) override;
   void OnRtcpStats(uint32_t member, const RtcpSessionStats& stats) override;
   void OnRtcpBye(uint32_t member, std::string_view reason) override;
+  void OnRecording(const record::RecordingEvent& event) override;
 
   struct LegRoute {
     uint32_t member = 0;

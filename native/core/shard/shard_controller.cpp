@@ -393,6 +393,56 @@ Status ShardController::StartPlayback(uint32_t handle, uint32_t playback,
   return Status::Ok();
 }
 
+Status ShardController::StartRecording(uint32_t handle, const record::RecordingSpec& spec) {
+  ConferenceRecord* conference = nullptr;
+  Status found = Find(handle, &conference);
+  if (!found.ok()) return found;
+  if (conference->recordings.count(spec.id))
+    return Status::Error(StatusCode::kInvalidState, "recording " + std::to_string(spec.id) + " is already running");
+  if (conference->recordings.size() >= record::kMaxRecordings)
+    return Status::Error(StatusCode::kInvalidState, "too many recordings at once");
+  // The spec's own checks, against a mixer with this conference's members (no media needed).
+  ConferenceOptions options;
+  options.rate = conference->rate;
+  options.interval_ms = conference->interval_ms;
+  Status built;
+  auto shadow = Conference::Create(options, &built);
+  if (!shadow) return built;
+  for (const record::TrackSpec& track : spec.tracks) {
+    if (track.source != record::TrackSource::kMix && !conference->members.count(track.member))
+      return Status::Error(StatusCode::kNotFound, "member " + std::to_string(track.member) + " is not in the conference");
+    if (track.source != record::TrackSource::kMix && !shadow->FindMember(track.member)) shadow->AddMember(track.member);
+  }
+  Status valid = record::ConferenceRecordings::Validate(spec, *shadow);
+  if (!valid.ok()) return valid;
+  conference->recordings.emplace(spec.id, true);
+  conference->job->Post([spec](ConferenceJob& job) { job.StartRecording(spec); });
+  return Status::Ok();
+}
+
+Status ShardController::SetVoiceProcessing(uint32_t handle, uint32_t member, const std::optional<VoiceOptions>& options) {
+  ConferenceRecord* conference = nullptr;
+  MemberRecord* record = nullptr;
+  Status found = Find(handle, member, &conference, &record);
+  if (!found.ok()) return found;
+  if (options) {
+    const std::string why = ValidateVoiceOptions(*options);
+    if (!why.empty()) return Invalid(why);
+  }
+  conference->job->Post([member, options](ConferenceJob& job) { job.SetVoiceProcessing(member, options); });
+  return Status::Ok();
+}
+
+Status ShardController::StopRecording(uint32_t handle, uint32_t recording) {
+  ConferenceRecord* conference = nullptr;
+  Status found = Find(handle, &conference);
+  if (!found.ok()) return found;
+  if (!conference->recordings.count(recording))
+    return Status::Error(StatusCode::kNotFound, "recording " + std::to_string(recording) + " is not running");
+  conference->job->Post([recording](ConferenceJob& job) { job.StopRecording(recording); });
+  return Status::Ok();
+}
+
 Status ShardController::StopPlayback(uint32_t handle, uint32_t playback) {
   ConferenceRecord* conference = nullptr;
   Status found = Find(handle, &conference);
@@ -454,6 +504,11 @@ void ShardController::Drain(ShardDrain* out) {
     if (record.event.type != EventType::kPlaybackDone) continue;
     auto it = conferences_.find(record.conference);
     if (it != conferences_.end()) it->second.playbacks.erase(record.event.playback);
+  }
+  for (const ConferenceRecordingEvent& entry : out->outbox.recordings) {
+    if (entry.event.kind == record::RecordingEventKind::kStarted) continue;
+    auto it = conferences_.find(entry.conference);
+    if (it != conferences_.end()) it->second.recordings.erase(entry.event.recording);
   }
   for (const CommandFailure& failure : out->outbox.failures) {
     auto it = conferences_.find(failure.conference);

@@ -180,6 +180,14 @@ class ShardController {
   /** Relates a member to another of the conference: 'deaf', 'mute' or 'clear' (see core/mix/relate.h). */
   Status Relate(uint32_t handle, uint32_t member, uint32_t other, Relationship relationship);
 
+  /** Starts a recording of the conference (see core/record/conference_recordings.h); its
+   *  started, done and failed events come through Drain(). The id must not be recording. */
+  Status StartRecording(uint32_t handle, const record::RecordingSpec& spec);
+  /** Stops a recording that is running; its done event follows. */
+  Status StopRecording(uint32_t handle, uint32_t recording);
+  /** Turns a member's voice processing (noise suppression, AGC) on with `options`, or off. */
+  Status SetVoiceProcessing(uint32_t handle, uint32_t member, const std::optional<VoiceOptions>& options);
+
   /** One RTP (or muxed RTCP) datagram from an external member's peer; `accepted` is false when
    *  the leg's inbound queue is full (dropped and counted). */
   Status PushPacket(uint32_t handle, uint32_t member, const uint8_t* data, size_t size, bool* accepted);
@@ -217,6 +225,7 @@ class ShardController {
     int interval_ms = 0;
     std::unordered_map<uint32_t, MemberRecord> members;
     std::unordered_map<uint32_t, bool> playbacks;  // playing (until its done event): conference-wide
+    std::unordered_map<uint32_t, bool> recordings; // running (until its done or failed event)
   };
   struct LegOwner {
     uint32_t conference = 0;

@@ -14,6 +14,7 @@ void ShardOutbox::Append(OutboxBatch& staged) {
     }
     batch_.events.insert(batch_.events.end(), staged.events.begin(), staged.events.end());
     batch_.failures.insert(batch_.failures.end(), staged.failures.begin(), staged.failures.end());
+    for (ConferenceRecordingEvent& event : staged.recordings) batch_.recordings.push_back(std::move(event));
   }
   staged.Clear();
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/mix/events.h"
+#include "core/record/conference_recordings.h"
 #include "core/status.h"
 
 namespace confmix::shard {
@@ -34,21 +35,29 @@ struct CommandFailure {
   Status status;
 };
 
+/** A recording's event of one conference. */
+struct ConferenceRecordingEvent {
+  uint32_t conference = 0;
+  record::RecordingEvent event;
+};
+
 /** Everything taken in one swap. The vectors keep their capacity across swaps. */
 struct OutboxBatch {
   std::vector<ConferenceEvent> events;
   std::vector<AppFrame> frames;
   std::vector<int16_t> pcm;
   std::vector<CommandFailure> failures;
+  std::vector<ConferenceRecordingEvent> recordings;
   /** Empties it, keeping capacity. */
   void Clear() {
     events.clear();
     frames.clear();
     pcm.clear();
     failures.clear();
+    recordings.clear();
   }
   /** True when there is nothing in it. */
-  bool empty() const { return events.empty() && frames.empty() && failures.empty(); }
+  bool empty() const { return events.empty() && frames.empty() && failures.empty() && recordings.empty(); }
 };
 
 /** The shared outbox. */

@@ -1,6 +1,8 @@
 // The Kazoo conferences service: stored documents (through a DocumentStore) and the live
 // conferences they start on the engine, scoped by account. The routes call it; it knows no HTTP
 // beyond the KazooError it throws.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Engine, Member, ConferenceOptions, SdpJoin } from '../../index.ts';
 import { ConfmixError, JoinRefusedError } from '../../index.ts';
 import type { DocumentStore, StoredDocument } from '../../store/DocumentStore.ts';
@@ -58,9 +60,13 @@ export class KazooConferences {
   readonly #listeners = new Set<(event: ParticipantEvent) => void>();
   readonly #recordings = new Set<Promise<void>>();
 
-  constructor(engine: Engine, store: DocumentStore) {
+  readonly #recordingsDir: string | undefined;
+
+  /** Conferences over `engine` and `store`; the record action writes under `recordingsDir`. */
+  constructor(engine: Engine, store: DocumentStore, recordingsDir?: string) {
     this.#engine = engine;
     this.#store = store;
+    this.#recordingsDir = recordingsDir;
   }
 
   /** Called at start: a live conference does not survive a restart, so any left 'live' is completed. */
@@ -181,18 +187,36 @@ export class KazooConferences {
     return live.view(participant, energy);
   }
 
-  /** A conference action: lock, unlock, play (media_id), dial (unsupported here). */
+  /** A conference action: lock, unlock, play (media_id), record (data.action start or stop), dial (unsupported here). */
   async conferenceAction(accountId: string, id: string, action: unknown, data: Record<string, unknown>): Promise<string> {
     await this.#document(accountId, id);
     if (action === 'dial') {
       throw new KazooError(501, 'ERR_KAZOO_UNSUPPORTED', 'dial is not supported', { action: { enum: { message: 'confmix places no calls (it has no SIP): participants join by PUT /participants with an SDP offer or an RTP leg' } } });
     }
-    if (action !== 'lock' && action !== 'unlock' && action !== 'play') throw KazooError.invalid({ action: { enum: { message: 'Value not found in enumerated list of values: lock, unlock, play, dial', target: ['lock', 'unlock', 'play', 'dial'] } } });
+    if (action !== 'lock' && action !== 'unlock' && action !== 'play' && action !== 'record') throw KazooError.invalid({ action: { enum: { message: 'Value not found in enumerated list of values: lock, unlock, play, record, dial', target: ['lock', 'unlock', 'play', 'record', 'dial'] } } });
     const live = this.#running(accountId, id);
+    if (action === 'record') return this.#recordAction(live, accountId, id, data.action);
     if (action === 'lock') await live.conference.lock();
     else if (action === 'unlock') await live.conference.unlock();
     else await live.conference.play({ fileUrl: mediaOf(data) });
     return action === 'play' ? 'playing media' : `conference ${action}ed`;
+  }
+
+  // Kazoo's record toggle: start writes the mix to a WAV in the recordings directory; stop ends
+  // every recording the conference runs.
+  async #recordAction(live: LiveConference, accountId: string, id: string, toggle: unknown): Promise<string> {
+    if (toggle !== 'start' && toggle !== 'stop') throw KazooError.invalid({ 'data.action': { enum: { message: 'Value not found in enumerated list of values: start, stop', target: ['start', 'stop'] } } });
+    const conference = live.conference;
+    if (toggle === 'stop') {
+      const running = conference.recordings.filter((r) => r.state === 'recording');
+      await Promise.all(running.map((r) => r.stop()));
+      return `${running.length} recordings stopped`;
+    }
+    if (this.#recordingsDir === undefined) throw new KazooError(501, 'ERR_KAZOO_UNSUPPORTED', 'recording is not configured', {});
+    const folder = join(this.#recordingsDir, accountId);
+    mkdirSync(folder, { recursive: true });
+    const recording = await conference.record({ path: join(folder, `${id}-${Date.now()}.wav`) });
+    return `recording started: ${recording.id}`;
   }
 
   /** An action on every participant: mute, unmute, deaf, undeaf (moderators skipped), kick (all), relate. */

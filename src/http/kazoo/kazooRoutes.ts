@@ -17,6 +17,8 @@ export interface KazooContext {
   engine: Engine;
   store: DocumentStore;
   accounts: AccountRegistry;
+  /** Where the record action writes (a folder per account); unset refuses it. */
+  recordingsDir?: string;
 }
 
 type Params = { accountId: string; conferenceId: string; participantId: string };
@@ -57,7 +59,7 @@ export interface KazooApi {
 /** Registers the Kazoo API's routes and WebSocket on `app`. */
 export async function registerKazooRoutes(app: FastifyInstance, context: KazooContext): Promise<KazooApi> {
   const { accounts, store, engine } = context;
-  const conferences = new KazooConferences(engine, store);
+  const conferences = new KazooConferences(engine, store, context.recordingsDir);
   await conferences.recover();
   const sockets = new Set<() => void>();
 
@@ -133,7 +135,7 @@ export async function registerKazooRoutes(app: FastifyInstance, context: KazooCo
       await conferences.delete(accountOf(request), request.params.conferenceId);
       return ok(request, reply, { id: request.params.conferenceId, _read_only: { deleted: true } });
     });
-    api.put(`${BASE}/:conferenceId`, { schema: route('A conference action: lock, unlock, play (media_id); dial is unsupported', ['accountId', 'conferenceId'], true) }, async (request: Req, reply) => {
+    api.put(`${BASE}/:conferenceId`, { schema: route('A conference action: lock, unlock, play (media_id), record (data.action start or stop); dial is unsupported', ['accountId', 'conferenceId'], true) }, async (request: Req, reply) => {
       const data = requestData(request.body);
       return ok(request, reply, await conferences.conferenceAction(accountOf(request), request.params.conferenceId, data.action, actionData(data)));
     });
