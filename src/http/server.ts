@@ -131,6 +131,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
   // JSON everywhere, SDP where an SDP is taken; anything else is 415.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/sdp', { parseAs: 'string', bodyLimit: MAX_SDP_BYTES }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('application/trickle-ice-sdpfrag', { parseAs: 'string', bodyLimit: MAX_SDP_BYTES }, (_request, body, done) => done(null, body));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     let answer: ReturnType<typeof toErrorAnswer>;

@@ -18,9 +18,9 @@ function codecOptions(codec: RtpCodecWire): RtpCodecOptions {
   };
 }
 
-// Receive and send options of a codec; the telephone-event type and the RFC 6464 level
-// extension go with the receive side.
-function codecPair(
+/** Receive and send options of a codec; the telephone-event type and the RFC 6464 level
+ *  extension go with the receive side. */
+export function codecPair(
   codec: RtpCodecWire,
   telephoneEventPayloadType: number | undefined,
   audioLevelExtensionId: number | undefined,
@@ -58,7 +58,7 @@ function nativeLeg(spec: RtpLegWireSpec): ShardMediaLeg {
  *   reportsReceived, rtcpMalformed; remoteFractionLost, remoteCumulativeLost and remoteJitterMs
  *   (the peer's view of our stream) are absent until the peer has reported.
  */
-function legStats(context: LegDriverContext): RtpLegWireStats {
+export function legStats(context: LegDriverContext): RtpLegWireStats {
   const stats = context.media.memberStats(context.conference, context.member);
   const leg = stats.leg;
   if (!leg) return {};

@@ -117,7 +117,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 // The peer's SDP text: a non-string is the caller's mistake, anything else the peer's.
-function checkSdpText(sdp: unknown, what: string): string {
+/** The peer's SDP as a string within MAX_SDP_BYTES (InvalidArgumentError / SdpError). */
+export function checkSdpText(sdp: unknown, what: string): string {
   if (typeof sdp !== 'string') fail(`the ${what} SDP must be a string`);
   if (Buffer.byteLength(sdp, 'utf8') > MAX_SDP_BYTES) throw new SdpError('too-large', `the ${what} SDP is larger than ${MAX_SDP_BYTES} bytes`);
   return sdp;

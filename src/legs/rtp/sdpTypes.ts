@@ -27,6 +27,8 @@ export type SdpErrorReason =
   | 'bad-connection'
   /** No codec both sides speak (L16 whose packets would exceed 1500 bytes of payload counts as unspoken). */
   | 'no-common-codec'
+  /** A WebRTC offer without a DTLS fingerprint (DTLS-SRTP is mandatory). */
+  | 'no-fingerprint'
   /** Larger than MAX_SDP_BYTES (64 KiB). */
   | 'too-large';
 
