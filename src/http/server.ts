@@ -19,6 +19,7 @@ import { LiveEvents } from './liveEvents.ts';
 import { ServerMetrics } from './metrics.ts';
 import { conferenceSchema, errorSchema, eventsQuery, memberSchema, userParams } from './schemas.ts';
 import { STATUS_PAGE } from './statusPage.ts';
+import { registerSoftphoneRoutes } from './softphone.ts';
 import { UserRegistry } from './users.ts';
 import { SqliteDocumentStore } from '../store/SqliteDocumentStore.ts';
 import { AccountRegistry } from './kazoo/accounts.ts';
@@ -258,6 +259,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
     return { conferences: conferences.length, members: members.length, talking: members.filter((m) => m.talking).length, shards, callbacksPending: dispatcher.pending, liveListeners: live.size };
   });
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(STATUS_PAGE));
+  registerSoftphoneRoutes(app);
 
   let closed: Promise<void> | undefined;
   const server: ConfmixServer = {

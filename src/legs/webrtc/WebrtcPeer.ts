@@ -3,8 +3,8 @@
 import sdpTransform from 'sdp-transform';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import type { RTCRtpTransceiver } from 'werift';
-import { SdpError } from '../rtp/sdp.ts';
-import type { WebrtcIceServer } from './spec.ts';
+import { SdpError } from '../SdpError.ts';
+import type { WebrtcCodecName, WebrtcIceServer } from './spec.ts';
 
 /** How a peer connection is set up. */
 export interface WebrtcPeerOptions {
@@ -29,21 +29,38 @@ export type WebrtcEnd = 'webrtc-failed' | 'webrtc-closed';
 
 const OPUS_PARAMETERS = 'minptime=10;useinbandfec=1;usedtx=1';
 
-// Every codec we could speak (answering), or only Opus (offering: every browser speaks it, so the
-// media thread's codec is known before the answer).
-function werift(codecs: 'all' | 'opus'): RTCRtpCodecParameters[] {
-  const list = [
-    new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111, parameters: OPUS_PARAMETERS }),
-    new RTCRtpCodecParameters({ mimeType: 'audio/telephone-event', clockRate: 48000, channels: 1, payloadType: 126, parameters: '0-16' }),
-  ];
-  if (codecs === 'all') {
-    list.push(
-      new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 }),
-      new RTCRtpCodecParameters({ mimeType: 'audio/PCMA', clockRate: 8000, channels: 1, payloadType: 8 }),
-      new RTCRtpCodecParameters({ mimeType: 'audio/telephone-event', clockRate: 8000, channels: 1, payloadType: 101, parameters: '0-16' }),
-    );
+// The one codec this leg speaks and telephone-event at its rate: the answer then names exactly
+// what the media thread decodes, and a peer's DTMF comes at the one rate we listen to.
+function werift(codec: WebrtcCodecName): RTCRtpCodecParameters[] {
+  const event = (clockRate: number, payloadType: number): RTCRtpCodecParameters =>
+    new RTCRtpCodecParameters({ mimeType: 'audio/telephone-event', clockRate, channels: 1, payloadType, parameters: '0-16' });
+  switch (codec) {
+    case 'opus':
+      return [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111, parameters: OPUS_PARAMETERS }), event(48000, 126)];
+    case 'pcmu':
+      return [new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 }), event(8000, 101)];
+    case 'pcma':
+      return [new RTCRtpCodecParameters({ mimeType: 'audio/PCMA', clockRate: 8000, channels: 1, payloadType: 8 }), event(8000, 101)];
   }
-  return list;
+}
+
+/**
+ * The answer without telephone-events at other rates than `clockRate`. werift answers every
+ * telephone-event the offer has whatever its rate, and a browser then sends DTMF at 8000 beside
+ * Opus; the media thread listens to one payload type, so the answer names only that one.
+ */
+function withEventsAt(sdp: string, clockRate: number): string {
+  const lines = sdp.split('\r\n');
+  const dropped = new Set<string>();
+  for (const line of lines) {
+    const match = /^a=rtpmap:(\d+) telephone-event\/(\d+)/i.exec(line);
+    if (match && Number(match[2]) !== clockRate) dropped.add(match[1]);
+  }
+  if (dropped.size === 0) return sdp;
+  return lines
+    .filter((line) => !/^a=(rtpmap|fmtp|rtcp-fb):(\d+)[ ]/.test(line) || !dropped.has(/^a=\w+(?:-\w+)?:(\d+)/.exec(line)![1]))
+    .map((line) => (line.startsWith('m=audio ') ? line.split(' ').filter((part, i) => i < 3 || !dropped.has(part)).join(' ') : line))
+    .join('\r\n');
 }
 
 /** Reads the codec and telephone-event an SDP settled on (its audio's first format we speak). */
@@ -75,9 +92,9 @@ export class WebrtcPeer {
   #onEnd: (reason: WebrtcEnd) => void = () => {};
   #onRtp: (packet: Buffer) => void = () => {};
 
-  private constructor(options: WebrtcPeerOptions, codecs: 'all' | 'opus') {
+  private constructor(options: WebrtcPeerOptions, codec: WebrtcCodecName) {
     this.#pc = new RTCPeerConnection({
-      codecs: { audio: werift(codecs), video: [] },
+      codecs: { audio: werift(codec), video: [] },
       headerExtensions: { audio: [], video: [] },
       iceServers: options.iceServers,
       iceAdditionalHostAddresses: options.iceAddresses,
@@ -97,13 +114,13 @@ export class WebrtcPeer {
     });
   }
 
-  /** Answers a peer's offer; resolves once our candidates are gathered (a complete answer). */
-  static async answering(offerSdp: string, options: WebrtcPeerOptions): Promise<{ peer: WebrtcPeer; sdp: string }> {
-    const peer = new WebrtcPeer(options, 'all');
+  /** Answers a peer's offer with `codec` (which it offered); resolves once our candidates are gathered (a complete answer). */
+  static async answering(offerSdp: string, codec: WebrtcCodecName, options: WebrtcPeerOptions): Promise<{ peer: WebrtcPeer; sdp: string }> {
+    const peer = new WebrtcPeer(options, codec);
     try {
       await peer.#pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
       await peer.#pc.setLocalDescription(await peer.#pc.createAnswer());
-      return { peer, sdp: await peer.#gathered() };
+      return { peer, sdp: withEventsAt(await peer.#gathered(), codec === 'opus' ? 48000 : 8000) };
     } catch (error) {
       peer.close();
       throw error instanceof SdpError ? error : new SdpError('malformed', `the offer cannot be answered: ${(error as Error).message}`);

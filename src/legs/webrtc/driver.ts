@@ -2,7 +2,7 @@
 // member on the media thread is an external leg. Decrypted RTP goes in through the shard's
 // batch (one crossing per event-loop turn), and each tick's outgoing batch comes back to send().
 import type { LegDriver } from '../LegKind.ts';
-import { codecPair, legStats } from '../rtp/driver.ts';
+import { codecPair, legStats } from '../rtpMedia.ts';
 import type { WebrtcLegWireInfo, WebrtcLegWireSpec, WebrtcLegWireUpdate } from './spec.ts';
 import { negotiatedOf, WebrtcPeer } from './WebrtcPeer.ts';
 
@@ -16,7 +16,7 @@ function isRtcp(packet: Uint8Array): boolean {
 export const webrtcLegDriver: LegDriver<WebrtcLegWireSpec, WebrtcLegWireInfo> = {
   async open(context, settings, spec) {
     const options = { iceServers: spec.iceServers, iceAddresses: spec.iceAddresses };
-    const { peer, sdp } = spec.offerSdp === undefined ? await WebrtcPeer.offering(options) : await WebrtcPeer.answering(spec.offerSdp, options);
+    const { peer, sdp } = spec.offerSdp === undefined ? await WebrtcPeer.offering(options) : await WebrtcPeer.answering(spec.offerSdp, spec.codec, options);
     let legId: number | undefined;
     const negotiated = negotiatedOf(sdp);
     try {

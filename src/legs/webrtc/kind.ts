@@ -50,9 +50,9 @@ export class WebrtcLegRequest implements LegRequest {
  */
 export function webrtcSdpLegRequest(leg: Fields, fields: { sdp?: unknown; offer?: unknown }): WebrtcLegRequest {
   const base = normalizeWebrtcLeg(leg);
-  if (fields.sdp === undefined) return new WebrtcLegRequest({ ...base, fec: true, dtx: false });
+  if (fields.sdp === undefined) return new WebrtcLegRequest({ ...base, codec: 'opus', fec: true, dtx: false });
   const offer = checkWebrtcSdp(fields.sdp, 'offer');
-  return new WebrtcLegRequest({ ...base, offerSdp: fields.sdp as string, fec: offer.fec, dtx: offer.dtx });
+  return new WebrtcLegRequest({ ...base, offerSdp: fields.sdp as string, codec: offer.codec, fec: offer.fec, dtx: offer.dtx });
 }
 
 /** The WebRTC leg kind. */

@@ -1,7 +1,7 @@
 // A WebRTC peer's SDP, read before any peer connection opens: DTLS-SRTP is mandatory, the audio
 // must carry a codec we speak, and the trickled candidates of a PATCH are read here too.
 import sdpTransform from 'sdp-transform';
-import { SdpError, checkSdpText } from '../rtp/sdp.ts';
+import { SdpError, checkSdpText } from '../SdpError.ts';
 
 /** The codecs a WebRTC leg speaks, in our order of preference. */
 export const WEBRTC_CODECS = [

@@ -2,6 +2,9 @@
 import { InvalidArgumentError } from '../../errors.ts';
 import { checkFields, describe } from '../../fields.ts';
 
+/** The codecs a WebRTC leg speaks. */
+export type WebrtcCodecName = 'opus' | 'pcmu' | 'pcma';
+
 /** A STUN or TURN server (RTCIceServer's shape). */
 export interface WebrtcIceServer {
   urls: string | string[];
@@ -25,6 +28,8 @@ export interface WebrtcLegWireSpec {
   kind: 'webrtc';
   /** The peer's offer to answer; absent when we offer. */
   offerSdp?: string;
+  /** The codec we answer with (the first of Opus, PCMU, PCMA the offer has); Opus when we offer. */
+  codec: WebrtcCodecName;
   /** Our Opus encoder's FEC and DTX, as the peer's fmtp asked. */
   fec: boolean;
   dtx: boolean;
@@ -79,7 +84,7 @@ function checkIceServers(value: unknown): WebrtcIceServer[] {
 }
 
 /** Checks `{kind: 'webrtc', ...}`; InvalidArgumentError naming the field otherwise. */
-export function normalizeWebrtcLeg(fields: Record<string, unknown>): Omit<WebrtcLegWireSpec, 'fec' | 'dtx' | 'offerSdp'> {
+export function normalizeWebrtcLeg(fields: Record<string, unknown>): Omit<WebrtcLegWireSpec, 'codec' | 'fec' | 'dtx' | 'offerSdp'> {
   for (const key of Object.keys(fields)) {
     if (!['kind', 'iceServers', 'iceAddresses', 'timeoutMs'].includes(key)) throw new InvalidArgumentError(`leg.${key} is not a WebRTC leg option`);
   }
