@@ -12,6 +12,7 @@ import { createEngine } from '../../src/index.ts';
 import type { Engine } from '../../src/index.ts';
 import { threadTimes, threadTimesDelta, type ThreadTimes } from '../load/threadCpu.ts';
 import type { Bench, BenchReport } from '../run.ts';
+import { packetCosts } from './breakdown.ts';
 import type { FromGenerator, ToGenerator } from './protocol.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -66,6 +67,8 @@ class Generator {
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 interface Window {
+  /** Offer to connected, per member (ICE and DTLS), ms. */
+  setupMsPerMember?: number;
   cpuPct: number;
   threads: ThreadTimes;
   ppsMin: number;
@@ -108,10 +111,12 @@ async function idleCpuPct(engine: Engine, options: Options): Promise<number> {
 async function webrtcRoom(engine: Engine, generator: Generator, n: number, options: Options): Promise<Window> {
   const conference = await engine.createConference({});
   const { sdps } = await generator.ask({ type: 'offers', count: n }, 'offers');
+  const setupStart = performance.now();
   const answers: string[] = [];
   for (const sdp of sdps) answers.push((await conference.addMember({ leg: { kind: 'webrtc' }, sdp })).sdp);
   await generator.ask({ type: 'answers', sdps: answers }, 'connected');
-  const window = await measure(engine, generator, options);
+  const setupMsPerMember = (performance.now() - setupStart) / n;
+  const window = { ...(await measure(engine, generator, options)), setupMsPerMember };
   await generator.ask({ type: 'close' }, 'closed');
   await conference.update({ state: 'completed' });
   return window;
@@ -164,7 +169,7 @@ export const webrtcBench: Bench = {
             `${webrtc.ppsMin.toFixed(1)}/${rtp.ppsMin.toFixed(1)}`.padStart(25) +
             `  ${webrtc.latenessP99Ms.toFixed(2)}/${rtp.latenessP99Ms.toFixed(2)}`.padStart(30),
         );
-        console.log(`         webrtc threads: ${breakdown(webrtc.threads)}`);
+        console.log(`         webrtc threads: ${breakdown(webrtc.threads)}; join (ICE + DTLS) ${webrtc.setupMsPerMember?.toFixed(1)} ms per member`);
         console.log(`         rtp threads:    ${breakdown(rtp.threads)}`);
         results.push({
           members: n,
@@ -175,6 +180,12 @@ export const webrtcBench: Bench = {
           tickLatenessP99Ms: round(Math.max(webrtc.latenessP99Ms, rtp.latenessP99Ms)),
         });
       }
+      const costs = packetCosts();
+      const perMemberPct = (us: number): string => `${((us * 50) / 1e4).toFixed(3)} %`;
+      console.log('one WebRTC packet in the shard worker (µs; % of a core per member at 50 packets/s each way):');
+      console.log(`  SRTP decrypt (in) ${costs.srtpDecryptUs.toFixed(2)} µs (${perMemberPct(costs.srtpDecryptUs)}), SRTP encrypt (out) ${costs.srtpEncryptUs.toFixed(2)} µs (${perMemberPct(costs.srtpEncryptUs)})`);
+      console.log(`  RTP parse + serialise (in and out) ${costs.rtpParseSerializeUs.toFixed(2)} µs (${perMemberPct(costs.rtpParseSerializeUs)}), crossing to native (batched) ${costs.crossingUs.toFixed(2)} µs (${perMemberPct(costs.crossingUs)})`);
+      console.log('  the rest of a WebRTC member (its total less the RTP member and these) is werift\'s own per-packet work: events, statistics, RTCP, timers');
     } finally {
       await generator.ask({ type: 'close' }, 'closed').catch(() => {});
       generator.kill();
