@@ -53,7 +53,7 @@ async function heardDbfs(peer: WeriftClient, freq: number): Promise<number> {
 }
 
 describe('WebRTC legs joined through the engine', () => {
-  it('two werift peers hear each other and not themselves; closing one ends its member with webrtc-closed', async () => {
+  it('two werift peers hear each other and not themselves; a peer that goes silent times out', async () => {
     engine = await createEngine({ shards: 1, portMin: 27000, portMax: 27099 });
     const conference = await engine.createConference({ 'comfort-noise': false });
     const a = client();
@@ -86,7 +86,8 @@ describe('WebRTC legs joined through the engine', () => {
     const leftB = removal(conference, joinedB.member.id);
     await b.close();
     clients.splice(clients.indexOf(b), 1);
-    expect(['webrtc-closed', 'webrtc-failed', 'leg-timeout']).toContain(await leftB);
+    // werift closes without a DTLS close_notify: the member goes when its packets stop.
+    expect(await leftB).toBe('leg-timeout');
   }, 60_000);
 
   it('refuses what a WebRTC leg cannot take with an SdpError, adding nothing', async () => {

@@ -120,6 +120,7 @@ export class WebrtcPeer {
     try {
       await peer.#pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
       await peer.#pc.setLocalDescription(await peer.#pc.createAnswer());
+      peer.#watchDtls();
       return { peer, sdp: withEventsAt(await peer.#gathered(), codec === 'opus' ? 48000 : 8000) };
     } catch (error) {
       peer.close();
@@ -143,6 +144,7 @@ export class WebrtcPeer {
   async applyAnswer(answerSdp: string): Promise<void> {
     try {
       await this.#pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
+      this.#watchDtls();
     } catch (error) {
       throw new SdpError('malformed', `the answer cannot be applied: ${(error as Error).message}`);
     }
@@ -191,6 +193,15 @@ export class WebrtcPeer {
     if (this.#closed) return;
     this.#closed = true;
     void this.#pc.close().catch(() => {});
+  }
+
+  // A peer that closes sends a DTLS close_notify, which werift reports on the DTLS transport before
+  // (or instead of) the connection's state: the member leaves now rather than at its timeout.
+  #watchDtls(): void {
+    this.#transceiver.dtlsTransport?.onStateChange.subscribe((state) => {
+      if (state === 'closed') this.#end('webrtc-closed');
+      else if (state === 'failed') this.#end('webrtc-failed');
+    });
   }
 
   #end(reason: WebrtcEnd): void {
