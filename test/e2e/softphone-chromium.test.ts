@@ -74,13 +74,27 @@ async function waitForEvent(match: (event: Record<string, unknown>) => boolean, 
   }
 }
 
-async function joinPage(browser: Browser, conferenceId: string, name: string): Promise<Page> {
+// Opens the softphone at a phone's width and presses Join from the keyboard.
+async function pressJoin(browser: Browser, conferenceId: string, name: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
   const query = new URLSearchParams({ conference: conferenceId, name, user: USER.userId, token: USER.token, secret: USER.secret, processing: 'off' });
   await page.goto(`${base}/softphone?${query}`);
-  // Keyboard only: focus the Join button and press Enter.
   await page.focus('#join-button');
   await page.keyboard.press('Enter');
+  return page;
+}
+
+// The refusal a page shows for a join that cannot happen.
+async function refusal(browser: Browser, conferenceId: string): Promise<string> {
+  const page = await pressJoin(browser, conferenceId, 'Eve');
+  await page.waitForSelector('#status.error');
+  const text = (await page.textContent('#status')) ?? '';
+  await page.close();
+  return text;
+}
+
+async function joinPage(browser: Browser, conferenceId: string, name: string): Promise<Page> {
+  const page = await pressJoin(browser, conferenceId, name);
   await page.waitForSelector('#call:not([hidden])');
   await page.waitForFunction(() => (document.getElementById('remote') as HTMLAudioElement).srcObject !== null);
   await page.evaluate(installProbe);
@@ -135,7 +149,7 @@ afterAll(async () => {
 });
 
 describe('the softphone in Chromium', () => {
-  it('two pages hear each other and not themselves; 0 mutes, 3 raises the talk level, # leaves', async () => {
+  it('refuses clearly, then two pages hear each other and not themselves; 0 mutes, 3 raises the talk level, # leaves', async () => {
     const created = await api('/v1/users/phone/conferences', { method: 'POST', body: JSON.stringify({ from: '+15550100', 'comfort-noise': false }) });
     expect(created.status).toBe(201);
     const conferenceUrl = created.headers.get('location')!;
@@ -144,6 +158,13 @@ describe('the softphone in Chromium', () => {
     toneWav(join(dir, 'a.wav'), 440, 6000);
     toneWav(join(dir, 'b.wav'), 1000, 6000);
     const [browserA, browserB] = await Promise.all([launch(join(dir, 'a.wav')), launch(join(dir, 'b.wav'))]);
+    // Refused joins say why, and add nobody.
+    expect(await refusal(browserA, 'conf-nope')).toMatch(/no conference conf-nope/);
+    expect((await api(conferenceUrl, { method: 'POST', body: JSON.stringify({ locked: true }) })).status).toBe(200);
+    expect(await refusal(browserA, conferenceId)).toMatch(/locked/);
+    expect((await api(conferenceUrl, { method: 'POST', body: JSON.stringify({ locked: false }) })).status).toBe(200);
+    expect(((await (await api(`${conferenceUrl}/members`)).json()) as unknown[]).length).toBe(0);
+
     const pageA = await joinPage(browserA, conferenceId, 'Alice');
     const pageB = await joinPage(browserB, conferenceId, 'Bob');
     const members = (await (await api(`${conferenceUrl}/members`)).json()) as Array<{ id: string; callId: string; leg: { kind: string } }>;
