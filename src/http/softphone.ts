@@ -21,7 +21,7 @@ export function registerSoftphoneRoutes(app: FastifyInstance): void {
       try {
         body = await readFile(new URL(file.path, ROOT));
       } catch {
-        throw new HttpError(503, 'ERR_UNAVAILABLE', `the softphone's ${file.path} is missing: run npm run build:softphone`);
+        throw new HttpError(503, 'ERR_NOT_READY', `the softphone's ${file.path} is missing: run npm run build:softphone`);
       }
       return reply.type(file.type).header('cache-control', 'no-cache').send(body);
     });
