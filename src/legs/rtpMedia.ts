@@ -24,7 +24,8 @@ export interface RtpMediaCodec {
   maxBitrate?: number;
 }
 
-function codecOptions(codec: RtpMediaCodec): RtpCodecOptions {
+/** A codec as the media thread takes it, for receiving or sending. */
+export function codecOptions(codec: RtpMediaCodec): RtpCodecOptions {
   return {
     codec: codec.name,
     payloadType: codec.payloadType,
