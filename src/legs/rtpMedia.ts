@@ -12,7 +12,7 @@ export interface RtpMediaCodec {
   payloadType: number;
   /** RTP clock rate, Hz. */
   clockRate: number;
-  /** Channels (Opus is coded mono). */
+  /** Channels the peer sends (Opus is always coded mono here). */
   channels: number;
   /** Opus: in-band FEC is decoded and sent. */
   fec?: boolean;

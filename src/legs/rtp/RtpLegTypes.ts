@@ -1,25 +1,9 @@
 // The public shape of a plain RTP leg: its options, updates, codec, SDP options and figures.
+import type { RtpMediaCodec } from '../rtpMedia.ts';
 import type { SdpCodecName, SdpOpusOptions } from './sdpTypes.ts';
 
-/** The codec of a plain RTP leg. */
-export interface RtpCodec {
-  /** Codec name. */
-  name: 'pcmu' | 'pcma' | 'l16' | 'opus';
-  /** RTP payload type, 0..127. */
-  payloadType: number;
-  /** RTP clock rate, Hz. */
-  clockRate: number;
-  /** Channels the peer sends (Opus is always coded mono here). */
-  channels: number;
-  /** Opus: in-band FEC is decoded and sent. */
-  fec?: boolean;
-  /** Opus: the encoder may send DTX. */
-  dtx?: boolean;
-  /** Opus bits/s (0: confmix's default for the conference rate). */
-  bitrate?: number;
-  /** Opus: the peer's maxaveragebitrate, which caps that default (bits/s). */
-  maxBitrate?: number;
-}
+/** The codec of a plain RTP leg: the same description every RTP-carrying leg hands the shard. */
+export type RtpCodec = RtpMediaCodec;
 
 /** A plain RTP leg to open for a member; its local port comes back on `member.leg`. */
 export interface RtpLegOptions {
