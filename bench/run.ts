@@ -23,6 +23,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   load: async () => (await import('./load/index.ts')).loadBench,
   http: async () => (await import('./http/index.ts')).httpBench,
   soak: async () => (await import('./soak/index.ts')).soakBench,
+  webrtc: async () => (await import('./webrtc/index.ts')).webrtcBench,
   report: async () => (await import('./report/index.ts')).reportBench,
   mediasoup: async () => (await import('./mediasoup/index.ts')).mediasoupBench,
 };

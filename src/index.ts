@@ -40,6 +40,8 @@ export type {
   SdpAnswerMemberOptions,
   SdpJoin,
   SdpOfferMemberOptions,
+  WebrtcAnswerMemberOptions,
+  WebrtcOfferMemberOptions,
 } from './engine/MemberTypes.ts';
 export type { RtpCodec, RtpLegEvents, RtpLegOptions, RtpLegStats, RtpLegUpdate, SdpLegOptions, SdpSignalingState } from './legs/rtp/RtpLegTypes.ts';
 export { Playback } from './engine/Playback.ts';
@@ -57,6 +59,8 @@ export type {
   SfuProducer,
   SfuRouter,
 } from './legs/mediasoup/MediasoupBridgeTypes.ts';
+export { WebrtcLeg } from './legs/webrtc/WebrtcLeg.ts';
+export type { WebrtcIceServer, WebrtcLegEvents, WebrtcLegOptions, WebrtcLegStats } from './legs/webrtc/WebrtcLegTypes.ts';
 
 // SDP offer/answer of plain RTP legs (RFC 3264), usable on their own too.
 export { answerOffer, applyAnswer, createOffer, negotiateOffer, writeAnswer, SdpError, SDP_CODECS, MAX_SDP_BYTES } from './legs/rtp/sdp.ts';

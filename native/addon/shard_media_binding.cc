@@ -177,6 +177,7 @@ class ShardMediaWrap {
         Class::Method<&ShardMediaWrap::UpdateLeg>("updateLeg"),
         Class::Method<&ShardMediaWrap::PushPcm>("pushPcm"),
         Class::Method<&ShardMediaWrap::PushPacket>("pushPacket"),
+        Class::Method<&ShardMediaWrap::PushPackets>("pushPackets"),
         Class::Method<&ShardMediaWrap::TakeOutgoing>("takeOutgoing"),
         Class::Method<&ShardMediaWrap::StartPlayback>("startPlayback"),
         Class::Method<&ShardMediaWrap::StopPlayback>("stopPlayback"),
@@ -350,6 +351,38 @@ class ShardMediaWrap {
     if (ThrowIfFailed(env, controller().PushPacket(handle, member, packet.Data(), packet.ByteLength(), &accepted)))
       return env.Undefined();
     return Napi::Boolean::New(env, accepted);
+  }
+
+  // pushPackets(index: Uint32Array (conference, member, offset, size), bytes: Uint8Array) -> accepted.
+  // One crossing for a whole batch of external legs' datagrams, in the layout takeOutgoing returns.
+  // A datagram whose member has gone, or whose leg's queue is full, is dropped and not counted.
+  Napi::Value PushPackets(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+      ThrowCoded(env, StatusCode::kInvalidArgument, "index must be a Uint32Array");
+      return env.Undefined();
+    }
+    Napi::Uint32Array index = info[0].As<Napi::Uint32Array>();
+    Napi::Uint8Array bytes;
+    if (!ReadUint8Array(info, 1, "bytes", &bytes)) return env.Undefined();
+    if (index.ElementLength() % 4 != 0) {
+      ThrowCoded(env, StatusCode::kInvalidArgument, "index must hold (conference, member, offset, size) quadruples");
+      return env.Undefined();
+    }
+    // Checked whole before any is pushed: a bad batch changes nothing.
+    for (size_t i = 0; i < index.ElementLength(); i += 4) {
+      const size_t offset = index[i + 2], size = index[i + 3];
+      if (offset > bytes.ByteLength() || size > bytes.ByteLength() - offset) {
+        ThrowCoded(env, StatusCode::kInvalidArgument, "a datagram of index lies outside bytes");
+        return env.Undefined();
+      }
+    }
+    uint32_t accepted_count = 0;
+    for (size_t i = 0; i < index.ElementLength(); i += 4) {
+      bool accepted = false;
+      if (controller().PushPacket(index[i], index[i + 1], bytes.Data() + index[i + 2], index[i + 3], &accepted).ok() && accepted) ++accepted_count;
+    }
+    return Napi::Number::New(env, accepted_count);
   }
 
   // takeOutgoing() -> {bytes: Uint8Array, index: Uint32Array (conference, member, offset, size)}

@@ -175,3 +175,26 @@ export function parseWav(bytes: Uint8Array, source = 'audio'): DecodedWav {
     truncated,
   };
 }
+
+/** A mono 16-bit PCM RIFF/WAVE file of `pcm` at `rate` Hz. */
+export function encodeWav(pcm: Int16Array, rate: number): Uint8Array {
+  const bytes = new Uint8Array(44 + pcm.length * 2);
+  const view = new DataView(bytes.buffer);
+  const text = (at: number, value: string): void => {
+    for (let i = 0; i < value.length; i++) bytes[at + i] = value.charCodeAt(i);
+  };
+  text(0, 'RIFF');
+  view.setUint32(4, 36 + pcm.length * 2, true);
+  text(8, 'WAVEfmt ');
+  view.setUint32(16, 16, true);
+  view.setUint16(20, 1, true);
+  view.setUint16(22, 1, true);
+  view.setUint32(24, rate, true);
+  view.setUint32(28, rate * 2, true);
+  view.setUint16(32, 2, true);
+  view.setUint16(34, 16, true);
+  text(36, 'data');
+  view.setUint32(40, pcm.length * 2, true);
+  for (let i = 0; i < pcm.length; i++) view.setInt16(44 + 2 * i, pcm[i], true);
+  return bytes;
+}

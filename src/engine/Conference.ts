@@ -15,6 +15,7 @@ import { MediasoupBridge } from '../legs/mediasoup/MediasoupBridge.ts';
 import type { BridgeHost } from '../legs/mediasoup/MediasoupBridge.ts';
 import type { MediasoupBridgeOptions } from '../legs/mediasoup/MediasoupBridgeTypes.ts';
 import type { RtpLeg } from '../legs/rtp/RtpLeg.ts';
+import type { WebrtcLeg } from '../legs/webrtc/WebrtcLeg.ts';
 import type { ShardConferenceEvent, ShardResult } from '../shard/conferenceProtocol.ts';
 import { BackgroundSounds } from './BackgroundSounds.ts';
 import { normalizeConferenceUpdate } from './conferenceFields.ts';
@@ -26,7 +27,16 @@ import { Member } from './Member.ts';
 import type { MemberOwner } from './Member.ts';
 import { memberWireSettings, newMemberRecord, normalizeMemberAdd } from './memberFields.ts';
 import type { MemberAdd } from './memberFields.ts';
-import type { MemberLeg, MemberOptions, MemberRemovedReason, SdpAnswerMemberOptions, SdpJoin, SdpOfferMemberOptions } from './MemberTypes.ts';
+import type {
+  MemberLeg,
+  MemberOptions,
+  MemberRemovedReason,
+  SdpAnswerMemberOptions,
+  SdpJoin,
+  SdpOfferMemberOptions,
+  WebrtcAnswerMemberOptions,
+  WebrtcOfferMemberOptions,
+} from './MemberTypes.ts';
 import type { Playback } from './Playback.ts';
 import { PlaybackRegistry } from './PlaybackRegistry.ts';
 import type { PlaybackKind } from './PlaybackTypes.ts';
@@ -77,6 +87,13 @@ export interface ConferenceInit {
 }
 
 const SDP_JOIN_KEYS = ['sdp', 'offer', 'rtp'] as const;
+
+// Why a member whose leg ended on its own leaves, from the shard's reason text.
+function legEndedReason(reason: string): MemberRemovedReason {
+  if (reason.startsWith('rtcp-bye')) return 'rtcp-bye';
+  if (reason === 'webrtc-failed' || reason === 'webrtc-closed') return reason;
+  return 'leg-ended';
+}
 const noop = (): void => {};
 
 /** A conference. Create one with `engine.createConference()`. */
@@ -282,20 +299,22 @@ export class Conference extends EventEmitter<ConferenceEvents> {
    * to our offer; `leg.applyAnswer(answer)` completes the leg. `rtp` holds the leg's options. An SDP
    * that cannot work is an SdpError, and no member is added (no socket was opened).
    */
+  addMember(options: WebrtcAnswerMemberOptions | WebrtcOfferMemberOptions): Promise<SdpJoin<WebrtcLeg>>;
   addMember(options: SdpAnswerMemberOptions | SdpOfferMemberOptions): Promise<SdpJoin>;
   addMember(options?: MemberOptions): Promise<Member>;
-  async addMember(options: MemberOptions | SdpAnswerMemberOptions | SdpOfferMemberOptions = {}): Promise<Member | SdpJoin> {
+  async addMember(
+    options: MemberOptions | SdpAnswerMemberOptions | SdpOfferMemberOptions | WebrtcAnswerMemberOptions | WebrtcOfferMemberOptions = {},
+  ): Promise<Member | SdpJoin<RtpLeg | WebrtcLeg>> {
     this.#assertOpen();
     const fields = checkFields(options, 'member');
     if (SDP_JOIN_KEYS.some((key) => Object.hasOwn(fields, key))) {
-      const { sdp, offer, rtp, ...rest } = fields;
-      if (rest.leg !== undefined) throw new InvalidArgumentError('a member joining by SDP gets its leg from the SDP: give sdp or offer, not leg');
+      const { sdp, offer, rtp, leg, ...rest } = fields;
       checkSessionJoin({ sdp, offer });
       const add = normalizeMemberAdd(rest);
       const appData = checkAppData(rest.appData);
-      const request = sessionLegRequest({ sdp, offer, rtp }, { addresses: this.#engine.sdpAddresses, intervalMs: this.#config.mixer.interval });
+      const request = sessionLegRequest({ sdp, offer, rtp, leg }, { addresses: this.#engine.sdpAddresses, intervalMs: this.#config.mixer.interval });
       const member = await this.#addMember({ ...add, leg: request }, appData);
-      return { member, leg: member.leg as RtpLeg, sdp: request.localSdp ?? '' };
+      return { member, leg: member.leg as RtpLeg | WebrtcLeg, sdp: request.localSdp ?? '' };
     }
     const add = normalizeMemberAdd(options);
     const appData = checkAppData((options as { appData?: unknown }).appData);
@@ -451,7 +470,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
         void this.#removeMember(member, 'leg-timeout');
         return;
       case 'leg-ended':
-        void this.#removeMember(member, event.reason.startsWith('rtcp-bye') ? 'rtcp-bye' : 'leg-ended');
+        void this.#removeMember(member, legEndedReason(event.reason));
         return;
       default:
         member.handleShardEvent(event);

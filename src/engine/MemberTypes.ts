@@ -2,6 +2,8 @@
 import type { MemberLeg, MemberLegOptions } from '../legs/registry.ts';
 import type { RtpLeg } from '../legs/rtp/RtpLeg.ts';
 import type { SdpLegOptions } from '../legs/rtp/RtpLegTypes.ts';
+import type { WebrtcLeg } from '../legs/webrtc/WebrtcLeg.ts';
+import type { WebrtcLegOptions } from '../legs/webrtc/WebrtcLegTypes.ts';
 import type {
   ConferenceMemberEventPayload,
   ConferencePlaybackEventPayload,
@@ -28,6 +30,8 @@ export type MemberRemovedReason =
   | 'leg-ended' // its leg closed (the app closed it, or the peer hung up)
   | 'leg-timeout' // its RTP leg received nothing for timeoutMs
   | 'rtcp-bye' // its RTP peer sent an RTCP BYE
+  | 'webrtc-failed' // its WebRTC connection failed (ICE or DTLS)
+  | 'webrtc-closed' // its WebRTC peer closed the connection
   | 'conference-completed' // the conference completed
   | 'shard-died' // the shard holding its conference died
   | 'engine-closed' // the engine closed
@@ -108,12 +112,28 @@ export interface SdpOfferMemberOptions extends Omit<MemberOptions, 'leg'> {
   rtp?: SdpLegOptions;
 }
 
+/** addMember answering a browser's (or any WebRTC peer's) offer with a WebRTC leg; resolves to our answer. */
+export interface WebrtcAnswerMemberOptions extends Omit<MemberOptions, 'leg'> {
+  /** `{kind: 'webrtc'}` and its options. */
+  leg: WebrtcLegOptions;
+  /** The peer's offer: DTLS-SRTP (UDP/TLS/RTP/SAVPF with a fingerprint), with Opus, PCMU or PCMA. */
+  sdp: string;
+}
+
+/** addMember making our WebRTC offer; `leg.applyAnswer()` completes it. */
+export interface WebrtcOfferMemberOptions extends Omit<MemberOptions, 'leg'> {
+  /** `{kind: 'webrtc'}` and its options. */
+  leg: WebrtcLegOptions;
+  /** Make our offer. */
+  offer: true;
+}
+
 /** What addMember with `sdp` or `offer` resolves to. */
-export interface SdpJoin {
+export interface SdpJoin<Leg = RtpLeg> {
   /** The new member. */
   member: Member;
   /** Its leg (also `member.leg`), typed. */
-  leg: RtpLeg;
+  leg: Leg;
   /** Our SDP: the answer to the peer's offer, or our offer. */
   sdp: string;
 }
@@ -186,5 +206,5 @@ export interface MemberJson {
   addedTime: string;
   removedTime?: string;
   removedReason?: MemberRemovedReason;
-  leg: { kind: 'app' | 'rtp' | 'none'; localAddress?: string; localPort?: number };
+  leg: { kind: 'app' | 'rtp' | 'webrtc' | 'none'; localAddress?: string; localPort?: number };
 }

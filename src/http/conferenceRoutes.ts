@@ -2,7 +2,7 @@
 // their members and the members' SDP. Every route is a thin call into the engine's public API.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AudioOptions, Conference, Engine, Member, MemberOptions, SdpAnswerMemberOptions, SdpOfferMemberOptions } from '../index.ts';
-import { JoinRefusedError } from '../index.ts';
+import { JoinRefusedError, WebrtcLeg } from '../index.ts';
 import { HttpError } from './httpErrors.ts';
 import type { ServerMetrics } from './metrics.ts';
 import {
@@ -45,6 +45,11 @@ const MEMBER_REF = { $ref: 'Member#' };
 /** The path of a conference. */
 export function conferencePath(userId: string, conferenceId: string): string {
   return `/v1/users/${userId}/conferences/${conferenceId}`;
+}
+
+/** A WHIP-style offer: DTLS-SRTP audio, or a fingerprint (a plain RTP peer has neither). */
+function isWebrtcOffer(sdp: string): boolean {
+  return /^m=audio \d+ UDP\/TLS\/RTP\/SAVPF?/m.test(sdp) || /^a=fingerprint:/m.test(sdp);
 }
 
 /** Registers the user API's routes (auth is the caller's onRequest hook). */
@@ -188,7 +193,9 @@ export function registerConferenceRoutes(app: FastifyInstance, context: RouteCon
     const user = userOf(request);
     const conference = conferenceOf(request);
     const sdpRequest = typeof request.body === 'string';
-    const fields = sdpRequest ? { sdp: request.body as string } : { ...(request.body as Record<string, unknown>) };
+    const fields: Record<string, unknown> = sdpRequest ? { sdp: request.body as string } : { ...(request.body as Record<string, unknown>) };
+    // A WebRTC peer: JSON leg 'webrtc', or (WHIP-style, RFC 9725) an application/sdp offer with DTLS-SRTP or ?leg=webrtc.
+    if (fields.leg === 'webrtc' || (sdpRequest && (request.query.leg === 'webrtc' || isWebrtcOffer(fields.sdp as string)))) fields.leg = { kind: 'webrtc' };
     if (fields.sdp === undefined && fields.offer === undefined && fields.rtp === undefined) {
       throw new HttpError(400, 'ERR_VALIDATION', 'a member needs media: give sdp (an offer), offer: true, or an rtp leg', { field: 'sdp' });
     }
@@ -264,6 +271,23 @@ export function registerConferenceRoutes(app: FastifyInstance, context: RouteCon
     member.assertActive();
     await member.update({ state: 'completed' });
     return reply.code(200).send();
+  });
+
+  app.patch('/v1/users/:userId/conferences/:conferenceId/members/:memberId', {
+    schema: {
+      summary: "Trickle ICE candidates to a WebRTC member (WHIP's PATCH, an application/trickle-ice-sdpfrag body)",
+      tags: ['members'],
+      params: memberParams,
+      body: { content: { 'application/trickle-ice-sdpfrag': { schema: sdpText } } },
+      response: { 204: { description: 'Candidates added', type: 'null' }, ...errors(400, 401, 404, 409, 413, 415, 429) },
+    },
+  }, async (request: Req, reply: FastifyReply) => {
+    const { member } = memberOf(request);
+    member.assertActive();
+    const leg = member.leg;
+    if (!(leg instanceof WebrtcLeg)) throw new HttpError(409, 'ERR_INVALID_STATE', `member ${member.id} is not a WebRTC member`);
+    await leg.addIceCandidates(request.body as string);
+    return reply.code(204).send();
   });
 
   app.post('/v1/users/:userId/conferences/:conferenceId/members/:memberId/audio', {

@@ -80,7 +80,7 @@ export const memberSchema = {
     leg: {
       type: 'object',
       required: ['kind'],
-      properties: { kind: { type: 'string', enum: ['app', 'rtp', 'none'] }, localAddress: { type: 'string' }, localPort: { type: 'integer' } },
+      properties: { kind: { type: 'string', enum: ['app', 'rtp', 'webrtc', 'none'] }, localAddress: { type: 'string' }, localPort: { type: 'integer' } },
     },
     sdp: { type: 'string', description: 'our SDP answer (or offer, with offer: true)' },
   },
@@ -159,6 +159,7 @@ export const addMemberBody = {
     ...memberFlags,
     sdp: { type: 'string', maxLength: 65536, description: "the peer's SDP offer; the answer comes back as sdp" },
     offer: { type: 'boolean', enum: [true], description: 'we offer; PUT …/members/{memberId}/sdp takes the answer' },
+    leg: { type: 'string', enum: ['webrtc'], description: "'webrtc': sdp is a WebRTC (DTLS-SRTP) offer, answered by a werift peer" },
     rtp: {
       type: 'object',
       additionalProperties: true,

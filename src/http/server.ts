@@ -19,6 +19,7 @@ import { LiveEvents } from './liveEvents.ts';
 import { ServerMetrics } from './metrics.ts';
 import { conferenceSchema, errorSchema, eventsQuery, memberSchema, userParams } from './schemas.ts';
 import { STATUS_PAGE } from './statusPage.ts';
+import { registerSoftphoneRoutes } from './softphone.ts';
 import { UserRegistry } from './users.ts';
 import { SqliteDocumentStore } from '../store/SqliteDocumentStore.ts';
 import { AccountRegistry } from './kazoo/accounts.ts';
@@ -131,6 +132,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
   // JSON everywhere, SDP where an SDP is taken; anything else is 415.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/sdp', { parseAs: 'string', bodyLimit: MAX_SDP_BYTES }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('application/trickle-ice-sdpfrag', { parseAs: 'string', bodyLimit: MAX_SDP_BYTES }, (_request, body, done) => done(null, body));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     let answer: ReturnType<typeof toErrorAnswer>;
@@ -257,6 +259,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
     return { conferences: conferences.length, members: members.length, talking: members.filter((m) => m.talking).length, shards, callbacksPending: dispatcher.pending, liveListeners: live.size };
   });
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(STATUS_PAGE));
+  registerSoftphoneRoutes(app);
 
   let closed: Promise<void> | undefined;
   const server: ConfmixServer = {

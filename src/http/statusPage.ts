@@ -14,6 +14,7 @@ th:first-child,td:first-child{text-align:left}.figures span{display:inline-block
 <h1>confmix media server</h1>
 <p class="figures"><span><b id="conferences">-</b>conferences</span><span><b id="members">-</b>members</span><span><b id="talking">-</b>talking now</span></p>
 <table><thead><tr><th>shard</th><th>members</th><th>lateness p50</th><th>p99</th><th>max</th><th>load</th></tr></thead><tbody id="shards"></tbody></table>
+<p>Join a conference from this browser: <a href="/softphone">the softphone</a>.</p>
 <p>The Conference API: <a href="/docs">/docs</a> (OpenAPI at <a href="/openapi.json">/openapi.json</a>), metrics at <a href="/metrics">/metrics</a>.</p>
 <section id="softphone"></section>
 <script>

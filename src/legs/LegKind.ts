@@ -74,9 +74,11 @@ export interface OpenLeg<Info extends WireSpec = WireSpec> {
   /** A frame the member hears, at the conference rate (legs the shard carries frames for). */
   deliver?(pcm: Int16Array): void;
   /** Applies a change of the leg's media (legs that can change). */
-  update?(update: Record<string, unknown>): void;
+  update?(update: Record<string, unknown>): void | Promise<void>;
+  /** One datagram of the tick's outgoing batch for this external leg, to send to its peer. */
+  send?(packet: Uint8Array): void;
   /** The leg's media figures, flat ({} when it has none). */
-  stats(): Record<string, number>;
+  stats(): Record<string, number> | Promise<Record<string, number>>;
   /** The member left: frees what the driver holds (the native member is removed by the shard). */
   close(): void;
 }
@@ -99,12 +101,16 @@ export interface LegDriverContext {
   readonly member: number;
   /** Makes a resampler (the shard's native one). */
   createResampler(fromRate: number, toRate: number): PcmResampler;
+  /** Queues a datagram of this external member's peer for the media thread (sent in batches). */
+  pushPacket(packet: Uint8Array): void;
+  /** The leg ended on its own (its peer failed or hung up): the member leaves with `reason`. */
+  end(reason: string): void;
 }
 
 /** The shard's side of a kind: opens a member's media on the media thread. */
 export interface LegDriver<Spec extends WireSpec = WireSpec, Info extends WireSpec = WireSpec> {
   /** Adds the member to the native conference with this kind's leg; throws a typed error, changing nothing, when it cannot. */
-  open(context: LegDriverContext, settings: MemberWireSettings, spec: Spec): OpenLeg<Info>;
+  open(context: LegDriverContext, settings: MemberWireSettings, spec: Spec): OpenLeg<Info> | Promise<OpenLeg<Info>>;
 }
 
 /** One leg kind: its check on the engine's side and its driver on the shard's. */

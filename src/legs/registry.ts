@@ -11,22 +11,25 @@ import type { RtpLeg } from './rtp/RtpLeg.ts';
 import type { RtpLegOptions } from './rtp/RtpLegTypes.ts';
 import { checkSdpJoin, rtpLegKind, sdpLegRequest } from './rtp/kind.ts';
 import type { SdpJoinContext } from './rtp/kind.ts';
+import { webrtcLegKind, webrtcSdpLegRequest } from './webrtc/kind.ts';
+import type { WebrtcLeg } from './webrtc/WebrtcLeg.ts';
 
 /** Every leg kind, by name. */
 export const LEG_KINDS = {
   app: appLegKind,
   rtp: rtpLegKind,
   none: noneLegKind,
+  webrtc: webrtcLegKind,
 } as const;
 
 /** How a member's media arrives: an AppLeg, a new app leg at a rate, a plain RTP leg, or none. */
 export type MemberLegOptions = AppLeg | { kind: 'app'; rate: number } | RtpLegOptions | { kind: 'none' };
 
 /** The leg a member holds, by kind. */
-export type MemberLeg = AppLeg | RtpLeg | ControlLeg;
+export type MemberLeg = AppLeg | RtpLeg | WebrtcLeg | ControlLeg;
 
 /** Kinds that are planned but not built yet: a clear UnsupportedError rather than "unknown". */
-const PLANNED_KINDS = new Set(['webrtc', 'mediasoup']);
+const PLANNED_KINDS = new Set(['mediasoup']);
 
 type Kinds = typeof LEG_KINDS;
 type SpecOf<K> = K extends LegKind<infer S, WireSpec> ? S : never;
@@ -63,10 +66,19 @@ export function normalizeLeg(value: unknown): LegRequest {
 }
 
 /**
- * The leg of a join by SDP (`sdp`: the peer's offer, or `offer: true` for ours, with `rtp`
- * options). A plain RTP leg today; the kind an SDP asks for is decided here.
+ * The leg of a join by SDP (`sdp`: the peer's offer, or `offer: true` for ours): a WebRTC leg when
+ * `leg` is `{kind: 'webrtc', ...}`, otherwise a plain RTP leg with `rtp` options.
  */
-export function sessionLegRequest(fields: { sdp?: unknown; offer?: unknown; rtp?: unknown }, context: SdpJoinContext): LegRequest & { readonly localSdp: string | undefined } {
+export function sessionLegRequest(
+  fields: { sdp?: unknown; offer?: unknown; rtp?: unknown; leg?: unknown },
+  context: SdpJoinContext,
+): LegRequest & { readonly localSdp: string | undefined } {
+  if (fields.leg !== undefined) {
+    const leg = checkFields(fields.leg, 'leg');
+    if (leg.kind !== 'webrtc') throw new InvalidArgumentError("a member joining by SDP gets its leg from the SDP: give leg only as {kind: 'webrtc'}");
+    if (fields.rtp !== undefined) throw new InvalidArgumentError('rtp options are for plain RTP legs, not a WebRTC leg');
+    return webrtcSdpLegRequest(leg, fields);
+  }
   return sdpLegRequest(fields, context);
 }
 

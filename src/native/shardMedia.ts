@@ -248,6 +248,13 @@ interface RawShardMedia {
   pushPcm(handle: number, member: number, pcm: Int16Array): void;
   /** One datagram from an external member's peer; false when its leg's queue was full (dropped). */
   pushPacket(handle: number, member: number, packet: Uint8Array): boolean;
+  /**
+   * Many datagrams of external members' peers in one call: `index` holds (conference, member,
+   * offset, size) quadruples into `bytes`, as takeOutgoing gives them. Returns how many were
+   * queued (a full queue or a member gone drops the rest); a quadruple outside `bytes` throws,
+   * queueing none.
+   */
+  pushPackets(index: Uint32Array, bytes: Uint8Array): number;
   /** Takes the datagrams queued for external legs since the last call. */
   takeOutgoing(): ShardMediaOutgoing;
   startPlayback(handle: number, playback: number, pcm: Int16Array, options: { loop?: boolean; member?: number }): void;

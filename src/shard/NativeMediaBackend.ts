@@ -6,6 +6,7 @@ import { Resampler, type ResamplerRate } from '../native/codecs.ts';
 import type { NativeMixerEvent } from '../native/mixer.ts';
 import type { LegDriverContext, OpenLeg } from '../legs/LegKind.ts';
 import { legDriverOf } from '../legs/registry.ts';
+import { ExternalPacketBatch } from './ExternalPacketBatch.ts';
 import type {
   ShardConferenceEvent,
   ShardConferenceSettings,
@@ -54,11 +55,15 @@ export class NativeMediaBackend {
   readonly #byHandle = new Map<number, ConferenceRecord>();
   readonly #legs = new Map<number, { conference: ConferenceRecord; member: number }>();
   #nextHandle = 1;
+  /** Open legs that send through this worker (external legs): the tick's outgoing batch is taken only while there are some. */
+  #externalLegs = 0;
+  readonly #inbound: ExternalPacketBatch;
   #eventListener: (events: ShardConferenceEvent[]) => void = () => {};
 
   /** Starts the shard's media thread. */
   constructor(options: { portMin: number; portMax: number; realtimePriority?: number }) {
     this.#media = createShardMedia({ ...options, onNotify: () => this.#drain() });
+    this.#inbound = new ExternalPacketBatch((index, bytes) => this.#media.pushPackets(index, bytes));
     this.#media.start();
   }
 
@@ -100,8 +105,8 @@ export class NativeMediaBackend {
     this.#media.setConference(this.#get(conferenceId).handle, flags);
   }
 
-  /** Adds a member with its leg, opened by its kind's driver. */
-  addMember(conferenceId: string, member: number, settings: ShardMemberSettings, spec: ShardLegSpec): ShardLegInfo {
+  /** Adds a member with its leg, opened by its kind's driver (some open asynchronously: a WebRTC peer negotiates first). */
+  async addMember(conferenceId: string, member: number, settings: ShardMemberSettings, spec: ShardLegSpec): Promise<ShardLegInfo> {
     const record = this.#get(conferenceId);
     const context: LegDriverContext = {
       media: this.#media,
@@ -109,8 +114,18 @@ export class NativeMediaBackend {
       conferenceRate: record.rate,
       member,
       createResampler: (from, to) => new Resampler(from as ResamplerRate, to as ResamplerRate),
+      pushPacket: (packet) => this.#inbound.add(record.handle, member, packet),
+      end: (reason) => {
+        if (record.members.has(member)) this.#eventListener([{ type: 'leg-ended', conferenceId: record.id, member, reason }]);
+      },
     };
-    const leg = legDriverOf(spec).open(context, settings, spec);
+    const leg = await legDriverOf(spec).open(context, settings, spec);
+    if (this.#byId.get(conferenceId) !== record) {
+      // The conference went while the leg negotiated.
+      leg.close();
+      throw shardError('ERR_NOT_FOUND', `conference ${conferenceId} is not on this shard`);
+    }
+    if (leg.send) this.#externalLegs++;
     record.members.set(member, leg);
     if (leg.legId !== undefined) this.#legs.set(leg.legId, { conference: record, member });
     return leg.info as ShardLegInfo;
@@ -130,11 +145,11 @@ export class NativeMediaBackend {
     this.#media.setMember(this.#get(conferenceId).handle, member, settings);
   }
 
-  /** Changes a member's leg media (an RTP leg's peer or codec). */
-  updateLeg(conferenceId: string, member: number, update: Record<string, unknown>): void {
+  /** Changes a member's leg media (an RTP leg's peer or codec, a WebRTC leg's answer or candidates). */
+  async updateLeg(conferenceId: string, member: number, update: Record<string, unknown>): Promise<void> {
     const leg = this.#leg(conferenceId, member);
     if (!leg.update) throw shardError('ERR_UNSUPPORTED', `member ${member}'s leg cannot be updated`);
-    leg.update(update);
+    await leg.update(update);
   }
 
   /** Plays mono PCM at the conference rate to everyone, or to one member. */
@@ -157,7 +172,7 @@ export class NativeMediaBackend {
   }
 
   /** A member's media figures as one flat object of numbers ({} for members without an RTP leg). */
-  memberStats(conferenceId: string, member: number): Record<string, number> {
+  memberStats(conferenceId: string, member: number): Record<string, number> | Promise<Record<string, number>> {
     return this.#leg(conferenceId, member).stats();
   }
 
@@ -208,6 +223,7 @@ export class NativeMediaBackend {
   close(): void {
     this.#media.stop();
     for (const record of this.#byId.values()) for (const leg of record.members.values()) leg.close();
+    this.#externalLegs = 0;
     this.#byId.clear();
     this.#byHandle.clear();
     this.#legs.clear();
@@ -227,6 +243,7 @@ export class NativeMediaBackend {
 
   #forget(leg: OpenLeg): void {
     if (leg.legId !== undefined) this.#legs.delete(leg.legId);
+    if (leg.send) this.#externalLegs--;
     leg.close();
   }
 
@@ -262,10 +279,20 @@ export class NativeMediaBackend {
       else if (event.type === 'dropped') events.push({ type: 'rtp-rejected', conferenceId: owner.conference.id, member: owner.member, reason: event.reason, count: event.count });
     }
     if (events.length) this.#eventListener(events);
+    if (this.#externalLegs > 0) this.#sendOutgoing();
     const index = drained.frameIndex;
     for (let i = 0; i < index.length; i += 4) {
       const leg = this.#byHandle.get(index[i])?.members.get(index[i + 1]);
       if (leg?.deliver) leg.deliver(drained.frames.slice(index[i + 2], index[i + 2] + index[i + 3]));
+    }
+  }
+
+  // The datagrams the media thread wrote for external legs since the last take: one take per wake.
+  #sendOutgoing(): void {
+    const { bytes, index } = this.#media.takeOutgoing();
+    for (let i = 0; i < index.length; i += 4) {
+      const leg = this.#byHandle.get(index[i])?.members.get(index[i + 1]);
+      leg?.send?.(bytes.subarray(index[i + 2], index[i + 2] + index[i + 3]));
     }
   }
 }

@@ -58,8 +58,8 @@ export class ShardConferences {
         b.updateConference(p.conferenceId, { mute: p.mute, hold: p.hold });
         return {};
       },
-      addMember: (p) => {
-        const leg = b.addMember(p.conferenceId, p.member, p.settings, p.leg);
+      addMember: async (p) => {
+        const leg = await b.addMember(p.conferenceId, p.member, p.settings, p.leg);
         this.#memberCounts.set(p.conferenceId, (this.#memberCounts.get(p.conferenceId) ?? 0) + 1);
         this.#pushLoad();
         return { leg };
@@ -74,8 +74,8 @@ export class ShardConferences {
         b.updateMember(p.conferenceId, p.member, p.settings);
         return {};
       },
-      updateLeg: ({ conferenceId, member, ...update }) => {
-        b.updateLeg(conferenceId, member, update);
+      updateLeg: async ({ conferenceId, member, ...update }) => {
+        await b.updateLeg(conferenceId, member, update);
         return {};
       },
       startPlayback: (p) => {

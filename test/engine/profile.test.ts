@@ -249,7 +249,11 @@ describe('member fields', () => {
   });
 
   it('refuses leg kinds of later versions as unsupported', () => {
-    expect(() => normalizeMemberAdd({ leg: { kind: 'webrtc' } })).toThrow(UnsupportedError);
+    expect(() => normalizeMemberAdd({ leg: { kind: 'mediasoup' } })).toThrow(UnsupportedError);
+  });
+
+  it('refuses a WebRTC leg without SDP: it joins by an offer', () => {
+    expect(() => normalizeMemberAdd({ leg: { kind: 'webrtc' } })).toThrow(/joins by SDP/);
   });
 
   it('checks member updates', () => {

@@ -90,4 +90,27 @@ describe('shard media external legs', () => {
     expect(bytes).toBeInstanceOf(Uint8Array);
     expect(index.length % 4).toBe(0);
   });
+
+  it('takes a batch of datagrams in one call: counts those queued, skips members gone, refuses a bad index whole', () => {
+    const shard = createShardMedia({ portMin: 23240, portMax: 23259, realtimePriority: 0, onNotify: () => {} });
+    media = shard;
+    shard.start();
+    shard.createConference(1, { rate: 8000, interval: 20 });
+    shard.addMember(1, 1, {}, { kind: 'external', receive: PCMU, send: PCMU });
+    const stream = new RtpStreamBuilder({ ssrc: 0x4242, payloadType: 0, samplesPerPacket: 160 }, { sequence: 10, timestamp: 1600 });
+    const packets = [0, 1, 2].map(() => stream.packet({ payload: new Uint8Array(160).fill(0xff) }).bytes);
+    const bytes = new Uint8Array(packets.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    const index: number[] = [];
+    for (const [i, packet] of packets.entries()) {
+      bytes.set(packet, at);
+      // The middle one names a member that is not there: skipped, not counted.
+      index.push(1, i === 1 ? 9 : 1, at, packet.length);
+      at += packet.length;
+    }
+    expect(shard.pushPackets(Uint32Array.from(index), bytes)).toBe(2);
+    expect(codeOf(() => shard.pushPackets(Uint32Array.from([1, 1, at - 4, 12]), bytes))).toBe('ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => shard.pushPackets(Uint32Array.from([1, 1, 0]), bytes))).toBe('ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => shard.pushPackets([1, 1, 0, 12] as unknown as Uint32Array, bytes))).toBe('ERR_INVALID_ARGUMENT');
+  });
 });

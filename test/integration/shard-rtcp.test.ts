@@ -423,8 +423,8 @@ describe('RTCP on native RTP legs', () => {
     const peerB = await PeerSocket.create();
     cleanups.push(() => peerA.close(), () => peerB.close());
     const codec = { name: 'pcmu' as const, payloadType: 0, clockRate: 8000, channels: 1 };
-    const legA = backend.addMember('bye', 1, {}, { kind: 'rtp', codec, remoteAddress: '127.0.0.1', remotePort: peerA.port });
-    const legB = backend.addMember('bye', 2, {}, { kind: 'rtp', codec, remoteAddress: '127.0.0.1', remotePort: peerB.port });
+    const legA = await backend.addMember('bye', 1, {}, { kind: 'rtp', codec, remoteAddress: '127.0.0.1', remotePort: peerA.port });
+    const legB = await backend.addMember('bye', 2, {}, { kind: 'rtp', codec, remoteAddress: '127.0.0.1', remotePort: peerB.port });
     if (legA.kind !== 'rtp' || legB.kind !== 'rtp') throw new Error('expected RTP legs');
 
     const endedA = ended(1);
@@ -433,7 +433,7 @@ describe('RTCP on native RTP legs', () => {
     const sent = await stream.done;
     peerA.send(buildRtcpBye(0x1234, 'hanging up'), legA.localPort);
     expect(await endedA).toEqual({ type: 'leg-ended', conferenceId: 'bye', member: 1, reason: 'rtcp-bye: hanging up' });
-    const stats = backend.memberStats('bye', 1);
+    const stats = await backend.memberStats('bye', 1);
     expect(stats.packetsReceived).toBe(sent);
     expect(stats.bytesReceived).toBe(sent * 160);
     expect(stats.cumulativeLost).toBe(0);

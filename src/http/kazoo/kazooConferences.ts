@@ -152,7 +152,7 @@ export class KazooConferences {
     let sdp: string | undefined;
     try {
       if (request.sdp !== undefined) {
-        const joined = (await live.conference.addMember({ ...fields, sdp: request.sdp, ...(request.rtp ? { rtp: request.rtp } : {}) } as never)) as SdpJoin;
+        const joined = (await live.conference.addMember({ ...fields, sdp: request.sdp, ...(request.rtp ? { rtp: request.rtp } : {}) } as never)) as unknown as SdpJoin;
         member = joined.member;
         sdp = joined.sdp;
       } else {

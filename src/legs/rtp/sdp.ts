@@ -13,7 +13,7 @@ import {
   type ParamMap,
   type SessionDescription,
 } from 'sdp-transform';
-import { ConfmixError, InvalidArgumentError } from '../../errors.ts';
+import { InvalidArgumentError } from '../../errors.ts';
 import type {
   AnswerOfferOptions,
   AnswerOfferResult,
@@ -39,22 +39,10 @@ import type {
 import { AUDIO_LEVEL_URI, OFFER_AUDIO_LEVEL_ID } from './sdpTypes.ts';
 
 export type * from './sdpTypes.ts';
+export { SdpError, MAX_SDP_BYTES, checkSdpText } from '../SdpError.ts';
+import { SdpError, MAX_SDP_BYTES, checkSdpText } from '../SdpError.ts';
 export { AUDIO_LEVEL_URI, OFFER_AUDIO_LEVEL_ID } from './sdpTypes.ts';
 
-/** An SDP that cannot work; `reason` is a stable code. */
-export class SdpError extends ConfmixError {
-  /** Why, as a stable code ('no-common-codec', 'port-zero', ...). */
-  readonly reason: SdpErrorReason;
-
-  constructor(reason: SdpErrorReason, message: string) {
-    super('ERR_SDP', message);
-    this.name = 'SdpError';
-    this.reason = reason;
-  }
-}
-
-/** Largest SDP accepted, bytes. */
-export const MAX_SDP_BYTES = 64 * 1024;
 /** Codecs a plain RTP leg speaks. */
 export const SDP_CODECS: readonly SdpCodecName[] = ['opus', 'pcmu', 'pcma', 'l16'];
 /** Packet times a leg can use, ms. */
@@ -114,13 +102,6 @@ function fail(message: string): never {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-// The peer's SDP text: a non-string is the caller's mistake, anything else the peer's.
-function checkSdpText(sdp: unknown, what: string): string {
-  if (typeof sdp !== 'string') fail(`the ${what} SDP must be a string`);
-  if (Buffer.byteLength(sdp, 'utf8') > MAX_SDP_BYTES) throw new SdpError('too-large', `the ${what} SDP is larger than ${MAX_SDP_BYTES} bytes`);
-  return sdp;
 }
 
 /** Largest RTP payload a leg carries, bytes (the engine's jitter buffer and sender). */

@@ -13,22 +13,7 @@ export type SdpPtimeMs = 10 | 20 | 40 | 60;
 /** Clock rates L16 is accepted at (mono only). */
 export type SdpL16Rate = 8000 | 16000 | 32000 | 48000;
 
-/** Why an SDP cannot work: a stable code on SdpError. */
-export type SdpErrorReason =
-  /** Not SDP: no v=0, no m= line, non-numeric payload types ... */
-  | 'malformed'
-  /** No audio m-line. */
-  | 'no-audio'
-  /** Every audio m-line has port 0 (rejected streams). */
-  | 'port-zero'
-  /** The audio is not plain RTP/AVP or RTP/AVPF (SRTP, DTLS ...). */
-  | 'unsupported-transport'
-  /** c= missing, unparsable, multicast, or of an address type other than IP4/IP6. */
-  | 'bad-connection'
-  /** No codec both sides speak (L16 whose packets would exceed 1500 bytes of payload counts as unspoken). */
-  | 'no-common-codec'
-  /** Larger than MAX_SDP_BYTES (64 KiB). */
-  | 'too-large';
+export type { SdpErrorReason } from '../SdpError.ts';
 
 /** Our Opus preferences. */
 export interface SdpOpusOptions {

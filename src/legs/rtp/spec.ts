@@ -6,26 +6,10 @@ import { MIXER_INTERVALS_MS, MIXER_RATES } from '../../audio/numbers.ts';
 import { checkFields, describe, refuseUnknownFields, toBoolean, toInteger, toOneOf } from '../../fields.ts';
 import type { Fields } from '../../fields.ts';
 import type { RtpCodec, RtpLegStats } from './RtpLegTypes.ts';
+import type { RtpMediaCodec } from '../rtpMedia.ts';
 
 /** The codec of a plain RTP leg, on the wire. */
-export interface RtpCodecWire {
-  /** Codec name. */
-  name: 'pcmu' | 'pcma' | 'l16' | 'opus';
-  /** RTP payload type, 0..127. */
-  payloadType: number;
-  /** RTP clock rate, Hz. */
-  clockRate: number;
-  /** Channels (Opus is coded mono). */
-  channels: number;
-  /** Opus: in-band FEC is decoded and sent. */
-  fec?: boolean;
-  /** Opus: the encoder may send DTX. */
-  dtx?: boolean;
-  /** Opus bits/s (0: confmix's default for the conference rate). */
-  bitrate?: number;
-  /** Opus: the peer's maxaveragebitrate, which caps that default (bits/s). */
-  maxBitrate?: number;
-}
+export type RtpCodecWire = RtpMediaCodec;
 
 /** A plain RTP leg as the shard opens it: a native UDP socket owned by the shard's media thread. */
 export interface RtpLegWireSpec {
