@@ -59,7 +59,14 @@ export interface ServerConfig {
   accounts: AccountConfig[];
   /** Where stored documents live (one SQLite file); unset keeps them in memory only. */
   dataDir?: string;
+  /** How browsers (the softphone) reach conferences: werift WebRTC legs, or mediasoup's WebRtcTransport through a bridge. */
+  browserTransport: BrowserTransport;
 }
+
+/** The browser transports `--browser-transport` names. */
+export const BROWSER_TRANSPORTS = ['werift', 'mediasoup'] as const;
+/** One of them. */
+export type BrowserTransport = (typeof BROWSER_TRANSPORTS)[number];
 
 /** The defaults of every setting. */
 export const DEFAULT_SERVER_CONFIG: ServerConfig = {
@@ -75,6 +82,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   shutdownTimeoutMs: 5000,
   bodyLimit: 256 * 1024,
   accounts: [],
+  browserTransport: 'werift',
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -90,6 +98,7 @@ export const SERVE_FLAGS = {
   '--shards': 'engine shards (default: the core count)',
   '--accounts': 'Kazoo accounts: accountId:token[,accountId:token...]',
   '--data-dir': 'directory of the document database (default: in memory, lost on exit)',
+  '--browser-transport': `how browsers join: ${BROWSER_TRANSPORTS.join(' or ')} (mediasoup needs the mediasoup package; default werift)`,
   '--config': 'a JSON config file',
 } as const;
 
@@ -104,6 +113,7 @@ const ENV_OF: Record<keyof typeof SERVE_FLAGS, string> = {
   '--shards': 'CONFMIX_SHARDS',
   '--accounts': 'CONFMIX_ACCOUNTS',
   '--data-dir': 'CONFMIX_DATA_DIR',
+  '--browser-transport': 'CONFMIX_BROWSER_TRANSPORT',
   '--config': 'CONFMIX_CONFIG',
 };
 
@@ -162,6 +172,11 @@ function apply(config: ServerConfig, raw: Partial<Record<keyof typeof SERVE_FLAG
   if (raw['--log-level'] !== undefined) config.logLevel = checkLevel(raw['--log-level'], name('--log-level'));
   if (raw['--shards'] !== undefined) config.shards = integer(raw['--shards'], name('--shards'), 1, 256);
   if (raw['--accounts'] !== undefined) config.accounts = parseAccounts(raw['--accounts'], name('--accounts'));
+  if (raw['--browser-transport'] !== undefined) {
+    const value = raw['--browser-transport'];
+    if (!(BROWSER_TRANSPORTS as readonly string[]).includes(value)) throw new InvalidArgumentError(`${name('--browser-transport')} must be ${BROWSER_TRANSPORTS.join(' or ')}, got ${JSON.stringify(value)}`);
+    config.browserTransport = value as BrowserTransport;
+  }
   if (raw['--data-dir'] !== undefined) {
     if (raw['--data-dir'].trim() === '') throw new InvalidArgumentError(`${name('--data-dir')} must be a directory path`);
     config.dataDir = raw['--data-dir'];
@@ -207,7 +222,7 @@ function applyFile(config: ServerConfig, path: string): void {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError(`config file ${path} must hold a JSON object`);
   const file = parsed as Record<string, unknown>;
-  const known = new Set(['listen', 'publicUrl', 'rtpAddress', 'rtpPorts', 'users', 'logLevel', 'shards', 'limits', 'callbackQueue', 'shutdownTimeoutMs', 'bodyLimit', 'accounts', 'dataDir']);
+  const known = new Set(['listen', 'publicUrl', 'rtpAddress', 'rtpPorts', 'users', 'logLevel', 'shards', 'limits', 'callbackQueue', 'shutdownTimeoutMs', 'bodyLimit', 'accounts', 'dataDir', 'browserTransport']);
   for (const key of Object.keys(file)) if (!known.has(key)) throw new InvalidArgumentError(`config file ${path}: unknown setting '${key}'; known: ${[...known].join(', ')}`);
   const text = (key: string): string | undefined => {
     if (file[key] === undefined) return undefined;
@@ -223,6 +238,7 @@ function applyFile(config: ServerConfig, path: string): void {
     '--shards': file.shards === undefined ? undefined : String(file.shards),
     '--accounts': text('accounts'),
     '--data-dir': text('dataDir'),
+    '--browser-transport': text('browserTransport'),
   }, 'file');
   if (file.users !== undefined) {
     if (!Array.isArray(file.users)) throw new InvalidArgumentError(`config file ${path}: users must be an array of {userId, token, secret, limits?}`);

@@ -24,7 +24,8 @@ export interface RtpMediaCodec {
   maxBitrate?: number;
 }
 
-function codecOptions(codec: RtpMediaCodec): RtpCodecOptions {
+/** The native codec options of an RTP media codec. */
+export function codecOptions(codec: RtpMediaCodec): RtpCodecOptions {
   return {
     codec: codec.name,
     payloadType: codec.payloadType,

@@ -2,7 +2,7 @@
 // changes, and reads its figures (datagram counters and RTCP) back as one flat object.
 import type { ShardMediaLeg } from '../../native/shardMedia.ts';
 import type { LegDriver } from '../LegKind.ts';
-import { codecPair, legStats } from '../rtpMedia.ts';
+import { codecOptions, codecPair, legStats } from '../rtpMedia.ts';
 import type { RtpLegWireInfo, RtpLegWireSpec, RtpLegWireUpdate } from './spec.ts';
 
 function nativeLeg(spec: RtpLegWireSpec): ShardMediaLeg {
