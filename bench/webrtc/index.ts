@@ -151,7 +151,8 @@ export const webrtcBench: Bench = {
   description: 'WebRTC (werift) members vs plain Opus RTP members in one run: CPU per member, ratio, rx packets/s, tick lateness (N = 10,25,50)',
   async run(args: string[]): Promise<BenchReport> {
     const options = parseArgs(args);
-    const engine = await createEngine({ shards: 1, portMin: 40000, portMax: 49999 });
+    // A WebRTC join waits for werift's gathering in the shard: give it room on a busy machine.
+    const engine = await createEngine({ shards: 1, portMin: 40000, portMax: 49999, requestTimeoutMs: 30_000 });
     const generator = new Generator();
     const results: Array<Record<string, unknown>> = [];
     try {
