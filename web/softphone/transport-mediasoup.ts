@@ -5,7 +5,7 @@
 import { Device } from 'mediasoup-client';
 import type { types as MediasoupClientTypes } from 'mediasoup-client';
 import type { ConferenceApi, ErrorBody } from './api.ts';
-import { JoinError } from './transport.ts';
+import { callSession, JoinError } from './transport.ts';
 import type { CallSession, JoinRequest, SoftphoneTransport } from './transport.ts';
 
 /** A transport as the server opens it. */
@@ -87,30 +87,16 @@ export class MediasoupTransport implements SoftphoneTransport {
     }
     const { body, memberUrl } = joined!;
     const consumer = await recv.consume(body.consumer);
-    const remoteStream = new MediaStream([consumer.track]);
-    let lost: (why: string) => void = () => {};
-    let leaving = false;
-    for (const transport of [send, recv]) {
-      transport.on('connectionstatechange', (state) => {
-        if (!leaving && (state === 'failed' || state === 'disconnected')) lost(`the media connection is ${state}`);
-      });
-    }
-    return {
+    return callSession({
       memberId: body.id,
       memberUrl,
-      remoteStream,
+      remoteStream: new MediaStream([consumer.track]),
       sendDtmf: (key) => void post('/keys', { key }).catch(() => {}),
-      onLost: (listener) => {
-        lost = listener;
+      remove: (url) => this.#api.fetch(url, { method: 'DELETE' }),
+      close,
+      watch: (report) => {
+        for (const transport of [send, recv]) transport.on('connectionstatechange', report);
       },
-      leave: async () => {
-        leaving = true;
-        try {
-          await this.#api.fetch(memberUrl, { method: 'DELETE' });
-        } finally {
-          close();
-        }
-      },
-    };
+    });
   }
 }
