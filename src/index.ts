@@ -61,7 +61,7 @@ export type {
 export { AppLeg, APP_LEG_RATES } from './legs/app/AppLeg.ts';
 export type { AppLegEvents, AppLegMessage, AppLegOptions, AppLegState } from './legs/app/AppLegTypes.ts';
 export { RtpLeg } from './legs/rtp/RtpLeg.ts';
-export { MediasoupBridge } from './legs/mediasoup/MediasoupBridge.ts';
+export { MediasoupBridge, MEDIASOUP_PACKAGE, loadMediasoup } from './legs/mediasoup/MediasoupBridge.ts';
 export type {
   BridgedProducer,
   MediasoupBridgeEvents,

@@ -75,7 +75,14 @@ export interface ServerConfig {
   drainTimeoutMs: number;
   /** Where recordings are written (default: <dataDir>/recordings, else the system's temporary directory). */
   recordingsDir?: string;
+  /** How browsers (the softphone) reach conferences: werift WebRTC legs, or mediasoup's WebRtcTransport through a bridge. */
+  browserTransport: BrowserTransport;
 }
+
+/** The browser transports `--browser-transport` names. */
+export const BROWSER_TRANSPORTS = ['werift', 'mediasoup'] as const;
+/** One of them. */
+export type BrowserTransport = (typeof BROWSER_TRANSPORTS)[number];
 
 /** The defaults of every setting. */
 export const DEFAULT_SERVER_CONFIG: ServerConfig = {
@@ -96,6 +103,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   trunkCodec: 'l16',
   drain: false,
   drainTimeoutMs: 600_000,
+  browserTransport: 'werift',
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -118,6 +126,7 @@ export const SERVE_FLAGS = {
   '--trunk-codec': 'cluster: l16 (default, lossless) or opus',
   '--drain': 'on SIGTERM take no new conferences and exit once ours have ended (no value, or the longest wait in ms)',
   '--recordings-dir': 'directory recordings are written under (default <data-dir>/recordings, else the temporary directory)',
+  '--browser-transport': `how browsers join: ${BROWSER_TRANSPORTS.join(' or ')} (mediasoup needs the mediasoup package; default werift)`,
   '--config': 'a JSON config file',
 } as const;
 
@@ -139,6 +148,7 @@ const ENV_OF: Record<keyof typeof SERVE_FLAGS, string> = {
   '--trunk-codec': 'CONFMIX_TRUNK_CODEC',
   '--drain': 'CONFMIX_DRAIN',
   '--recordings-dir': 'CONFMIX_RECORDINGS_DIR',
+  '--browser-transport': 'CONFMIX_BROWSER_TRANSPORT',
   '--config': 'CONFMIX_CONFIG',
 };
 
@@ -197,6 +207,11 @@ function apply(config: ServerConfig, raw: Partial<Record<keyof typeof SERVE_FLAG
   if (raw['--log-level'] !== undefined) config.logLevel = checkLevel(raw['--log-level'], name('--log-level'));
   if (raw['--shards'] !== undefined) config.shards = integer(raw['--shards'], name('--shards'), 1, 256);
   if (raw['--accounts'] !== undefined) config.accounts = parseAccounts(raw['--accounts'], name('--accounts'));
+  if (raw['--browser-transport'] !== undefined) {
+    const value = raw['--browser-transport'];
+    if (!(BROWSER_TRANSPORTS as readonly string[]).includes(value)) throw new InvalidArgumentError(`${name('--browser-transport')} must be ${BROWSER_TRANSPORTS.join(' or ')}, got ${JSON.stringify(value)}`);
+    config.browserTransport = value as BrowserTransport;
+  }
   if (raw['--data-dir'] !== undefined) {
     if (raw['--data-dir'].trim() === '') throw new InvalidArgumentError(`${name('--data-dir')} must be a directory path`);
     config.dataDir = raw['--data-dir'];
@@ -274,7 +289,7 @@ function applyFile(config: ServerConfig, path: string): void {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError(`config file ${path} must hold a JSON object`);
   const file = parsed as Record<string, unknown>;
-  const known = new Set(['listen', 'publicUrl', 'rtpAddress', 'rtpPorts', 'users', 'logLevel', 'shards', 'limits', 'callbackQueue', 'shutdownTimeoutMs', 'bodyLimit', 'accounts', 'dataDir', 'redis', 'nodeId', 'heartbeatMs', 'membersPerServer', 'trunkCodec', 'drain', 'recordingsDir']);
+  const known = new Set(['listen', 'publicUrl', 'rtpAddress', 'rtpPorts', 'users', 'logLevel', 'shards', 'limits', 'callbackQueue', 'shutdownTimeoutMs', 'bodyLimit', 'accounts', 'dataDir', 'redis', 'nodeId', 'heartbeatMs', 'membersPerServer', 'trunkCodec', 'drain', 'recordingsDir', 'browserTransport']);
   for (const key of Object.keys(file)) if (!known.has(key)) throw new InvalidArgumentError(`config file ${path}: unknown setting '${key}'; known: ${[...known].join(', ')}`);
   const text = (key: string): string | undefined => {
     if (file[key] === undefined) return undefined;
@@ -297,6 +312,7 @@ function applyFile(config: ServerConfig, path: string): void {
     '--trunk-codec': text('trunkCodec'),
     '--drain': file.drain === undefined ? undefined : String(file.drain),
     '--recordings-dir': text('recordingsDir'),
+    '--browser-transport': text('browserTransport'),
   }, 'file');
   if (file.users !== undefined) {
     if (!Array.isArray(file.users)) throw new InvalidArgumentError(`config file ${path}: users must be an array of {userId, token, secret, limits?}`);

@@ -22,6 +22,7 @@ import { ServerMetrics } from './metrics.ts';
 import { conferenceSchema, errorSchema, eventsQuery, memberSchema, userParams } from './schemas.ts';
 import { STATUS_PAGE } from './statusPage.ts';
 import { registerSoftphoneRoutes } from './softphone.ts';
+import { MediasoupBrowsers, registerMediasoupRoutes } from './mediasoupBrowsers.ts';
 import { UserRegistry } from './users.ts';
 import { SqliteDocumentStore } from '../store/SqliteDocumentStore.ts';
 import { AccountRegistry } from './kazoo/accounts.ts';
@@ -102,6 +103,8 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
     }));
   const ownsEngine = options.engine === undefined;
   const recordingsDir = config.recordingsDir ?? (config.dataDir ? join(config.dataDir, 'recordings') : join(tmpdir(), 'confmix-recordings'));
+  // mediasoup is loaded only when browsers are to use it.
+  const browsers = config.browserTransport === 'mediasoup' ? await MediasoupBrowsers.create({ listenIp: config.rtpAddress ?? '127.0.0.1', log }) : undefined;
   const metrics = new ServerMetrics(engine);
   const dispatcher = new CallbackDispatcher({ queueLimit: config.callbackQueue, log: log.child({ component: 'callbacks' }), observer: metrics });
   const live = new LiveEvents();
@@ -220,6 +223,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
     api.addHook('onRequest', authenticate);
     registerConferenceRoutes(api, { engine, users: registry, metrics });
     registerRecordingRoutes(api, { engine, users: registry, recordingsDir });
+    if (browsers) registerMediasoupRoutes(api, { engine, users: registry, browsers });
 
     const sseStreams = new Set<() => void>();
     api.get('/v1/users/:userId/events', {
@@ -315,7 +319,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
     return { conferences: conferences.length, members: members.length, talking: members.filter((m) => m.talking).length, shards, callbacksPending: dispatcher.pending, liveListeners: live.size };
   });
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(STATUS_PAGE));
-  registerSoftphoneRoutes(app);
+  registerSoftphoneRoutes(app, { transport: config.browserTransport });
 
   let closed: Promise<void> | undefined;
   const server: ConfmixServer = {
@@ -349,6 +353,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
         await app.close();
         if (ownsEngine) await engine.close();
         else await Promise.all(engine.conferences.map((c) => c.update({ state: 'completed' }).catch(() => undefined)));
+        browsers?.closeAll();
         kazoo.close();
         await kazoo.conferences.settle();
         await store.close();

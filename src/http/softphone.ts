@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from './httpErrors.ts';
+import type { BrowserTransport } from './config.ts';
 
 const ROOT = new URL('../../web/softphone/', import.meta.url);
 
@@ -13,8 +14,9 @@ const FILES: Record<string, { path: string; type: string }> = {
   '/softphone/softphone.js.map': { path: 'dist/softphone.js.map', type: 'application/json' },
 };
 
-/** Registers the softphone's routes. */
-export function registerSoftphoneRoutes(app: FastifyInstance): void {
+/** Registers the softphone's routes; the page asks /softphone/transport.json how to join. */
+export function registerSoftphoneRoutes(app: FastifyInstance, options: { transport: BrowserTransport } = { transport: 'werift' }): void {
+  app.get('/softphone/transport.json', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').send({ transport: options.transport }));
   for (const [route, file] of Object.entries(FILES)) {
     app.get(route, { schema: { hide: true } }, async (_request, reply) => {
       let body: Buffer;

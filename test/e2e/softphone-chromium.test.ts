@@ -2,51 +2,27 @@
 // conference through the page. Each page measures what it receives (Web Audio and Goertzel);
 // the keypad's DTMF (RFC 4733 from RTCRtpSender.dtmf) mutes, raises the talk level and leaves,
 // and the server's events say so. Every wait is for an event or a measured condition.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { pino } from 'pino';
 import { createServer, type ConfmixServer } from '../../src/http/server.ts';
-import { encodeWav } from '../../src/audio/wav.ts';
-import { ConferenceApi } from '../../web/softphone/api.ts';
-import { ToneGenerator } from '../helpers/audio.ts';
-import { installProbe } from '../helpers/browserProbe.ts';
+import { EventLog, joinPage as joinAs, launchChromium, level, refusal as refusalOf, toneWav, untilMeasured } from '../helpers/softphonePages.ts';
 
 const USER = { userId: 'phone', token: 'phone-token', secret: 'phone-secret' };
 const auth = `Basic ${Buffer.from(`${USER.token}:${USER.secret}`).toString('base64')}`;
 const ARTEFACTS = join(process.cwd(), 'test-output');
-// Each measurement: the median of 100 ms windows over this long.
-const MEASURE_MS = 1500;
 
 let server: ConfmixServer;
 let base: string;
 let dir: string;
+let log: EventLog | undefined;
 const browsers: Browser[] = [];
-const events: Array<Record<string, unknown>> = [];
-const eventWaiters: Array<() => void> = [];
-const stopEvents = new AbortController();
-
-/** A WAV of a tone (Chromium loops it as the fake microphone). */
-function toneWav(path: string, freq: number, amplitude: number, seconds = 10, rate = 48000): void {
-  writeFileSync(path, encodeWav(new ToneGenerator(freq, amplitude, rate).next(rate * seconds), rate));
-}
 
 async function launch(wav: string): Promise<Browser> {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--allow-loopback-in-peer-connection',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      '--disable-background-networking',
-      '--no-first-run',
-      '--autoplay-policy=no-user-gesture-required',
-      `--use-file-for-fake-audio-capture=${wav}`,
-      ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
-    ],
-  });
+  const browser = await launchChromium(wav);
   browsers.push(browser);
   return browser;
 }
@@ -55,77 +31,8 @@ function api(path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`${base}${path}`, { ...init, headers: { authorization: auth, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...(init.headers as object) } });
 }
 
-// The conference's event stream (read by the page's own API client), kept for assertions.
-function followEvents(conferenceId: string): void {
-  const client = new ConferenceApi({ userId: USER.userId, token: USER.token, secret: USER.secret }, base);
-  void client
-    .events(conferenceId, (payload) => {
-      events.push(payload);
-      for (const wake of eventWaiters.splice(0)) wake();
-    }, stopEvents.signal)
-    .catch(() => {});
-}
-
-async function waitForEvent(match: (event: Record<string, unknown>) => boolean, from = 0): Promise<Record<string, unknown>> {
-  for (;;) {
-    const found = events.slice(from).find(match);
-    if (found) return found;
-    await new Promise<void>((resolve) => eventWaiters.push(resolve));
-  }
-}
-
-// Opens the softphone at a phone's width and presses Join from the keyboard.
-async function pressJoin(browser: Browser, conferenceId: string, name: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-  const query = new URLSearchParams({ conference: conferenceId, name, user: USER.userId, token: USER.token, secret: USER.secret, processing: 'off' });
-  await page.goto(`${base}/softphone?${query}`);
-  await page.focus('#join-button');
-  await page.keyboard.press('Enter');
-  return page;
-}
-
-// The refusal a page shows for a join that cannot happen.
-async function refusal(browser: Browser, conferenceId: string): Promise<string> {
-  const page = await pressJoin(browser, conferenceId, 'Eve');
-  await page.waitForSelector('#status.error');
-  const text = (await page.textContent('#status')) ?? '';
-  await page.close();
-  return text;
-}
-
-async function joinPage(browser: Browser, conferenceId: string, name: string): Promise<Page> {
-  const page = await pressJoin(browser, conferenceId, name);
-  await page.waitForSelector('#call:not([hidden])');
-  await page.waitForFunction(() => (document.getElementById('remote') as HTMLAudioElement).srcObject !== null);
-  await page.evaluate(installProbe);
-  return page;
-}
-
-function level(page: Page, freq: number): Promise<number> {
-  return page.evaluate(([f, ms]) => (window as unknown as { confmixProbe: { level(f: number, ms: number): number } }).confmixProbe.level(f, ms), [freq, MEASURE_MS] as const);
-}
-
-// Waits until the page has received another MEASURE_MS of audio, then measures `freq`.
-async function freshLevel(page: Page, freq: number): Promise<number> {
-  const received = (): Promise<number> => page.evaluate(() => (window as unknown as { confmixProbe: { received(): number; rate: number } }).confmixProbe.received());
-  const rate = await page.evaluate(() => (window as unknown as { confmixProbe: { rate: number } }).confmixProbe.rate);
-  const start = await received();
-  await page.waitForFunction(
-    ([from, want]) => (window as unknown as { confmixProbe: { received(): number } }).confmixProbe.received() >= from + want,
-    [start, (rate * MEASURE_MS) / 1000] as const,
-    { polling: 100, timeout: 0 },
-  );
-  return level(page, freq);
-}
-
-// Waits until `condition` holds of fresh measurements (the mix follows a key within a tick, the
-// audio path adds its own delay): measured again over each new window.
-async function untilMeasured(page: Page, freq: number, condition: (db: number) => boolean): Promise<number> {
-  for (;;) {
-    const db = await freshLevel(page, freq);
-    if (condition(db)) return db;
-  }
-}
+const refusal = (browser: Browser, conferenceId: string): Promise<string> => refusalOf(browser, base, USER, conferenceId);
+const joinPage = (browser: Browser, conferenceId: string, name: string): Promise<Page> => joinAs(browser, base, USER, conferenceId, name);
 
 async function memberOf(conferenceUrl: string, memberId: string): Promise<Record<string, unknown>> {
   return (await (await api(`${conferenceUrl}/members/${memberId}`)).json()) as Record<string, unknown>;
@@ -142,7 +49,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  stopEvents.abort();
+  log?.stop();
   await Promise.all(browsers.splice(0).map((browser) => browser.close()));
   await server?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -154,7 +61,9 @@ describe('the softphone in Chromium', () => {
     expect(created.status).toBe(201);
     const conferenceUrl = created.headers.get('location')!;
     const conferenceId = conferenceUrl.split('/').pop()!;
-    followEvents(conferenceId);
+    const events = new EventLog(base, USER, conferenceId);
+    log = events;
+    const waitForEvent = (match: (event: Record<string, unknown>) => boolean, from = 0): Promise<Record<string, unknown>> => events.wait(match, from);
     toneWav(join(dir, 'a.wav'), 440, 6000);
     toneWav(join(dir, 'b.wav'), 1000, 6000);
     const [browserA, browserB] = await Promise.all([launch(join(dir, 'a.wav')), launch(join(dir, 'b.wav'))]);

@@ -4,7 +4,7 @@ import { ConferenceApi } from './api.ts';
 import type { MemberView } from './api.ts';
 import { JoinError } from './transport.ts';
 import type { CallSession, SoftphoneTransport } from './transport.ts';
-import { WeriftTransport } from './transport-werift.ts';
+import { chooseTransport } from './transports.ts';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const status = $<HTMLParagraphElement>('status');
@@ -127,7 +127,7 @@ async function join(): Promise<void> {
   const value = (id: string): string => $<HTMLInputElement>(id).value.trim();
   const conferenceId = value('conference');
   const api = new ConferenceApi({ userId: value('user'), token: value('token'), secret: value('secret') });
-  const transport: SoftphoneTransport = new WeriftTransport(api);
+  const transport: SoftphoneTransport = await chooseTransport(api);
   $<HTMLButtonElement>('join-button').disabled = true;
   say('Asking for the microphone…');
   let microphone: MediaStream;

@@ -2,7 +2,7 @@
 // (leg 'webrtc'); a werift peer in the conference's shard answers. Gathering completes before the
 // offer goes (no trickle needed), so one POST sets the call up; DELETE on the member leaves.
 import type { ConferenceApi, ErrorBody } from './api.ts';
-import { JoinError } from './transport.ts';
+import { callSession, JoinError } from './transport.ts';
 import type { CallSession, JoinRequest, SoftphoneTransport } from './transport.ts';
 
 // Resolves once ICE gathering is complete, so the offer carries every candidate.
@@ -54,27 +54,14 @@ export class WeriftTransport implements SoftphoneTransport {
     const memberUrl = answer.headers.get('location') ?? '';
     const joined = (await answer.json()) as { id: string; sdp: string };
     await pc.setRemoteDescription({ type: 'answer', sdp: joined.sdp });
-    let lost: (why: string) => void = () => {};
-    let leaving = false;
-    pc.addEventListener('connectionstatechange', () => {
-      if (!leaving && (pc.connectionState === 'failed' || pc.connectionState === 'disconnected')) lost(`the media connection is ${pc.connectionState}`);
-    });
-    return {
+    return callSession({
       memberId: joined.id,
       memberUrl,
       remoteStream,
       sendDtmf: (key) => sender.dtmf?.insertDTMF(key, 120, 70),
-      onLost: (listener) => {
-        lost = listener;
-      },
-      leave: async () => {
-        leaving = true;
-        try {
-          await this.#api.fetch(memberUrl, { method: 'DELETE' });
-        } finally {
-          pc.close();
-        }
-      },
-    };
+      remove: (url) => this.#api.fetch(url, { method: 'DELETE' }),
+      close: () => pc.close(),
+      watch: (report) => pc.addEventListener('connectionstatechange', () => report(pc.connectionState)),
+    });
   }
 }

@@ -27,6 +27,43 @@ export interface CallSession {
   leave(): Promise<void>;
 }
 
+/**
+ * A joined call's session: leave() removes the member (DELETE) and then closes the media;
+ * `watch` reports connection states, of which failed and disconnected (before leaving) are a loss.
+ */
+export function callSession(parts: {
+  memberId: string;
+  memberUrl: string;
+  remoteStream: MediaStream;
+  sendDtmf(key: string): void;
+  remove(url: string): Promise<unknown>;
+  close(): void;
+  watch(report: (state: string) => void): void;
+}): CallSession {
+  let lost: (why: string) => void = () => {};
+  let leaving = false;
+  parts.watch((state) => {
+    if (!leaving && (state === 'failed' || state === 'disconnected')) lost(`the media connection is ${state}`);
+  });
+  return {
+    memberId: parts.memberId,
+    memberUrl: parts.memberUrl,
+    remoteStream: parts.remoteStream,
+    sendDtmf: (key) => parts.sendDtmf(key),
+    onLost: (listener) => {
+      lost = listener;
+    },
+    leave: async () => {
+      leaving = true;
+      try {
+        await parts.remove(parts.memberUrl);
+      } finally {
+        parts.close();
+      }
+    },
+  };
+}
+
 /** A way to join. */
 export interface SoftphoneTransport {
   /** Its name, shown on the page. */
