@@ -27,7 +27,7 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan
 export CONFMIX_ADDON="$PWD/$out/Release/confmix.node"
 status=0
 ASAN_OPTIONS="${ASAN_OPTIONS/detect_leaks=0/detect_leaks=1}" "$out/confmix_core_tests" --gtest_brief=1 || status=$?
-integration=(media-thread shard-rtcp udp-relay udp-load-generator engine-shards engine-lifecycle engine-joins engine-hardening engine-recording)
+integration=(media-thread shard-rtcp udp-relay udp-load-generator engine-shards engine-lifecycle engine-joins engine-hardening)
 LD_PRELOAD="$preload" npx vitest run test/unit test/engine "${integration[@]/#/test/integration/}" \
   --exclude test/unit/player-speech.test.ts --exclude test/engine/audio.test.ts "$@" || status=$?
 if compgen -G "$reports/*" > /dev/null; then
