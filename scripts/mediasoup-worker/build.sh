@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the installed mediasoup package's worker from source against Debian's libraries, caches
-# it by mediasoup version, and links it where mediasoup looks for its worker
-# (worker/out/Release/mediasoup-worker). A cached version links in seconds. Prints the binary's path.
+# it by mediasoup version and build recipe, and links it where mediasoup looks for its worker
+# (worker/out/Release/mediasoup-worker). A cached build links in seconds. Prints the binary's path.
 #   MEDIASOUP_WORKER_CACHE  cache folder (default ~/.cache/confmix/mediasoup-worker)
 #   MESON_VERSION, NINJA_VERSION  the build tools pip installs beside the cache
 # Debian packages: scripts/system-packages.sh's "mediasoup" set.
@@ -15,7 +15,10 @@ package_dir="$(cd "$root" && node -p 'require("path").resolve(require.resolve("m
 }
 version="$(node -p "require('$package_dir/package.json').version")"
 cache_root="${MEDIASOUP_WORKER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/confmix/mediasoup-worker}"
-cache_dir="$cache_root/$version"
+# The recipe (this script, the stand-ins, the source edits) names the build too, so a changed
+# recipe builds afresh instead of reusing a worker built the old way.
+recipe="$(cd "$here" && find build.sh stand-ins -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12)"
+cache_dir="$cache_root/$version-$recipe"
 binary="$cache_dir/mediasoup-worker"
 mkdir -p "$cache_root"
 
@@ -51,6 +54,26 @@ for wrap in openssl libuv libsrtp3 usrsctp abseil-cpp flatbuffers catch2; do
   cp -r "$here/stand-ins/$wrap/." "$dir/"
   : >"$dir/empty.c"
 done
+
+# Two edits of the worker's sources, each required to apply exactly once:
+edit_source() { # file, the text, its replacement, why
+  local file="$work/src/$1"
+  if [ "$(grep -cF -- "$2" "$file")" != 1 ]; then
+    echo "mediasoup-worker: mediasoup $version's $1 no longer reads as expected ($4); update build.sh" >&2
+    exit 1
+  fi
+  FROM="$2" TO="$3" perl -0pi -e 's/\Q$ENV{FROM}\E/$ENV{TO}/' "$file"
+}
+# 1. Debian's OpenSSL is built with kernel TLS. The DTLS transport's BIO callback answers 1 to the
+#    return of every operation but a write, so libssl reads "kernel TLS sends" from the memory BIO,
+#    allocates no write buffer and the first handshake record is written through a null pointer
+#    (SIGSEGV under SSL_read). After any operation the callback must pass the BIO's own result on.
+edit_source src/RTC/DtlsTransport.cpp '(operationType == BIO_CB_RETURN) ? static_cast<long>(ret) : 1' \
+  '((operationType & BIO_CB_RETURN) != 0) ? static_cast<long>(ret) : 1' 'the DTLS BIO callback'
+# 2. Consumers forward the complementary codecs they negotiated (RFC 4733 telephone-event, comfort
+#    noise) besides the media codec, so a producer's DTMF reaches its consumers.
+edit_source src/RTC/Consumer.cpp 'if (codec.mimeType.IsMediaCodec())' \
+  'if (codec.mimeType.IsMediaCodec() || codec.mimeType.IsComplementaryCodec())' "the consumers' codec filter"
 
 export PATH="$tools/bin:$PATH"
 echo "mediasoup-worker: building mediasoup $version's worker (several minutes)" >&2

@@ -1,8 +1,9 @@
 // Browsers through mediasoup (`--browser-transport mediasoup`): each conference gets a router
 // and a bridge; a browser (mediasoup-client) gets a send and a receive WebRtcTransport (ICE,
 // DTLS and SRTP in mediasoup's C++ worker), produces its microphone, joins through the bridge and
-// consumes its own mix producer. Keys come over this signalling, not RTP: mediasoup's consumers
-// forward media codecs only, so RFC 4733 events would never reach the mixer.
+// consumes its own mix producer. Keys come over this signalling, not RTP: a stock mediasoup worker
+// forwards a producer's media codec only, so RFC 4733 events would not reach the mixer everywhere.
+// A worker that dies is replaced; its conferences' mediasoup members leave ('mediasoup-closed').
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -53,23 +54,56 @@ async function checked<T>(what: string, call: () => Promise<T>): Promise<T> {
 
 /** The mediasoup worker, a room per conference and the browsers' sessions. */
 export class MediasoupBrowsers {
-  readonly #worker: MediasoupTypes.Worker;
+  readonly #newWorker: () => Promise<MediasoupTypes.Worker>;
   readonly #listenIp: string;
+  readonly #log: Logger;
   readonly #rooms = new Map<string, Promise<Room>>();
   readonly #sessions = new Map<string, Session>();
+  #worker: MediasoupTypes.Worker;
+  // While a dead worker's successor starts: what needs a worker waits for it.
+  #restarting: Promise<void> | undefined;
+  #closed = false;
 
   /** Loads mediasoup (UnsupportedError naming the package without it) and starts a worker. */
   static async create(options: { listenIp: string; log: Logger }): Promise<MediasoupBrowsers> {
     await loadMediasoup();
     const mediasoup = (await import(MEDIASOUP_PACKAGE)) as typeof import('mediasoup');
-    const worker = await mediasoup.createWorker({ logLevel: 'error' });
-    worker.on('died', (error) => options.log.error({ err: error }, 'the mediasoup worker died'));
-    return new MediasoupBrowsers(worker, options.listenIp);
+    const newWorker = (): Promise<MediasoupTypes.Worker> => mediasoup.createWorker({ logLevel: 'error' });
+    return new MediasoupBrowsers(await newWorker(), newWorker, options);
   }
 
-  private constructor(worker: MediasoupTypes.Worker, listenIp: string) {
+  private constructor(worker: MediasoupTypes.Worker, newWorker: () => Promise<MediasoupTypes.Worker>, options: { listenIp: string; log: Logger }) {
     this.#worker = worker;
-    this.#listenIp = listenIp;
+    this.#newWorker = newWorker;
+    this.#listenIp = options.listenIp;
+    this.#log = options.log;
+    this.#watch(worker);
+  }
+
+  // A worker that dies takes its routers with it: each room's bridge closes, so its members leave
+  // (reason 'mediasoup-closed') and their sessions close. A new worker serves what comes next.
+  #watch(worker: MediasoupTypes.Worker): void {
+    worker.once('died', (error: Error) => {
+      this.#log.error({ err: error }, 'the mediasoup worker died: its members left; starting a new worker');
+      if (this.#closed) return;
+      this.#restarting = this.#newWorker().then(
+        (next) => {
+          this.#restarting = undefined;
+          if (this.#closed) return next.close();
+          this.#worker = next;
+          this.#watch(next);
+        },
+        (startError: unknown) => {
+          this.#restarting = undefined;
+          this.#log.error({ err: startError }, 'a new mediasoup worker failed to start');
+        },
+      );
+    });
+  }
+
+  /** The worker process's id (the one serving now). */
+  get workerPid(): number {
+    return this.#worker.pid;
   }
 
   /** Sessions open now. */
@@ -82,6 +116,7 @@ export class MediasoupBrowsers {
     let room = this.#rooms.get(conference.id);
     if (!room) {
       room = (async () => {
+        await this.#restarting;
         const router = await this.#worker.createRouter({ mediaCodecs: MEDIA_CODECS });
         try {
           const bridge = await conference.bridgeMediasoup({ router: router as unknown as SfuRouter, mixProducer: false });
@@ -172,6 +207,7 @@ export class MediasoupBrowsers {
 
   /** Closes every session and room, and the worker. */
   closeAll(): void {
+    this.#closed = true;
     for (const session of [...this.#sessions.values()]) this.close(session);
     this.#worker.close();
   }

@@ -1,8 +1,8 @@
 // The mediasoup bridge against a real mediasoup worker (built from source) and real RTP peers:
 // two ffmpeg senders feed producers over PlainTransports; each bridged member's mix producer and
 // the shared mix producer are consumed over PlainTransports into ffmpeg recorders, and Goertzel
-// on the recordings shows who hears whom. DTMF travels as RFC 4733 through mediasoup into the
-// member's key map. Every closing case is checked against the router's own list of transports.
+// on the recordings shows who hears whom. DTMF travels as RFC 4733 through mediasoup's worker into
+// the member's key map. Every closing case is checked against the router's own list of transports.
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,8 @@ import type { Conference, Engine, Member, MemberRemovedReason, RtpLeg } from '..
 import { parseWav } from '../../src/audio/wav.ts';
 import { median, toneLevelsDbfs } from '../helpers/audio.ts';
 import { FfmpegProcess, ffmpegAvailable, freePortPair } from './ffmpeg.ts';
-import { MEDIA_CODECS, consumeInto, loadMediasoupWithWorker, peerProducer, transportIds } from './mediasoup.ts';
+import { MEDIA_CODECS, OpusKeySender, consumeInto, loadMediasoupWithWorker, peerProducer, transportIds } from './mediasoup.ts';
+import { pressAndWait } from '../integration/engineHelpers.ts';
 
 /** Senders run long enough to cover joins and recorders starting on a loaded machine. */
 const SEND_SECONDS = 15;
@@ -148,20 +149,48 @@ describe('mediasoup bridge', () => {
     expect(producerStats[0]?.packetCount).toBeGreaterThan(0);
   });
 
-  it("gives the member's leg the telephone-event payload type its consumer negotiated", async () => {
-    // mediasoup 3.19.3's consumers forward media codecs only (telephone-event is a complementary
-    // codec there), so the events themselves do not reach the leg; the leg is ready for them.
+  it('DTMF through the bridge changes the member as the key map says', async () => {
     const bridge = await conference.bridgeMediasoup({ router, mixProducer: false });
     const withEvents = await peerProducer(router, { ssrc: 0xd7f, rtcpMux: true, telephoneEvent: true });
     const without = await peerProducer(router, { ssrc: 0xd80, rtcpMux: true });
     const routerEventPt = router.rtpCapabilities.codecs!.find((c) => c.mimeType === 'audio/telephone-event')!.preferredPayloadType;
     const routerOpusPt = router.rtpCapabilities.codecs!.find((c) => c.mimeType === 'audio/opus')!.preferredPayloadType;
-    const a = await bridge.addProducer(withEvents.producer, {});
-    const b = await bridge.addProducer(without.producer, {});
+    const a = await bridge.addProducer(withEvents.producer, { callId: 'keys' });
+    const b = await bridge.addProducer(without.producer, { callId: 'other' });
+    // The leg takes the payload types the consumer forwards: Opus, and telephone-event only where
+    // the producer sends it. The mix producer sends Opus alone.
     expect((a.member.leg as RtpLeg).telephoneEventPayloadType).toBe(routerEventPt);
     expect((b.member.leg as RtpLeg).telephoneEventPayloadType).toBeUndefined();
     expect((a.member.leg as RtpLeg).codec).toMatchObject({ name: 'opus', payloadType: routerOpusPt, fec: true });
     expect(a.producer.rtpParameters.codecs).toEqual([expect.objectContaining({ mimeType: 'audio/opus', payloadType: routerOpusPt, parameters: { useinbandfec: 1 } })]);
+
+    // A real stream into the app's PlainTransport: libopus frames, RFC 4733 keys in between. The
+    // keys go through mediasoup's worker (producer, consumer) into the member's leg.
+    const sender = await OpusKeySender.start({ port: withEvents.port, ssrc: 0xd7f, freqHz: 700 });
+    try {
+      await once(a.member, 'talking');
+      const keys: string[] = [];
+      a.member.on('dtmf', (event) => keys.push(`${event.dtmfDigit}:${event.action}`));
+      expect((await pressAndWait(sender, a.member, '0', ['mute'])).action).toBe('toggle-mute');
+      expect(a.member.mute).toBe(true);
+      await pressAndWait(sender, a.member, '0', ['mute']);
+      expect(a.member.mute).toBe(false);
+      const before = await transportIds(router);
+      const gone = removal(a.member);
+      expect((await pressAndWait(sender, a.member, '#')).action).toBe('leave');
+      expect(await gone).toBe('dtmf-leave');
+      // Each key acted once (every end packet sent three times), on its own member only.
+      expect(keys).toEqual(['0:toggle-mute', '0:toggle-mute', '#:leave']);
+      expect([b.member.closed, b.member.mute]).toEqual([false, false]);
+      expect(bridge.members).toEqual([b.member]);
+      // Leaving closed the member's bridge transport (its consumer and mix producer), nothing else.
+      expect(a.producer.closed).toBe(true);
+      const after = await transportIds(router);
+      expect(before.filter((id) => !after.includes(id))).toHaveLength(1);
+      expect(withEvents.transport.closed).toBe(false);
+    } finally {
+      sender.close();
+    }
   });
 
   describe('closings remove exactly what they should', () => {

@@ -1,11 +1,15 @@
 // The mediasoup browser path's signalling (browserTransport 'mediasoup'), without a browser: the
 // router's capabilities, a session's two WebRtcTransports on loopback, bad input refused with a
-// code and nothing changed, keys before a join refused, closing; and a werift server without them.
+// code and nothing changed, keys before a join refused, closing; a worker that dies ends its members
+// and is replaced; and a werift server without them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createServer, type ConfmixServer } from '../../src/http/server.ts';
 import { loadServerConfig } from '../../src/http/config.ts';
-import { InvalidArgumentError } from '../../src/index.ts';
+import { once } from 'node:events';
+import { InvalidArgumentError, createEngine } from '../../src/index.ts';
+import type { MemberRemovedReason } from '../../src/index.ts';
+import { MediasoupBrowsers } from '../../src/http/mediasoupBrowsers.ts';
 import { loadMediasoupWithWorker } from './mediasoup.ts';
 
 const USER = { userId: 'msroutes', token: 'msroutes-token', secret: 'msroutes-secret' };
@@ -72,6 +76,40 @@ describe('the mediasoup browser transport', () => {
     expect((await call(base, path, { method: 'DELETE' })).status).toBe(200);
     expect((await call(base, path, { method: 'DELETE' })).status).toBe(404);
     expect((await call(base, `${path}/keys`, { method: 'POST', body: JSON.stringify({ key: '0' }) })).status).toBe(404);
+  });
+
+  it('replaces a worker that dies: its members leave (mediasoup-closed), sessions close, new joins work', async () => {
+    const engine = await createEngine({ shards: 1, portMin: 27700, portMax: 27749 });
+    const browsers = await MediasoupBrowsers.create({ listenIp: '127.0.0.1', log: pino({ level: 'silent' }) });
+    try {
+      const conference = await engine.createConference({});
+      // A member outside mediasoup keeps the conference going when the mediasoup members leave.
+      const stays = await conference.addMember({ callId: 'stays' });
+      // A browser's producer as mediasoup-client would declare it (no media needs to flow to join).
+      const join = async (ssrc: number) => {
+        const session = await browsers.open(conference);
+        const { router } = await browsers.room(conference);
+        const rtpParameters = { codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 }], encodings: [{ ssrc }] };
+        return browsers.produce(conference, session, { rtpParameters, rtpCapabilities: router.rtpCapabilities, memberOptions: {} });
+      };
+      const first = await join(0x1001);
+      const second = await join(0x1002);
+      expect(browsers.sessions).toBe(2);
+      const dead = browsers.workerPid;
+      const reasons = Promise.all([first.member, second.member].map((m) => once(m, 'close') as Promise<[MemberRemovedReason]>));
+      process.kill(dead, 'SIGKILL');
+      expect((await reasons).map(([reason]) => reason)).toEqual(['mediasoup-closed', 'mediasoup-closed']);
+      expect(browsers.sessions).toBe(0);
+      expect([conference.closed, stays.closed]).toEqual([false, false]);
+      // The next join gets a new worker and a new room.
+      const third = await join(0x1003);
+      expect(browsers.workerPid).not.toBe(dead);
+      expect(third.member.state).toBe('active');
+      expect(browsers.sessions).toBe(1);
+    } finally {
+      browsers.closeAll();
+      await engine.close();
+    }
   });
 
   it('is absent from a werift server', async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { pino } from 'pino';
 import { createServer, type ConfmixServer } from '../../src/http/server.ts';
-import { EventLog, joinPage as joinAs, launchChromium, level, refusal as refusalOf, toneWav, untilMeasured } from '../helpers/softphonePages.ts';
+import { EventLog, hearEachOther, joinPage as joinAs, launchChromium, refusal as refusalOf, toneWav, untilMeasured } from '../helpers/softphonePages.ts';
 
 const USER = { userId: 'phone', token: 'phone-token', secret: 'phone-secret' };
 const auth = `Basic ${Buffer.from(`${USER.token}:${USER.secret}`).toString('base64')}`;
@@ -82,15 +82,11 @@ describe('the softphone in Chromium', () => {
     expect(alice.leg.kind).toBe('webrtc');
     expect(bob.leg.kind).toBe('webrtc');
 
-    // Each hears the other's tone; its own comes back more than 40 dB lower (the mix is N-1).
-    const aHearsB = await untilMeasured(pageA, 1000, (db) => db > -40);
-    const bHearsA = await untilMeasured(pageB, 440, (db) => db > -40);
-    expect(await level(pageA, 440)).toBeLessThan(aHearsB - 40);
-    expect(await level(pageB, 1000)).toBeLessThan(bHearsA - 40);
-
-    // The talking indicator of each speaker lights in the other page, from the event stream.
-    await pageA.waitForSelector(`#members li.talking[data-member-id="${bob.id}"]`);
-    await pageB.waitForSelector(`#members li.talking[data-member-id="${alice.id}"]`);
+    // Each hears the other's tone, its own more than 40 dB lower (the mix is N-1); the talking
+    // indicator of each speaker lights in the other page, from the event stream.
+    const { aHearsB, bHearsA, aHearsSelf, bHearsSelf } = await hearEachOther({ page: pageA, tone: 440, memberId: alice.id }, { page: pageB, tone: 1000, memberId: bob.id });
+    expect(aHearsSelf).toBeLessThan(aHearsB - 40);
+    expect(bHearsSelf).toBeLessThan(bHearsA - 40);
     await pageA.screenshot({ path: join(ARTEFACTS, 'softphone-call.png'), fullPage: true });
 
     // 0 on Bob's keypad mutes Bob: Alice's 1000 Hz drops by 40 dB or more.

@@ -116,5 +116,29 @@ export function payloadSequence(payload: Uint8Array | undefined): number {
   return (payload[1] << 8) | payload[2];
 }
 
+/** RFC 4733 event codes of the dialpad's symbols (a digit is its own code). */
+const KEY_EVENT_CODES: Record<string, number> = { '*': 10, '#': 11 };
+
+/**
+ * One dialpad key as RFC 4733 packets, to send one per frame in place of audio: three updates
+ * (the first marked) and the end packet three times, all one event starting at `timestamp`.
+ * Their sequence numbers are 0: the sender sets each as it sends it.
+ */
+export function keyPackets(key: string, stream: { payloadType: number; ssrc: number; timestamp: number; samplesPerFrame: number }): Uint8Array[] {
+  const code = KEY_EVENT_CODES[key] ?? Number(key);
+  const packet = (frames: number, end: boolean): Uint8Array => {
+    const duration = frames * stream.samplesPerFrame;
+    return buildRtpPacket({
+      payloadType: stream.payloadType,
+      marker: frames === 1,
+      sequence: 0,
+      timestamp: stream.timestamp,
+      ssrc: stream.ssrc,
+      payload: new Uint8Array([code, (end ? 0x80 : 0) | 10, (duration >> 8) & 0xff, duration & 0xff]),
+    });
+  };
+  return [packet(1, false), packet(2, false), packet(3, false), packet(4, true), packet(4, true), packet(4, true)];
+}
+
 /** The seeded generator tests share (defined with the audio helpers). */
 export { seededRandom } from './audio.ts';

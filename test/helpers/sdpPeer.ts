@@ -7,10 +7,9 @@ import { parse } from 'sdp-transform';
 import { g711Decode, g711Encode } from '../../src/native/testing/codecs.ts';
 import { parseRtp } from '../../src/native/testing/rtp.ts';
 import { ToneGenerator, concat } from './audio.ts';
-import { buildRtpPacket } from './rtp.ts';
+import { buildRtpPacket, keyPackets } from './rtp.ts';
 
 const sdpText = (...lines: string[]): string => `${lines.join('\r\n')}\r\n`;
-const EVENT_CODES: Record<string, number> = { '*': 10, '#': 11 };
 
 /** What the peer's SDP says. */
 export interface PeerSdpOptions {
@@ -143,19 +142,8 @@ export class SdpPeer {
 
   /** Queues one RFC 4733 key in place of audio: three updates 20 ms apart, then the end packet three times. */
   key(key: string): void {
-    const code = EVENT_CODES[key] ?? Number(key);
-    const start = this.timestamp + 160 * this.#pending.length;
-    const packet = (duration: number, end: boolean, marker: boolean): Uint8Array =>
-      buildRtpPacket({
-        payloadType: this.telephoneEventPt,
-        marker,
-        sequence: 0, // set when sent
-        timestamp: start,
-        ssrc: this.ssrc,
-        payload: new Uint8Array([code, (end ? 0x80 : 0) | 10, (duration >> 8) & 0xff, duration & 0xff]),
-      });
-    this.#pending.push(packet(160, false, true), packet(320, false, false), packet(480, false, false));
-    for (let i = 0; i < 3; i++) this.#pending.push(packet(640, true, false));
+    const timestamp = this.timestamp + 160 * this.#pending.length;
+    this.#pending.push(...keyPackets(key, { payloadType: this.telephoneEventPt, ssrc: this.ssrc, timestamp, samplesPerFrame: 160 }));
   }
 
   /** Resolves once the queued keys have all been sent. */

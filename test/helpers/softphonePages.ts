@@ -128,3 +128,26 @@ export async function untilMeasured(page: Page, freq: number, condition: (db: nu
     if (condition(db)) return db;
   }
 }
+
+/** One side of a two-page call: its page, the tone its microphone plays, its member's id. */
+export interface CallSide {
+  /** The joined page. */
+  page: Page;
+  /** The tone its fake microphone plays, Hz. */
+  tone: number;
+  /** Its member's id. */
+  memberId: string;
+}
+
+/**
+ * Two pages in one call: waits until each hears the other's tone (above −40 dBFS) and measures
+ * its own tone then (the mix is N−1); then until each lights the other's talking indicator.
+ */
+export async function hearEachOther(a: CallSide, b: CallSide): Promise<{ aHearsB: number; bHearsA: number; aHearsSelf: number; bHearsSelf: number }> {
+  const aHearsB = await untilMeasured(a.page, b.tone, (db) => db > -40);
+  const bHearsA = await untilMeasured(b.page, a.tone, (db) => db > -40);
+  const heard = { aHearsB, bHearsA, aHearsSelf: await level(a.page, a.tone), bHearsSelf: await level(b.page, b.tone) };
+  await a.page.waitForSelector(`#members li.talking[data-member-id="${b.memberId}"]`);
+  await b.page.waitForSelector(`#members li.talking[data-member-id="${a.memberId}"]`);
+  return heard;
+}

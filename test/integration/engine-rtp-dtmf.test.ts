@@ -9,7 +9,7 @@ import type { Conference, Engine, Member } from '../../src/index.ts';
 import { g711Decode, g711Encode } from '../../src/native/testing/codecs.ts';
 import { parseRtp } from '../../src/native/testing/rtp.ts';
 import { ToneGenerator, concat, isSilent } from '../helpers/audio.ts';
-import { buildRtpPacket } from '../helpers/rtp.ts';
+import { buildRtpPacket, keyPackets } from '../helpers/rtp.ts';
 import { Talker, amplitudeAt, db, pressAndWait } from './engineHelpers.ts';
 
 const RATE = 8000;
@@ -18,7 +18,6 @@ const APP_HZ = 1000;
 const AMPLITUDE = 4000;
 const TELEPHONE_EVENT_PT = 101;
 const WINDOW = 25;
-const EVENT_CODES: Record<string, number> = { '*': 10, '#': 11 };
 
 /** A PCMU peer sending a tone every 20 ms, with RFC 4733 events in place of audio when asked. */
 class DtmfPeer {
@@ -60,19 +59,8 @@ class DtmfPeer {
 
   /** Queues one key: three updates and the end packet sent three times, all one event. */
   key(key: string): void {
-    const code = EVENT_CODES[key] ?? Number(key);
-    const start = this.#timestamp + 160 * this.#pending.length;
-    const packet = (duration: number, end: boolean, marker: boolean): Uint8Array =>
-      buildRtpPacket({
-        payloadType: TELEPHONE_EVENT_PT,
-        marker,
-        sequence: 0,
-        timestamp: start,
-        ssrc: 0x5eed,
-        payload: new Uint8Array([code, (end ? 0x80 : 0) | 10, (duration >> 8) & 0xff, duration & 0xff]),
-      });
-    this.#pending.push(packet(160, false, true), packet(320, false, false), packet(480, false, false));
-    for (let i = 0; i < 3; i++) this.#pending.push(packet(640, true, false));
+    const timestamp = this.#timestamp + 160 * this.#pending.length;
+    this.#pending.push(...keyPackets(key, { payloadType: TELEPHONE_EVENT_PT, ssrc: 0x5eed, timestamp, samplesPerFrame: 160 }));
   }
 
   /** Index of the next frame received. */

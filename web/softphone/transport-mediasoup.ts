@@ -1,7 +1,7 @@
 // The mediasoup transport: mediasoup-client opens a send and a receive WebRtcTransport on the
 // server (signalling under the conference's /mediasoup routes), produces the microphone (the
 // server joins it through its mediasoup bridge) and consumes the member's own mix. Keys go over
-// the signalling route: mediasoup does not forward RFC 4733 events.
+// the signalling route, which works with any mediasoup worker (a stock one drops RFC 4733 events).
 import { Device } from 'mediasoup-client';
 import type { types as MediasoupClientTypes } from 'mediasoup-client';
 import type { ConferenceApi, ErrorBody } from './api.ts';

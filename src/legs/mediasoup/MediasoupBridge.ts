@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { InvalidArgumentError, InvalidStateError, UnsupportedError } from '../../errors.ts';
 import { checkAppData, checkFields, describe, refuseUnknownFields, toBoolean } from '../../fields.ts';
-import { bridgeLeg, mixProducerParameters, routerOpus } from './codec.ts';
+import { bridgeLeg, legCapabilities, mixProducerParameters, routerOpus } from './codec.ts';
 import type { BridgedProducer, BridgeRtpLeg, MediasoupBridgeEvents, MediasoupBridgeOptions, SfuPlainTransport, SfuProducer, SfuRouter } from './MediasoupBridgeTypes.ts';
 
 /** A member the host joined for the bridge, and what the bridge may do with it. */
@@ -167,7 +167,7 @@ export class MediasoupBridge<M, O> extends EventEmitter<MediasoupBridgeEvents> {
     let join: BridgeJoin<M> | undefined;
     try {
       this.#assertOpen();
-      const consumer = source ? await transport.consume({ producerId: source.id, rtpCapabilities: { codecs: this.router.rtpCapabilities.codecs ?? [] }, paused: true }) : undefined;
+      const consumer = source ? await transport.consume({ producerId: source.id, rtpCapabilities: legCapabilities(this.router), paused: true }) : undefined;
       const ssrc = newSsrc();
       const leg = bridgeLeg({ opus: this.#opus, consumed: consumer?.rtpParameters, address: this.listenIp, port: transport.tuple.localPort, ssrc });
       join = await this.#host.join(memberOptions, leg);

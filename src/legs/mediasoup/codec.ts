@@ -15,6 +15,15 @@ export function routerOpus(router: SfuRouter): SfuCodecCapability & { preferredP
   return opus as SfuCodecCapability & { preferredPayloadType: number };
 }
 
+/**
+ * What a bridge consumer may forward to a leg: the router's Opus and its telephone-event at
+ * Opus's clock (the leg takes nothing else, so comfort noise or video never reach it).
+ */
+export function legCapabilities(router: SfuRouter): { codecs: SfuCodecCapability[] } {
+  const codecs = router.rtpCapabilities.codecs ?? [];
+  return { codecs: codecs.filter((codec) => codec.mimeType.toLowerCase() === OPUS || (codec.mimeType.toLowerCase() === TELEPHONE_EVENT && codec.clockRate === 48000)) };
+}
+
 // confmix's Opus settings from the format parameters (fec and dtx as the router asks; its
 // maxaveragebitrate caps the encoder).
 function legCodec(payloadType: number, parameters: Record<string, unknown> | undefined): BridgeRtpLeg['codec'] {
