@@ -18,8 +18,12 @@ import { FfmpegProcess, ffmpegAvailable, freePortPair } from './ffmpeg.ts';
 import { MEDIA_CODECS, OpusKeySender, consumeInto, loadMediasoupWithWorker, peerProducer, transportIds } from './mediasoup.ts';
 import { pressAndWait } from '../integration/engineHelpers.ts';
 
-/** Senders run long enough to cover joins and recorders starting on a loaded machine. */
-const SEND_SECONDS = 15;
+/**
+ * Senders outlast the recordings however long a loaded machine takes to start the recorders and
+ * for their RTP input to settle (a fixed 15 s once ended before the judged windows did); the test
+ * stops them once the recordings are done.
+ */
+const SEND_SECONDS = 60;
 /** Each recorder's length, from its first packet, once both members are talking. */
 const RECORD_SECONDS = 6;
 /** The recording judged: its last 3 s (ffmpeg's RTP input settles in its first second or two). */
@@ -63,7 +67,7 @@ afterEach(async () => {
 });
 
 function ffmpeg(args: string[]): FfmpegProcess {
-  const run = new FfmpegProcess(args, 30_000);
+  const run = new FfmpegProcess(args, (SEND_SECONDS + 10) * 1000);
   ffmpegRuns.push(run);
   return run;
 }
