@@ -75,6 +75,7 @@ export class OpusKeySender {
   #timer: NodeJS.Timeout | undefined;
 
   private constructor(
+    /** The stream's SSRC (the producer's encoding names it). */
     readonly ssrc: number,
     freqHz: number,
   ) {
