@@ -5,7 +5,7 @@
 // Each target first replays its corpora as regression inputs: its own seeds (fuzz/corpus/<target>/)
 // and, for the RTP and RTCP readers, the shared corpora in ../shared/fuzz-corpora/ beside the
 // project (read where they are, never copied in). Then it fuzzes for --seconds (default 60) or
-// --runs executions, writing what it learns to build/fuzz/work/<target>/. --regress only replays;
+// --runs executions (both given: whichever comes first), writing what it learns to build/fuzz/work/<target>/. --regress only replays;
 // --ci replays and fuzzes every target for 15 s. Any crash, leak, sanitizer report or failed
 // invariant fails the run and leaves the input in build/fuzz/artifacts/. Prints a table and a
 // JSON line: {"bench":"fuzz","results":[{target, executions, seconds, coverage, features, ...}]}.
@@ -42,14 +42,19 @@ interface Options {
   targets: string[];
   seconds: number;
   runs: number | undefined;
+  /** --seconds was given (with --runs it bounds a campaign's time). */
+  secondsGiven: boolean;
   regressOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { targets: [], seconds: 60, runs: undefined, regressOnly: false };
+  const options: Options = { targets: [], seconds: 60, runs: undefined, secondsGiven: false, regressOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--seconds') options.seconds = Number(argv[++i]);
+    if (arg === '--seconds') {
+      options.seconds = Number(argv[++i]);
+      options.secondsGiven = true;
+    }
     else if (arg === '--runs') options.runs = Number(argv[++i]);
     else if (arg === '--regress') options.regressOnly = true;
     else if (arg === '--ci') options.seconds = 15;
@@ -153,7 +158,8 @@ async function fuzzTarget(name: string, options: Options): Promise<Result> {
   const result: Result = { target: name, regressionInputs: seeds.length, executions: 0, seconds: 0, execPerSecond: 0, coverage: 0, features: 0, corpus: 0, crashes: 0 };
   if (options.regressOnly) return result;
 
-  const limit = options.runs !== undefined ? [`-runs=${options.runs}`] : [`-max_total_time=${options.seconds}`];
+  const time = [`-max_total_time=${options.seconds}`];
+  const limit = options.runs === undefined ? time : [`-runs=${options.runs}`, ...(options.secondsGiven ? time : [])];
   const seedDirs = [join(root, 'fuzz', 'corpus', name), ...target.shared.map((sub) => join(sharedCorpora, sub))].filter((dir) => existsSync(dir));
   const started = Date.now();
   const fuzzed = await runFuzzer(name, [...common, ...limit, work, ...seedDirs]);

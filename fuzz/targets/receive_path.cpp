@@ -47,8 +47,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::unique_ptr<MediaReceiver> receiver = MediaReceiver::Create(config, &why);
   FUZZ_CHECK(receiver != nullptr);
 
-  std::vector<int16_t> frame(static_cast<size_t>(config.conference_rate / 1000 * config.interval_ms));
-  std::vector<uint8_t> packet(1600);
+  // Scratch that lives across inputs: ProduceFrame writes every sample of a frame, and a shaped
+  // packet is written whole before it is offered.
+  static std::vector<int16_t> frame(48 * 60);
+  static std::vector<uint8_t> packet(1600);
   uint64_t valid_rtp = 0, rtcp = 0, keys = 0;
   uint64_t rejected[static_cast<size_t>(ReceiveReject::kCount)] = {};
   uint16_t sequence = in.U16();
