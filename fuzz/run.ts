@@ -4,7 +4,8 @@
 //
 // Each target first replays its corpora as regression inputs: its own seeds (fuzz/corpus/<target>/)
 // and, for the RTP and RTCP readers, the shared corpora in ../shared/fuzz-corpora/ beside the
-// project (read where they are, never copied in). Then it fuzzes for --seconds (default 60) or
+// project (read where they are, never copied in), each twice in a row: a target that keeps state
+// across inputs must give the same result both times (CONFMIX_FUZZ_TWICE). Then it fuzzes for --seconds (default 60) or
 // --runs executions (both given: whichever comes first), writing what it learns to build/fuzz/work/<target>/. --regress only replays;
 // --ci replays and fuzzes every target for 15 s. Any crash, leak, sanitizer report or failed
 // invariant fails the run and leaves the input in build/fuzz/artifacts/. Prints a table and a
@@ -32,9 +33,10 @@ const TARGETS: Record<string, Target> = {
   rtcp_compound: { maxLen: 2048, shared: ['rtcp'] },
   telephone_event: { maxLen: 512, shared: [] },
   opus_toc: { maxLen: 1500, shared: [] },
-  jitter_buffer: { maxLen: 512, shared: [] },
-  // Each input builds a receiver (decoder, jitter buffer): a small quarantine keeps ASan from
-  // faulting in fresh pages for every one.
+  // Each input builds a jitter buffer (and receive_path a receiver: decoder, resampler, FIFO),
+  // about 130 kB: a small quarantine (still dozens of inputs' worth) keeps ASan from faulting in
+  // fresh pages for every one.
+  jitter_buffer: { maxLen: 512, shared: [], asan: 'quarantine_size_mb=8' },
   receive_path: { maxLen: 1024, shared: ['rtp'], asan: 'quarantine_size_mb=8' },
 };
 
@@ -102,13 +104,18 @@ interface Outcome {
   output: string;
 }
 
-function runFuzzer(name: string, args: string[]): Promise<Outcome> {
+function runFuzzer(name: string, args: string[], twice = false): Promise<Outcome> {
   const target = TARGETS[name];
   const asan = ['detect_leaks=1', 'allocator_may_return_null=1', target.asan].filter(Boolean).join(':');
   return new Promise((done) => {
     const child = spawn(join(buildDir, `fuzz_${name}`), args, {
       cwd: root,
-      env: { ...process.env, ASAN_OPTIONS: asan, UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' },
+      env: {
+        ...process.env,
+        ASAN_OPTIONS: asan,
+        UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
+        ...(twice ? { CONFMIX_FUZZ_TWICE: '1' } : {}),
+      },
     });
     let output = '';
     const keep = (chunk: Buffer): void => {
@@ -149,10 +156,10 @@ async function fuzzTarget(name: string, options: Options): Promise<Result> {
   mkdirSync(work, { recursive: true });
   const common = [`-max_len=${target.maxLen}`, `-artifact_prefix=${join(artifacts, `${name}-`)}`, '-print_final_stats=1'];
 
-  // The corpora as regression inputs: each file once.
+  // The corpora as regression inputs: each file, run twice to show it gives the same result.
   const seeds = corpusFiles(name);
   if (seeds.length > 0) {
-    const replay = await runFuzzer(name, [...common, ...seeds]);
+    const replay = await runFuzzer(name, [...common, ...seeds], true);
     if (replay.code !== 0) throw new Error(`${name}: a corpus input fails\n${failureOf(replay.output)}`);
   }
   const result: Result = { target: name, regressionInputs: seeds.length, executions: 0, seconds: 0, execPerSecond: 0, coverage: 0, features: 0, corpus: 0, crashes: 0 };

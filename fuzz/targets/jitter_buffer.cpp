@@ -18,9 +18,9 @@ constexpr uint32_t kIntervalsMs[] = {10, 20, 40, 60};
 constexpr size_t kMaxPayload = 1344;
 // Pushes one input may make: more than a 512-byte input can ask for.
 constexpr uint32_t kMaxPushes = 1024;
-}  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+// One input; what it produced goes into `digest` when there is one.
+void Run(const uint8_t* data, size_t size, fuzz::Digest* digest) {
   fuzz::Bytes in(data, size);
   rtp::JitterBufferConfig config;
   const uint8_t shape = in.U8();
@@ -64,6 +64,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           std::memcpy(&id, frame.payload, 4);
           FUZZ_CHECK(id >= 1 && id <= serial && !popped[id]);  // only what was pushed, never twice
           popped[id] = true;
+          if (digest) digest->Add(id);
+        }
+        if (digest) {
+          digest->Add(frame.kind);
+          digest->Add(frame.samples);
+          digest->Add(frame.payload_size);
         }
         if (frame.kind == rtp::JitterFrameKind::kUnderrun || (op & 1)) break;
       }
@@ -72,6 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         FUZZ_CHECK(buffer.playout_position() >= before);  // playout never runs back
       }
       if (buffer.playing()) FUZZ_CHECK(buffer.buffered_samples() <= hold_cap);
+      if (digest) digest->Add(buffer.buffered_samples());
       continue;
     }
     // A push: the op's bits say what changes from the previous packet.
@@ -100,6 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const rtp::JitterPushResult result = buffer.Push(packet, now_ms, samples);
     FUZZ_CHECK(static_cast<size_t>(result) < 6);
     results[static_cast<size_t>(result)]++;
+    if (digest) digest->Add(result);
     const rtp::JitterBufferStats stats = buffer.stats();
     // Every push is accounted for, once, by the reason it was given.
     FUZZ_CHECK(stats.received == serial);
@@ -112,5 +120,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // (While starved, a push may leave more than the cap until the next pop applies it.)
   }
   std::fill(popped.begin(), popped.begin() + serial + 1, false);
-  return 0;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return fuzz::RunInput([&](fuzz::Digest* digest) { Run(data, size, digest); });
 }
