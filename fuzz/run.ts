@@ -9,9 +9,9 @@
 // --runs executions (both given: whichever comes first), writing what it learns to build/fuzz/work/<target>/. --regress only replays;
 // --ci replays and fuzzes every target for 15 s. Any crash, leak, sanitizer report or failed
 // invariant fails the run and leaves the input in build/fuzz/artifacts/. Prints a table and a
-// JSON line: {"bench":"fuzz","results":[{target, executions, seconds, coverage, features, ...}]}.
+// JSON line: {"bench":"fuzz","results":[{target, executions, seconds, cpuSeconds, coverage, features, ...}]}.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -142,10 +142,23 @@ interface Result {
   executions: number;
   seconds: number;
   execPerSecond: number;
+  /** CPU time the fuzzer used: on a shared machine its rate per CPU second is the harness's. */
+  cpuSeconds: number;
+  execPerCpuSecond: number;
   coverage: number;
   features: number;
   corpus: number;
   crashes: number;
+}
+
+/** CPU seconds used by this process's finished children (Linux: cutime + cstime, 100 Hz ticks). */
+function childCpuSeconds(): number {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 async function fuzzTarget(name: string, options: Options): Promise<Result> {
@@ -162,18 +175,33 @@ async function fuzzTarget(name: string, options: Options): Promise<Result> {
     const replay = await runFuzzer(name, [...common, ...seeds], true);
     if (replay.code !== 0) throw new Error(`${name}: a corpus input fails\n${failureOf(replay.output)}`);
   }
-  const result: Result = { target: name, regressionInputs: seeds.length, executions: 0, seconds: 0, execPerSecond: 0, coverage: 0, features: 0, corpus: 0, crashes: 0 };
+  const result: Result = {
+    target: name,
+    regressionInputs: seeds.length,
+    executions: 0,
+    seconds: 0,
+    execPerSecond: 0,
+    cpuSeconds: 0,
+    execPerCpuSecond: 0,
+    coverage: 0,
+    features: 0,
+    corpus: 0,
+    crashes: 0,
+  };
   if (options.regressOnly) return result;
 
   const time = [`-max_total_time=${options.seconds}`];
   const limit = options.runs === undefined ? time : [`-runs=${options.runs}`, ...(options.secondsGiven ? time : [])];
   const seedDirs = [join(root, 'fuzz', 'corpus', name), ...target.shared.map((sub) => join(sharedCorpora, sub))].filter((dir) => existsSync(dir));
   const started = Date.now();
+  const cpuBefore = childCpuSeconds();
   const fuzzed = await runFuzzer(name, [...common, ...limit, work, ...seedDirs]);
   result.seconds = Math.round((Date.now() - started) / 100) / 10;
+  result.cpuSeconds = Math.round((childCpuSeconds() - cpuBefore) * 10) / 10;
   const stat = (key: string): number => Number(new RegExp(`stat::${key}:\\s+(\\d+)`).exec(fuzzed.output)?.[1] ?? 0);
   result.executions = stat('number_of_executed_units');
   result.execPerSecond = Math.round(result.executions / Math.max(result.seconds, 0.1));
+  result.execPerCpuSecond = Math.round(result.executions / Math.max(result.cpuSeconds, 0.1));
   const progress = [...fuzzed.output.matchAll(/cov: (\d+) ft: (\d+) corp: (\d+)/g)].at(-1);
   if (progress) [result.coverage, result.features, result.corpus] = [Number(progress[1]), Number(progress[2]), Number(progress[3])];
   if (fuzzed.code !== 0) {
@@ -194,10 +222,10 @@ async function main(): Promise<void> {
     if (result.crashes > 0) break;
   }
   console.log('');
-  console.log('target            corpus-in   executions   exec/s   seconds   coverage   features   crashes');
+  console.log('target            corpus-in   executions   exec/s   seconds   cpu-s   exec/cpu-s   coverage   features   crashes');
   for (const r of results) {
     console.log(
-      `${r.target.padEnd(16)}  ${String(r.regressionInputs).padStart(9)}  ${String(r.executions).padStart(11)}  ${String(r.execPerSecond).padStart(7)}  ${String(r.seconds).padStart(8)}  ${String(r.coverage).padStart(9)}  ${String(r.features).padStart(9)}  ${String(r.crashes).padStart(8)}`,
+      `${r.target.padEnd(16)}  ${String(r.regressionInputs).padStart(9)}  ${String(r.executions).padStart(11)}  ${String(r.execPerSecond).padStart(7)}  ${String(r.seconds).padStart(8)}  ${String(r.cpuSeconds).padStart(6)}  ${String(r.execPerCpuSecond).padStart(11)}  ${String(r.coverage).padStart(9)}  ${String(r.features).padStart(9)}  ${String(r.crashes).padStart(8)}`,
     );
   }
   console.log(JSON.stringify({ bench: 'fuzz', results }));
