@@ -1,5 +1,6 @@
 // What every fuzz target shares: a check that aborts (and so reports the input) when an invariant
-// fails, and a reader that splits the fuzzer's bytes into the values a target needs.
+// fails, a reader that splits the fuzzer's bytes into the values a target needs, and a digest of
+// what an input produced, to show that the same input gives the same result.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -45,6 +46,40 @@ class Bytes {
   const uint8_t* data_;
   size_t size_;
 };
+
+// Folds what an input produced (FNV-1a) so two runs of it can be compared.
+class Digest {
+ public:
+  template <typename T>
+  void Add(const T& value) {
+    AddBytes(&value, sizeof(T));
+  }
+  void AddBytes(const void* bytes, size_t size) {
+    const uint8_t* p = static_cast<const uint8_t*>(bytes);
+    for (size_t i = 0; i < size; i++) value_ = (value_ ^ p[i]) * 0x100000001b3ull;
+  }
+  uint64_t value() const { return value_; }
+
+ private:
+  uint64_t value_ = 0xcbf29ce484222325ull;
+};
+
+// With CONFMIX_FUZZ_TWICE set, `run(digest)` runs twice per input and must give the same digest:
+// nothing one input leaves behind (reused buffers, caches) changes the next. Otherwise it runs
+// once with no digest (null), at no cost.
+template <typename Run>
+int RunInput(Run run) {
+  static const bool twice = std::getenv("CONFMIX_FUZZ_TWICE") != nullptr;
+  if (!twice) {
+    run(nullptr);
+    return 0;
+  }
+  Digest first, second;
+  run(&first);
+  run(&second);
+  FUZZ_CHECK(first.value() == second.value());
+  return 0;
+}
 
 // True when [inner, inner + inner_size) lies within [outer, outer + outer_size).
 inline bool Within(const void* inner, size_t inner_size, const uint8_t* outer, size_t outer_size) {

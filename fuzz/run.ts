@@ -4,13 +4,14 @@
 //
 // Each target first replays its corpora as regression inputs: its own seeds (fuzz/corpus/<target>/)
 // and, for the RTP and RTCP readers, the shared corpora in ../shared/fuzz-corpora/ beside the
-// project (read where they are, never copied in). Then it fuzzes for --seconds (default 60) or
-// --runs executions, writing what it learns to build/fuzz/work/<target>/. --regress only replays;
+// project (read where they are, never copied in), each twice in a row: a target that keeps state
+// across inputs must give the same result both times (CONFMIX_FUZZ_TWICE). Then it fuzzes for --seconds (default 60) or
+// --runs executions (both given: whichever comes first), writing what it learns to build/fuzz/work/<target>/. --regress only replays;
 // --ci replays and fuzzes every target for 15 s. Any crash, leak, sanitizer report or failed
 // invariant fails the run and leaves the input in build/fuzz/artifacts/. Prints a table and a
-// JSON line: {"bench":"fuzz","results":[{target, executions, seconds, coverage, features, ...}]}.
+// JSON line: {"bench":"fuzz","results":[{target, executions, seconds, cpuSeconds, coverage, features, ...}]}.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,9 +33,10 @@ const TARGETS: Record<string, Target> = {
   rtcp_compound: { maxLen: 2048, shared: ['rtcp'] },
   telephone_event: { maxLen: 512, shared: [] },
   opus_toc: { maxLen: 1500, shared: [] },
-  jitter_buffer: { maxLen: 512, shared: [] },
-  // Each input builds a receiver (decoder, jitter buffer): a small quarantine keeps ASan from
-  // faulting in fresh pages for every one.
+  // Each input builds a jitter buffer (and receive_path a receiver: decoder, resampler, FIFO),
+  // about 130 kB: a small quarantine (still dozens of inputs' worth) keeps ASan from faulting in
+  // fresh pages for every one.
+  jitter_buffer: { maxLen: 512, shared: [], asan: 'quarantine_size_mb=8' },
   receive_path: { maxLen: 1024, shared: ['rtp'], asan: 'quarantine_size_mb=8' },
 };
 
@@ -42,14 +44,19 @@ interface Options {
   targets: string[];
   seconds: number;
   runs: number | undefined;
+  /** --seconds was given (with --runs it bounds a campaign's time). */
+  secondsGiven: boolean;
   regressOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { targets: [], seconds: 60, runs: undefined, regressOnly: false };
+  const options: Options = { targets: [], seconds: 60, runs: undefined, secondsGiven: false, regressOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--seconds') options.seconds = Number(argv[++i]);
+    if (arg === '--seconds') {
+      options.seconds = Number(argv[++i]);
+      options.secondsGiven = true;
+    }
     else if (arg === '--runs') options.runs = Number(argv[++i]);
     else if (arg === '--regress') options.regressOnly = true;
     else if (arg === '--ci') options.seconds = 15;
@@ -97,13 +104,18 @@ interface Outcome {
   output: string;
 }
 
-function runFuzzer(name: string, args: string[]): Promise<Outcome> {
+function runFuzzer(name: string, args: string[], twice = false): Promise<Outcome> {
   const target = TARGETS[name];
   const asan = ['detect_leaks=1', 'allocator_may_return_null=1', target.asan].filter(Boolean).join(':');
   return new Promise((done) => {
     const child = spawn(join(buildDir, `fuzz_${name}`), args, {
       cwd: root,
-      env: { ...process.env, ASAN_OPTIONS: asan, UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' },
+      env: {
+        ...process.env,
+        ASAN_OPTIONS: asan,
+        UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
+        ...(twice ? { CONFMIX_FUZZ_TWICE: '1' } : {}),
+      },
     });
     let output = '';
     const keep = (chunk: Buffer): void => {
@@ -130,10 +142,23 @@ interface Result {
   executions: number;
   seconds: number;
   execPerSecond: number;
+  /** CPU time the fuzzer used: on a shared machine its rate per CPU second is the harness's. */
+  cpuSeconds: number;
+  execPerCpuSecond: number;
   coverage: number;
   features: number;
   corpus: number;
   crashes: number;
+}
+
+/** CPU seconds used by this process's finished children (Linux: cutime + cstime, 100 Hz ticks). */
+function childCpuSeconds(): number {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 async function fuzzTarget(name: string, options: Options): Promise<Result> {
@@ -144,23 +169,39 @@ async function fuzzTarget(name: string, options: Options): Promise<Result> {
   mkdirSync(work, { recursive: true });
   const common = [`-max_len=${target.maxLen}`, `-artifact_prefix=${join(artifacts, `${name}-`)}`, '-print_final_stats=1'];
 
-  // The corpora as regression inputs: each file once.
+  // The corpora as regression inputs: each file, run twice to show it gives the same result.
   const seeds = corpusFiles(name);
   if (seeds.length > 0) {
-    const replay = await runFuzzer(name, [...common, ...seeds]);
+    const replay = await runFuzzer(name, [...common, ...seeds], true);
     if (replay.code !== 0) throw new Error(`${name}: a corpus input fails\n${failureOf(replay.output)}`);
   }
-  const result: Result = { target: name, regressionInputs: seeds.length, executions: 0, seconds: 0, execPerSecond: 0, coverage: 0, features: 0, corpus: 0, crashes: 0 };
+  const result: Result = {
+    target: name,
+    regressionInputs: seeds.length,
+    executions: 0,
+    seconds: 0,
+    execPerSecond: 0,
+    cpuSeconds: 0,
+    execPerCpuSecond: 0,
+    coverage: 0,
+    features: 0,
+    corpus: 0,
+    crashes: 0,
+  };
   if (options.regressOnly) return result;
 
-  const limit = options.runs !== undefined ? [`-runs=${options.runs}`] : [`-max_total_time=${options.seconds}`];
+  const time = [`-max_total_time=${options.seconds}`];
+  const limit = options.runs === undefined ? time : [`-runs=${options.runs}`, ...(options.secondsGiven ? time : [])];
   const seedDirs = [join(root, 'fuzz', 'corpus', name), ...target.shared.map((sub) => join(sharedCorpora, sub))].filter((dir) => existsSync(dir));
   const started = Date.now();
+  const cpuBefore = childCpuSeconds();
   const fuzzed = await runFuzzer(name, [...common, ...limit, work, ...seedDirs]);
   result.seconds = Math.round((Date.now() - started) / 100) / 10;
+  result.cpuSeconds = Math.round((childCpuSeconds() - cpuBefore) * 10) / 10;
   const stat = (key: string): number => Number(new RegExp(`stat::${key}:\\s+(\\d+)`).exec(fuzzed.output)?.[1] ?? 0);
   result.executions = stat('number_of_executed_units');
   result.execPerSecond = Math.round(result.executions / Math.max(result.seconds, 0.1));
+  result.execPerCpuSecond = Math.round(result.executions / Math.max(result.cpuSeconds, 0.1));
   const progress = [...fuzzed.output.matchAll(/cov: (\d+) ft: (\d+) corp: (\d+)/g)].at(-1);
   if (progress) [result.coverage, result.features, result.corpus] = [Number(progress[1]), Number(progress[2]), Number(progress[3])];
   if (fuzzed.code !== 0) {
@@ -181,10 +222,10 @@ async function main(): Promise<void> {
     if (result.crashes > 0) break;
   }
   console.log('');
-  console.log('target            corpus-in   executions   exec/s   seconds   coverage   features   crashes');
+  console.log('target            corpus-in   executions   exec/s   seconds   cpu-s   exec/cpu-s   coverage   features   crashes');
   for (const r of results) {
     console.log(
-      `${r.target.padEnd(16)}  ${String(r.regressionInputs).padStart(9)}  ${String(r.executions).padStart(11)}  ${String(r.execPerSecond).padStart(7)}  ${String(r.seconds).padStart(8)}  ${String(r.coverage).padStart(9)}  ${String(r.features).padStart(9)}  ${String(r.crashes).padStart(8)}`,
+      `${r.target.padEnd(16)}  ${String(r.regressionInputs).padStart(9)}  ${String(r.executions).padStart(11)}  ${String(r.execPerSecond).padStart(7)}  ${String(r.seconds).padStart(8)}  ${String(r.cpuSeconds).padStart(6)}  ${String(r.execPerCpuSecond).padStart(11)}  ${String(r.coverage).padStart(9)}  ${String(r.features).padStart(9)}  ${String(r.crashes).padStart(8)}`,
     );
   }
   console.log(JSON.stringify({ bench: 'fuzz', results }));

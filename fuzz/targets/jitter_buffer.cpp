@@ -3,7 +3,7 @@
 // push, no packet comes out twice, the playout clock never runs back within a stream, and what it
 // holds stays within its cap.
 #include <memory>
-#include <unordered_set>
+#include <algorithm>
 #include <vector>
 
 #include "core/rtp/jitter_buffer.h"
@@ -14,9 +14,13 @@ using namespace confmix;
 namespace {
 constexpr uint32_t kClockRates[] = {8000, 16000, 48000};
 constexpr uint32_t kIntervalsMs[] = {10, 20, 40, 60};
-}  // namespace
+// Largest payload a push makes (4 + 255 * 4 bytes, or the cap of 64 + 63 * 16 plus 256).
+constexpr size_t kMaxPayload = 1344;
+// Pushes one input may make: more than a 512-byte input can ask for.
+constexpr uint32_t kMaxPushes = 1024;
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+// One input; what it produced goes into `digest` when there is one.
+void Run(const uint8_t* data, size_t size, fuzz::Digest* digest) {
   fuzz::Bytes in(data, size);
   rtp::JitterBufferConfig config;
   const uint8_t shape = in.U8();
@@ -28,9 +32,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(rtp::ValidateJitterBufferConfig(config).empty());
   rtp::JitterBuffer buffer(config);
 
-  // Each payload carries the push's serial number, so a packet popped twice is seen.
-  std::vector<uint8_t> payload(70000, 0);
-  std::unordered_set<uint32_t> popped;
+  // Each payload carries the push's serial number, so a packet popped twice is seen. Both
+  // buffers live across inputs (allocating them per input cost more than the buffer's work):
+  // only the serial is written, and the serials this input pushed are cleared before it ends.
+  static std::vector<uint8_t> payload(kMaxPayload, 0);
+  static std::vector<bool> popped(kMaxPushes + 1, false);
   uint32_t serial = 0;
   uint16_t sequence = in.U16();
   uint32_t timestamp = in.U32();
@@ -42,20 +48,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int64_t unit_cap = static_cast<int64_t>(config.clock_rate) * 120 / 1000;
   const int64_t hold_cap = static_cast<int64_t>(config.clock_rate) * config.max_delay_ms / 1000 + 4 * unit_cap +
                            config.frame_samples;
-  while (!in.empty()) {
+  while (!in.empty() && serial < kMaxPushes) {
     const uint8_t op = in.U8();
     if (op < 0x30) {  // pops: one tick's worth
       now_ms += interval_ms;
       const bool was_playing = buffer.playing();
       const int64_t before = buffer.playout_position();
-      const uint64_t changes = buffer.stats().ssrc_changes + buffer.stats().flushed;
+      const rtp::JitterBufferStats earlier = buffer.stats();
+      const uint64_t changes = earlier.ssrc_changes + earlier.flushed;
       for (int pops = 0; pops < 8; pops++) {
         const rtp::JitterFrame frame = buffer.Pop();
         FUZZ_CHECK(frame.samples <= config.clock_rate);  // never more than a second at once
         if (frame.kind == rtp::JitterFrameKind::kPacket && frame.payload_size >= 4) {
           uint32_t id;
           std::memcpy(&id, frame.payload, 4);
-          FUZZ_CHECK(popped.insert(id).second);  // no packet twice
+          FUZZ_CHECK(id >= 1 && id <= serial && !popped[id]);  // only what was pushed, never twice
+          popped[id] = true;
+          if (digest) digest->Add(id);
+        }
+        if (digest) {
+          digest->Add(frame.kind);
+          digest->Add(frame.samples);
+          digest->Add(frame.payload_size);
         }
         if (frame.kind == rtp::JitterFrameKind::kUnderrun || (op & 1)) break;
       }
@@ -63,8 +77,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (was_playing && buffer.playing() && stats.ssrc_changes + stats.flushed == changes) {
         FUZZ_CHECK(buffer.playout_position() >= before);  // playout never runs back
       }
-      if (getenv("JB_DEBUG") && buffer.playing()) std::fprintf(stderr, "op %02x buffered %lld cap %lld target %lld jumps %llu resync %llu ovf %llu drift %llu queued %llu\n", op, (long long)buffer.buffered_samples(), (long long)hold_cap, (long long)buffer.target_samples(), (unsigned long long)stats.timestamp_jumps, (unsigned long long)stats.resyncs, (unsigned long long)stats.dropped_overflow, (unsigned long long)stats.dropped_drift, (unsigned long long)stats.queued);
       if (buffer.playing()) FUZZ_CHECK(buffer.buffered_samples() <= hold_cap);
+      if (digest) digest->Add(buffer.buffered_samples());
       continue;
     }
     // A push: the op's bits say what changes from the previous packet.
@@ -77,6 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     now_ms += (op & 0x80) ? in.U8() / 4.0 : 0.0;
     size_t payload_size = (op & 0x40) ? 4 + in.U8() * 4 : 4 + (in.U8() & 0x1f);
     if ((op & 0xc0) == 0xc0 && (in.U8() & 0x0f) == 0) payload_size = config.max_payload_bytes + 1 + in.U8();
+    FUZZ_CHECK(payload_size <= kMaxPayload);
     const uint32_t samples = (op & 0x20) ? in.U16() : 0;
     ++serial;
     std::memcpy(payload.data(), &serial, 4);
@@ -92,6 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const rtp::JitterPushResult result = buffer.Push(packet, now_ms, samples);
     FUZZ_CHECK(static_cast<size_t>(result) < 6);
     results[static_cast<size_t>(result)]++;
+    if (digest) digest->Add(result);
     const rtp::JitterBufferStats stats = buffer.stats();
     // Every push is accounted for, once, by the reason it was given.
     FUZZ_CHECK(stats.received == serial);
@@ -103,5 +119,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(stats.late == results[static_cast<size_t>(rtp::JitterPushResult::kLate)]);
     // (While starved, a push may leave more than the cap until the next pop applies it.)
   }
-  return 0;
+  std::fill(popped.begin(), popped.begin() + serial + 1, false);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return fuzz::RunInput([&](fuzz::Digest* digest) { Run(data, size, digest); });
 }
