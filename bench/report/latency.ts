@@ -214,6 +214,10 @@ interface OwnStreamReading {
   residualDb: number;
 }
 
+/** The least amplitude (and RMS) a reading of int16 audio takes, half a step: digital silence
+ *  reads as the tone's level over it (86 dB for the bursts), not as a ratio to nothing. */
+const SILENCE_FLOOR = 0.5;
+
 /** Arrivals this close are the same tick's packets (the engine sends a tick's packets together). */
 const SAME_TICK_MS = 5;
 
@@ -243,8 +247,8 @@ function ownStreamAgainstListener(listener: DecodedStream, own: DecodedStream, a
   const reference = windowedToneAmplitude(span(listener, pairs[0][0]), freqHz, rate);
   const heard = span(own, pairs[0][1]);
   return {
-    rejectionDb: db(reference / Math.max(1e-9, windowedToneAmplitude(heard, freqHz, rate))),
-    residualDb: db(reference / Math.SQRT2 / Math.max(1e-9, rms(heard))),
+    rejectionDb: db(reference / Math.max(SILENCE_FLOOR, windowedToneAmplitude(heard, freqHz, rate))),
+    residualDb: db(reference / Math.SQRT2 / Math.max(SILENCE_FLOOR, rms(heard))),
   };
 }
 
