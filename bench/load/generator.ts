@@ -15,6 +15,8 @@ import type { FromGenerator, GeneratorConfig, GeneratorSnapshot, ToGenerator, Tr
 
 const ADDRESS = '127.0.0.1';
 const TALKER_INTERVAL_MS = 20;
+/** SCHED_FIFO priority of the generator's clock thread: the engine's media thread's. */
+const GENERATOR_PRIORITY = 10;
 /** Talker i starts its loop this many frames after talker i - 1, so equal tones are not all in step. */
 const TALKER_FRAME_STAGGER = 7;
 
@@ -137,7 +139,9 @@ process.on('disconnect', () => {
 });
 
 try {
-  generator = new LoadGenerator({ streams: streams(), localAddress: ADDRESS, tickMs: TALKER_INTERVAL_MS });
+  // Real-time like the engine's clock (where permitted), so the engine's own threads on the
+  // same cores do not hold the peers' packets back into bursts.
+  generator = new LoadGenerator({ streams: streams(), localAddress: ADDRESS, tickMs: TALKER_INTERVAL_MS, realtimePriority: GENERATOR_PRIORITY });
   let targetPorts = config.targetPorts;
   if (config.sdp) {
     const started = new Promise<number[]>((resolve) => (onStart = resolve));

@@ -202,11 +202,19 @@ export interface RoomResult {
   /** Load average (1 min) at the end of the window: other work on the machine. */
   loadAverage: number;
   setupS: number;
-  /** With onsets: the traced members' logs over the window, and each talker's jitter buffer target (ms). */
+  /** With onsets: the traced members' logs over the window, and the talkers' jitter buffer targets, sampled every 250 ms over it. */
   traces?: TraceRecord[];
-  jitterTargetsMs?: number[];
+  jitterTargets?: JitterTargetSample[];
   /** With onsets: the window's start, wall clock ms (the traces' clock). */
   windowStartWallMs?: number;
+}
+
+/** The talkers' jitter buffer targets at one moment. */
+export interface JitterTargetSample {
+  /** When, wall clock ms (the traces' clock). */
+  atWallMs: number;
+  /** Talker k's target (member k + 1), ms; null before its first RTCP snapshot. */
+  targetsMs: Array<number | null>;
 }
 
 /** Engine process -> runner. */

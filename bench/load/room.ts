@@ -25,7 +25,7 @@ import { measureCodecCosts } from './calibrate.ts';
 import { GeneratorProcess } from './generatorProcess.ts';
 import { joinBySdp } from './sdpJoin.ts';
 import { FORMATS } from './payloads.ts';
-import type { FromRoom, GeneratorSnapshot, RoomConfig, RoomResult } from './protocol.ts';
+import type { FromRoom, GeneratorSnapshot, JitterTargetSample, RoomConfig, RoomResult } from './protocol.ts';
 import { cpuPressureUs, threadTimes, threadTimesDelta } from './threadCpu.ts';
 
 const CONFERENCE_ID = 'load';
@@ -215,9 +215,11 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
     const clocks: Clock[] = [];
     const sampled = placed.slice(0, CLOCK_SAMPLE_ROOMS);
     const windowEnd = wallBefore + config.durationS * 1000;
+    const jitterTargets: JitterTargetSample[] = [];
     while (performance.now() + CLOCK_SAMPLE_MS < windowEnd) {
       await wait(CLOCK_SAMPLE_MS);
       for (const room of sampled) clocks.push(await room.shard.request('conferenceClock', { conferenceId: room.conferenceId }));
+      if (config.onsets) jitterTargets.push(await talkerJitterTargets(placed[0].shard, placed[0].conferenceId, config.talkers));
     }
     await wait(Math.max(0, windowEnd - performance.now()));
     const cpu = process.cpuUsage(cpuBefore);
@@ -229,7 +231,7 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
     const rssMb = mb(process.memoryUsage.rss());
     const loadAverage = loadavg()[0];
     const rejectedInWindow = rejected - rejectedBefore;
-    const onsets = config.onsets ? await onsetFigures(placed[0].shard, placed[0].conferenceId, config.talkers, generator) : {};
+    const onsets = config.onsets ? { traces: await generator.traces(), jitterTargets } : {};
     await generator.stop();
     generator = undefined;
     await pool.close();
@@ -345,19 +347,15 @@ function idleResult(
   };
 }
 
-/** With onsets: the traced members' logs, and each talker's jitter buffer target (members 1..talkers). */
-async function onsetFigures(
-  shard: ShardPool['shards'][number],
-  conferenceId: string,
-  talkers: number,
-  generator: GeneratorProcess,
-): Promise<Pick<RoomResult, 'traces' | 'jitterTargetsMs'>> {
-  const jitterTargetsMs: number[] = [];
+/** Each talker's jitter buffer target now (members 1..talkers). */
+async function talkerJitterTargets(shard: ShardPool['shards'][number], conferenceId: string, talkers: number): Promise<JitterTargetSample> {
+  const atWallMs = Date.now();
+  const targetsMs: Array<number | null> = [];
   for (let member = 1; member <= talkers; member++) {
     const stats = await shard.request('memberStats', { conferenceId, member });
-    if (typeof stats.jitterTargetMs === 'number') jitterTargetsMs.push(stats.jitterTargetMs);
+    targetsMs.push(typeof stats.jitterTargetMs === 'number' ? stats.jitterTargetMs : null);
   }
-  return { traces: await generator.traces(), jitterTargetsMs };
+  return { atWallMs, targetsMs };
 }
 
 /**

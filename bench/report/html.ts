@@ -27,16 +27,16 @@ export function renderHtml(results: ReportResults, plots: Plot[]): string {
     ]),
   );
   const latency = table(
-    ['codec', 'members', 'onsets', 'p50 ms', 'p99 ms', 'max ms', 'jitter target ms', 'goal ms (interval + target + 2)', 'goal met', 'codec delay subtracted ms', 'room rx pps min', 'room lateness p99 ms'],
+    ['codec', 'members', 'onsets', 'p50 ms', 'p99 ms', 'max ms', 'jitter target ms (mean)', 'highest', 'goal ms (interval + mean target + 2)', 'p99 over each onset\'s own goal ms', 'goal met', 'codec delay subtracted ms', 'room rx pps min', 'room lateness p99 ms'],
     results.latency.map((l) => [
-      l.codec, String(l.members), String(l.samples), num(l.p50Ms, 2), num(l.p99Ms, 2), num(l.maxMs, 2), num(l.jitterTargetMs, 1), num(l.goalMs, 1),
-      l.goalMet === null ? '–' : l.goalMet ? 'yes' : 'no', num(l.codecDelayMs, 2), num(l.rxPpsMin, 1), num(l.latenessP99Ms, 3),
+      l.codec, String(l.members), String(l.samples), num(l.p50Ms, 2), num(l.p99Ms, 2), num(l.maxMs, 2), num(l.jitterTargetMs, 1), num(l.jitterTargetMaxMs, 1), num(l.goalMs, 1),
+      num(l.goalExcessP99Ms, 1), l.goalMet === null ? '–' : l.goalMet ? 'yes' : 'no', num(l.codecDelayMs, 2), num(l.rxPpsMin, 1), num(l.latenessP99Ms, 3),
     ]),
   );
   const quality = table(
-    ['codec', 'members', "listeners' tone level error, mean dB", 'worst dB', "talker's own tone in its stream, dB down", 'tone SNR after the path, dB'],
+    ['codec', 'members', "listeners' tone level error, mean dB", 'worst dB', "talker's own tone in its stream, dB below a listener's (least)", "all a talker hears meanwhile, dB below (median)", 'tone SNR after the path, dB'],
     results.latency.map((l) => [
-      l.codec, String(l.members), num(l.listenerLevelErrorDbMean, 2), num(l.listenerLevelErrorDbWorst, 2), num(l.ownStreamRejectionDb, 1), num(l.roundTripSnrDb, 1),
+      l.codec, String(l.members), num(l.listenerLevelErrorDbMean, 2), num(l.listenerLevelErrorDbWorst, 2), num(l.ownStreamRejectionDb, 1), num(l.ownStreamResidualDb, 1), num(l.roundTripSnrDb, 1),
     ]),
   );
   const bitrates = table(

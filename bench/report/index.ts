@@ -123,8 +123,8 @@ function printSummary(results: ReportResults): void {
   for (const l of results.latency) {
     console.log(
       `latency ${l.codec} ${l.members}: ${l.samples} onsets, p50 ${l.p50Ms.toFixed(2)} ms, p99 ${l.p99Ms.toFixed(2)} ms, max ${l.maxMs.toFixed(2)} ms ` +
-        `(room: rx min ${l.rxPpsMin.toFixed(1)}/s, lateness p99 ${l.latenessP99Ms.toFixed(2)} ms; jitter target ${l.jitterTargetMs?.toFixed(1) ?? '-'} ms, goal ${l.goalMs?.toFixed(1) ?? '-'} ms, codec delay ${l.codecDelayMs.toFixed(2)} ms subtracted); ` +
-        `level ${l.listenerLevelErrorDbMean.toFixed(2)} dB (worst ${l.listenerLevelErrorDbWorst.toFixed(2)}), own stream ${l.ownStreamRejectionDb?.toFixed(1) ?? '-'} dB down, tone SNR ${l.roundTripSnrDb.toFixed(1)} dB`,
+        `(room: rx min ${l.rxPpsMin.toFixed(1)}/s, lateness p99 ${l.latenessP99Ms.toFixed(2)} ms; jitter target ${l.jitterTargetMs?.toFixed(1) ?? '-'} ms (highest ${l.jitterTargetMaxMs?.toFixed(1) ?? '-'}), goal ${l.goalMs?.toFixed(1) ?? '-'} ms (p99 ${l.goalExcessP99Ms?.toFixed(1) ?? '-'} ms over each onset's own), codec delay ${l.codecDelayMs.toFixed(2)} ms subtracted); ` +
+        `level ${l.listenerLevelErrorDbMean.toFixed(2)} dB (worst ${l.listenerLevelErrorDbWorst.toFixed(2)}), own tone ${l.ownStreamRejectionDb?.toFixed(1) ?? '-'} dB down (all heard meanwhile ${l.ownStreamResidualDb?.toFixed(1) ?? '-'} dB down), tone SNR ${l.roundTripSnrDb.toFixed(1)} dB`,
     );
   }
   for (const f of results.resampler) {
@@ -175,7 +175,7 @@ async function runSuite(options: ReportOptions): Promise<{ results: ReportResult
         const codec = KINDS[room.kind].codec;
         const figures = analyseLatency(codec, result, onsets);
         traces.push({ kind: room.kind, members: room.members, onsets, result });
-        latency.push({ ...figures, latenciesMs: figures.latenciesMs.map((ms) => Number(ms.toFixed(3))), rate: LATENCY_CONFERENCE_RATE, goalMet: figures.goalMs === null ? null : figures.p99Ms <= figures.goalMs });
+        latency.push({ ...figures, latenciesMs: figures.latenciesMs.map((ms) => Number(ms.toFixed(3))), rate: LATENCY_CONFERENCE_RATE, goalMet: figures.goalExcessP99Ms === null ? null : figures.goalExcessP99Ms <= 0 });
       } else {
         scale.push({ room: scaleRoom(room.kind, result), repeat: room.repeat === true });
       }

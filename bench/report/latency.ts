@@ -12,11 +12,16 @@
 // Latency is the onset's time on the receive timeline minus its time on the send timeline
 // (a packet's last sample is "now" when it is sent or arrives), less the delay of the codec's
 // own encode and decode in the engine (Opus lookahead; 0 for G.711), which is stated.
+// A talker's own stream is read in the ticks that carry its burst to a listener (the packets of
+// one tick arrive together): the frames wholly inside the burst in the listener's stream, and the
+// talker's frames that arrived with them. The tone is read in both under a Hann window, so the
+// reference is the level the listener got through the same codecs, and neither broadband noise
+// nor another talker's tone leaks into the bin.
 import { CodecDecoder, CodecEncoder, g711Decode, g711Encode } from '../../src/native/testing/codecs.ts';
 import type { LoadCodec } from '../load/options.ts';
 import { FORMATS } from '../load/payloads.ts';
-import type { OnsetConfig, RoomResult, TraceRecord } from '../load/protocol.ts';
-import { db, rms, toneAmplitude } from './signal.ts';
+import type { JitterTargetSample, OnsetConfig, RoomResult, TraceRecord } from '../load/protocol.ts';
+import { db, rms, toneAmplitude, windowedToneAmplitude } from './signal.ts';
 
 /** Talkers of a latency room, each bursting in turn. */
 export const ONSET_TALKERS = 4;
@@ -42,17 +47,23 @@ export interface LatencyFigures {
   maxMs: number;
   /** Every matched latency, ms (for the histogram). */
   latenciesMs: number[];
-  /** The talkers' jitter buffer targets over the run, ms (mean). */
+  /** The talkers' jitter buffer targets, sampled every 250 ms over the run, ms (mean). */
   jitterTargetMs: number | null;
   /** Subtracted: the codec's own encode and decode delay in the engine. */
   codecDelayMs: number;
-  /** The goal: one interval + the jitter buffer's target + 2 ms. */
+  /** The goal: one interval + the jitter buffer's target (its mean) + 2 ms. */
   goalMs: number | null;
+  /** The highest target sampled, ms. */
+  jitterTargetMaxMs: number | null;
+  /** Each onset's latency less its own goal (with the target of its talker when it arrived), ms: p99. At or under 0, the goal is met. */
+  goalExcessP99Ms: number | null;
   /** Listeners' level of each burst against what was sent, dB: mean and the worst. */
   listenerLevelErrorDbMean: number;
   listenerLevelErrorDbWorst: number;
-  /** How far below its own burst a talker hears itself, dB (the least). */
+  /** How far below a listener's level of its burst a talker hears its own tone in the same ticks, dB (the least over the bursts). */
   ownStreamRejectionDb: number | null;
+  /** What a talker does hear in those ticks (others' codec noise, comfort noise), broadband, dB below the tone in a listener (median). */
+  ownStreamResidualDb: number | null;
   /** Tone SNR of the bursts in listeners' streams after the whole path (codec round trips), dB (median). */
   roundTripSnrDb: number;
   /** The room's health: packets/s of its least-served member and tick lateness p99 (ms). */
@@ -195,6 +206,67 @@ export function codecDelayMs(codec: LoadCodec): number {
   return before === undefined || after === undefined ? 0 : ((after - before) * 1000) / rate;
 }
 
+/** How a talker hears its own burst, against a listener who hears it in the same ticks. */
+interface OwnStreamReading {
+  /** The burst's tone in the listener's frames over the same tone in the talker's own, dB. */
+  rejectionDb: number;
+  /** Everything in the talker's own frames (RMS, broadband) below the tone's RMS in the listener's, dB. */
+  residualDb: number;
+}
+
+/** The least amplitude (and RMS) a reading of int16 audio takes, half a step: digital silence
+ *  reads as the tone's level over it (86 dB for the bursts), not as a ratio to nothing. */
+const SILENCE_FLOOR = 0.5;
+
+/** Arrivals this close are the same tick's packets (the engine sends a tick's packets together). */
+const SAME_TICK_MS = 5;
+
+/**
+ * The frames of `listener` that lie wholly inside the burst whose onset is at sample `at`, and the
+ * talker's own frames that arrived with them (the same ticks' mix, less the talker): the tone's
+ * amplitude in each under a Hann window, so the other talkers' tones 200 Hz away and broadband
+ * codec or comfort noise stay out of the bin. Undefined when fewer than three frames pair up.
+ */
+function ownStreamAgainstListener(listener: DecodedStream, own: DecodedStream, at: number, freqHz: number, rate: number): OwnStreamReading | undefined {
+  const frameSamples = (rate * FRAME_MS) / 1000;
+  const first = Math.floor(at / frameSamples) + 1;
+  const last = Math.floor((at + BURST_FRAMES * frameSamples) / frameSamples) - 1;
+  const pairs: Array<[number, number]> = [];
+  for (let f = first; f <= last; f++) {
+    const arrival = listener.arrivalMs[f];
+    if (!Number.isFinite(arrival)) return undefined;
+    let nearest = -1;
+    own.arrivalMs.forEach((ms, g) => {
+      if (Math.abs(ms - arrival) <= SAME_TICK_MS && (nearest < 0 || Math.abs(ms - arrival) < Math.abs(own.arrivalMs[nearest] - arrival))) nearest = g;
+    });
+    if (nearest < 0 || (pairs.length > 0 && nearest !== pairs[pairs.length - 1][1] + 1)) return undefined;
+    pairs.push([f, nearest]);
+  }
+  if (pairs.length < 3) return undefined;
+  const span = (stream: DecodedStream, frame: number): Int16Array => stream.pcm.subarray(frame * frameSamples, (frame + pairs.length) * frameSamples);
+  const reference = windowedToneAmplitude(span(listener, pairs[0][0]), freqHz, rate);
+  const heard = span(own, pairs[0][1]);
+  return {
+    rejectionDb: db(reference / Math.max(SILENCE_FLOOR, windowedToneAmplitude(heard, freqHz, rate))),
+    residualDb: db(reference / Math.SQRT2 / Math.max(SILENCE_FLOOR, rms(heard))),
+  };
+}
+
+/** The goal's allowance beyond one interval and the jitter buffer's target, ms. */
+const GOAL_SLACK_MS = 2;
+
+/** Talker k's jitter buffer target as last sampled at or before `atWallMs` (the first sample before any), ms. */
+function targetAt(samples: JitterTargetSample[], talker: number, atWallMs: number): number | null {
+  let target: number | null = null;
+  for (const sample of samples) {
+    const value = sample.targetsMs[talker] ?? null;
+    if (value === null) continue;
+    if (sample.atWallMs > atWallMs && target !== null) break;
+    target = value;
+  }
+  return target;
+}
+
 /** Percentile (0..1) of sorted values. */
 export function percentile(sorted: number[], fraction: number): number {
   if (sorted.length === 0) return NaN;
@@ -229,11 +301,22 @@ export function analyseLatency(codec: LoadCodec, room: RoomResult, config: Onset
   const latencies: number[] = [];
   const levelErrors: number[] = [];
   const snrs: number[] = [];
+  const ownStreams = new Map<number, DecodedStream>();
+  const ownStream = (talker: number): DecodedStream | undefined => {
+    if (!ownStreams.has(talker)) {
+      const trace = traces.find((t) => t.member === talker);
+      if (trace) ownStreams.set(talker, decodeStream(codec, trace));
+    }
+    return ownStreams.get(talker);
+  };
+  const goalExcesses: number[] = [];
+  const rejections: number[] = [];
+  const residuals: number[] = [];
+  const frameSamples = (rate * frameMs) / 1000;
   for (const probe of config.probes) {
     const trace = traces.find((t) => t.member === probe);
     if (!trace) continue;
     const stream = decodeStream(codec, trace);
-    const frameSamples = (rate * frameMs) / 1000;
     for (const at of findOnsets(stream.pcm, rate)) {
       const frame = Math.floor(at / frameSamples);
       const arrival = stream.arrivalMs[frame];
@@ -247,6 +330,8 @@ export function analyseLatency(codec: LoadCodec, room: RoomResult, config: Onset
       for (const s of onsetsSent) if (s.talker === talker && s.atMs <= receivedAt) sent = s;
       if (!sent || receivedAt - sent.atMs >= LOOP_FRAMES * FRAME_MS) continue;
       latencies.push(receivedAt - sent.atMs - delay);
+      const target = targetAt(room.jitterTargets ?? [], talker, receivedAt);
+      if (target !== null) goalExcesses.push(receivedAt - sent.atMs - delay - (frameMs + target + GOAL_SLACK_MS));
       // Quality: the burst's level and tone SNR from 20 ms to 90 ms after its onset.
       const body = stream.pcm.subarray(at + (rate * 20) / 1000, at + (rate * 90) / 1000);
       if (body.length < (rate * 70) / 1000) continue; // the stream ended inside the burst
@@ -254,31 +339,24 @@ export function analyseLatency(codec: LoadCodec, room: RoomResult, config: Onset
       levelErrors.push(db(amplitude / ONSET_AMPLITUDE));
       const tonePower = (amplitude * amplitude) / 2;
       snrs.push(10 * Math.log10(tonePower / Math.max(1e-9, rms(body) ** 2 - tonePower)));
+      const own = ownStream(talker);
+      const heard = own && ownStreamAgainstListener(stream, own, at, ONSET_TONES_HZ[talker], rate);
+      if (heard) {
+        rejections.push(heard.rejectionDb);
+        residuals.push(heard.residualDb);
+      }
     }
   }
-
-  // Own stream: what a talker hears during its own burst, at its own tone.
-  let rejection: number | null = null;
-  for (let talker = 0; talker < ONSET_TALKERS; talker++) {
-    const trace = traces.find((t) => t.member === talker);
-    if (!trace) continue;
-    const stream = decodeStream(codec, trace);
-    const frameSamples = (rate * frameMs) / 1000;
-    for (const sent of onsetsSent.filter((s) => s.talker === talker)) {
-      // Frames arriving 20..160 ms after the onset: its own burst is in the mix then, nobody else's.
-      const frames = stream.arrivalMs.map((ms, f) => ({ ms, f })).filter(({ ms }) => ms >= sent.atMs + 20 && ms <= sent.atMs + 160);
-      if (frames.length < 3) continue;
-      const body = stream.pcm.subarray(frames[0].f * frameSamples, (frames[frames.length - 1].f + 1) * frameSamples);
-      const down = -db(toneAmplitude(body, ONSET_TONES_HZ[talker], rate) / ONSET_AMPLITUDE);
-      rejection = rejection === null ? down : Math.min(rejection, down);
-    }
-  }
+  // Own stream: the least rejection over every burst heard by a probe, and the median residual.
+  const rejection = rejections.length > 0 ? Math.min(...rejections) : null;
+  const residual = residuals.length > 0 ? median(residuals) : null;
 
   const sorted = [...latencies].sort((a, b) => a - b);
   const halves = [0, 1].map((h) => latencies.filter((_, i) => i % 2 === h).sort((a, b) => a - b));
   const spread = (q: number): number => Math.abs(percentile(halves[0], q) - percentile(halves[1], q)) / Math.max(1e-9, Math.abs(percentile(sorted, q)));
-  const targets = room.jitterTargetsMs ?? [];
+  const targets = (room.jitterTargets ?? []).flatMap((sample) => sample.targetsMs.filter((t): t is number => t !== null));
   const jitterTargetMs = targets.length > 0 ? targets.reduce((a, b) => a + b, 0) / targets.length : null;
+  const excess = [...goalExcesses].sort((a, b) => a - b);
   return {
     codec,
     members: room.members,
@@ -289,10 +367,13 @@ export function analyseLatency(codec: LoadCodec, room: RoomResult, config: Onset
     latenciesMs: sorted,
     jitterTargetMs,
     codecDelayMs: delay,
-    goalMs: jitterTargetMs === null ? null : frameMs + jitterTargetMs + 2,
+    goalMs: jitterTargetMs === null ? null : frameMs + jitterTargetMs + GOAL_SLACK_MS,
+    jitterTargetMaxMs: targets.length > 0 ? Math.max(...targets) : null,
+    goalExcessP99Ms: excess.length > 0 ? percentile(excess, 0.99) : null,
     listenerLevelErrorDbMean: levelErrors.reduce((a, b) => a + b, 0) / Math.max(1, levelErrors.length),
     listenerLevelErrorDbWorst: levelErrors.reduce((w, e) => (Math.abs(e) > Math.abs(w) ? e : w), 0),
     ownStreamRejectionDb: rejection,
+    ownStreamResidualDb: residual,
     roundTripSnrDb: median(snrs),
     rxPpsMin: room.rxPpsPerParticipantMin,
     latenessP99Ms: room.tickLatenessP99Ms,

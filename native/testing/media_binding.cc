@@ -563,6 +563,7 @@ JsRecord GeneratorStatsToJs(napi_env env, const io::LoadGeneratorStats& stats) {
       .Number("avgPacketsPerSecond", stats.avg_packets_per_second)
       .Number("cpuMs", NsToMs(stats.cpu_ns))
       .Number("latenessMaxMs", NsToMs(stats.lateness_max_ns))
+      .Flag("realtime", stats.realtime)
       .Number("receiveBufferBytes", stats.receive_buffer_bytes)
       .Number("sendBufferBytes", stats.send_buffer_bytes);
   return out;
@@ -690,6 +691,7 @@ class LoadGeneratorWrap {
         !ReadOptionalString(env, options, "localAddress", &core_options.local_address, &has_local) ||
         !ReadOptionalInt(env, options, "rounds", 0, 1'000'000'000, &rounds) ||
         !ReadOptionalInt(env, options, "drainMs", 0, 60'000, &core_options.drain_ms) ||
+        !ReadOptionalInt(env, options, "realtimePriority", 0, 99, &core_options.realtime_priority) ||
         !GetProperty(env, options, "streams", &streams) || !GetProperty(env, options, "onDone", &on_done)) {
       return false;
     }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { compareResults } from '../../bench/report/compare.ts';
 import { measureNoise, summarise } from '../../bench/report/index.ts';
 import { parseReportArgs } from '../../bench/report/options.ts';
+import { db, toneAmplitude, windowedToneAmplitude } from '../../bench/report/signal.ts';
 import type { ReportResults } from '../../bench/report/types.ts';
 import { syntheticResults } from '../helpers/reportResults.ts';
 
@@ -112,5 +113,21 @@ describe('options', () => {
     expect(() => parseReportArgs(['--fast'])).toThrow(invalid);
     expect(() => parseReportArgs(['--sweep', 'g722'])).toThrow(invalid);
     expect(() => parseReportArgs(['--compare'])).toThrow(invalid);
+  });
+});
+
+describe('own-stream tone reading', () => {
+  const rate = 16000;
+  // 140 ms: the span a talker's own stream was once read over, with a plain Goertzel.
+  const span = (rate * 140) / 1000;
+  const tone = (freq: number, amplitude: number): Float64Array => Float64Array.from({ length: span }, (_, i) => amplitude * Math.cos((2 * Math.PI * freq * i) / rate + 0.3));
+  const mix = (...parts: Float64Array[]): Float64Array => parts.reduce((sum, p) => sum.map((v, i) => v + p[i]));
+
+  it('reads a -60 dB tone within 0.5 dB beside a full-level tone 170 Hz away; the plain Goertzel does not', () => {
+    const other = tone(730, 10362);
+    const quiet = 10362 / 1000;
+    const heard = mix(tone(900, quiet), other);
+    expect(Math.abs(db(windowedToneAmplitude(heard, 900, rate) / quiet))).toBeLessThan(0.5);
+    expect(Math.abs(db(toneAmplitude(heard, 900, rate) / quiet))).toBeGreaterThan(3);
   });
 });

@@ -58,6 +58,7 @@ struct LoadGeneratorOptions {
   int tick_ms = 20;                          // one send round per tick
   uint64_t rounds = 0;                       // send rounds, then stop sending (0 = until Stop)
   int drain_ms = 500;                        // after the last round, keep counting arrivals this long
+  int realtime_priority = 0;                 // SCHED_FIFO priority of the clock thread when permitted; 0: ordinary
   std::function<void()> on_done;             // called on the generator thread when sending and draining ended
 };
 
@@ -78,6 +79,7 @@ struct LoadGeneratorStats {
   double avg_packets_per_second = 0;  // mean received per member per second of elapsed
   int64_t cpu_ns = 0;                 // CPU time of the generator thread
   int64_t lateness_max_ns = 0;        // latest send round behind its deadline
+  bool realtime = false;              // the clock thread runs under SCHED_FIFO
   int receive_buffer_bytes = 0;       // SO_RCVBUF the kernel granted each socket
   int send_buffer_bytes = 0;          // SO_SNDBUF the kernel granted each socket
 };
@@ -198,6 +200,7 @@ class LoadGenerator {
   std::atomic<int64_t> last_round_ns_{0};
   std::atomic<int64_t> cpu_ns_{0};
   std::atomic<int64_t> lateness_max_ns_{0};
+  std::atomic<bool> realtime_{false};
 };
 
 }  // namespace confmix::io

@@ -209,6 +209,8 @@ export interface LoadGeneratorOptions {
   rounds?: number;
   /** After the last round, keep counting arrivals this long (default 500 ms). */
   drainMs?: number;
+  /** SCHED_FIFO priority of the clock thread where permitted (1..99; default 0: an ordinary thread). */
+  realtimePriority?: number;
   /** Called once sending and draining are over (only with `rounds`). */
   onDone?: (stats: LoadGeneratorStats) => void;
 }
@@ -240,6 +242,8 @@ export interface LoadGeneratorStats {
   /** CPU time of the generator's thread. */
   cpuMs: number;
   latenessMaxMs: number;
+  /** The clock thread runs under SCHED_FIFO. */
+  realtime: boolean;
   /** Receive and send buffer the kernel granted each socket (its doubled figure). */
   receiveBufferBytes: number;
   sendBufferBytes: number;
