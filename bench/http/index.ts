@@ -1,17 +1,18 @@
 // The HTTP benchmark: `npm run bench -- http [--duration S] [--connections N] [--joins N]
-// [--events-seconds S]`. The server runs in its own process (bench/http/serverProcess.ts: one
-// shard, per-request logs at info level to a null sink); autocannon drives it from here.
+// [--events-seconds S] [--profile FILE]`. The server runs in its own process
+// (bench/http/serverProcess.ts: one shard, per-request and per-callback logs at info level to a
+// null sink); autocannon drives it from here.
 //
 // Phases: GET a conference; create conferences; add members by SDP offer (the offers say
-// sendonly, so the joined legs only receive and need no peer); update
-// members (mute toggles); then callbacks per second to a local receiver, while a 500-member
-// PCMU room runs (every member hears the mix, sent to a local sink; four talk), with that
-// room's shard tick lateness p99 over the same window.
+// sendonly, so the joined legs only receive and need no peer); update members (mute toggles);
+// then callbacks per second to a receiver in its own process (receiverProcess.ts), while a
+// 500-member PCMU room runs, fed and counted by the native load generator in its own process
+// (four members talk, everyone hears the mix). The callbacks are real engine events: in each of
+// the event conferences one member presses a key every 20 ms (RFC 4733), and the engine reports
+// each press as a dtmf event. The room's shard tick lateness p99 is read over the same window.
+// --profile writes the server's main-thread CPU profile of that window.
 import { fork, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
-import http from 'node:http';
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +20,9 @@ import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
 import { createOffer } from '../../src/index.ts';
 import type { Bench, BenchReport } from '../run.ts';
-import type { BenchUser, FromServer } from './protocol.ts';
+import { GeneratorProcess } from '../load/generatorProcess.ts';
+import { DTMF_STREAM } from '../load/payloads.ts';
+import type { BenchUser, FromReceiver, FromServer } from './protocol.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -27,7 +30,10 @@ const USER: BenchUser = { userId: 'bench', token: 'bench-token', secret: 'bench-
 const AUTH = `Basic ${Buffer.from(`${USER.token}:${USER.secret}`).toString('base64')}`;
 const ROOM_MEMBERS = 500;
 const ROOM_TALKERS = 4;
-const EVENT_CONFERENCES = 64;
+/** Conferences whose dtmf events go to the receiver: one key presser each, 50 presses a second. */
+const EVENT_CONFERENCES = 120;
+/** Media and events run this long before the callback window opens. */
+const WARMUP_MS = 1000;
 const TARGETS = { getRps: 10_000, sdpJoinsPerSec: 500, callbacksPerSec: 5_000, tickLatenessP99Ms: 1 };
 
 interface Options {
@@ -35,18 +41,24 @@ interface Options {
   connections: number;
   joins: number;
   eventsSeconds: number;
+  profile?: string;
 }
 
 function parseArgs(args: string[]): Options {
   const options: Options = { durationS: 5, connections: 32, joins: 1000, eventsSeconds: 5 };
   for (let i = 0; i < args.length; i += 2) {
+    if (args[i] === '--profile') {
+      if (!args[i + 1]) throw new Error('--profile needs a file name');
+      options.profile = args[i + 1];
+      continue;
+    }
     const value = Number(args[i + 1]);
     if (!Number.isFinite(value) || value <= 0) throw new Error(`${args[i]} needs a positive number`);
     if (args[i] === '--duration') options.durationS = value;
     else if (args[i] === '--connections') options.connections = value;
     else if (args[i] === '--joins') options.joins = value;
     else if (args[i] === '--events-seconds') options.eventsSeconds = value;
-    else throw new Error(`unknown flag ${args[i]}; flags: --duration S, --connections N, --joins N, --events-seconds S`);
+    else throw new Error(`unknown flag ${args[i]}; flags: --duration S, --connections N, --joins N, --events-seconds S, --profile FILE`);
   }
   return options;
 }
@@ -58,6 +70,28 @@ async function startServer(): Promise<{ child: ChildProcess; url: string; next: 
   const ready = await next();
   if (ready.type !== 'ready') throw new Error('the server process did not start');
   return { child, url: ready.url, next };
+}
+
+/** The receiver process: its URL, its counts, and its end. */
+async function startReceiver(): Promise<{ url: string; count: () => Promise<Extract<FromReceiver, { type: 'count' }>>; close: () => Promise<void> }> {
+  const child = fork(join(here, 'receiverProcess.ts'), [], { cwd: root, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 2, 'ipc'] });
+  const next = (): Promise<FromReceiver> => once(child, 'message').then(([message]) => message as FromReceiver);
+  const ready = await next();
+  if (ready.type !== 'ready') throw new Error('the receiver process did not start');
+  return {
+    url: ready.url,
+    count: async () => {
+      child.send({ type: 'count' });
+      const answer = await next();
+      if (answer.type !== 'count') throw new Error('unexpected message from the receiver process');
+      return answer;
+    },
+    close: async () => {
+      child.send({ type: 'close' });
+      await Promise.race([once(child, 'exit'), new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
 }
 
 const agent = new Agent({ connections: 16 });
@@ -145,65 +179,55 @@ async function run(args: string[]): Promise<BenchReport> {
     });
     await inBatches(joinRooms, 4, (room) => api(`${base}${room}`, 'POST', { state: 'completed' }));
 
-    // Callbacks while a 500-member room runs.
-    const sink = dgram.createSocket('udp4');
-    sink.on('message', () => undefined);
-    sink.bind(0, '127.0.0.1');
-    await once(sink, 'listening');
-    const sinkPort = sink.address().port;
-    let received = 0;
-    const receiver = http.createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        received++;
-        res.writeHead(204).end();
-      });
-    });
-    receiver.listen(0, '127.0.0.1');
-    await once(receiver, 'listening');
-    const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`;
+    // Callbacks while a 500-member room runs. The generator process sends every member's RTP and
+    // counts what comes back: the room's 500 (four talk), and one key presser in each of the
+    // event conferences, whose RFC 4733 presses the engine reports as dtmf events (50 a second
+    // per conference). The receiver process counts the callbacks.
+    const receiver = await startReceiver();
+    const generator = new GeneratorProcess({ codec: 'pcmu', talkers: ROOM_TALKERS, members: ROOM_MEMBERS + EVENT_CONFERENCES, targetPorts: [], sdp: true, keyPressers: EVENT_CONFERENCES });
+    const generatorPorts = await generator.bound();
     const room = (await api(conferences, 'POST', { from: '+15550003', 'comfort-noise': false })).location!;
-    const talkerPorts: number[] = [];
+    const legPorts: number[] = new Array(ROOM_MEMBERS + EVENT_CONFERENCES);
+    const rtpTo = (i: number) => ({ codec: 'pcmu', remoteAddress: '127.0.0.1', remotePort: generatorPorts[i], timeoutMs: 0 });
     await inBatches([...Array(ROOM_MEMBERS).keys()], 16, async (i) => {
-      const joined = await api(`${base}${room}/members`, 'POST', { rtp: { codec: 'pcmu', remoteAddress: '127.0.0.1', remotePort: sinkPort, timeoutMs: 0 } });
-      if (i < ROOM_TALKERS) talkerPorts.push(joined.json.leg.localPort);
+      // The listeners' fixed payload decodes to noise: a gate that never opens keeps it out of the mix.
+      const listener = i >= ROOM_TALKERS ? { energyLevel: 32767 } : {};
+      legPorts[i] = (await api(`${base}${room}/members`, 'POST', { rtp: rtpTo(i), ...listener })).json.leg.localPort;
     });
-    // The talkers send a PCMU tone (a fixed payload is enough for the mixer's work).
-    const talk = dgram.createSocket('udp4');
-    const payload = Buffer.alloc(160, 0x2a);
-    let sequence = 0;
-    const talking = setInterval(() => {
-      sequence++;
-      for (const [i, port] of talkerPorts.entries()) {
-        const packet = Buffer.alloc(12 + 160);
-        packet[0] = 0x80;
-        packet.writeUInt16BE(sequence & 0xffff, 2);
-        packet.writeUInt32BE((sequence * 160) >>> 0, 4);
-        packet.writeUInt32BE(0x1000 + i, 8);
-        payload.copy(packet, 12);
-        talk.send(packet, port, '127.0.0.1');
-      }
-    }, 20);
     const eventRooms: string[] = [];
-    for (let i = 0; i < EVENT_CONFERENCES; i++) {
-      const url = (await api(conferences, 'POST', { from: '+15550004', callbackUrl })).location!;
-      await api(`${base}${url}/members`, 'POST', { rtp: { codec: 'pcmu', remoteAddress: '127.0.0.1', remotePort: sinkPort, timeoutMs: 0 } });
-      eventRooms.push(url.split('/').pop()!);
-    }
+    await inBatches([...Array(EVENT_CONFERENCES).keys()], 16, async (k) => {
+      const url = (await api(conferences, 'POST', { from: '+15550004', callbackUrl: receiver.url, profile: 'passthru_digits', 'comfort-noise': false })).location!;
+      const i = ROOM_MEMBERS + k;
+      legPorts[i] = (await api(`${base}${url}/members`, 'POST', { rtp: { ...rtpTo(i), telephoneEventPayloadType: DTMF_STREAM.payloadType } })).json.leg.localPort;
+      eventRooms.push(url);
+    });
+    generator.start(legPorts);
+    await generator.started();
+    await new Promise((r) => setTimeout(r, WARMUP_MS));
+
     const cpuBefore = await serverCpu();
-    const receivedBefore = received;
+    const generatorBefore = await generator.snapshot();
+    server.child.send({ type: 'window-start', ...(options.profile ? { profile: resolve(options.profile) } : {}) });
+    if ((await server.next()).type !== 'window-started') throw new Error('unexpected message from the server process');
+    const receivedBefore = await receiver.count();
     const started = performance.now();
-    server.child.send({ type: 'events', conferenceIds: eventRooms, seconds: options.eventsSeconds });
-    const done = await server.next();
-    const deliveredInWindow = received - receivedBefore;
+    await new Promise((r) => setTimeout(r, options.eventsSeconds * 1000));
+    const receivedAfter = await receiver.count();
     const windowS = (performance.now() - started) / 1000;
-    if (done.type !== 'events-done') throw new Error('unexpected message from the server process');
-    clearInterval(talking);
-    talk.close();
-    const callbacksPerSec = deliveredInWindow / windowS;
+    server.child.send({ type: 'window-end' });
+    const done = await server.next();
+    if (done.type !== 'window-ended') throw new Error('unexpected message from the server process');
     const callbackCpu = await cpuSince(cpuBefore);
-    const callbackCpuUs = Math.round(callbackCpu.cpuUs / Math.max(1, deliveredInWindow));
-    const callbackMainUs = Math.round(callbackCpu.mainBusyUs / Math.max(1, deliveredInWindow));
+    const generatorAfter = await generator.snapshot();
+    await generator.stop();
+    const delivered = receivedAfter.received - receivedBefore.received;
+    const callbacksPerSec = delivered / windowS;
+    const callbackCpuUs = Math.round(callbackCpu.cpuUs / Math.max(1, delivered));
+    const callbackMainUs = Math.round(callbackCpu.mainBusyUs / Math.max(1, delivered));
+    const generatorS = (generatorAfter.atMs - generatorBefore.atMs) / 1000;
+    const roomReceived = generatorAfter.received.slice(0, ROOM_MEMBERS).map((n, i) => n - (generatorBefore.received[i] ?? 0));
+    const roomPpsMin = Math.min(...roomReceived) / generatorS;
+    await receiver.close();
 
     const result = {
       getRps: Math.round(get.rps),
@@ -213,7 +237,14 @@ async function run(args: string[]): Promise<BenchReport> {
       callbacksPerSec: Math.round(callbacksPerSec),
       tickLatenessP99Ms: Number(done.tickLatenessP99Ms.toFixed(3)),
       tickLatenessMaxMs: Number(done.tickLatenessMaxMs.toFixed(3)),
-      eventsGeneratedPerSec: Math.round(done.changes / done.seconds),
+      tickOverruns: done.overruns,
+      eventsGeneratedPerSec: Math.round(done.events / done.seconds),
+      callbacksDropped: done.deliveries.dropped ?? 0,
+      callbacksFailed: done.deliveries.failed ?? 0,
+      callbacksOutOfOrder: receivedAfter.outOfOrder,
+      eventConferences: EVENT_CONFERENCES,
+      roomRxPpsPerMemberMin: Math.round(roomPpsMin),
+      receiverCpuUsPerCallback: Math.round((receivedAfter.cpuUs - receivedBefore.cpuUs) / Math.max(1, delivered)),
       getLatencyP99Ms: get.latencyP99Ms,
       createLatencyP99Ms: create.latencyP99Ms,
       sdpJoinLatencyP99Ms: sdpJoin.latencyP99Ms,
@@ -235,7 +266,7 @@ async function run(args: string[]): Promise<BenchReport> {
     };
     const row = (name: string, value: number, unit: string, target?: number, below = false): string =>
       `${name.padEnd(28)} ${String(value).padStart(9)} ${unit.padEnd(6)} ${target === undefined ? '' : `target ${below ? '≤' : '≥'} ${target}  ${(below ? value <= target : value >= target) ? 'met' : 'MISSED'}`}`;
-    console.log(`HTTP API, ${options.connections} connections, one shard; callbacks while a ${ROOM_MEMBERS}-member room runs`);
+    console.log(`HTTP API, ${options.connections} connections, one shard; callbacks (dtmf events of ${EVENT_CONFERENCES} conferences) while a ${ROOM_MEMBERS}-member room runs`);
     console.log("(per request: the server process's CPU over all its threads, and its main thread's busy time)");
     console.log(row('GET conference', result.getRps, 'req/s', TARGETS.getRps));
     console.log(row('  latency p99', result.getLatencyP99Ms, 'ms'));
@@ -254,15 +285,18 @@ async function run(args: string[]): Promise<BenchReport> {
     console.log(row('  server CPU per request', result.updateCpuUsPerRequest, 'µs'));
     console.log(row('  main thread per request', result.updateMainUsPerRequest, 'µs'));
     console.log(row('callbacks delivered', result.callbacksPerSec, '/s', TARGETS.callbacksPerSec));
-    console.log(row('  events generated', result.eventsGeneratedPerSec, '/s'));
+    console.log(row('  dtmf events generated', result.eventsGeneratedPerSec, '/s'));
+    console.log(row('  event conferences', result.eventConferences, ''));
+    console.log(row('  dropped (queue full)', result.callbacksDropped, ''));
+    console.log(row('  failed', result.callbacksFailed, ''));
+    console.log(row('  out of order', result.callbacksOutOfOrder, ''));
     console.log(row('  server CPU per callback', result.callbackCpuUsPerEvent, 'µs'));
     console.log(row('  main thread per callback', result.callbackMainUsPerEvent, 'µs'));
     console.log(row('room tick lateness p99', result.tickLatenessP99Ms, 'ms', TARGETS.tickLatenessP99Ms, true));
     console.log(row('room tick lateness max', result.tickLatenessMaxMs, 'ms'));
+    console.log(row('room overruns', result.tickOverruns, ''));
+    console.log(row('room rx per member (least)', result.roomRxPpsPerMemberMin, 'pkt/s'));
     console.log(row('load average (1 min)', result.loadAverage1m, ''));
-    receiver.closeAllConnections();
-    receiver.close();
-    sink.close();
     return { bench: 'http', results: [result] };
   } finally {
     server.child.send({ type: 'close' });

@@ -1,4 +1,4 @@
-// Messages between the HTTP benchmark and its server process.
+// Messages between the HTTP benchmark and its server and receiver processes.
 
 /** The benchmark's one user. */
 export interface BenchUser {
@@ -8,11 +8,28 @@ export interface BenchUser {
 }
 
 /** To the server process. */
-export type ToServer = { type: 'events'; conferenceIds: string[]; seconds: number } | { type: 'cpu' } | { type: 'close' };
+export type ToServer =
+  /** The callback window starts: reset the tick lateness, start counting events (and profiling, with `profile`, to that file). */
+  | { type: 'window-start'; profile?: string }
+  /** The callback window ends: its figures. */
+  | { type: 'window-end' }
+  | { type: 'cpu' }
+  | { type: 'close' };
 
 /** From the server process. */
 export type FromServer =
   | { type: 'ready'; url: string }
   /** The server process's CPU time so far (user + system, every thread), and its main thread's busy time, µs. */
   | { type: 'cpu'; cpuUs: number; mainBusyUs: number }
-  | { type: 'events-done'; changes: number; seconds: number; tickLatenessP99Ms: number; tickLatenessMaxMs: number; overruns: number };
+  | { type: 'window-started' }
+  /** Over the window: callback events the engine emitted, deliveries by result, and the shard's tick lateness. */
+  | { type: 'window-ended'; events: number; deliveries: Record<string, number>; seconds: number; tickLatenessP99Ms: number; tickLatenessMaxMs: number; overruns: number; ticks: number };
+
+/** To the receiver process. */
+export type ToReceiver = { type: 'count' } | { type: 'close' };
+
+/** From the receiver process. */
+export type FromReceiver =
+  | { type: 'ready'; url: string }
+  /** Requests received so far, those whose event time went back within their conference, and the receiver's CPU, µs. */
+  | { type: 'count'; received: number; outOfOrder: number; cpuUs: number };

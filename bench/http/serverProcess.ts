@@ -1,6 +1,9 @@
 // The server under load, in its own process (so the load tool does not share its event loop):
-// a confmix server on one shard with per-request logs at info level (to a null sink). On
-// request it drives conference-member events through the engine API, for the callback phase.
+// a confmix server on one shard with per-request and per-callback logs at info level (to a null
+// sink). For the callback window it resets the shard's tick lateness, counts the callback events
+// the engine emits, and can profile its main thread (node:inspector) over that window.
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -17,30 +20,36 @@ const url = await server.listen();
 const send = (message: FromServer): void => void process.send!(message);
 send({ type: 'ready', url });
 
-/** Toggles the mute of one member of each conference, back to back, until `until`. */
-async function driveEvents(conferenceIds: string[], until: number): Promise<number> {
-  let changes = 0;
-  await Promise.all(
-    conferenceIds.map(async (id) => {
-      const member = server.engine.getConference(id).members.find((m) => !m.closed)!;
-      while (performance.now() < until) {
-        await member.update({ mute: !member.mute });
-        changes++;
-      }
-    }),
-  );
-  return changes;
-}
+let events = 0;
+server.engine.on('event', () => void events++);
+const deliveries = async (): Promise<Record<string, number>> =>
+  Object.fromEntries((await server.metrics.callbackDeliveries.get()).values.map((v) => [v.labels.result, v.value]));
+let window: { events: number; deliveries: Record<string, number>; startedMs: number; profile?: string; session?: Session } | undefined;
 
 process.on('message', (message: ToServer) => {
   void (async () => {
-    if (message.type === 'events') {
+    if (message.type === 'window-start') {
       await server.engine.resetTickLateness();
-      const started = performance.now();
-      const changes = await driveEvents(message.conferenceIds, started + message.seconds * 1000);
-      const seconds = (performance.now() - started) / 1000;
+      window = { events, deliveries: await deliveries(), startedMs: performance.now(), ...(message.profile ? { profile: message.profile } : {}) };
+      if (message.profile) {
+        window.session = new Session();
+        window.session.connect();
+        await window.session.post('Profiler.enable');
+        await window.session.post('Profiler.start');
+      }
+      send({ type: 'window-started' });
+    } else if (message.type === 'window-end' && window) {
+      const seconds = (performance.now() - window.startedMs) / 1000;
       const [shard] = await server.engine.shardStats();
-      send({ type: 'events-done', changes, seconds, tickLatenessP99Ms: shard.lateness.p99Ms, tickLatenessMaxMs: shard.lateness.maxMs, overruns: shard.overruns });
+      const now = await deliveries();
+      const delta = Object.fromEntries(Object.entries(now).map(([result, n]) => [result, n - (window!.deliveries[result] ?? 0)]));
+      if (window.session) {
+        const { profile } = await window.session.post('Profiler.stop');
+        await writeFile(window.profile!, JSON.stringify(profile));
+        window.session.disconnect();
+      }
+      send({ type: 'window-ended', events: events - window.events, deliveries: delta, seconds, tickLatenessP99Ms: shard.lateness.p99Ms, tickLatenessMaxMs: shard.lateness.maxMs, overruns: shard.overruns, ticks: shard.ticks });
+      window = undefined;
     } else if (message.type === 'cpu') {
       const { user: u, system } = process.cpuUsage();
       send({ type: 'cpu', cpuUs: u + system, mainBusyUs: performance.eventLoopUtilization().active * 1000 });

@@ -5,12 +5,13 @@
 // what its leg sends back. Its streams:
 //   talkers: one stream each, a pre-encoded tone loop (talker i sends TONES_HZ[i % 8]), 20 ms;
 //   everyone else: one stream of the codec's fixed payload (payloads.ts: NON_TALKER_STREAMS), or
-//   with `noisy` (Opus) a loop of encoded low-level noise.
+//   with `noisy` (Opus) a loop of encoded low-level noise;
+//   with `keyPressers`, the last members: RFC 4733 key presses (payloads.ts: DTMF_STREAM).
 // With `sdp`, it binds first and reports each member's port (the address its SDP offer names;
 // members of one socket share it), and starts sending once told where each member's leg is.
 // Exits when told to stop, or when its parent goes away.
 import { LoadGenerator, type LoadStreamOptions } from '../../src/native/testing/media.ts';
-import { encodeToneLoops, FORMATS, nonTalkerStream, TONE_LOOP_FRAMES } from './payloads.ts';
+import { DTMF_STREAM, encodeToneLoops, FORMATS, nonTalkerStream, TONE_LOOP_FRAMES } from './payloads.ts';
 import type { FromGenerator, GeneratorConfig, GeneratorSnapshot, ToGenerator, TraceRecord } from './protocol.ts';
 
 const ADDRESS = '127.0.0.1';
@@ -43,7 +44,8 @@ function streams(): LoadStreamOptions[] {
       firstFrame: (i * TALKER_FRAME_STAGGER) % TONE_LOOP_FRAMES,
     });
   }
-  const rest = members - config.talkers;
+  const pressers = config.keyPressers ?? 0;
+  const rest = members - config.talkers - pressers;
   if (rest > 0 && config.listenerLoop) {
     const frames = config.listenerLoop.map((hex) => Uint8Array.from(Buffer.from(hex, 'hex')));
     out.push({ members: rest, payloadType: format.payloadType, clockRate: format.clockRate, intervalMs: TALKER_INTERVAL_MS, frames });
@@ -51,6 +53,7 @@ function streams(): LoadStreamOptions[] {
     const { intervalMs, frames } = nonTalkerStream(config.codec, config.noisy === true);
     out.push({ members: rest, payloadType: format.payloadType, clockRate: format.clockRate, intervalMs, frames });
   }
+  if (pressers > 0) out.push({ members: pressers, ...DTMF_STREAM });
   return out;
 }
 

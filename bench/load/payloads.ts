@@ -38,6 +38,18 @@ export const NON_TALKER_STREAMS: Record<LoadCodec, { intervalMs: number; payload
   opus: { intervalMs: 40, payload: Uint8Array.of(0xd9) },
 };
 
+/**
+ * What a key presser sends: RFC 4733 telephone-events on payload type 101 (8 kHz clock), one
+ * complete press per 20 ms packet (its own timestamp, the end bit set, 20 ms long), keys 0-9 in
+ * turn. The engine reports each packet as one new key.
+ */
+export const DTMF_STREAM = {
+  payloadType: 101,
+  clockRate: 8000,
+  intervalMs: 20,
+  frames: Array.from({ length: 10 }, (_, key) => Uint8Array.of(key, 0x80 | 10, 0, 160)),
+};
+
 /** Peak of the noise noisy Opus listeners send: a mean absolute level near 25, under the default
  *  gate threshold of 100 (a quiet room through a phone that never sends DTX). */
 export const NOISE_AMPLITUDE = 50;

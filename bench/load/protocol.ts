@@ -19,6 +19,8 @@ export interface GeneratorConfig {
   onsets?: OnsetConfig;
   /** Non-talkers loop these payloads (hex) every 20 ms instead of the codec's fixed one. */
   listenerLoop?: string[];
+  /** The last this many members press keys instead of talking: payloads.ts, DTMF_STREAM. */
+  keyPressers?: number;
 }
 
 /** Onsets after silence for end-to-end latency: the generator logs each talker's send times and

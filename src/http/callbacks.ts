@@ -3,17 +3,29 @@
 // at most callbackTimeout ms; when that fails (connection error, timeout, non-2xx) the same event
 // goes once to fallbackUrl. No retry beyond that.
 //
-// Each conference has its own queue, delivered one event at a time, so its events arrive in
-// order; conferences do not wait for each other. A queue holds at most `queueLimit` events: when
-// a new one would overflow it, the oldest waiting event is dropped and counted, so a dead URL
-// costs a bounded amount of memory and the latest state (the `completed` event) still goes out.
-// Nothing here runs on the media path, and the API never waits for a delivery.
-import { Agent, request } from 'undici';
+// Order: each conference has its own queue with at most one event in flight, so its events
+// arrive in order; conferences deliver concurrently and never wait for each other. Connections:
+// one undici Agent keeps a keep-alive pool per origin (up to CONNECTIONS_PER_ORIGIN sockets).
+// Pipelining stays off: a pipelined connection answers in order, so a slow conference would hold
+// the answers of every other conference sharing its socket. Drops: a queue holds at most
+// `queueLimit` events; when a new one would overflow it, the oldest waiting event is dropped and
+// counted, so a dead URL costs a bounded amount of memory and the latest state (the `completed`
+// event) still goes out. Nothing here runs on the media path, and the API never waits for a
+// delivery.
+import { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { CallbackSettings } from '../index.ts';
 
 /** The default callbackTimeout, ms, when a conference names none. */
 export const DEFAULT_CALLBACK_TIMEOUT_MS = 5000;
+/** Sockets kept per callback origin: one per conference in flight, up to this many. */
+export const CONNECTIONS_PER_ORIGIN = 128;
+/** How long an idle keep-alive socket stays open, ms. */
+const KEEP_ALIVE_MS = 10_000;
+/** Parsed callback URLs remembered (most deployments use a handful). */
+const URL_CACHE_LIMIT = 1024;
+const JSON_HEADERS = { 'content-type': 'application/json' };
 
 /** How a delivery ended. */
 export type DeliveryResult = 'delivered' | 'fallback' | 'failed' | 'dropped';
@@ -36,15 +48,55 @@ export interface CallbackObserver {
   delivery(result: DeliveryResult, seconds: number): void;
 }
 
+/** A callback URL split once for undici: its origin (the pool) and its path with query. */
+interface Target {
+  origin: string;
+  path: string;
+  /** The URL's own query, so GET parameters join it with '&'. */
+  hasQuery: boolean;
+}
+
+/** One conference's waiting events: an array read from `head`, compacted now and then. */
+class ConferenceQueue {
+  jobs: CallbackJob[] = [];
+  head = 0;
+  /** An event of this conference is in flight. */
+  running = false;
+
+  get length(): number {
+    return this.jobs.length - this.head;
+  }
+
+  push(job: CallbackJob): void {
+    this.jobs.push(job);
+  }
+
+  shift(): CallbackJob | undefined {
+    if (this.head === this.jobs.length) return undefined;
+    const job = this.jobs[this.head];
+    this.jobs[this.head++] = undefined as unknown as CallbackJob;
+    if (this.head === this.jobs.length) {
+      this.jobs = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.jobs.length) {
+      this.jobs = this.jobs.slice(this.head);
+      this.head = 0;
+    }
+    return job;
+  }
+}
+
 /** Delivers callback events, ordered per conference, through undici. */
 export class CallbackDispatcher {
-  readonly #queues = new Map<string, CallbackJob[]>();
-  readonly #running = new Set<string>();
-  readonly #agent = new Agent({ keepAliveTimeout: 10_000, connections: 64, pipelining: 1 });
+  readonly #queues = new Map<string, ConferenceQueue>();
+  readonly #agent = new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, connections: CONNECTIONS_PER_ORIGIN, pipelining: 1 });
+  readonly #targets = new Map<string, Target>();
   readonly #queueLimit: number;
   readonly #log: Logger;
   readonly #observer: CallbackObserver;
   readonly #idle = new Set<() => void>();
+  /** Events waiting or in flight, over every conference. */
+  #pending = 0;
 
   constructor(options: { queueLimit: number; log: Logger; observer: CallbackObserver }) {
     this.#queueLimit = options.queueLimit;
@@ -54,28 +106,28 @@ export class CallbackDispatcher {
 
   /** Events waiting or in flight, over every conference. */
   get pending(): number {
-    let n = this.#running.size;
-    for (const queue of this.#queues.values()) n += queue.length;
-    return n;
+    return this.#pending;
   }
 
   /** Queues an event; returns at once. */
   enqueue(job: CallbackJob): void {
     let queue = this.#queues.get(job.conferenceId);
-    if (!queue) this.#queues.set(job.conferenceId, (queue = []));
+    if (!queue) this.#queues.set(job.conferenceId, (queue = new ConferenceQueue()));
     queue.push(job);
+    this.#pending++;
     if (queue.length > this.#queueLimit) {
       const dropped = queue.shift()!;
+      this.#pending--;
       this.#observer.delivery('dropped', 0);
       this.#log.warn({ conferenceId: dropped.conferenceId, eventType: dropped.payload.eventType, queueLimit: this.#queueLimit }, 'callback queue full: oldest event dropped');
       dropped.done?.('dropped');
     }
-    if (!this.#running.has(job.conferenceId)) void this.#drain(job.conferenceId);
+    if (!queue.running) void this.#drain(job.conferenceId, queue);
   }
 
   /** Resolves once every queue is empty, or after `timeoutMs`; true when empty. */
   async settle(timeoutMs: number): Promise<boolean> {
-    if (this.pending === 0) return true;
+    if (this.#pending === 0) return true;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#idle.delete(done);
@@ -93,7 +145,8 @@ export class CallbackDispatcher {
   /** Closes the connections, aborting deliveries still in flight; what is queued is dropped and counted. */
   async close(): Promise<void> {
     for (const queue of this.#queues.values()) {
-      for (const job of queue.splice(0)) {
+      for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+        this.#pending--;
         this.#observer.delivery('dropped', 0);
         job.done?.('dropped');
       }
@@ -101,34 +154,35 @@ export class CallbackDispatcher {
     await this.#agent.destroy();
   }
 
-  async #drain(conferenceId: string): Promise<void> {
-    this.#running.add(conferenceId);
-    const queue = this.#queues.get(conferenceId)!;
-    while (queue.length > 0) {
-      const job = queue.shift()!;
+  async #drain(conferenceId: string, queue: ConferenceQueue): Promise<void> {
+    queue.running = true;
+    for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
       const started = performance.now();
       const result = await this.#deliver(job);
+      this.#pending--;
       this.#observer.delivery(result, (performance.now() - started) / 1000);
       job.done?.(result);
     }
+    queue.running = false;
     this.#queues.delete(conferenceId);
-    this.#running.delete(conferenceId);
-    if (this.pending === 0) for (const resolve of [...this.#idle]) resolve();
+    if (this.#pending === 0) for (const resolve of [...this.#idle]) resolve();
   }
 
   async #deliver(job: CallbackJob): Promise<DeliveryResult> {
     const { callback, payload } = job;
-    const context = { conferenceId: job.conferenceId, memberId: payload.memberId, eventType: payload.eventType };
-    const first = await this.#send(callback.callbackUrl!, callback, payload);
+    // One body (or query) for the callback and its fallback.
+    const body = callback.callbackHttpMethod === 'GET' ? queryOf(payload) : JSON.stringify(payload);
+    const first = await this.#send(callback.callbackUrl!, callback, body);
     if (first === null) {
-      this.#log.info({ ...context, url: callback.callbackUrl, result: 'delivered' }, 'callback delivered');
+      this.#log.info({ conferenceId: job.conferenceId, memberId: payload.memberId, eventType: payload.eventType, url: callback.callbackUrl, result: 'delivered' }, 'callback delivered');
       return 'delivered';
     }
+    const context = { conferenceId: job.conferenceId, memberId: payload.memberId, eventType: payload.eventType };
     if (callback.fallbackUrl === undefined) {
       this.#log.warn({ ...context, url: callback.callbackUrl, error: first, result: 'failed' }, 'callback failed');
       return 'failed';
     }
-    const second = await this.#send(callback.fallbackUrl, callback, payload);
+    const second = await this.#send(callback.fallbackUrl, callback, body);
     if (second === null) {
       this.#log.info({ ...context, url: callback.fallbackUrl, callbackError: first, result: 'fallback' }, 'callback delivered to the fallback URL');
       return 'fallback';
@@ -137,25 +191,112 @@ export class CallbackDispatcher {
     return 'failed';
   }
 
-  /** One request; null when answered 2xx, else why not. */
-  async #send(url: string, callback: CallbackSettings, payload: Record<string, unknown>): Promise<string | null> {
-    const timeoutMs = callback.callbackTimeout ?? DEFAULT_CALLBACK_TIMEOUT_MS;
-    try {
-      const options = { dispatcher: this.#agent, signal: AbortSignal.timeout(timeoutMs), headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
-      let answer;
-      if (callback.callbackHttpMethod === 'GET') {
-        const target = new URL(url);
-        for (const [key, value] of Object.entries(payload)) target.searchParams.set(key, String(value));
-        answer = await request(target, { ...options, method: 'GET' });
-      } else {
-        answer = await request(url, { ...options, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
-      }
-      await answer.body.dump();
-      return answer.statusCode >= 200 && answer.statusCode < 300 ? null : `status ${answer.statusCode}`;
-    } catch (error) {
-      const e = error as Error & { code?: string };
-      if (e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') return `timeout after ${timeoutMs} ms`;
-      return e.code ?? e.message;
+  /** The origin and path of a callback URL, parsed once. */
+  #target(url: string): Target {
+    let target = this.#targets.get(url);
+    if (target === undefined) {
+      const parsed = new URL(url);
+      target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}`, hasQuery: parsed.search.length > 1 };
+      if (this.#targets.size >= URL_CACHE_LIMIT) this.#targets.clear();
+      this.#targets.set(url, target);
     }
+    return target;
+  }
+
+  /** One request, through the origin's pool; resolves null when answered 2xx, else why not. */
+  #send(url: string, callback: CallbackSettings, body: string): Promise<string | null> {
+    const timeoutMs = callback.callbackTimeout ?? DEFAULT_CALLBACK_TIMEOUT_MS;
+    let target: Target;
+    try {
+      target = this.#target(url);
+    } catch {
+      return Promise.resolve('invalid URL');
+    }
+    const options: Dispatcher.DispatchOptions =
+      callback.callbackHttpMethod === 'GET'
+        ? { origin: target.origin, path: body === '' ? target.path : `${target.path}${target.hasQuery ? '&' : '?'}${body}`, method: 'GET' }
+        : { origin: target.origin, path: target.path, method: 'POST', headers: JSON_HEADERS, body };
+    return new Promise((resolve) => {
+      const exchange = new Exchange(resolve, timeoutMs);
+      try {
+        this.#agent.dispatch(options, exchange);
+      } catch (error) {
+        exchange.onResponseError(undefined, error as Error);
+      }
+    });
+  }
+}
+
+/** The payload's fields as a query string (values as strings, undefined left out). */
+function queryOf(payload: Record<string, unknown>): string {
+  let query = '';
+  for (const key in payload) {
+    const value = payload[key];
+    if (value === undefined) continue;
+    if (query !== '') query += '&';
+    query += `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`;
+  }
+  return query;
+}
+
+/** The timeout's reason, told apart from the peer's errors. */
+class CallbackTimeout extends Error {}
+
+/**
+ * One request's handler: settles once, with null for a 2xx answer or the reason it failed. The
+ * timeout covers the whole exchange, also the wait for a free socket of the pool (then the
+ * request is aborted the moment it reaches one).
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  #resolve: ((reason: string | null) => void) | undefined;
+  #status = 0;
+  #controller: Dispatcher.DispatchController | undefined;
+  #timedOut = false;
+  readonly #timer: NodeJS.Timeout;
+  readonly #timeoutMs: number;
+
+  constructor(resolve: (reason: string | null) => void, timeoutMs: number) {
+    this.#resolve = resolve;
+    this.#timeoutMs = timeoutMs;
+    this.#timer = setTimeout(() => this.#timeout(), timeoutMs);
+  }
+
+  /** The request reached a socket. */
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#timedOut) controller.abort(new CallbackTimeout());
+  }
+
+  /** The answer's status line. */
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    this.#status = statusCode;
+  }
+
+  /** Answer bodies are read and ignored. */
+  onResponseData(): void {}
+
+  /** The exchange is complete. */
+  onResponseEnd(): void {
+    this.#settle(this.#status >= 200 && this.#status < 300 ? null : `status ${this.#status}`);
+  }
+
+  /** The exchange failed (connection error, or aborted at the timeout). */
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    const e = error as Error & { code?: string };
+    this.#settle(error instanceof CallbackTimeout ? `timeout after ${this.#timeoutMs} ms` : (e.code ?? e.message));
+  }
+
+  #timeout(): void {
+    this.#timedOut = true;
+    this.#settle(`timeout after ${this.#timeoutMs} ms`);
+    this.#controller?.abort(new CallbackTimeout());
+  }
+
+  #settle(reason: string | null): void {
+    const resolve = this.#resolve;
+    if (resolve === undefined) return;
+    this.#resolve = undefined;
+    clearTimeout(this.#timer);
+    resolve(reason);
   }
 }

@@ -31,8 +31,8 @@ export interface ReceivedCallback {
   body: Record<string, unknown> | null;
 }
 
-/** How a receiver answers a path. */
-export type Behaviour = { status?: number; delayMs?: number; destroy?: boolean };
+/** How a receiver answers a path: `holdUntil` holds every answer until that many requests wait on the path. */
+export type Behaviour = { status?: number; delayMs?: number; destroy?: boolean; holdUntil?: number };
 
 /** A local HTTP receiver of callbacks. */
 export class CallbackReceiver {
@@ -40,6 +40,9 @@ export class CallbackReceiver {
   readonly behaviours = new Map<string, Behaviour>();
   readonly server: http.Server;
   readonly #waiters = new Set<() => void>();
+  readonly #held = new Map<string, Array<() => void>>();
+  /** The most requests a path had waiting at once, with holdUntil. */
+  readonly mostHeld = new Map<string, number>();
   /** The address it listens on. */
   host = '127.0.0.1';
 
@@ -60,7 +63,13 @@ export class CallbackReceiver {
           for (const wake of [...this.#waiters]) wake();
           response.writeHead(behaviour.status ?? 200).end();
         };
-        if (behaviour.delayMs) setTimeout(answer, behaviour.delayMs);
+        if (behaviour.holdUntil !== undefined) {
+          const held = this.#held.get(url.pathname) ?? [];
+          this.#held.set(url.pathname, held);
+          held.push(answer);
+          this.mostHeld.set(url.pathname, Math.max(this.mostHeld.get(url.pathname) ?? 0, held.length));
+          if (held.length >= behaviour.holdUntil) for (const release of held.splice(0)) release();
+        } else if (behaviour.delayMs) setTimeout(answer, behaviour.delayMs);
         else answer();
       });
     });
