@@ -216,8 +216,12 @@ Status MediaThread::Start() {
   if (timer_fd_ < 0 || wake_fd_ < 0) return Status::Error(StatusCode::kSystem, "timerfd_create or eventfd failed");
   stop_requested_.store(false, std::memory_order_release);
   try {
-    thread_ = std::thread([this] { Run(); });
+    std::promise<void> scheduled;
+    std::future<void> ready = scheduled.get_future();
+    thread_ = std::thread([this, &scheduled] { Run(&scheduled); });
     media_handle_ = thread_.native_handle();
+    // Started means scheduled: stats read right after Start see the priority the thread runs at.
+    ready.wait();
   } catch (...) {
     return Status::Error(StatusCode::kSystem, "could not start the media thread");
   }
@@ -587,7 +591,7 @@ MediaThreadStats MediaThread::Stats() const {
 // ---------------------------------------------------------------------------------------------
 // Media side.
 
-void MediaThread::Run() {
+void MediaThread::Run(std::promise<void>* scheduled) {
   // Wake at the deadline itself, not up to the default 50 µs of timer slack after it.
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   pthread_setname_np(pthread_self(), "confmix-media");
@@ -603,6 +607,7 @@ void MediaThread::Run() {
     // step below: a clock thread that wakes where a helper is flushing preempts it at once.
     if (realtime) WorkerPool::Shared().RaiseToRealtime(std::max(1, options_.realtime_priority - 1));
   }
+  scheduled->set_value();
   last_wake_ns_ = MonotonicNowNs();
   // Legs opened before Start count their silence from now.
   for (Leg* leg : leg_list_) leg->last_valid_ns = last_wake_ns_;

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -212,7 +213,8 @@ class MediaThread final : private TickServices {
   Status FindCommandLeg(LegId leg, LegNeeds needs, std::shared_ptr<Leg>* out) const;
 
   // Media side (the media thread, or the control thread while no media thread runs).
-  void Run();
+  /** The thread's body; `scheduled` is fulfilled once its name and scheduling are in place. */
+  void Run(std::promise<void>* scheduled);
   // Sleeps until `deadline_ns` (CLOCK_MONOTONIC) or until Signal(), whichever is first.
   void WaitUntil(int64_t deadline_ns);
   // Wakes the thread from WaitUntil (any thread; one write however many callers).
