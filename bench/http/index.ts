@@ -30,8 +30,11 @@ const USER: BenchUser = { userId: 'bench', token: 'bench-token', secret: 'bench-
 const AUTH = `Basic ${Buffer.from(`${USER.token}:${USER.secret}`).toString('base64')}`;
 const ROOM_MEMBERS = 500;
 const ROOM_TALKERS = 4;
-/** Conferences whose dtmf events go to the receiver: one key presser each, 50 presses a second. */
+/** Conferences whose dtmf events go to the receiver, and the key pressers in each (ten presses a
+ *  second each: payloads.ts, DTMF_STREAM), so 6,000 events a second are offered. */
 const EVENT_CONFERENCES = 120;
+const PRESSERS_PER_CONFERENCE = 5;
+const PRESSERS = EVENT_CONFERENCES * PRESSERS_PER_CONFERENCE;
 /** Media and events run this long before the callback window opens. */
 const WARMUP_MS = 1000;
 const TARGETS = { getRps: 10_000, sdpJoinsPerSec: 500, callbacksPerSec: 5_000, tickLatenessP99Ms: 1 };
@@ -180,14 +183,14 @@ async function run(args: string[]): Promise<BenchReport> {
     await inBatches(joinRooms, 4, (room) => api(`${base}${room}`, 'POST', { state: 'completed' }));
 
     // Callbacks while a 500-member room runs. The generator process sends every member's RTP and
-    // counts what comes back: the room's 500 (four talk), and one key presser in each of the
-    // event conferences, whose RFC 4733 presses the engine reports as dtmf events (50 a second
-    // per conference). The receiver process counts the callbacks.
+    // counts what comes back: the room's 500 (four talk), and the key pressers of the event
+    // conferences, whose RFC 4733 presses the engine reports as dtmf events (50 a second per
+    // conference). The receiver process counts the callbacks.
     const receiver = await startReceiver();
-    const generator = new GeneratorProcess({ codec: 'pcmu', talkers: ROOM_TALKERS, members: ROOM_MEMBERS + EVENT_CONFERENCES, targetPorts: [], sdp: true, keyPressers: EVENT_CONFERENCES });
+    const generator = new GeneratorProcess({ codec: 'pcmu', talkers: ROOM_TALKERS, members: ROOM_MEMBERS + PRESSERS, targetPorts: [], sdp: true, keyPressers: PRESSERS });
     const generatorPorts = await generator.bound();
     const room = (await api(conferences, 'POST', { from: '+15550003', 'comfort-noise': false })).location!;
-    const legPorts: number[] = new Array(ROOM_MEMBERS + EVENT_CONFERENCES);
+    const legPorts: number[] = new Array(ROOM_MEMBERS + PRESSERS);
     const rtpTo = (i: number) => ({ codec: 'pcmu', remoteAddress: '127.0.0.1', remotePort: generatorPorts[i], timeoutMs: 0 });
     await inBatches([...Array(ROOM_MEMBERS).keys()], 16, async (i) => {
       // The listeners' fixed payload decodes to noise: a gate that never opens keeps it out of the mix.
@@ -197,8 +200,10 @@ async function run(args: string[]): Promise<BenchReport> {
     const eventRooms: string[] = [];
     await inBatches([...Array(EVENT_CONFERENCES).keys()], 16, async (k) => {
       const url = (await api(conferences, 'POST', { from: '+15550004', callbackUrl: receiver.url, profile: 'passthru_digits', 'comfort-noise': false })).location!;
-      const i = ROOM_MEMBERS + k;
-      legPorts[i] = (await api(`${base}${url}/members`, 'POST', { rtp: { ...rtpTo(i), telephoneEventPayloadType: DTMF_STREAM.payloadType } })).json.leg.localPort;
+      for (let p = 0; p < PRESSERS_PER_CONFERENCE; p++) {
+        const i = ROOM_MEMBERS + k * PRESSERS_PER_CONFERENCE + p;
+        legPorts[i] = (await api(`${base}${url}/members`, 'POST', { rtp: { ...rtpTo(i), telephoneEventPayloadType: DTMF_STREAM.payloadType } })).json.leg.localPort;
+      }
       eventRooms.push(url);
     });
     generator.start(legPorts);

@@ -40,13 +40,14 @@ export const NON_TALKER_STREAMS: Record<LoadCodec, { intervalMs: number; payload
 
 /**
  * What a key presser sends: RFC 4733 telephone-events on payload type 101 (8 kHz clock), one
- * complete press per 20 ms packet (its own timestamp, the end bit set, 20 ms long), keys 0-9 in
- * turn. The engine reports each packet as one new key.
+ * complete press per 100 ms packet (its own timestamp, the end bit set, 20 ms long), keys 0-9 in
+ * turn: ten keys a second, a fast dialler, which is what the engine lets one leg raise for as
+ * long as it likes (faster pressing is cut to that and counted). Each packet is one new key.
  */
 export const DTMF_STREAM = {
   payloadType: 101,
   clockRate: 8000,
-  intervalMs: 20,
+  intervalMs: 100,
   frames: Array.from({ length: 10 }, (_, key) => Uint8Array.of(key, 0x80 | 10, 0, 160)),
 };
 
