@@ -30,6 +30,17 @@ export interface PeerSdpOptions {
 }
 
 /** A loopback G.711 endpoint. */
+type CountWaiter = { count: number; resolve: () => void };
+
+/** Resolves the waiters whose count is reached and returns the others. */
+function resolveReached(waiters: CountWaiter[], reached: number): CountWaiter[] {
+  return waiters.filter((waiter) => {
+    if (reached < waiter.count) return true;
+    waiter.resolve();
+    return false;
+  });
+}
+
 export class SdpPeer {
   readonly socket: dgram.Socket;
   /** Audio frames received (decoded), in arrival order. */
@@ -49,7 +60,8 @@ export class SdpPeer {
   #tone: ToneGenerator | null;
   #pending: Uint8Array[] = [];
   #timer: NodeJS.Timeout | undefined;
-  #waiters: Array<{ count: number; resolve: () => void }> = [];
+  #waiters: CountWaiter[] = [];
+  #sentWaiters: CountWaiter[] = [];
 
   private constructor(socket: dgram.Socket, freqHz: number | null, amplitude: number) {
     this.socket = socket;
@@ -59,11 +71,7 @@ export class SdpPeer {
       const packet = parseRtp(new Uint8Array(bytes));
       if (!packet.ok || packet.payloadType !== (this.codec === 'pcmu' ? 0 : 8)) return;
       this.received.push(g711Decode(this.codec, packet.payload));
-      this.#waiters = this.#waiters.filter((waiter) => {
-        if (this.received.length < waiter.count) return true;
-        waiter.resolve();
-        return false;
-      });
+      this.#waiters = resolveReached(this.#waiters, this.received.length);
     });
   }
 
@@ -117,6 +125,12 @@ export class SdpPeer {
   /** Sends here from now on. */
   target(port: number, address = '127.0.0.1'): void {
     this.remote = { address, port };
+  }
+
+  /** Resolves once `count` RTP packets in all have been sent (a loaded machine runs timers late). */
+  waitSent(count: number): Promise<void> {
+    if (this.sent >= count) return Promise.resolve();
+    return new Promise((resolve) => this.#sentWaiters.push({ count, resolve }));
   }
 
   /** Starts sending one packet every 20 ms. */
@@ -188,6 +202,7 @@ export class SdpPeer {
     }
     this.socket.send(bytes, this.remote.port, this.remote.address);
     this.sent++;
+    this.#sentWaiters = resolveReached(this.#sentWaiters, this.sent);
     this.sequence = (this.sequence + 1) & 0xffff;
     this.timestamp = (this.timestamp + 160) >>> 0;
   }

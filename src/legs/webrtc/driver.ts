@@ -4,7 +4,14 @@
 import type { LegDriver } from '../LegKind.ts';
 import { codecPair, legStats } from '../rtpMedia.ts';
 import type { WebrtcLegWireInfo, WebrtcLegWireSpec, WebrtcLegWireUpdate } from './spec.ts';
-import { negotiatedOf, WebrtcPeer } from './WebrtcPeer.ts';
+
+// werift and its crypto are about 20 MB of a process's memory: they load with the first WebRTC
+// leg, so an engine (and each of its shards) that never opens one does not carry them.
+let peerModule: Promise<typeof import('./WebrtcPeer.ts')> | undefined;
+function loadPeerModule(): Promise<typeof import('./WebrtcPeer.ts')> {
+  peerModule ??= import('./WebrtcPeer.ts');
+  return peerModule;
+}
 
 // RTCP packet types (RFC 3550, 4585) sit in the second byte; werift sends its own reports.
 function isRtcp(packet: Uint8Array): boolean {
@@ -15,6 +22,7 @@ function isRtcp(packet: Uint8Array): boolean {
 /** Opens WebRTC legs: a werift peer here, an external leg on the media thread. */
 export const webrtcLegDriver: LegDriver<WebrtcLegWireSpec, WebrtcLegWireInfo> = {
   async open(context, settings, spec) {
+    const { WebrtcPeer, negotiatedOf } = await loadPeerModule();
     const options = { iceServers: spec.iceServers, iceAddresses: spec.iceAddresses };
     const { peer, sdp } = spec.offerSdp === undefined ? await WebrtcPeer.offering(options) : await WebrtcPeer.answering(spec.offerSdp, spec.codec, options);
     let legId: number | undefined;
