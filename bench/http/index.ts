@@ -1,15 +1,16 @@
 // The HTTP benchmark: `npm run bench -- http [--duration S] [--connections N] [--joins N]
 // [--events-seconds S] [--profile FILE]`. The server runs in its own process
-// (bench/http/serverProcess.ts: one shard, per-request and per-callback logs at info level to a
-// null sink); autocannon drives it from here.
+// (bench/http/serverProcess.ts: as `npm start` runs it, one shard per core, with per-request and
+// per-callback logs at info level to a null sink); autocannon drives it from here.
 //
 // Phases: GET a conference; create conferences; add members by SDP offer (the offers say
 // sendonly, so the joined legs only receive and need no peer); update members (mute toggles);
 // then callbacks per second to a receiver in its own process (receiverProcess.ts), while a
 // 500-member PCMU room runs, fed and counted by the native load generator in its own process
 // (four members talk, everyone hears the mix). The callbacks are real engine events: in each of
-// the event conferences one member presses a key every 20 ms (RFC 4733), and the engine reports
-// each press as a dtmf event. The room's shard tick lateness p99 is read over the same window.
+// the event conferences five members press ten keys a second (RFC 4733), and the engine reports
+// each press as a dtmf event. The room's own tick lateness (its ticks, not its shard's other
+// conferences') is read over the same window, with its shard's beside it.
 // --profile writes the server's main-thread CPU profile of that window.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -219,7 +220,7 @@ async function run(args: string[]): Promise<BenchReport> {
     await new Promise((r) => setTimeout(r, options.eventsSeconds * 1000));
     const receivedAfter = await receiver.count();
     const windowS = (performance.now() - started) / 1000;
-    server.child.send({ type: 'window-end' });
+    server.child.send({ type: 'window-end', roomId: room.slice(room.lastIndexOf('/') + 1) });
     const done = await server.next();
     if (done.type !== 'window-ended') throw new Error('unexpected message from the server process');
     const callbackCpu = await cpuSince(cpuBefore);
@@ -240,9 +241,15 @@ async function run(args: string[]): Promise<BenchReport> {
       sdpJoinsPerSec: Math.round(sdpJoin.rps),
       updateRps: Math.round(update.rps),
       callbacksPerSec: Math.round(callbacksPerSec),
-      tickLatenessP99Ms: Number(done.tickLatenessP99Ms.toFixed(3)),
-      tickLatenessMaxMs: Number(done.tickLatenessMaxMs.toFixed(3)),
-      tickOverruns: done.overruns,
+      tickLatenessP99Ms: Number(done.room.tick.p99Ms.toFixed(3)),
+      tickLatenessMaxMs: Number(done.room.tick.maxMs.toFixed(3)),
+      roomFlushLatenessP99Ms: Number(done.room.flush.p99Ms.toFixed(3)),
+      roomFlushLatenessMaxMs: Number(done.room.flush.maxMs.toFixed(3)),
+      roomTicks: done.room.tick.count,
+      shards: done.shards,
+      roomShardConferences: done.roomShard.conferences,
+      roomShardLatenessP99Ms: Number(done.roomShard.p99Ms.toFixed(3)),
+      tickOverruns: done.roomShard.overruns,
       eventsGeneratedPerSec: Math.round(done.events / done.seconds),
       callbacksDropped: done.deliveries.dropped ?? 0,
       callbacksFailed: done.deliveries.failed ?? 0,
@@ -271,7 +278,7 @@ async function run(args: string[]): Promise<BenchReport> {
     };
     const row = (name: string, value: number, unit: string, target?: number, below = false): string =>
       `${name.padEnd(28)} ${String(value).padStart(9)} ${unit.padEnd(6)} ${target === undefined ? '' : `target ${below ? '≤' : '≥'} ${target}  ${(below ? value <= target : value >= target) ? 'met' : 'MISSED'}`}`;
-    console.log(`HTTP API, ${options.connections} connections, one shard; callbacks (dtmf events of ${EVENT_CONFERENCES} conferences) while a ${ROOM_MEMBERS}-member room runs`);
+    console.log(`HTTP API, ${options.connections} connections, ${result.shards} shards; callbacks (dtmf events of ${EVENT_CONFERENCES} conferences) while a ${ROOM_MEMBERS}-member room runs`);
     console.log("(per request: the server process's CPU over all its threads, and its main thread's busy time)");
     console.log(row('GET conference', result.getRps, 'req/s', TARGETS.getRps));
     console.log(row('  latency p99', result.getLatencyP99Ms, 'ms'));
@@ -299,7 +306,11 @@ async function run(args: string[]): Promise<BenchReport> {
     console.log(row('  main thread per callback', result.callbackMainUsPerEvent, 'µs'));
     console.log(row('room tick lateness p99', result.tickLatenessP99Ms, 'ms', TARGETS.tickLatenessP99Ms, true));
     console.log(row('room tick lateness max', result.tickLatenessMaxMs, 'ms'));
-    console.log(row('room overruns', result.tickOverruns, ''));
+    console.log(row('room datagrams flush p99', result.roomFlushLatenessP99Ms, 'ms'));
+    console.log(row('room datagrams flush max', result.roomFlushLatenessMaxMs, 'ms'));
+    console.log(row("room's shard: conferences", result.roomShardConferences, ''));
+    console.log(row("room's shard: lateness p99", result.roomShardLatenessP99Ms, 'ms'));
+    console.log(row("room's shard: overruns", result.tickOverruns, ''));
     console.log(row('room rx per member (least)', result.roomRxPpsPerMemberMin, 'pkt/s'));
     console.log(row('load average (1 min)', result.loadAverage1m, ''));
     return { bench: 'http', results: [result] };
