@@ -20,8 +20,8 @@ export type ToServer =
 /** From the server process. */
 export type FromServer =
   | { type: 'ready'; url: string }
-  /** The server process's CPU time so far (user + system, every thread), and its main thread's busy time, µs. */
-  | { type: 'cpu'; cpuUs: number; mainBusyUs: number }
+  /** The server process's CPU time so far (user + system, every thread), its main thread's busy (wall) time, and its main thread's CPU time, µs. */
+  | { type: 'cpu'; cpuUs: number; mainBusyUs: number; mainCpuUs: number }
   | { type: 'window-started' }
   /**
    * Over the window: callback events the engine emitted, deliveries by result, the room's own

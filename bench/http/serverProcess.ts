@@ -4,6 +4,7 @@
 // it resets the tick lateness (every shard's and every conference's), counts the callback events
 // the engine emits, and can profile its main thread (node:inspector) over that window; at its
 // end it reads the room's own lateness and where the engine placed the conferences.
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
@@ -64,10 +65,18 @@ process.on('message', (message: ToServer) => {
       window = undefined;
     } else if (message.type === 'cpu') {
       const { user: u, system } = process.cpuUsage();
-      send({ type: 'cpu', cpuUs: u + system, mainBusyUs: performance.eventLoopUtilization().active * 1000 });
+      send({ type: 'cpu', cpuUs: u + system, mainBusyUs: performance.eventLoopUtilization().active * 1000, mainCpuUs: mainThreadCpuUs() });
     } else if (message.type === 'close') {
       await server.close();
       process.exit(0);
     }
   })();
 });
+
+/** The main thread's own CPU time (user + system), µs, from its /proc task entry (clock ticks of 10 ms). */
+function mainThreadCpuUs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
