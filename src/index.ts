@@ -8,6 +8,7 @@ export type {
   AudioOptions,
   CallbackHttpMethod,
   ConferenceClockStats,
+  LatenessFigures,
   ConferenceCompletedReason,
   ConferenceEvents,
   ConferenceJson,

@@ -1,15 +1,16 @@
 // The HTTP benchmark: `npm run bench -- http [--duration S] [--connections N] [--joins N]
 // [--events-seconds S] [--profile FILE]`. The server runs in its own process
-// (bench/http/serverProcess.ts: one shard, per-request and per-callback logs at info level to a
-// null sink); autocannon drives it from here.
+// (bench/http/serverProcess.ts: as `npm start` runs it, one shard per core, with per-request and
+// per-callback logs at info level to a null sink); autocannon drives it from here.
 //
 // Phases: GET a conference; create conferences; add members by SDP offer (the offers say
 // sendonly, so the joined legs only receive and need no peer); update members (mute toggles);
 // then callbacks per second to a receiver in its own process (receiverProcess.ts), while a
 // 500-member PCMU room runs, fed and counted by the native load generator in its own process
 // (four members talk, everyone hears the mix). The callbacks are real engine events: in each of
-// the event conferences one member presses a key every 20 ms (RFC 4733), and the engine reports
-// each press as a dtmf event. The room's shard tick lateness p99 is read over the same window.
+// the event conferences five members press ten keys a second (RFC 4733), and the engine reports
+// each press as a dtmf event. The room's own tick lateness (its ticks, not its shard's other
+// conferences') is read over the same window, with its shard's beside it.
 // --profile writes the server's main-thread CPU profile of that window.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -108,20 +109,29 @@ async function inBatches<T>(items: T[], width: number, work: (item: T) => Promis
   for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(work));
 }
 
+/** The server process's CPU (every thread), its main thread's busy wall time and its main thread's CPU, µs. */
+interface ServerCpu {
+  cpuUs: number;
+  mainBusyUs: number;
+  mainCpuUs: number;
+}
+
 interface Phase {
   rps: number;
   /** The server process's CPU per request, µs (every thread: HTTP, the shard's worker, its media thread). */
   cpuUsPerRequest: number;
   /** The server's main thread (HTTP and the engine API) busy per request, µs: its capacity is 10^6 / this per second. */
   mainUsPerRequest: number;
+  /** The server's main thread's own CPU per request, µs (busy time less the time other work held its core). */
+  mainCpuUsPerRequest: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
   errors: number;
 }
-function phase(result: autocannon.Result, cpu: { cpuUs: number; mainBusyUs: number }, label: string): Phase {
+function phase(result: autocannon.Result, cpu: ServerCpu, label: string): Phase {
   const ok = result['2xx'];
   if (result.non2xx > 0 || result.errors > 0) console.error(`  ${label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return { rps: ok / result.duration, cpuUsPerRequest: Math.round(cpu.cpuUs / Math.max(1, ok)), mainUsPerRequest: Math.round(cpu.mainBusyUs / Math.max(1, ok)), latencyP50Ms: result.latency.p50, latencyP99Ms: result.latency.p99, errors: result.non2xx + result.errors };
+  return { rps: ok / result.duration, cpuUsPerRequest: Math.round(cpu.cpuUs / Math.max(1, ok)), mainUsPerRequest: Math.round(cpu.mainBusyUs / Math.max(1, ok)), mainCpuUsPerRequest: Math.round(cpu.mainCpuUs / Math.max(1, ok)), latencyP50Ms: result.latency.p50, latencyP99Ms: result.latency.p99, errors: result.non2xx + result.errors };
 }
 
 async function run(args: string[]): Promise<BenchReport> {
@@ -130,15 +140,15 @@ async function run(args: string[]): Promise<BenchReport> {
   const base = server.url;
   const conferences = `${base}/v1/users/${USER.userId}/conferences`;
   const headers = { authorization: AUTH, 'content-type': 'application/json' };
-  const serverCpu = async (): Promise<{ cpuUs: number; mainBusyUs: number }> => {
+  const serverCpu = async (): Promise<ServerCpu> => {
     server.child.send({ type: 'cpu' });
     const answer = await server.next();
     if (answer.type !== 'cpu') throw new Error('unexpected message from the server process');
-    return { cpuUs: answer.cpuUs, mainBusyUs: answer.mainBusyUs };
+    return { cpuUs: answer.cpuUs, mainBusyUs: answer.mainBusyUs, mainCpuUs: answer.mainCpuUs };
   };
-  const cpuSince = async (before: { cpuUs: number; mainBusyUs: number }): Promise<{ cpuUs: number; mainBusyUs: number }> => {
+  const cpuSince = async (before: ServerCpu): Promise<ServerCpu> => {
     const now = await serverCpu();
-    return { cpuUs: now.cpuUs - before.cpuUs, mainBusyUs: now.mainBusyUs - before.mainBusyUs };
+    return { cpuUs: now.cpuUs - before.cpuUs, mainBusyUs: now.mainBusyUs - before.mainBusyUs, mainCpuUs: now.mainCpuUs - before.mainCpuUs };
   };
   // One load phase: autocannon's result and the server's CPU over it.
   const measure = async (label: string, opts: autocannon.Options): Promise<Phase> => {
@@ -219,7 +229,7 @@ async function run(args: string[]): Promise<BenchReport> {
     await new Promise((r) => setTimeout(r, options.eventsSeconds * 1000));
     const receivedAfter = await receiver.count();
     const windowS = (performance.now() - started) / 1000;
-    server.child.send({ type: 'window-end' });
+    server.child.send({ type: 'window-end', roomId: room.slice(room.lastIndexOf('/') + 1) });
     const done = await server.next();
     if (done.type !== 'window-ended') throw new Error('unexpected message from the server process');
     const callbackCpu = await cpuSince(cpuBefore);
@@ -229,6 +239,7 @@ async function run(args: string[]): Promise<BenchReport> {
     const callbacksPerSec = delivered / windowS;
     const callbackCpuUs = Math.round(callbackCpu.cpuUs / Math.max(1, delivered));
     const callbackMainUs = Math.round(callbackCpu.mainBusyUs / Math.max(1, delivered));
+    const callbackMainCpuUs = Math.round(callbackCpu.mainCpuUs / Math.max(1, delivered));
     const generatorS = (generatorAfter.atMs - generatorBefore.atMs) / 1000;
     const roomReceived = generatorAfter.received.slice(0, ROOM_MEMBERS).map((n, i) => n - (generatorBefore.received[i] ?? 0));
     const roomPpsMin = Math.min(...roomReceived) / generatorS;
@@ -240,9 +251,15 @@ async function run(args: string[]): Promise<BenchReport> {
       sdpJoinsPerSec: Math.round(sdpJoin.rps),
       updateRps: Math.round(update.rps),
       callbacksPerSec: Math.round(callbacksPerSec),
-      tickLatenessP99Ms: Number(done.tickLatenessP99Ms.toFixed(3)),
-      tickLatenessMaxMs: Number(done.tickLatenessMaxMs.toFixed(3)),
-      tickOverruns: done.overruns,
+      tickLatenessP99Ms: Number(done.room.tick.p99Ms.toFixed(3)),
+      tickLatenessMaxMs: Number(done.room.tick.maxMs.toFixed(3)),
+      roomFlushLatenessP99Ms: Number(done.room.flush.p99Ms.toFixed(3)),
+      roomFlushLatenessMaxMs: Number(done.room.flush.maxMs.toFixed(3)),
+      roomTicks: done.room.tick.count,
+      shards: done.shards,
+      roomShardConferences: done.roomShard.conferences,
+      roomShardLatenessP99Ms: Number(done.roomShard.p99Ms.toFixed(3)),
+      tickOverruns: done.roomShard.overruns,
       eventsGeneratedPerSec: Math.round(done.events / done.seconds),
       callbacksDropped: done.deliveries.dropped ?? 0,
       callbacksFailed: done.deliveries.failed ?? 0,
@@ -264,6 +281,9 @@ async function run(args: string[]): Promise<BenchReport> {
       sdpJoinMainUsPerRequest: sdpJoin.mainUsPerRequest,
       updateMainUsPerRequest: update.mainUsPerRequest,
       callbackMainUsPerEvent: callbackMainUs,
+      getMainCpuUsPerRequest: get.mainCpuUsPerRequest,
+      sdpJoinMainCpuUsPerRequest: sdpJoin.mainCpuUsPerRequest,
+      callbackMainCpuUsPerEvent: callbackMainCpuUs,
       loadAverage1m: Number(loadavg()[0].toFixed(2)),
       errors: get.errors + create.errors + sdpJoin.errors + update.errors,
       connections: options.connections,
@@ -271,12 +291,13 @@ async function run(args: string[]): Promise<BenchReport> {
     };
     const row = (name: string, value: number, unit: string, target?: number, below = false): string =>
       `${name.padEnd(28)} ${String(value).padStart(9)} ${unit.padEnd(6)} ${target === undefined ? '' : `target ${below ? '≤' : '≥'} ${target}  ${(below ? value <= target : value >= target) ? 'met' : 'MISSED'}`}`;
-    console.log(`HTTP API, ${options.connections} connections, one shard; callbacks (dtmf events of ${EVENT_CONFERENCES} conferences) while a ${ROOM_MEMBERS}-member room runs`);
-    console.log("(per request: the server process's CPU over all its threads, and its main thread's busy time)");
+    console.log(`HTTP API, ${options.connections} connections, ${result.shards} shards; callbacks (dtmf events of ${EVENT_CONFERENCES} conferences) while a ${ROOM_MEMBERS}-member room runs`);
+    console.log("(per request: the server process's CPU over all its threads, its main thread's busy wall time, and that thread's own CPU)");
     console.log(row('GET conference', result.getRps, 'req/s', TARGETS.getRps));
     console.log(row('  latency p99', result.getLatencyP99Ms, 'ms'));
     console.log(row('  server CPU per request', result.getCpuUsPerRequest, 'µs'));
     console.log(row('  main thread per request', result.getMainUsPerRequest, 'µs'));
+    console.log(row('  main thread CPU per request', result.getMainCpuUsPerRequest, 'µs'));
     console.log(row('create conference', result.createRps, 'req/s'));
     console.log(row('  latency p99', result.createLatencyP99Ms, 'ms'));
     console.log(row('  server CPU per request', result.createCpuUsPerRequest, 'µs'));
@@ -285,6 +306,7 @@ async function run(args: string[]): Promise<BenchReport> {
     console.log(row('  latency p99', result.sdpJoinLatencyP99Ms, 'ms'));
     console.log(row('  server CPU per join', result.sdpJoinCpuUsPerRequest, 'µs'));
     console.log(row('  main thread per request', result.sdpJoinMainUsPerRequest, 'µs'));
+    console.log(row('  main thread CPU per join', result.sdpJoinMainCpuUsPerRequest, 'µs'));
     console.log(row('update member', result.updateRps, 'req/s'));
     console.log(row('  latency p99', result.updateLatencyP99Ms, 'ms'));
     console.log(row('  server CPU per request', result.updateCpuUsPerRequest, 'µs'));
@@ -297,9 +319,14 @@ async function run(args: string[]): Promise<BenchReport> {
     console.log(row('  out of order', result.callbacksOutOfOrder, ''));
     console.log(row('  server CPU per callback', result.callbackCpuUsPerEvent, 'µs'));
     console.log(row('  main thread per callback', result.callbackMainUsPerEvent, 'µs'));
+    console.log(row('  main thread CPU per callback', result.callbackMainCpuUsPerEvent, 'µs'));
     console.log(row('room tick lateness p99', result.tickLatenessP99Ms, 'ms', TARGETS.tickLatenessP99Ms, true));
     console.log(row('room tick lateness max', result.tickLatenessMaxMs, 'ms'));
-    console.log(row('room overruns', result.tickOverruns, ''));
+    console.log(row('room datagrams flush p99', result.roomFlushLatenessP99Ms, 'ms'));
+    console.log(row('room datagrams flush max', result.roomFlushLatenessMaxMs, 'ms'));
+    console.log(row("room's shard: conferences", result.roomShardConferences, ''));
+    console.log(row("room's shard: lateness p99", result.roomShardLatenessP99Ms, 'ms'));
+    console.log(row("room's shard: overruns", result.tickOverruns, ''));
     console.log(row('room rx per member (least)', result.roomRxPpsPerMemberMin, 'pkt/s'));
     console.log(row('load average (1 min)', result.loadAverage1m, ''));
     return { bench: 'http', results: [result] };

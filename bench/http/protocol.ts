@@ -1,4 +1,5 @@
 // Messages between the HTTP benchmark and its server and receiver processes.
+import type { LatenessFigures } from '../../src/index.ts';
 
 /** The benchmark's one user. */
 export interface BenchUser {
@@ -11,19 +12,30 @@ export interface BenchUser {
 export type ToServer =
   /** The callback window starts: reset the tick lateness, start counting events (and profiling, with `profile`, to that file). */
   | { type: 'window-start'; profile?: string }
-  /** The callback window ends: its figures. */
-  | { type: 'window-end' }
+  /** The callback window ends: its figures, with the lateness of the room `roomId`. */
+  | { type: 'window-end'; roomId: string }
   | { type: 'cpu' }
   | { type: 'close' };
 
 /** From the server process. */
 export type FromServer =
   | { type: 'ready'; url: string }
-  /** The server process's CPU time so far (user + system, every thread), and its main thread's busy time, µs. */
-  | { type: 'cpu'; cpuUs: number; mainBusyUs: number }
+  /** The server process's CPU time so far (user + system, every thread), its main thread's busy (wall) time, and its main thread's CPU time, µs. */
+  | { type: 'cpu'; cpuUs: number; mainBusyUs: number; mainCpuUs: number }
   | { type: 'window-started' }
-  /** Over the window: callback events the engine emitted, deliveries by result, and the shard's tick lateness. */
-  | { type: 'window-ended'; events: number; deliveries: Record<string, number>; seconds: number; tickLatenessP99Ms: number; tickLatenessMaxMs: number; overruns: number; ticks: number };
+  /**
+   * Over the window: callback events the engine emitted, deliveries by result, the room's own
+   * lateness (its ticks' start, its datagrams' flush), and its shard's (every conference on it).
+   */
+  | {
+      type: 'window-ended';
+      events: number;
+      deliveries: Record<string, number>;
+      seconds: number;
+      room: { tick: LatenessFigures; flush: LatenessFigures };
+      roomShard: { shard: number; conferences: number; p99Ms: number; maxMs: number; overruns: number };
+      shards: number;
+    };
 
 /** To the receiver process. */
 export type ToReceiver = { type: 'count' } | { type: 'close' };

@@ -268,6 +268,7 @@ class ShardMediaWrap {
         Class::Method<&ShardMediaWrap::Drain>("drain"),
         Class::Method<&ShardMediaWrap::Stats>("stats"),
         Class::Method<&ShardMediaWrap::Lateness>("lateness"),
+        Class::Method<&ShardMediaWrap::ConferenceLateness>("conferenceLateness"),
         Class::Method<&ShardMediaWrap::LegStats>("legStats"),
         Class::Method<&ShardMediaWrap::ResetLateness>("resetLateness"),
         Class::Method<&ShardMediaWrap::MemberStats>("memberStats"),
@@ -642,8 +643,23 @@ class ShardMediaWrap {
 
   // lateness() -> {p50Ms, p99Ms, maxMs, cdf: [fraction, ms][], buckets: [edge ms, count][], count, sumMs}
   Napi::Value Lateness(const Napi::CallbackInfo& info) {
+    return LatencyToObject(info.Env(), controller().Lateness().Summarize());
+  }
+
+  // conferenceLateness(handle) -> {tick, flush}, each as lateness() shapes it
+  Napi::Value ConferenceLateness(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const io::LatencySummary summary = controller().Lateness().Summarize();
+    uint32_t handle = 0;
+    io::LatencySummary tick, flush;
+    if (!ReadIds(info, &handle) || ThrowIfFailed(env, controller().ConferenceLateness(handle, &tick, &flush)))
+      return env.Undefined();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("tick", LatencyToObject(env, tick));
+    o.Set("flush", LatencyToObject(env, flush));
+    return o;
+  }
+
+  static Napi::Object LatencyToObject(Napi::Env env, const io::LatencySummary& summary) {
     const auto ms = [](int64_t ns) { return static_cast<double>(ns) / 1e6; };
     const auto pairs = [&env](const auto& points, auto first, auto second) {
       Napi::Array list = Napi::Array::New(env, points.size());

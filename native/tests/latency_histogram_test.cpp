@@ -47,6 +47,23 @@ TEST(LatencyHistogram, QuantilesAreBucketUpperEdgesCappedAtTheMaximum) {
   for (size_t i = 1; i < summary.cdf.size(); ++i) EXPECT_GE(summary.cdf[i].second, summary.cdf[i - 1].second);
 }
 
+TEST(LatencyHistogram, CoarseBucketsKeepEdgesAndCapLateSamplesInTheLast) {
+  LatencyHistogram histogram(50'000, 400);  // a conference's: 50 µs up to 20 ms
+  for (int i = 0; i < 98; ++i) histogram.Record(120'000);
+  histogram.Record(700'000);
+  histogram.Record(30'000'000);  // past 20 ms: the last bucket, its exact value kept as the maximum
+  const LatencySummary summary = histogram.Summarize();
+  EXPECT_EQ(summary.count, 100u);
+  EXPECT_EQ(summary.p50_ns, 150'000);
+  EXPECT_EQ(summary.p99_ns, 750'000);
+  EXPECT_EQ(summary.max_ns, 30'000'000);
+  EXPECT_EQ(CountBelow(summary, 100'000), 0u);
+  EXPECT_EQ(CountBelow(summary, 250'000), 98u);
+  EXPECT_EQ(CountBelow(summary, 1'000'000), 99u);
+  EXPECT_EQ(CountBelow(summary, 50'000'000), 99u);
+  EXPECT_EQ(summary.cdf.back().second, 30'000'000);  // the open-ended last bucket: the maximum
+}
+
 TEST(LatencyHistogram, ResetForgetsEverything) {
   LatencyHistogram histogram;
   histogram.Record(123'456);

@@ -437,11 +437,11 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     return this.#recordings.get(id);
   }
 
-  /** Its media clock from the shard: ticks run, encodes and decodes in the last tick, Opus complexity shed. */
+  /** Its media clock from the shard: ticks run, encodes and decodes in the last tick, Opus complexity shed, its own lateness. */
   async clockStats(): Promise<ConferenceClockStats> {
     this.#assertOpen();
-    const { ticks, encodesPerTick, decodesPerTick, complexityShed } = await this.#channel.request('conferenceClock', {});
-    return { ticks, encodesPerTick, decodesPerTick, complexityShed };
+    const { ticks, encodesPerTick, decodesPerTick, complexityShed, tickLateness, flushLateness } = await this.#channel.request('conferenceClock', {});
+    return { ticks, encodesPerTick, decodesPerTick, complexityShed, tickLateness, flushLateness };
   }
 
   /** Completes the conference: every member leaves. Idempotent. */

@@ -8,6 +8,7 @@ import type {
   DtmfEventPayload,
   TalkingEventPayload,
 } from './events.ts';
+import type { ShardConferenceRequests } from '../shard/conferenceProtocol.ts';
 import type { Member } from './Member.ts';
 import type { CallbackHttpMethod, DigitsProfile } from './conferenceFields.ts';
 
@@ -230,6 +231,9 @@ export interface ConferenceJson {
   tag?: string;
 }
 
+/** A lateness distribution in brief: median, 99th percentile and maximum (ms), and the ticks counted. */
+export type LatenessFigures = ShardConferenceRequests['conferenceClock']['result']['tickLateness'];
+
 /** A conference's media clock, from its shard. */
 export interface ConferenceClockStats {
   /** Ticks run. */
@@ -240,4 +244,11 @@ export interface ConferenceClockStats {
   decodesPerTick: number;
   /** Steps its Opus encoders run below their complexity, shedding load. */
   complexityShed: number;
+  /** Its own tick lateness since the shard's last lateness reset: each tick's start minus its deadline. */
+  tickLateness: LatenessFigures;
+  /**
+   * When its ticks' datagrams start leaving, minus their deadline: its tick lateness plus the
+   * ticks of other conferences on its shard that run after it in the same wake (what its members hear).
+   */
+  flushLateness: LatenessFigures;
 }

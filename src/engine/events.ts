@@ -131,8 +131,16 @@ export interface MemberPayloadFacts {
 
 /** The current time as the payloads carry it (ISO 8601, UTC). */
 export function nowIso(): string {
-  return new Date().toISOString();
+  // A shard's drain raises many events in one millisecond: the string is made once per millisecond.
+  const now = Date.now();
+  if (now !== isoAtMs) {
+    isoAtMs = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
 }
+let isoAtMs = -1;
+let isoText = '';
 
 function conferenceUri(context: PayloadContext): string | undefined {
   return context.uriBase === undefined ? undefined : `${context.uriBase}/conferences/${context.conferenceId}`;

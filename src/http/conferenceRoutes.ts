@@ -107,12 +107,15 @@ export function registerConferenceRoutes(app: FastifyInstance, context: RouteCon
     },
   }, async (request: Req, reply: FastifyReply) => {
     const user = userOf(request);
-    const active = user.conferenceIds.filter((id) => {
-      const conference = safeConference(engine, id);
-      return conference !== undefined && !conference.closed;
-    }).length;
-    if (user.limits.conferences > 0 && active >= user.limits.conferences) {
-      throw new HttpError(429, 'ERR_USER_LIMIT', `user ${user.userId} has ${active} conferences, its limit`, { limit: 'conferences', value: user.limits.conferences });
+    // Counted only under a limit: a user's ids include up to the engine's completed history.
+    if (user.limits.conferences > 0) {
+      const active = user.conferenceIds.filter((id) => {
+        const conference = safeConference(engine, id);
+        return conference !== undefined && !conference.closed;
+      }).length;
+      if (active >= user.limits.conferences) {
+        throw new HttpError(429, 'ERR_USER_LIMIT', `user ${user.userId} has ${active} conferences, its limit`, { limit: 'conferences', value: user.limits.conferences });
+      }
     }
     const body = { ...(request.body as Record<string, unknown>), appData: { userId: user.userId } };
     const conference = await engine.createConference(body);
@@ -209,10 +212,13 @@ export function registerConferenceRoutes(app: FastifyInstance, context: RouteCon
     if (fields.sdp === undefined && fields.offer === undefined && fields.rtp === undefined) {
       throw new HttpError(400, 'ERR_VALIDATION', 'a member needs media: give sdp (an offer), offer: true, or an rtp leg', { field: 'sdp' });
     }
-    const members = activeMembersOf(user);
-    if (user.limits.members > 0 && members >= user.limits.members) {
-      metrics.joins.inc({ result: 'refused-limit' });
-      throw new HttpError(429, 'ERR_USER_LIMIT', `user ${user.userId} has ${members} active members, its limit`, { limit: 'members', value: user.limits.members });
+    // Counted only under a limit (it walks every conference of the user).
+    if (user.limits.members > 0) {
+      const members = activeMembersOf(user);
+      if (members >= user.limits.members) {
+        metrics.joins.inc({ result: 'refused-limit' });
+        throw new HttpError(429, 'ERR_USER_LIMIT', `user ${user.userId} has ${members} active members, its limit`, { limit: 'members', value: user.limits.members });
+      }
     }
     let member: Member;
     let sdp: string | undefined;

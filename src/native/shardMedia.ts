@@ -174,6 +174,14 @@ export interface TickLateness {
   sumMs: number;
 }
 
+/** A lateness distribution in brief: median, 99th percentile, maximum, and the ticks counted. */
+export interface LatenessFigures {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  count: number;
+}
+
 /** The media thread's counters. */
 export interface ShardMediaStats {
   ticks: number;
@@ -326,6 +334,9 @@ interface RawShardMedia {
   resetLateness(): void;
   /** Tick lateness since the last reset (read apart from stats(): it walks the histogram). */
   lateness(): TickLateness;
+  /** One conference's own lateness since the last reset: its ticks' start, and the flush of its
+   *  datagrams (after every tick due in the same wake), each minus the tick's deadline. */
+  conferenceLateness(handle: number): { tick: TickLateness; flush: TickLateness };
 }
 
 const Raw = (addon as { ShardMedia: new (options: ShardMediaOptions) => RawShardMedia }).ShardMedia;

@@ -1,7 +1,7 @@
 // The media backend of a shard: the native media thread (ShardMedia) runs the clock, the sockets
 // and the mix, and owns every member's media state. This side keeps only ids (conference id ->
 // native handle, native leg id -> member) and each member's open leg from its kind's driver.
-import { createShardMedia, type NativeVoiceOptions, type ShardMedia } from '../native/shardMedia.ts';
+import { createShardMedia, type LatenessFigures, type NativeVoiceOptions, type ShardMedia, type TickLateness } from '../native/shardMedia.ts';
 import { Resampler, type ResamplerRate } from '../native/codecs.ts';
 import type { NativeMixerEvent } from '../native/mixer.ts';
 import type { LegDriverContext, OpenLeg } from '../legs/LegKind.ts';
@@ -26,6 +26,11 @@ interface ConferenceRecord {
   media: ShardMediaSwitches;
   /** Each member's open leg. */
   members: Map<number, OpenLeg>;
+}
+
+/** The brief figures of a lateness histogram. */
+function latenessFigures({ p50Ms, p99Ms, maxMs, count }: TickLateness): LatenessFigures {
+  return { p50Ms, p99Ms, maxMs, count };
 }
 
 function shardError(code: string, message: string): Error {
@@ -225,7 +230,10 @@ export class NativeMediaBackend {
     const record = this.#get(conferenceId);
     const clock = this.#media.stats().perConference.find((c) => c.handle === record.handle);
     if (!clock) throw shardError('ERR_NOT_FOUND', `conference ${conferenceId} has no clock`);
+    const lateness = this.#media.conferenceLateness(record.handle);
     return {
+      tickLateness: latenessFigures(lateness.tick),
+      flushLateness: latenessFigures(lateness.flush),
       ticks: clock.ticks,
       lastDeadlineMs: clock.lastDeadlineMs,
       encodesPerTick: clock.encodesPerTick,

@@ -139,8 +139,8 @@ export class Shard extends EventEmitter<ShardEvents> {
         this.load = message.load;
         this.emit('load', message.load);
         return;
-      case 'event':
-        this.emit('event', message.event);
+      case 'events':
+        for (const event of message.events) this.emit('event', event);
         return;
     }
   }

@@ -16,9 +16,7 @@ export class ShardConferences {
   constructor(server: ShardRequestServer, backend: NativeMediaBackend) {
     this.#server = server;
     this.#backend = backend;
-    backend.onEvents((events) => {
-      for (const event of events) server.emitEvent(event);
-    });
+    backend.onEvents((events) => server.emitEvents(events));
     this.#register();
   }
 

@@ -27,9 +27,9 @@ export class ShardRequestServer {
     this.#post({ kind: 'ready' });
   }
 
-  /** Pushes an event up. */
-  emitEvent(event: ShardEvent): void {
-    this.#post({ kind: 'event', event });
+  /** Pushes events up, in order, in one message. */
+  emitEvents(events: ShardEvent[]): void {
+    this.#post({ kind: 'events', events });
   }
 
   /** Pushes the shard's load up. */

@@ -7,7 +7,7 @@ import type { NativeRecordingSpec, NativeVoiceOptions } from '../native/shardMed
 import type { MemberWireSettings } from '../legs/LegKind.ts';
 import type { LegWireInfo, LegWireSpec } from '../legs/registry.ts';
 import type { RtpCodecWire, RtpLegWireStats, RtpLegWireUpdate } from '../legs/rtp/spec.ts';
-import type { TickLateness } from '../native/shardMedia.ts';
+import type { LatenessFigures, TickLateness } from '../native/shardMedia.ts';
 
 /** How a conference's media thread spends its CPU; each switch is on unless turned off. */
 export interface ShardMediaSwitches {
@@ -105,9 +105,9 @@ export interface ShardConferenceRequests {
      * complexityShed: steps the conference's Opus encoders run below their configured complexity
      * (load shedding); media: the switches the conference was created with.
      */
-    result: { ticks: number; lastDeadlineMs: number; encodesPerTick: number; decodesPerTick: number; complexityShed: number; media: ShardMediaSwitches };
+    result: { ticks: number; lastDeadlineMs: number; encodesPerTick: number; decodesPerTick: number; complexityShed: number; media: ShardMediaSwitches; tickLateness: LatenessFigures; flushLateness: LatenessFigures };
   };
-  /** Starts the media thread's lateness percentiles afresh (benchmarks, after a warm-up). */
+  /** Starts the media thread's and every conference's lateness percentiles afresh (benchmarks, after a warm-up). */
   resetLateness: { params: Record<string, never>; result: Record<string, never> };
   /** The shard's media-thread statistics. */
   stats: {

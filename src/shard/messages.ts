@@ -34,7 +34,8 @@ export interface ShardLoad {
 export type ShardPushMessage =
   | { kind: 'ready' }
   | { kind: 'load'; load: ShardLoad }
-  | { kind: 'event'; event: ShardEvent };
+  /** A drain's events, in order, in one message (one post per tick, not per event). */
+  | { kind: 'events'; events: ShardEvent[] };
 
 /** A media or control event raised inside a shard, addressed by conference. */
 export type ShardEvent = ShardConferenceEvent;

@@ -55,6 +55,42 @@ describe('engine shards', () => {
     }
   });
 
+  it("reports each conference's own lateness: its ticks' start, and its datagrams' flush no earlier", async () => {
+    const engine = await createEngine({ shards: 1, portMin: 25400, portMax: 25499 });
+    try {
+      const first = await engine.createConference({ from: 'lateness' });
+      const second = await engine.createConference({ from: 'lateness' });
+      for (const conference of [first, second]) await conference.addMember({});
+      // Both tick on one shard: wait for ticks, without a sleep.
+      let clock = await first.clockStats();
+      while (clock.ticks < 5) clock = await first.clockStats();
+      for (const conference of [first, second]) {
+        const { ticks, tickLateness, flushLateness } = await conference.clockStats();
+        // One sample per tick run (read after the tick count), and every flush after its tick's start.
+        expect(tickLateness.count).toBeGreaterThanOrEqual(ticks);
+        expect(flushLateness.count).toBeGreaterThan(0);
+        expect(flushLateness.maxMs).toBeGreaterThanOrEqual(tickLateness.maxMs);
+        expect(flushLateness.p99Ms).toBeGreaterThanOrEqual(tickLateness.p99Ms);
+        expect(tickLateness.p99Ms).toBeGreaterThanOrEqual(tickLateness.p50Ms);
+      }
+      // A reset starts every conference's figures afresh with the shard's.
+      // The next tick that starts after the request applies it: two more ticks are surely after.
+      while (clock.ticks < 25) clock = await first.clockStats();
+      const beforeReset = (await first.clockStats()).ticks;
+      await engine.resetTickLateness();
+      const atReset = (await first.clockStats()).ticks;
+      let after = await first.clockStats();
+      while (after.ticks < atReset + 3) after = await first.clockStats();
+      const later = await first.clockStats();
+      expect(beforeReset).toBeGreaterThanOrEqual(25);
+      expect(after.tickLateness.count).toBeGreaterThan(0);
+      expect(after.tickLateness.count).toBeLessThanOrEqual(later.ticks - beforeReset + 1);
+      expect(after.flushLateness.count).toBeLessThanOrEqual(later.ticks - beforeReset + 1);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('closes every shard, thread and socket: the process exits by itself', async () => {
     const script = `
       import { createEngine } from ${JSON.stringify(pathToFileURL(join(root, 'src', 'index.ts')).href)};

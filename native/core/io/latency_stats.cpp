@@ -6,10 +6,15 @@
 
 namespace confmix::io {
 
+LatencyHistogram::LatencyHistogram(int64_t bucket_ns, size_t bucket_count)
+    : bucket_ns_(bucket_ns < 1 ? 1 : bucket_ns),
+      bucket_count_(bucket_count < 1 ? 1 : bucket_count),
+      buckets_(new std::atomic<uint32_t>[bucket_count_]()) {}
+
 void LatencyHistogram::Record(int64_t ns) {
   if (ns < 0) ns = 0;
-  size_t bucket = static_cast<size_t>(ns / kBucketNs);
-  if (bucket >= kBucketCount) bucket = kBucketCount - 1;
+  size_t bucket = static_cast<size_t>(ns / bucket_ns_);
+  if (bucket >= bucket_count_) bucket = bucket_count_ - 1;
   // One writer: a plain load and store is enough, and cheaper than a locked add.
   auto& slot = buckets_[bucket];
   slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -21,9 +26,9 @@ void LatencyHistogram::Record(int64_t ns) {
 LatencySummary LatencyHistogram::Summarize() const {
   LatencySummary out;
   // One snapshot of the buckets, so every figure reads the same samples.
-  std::vector<uint32_t> snapshot(kBucketCount);
+  std::vector<uint32_t> snapshot(bucket_count_);
   uint64_t total = 0;
-  for (size_t i = 0; i < kBucketCount; ++i) total += (snapshot[i] = buckets_[i].load(std::memory_order_relaxed));
+  for (size_t i = 0; i < bucket_count_; ++i) total += (snapshot[i] = buckets_[i].load(std::memory_order_relaxed));
   out.count = total;
   out.max_ns = max_ns();
   out.sum_ns = sum_ns();
@@ -38,14 +43,15 @@ LatencySummary LatencyHistogram::Summarize() const {
   std::vector<int64_t> quantile_ns(kFractions, 0);
   size_t next_quantile = 0, next_edge = 0;
   uint64_t seen = 0;
-  for (size_t i = 0; i < kBucketCount; ++i) {
+  for (size_t i = 0; i < bucket_count_; ++i) {
     // Edges that end before this bucket (the last bucket is open-ended: no finite edge holds it).
     while (next_edge < std::size(kBucketEdgesNs) &&
-           (i == kBucketCount - 1 || static_cast<int64_t>(i) * kBucketNs >= kBucketEdgesNs[next_edge])) {
+           (i == bucket_count_ - 1 || static_cast<int64_t>(i) * bucket_ns_ >= kBucketEdgesNs[next_edge])) {
       out.buckets.emplace_back(kBucketEdgesNs[next_edge++], seen);
     }
     seen += snapshot[i];
-    const int64_t upper = std::min(static_cast<int64_t>(i + 1) * kBucketNs, out.max_ns);
+    // The last bucket is open-ended: its samples are at most the maximum.
+    const int64_t upper = i == bucket_count_ - 1 ? out.max_ns : std::min(static_cast<int64_t>(i + 1) * bucket_ns_, out.max_ns);
     while (total > 0 && next_quantile < kFractions && seen >= wanted[next_quantile].second) quantile_ns[next_quantile++] = upper;
   }
   while (next_edge < std::size(kBucketEdgesNs)) out.buckets.emplace_back(kBucketEdgesNs[next_edge++], seen);
@@ -59,7 +65,7 @@ LatencySummary LatencyHistogram::Summarize() const {
 }
 
 void LatencyHistogram::Reset() {
-  for (auto& bucket : buckets_) bucket.store(0, std::memory_order_relaxed);
+  for (size_t i = 0; i < bucket_count_; ++i) buckets_[i].store(0, std::memory_order_relaxed);
   count_.store(0, std::memory_order_relaxed);
   max_ns_.store(0, std::memory_order_relaxed);
   sum_ns_.store(0, std::memory_order_relaxed);

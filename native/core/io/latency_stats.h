@@ -1,10 +1,11 @@
-// Tick lateness as a fixed histogram (10 µs buckets up to 100 ms): recording never allocates,
-// and percentiles can be read from another thread while the media thread records.
+// Tick lateness as a fixed histogram (by default 10 µs buckets up to 100 ms; a conference's own
+// uses coarser, fewer buckets): recording never allocates, and percentiles can be read from
+// another thread while the media thread records.
 #pragma once
-#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -24,10 +25,13 @@ struct LatencySummary {
 /** A lateness histogram with one writer and any number of readers. */
 class LatencyHistogram {
  public:
-  /** Width of one bucket. */
+  /** Width of one bucket, by default. */
   static constexpr int64_t kBucketNs = 10'000;
-  /** Buckets up to 100 ms; the last also holds everything later. */
+  /** Buckets up to 100 ms by default; the last also holds everything later. */
   static constexpr size_t kBucketCount = 10'000;
+
+  /** `bucket_count` buckets of `bucket_ns` each (both at least 1). */
+  explicit LatencyHistogram(int64_t bucket_ns = kBucketNs, size_t bucket_count = kBucketCount);
 
   /** Records one sample (negative counts as 0). Writer thread only. */
   void Record(int64_t ns);
@@ -44,13 +48,16 @@ class LatencyHistogram {
   static constexpr int64_t kBucketEdgesNs[] = {50'000, 100'000, 250'000, 500'000, 1'000'000,
                                                2'000'000, 5'000'000, 10'000'000, 20'000'000, 50'000'000};
   /** Reads every figure in two passes over the buckets (any thread). A quantile is the upper edge
-   *  of its bucket, capped at the maximum; a bucket edge counts the samples below it. */
+   *  of its bucket, capped at the maximum (the open-ended last bucket's is the maximum); a bucket
+   *  edge counts the samples below it. */
   LatencySummary Summarize() const;
   /** Forgets every sample. Writer thread only. */
   void Reset();
 
  private:
-  std::array<std::atomic<uint32_t>, kBucketCount> buckets_{};
+  int64_t bucket_ns_;
+  size_t bucket_count_;
+  std::unique_ptr<std::atomic<uint32_t>[]> buckets_;
   std::atomic<uint64_t> count_{0};
   std::atomic<int64_t> max_ns_{0};
   std::atomic<int64_t> sum_ns_{0};

@@ -740,6 +740,9 @@ void MediaThread::Wake(bool drained) {
   received_this_interval_ = 0;
   // A busy thread drained all through the interval: tick first, then take what came since.
   RunDueTicks();
+  const int64_t flush_ns = MonotonicNowNs();
+  for (const auto& [job, deadline_ns] : ticked_) job->Flushed(deadline_ns, flush_ns);
+  ticked_.clear();
   FlushOutbox();
   const int64_t after = MonotonicNowNs();
   ReceiveSockets(after, NextWakeNs() - kIoSliceNs);
@@ -1058,6 +1061,7 @@ void MediaThread::RunDueTicks() {
     slot->job->Tick(context);
     const int64_t work_ns = MonotonicNowNs() - start_ns;
     lateness_.Record(lateness_ns);
+    ticked_.emplace_back(slot->job.get(), slot->schedule.deadline_ns());
     if (work_ns > interval_ns || lateness_ns > interval_ns) Bump(overruns_);
     Bump(ticks_);
     slot->ticks.store(index + 1, std::memory_order_relaxed);

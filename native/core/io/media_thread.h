@@ -294,6 +294,7 @@ class MediaThread final : private TickServices {
   WorkerPool::Batch flush_batch_;
   DatagramBatch inbound_taken_;        // a leg's inbound queue, swapped out for delivery
   std::vector<MediaEvent> local_events_;
+  std::vector<std::pair<TickJob*, int64_t>> ticked_;  // this wake's ticks and their deadlines
   int64_t last_wake_ns_ = 0;
 
   // Handed between threads.

@@ -65,6 +65,9 @@ class TickJob {
   virtual ~TickJob() = default;
   /** One tick. Must not block; should not allocate after its first ticks. */
   virtual void Tick(TickContext& context) = 0;
+  /** The datagrams of its tick due at `deadline_ns` start leaving at `flush_ns`: after every
+   *  tick due in the same wake. */
+  virtual void Flushed(int64_t /*deadline_ns*/, int64_t /*flush_ns*/) {}
 };
 
 /** Receives the datagrams of one leg. */

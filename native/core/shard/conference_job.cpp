@@ -166,6 +166,11 @@ bool ConferenceJob::OnPacket(io::LegId leg, const uint8_t* data, size_t size, co
 }
 
 void ConferenceJob::Tick(io::TickContext& context) {
+  if (reset_lateness_.exchange(false, std::memory_order_acq_rel)) {
+    tick_lateness_.Reset();
+    flush_lateness_.Reset();
+  }
+  tick_lateness_.Record(context.now_ns() - context.deadline_ns());
   ApplyCommands();
   context_ = &context;
   conference_->Tick(*this, context.thread_load());
@@ -188,6 +193,10 @@ void ConferenceJob::Tick(io::TickContext& context) {
     wake.job = context.job();
     context.Emit(wake);  // makes the thread notify its owner this wake
   }
+}
+
+void ConferenceJob::Flushed(int64_t deadline_ns, int64_t flush_ns) {
+  flush_lateness_.Record(flush_ns - deadline_ns);
 }
 
 void ConferenceJob::OnPacket(uint32_t member, const uint8_t* data, size_t size) {

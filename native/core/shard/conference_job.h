@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/io/command_queue.h"
+#include "core/io/latency_stats.h"
 #include "core/io/tick_job.h"
 #include "core/media/media_conference.h"
 #include "core/mix/relate.h"
@@ -105,8 +106,19 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
   uint32_t last_decodes() const { return last_decodes_.load(std::memory_order_relaxed); }
   /** The conference's encoder complexity shed level as of the last tick (any thread). */
   int complexity_shed() const { return complexity_shed_.load(std::memory_order_relaxed); }
+  /** Its own ticks' lateness: each tick's start minus its deadline (any thread reads). */
+  const io::LatencyHistogram& tick_lateness() const { return tick_lateness_; }
+  /** When its ticks' datagrams start leaving, minus their deadline: its tick lateness plus the
+   *  ticks of other conferences due in the same wake after it (any thread reads). */
+  const io::LatencyHistogram& flush_lateness() const { return flush_lateness_; }
+  /** Starts both lateness figures afresh at the next tick (any thread). */
+  void ResetLateness() { reset_lateness_.store(true, std::memory_order_release); }
+  /** Bucket width and count of a conference's lateness histograms: 50 µs up to 20 ms, 1.6 kB. */
+  static constexpr int64_t kLatenessBucketNs = 50'000;
+  static constexpr size_t kLatenessBuckets = 400;
 
   void Tick(io::TickContext& context) override;
+  void Flushed(int64_t deadline_ns, int64_t flush_ns) override;
   bool OnPacket(io::LegId leg, const uint8_t* data, size_t size, const io::SocketAddress& from,
                 int64_t now_ns) override;
 
@@ -147,6 +159,9 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
   std::atomic<int> complexity_shed_{0};
   std::atomic<uint64_t> ticks_{0};
   std::atomic<int64_t> last_deadline_ns_{0};
+  io::LatencyHistogram tick_lateness_{kLatenessBucketNs, kLatenessBuckets};
+  io::LatencyHistogram flush_lateness_{kLatenessBucketNs, kLatenessBuckets};
+  std::atomic<bool> reset_lateness_{false};
 };
 
 }  // namespace confmix::shard

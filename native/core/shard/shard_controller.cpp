@@ -587,7 +587,18 @@ Status ShardController::MemberStats(uint32_t handle, uint32_t member, MemberCoun
 }
 
 void ShardController::ResetLateness() {
-  if (!stopped_) thread_.ResetLateness();
+  if (stopped_) return;
+  thread_.ResetLateness();
+  for (auto& [handle, conference] : conferences_) conference.job->ResetLateness();
+}
+
+Status ShardController::ConferenceLateness(uint32_t handle, io::LatencySummary* tick, io::LatencySummary* flush) const {
+  ConferenceRecord* conference = nullptr;
+  Status found = const_cast<ShardController*>(this)->Find(handle, &conference);
+  if (!found.ok()) return found;
+  *tick = conference->job->tick_lateness().Summarize();
+  *flush = conference->job->flush_lateness().Summarize();
+  return Status::Ok();
 }
 
 }  // namespace confmix::shard

@@ -205,8 +205,11 @@ class ShardController {
   Status MemberStats(uint32_t handle, uint32_t member, MemberCounters* out) const;
   /** Tick lateness since the last reset (readable from any thread). */
   const io::LatencyHistogram& Lateness() const { return thread_.Lateness(); }
-  /** Starts the lateness percentiles afresh. */
+  /** Starts the lateness percentiles afresh (the shard's and every conference's). */
   void ResetLateness();
+  /** One conference's own lateness: its ticks' start, and its datagrams' flush, each minus the
+   *  tick's deadline. */
+  Status ConferenceLateness(uint32_t handle, io::LatencySummary* tick, io::LatencySummary* flush) const;
 
  private:
   struct MemberRecord {
