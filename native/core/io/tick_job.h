@@ -65,6 +65,10 @@ class TickJob {
   virtual ~TickJob() = default;
   /** One tick. Must not block; should not allocate after its first ticks. */
   virtual void Tick(TickContext& context) = 0;
+  /** Asked after each tick: true when the job needs no clock until it is roused
+   *  (MediaThread::RouseJob). A sleeping job is not ticked and never wakes the thread; roused,
+   *  it ticks again on its own grid. */
+  virtual bool Sleeps() { return false; }
 };
 
 /** Receives the datagrams of one leg. */
