@@ -160,8 +160,8 @@ class MediaConference {
     FrameEncoder* encoder;
     const int16_t* frame;
   };
-  // Decoded frames in a row a member must score quiet before its payloads are decoded only as
-  // probes and onsets (DecodePolicy::kQuiet): 200 ms of 20 ms frames.
+  // Decoded frames in a row a member must score quiet before it is decoded sparingly
+  // (DecodePolicy::kQuiet).
   static constexpr uint32_t kQuietRunFrames = 10;
   // Fewer Opus calls than this run on the media thread alone: a helper's wake-up would cost more.
   static constexpr size_t kMinParallelCodecTasks = 4;

@@ -148,9 +148,9 @@ class MediaReceiver {
   // True when a key arriving at `arrival_ms` is within the peer's key rate (and takes a token).
   bool TakeKeyToken(double arrival_ms);
   // True when a payload under kQuiet may start speech: the sender's VAD turns active, or it is
-  // clearly larger than the running size of the member's noise.
+  // clearly larger than the recent peak size of the member's payloads.
   bool OnsetCue(const rtp::JitterFrame& frame, VoiceActivity activity);
-  // Follows the running payload size of the member's noise (every payload not muted or DTX).
+  // Follows the recent peak payload size (every payload not muted or DTX).
   void TrackPayloadSize(size_t size);
   // A decode (or a muted packet) ends the unvoiced run.
   void EndUnvoicedRun();
