@@ -113,6 +113,26 @@ describe('quiet Opus members', () => {
     for (let t = onQuiet + 2; t < onFull + 20; t++) expect(diff(t)).toBeLessThan(1);
   });
 
+  it('probes a quiet member\'s unvoiced noise once a second, after ten probes 200 ms apart found it quiet', () => {
+    const conference = new NativeMediaConference({ rate: RATE, interval: INTERVAL });
+    conference.addMember(1, {}, { receive: opus });
+    conference.addMember(2, {}, { app: true }); // someone to hear it: a lone member is not mixed
+    const stream = opusStream(1);
+    const encoder = new CodecEncoder({ codec: 'opus' });
+    const random = seededRandom(3);
+    const decodes: number[] = [];
+    for (let t = 0; t < 400; t++) {
+      conference.pushRtp(1, stream.packet({ payload: encoder.encode(whiteNoise(FRAME, 50, random)) }).bytes, t * INTERVAL);
+      decodes.push(conference.tick().decodes);
+    }
+    const at = decodes.flatMap((n, t) => (n > 0 ? [t] : []));
+    // Every tenth frame while the member proves quiet, then every fiftieth.
+    const gaps = at.slice(1).map((t, i) => t - at[i]);
+    expect(gaps.slice(0, 9)).toEqual(Array(9).fill(10));
+    expect(gaps.slice(10)).toEqual(Array(gaps.length - 10).fill(50));
+    expect(gaps.length).toBeGreaterThan(12);
+  });
+
   it('listening test through Opus, the gate off: with K = 4 and quiet members skipped, no talker frame is lost against the uncapped mix', () => {
     // The call of the mixer's listening test (test/unit/mixer-active-talkers.test.ts), each
     // member now an Opus stream: ten members whose noise passes the gate, one speaker holding

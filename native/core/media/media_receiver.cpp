@@ -68,6 +68,7 @@ MediaReceiver::MediaReceiver(const ReceiverConfig& config, std::unique_ptr<Decod
       fifo_audio_(kFifoSamples),
       codec_frame_(codec_frame_samples_),
       probe_units_(static_cast<uint32_t>(config.codec.clock_rate) / 1000 * kUnvoicedProbeMs),
+      quiet_probe_units_(static_cast<uint32_t>(config.codec.clock_rate) / 1000 * kQuietProbeMs),
       // Any payload the jitter buffer accepts fits, so an onset always gets its pre-roll.
       preroll_(jitter_->config().max_payload_bytes),
       max_pops_(MaxPopsPerTick(config.interval_ms)) {
@@ -208,15 +209,16 @@ bool MediaReceiver::SkipUnvoiced(const rtp::JitterFrame& frame, DecodePolicy pol
       return false;
     }
     // The frame that would make the run reach the probe interval is decoded instead: a loud
-    // signal the encoder calls unvoiced (or a quiet member's CBR speech) reaches the gate
-    // within kUnvoicedProbeMs.
-    if (unvoiced_run_ + frame.samples >= probe_units_) {
+    // signal the encoder calls unvoiced reaches the gate within kUnvoicedProbeMs (kQuietProbeMs
+    // for a quiet member, whose decodes so far all said it is quiet).
+    const uint32_t probe_units = policy == DecodePolicy::kQuiet ? quiet_probe_units_ : probe_units_;
+    if (unvoiced_run_ + frame.samples >= probe_units) {
       *probe = true;
       return false;
     }
   }
   // Saturates at the probe interval: a long run below the cut must not wrap.
-  if (unvoiced_run_ < probe_units_) unvoiced_run_ += frame.samples;
+  if (unvoiced_run_ < quiet_probe_units_) unvoiced_run_ += frame.samples;
   if (frame.payload_size <= preroll_.size()) {
     std::memcpy(preroll_.data(), frame.payload, frame.payload_size);
     preroll_size_ = frame.payload_size;

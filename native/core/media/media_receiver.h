@@ -43,7 +43,7 @@ enum class DecodePolicy : uint8_t {
               // (a VAD onset, or one clearly larger than its noise's: a VBR encoder coding more)
               // is decoded at once, after a pre-roll; of the other voiced (or unflagged)
               // payloads every other one is decoded, so a voiced onset loses one frame at most;
-              // unvoiced ones are skipped as under kVoiced
+              // unvoiced ones are skipped as under kVoiced, with a probe every kQuietProbeMs
 };
 
 /** RFC 4733 keys a peer may raise at once, and then one per kDtmfKeyIntervalMs: a keypad
@@ -58,6 +58,10 @@ constexpr int MaxPopsPerTick(int interval_ms) { return interval_ms * 2 / 5 + 4; 
 /** Longest run of unvoiced audio left undecoded under DecodePolicy::kVoiced: the frame that
  *  completes it is decoded (a probe). */
 constexpr uint32_t kUnvoicedProbeMs = 200;
+
+/** Longest run of unvoiced audio left undecoded under DecodePolicy::kQuiet (a member whose
+ *  decoded frames all scored quiet): its voiced onsets and larger payloads are decoded at once. */
+constexpr uint32_t kQuietProbeMs = 1000;
 
 /** Under DecodePolicy::kQuiet a payload more than an eighth plus this many bytes larger than
  *  the recent peak size of the member's noise is decoded at once: a VBR encoder on speech. */
@@ -176,6 +180,7 @@ class MediaReceiver {
   bool last_frame_audio_ = false;  // the last tick carried audio (a talker mid-sentence)
   uint32_t unvoiced_run_ = 0;      // RTP units skipped as unvoiced since the last decode
   uint32_t probe_units_;           // kUnvoicedProbeMs in RTP units
+  uint32_t quiet_probe_units_;     // kQuietProbeMs in RTP units
   std::vector<uint8_t> preroll_;   // the last payload skipped as unvoiced (capacity: largest accepted)
   size_t preroll_size_ = 0;        // its size; 0 when there is none to pre-roll
   double dtmf_tokens_ = kDtmfKeyBurst;  // keys the peer may still raise now
