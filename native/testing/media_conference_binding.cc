@@ -69,6 +69,7 @@ Napi::Object ReceiverStatsToObject(Napi::Env env, const MediaReceiver& receiver)
   o.Set("skippedDecodes", static_cast<double>(s.skipped_decodes));
   o.Set("unvoicedSkips", static_cast<double>(s.unvoiced_skips));
   o.Set("levelSkips", static_cast<double>(s.level_skips));
+  o.Set("quietSkips", static_cast<double>(s.quiet_skips));
   o.Set("concealed", static_cast<double>(s.concealed));
   o.Set("fecRecovered", static_cast<double>(s.fec_recovered));
   Napi::Object rejected = Napi::Object::New(env);
@@ -273,6 +274,7 @@ class MediaConferenceWrap {
     o.Set("decodes", conference_->last_tick().decodes);
     o.Set("unvoicedSkips", conference_->last_tick().unvoiced_skips);
     o.Set("levelSkips", conference_->last_tick().level_skips);
+    o.Set("quietSkips", conference_->last_tick().quiet_skips);
     o.Set("complexityShed", conference_->last_tick().complexity_shed);
     return o;
   }

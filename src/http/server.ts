@@ -297,15 +297,16 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
       Promise.race([engine.shardStats(), new Promise<never>((_, reject) => setTimeout(() => reject(new HttpError(503, 'ERR_NOT_READY', 'a shard did not answer within 1 s')), 1000).unref())]);
     const before = await answered();
     if (before.length < config.shards && ownsEngine) throw new HttpError(503, 'ERR_NOT_READY', `${before.length} of ${config.shards} shards are running`);
-    // A shard with conferences must be ticking: its tick count moves within a few intervals.
+    // A shard with members must be ticking: its tick count moves within a few intervals (an
+    // empty conference sleeps, so members, not conferences, say a clock must run).
     let after = before;
-    if (before.some((s) => s.conferences > 0)) {
+    if (before.some((s) => s.members > 0)) {
       await new Promise((resolve) => setTimeout(resolve, READY_TICK_WINDOW_MS));
       after = await answered();
       for (const s of before) {
         const now = after.find((a) => a.shard === s.shard);
-        if (s.conferences > 0 && now && now.conferences > 0 && now.ticks <= s.ticks) {
-          throw new HttpError(503, 'ERR_NOT_READY', `shard ${s.shard} has ${s.conferences} conferences and did not tick in ${READY_TICK_WINDOW_MS} ms`);
+        if (s.members > 0 && now && now.members > 0 && now.ticks <= s.ticks) {
+          throw new HttpError(503, 'ERR_NOT_READY', `shard ${s.shard} has ${s.members} members and did not tick in ${READY_TICK_WINDOW_MS} ms`);
         }
       }
     }

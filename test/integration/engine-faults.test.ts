@@ -51,9 +51,11 @@ describe('a shard killed during a call', () => {
     const conferenceEvent = new Promise<{ status: string }>((resolve) => doomed.on('conference', resolve));
     const died = new Promise<{ shardId: number; conferenceIds: string[] }>((resolve) => engine.once('sharddied', resolve));
     const replaced = new Promise<number>((resolve) => pool.once('shardreplaced', resolve));
-    // Measured from its first tick on: before it, the clock has no deadline to count from.
-    let before = await clockOf(pool, survivor);
-    while (before.ticks === 0) before = await clockOf(pool, survivor);
+    // Measured from two ticks after the member joined: the conference slept while it was empty,
+    // and the clock has no deadline to count from before its first tick.
+    const joined = await clockOf(pool, survivor);
+    let before = joined;
+    while (before.ticks < joined.ticks + 2) before = await clockOf(pool, survivor);
 
     await pool.shards[doomed.shardId].terminate();
 

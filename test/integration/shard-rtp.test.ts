@@ -118,6 +118,10 @@ describe('shards with native RTP', () => {
   it('ticks once per interval over 10 s of real time, without drift', async () => {
     const shard = pool.shards[0];
     await shard.request('createConference', { conferenceId: 'clock', settings });
+    // A member gives the clock something to do: an empty conference sleeps.
+    const peer = await RtpPeer.create();
+    peers.push(peer);
+    await rtpMember('clock', 0, 1, peer);
     type Clock = { ticks: number; lastDeadlineMs: number };
     let first = await shard.request('conferenceClock', { conferenceId: 'clock' });
     while (first.ticks === 0) first = await shard.request('conferenceClock', { conferenceId: 'clock' });
@@ -139,6 +143,9 @@ describe('shards with native RTP', () => {
     pool.shards[0].conferenceIds.add('doomed');
     await pool.shards[1].request('createConference', { conferenceId: 'survivor', settings });
     pool.shards[1].conferenceIds.add('survivor');
+    const peer = await RtpPeer.create();
+    peers.push(peer);
+    await rtpMember('survivor', 1, 1, peer); // an empty conference would sleep, not tick
     const before = await pool.shards[1].request('stats', {});
     const died = once(pool, 'sharddied');
     const replaced = once(pool, 'shardreplaced');

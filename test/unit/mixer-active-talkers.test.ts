@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { NativeConference, PRIVATE_OUTPUT_GROUP, type NativeConferenceOptions } from '../../src/native/testing/mixer.ts';
 import { ToneGenerator, goertzelAmplitude, ratioDb, seededRandom, whiteNoise } from '../helpers/audio.ts';
 import { codeOf } from '../helpers/errors.ts';
+import { LISTENING_TEST_TALKERS, LISTENING_TEST_TICKS } from '../helpers/listeningTest.ts';
 
 const RATE = 16000;
 const N = 320; // 20 ms at 16 kHz
@@ -78,15 +79,10 @@ describe('maxActiveTalkers', () => {
     // call of people rarely exceeds. For each K the listener's every 20 ms frame is compared
     // with the uncapped mix at each talker's frequency: the call "sounds the same" when no
     // talker's tone is ever more than 1 dB off in any frame where they talk.
-    const talkers = [
-      { id: 1, freq: 400, amp: 4000, spans: [[0, 1500]] },
-      { id: 2, freq: 700, amp: 3000, spans: [[200, 400], [900, 1100]] },
-      { id: 3, freq: 1100, amp: 1500, spans: [[250, 300], [950, 1000]] },
-      { id: 4, freq: 1700, amp: 1200, spans: [[260, 310], [960, 990]] },
-    ];
+    const talkers = LISTENING_TEST_TALKERS;
     const members = 10;
     const listener = 10;
-    const ticks = 1500;
+    const ticks = LISTENING_TEST_TICKS;
     const lostFrames = (cap: number): number => {
       const capped = conference({ maxActiveTalkers: cap });
       const full = conference({ maxActiveTalkers: 0 });

@@ -126,11 +126,12 @@ struct MediaThread::JobSlot {
   std::unique_ptr<TickJob> job;
   TickSchedule schedule;
   std::atomic<uint64_t> ticks{0};
+  std::atomic<bool> asleep{false};  // written by the media thread only
 };
 
 struct MediaThread::Command {
   enum class Type : uint8_t {
-    kAddLeg, kCloseLeg, kSetRemote, kSetLatching, kSetTimeout, kAttachSink, kAddJob, kRemoveJob,
+    kAddLeg, kCloseLeg, kSetRemote, kSetLatching, kSetTimeout, kAttachSink, kAddJob, kRemoveJob, kRouseJob,
   };
   Type type = Type::kAddLeg;
   LegId leg = 0;
@@ -141,6 +142,7 @@ struct MediaThread::Command {
   bool flag = false;
   int64_t value = 0;
   PacketSink* sink = nullptr;
+  const TickJob* tick_job = nullptr;  // kRouseJob: compared, never dereferenced
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -256,6 +258,7 @@ void MediaThread::Stop() {
   leg_list_.clear();
   control_legs_.clear();
   jobs_.clear();
+  awake_jobs_ = 0;
   control_jobs_.clear();
 }
 
@@ -470,6 +473,15 @@ Status MediaThread::AddJob(std::unique_ptr<TickJob> job, int interval_ms, JobId*
   return Status::Ok();
 }
 
+void MediaThread::RouseJob(const TickJob* job) {
+  std::lock_guard<std::mutex> lock(control_mutex_);
+  if (state_ == State::kStopped) return;
+  Command command;
+  command.type = Command::Type::kRouseJob;
+  command.tick_job = job;
+  Dispatch(std::move(command));
+}
+
 Status MediaThread::RemoveJob(JobId job) {
   std::lock_guard<std::mutex> lock(control_mutex_);
   if (state_ == State::kStopped) return Status::Error(StatusCode::kInvalidState, "the media thread is stopped");
@@ -556,7 +568,8 @@ MediaThreadStats MediaThread::Stats() const {
   stats.jobs.reserve(control_jobs_.size());
   for (const auto& entry : control_jobs_) {
     const JobSlot& slot = *entry.second;
-    stats.jobs.push_back(JobStats{slot.id, slot.interval_ms, slot.ticks.load(std::memory_order_relaxed)});
+    stats.jobs.push_back(JobStats{slot.id, slot.interval_ms, slot.ticks.load(std::memory_order_relaxed),
+                                  slot.asleep.load(std::memory_order_relaxed)});
   }
   std::sort(stats.jobs.begin(), stats.jobs.end(), [](const JobStats& a, const JobStats& b) { return a.id < b.id; });
   stats.legs.reserve(control_legs_.size());
@@ -617,7 +630,7 @@ void MediaThread::Run(std::promise<void>* scheduled) {
     if (now < deadline) {
       // Between deadlines a busy thread drains every slice, a quiet one sleeps through; commands
       // and pushed packets wake either at once.
-      const bool quiet = !busy_ && !jobs_.empty();
+      const bool quiet = !busy_ && awake_jobs_ != 0;
       const int64_t drain_at = deadline - quiet_drain_ns_;
       int64_t until = deadline;
       if (quiet) {
@@ -707,13 +720,15 @@ void MediaThread::CountBusy(int64_t from_ns, int64_t to_ns) {
 }
 
 int64_t MediaThread::NextWakeNs() const {
-  if (jobs_.empty()) {
+  if (awake_jobs_ == 0) {
     // Open legs need their timeouts checked and their sockets drained; nothing else needs a clock.
     if (leg_list_.empty()) return kNever;
     return last_wake_ns_ + static_cast<int64_t>(options_.idle_wake_ms) * kNsPerMs;
   }
-  int64_t earliest = jobs_.front()->schedule.deadline_ns();
-  for (const auto& slot : jobs_) earliest = std::min(earliest, slot->schedule.deadline_ns());
+  int64_t earliest = kNever;
+  for (const auto& slot : jobs_) {
+    if (!slot->asleep.load(std::memory_order_relaxed)) earliest = std::min(earliest, slot->schedule.deadline_ns());
+  }
   return earliest;
 }
 
@@ -832,6 +847,17 @@ void MediaThread::Apply(Command& command, int64_t now_ns) {
       const int64_t periods = (now_ns - epoch_ns_) / interval_ns + 1;
       slot.schedule = TickSchedule(epoch_ns_ + periods * interval_ns, interval_ns);
       jobs_.push_back(std::move(command.job_ptr));
+      ++awake_jobs_;
+      return;
+    }
+    case Command::Type::kRouseJob: {
+      for (const auto& slot : jobs_) {
+        if (slot->job.get() != command.tick_job || !slot->asleep.load(std::memory_order_relaxed)) continue;
+        // Its own grid, so it ticks in step with the jobs it shared wakes with before it slept.
+        slot->schedule.Resume(now_ns);
+        slot->asleep.store(false, std::memory_order_relaxed);
+        ++awake_jobs_;
+      }
       return;
     }
     case Command::Type::kRemoveJob: {
@@ -847,6 +873,7 @@ void MediaThread::Apply(Command& command, int64_t now_ns) {
       }
       std::shared_ptr<JobSlot> slot = std::move(*found);
       jobs_.erase(found);
+      if (!slot->asleep.load(std::memory_order_relaxed)) --awake_jobs_;
       slot->job.reset();
       MediaEvent event;
       event.type = MediaEventType::kJobRemoved;
@@ -1050,6 +1077,7 @@ void MediaThread::RunDueTicks() {
   // wall time (vDSO) is read per tick for lateness and overruns.
   int64_t cpu_before = -1;
   for (const auto& slot : jobs_) {
+    if (slot->asleep.load(std::memory_order_relaxed)) continue;
     const int64_t start_ns = MonotonicNowNs();
     if (!slot->schedule.Due(start_ns)) continue;
     if (cpu_before < 0) cpu_before = ThreadCpuNs();
@@ -1067,6 +1095,10 @@ void MediaThread::RunDueTicks() {
     slot->ticks.store(index + 1, std::memory_order_relaxed);
     // Exactly one interval on: a late tick is followed at once by the next, so none is lost.
     slot->schedule.Advance();
+    if (slot->job->Sleeps()) {
+      slot->asleep.store(true, std::memory_order_relaxed);
+      --awake_jobs_;
+    }
   }
   if (cpu_before >= 0) {
     tick_cpu_ns_.store(tick_cpu_ns_.load(std::memory_order_relaxed) + (ThreadCpuNs() - cpu_before),

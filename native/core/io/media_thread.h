@@ -106,6 +106,7 @@ struct JobStats {
   JobId id = 0;
   int interval_ms = 0;
   uint64_t ticks = 0;  // ticks run
+  bool asleep = false; // the job needs no clock until it is roused
 };
 
 /** Counters of the whole thread. */
@@ -172,6 +173,9 @@ class MediaThread final : private TickServices {
   Status AddJob(std::unique_ptr<TickJob> job, int interval_ms, JobId* id);
   /** Removes a job (destroyed on the media thread); a kJobRemoved event follows. */
   Status RemoveJob(JobId job);
+  /** Makes a job that slept (TickJob::Sleeps) tick again from the next deadline of its grid.
+   *  Any thread; a job that is awake, or gone, is left as it is. */
+  void RouseJob(const TickJob* job);
 
   /** Feeds one packet into an external leg (copied; delivered at the next wake). `accepted` is
    *  false when the leg's inbound queue is full (the packet is dropped and counted). */
@@ -277,6 +281,7 @@ class MediaThread final : private TickServices {
   std::unordered_map<LegId, std::shared_ptr<Leg>> legs_;
   std::vector<Leg*> leg_list_;         // legs_ in a flat list, for per-wake checks
   std::vector<std::shared_ptr<JobSlot>> jobs_;
+  size_t awake_jobs_ = 0;              // jobs_ not sleeping: only these need the clock
   std::vector<Command> applying_;
   std::vector<epoll_event> ready_;
   std::vector<uint64_t> readable_;     // this drain's sockets (epoll tags): carried over, then ready

@@ -41,6 +41,10 @@ class TickSchedule {
   bool Due(int64_t now_ns) const { return now_ns >= deadline_ns_; }
   /** Moves to the following deadline after a tick ran. */
   void Advance() { deadline_ns_ += interval_ns_; }
+  /** After a pause (a job that slept): the first deadline of the same grid after `now_ns`. */
+  void Resume(int64_t now_ns) {
+    if (now_ns >= deadline_ns_) deadline_ns_ += ((now_ns - deadline_ns_) / interval_ns_ + 1) * interval_ns_;
+  }
 
  private:
   int64_t deadline_ns_ = 0;

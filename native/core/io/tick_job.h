@@ -68,6 +68,10 @@ class TickJob {
   /** The datagrams of its tick due at `deadline_ns` start leaving at `flush_ns`: after every
    *  tick due in the same wake. */
   virtual void Flushed(int64_t /*deadline_ns*/, int64_t /*flush_ns*/) {}
+  /** Asked after each tick: true when the job needs no clock until it is roused
+   *  (MediaThread::RouseJob). A sleeping job is not ticked and never wakes the thread; roused,
+   *  it ticks again on its own grid. */
+  virtual bool Sleeps() { return false; }
 };
 
 /** Receives the datagrams of one leg. */

@@ -383,15 +383,19 @@ void MediaConference::Tick(MediaOutput& output, double thread_load) {
       DecodePolicy policy = DecodePolicy::kVoiced;
       if (!InputMixable(member)) policy = DecodePolicy::kSkip;
       else if (media.below_cut) policy = DecodePolicy::kBelowCut;
+      else if (media.quiet_run >= kQuietRunFrames) policy = DecodePolicy::kQuiet;
       else if (!skip_unvoiced_ || member.gate_passes()) policy = DecodePolicy::kAll;
       const ReceiverStats& counts = media.receiver->stats();
       const uint64_t decodes_before = counts.decodes;
       const uint64_t skips_before = counts.unvoiced_skips;
       const uint64_t level_skips_before = counts.level_skips;
-      if (media.receiver->ProduceFrame(member.input_frame(), policy)) Commit(media, true);
+      const uint64_t quiet_skips_before = counts.quiet_skips;
+      media.tick_audio = media.receiver->ProduceFrame(member.input_frame(), policy);
+      if (media.tick_audio) Commit(media, true);
       media.tick_decodes = static_cast<uint32_t>(counts.decodes - decodes_before);
       media.tick_unvoiced_skips = static_cast<uint32_t>(counts.unvoiced_skips - skips_before);
       media.tick_level_skips = static_cast<uint32_t>(counts.level_skips - level_skips_before);
+      media.tick_quiet_skips = static_cast<uint32_t>(counts.quiet_skips - quiet_skips_before);
     } else if (media.app && media.app_fifo_used >= frame) {
       std::memcpy(member.input_frame(), media.app_fifo.data(), frame * sizeof(int16_t));
       media.app_fifo_used -= frame;
@@ -414,9 +418,11 @@ void MediaConference::Tick(MediaOutput& output, double thread_load) {
     stats.decodes += media->tick_decodes;
     stats.unvoiced_skips += media->tick_unvoiced_skips;
     stats.level_skips += media->tick_level_skips;
+    stats.quiet_skips += media->tick_quiet_skips;
     media->tick_decodes = 0;
     media->tick_unvoiced_skips = 0;
     media->tick_level_skips = 0;
+    media->tick_quiet_skips = 0;
   }
   mixer_->Mix();
   mixer_->ReleaseFinishedPlaybacks();  // a finished playback's PCM is freed here, rarely
@@ -433,6 +439,13 @@ void MediaConference::Tick(MediaOutput& output, double thread_load) {
   size_t opus_encodes = 0;
   for (auto& media : members_) {
     const Member& member = *media->member;
+    if (media->tick_audio) {
+      // What the mix made of a decoded frame: the only evidence of how quiet the member is. Only
+      // an Opus decode is worth skipping: a G.711 one costs less than the onset it could lose.
+      const bool quiet = skip_unvoiced_ && member.quiet() && IsOpusReceiver(*media);
+      media->quiet_run = quiet ? std::min(media->quiet_run + 1, kQuietRunFrames) : 0;
+      media->tick_audio = false;
+    }
     if (media->app) output.OnAppFrame(member.id(), member.output_frame(), frame);
     media->tick_encoder = nullptr;
     if (!media->sender) continue;

@@ -66,6 +66,7 @@ struct MediaTickStats {
   uint32_t decodes = 0;  // decoder calls this tick
   uint32_t unvoiced_skips = 0;  // payloads not decoded this tick because the sender marked them unvoiced
   uint32_t level_skips = 0;     // payloads not decoded this tick: their RFC 6464 level missed the active talkers' cut
+  uint32_t quiet_skips = 0;     // voiced payloads not decoded this tick: their member stayed quiet (DecodePolicy::kQuiet)
   uint32_t encodes = 0;  // encoder calls this tick
   uint32_t packets = 0;  // packets written this tick
   int complexity_shed = 0;  // steps subtracted from each encoder's configured complexity
@@ -147,6 +148,9 @@ class MediaConference {
     uint32_t tick_decodes = 0;               // this tick's decodes (summed after the parallel phase)
     uint32_t tick_unvoiced_skips = 0;        // likewise, its unvoiced skips
     uint32_t tick_level_skips = 0;           // and its skips below the level cut
+    uint32_t tick_quiet_skips = 0;           // and its quiet skips
+    bool tick_audio = false;                 // this tick's frame was decoded audio
+    uint32_t quiet_run = 0;                  // its decoded frames in a row that scored quiet (Member::quiet)
     bool below_cut = false;                  // this tick: its RFC 6464 level missed the cut
     FrameEncoder* tick_encoder = nullptr;    // the encoder whose payload it sends this tick
     std::unique_ptr<VoiceProcessor> voice;   // noise suppression and AGC, when on
@@ -156,6 +160,9 @@ class MediaConference {
     FrameEncoder* encoder;
     const int16_t* frame;
   };
+  // Decoded frames in a row a member must score quiet before it is decoded sparingly
+  // (DecodePolicy::kQuiet).
+  static constexpr uint32_t kQuietRunFrames = 10;
   // Fewer Opus calls than this run on the media thread alone: a helper's wake-up would cost more.
   static constexpr size_t kMinParallelCodecTasks = 4;
   // A room of cheap codecs (G.711, L16) this big spreads its members' receive paths over the

@@ -68,6 +68,7 @@ MediaReceiver::MediaReceiver(const ReceiverConfig& config, std::unique_ptr<Decod
       fifo_audio_(kFifoSamples),
       codec_frame_(codec_frame_samples_),
       probe_units_(static_cast<uint32_t>(config.codec.clock_rate) / 1000 * kUnvoicedProbeMs),
+      quiet_probe_units_(static_cast<uint32_t>(config.codec.clock_rate) / 1000 * kQuietProbeMs),
       // Any payload the jitter buffer accepts fits, so an onset always gets its pre-roll.
       preroll_(jitter_->config().max_payload_bytes),
       max_pops_(MaxPopsPerTick(config.interval_ms)) {
@@ -164,21 +165,60 @@ void MediaReceiver::EndUnvoicedRun() {
   preroll_size_ = 0;
 }
 
+bool MediaReceiver::OnsetCue(const rtp::JitterFrame& frame, VoiceActivity activity) {
+  const bool voiced = activity == VoiceActivity::kActive;
+  const bool vad_onset = voiced && !last_voiced_;
+  last_voiced_ = voiced;
+  // A VBR encoder spends more on speech than on the noise it sent so far. A CBR stream never
+  // shows this cue, and libopus's VBR often shows it only from an onset's second frame.
+  const uint32_t size16 = static_cast<uint32_t>(frame.payload_size) * 16;
+  const bool larger = noise_bytes16_ != 0 && size16 > noise_bytes16_ + noise_bytes16_ / 8 + kOnsetCueBytes * 16;
+  return vad_onset || larger;
+}
+
+void MediaReceiver::TrackPayloadSize(size_t size) {
+  // Follows the upper range of the sizes: rises by half the gap, falls by 1/32 of it a frame, so
+  // noise that swells and fades does not look like an onset at each swell.
+  const uint32_t size16 = static_cast<uint32_t>(std::min<size_t>(size, 4096)) * 16;
+  if (noise_bytes16_ == 0) {
+    noise_bytes16_ = size16;
+  } else if (size16 > noise_bytes16_) {
+    noise_bytes16_ += (size16 - noise_bytes16_) / 2;
+  } else {
+    noise_bytes16_ -= (noise_bytes16_ - size16) / 32;
+  }
+}
+
 bool MediaReceiver::SkipUnvoiced(const rtp::JitterFrame& frame, DecodePolicy policy, bool* probe) {
   *probe = false;
   const bool below_cut = policy == DecodePolicy::kBelowCut;
+  bool voiced = false;  // a quiet member's voiced payload, skipped all the same
   if (!below_cut) {
-    if (policy != DecodePolicy::kVoiced) return false;
-    if (decoder_->PayloadVoiceActivity(frame.payload, frame.payload_size) != VoiceActivity::kInactive) return false;
+    if (policy != DecodePolicy::kVoiced && policy != DecodePolicy::kQuiet) return false;
+    const VoiceActivity activity = decoder_->PayloadVoiceActivity(frame.payload, frame.payload_size);
+    voiced = activity != VoiceActivity::kInactive;
+    if (policy == DecodePolicy::kQuiet) {
+      if (OnsetCue(frame, activity)) return false;  // decoded now, after the pre-roll
+      // Voiced (or unflagged) payloads of a quiet member: every other one is decoded, so a
+      // voiced onset that shows no cue loses one frame at most.
+      if (voiced && after_unvoiced_skip()) {
+        *probe = true;
+        return false;
+      }
+    } else if (voiced) {
+      return false;
+    }
     // The frame that would make the run reach the probe interval is decoded instead: a loud
-    // signal the encoder calls unvoiced reaches the gate within kUnvoicedProbeMs.
-    if (unvoiced_run_ + frame.samples >= probe_units_) {
+    // signal the encoder calls unvoiced reaches the gate within kUnvoicedProbeMs (kQuietProbeMs
+    // for a quiet member, whose decodes so far all said it is quiet).
+    const uint32_t probe_units = policy == DecodePolicy::kQuiet ? quiet_probe_units_ : probe_units_;
+    if (unvoiced_run_ + frame.samples >= probe_units) {
       *probe = true;
       return false;
     }
   }
   // Saturates at the probe interval: a long run below the cut must not wrap.
-  if (unvoiced_run_ < probe_units_) unvoiced_run_ += frame.samples;
+  if (unvoiced_run_ < quiet_probe_units_) unvoiced_run_ += frame.samples;
   if (frame.payload_size <= preroll_.size()) {
     std::memcpy(preroll_.data(), frame.payload, frame.payload_size);
     preroll_size_ = frame.payload_size;
@@ -187,6 +227,8 @@ bool MediaReceiver::SkipUnvoiced(const rtp::JitterFrame& frame, DecodePolicy pol
   }
   if (below_cut) {
     stats_.level_skips++;
+  } else if (voiced) {
+    stats_.quiet_skips++;
   } else {
     stats_.unvoiced_skips++;
   }
@@ -225,6 +267,9 @@ bool MediaReceiver::FillOne(const rtp::JitterFrame& frame, DecodePolicy policy) 
           stats_.concealed++;
         }
         audio = true;
+        TrackPayloadSize(frame.payload_size);
+      } else {
+        TrackPayloadSize(frame.payload_size);
       }
       break;
     case rtp::JitterFrameKind::kLost:

@@ -38,6 +38,12 @@ enum class DecodePolicy : uint8_t {
             // probe every kUnvoicedProbeMs, so a loud signal still reaches the gate
   kBelowCut,  // the sender's RFC 6464 level is below the active talkers' cut: not decoded, the
               // payload kept as a pre-roll like an unvoiced one
+  kQuiet,     // the member's decoded frames stay well under what it takes to be heard (its gate
+              // closed, or far below the active talkers' cut): a payload that may start speech
+              // (a VAD onset, or one clearly larger than its noise's: a VBR encoder coding more)
+              // is decoded at once, after a pre-roll; of the other voiced (or unflagged)
+              // payloads every other one is decoded, so a voiced onset loses one frame at most;
+              // unvoiced ones are skipped as under kVoiced, with a probe every kQuietProbeMs
 };
 
 /** RFC 4733 keys a peer may raise at once, and then one per kDtmfKeyIntervalMs: a keypad
@@ -52,6 +58,14 @@ constexpr int MaxPopsPerTick(int interval_ms) { return interval_ms * 2 / 5 + 4; 
 /** Longest run of unvoiced audio left undecoded under DecodePolicy::kVoiced: the frame that
  *  completes it is decoded (a probe). */
 constexpr uint32_t kUnvoicedProbeMs = 200;
+
+/** Longest run of unvoiced audio left undecoded under DecodePolicy::kQuiet (a member whose
+ *  decoded frames all scored quiet): its voiced onsets and larger payloads are decoded at once. */
+constexpr uint32_t kQuietProbeMs = 1000;
+
+/** Under DecodePolicy::kQuiet a payload more than an eighth plus this many bytes larger than
+ *  the recent peak size of the member's noise is decoded at once: a VBR encoder on speech. */
+constexpr uint32_t kOnsetCueBytes = 4;
 
 /** Why a datagram was not taken. */
 enum class ReceiveReject : uint8_t {
@@ -76,6 +90,7 @@ struct ReceiverStats {
   uint64_t skipped_decodes = 0;  // payloads consumed without decoding (muted, DTX)
   uint64_t unvoiced_skips = 0;   // payloads not decoded because the sender marked them unvoiced
   uint64_t level_skips = 0;      // payloads not decoded because their RFC 6464 level missed the cut
+  uint64_t quiet_skips = 0;      // voiced payloads not decoded because the member stayed quiet (kQuiet)
   uint64_t concealed = 0;      // frames filled by PLC
   uint64_t fec_recovered = 0;  // frames recovered from the next packet's FEC
   std::array<uint64_t, static_cast<size_t>(ReceiveReject::kCount)> rejected{};
@@ -136,6 +151,11 @@ class MediaReceiver {
   void PreRoll();
   // True when a key arriving at `arrival_ms` is within the peer's key rate (and takes a token).
   bool TakeKeyToken(double arrival_ms);
+  // True when a payload under kQuiet may start speech: the sender's VAD turns active, or it is
+  // clearly larger than the recent peak size of the member's payloads.
+  bool OnsetCue(const rtp::JitterFrame& frame, VoiceActivity activity);
+  // Follows the recent peak payload size (every payload not muted or DTX).
+  void TrackPayloadSize(size_t size);
   // A decode (or a muted packet) ends the unvoiced run.
   void EndUnvoicedRun();
   // The last packet was skipped as unvoiced: a loss after it is silence, not concealment.
@@ -160,6 +180,7 @@ class MediaReceiver {
   bool last_frame_audio_ = false;  // the last tick carried audio (a talker mid-sentence)
   uint32_t unvoiced_run_ = 0;      // RTP units skipped as unvoiced since the last decode
   uint32_t probe_units_;           // kUnvoicedProbeMs in RTP units
+  uint32_t quiet_probe_units_;     // kQuietProbeMs in RTP units
   std::vector<uint8_t> preroll_;   // the last payload skipped as unvoiced (capacity: largest accepted)
   size_t preroll_size_ = 0;        // its size; 0 when there is none to pre-roll
   double dtmf_tokens_ = kDtmfKeyBurst;  // keys the peer may still raise now
@@ -167,6 +188,8 @@ class MediaReceiver {
   int max_pops_;                       // MaxPopsPerTick of the interval
   int audio_level_dbov_ = -1;      // see audio_level_dbov()
   int concealed_run_ = 0;          // ticks concealed in a row for a late packet
+  uint32_t noise_bytes16_ = 0;     // recent peak payload size of the member's noise, 1/16 bytes; 0: none yet
+  bool last_voiced_ = false;       // the last payload's VAD flag was active
   static constexpr int kMaxConcealedRun = 3;
 };
 

@@ -1,6 +1,7 @@
 #include "core/mix/conference.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "core/dsp/energy.h"
 #include "core/dsp/limiter.h"
@@ -427,6 +428,7 @@ void Conference::Mix() {
       RaiseEvent(e);
     }
     const bool passes = m.has_input_ && step.mix && !m.mute_ && !m.hold_ && conference_open;
+    if (m.has_input_) m.quiet_ = !step.mix && static_cast<int64_t>(score) * 2 < m.gate_.threshold();
     m.talker_level_ = passes ? SmoothTalkerLevel(m.talker_level_, score) : 0;
     const bool incumbent = m.contributed_;
     m.contributed_ = passes && m.trunk_;  // a trunk is never capped
@@ -436,7 +438,17 @@ void Conference::Mix() {
   // At most max_active_talkers of them contribute; talk gain, sum.
   const size_t active = SelectActiveTalkers(candidates_, static_cast<size_t>(options_.max_active_talkers));
   capped_talkers_ = candidates_.size() - active;
-  for (size_t i = 0; i < active; ++i) members_[candidates_[i].position]->contributed_ = true;
+  int32_t cut = INT32_MAX;  // the weakest active talker's level
+  for (size_t i = 0; i < active; ++i) {
+    members_[candidates_[i].position]->contributed_ = true;
+    cut = std::min(cut, candidates_[i].level);
+  }
+  // Held out by the cap and far below it (-12 dB): a challenger needs more than the +6 dB the
+  // ranking asks of it, so its decodes may wait for an onset or a probe (see MediaConference).
+  for (size_t i = active; i < candidates_.size(); ++i) {
+    Member& m = *members_[candidates_[i].position];
+    m.quiet_ = static_cast<int64_t>(m.energy_) * 4 < cut;
+  }
   for (const auto& owned : members_) {
     Member& m = *owned;
     if (!m.contributed_) continue;

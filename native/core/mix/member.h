@@ -99,6 +99,10 @@ class Member {
   bool talking() const { return gate_.talking(); }
   /** True when its next frame would be mixed on energy alone: gate off, or open. */
   bool gate_passes() const { return gate_.passes(); }
+  /** True when the last frame it had scored well under what it takes to be heard: under half
+   *  the gate's threshold with the gate closed, or under a quarter of the weakest active
+   *  talker's level while the active-talker cap kept it out. */
+  bool quiet() const { return quiet_; }
   /** A snapshot of settings and last-mix results. */
   MemberState State() const;
 
@@ -116,6 +120,7 @@ class Member {
   bool has_input_ = false;
   bool contributed_ = false;
   int energy_ = 0;
+  bool quiet_ = false;
   int32_t talker_level_ = 0;   // smoothed energy that ranks it among the active talkers
   int playbacks_ = 0;          // private playbacks playing to it
   bool has_playback_ = false;  // playback_mix_ holds this tick's private playback (set and used in one Mix)

@@ -2,12 +2,29 @@
 
 namespace confmix::shard {
 
-ConferenceJob::ConferenceJob(uint32_t handle, std::unique_ptr<MediaConference> conference, ShardOutbox& outbox)
-    : handle_(handle), conference_(std::move(conference)), outbox_(outbox) {}
+ConferenceJob::ConferenceJob(uint32_t handle, std::unique_ptr<MediaConference> conference, ShardOutbox& outbox,
+                             Rouse rouse)
+    : handle_(handle), conference_(std::move(conference)), outbox_(outbox), rouse_(std::move(rouse)) {}
 
 void ConferenceJob::Post(Command command) {
   commands_.Push(std::move(command));
-  has_commands_.store(true, std::memory_order_release);
+  // Sequentially consistent with Sleeps(): either it sees this command, or this sees it asleep.
+  has_commands_.store(true);
+  if (asleep_.load() && asleep_.exchange(false) && rouse_) rouse_(this);
+}
+
+bool ConferenceJob::Sleeps() {
+  if (!rouse_) return false;
+  const MediaConference& conference = *conference_;
+  if (conference.mixer().member_count() != 0 || conference.mixer().playback_count() != 0 ||
+      conference.recording_count() != 0 || conference.mixer().pending_events() != 0) {
+    return false;
+  }
+  asleep_.store(true);
+  if (!has_commands_.load()) return true;
+  // A command came meanwhile: stay awake (a rouse Post sent as well finds the job awake).
+  asleep_.store(false);
+  return false;
 }
 
 void ConferenceJob::ApplyCommands() {

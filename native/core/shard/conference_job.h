@@ -35,9 +35,14 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
   /** A command run on the media thread with the job (and its conference). */
   using Command = std::function<void(ConferenceJob&)>;
 
-  ConferenceJob(uint32_t handle, std::unique_ptr<MediaConference> conference, ShardOutbox& outbox);
+  /** Called (any thread) when a command comes for the job while it sleeps: the owner rouses it
+   *  on its media thread (io::MediaThread::RouseJob). */
+  using Rouse = std::function<void(const io::TickJob*)>;
 
-  /** Queues a command (any thread). */
+  ConferenceJob(uint32_t handle, std::unique_ptr<MediaConference> conference, ShardOutbox& outbox,
+                Rouse rouse = nullptr);
+
+  /** Queues a command (any thread); a sleeping job is roused to run it. */
   void Post(Command command);
 
   /** The conference (media thread only: inside a Command, Tick or OnPacket). */
@@ -119,6 +124,8 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
 
   void Tick(io::TickContext& context) override;
   void Flushed(int64_t deadline_ns, int64_t flush_ns) override;
+  /** True when nothing needs the clock: no member, playback, recording or command. */
+  bool Sleeps() override;
   bool OnPacket(io::LegId leg, const uint8_t* data, size_t size, const io::SocketAddress& from,
                 int64_t now_ns) override;
 
@@ -146,6 +153,8 @@ class ConferenceJob final : public io::TickJob, public io::PacketSink, private M
   ShardOutbox& outbox_;
   io::CommandQueue<Command> commands_;
   std::atomic<bool> has_commands_{false};
+  Rouse rouse_;
+  std::atomic<bool> asleep_{false};  // set by the media thread, cleared by whoever sees a command first
   std::vector<Command> applying_;
   std::unordered_map<io::LegId, LegRoute> member_of_leg_;
   std::unordered_map<uint32_t, io::LegId> leg_of_member_;

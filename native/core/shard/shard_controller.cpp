@@ -109,7 +109,9 @@ Status ShardController::CreateConference(uint32_t handle, const ConferenceOption
   Status status;
   auto conference = MediaConference::Create(options, &status, media);
   if (!conference) return status;
-  auto job = std::make_unique<ConferenceJob>(handle, std::move(conference), outbox_);
+  // An empty conference sleeps (no wake of the media thread); a command for it rouses it.
+  auto job = std::make_unique<ConferenceJob>(handle, std::move(conference), outbox_,
+                                             [thread = &thread_](const io::TickJob* sleeper) { thread->RouseJob(sleeper); });
   ConferenceRecord record;
   record.job = job.get();
   record.rate = options.rate;

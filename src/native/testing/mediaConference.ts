@@ -46,6 +46,8 @@ export interface MediaTickOutput {
   unvoicedSkips: number;
   /** Payloads not decoded this tick because their RFC 6464 level missed the active talkers' cut. */
   levelSkips: number;
+  /** Voiced payloads not decoded this tick because their member stayed well under what it takes to be heard. */
+  quietSkips: number;
   /** Steps subtracted from each encoder's configured complexity this tick (0: full quality). */
   complexityShed: number;
 }
@@ -65,6 +67,8 @@ export interface MediaMemberStats {
     unvoicedSkips: number;
     /** Payloads not decoded because their RFC 6464 level missed the active talkers' cut. */
     levelSkips: number;
+    /** Voiced payloads not decoded because the member stayed well under what it takes to be heard. */
+    quietSkips: number;
     concealed: number;
     fecRecovered: number;
     rejected: Record<string, number>;
