@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bench, BenchReport } from '../run.ts';
 import { parseLoadArgs, roomRate, type LoadRoom } from './options.ts';
+import { measurePackageIdle } from './packageIdle.ts';
 import type { FromRoom, RoomConfig, RoomResult } from './protocol.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -158,9 +159,15 @@ export const loadBench: Bench = {
       const r = await runRoomProcess({ ...room, durationS: options.durationS, warmupS: options.warmupS, rate: roomRate(room.codec, options.rate), portMin: ENGINE_PORT_MIN, portMax: ENGINE_PORT_MAX, idle: true });
       console.log('load --idle: the engine with its shards started (one per core) and no member; per-thread CPU from /proc');
       for (const line of idleTable([r])) console.log(line);
+      const compiled = measurePackageIdle();
+      console.log(
+        compiled === null
+          ? '  the compiled package: not measured (dist/ is not built: npm run build)'
+          : `  the compiled package (dist/, plain node, ${compiled.shards} shard(s)): RSS ${compiled.startedMb.toFixed(1)} MB (node alone ${compiled.nodeMb.toFixed(1)}, with confmix loaded ${compiled.loadedMb.toFixed(1)})`,
+      );
       return {
         bench: 'load',
-        results: [{ mode: 'idle', rooms: r.rooms, shards: r.shards, idleCpuPct: round(r.idleCpuPct, 3), withRoomsCpuPct: round(r.engineCpuPct, 3), rssIdleMb: round(r.rssIdleMb, 1), idleThreads: r.idleThreads }],
+        results: [{ mode: 'idle', rooms: r.rooms, shards: r.shards, idleCpuPct: round(r.idleCpuPct, 3), withRoomsCpuPct: round(r.engineCpuPct, 3), rssIdleMb: round(r.rssIdleMb, 1), packageIdleRssMb: compiled === null ? null : round(compiled.startedMb, 1), idleThreads: r.idleThreads }],
       };
     }
     for (const room of options.rooms) {
