@@ -113,8 +113,10 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
   });
   let generator: GeneratorProcess | undefined;
   try {
-    // The fixed cost first: the engine with its shards started and nothing to do.
-    await wait(IDLE_SETTLE_MS);
+    // The fixed cost first: the engine with its shards started and nothing to do. An --idle run
+    // waits its warm-up: V8 compiles and collects after a start for many seconds.
+    const settleMs = config.idle ? config.warmupS * 1000 : IDLE_SETTLE_MS;
+    await wait(settleMs);
     const idle = await measureCpu(config.idle ? config.durationS * 1000 : IDLE_WINDOW_MS);
     const rssIdleMb = mb(process.memoryUsage.rss());
     let talkingStarts = 0;
@@ -195,7 +197,7 @@ export async function runRoom(config: RoomConfig): Promise<RoomResult> {
     const shards = [...new Set(placed.map((p) => p.shard))];
     if (config.idle) {
       // Empty conferences (if any) on top of the idle engine.
-      await wait(IDLE_SETTLE_MS);
+      await wait(settleMs);
       const withRooms = placed.length > 0 ? await measureCpu(config.durationS * 1000) : idle;
       return idleResult(config, pool.shards.length, idle, withRooms, rssBaselineMb, rssIdleMb, setupS);
     }
