@@ -60,6 +60,13 @@ async function room(rate = RATE): Promise<Room> {
   return { conference, members: [a.member, b.member, c.member], noisy: a.talker, tone: b.talker, listener: c.talker, events };
 }
 
+/** The median of `freqHz`'s amplitude over each frame of `samples`. */
+function medianFrameAmplitude(samples: Int16Array, freqHz: number): number {
+  const levels = Array.from({ length: samples.length / FRAME }, (_, i) => amplitudeAt(samples.subarray(i * FRAME, (i + 1) * FRAME), freqHz, RATE));
+  levels.sort((a, b) => a - b);
+  return levels[Math.floor(levels.length / 2)];
+}
+
 function bytesOf(samples: Int16Array): Buffer {
   return Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
 }
@@ -102,7 +109,9 @@ describe('recording a conference', () => {
     expect(recording.format).toBe('wav');
     const samples = await recordAndMatch(recording, listener, () => listener.waitFrames(50));
     expect(samples.length).toBeGreaterThanOrEqual(50 * FRAME);
-    expect(Math.abs(db(amplitudeAt(samples, TONE_HZ, RATE), AMPLITUDE))).toBeLessThan(0.5);
+    // Frame by frame, the median: a frame the tone's talker fed late (its JavaScript stalled on a
+    // loaded machine) is silence in the mix, which is the talker's miss, not a level error.
+    expect(Math.abs(db(medianFrameAmplitude(samples, TONE_HZ), AMPLITUDE))).toBeLessThan(0.5);
     expect(events.map((e) => e.status)).toEqual(['started', 'done']);
     const done = events[1];
     expect(done).toMatchObject({ recordingId: recording.id, path: recording.path, format: 'wav', tag: 'minutes', size: statSync(recording.path).size });
