@@ -100,14 +100,14 @@ bool ReadUint8Array(const Napi::CallbackInfo& info, size_t index, const char* wh
 }
 
 Napi::Int16Array CopyToInt16Array(Napi::Env env, const int16_t* samples, size_t count) {
-  Napi::Int16Array out = Napi::Int16Array::New(env, count);
-  if (count > 0) std::memcpy(out.Data(), samples, count * sizeof(int16_t));
+  Napi::Int16Array out;
+  if (NewTypedArray(env, count, &out) && count > 0) std::memcpy(out.Data(), samples, count * sizeof(int16_t));
   return out;
 }
 
 Napi::Uint8Array CopyToUint8Array(Napi::Env env, const uint8_t* data, size_t size) {
-  Napi::Uint8Array out = Napi::Uint8Array::New(env, size);
-  if (size > 0) std::memcpy(out.Data(), data, size);
+  Napi::Uint8Array out;
+  if (NewTypedArray(env, size, &out) && size > 0) std::memcpy(out.Data(), data, size);
   return out;
 }
 

@@ -56,9 +56,18 @@ bool ReadInt16Array(const Napi::CallbackInfo& info, size_t index, const char* wh
 bool ReadUint8Array(const Napi::CallbackInfo& info, size_t index, const char* what, Napi::Uint8Array* out);
 /** A value as a Uint8Array, or throws naming it `what`. */
 bool ReadUint8Array(Napi::Env env, const Napi::Value& value, const char* what, Napi::Uint8Array* out);
-/** A copy of `count` samples as a new Int16Array. */
+/**
+ * A new typed array of `length` elements in `*out`; false when none could be made (a worker being
+ * terminated refuses new JavaScript values), and then nothing may be written through it.
+ */
+template <typename T>
+bool NewTypedArray(Napi::Env env, size_t length, Napi::TypedArrayOf<T>* out) {
+  *out = Napi::TypedArrayOf<T>::New(env, length);
+  return !out->IsEmpty() && (length == 0 || out->Data() != nullptr);
+}
+/** A copy of `count` samples as a new Int16Array (empty when none could be made). */
 Napi::Int16Array CopyToInt16Array(Napi::Env env, const int16_t* samples, size_t count);
-/** A copy of `size` bytes as a new Uint8Array. */
+/** A copy of `size` bytes as a new Uint8Array (empty when none could be made). */
 Napi::Uint8Array CopyToUint8Array(Napi::Env env, const uint8_t* data, size_t size);
 /** A required uint32 argument `info[index]` named `what`. */
 bool ReadUint32Arg(const Napi::CallbackInfo& info, size_t index, const char* what, uint32_t* out);

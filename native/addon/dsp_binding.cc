@@ -59,7 +59,8 @@ class ResamplerWrap {
     Napi::Int16Array in;
     if (!ReadInt16Array(info, 0, "pcm", &in)) return env.Undefined();
     const size_t count = resampler_->OutSamples(in.ElementLength());
-    Napi::Int16Array out = Napi::Int16Array::New(env, count);
+    Napi::Int16Array out;
+    if (!NewTypedArray(env, count, &out)) return env.Undefined();
     resampler_->Process(in.Data(), in.ElementLength(), out.Data());
     return out;
   }

@@ -473,9 +473,12 @@ class ShardMediaWrap {
   Napi::Value TakeOutgoing(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     controller().TakeOutgoing(outgoing_, &outgoing_index_);
-    Napi::Uint8Array bytes = Napi::Uint8Array::New(env, outgoing_.bytes());
-    if (outgoing_.bytes()) std::memcpy(bytes.Data(), outgoing_.arena(), outgoing_.bytes());
-    Napi::Uint32Array index = Napi::Uint32Array::New(env, outgoing_index_.size() * 4);
+    Napi::Uint8Array bytes = CopyToUint8Array(env, outgoing_.arena(), outgoing_.bytes());
+    Napi::Uint32Array index;
+    if (bytes.IsEmpty() || !NewTypedArray(env, outgoing_index_.size() * 4, &index)) {
+      outgoing_.Clear();
+      return env.Undefined();
+    }
     for (size_t i = 0; i < outgoing_index_.size(); i++) {
       index[i * 4] = outgoing_index_[i].conference;
       index[i * 4 + 1] = outgoing_index_[i].member;
@@ -598,7 +601,8 @@ class ShardMediaWrap {
     }
     out.Set("events", events);
     out.Set("frames", CopyToInt16Array(env, outbox.pcm.data(), outbox.pcm.size()));
-    Napi::Uint32Array index = Napi::Uint32Array::New(env, outbox.frames.size() * 4);
+    Napi::Uint32Array index;
+    if (!NewTypedArray(env, outbox.frames.size() * 4, &index)) return env.Undefined();
     for (size_t i = 0; i < outbox.frames.size(); i++) {
       index[i * 4] = outbox.frames[i].conference;
       index[i * 4 + 1] = outbox.frames[i].member;

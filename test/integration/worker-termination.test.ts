@@ -20,10 +20,10 @@ function run(args: string[]): Promise<{ code: number | null; signal: NodeJS.Sign
 
 describe('worker termination', () => {
   it('terminating workers in the middle of shard and resampler calls never kills the process', async () => {
-    const result = await run([addonPath, '12']);
+    const result = await run([addonPath, '24']);
     expect(result.stderr).not.toMatch(/FATAL|Abort|terminate called/i);
     expect(result.signal).toBeNull();
     expect(result.code).toBe(0);
-    expect(result.stdout.trim()).toBe('survived 12');
+    expect(result.stdout.trim()).toBe('survived 24');
   });
 });
