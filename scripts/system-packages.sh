@@ -2,14 +2,15 @@
 # The one list of Debian packages confmix needs beyond npm.
 #   build: what `npm install` needs to compile the addon
 #   test:  what the test suite drives (real peers, speech, the browser, Redis and network
-#          namespaces for the cluster) and the C++ unit tests need
+#          namespaces for the cluster) and the C++ unit tests need, and wrk, the HTTP
+#          benchmark's load tool
 #   fuzz:  clang with libFuzzer and the sanitizers, for `npm run fuzz` (CI runs it)
 #   mediasoup: what scripts/mediasoup-worker/build.sh builds mediasoup's worker with (the tests' SFU)
 # Usage: system-packages.sh list|missing|install [build|test|fuzz|mediasoup|all]
 set -euo pipefail
 
 BUILD_PACKAGES=(pkg-config libopus-dev libopusenc-dev libspeexdsp-dev)
-TEST_PACKAGES=(ffmpeg espeak-ng chromium libgtest-dev redis-server iproute2)
+TEST_PACKAGES=(ffmpeg espeak-ng chromium libgtest-dev redis-server iproute2 wrk)
 FUZZ_PACKAGES=(clang libclang-rt-dev cmake)
 MEDIASOUP_PACKAGES=(python3-venv libssl-dev libuv1-dev libusrsctp-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler libsrtp2-dev)
 

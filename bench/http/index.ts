@@ -1,7 +1,7 @@
-// The HTTP benchmark: `npm run bench -- http [--duration S] [--connections N] [--joins N]
-// [--events-seconds S] [--profile FILE]`. The server runs in its own process
+// The HTTP benchmark: `npm run bench -- http [--duration S] [--connections N] [--write-seconds S]
+// [--events-seconds S] [--shards N] [--profile FILE]`. The server runs in its own process
 // (bench/http/serverProcess.ts: as `npm start` runs it, one shard per core, with per-request and
-// per-callback logs at info level to a null sink); autocannon drives it from here.
+// per-callback logs at info level to a null sink); wrk drives it from here (wrk.ts).
 //
 // Phases: GET a conference; create conferences; add members by SDP offer (the offers say
 // sendonly, so the joined legs only receive and need no peer); update members (mute toggles);
@@ -17,13 +17,14 @@ import { once } from 'node:events';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
 import { createOffer } from '../../src/index.ts';
 import type { Bench, BenchReport } from '../run.ts';
 import { GeneratorProcess } from '../load/generatorProcess.ts';
 import { DTMF_STREAM } from '../load/payloads.ts';
 import type { BenchUser, FromReceiver, FromServer } from './protocol.ts';
+import { runWrk } from './wrk.ts';
+import type { WrkPhase, WrkResult } from './wrk.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -43,13 +44,16 @@ const TARGETS = { getRps: 10_000, sdpJoinsPerSec: 500, callbacksPerSec: 5_000, t
 interface Options {
   durationS: number;
   connections: number;
-  joins: number;
+  /** How long the phases that add (conferences, members) run, s. */
+  writeSeconds: number;
   eventsSeconds: number;
+  /** Shards of the server's engine (default: one per core, as `npm start`). */
+  shards?: number;
   profile?: string;
 }
 
 function parseArgs(args: string[]): Options {
-  const options: Options = { durationS: 5, connections: 32, joins: 1000, eventsSeconds: 5 };
+  const options: Options = { durationS: 5, connections: 32, writeSeconds: 2, eventsSeconds: 5 };
   for (let i = 0; i < args.length; i += 2) {
     if (args[i] === '--profile') {
       if (!args[i + 1]) throw new Error('--profile needs a file name');
@@ -60,16 +64,17 @@ function parseArgs(args: string[]): Options {
     if (!Number.isFinite(value) || value <= 0) throw new Error(`${args[i]} needs a positive number`);
     if (args[i] === '--duration') options.durationS = value;
     else if (args[i] === '--connections') options.connections = value;
-    else if (args[i] === '--joins') options.joins = value;
+    else if (args[i] === '--write-seconds') options.writeSeconds = value;
     else if (args[i] === '--events-seconds') options.eventsSeconds = value;
-    else throw new Error(`unknown flag ${args[i]}; flags: --duration S, --connections N, --joins N, --events-seconds S, --profile FILE`);
+    else if (args[i] === '--shards' && Number.isInteger(value)) options.shards = value;
+    else throw new Error(`unknown flag ${args[i]}; flags: --duration S, --connections N, --write-seconds S, --events-seconds S, --shards N, --profile FILE`);
   }
   return options;
 }
 
 /** The server process, and a way to wait for its next message. */
-async function startServer(): Promise<{ child: ChildProcess; url: string; next: () => Promise<FromServer> }> {
-  const child = fork(join(here, 'serverProcess.ts'), [], { cwd: root, execArgv: ['--import', 'tsx'], env: { ...process.env, CONFMIX_BENCH_USER: JSON.stringify(USER) }, stdio: ['ignore', 'ignore', 2, 'ipc'] });
+async function startServer(shards: number | undefined): Promise<{ child: ChildProcess; url: string; next: () => Promise<FromServer> }> {
+  const child = fork(join(here, 'serverProcess.ts'), [], { cwd: root, execArgv: ['--import', 'tsx'], env: { ...process.env, CONFMIX_BENCH_USER: JSON.stringify(USER), ...(shards ? { CONFMIX_BENCH_SHARDS: String(shards) } : {}) }, stdio: ['ignore', 'ignore', 2, 'ipc'] });
   const next = (): Promise<FromServer> => once(child, 'message').then(([message]) => message as FromServer);
   const ready = await next();
   if (ready.type !== 'ready') throw new Error('the server process did not start');
@@ -128,15 +133,15 @@ interface Phase {
   latencyP99Ms: number;
   errors: number;
 }
-function phase(result: autocannon.Result, cpu: ServerCpu, label: string): Phase {
-  const ok = result['2xx'];
-  if (result.non2xx > 0 || result.errors > 0) console.error(`  ${label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return { rps: ok / result.duration, cpuUsPerRequest: Math.round(cpu.cpuUs / Math.max(1, ok)), mainUsPerRequest: Math.round(cpu.mainBusyUs / Math.max(1, ok)), mainCpuUsPerRequest: Math.round(cpu.mainCpuUs / Math.max(1, ok)), latencyP50Ms: result.latency.p50, latencyP99Ms: result.latency.p99, errors: result.non2xx + result.errors };
+function phase(result: WrkResult, cpu: ServerCpu, label: string): Phase {
+  const ok = result.ok;
+  if (result.errors > 0) console.error(`  ${label}: ${result.errors} errors (non-2xx, socket or timeout)`);
+  return { rps: ok / result.seconds, cpuUsPerRequest: Math.round(cpu.cpuUs / Math.max(1, ok)), mainUsPerRequest: Math.round(cpu.mainBusyUs / Math.max(1, ok)), mainCpuUsPerRequest: Math.round(cpu.mainCpuUs / Math.max(1, ok)), latencyP50Ms: result.latencyP50Ms, latencyP99Ms: result.latencyP99Ms, errors: result.errors };
 }
 
 async function run(args: string[]): Promise<BenchReport> {
   const options = parseArgs(args);
-  const server = await startServer();
+  const server = await startServer(options.shards);
   const base = server.url;
   const conferences = `${base}/v1/users/${USER.userId}/conferences`;
   const headers = { authorization: AUTH, 'content-type': 'application/json' };
@@ -150,46 +155,48 @@ async function run(args: string[]): Promise<BenchReport> {
     const now = await serverCpu();
     return { cpuUs: now.cpuUs - before.cpuUs, mainBusyUs: now.mainBusyUs - before.mainBusyUs, mainCpuUs: now.mainCpuUs - before.mainCpuUs };
   };
-  // One load phase: autocannon's result and the server's CPU over it.
-  const measure = async (label: string, opts: autocannon.Options): Promise<Phase> => {
+  // One load phase: wrk's result and the server's CPU over it.
+  type Load = Omit<WrkPhase, 'baseUrl' | 'connections' | 'headers'>;
+  const load = (opts: Load): Promise<WrkResult> => runWrk({ baseUrl: base, connections: options.connections, headers, ...opts });
+  const measure = async (label: string, opts: Load): Promise<Phase> => {
     const before = await serverCpu();
-    const result = await autocannon({ connections: options.connections, ...opts });
+    const result = await load(opts);
     return phase(result, await cpuSince(before), label);
   };
-  const cannon = (opts: autocannon.Options): Promise<autocannon.Result> => autocannon({ connections: options.connections, ...opts });
   try {
     // GET a conference.
     const target = (await api(conferences, 'POST', { from: '+15550000' })).location!;
-    await cannon({ url: `${base}${target}`, headers, duration: 1 });
-    const get = await measure('GET conference', { url: `${base}${target}`, headers, duration: options.durationS });
+    await load({ method: 'GET', requests: [{ path: target }], durationS: 1 });
+    const get = await measure('GET conference', { method: 'GET', requests: [{ path: target }], durationS: options.durationS });
 
-    // Create conferences (a fixed count, completed afterwards so their clocks stop).
-    const create = await measure('create', { url: conferences, method: 'POST', headers, body: JSON.stringify({ from: '+15550001' }), amount: options.joins });
-    const created = (await api(`${conferences}?state=created&size=1000`, 'GET')).json as Array<{ id: string }>;
-    let all = created;
-    for (let page = 1; all.length === page * 1000; page++) all = all.concat((await api(`${conferences}?state=created&size=1000&page=${page}`, 'GET')).json);
-    await inBatches(all.map((c) => c.id).filter((id) => !target.endsWith(id)), 16, (id) => api(`${conferences}/${id}`, 'POST', { state: 'completed' }));
+    // Create conferences (completed afterwards so their clocks stop).
+    const create = await measure('create', { method: 'POST', requests: [{ path: new URL(conferences).pathname, body: JSON.stringify({ from: '+15550001' }) }], durationS: options.writeSeconds });
+    // A create still in flight when wrk stopped lands later and shifts the pages (newest first):
+    // ids are gathered in a set, and listed again until none is left.
+    for (let round = 0; round < 5; round++) {
+      const ids = new Set<string>();
+      for (let page = 0; ; page++) {
+        const batch = (await api(`${conferences}?state=created&size=1000&page=${page}`, 'GET')).json as Array<{ id: string }>;
+        for (const c of batch) if (!target.endsWith(c.id)) ids.add(c.id);
+        if (batch.length < 1000) break;
+      }
+      if (ids.size === 0) break;
+      await inBatches([...ids], 16, (id) => api(`${conferences}/${id}`, 'POST', { state: 'completed' }));
+    }
 
     // Add members by SDP offer: 20 conferences, round robin.
     const joinRooms: string[] = [];
     for (let i = 0; i < 20; i++) joinRooms.push((await api(conferences, 'POST', { from: '+15550002', 'comfort-noise': false })).location!);
     const offer = createOffer({ localAddress: '127.0.0.1', localPort: 9, codecs: ['pcmu'], direction: 'sendonly' }).offerSdp;
-    let nextRoom = 0;
-    const sdpJoin = await measure('SDP joins', {
-        url: base,
-        amount: options.joins,
-        requests: [{ method: 'POST', headers, body: JSON.stringify({ sdp: offer, rtp: { timeoutMs: 0 } }), setupRequest: (req) => ({ ...req, path: `${joinRooms[nextRoom++ % joinRooms.length]}/members` }) }],
-    });
+    const joinBody = JSON.stringify({ sdp: offer, rtp: { timeoutMs: 0 } });
+    const sdpJoin = await measure('SDP joins', { method: 'POST', requests: joinRooms.map((room) => ({ path: `${room}/members`, body: joinBody })), durationS: options.writeSeconds });
 
     // Update members: mute toggles over the joined members.
     const memberUrls: string[] = [];
     for (const room of joinRooms.slice(0, 5)) for (const m of (await api(`${base}${room}/members`, 'GET')).json as Array<{ id: string }>) memberUrls.push(`${room}/members/${m.id}`);
-    let nextMember = 0;
-    const update = await measure('update member', {
-        url: base,
-        duration: options.durationS,
-        requests: [{ method: 'POST', headers, setupRequest: (req) => { const n = nextMember++; return { ...req, path: memberUrls[n % memberUrls.length], body: JSON.stringify({ mute: Math.floor(n / memberUrls.length) % 2 === 0 }) }; } }],
-    });
+    // Every member muted in turn, then unmuted in turn, over and over.
+    const toggles = [true, false].flatMap((mute) => memberUrls.map((path) => ({ path, body: JSON.stringify({ mute }) })));
+    const update = await measure('update member', { method: 'POST', requests: toggles, durationS: options.durationS });
     await inBatches(joinRooms, 4, (room) => api(`${base}${room}`, 'POST', { state: 'completed' }));
 
     // Callbacks while a 500-member room runs. The generator process sends every member's RTP and

@@ -1,6 +1,7 @@
 // The server under load, in its own process (so the load tool does not share its event loop):
-// a confmix server as `npm start` runs it (one shard per core, conferences placed by the engine)
-// with per-request and per-callback logs at info level (to a null sink). For the callback window
+// a confmix server as `npm start` runs it (one shard per core unless --shards says otherwise,
+// conferences placed by the engine) with per-request and per-callback logs at info level (to a
+// null sink). For the callback window
 // it resets the tick lateness (every shard's and every conference's), counts the callback events
 // the engine emits, and can profile its main thread (node:inspector) over that window; at its
 // end it reads the room's own lateness and where the engine placed the conferences.
@@ -16,7 +17,7 @@ import type { BenchUser, FromServer, ToServer } from './protocol.ts';
 const user: BenchUser = JSON.parse(process.env.CONFMIX_BENCH_USER!);
 const nullSink = new Writable({ write: (_chunk, _encoding, done) => done() });
 const server = await createServer({
-  config: { port: 0, rtpPortMin: 30000, rtpPortMax: 39999, users: [{ ...user, limits: { conferences: 0, members: 0, requestsPerSecond: 0 } }], callbackQueue: 10_000 },
+  config: { port: 0, ...(process.env.CONFMIX_BENCH_SHARDS ? { shards: Number(process.env.CONFMIX_BENCH_SHARDS) } : {}), rtpPortMin: 30000, rtpPortMax: 39999, users: [{ ...user, limits: { conferences: 0, members: 0, requestsPerSecond: 0 } }], callbackQueue: 10_000 },
   logger: pino({ level: 'info' }, nullSink),
 });
 const url = await server.listen();

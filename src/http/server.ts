@@ -4,7 +4,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
@@ -201,22 +201,30 @@ export async function createServer(options: ServerOptions = {}): Promise<Confmix
     reply.code(404).send({ code: 'ERR_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}`, details: {} }),
   );
 
-  // One log line and one count per request, with the ids it concerned.
-  app.addHook('onResponse', async (request, reply) => {
+  // One log line and one count per request, with the ids it concerned. Hooks on every request
+  // take a callback, not a promise: no promise to make and settle per request.
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
     const params = request.params as Record<string, string | undefined>;
     request.log.info(
-      { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(2)), userId: params?.userId, conferenceId: params?.conferenceId, memberId: params?.memberId },
+      { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, userId: params?.userId, conferenceId: params?.conferenceId, memberId: params?.memberId },
       'request',
     );
+    done();
   });
 
   // Auth and per-user rate for the user API, before the body is parsed or validated.
-  const authenticate = async (request: FastifyRequest): Promise<void> => {
-    const user = registry.authenticate(request.headers.authorization, (request.params as { userId?: string }).userId);
-    if (!user.takeRequest()) throw new HttpError(429, 'ERR_RATE_LIMIT', `user ${user.userId} is over its ${user.limits.requestsPerSecond} requests per second`, { limit: 'requestsPerSecond', value: user.limits.requestsPerSecond });
-    request.user = user;
+  const authenticate = (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
+    try {
+      const user = registry.authenticate(request.headers.authorization, (request.params as { userId?: string }).userId);
+      if (!user.takeRequest()) throw new HttpError(429, 'ERR_RATE_LIMIT', `user ${user.userId} is over its ${user.limits.requestsPerSecond} requests per second`, { limit: 'requestsPerSecond', value: user.limits.requestsPerSecond });
+      request.user = user;
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
   };
 
   await app.register(async (api) => {

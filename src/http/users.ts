@@ -28,8 +28,7 @@ export class User {
 
   /** True when `token:secret` are this user's (compared in constant time). */
   matches(token: Buffer, secret: Buffer): boolean {
-    const same = (a: Buffer, b: Buffer): boolean => a.length === b.length && timingSafeEqual(a, b);
-    return same(token, this.#token) && same(secret, this.#secret);
+    return sameBytes(token, this.#token) && sameBytes(secret, this.#secret);
   }
 
   /** Takes one request from its per-second budget; false when spent. */
@@ -45,10 +44,19 @@ export class User {
   }
 }
 
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Accepted Authorization headers remembered, so a client's repeated header is not decoded and compared again. */
+const AUTHORIZATION_CACHE_SIZE = 1024;
+
 /** Every user, by id and by token. */
 export class UserRegistry {
   readonly #byId = new Map<string, User>();
   readonly #owner = new Map<string, User>();
+  /** Headers that authenticated, and their user (only valid ones, so a stranger cannot fill it). */
+  readonly #accepted = new Map<string, User>();
 
   constructor(users: UserConfig[], defaults: UserLimits) {
     for (const config of users) {
@@ -77,6 +85,14 @@ export class UserRegistry {
    * without valid credentials, 404 when valid credentials ask for another user's path.
    */
   authenticate(authorization: string | undefined, pathUserId: string | undefined): User {
+    const known = authorization === undefined ? undefined : this.#accepted.get(authorization);
+    const found = known ?? this.#decode(authorization);
+    if (pathUserId !== undefined && pathUserId !== found.userId) throw new HttpError(404, 'ERR_NOT_FOUND', `no user ${pathUserId}`);
+    return found;
+  }
+
+  /** The user a header's credentials name (401 otherwise); remembers the header. */
+  #decode(authorization: string | undefined): User {
     const match = authorization === undefined ? null : /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization);
     if (!match) throw new HttpError(401, 'ERR_UNAUTHORIZED', 'HTTP Basic credentials (token:secret) are required');
     const decoded = Buffer.from(match[1], 'base64');
@@ -87,7 +103,8 @@ export class UserRegistry {
     let found: User | undefined;
     for (const user of this.#byId.values()) if (user.matches(token, secret)) found = user;
     if (!found) throw new HttpError(401, 'ERR_UNAUTHORIZED', 'unknown token or wrong secret');
-    if (pathUserId !== undefined && pathUserId !== found.userId) throw new HttpError(404, 'ERR_NOT_FOUND', `no user ${pathUserId}`);
+    if (this.#accepted.size >= AUTHORIZATION_CACHE_SIZE) this.#accepted.clear();
+    this.#accepted.set(authorization!, found);
     return found;
   }
 
