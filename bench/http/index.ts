@@ -3,13 +3,14 @@
 // (bench/http/serverProcess.ts: as `npm start` runs it, one shard per core, with per-request and
 // per-callback logs at info level to a null sink); wrk drives it from here (wrk.ts).
 //
-// Phases: GET a conference; create conferences; add members by SDP offer (the offers say
-// sendonly, so the joined legs only receive and need no peer); update members (mute toggles);
+// Phases: GET a conference (and the same GET from bare Fastify in the server process: the
+// floor); create conferences; add members by SDP offer (the offers say sendonly, so the joined
+// legs only receive and need no peer); update members (mute toggles);
 // then callbacks per second to a receiver in its own process (receiverProcess.ts), while a
 // 500-member PCMU room runs, fed and counted by the native load generator in its own process
 // (four members talk, everyone hears the mix). The callbacks are real engine events: in each of
-// the event conferences five members press ten keys a second (RFC 4733), and the engine reports
-// each press as a dtmf event. The room's own tick lateness (its ticks, not its shard's other
+// the event conferences five members press ten keys a second (RFC 4733; they join by a sendonly
+// SDP offer, so the engine sends them nothing), and the engine reports each press as a dtmf event. The room's own tick lateness (its ticks, not its shard's other
 // conferences') is read over the same window, with its shard's beside it.
 // --profile writes the server's main-thread CPU profile of that window.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -73,12 +74,12 @@ function parseArgs(args: string[]): Options {
 }
 
 /** The server process, and a way to wait for its next message. */
-async function startServer(shards: number | undefined): Promise<{ child: ChildProcess; url: string; next: () => Promise<FromServer> }> {
+async function startServer(shards: number | undefined): Promise<{ child: ChildProcess; url: string; bareUrl: string; next: () => Promise<FromServer> }> {
   const child = fork(join(here, 'serverProcess.ts'), [], { cwd: root, execArgv: ['--import', 'tsx'], env: { ...process.env, CONFMIX_BENCH_USER: JSON.stringify(USER), ...(shards ? { CONFMIX_BENCH_SHARDS: String(shards) } : {}) }, stdio: ['ignore', 'ignore', 2, 'ipc'] });
   const next = (): Promise<FromServer> => once(child, 'message').then(([message]) => message as FromServer);
   const ready = await next();
   if (ready.type !== 'ready') throw new Error('the server process did not start');
-  return { child, url: ready.url, next };
+  return { child, url: ready.url, bareUrl: ready.bareUrl, next };
 }
 
 /** The receiver process: its URL, its counts, and its end. */
@@ -156,7 +157,7 @@ async function run(args: string[]): Promise<BenchReport> {
     return { cpuUs: now.cpuUs - before.cpuUs, mainBusyUs: now.mainBusyUs - before.mainBusyUs, mainCpuUs: now.mainCpuUs - before.mainCpuUs };
   };
   // One load phase: wrk's result and the server's CPU over it.
-  type Load = Omit<WrkPhase, 'baseUrl' | 'connections' | 'headers'>;
+  type Load = Omit<WrkPhase, 'baseUrl' | 'connections' | 'headers'> & { baseUrl?: string };
   const load = (opts: Load): Promise<WrkResult> => runWrk({ baseUrl: base, connections: options.connections, headers, ...opts });
   const measure = async (label: string, opts: Load): Promise<Phase> => {
     const before = await serverCpu();
@@ -168,6 +169,9 @@ async function run(args: string[]): Promise<BenchReport> {
     const target = (await api(conferences, 'POST', { from: '+15550000' })).location!;
     await load({ method: 'GET', requests: [{ path: target }], durationS: 1 });
     const get = await measure('GET conference', { method: 'GET', requests: [{ path: target }], durationS: options.durationS });
+    // The same GET from bare Fastify in the same process: the floor this machine allows.
+    await load({ baseUrl: server.bareUrl, method: 'GET', requests: [{ path: target }], durationS: 1 });
+    const bareGet = await measure('GET bare Fastify', { baseUrl: server.bareUrl, method: 'GET', requests: [{ path: target }], durationS: options.durationS });
 
     // Create conferences (completed afterwards so their clocks stop).
     const create = await measure('create', { method: 'POST', requests: [{ path: new URL(conferences).pathname, body: JSON.stringify({ from: '+15550001' }) }], durationS: options.writeSeconds });
@@ -200,8 +204,8 @@ async function run(args: string[]): Promise<BenchReport> {
     await inBatches(joinRooms, 4, (room) => api(`${base}${room}`, 'POST', { state: 'completed' }));
 
     // Callbacks while a 500-member room runs. The generator process sends every member's RTP and
-    // counts what comes back: the room's 500 (four talk), and the key pressers of the event
-    // conferences, whose RFC 4733 presses the engine reports as dtmf events (50 a second per
+    // counts what comes back to the room's 500 (four talk); the key pressers of the event
+    // conferences send RFC 4733 presses, which the engine reports as dtmf events (50 a second per
     // conference). The receiver process counts the callbacks.
     const receiver = await startReceiver();
     const generator = new GeneratorProcess({ codec: 'pcmu', talkers: ROOM_TALKERS, members: ROOM_MEMBERS + PRESSERS, targetPorts: [], sdp: true, keyPressers: PRESSERS });
@@ -219,7 +223,11 @@ async function run(args: string[]): Promise<BenchReport> {
       const url = (await api(conferences, 'POST', { from: '+15550004', callbackUrl: receiver.url, profile: 'passthru_digits', 'comfort-noise': false })).location!;
       for (let p = 0; p < PRESSERS_PER_CONFERENCE; p++) {
         const i = ROOM_MEMBERS + k * PRESSERS_PER_CONFERENCE + p;
-        legPorts[i] = (await api(`${base}${url}/members`, 'POST', { rtp: { ...rtpTo(i), telephoneEventPayloadType: DTMF_STREAM.payloadType } })).json.leg.localPort;
+        // A presser joins by SDP, offering PCMU and telephone-event and saying sendonly: its keys
+        // are what it is for, so the engine sends it nothing back (the room's members get their mix).
+        const offer = createOffer({ localAddress: '127.0.0.1', localPort: generatorPorts[i], codecs: ['pcmu'], direction: 'sendonly' });
+        if (!offer.offerSdp.includes(`a=rtpmap:${DTMF_STREAM.payloadType} telephone-event/${DTMF_STREAM.clockRate}`)) throw new Error("the presser's offer lacks the key stream's payload type");
+        legPorts[i] = (await api(`${base}${url}/members`, 'POST', { sdp: offer.offerSdp })).json.leg.localPort;
       }
       eventRooms.push(url);
     });
@@ -254,6 +262,8 @@ async function run(args: string[]): Promise<BenchReport> {
 
     const result = {
       getRps: Math.round(get.rps),
+      bareFastifyGetRps: Math.round(bareGet.rps),
+      getRpsOfBareFastify: Number((get.rps / bareGet.rps).toFixed(3)),
       createRps: Math.round(create.rps),
       sdpJoinsPerSec: Math.round(sdpJoin.rps),
       updateRps: Math.round(update.rps),
@@ -289,6 +299,7 @@ async function run(args: string[]): Promise<BenchReport> {
       updateMainUsPerRequest: update.mainUsPerRequest,
       callbackMainUsPerEvent: callbackMainUs,
       getMainCpuUsPerRequest: get.mainCpuUsPerRequest,
+      bareFastifyGetMainCpuUsPerRequest: bareGet.mainCpuUsPerRequest,
       sdpJoinMainCpuUsPerRequest: sdpJoin.mainCpuUsPerRequest,
       callbackMainCpuUsPerEvent: callbackMainCpuUs,
       loadAverage1m: Number(loadavg()[0].toFixed(2)),
@@ -305,6 +316,9 @@ async function run(args: string[]): Promise<BenchReport> {
     console.log(row('  server CPU per request', result.getCpuUsPerRequest, 'µs'));
     console.log(row('  main thread per request', result.getMainUsPerRequest, 'µs'));
     console.log(row('  main thread CPU per request', result.getMainCpuUsPerRequest, 'µs'));
+    console.log(row('GET, bare Fastify (floor)', result.bareFastifyGetRps, 'req/s'));
+    console.log(row('  main thread CPU per request', result.bareFastifyGetMainCpuUsPerRequest, 'µs'));
+    console.log(row('  GET conference / floor', result.getRpsOfBareFastify, ''));
     console.log(row('create conference', result.createRps, 'req/s'));
     console.log(row('  latency p99', result.createLatencyP99Ms, 'ms'));
     console.log(row('  server CPU per request', result.createCpuUsPerRequest, 'µs'));

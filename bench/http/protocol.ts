@@ -19,7 +19,8 @@ export type ToServer =
 
 /** From the server process. */
 export type FromServer =
-  | { type: 'ready'; url: string }
+  /** Its server's URL, and a bare Fastify app's (one GET route, no hooks or logs: the floor). */
+  | { type: 'ready'; url: string; bareUrl: string }
   /** The server process's CPU time so far (user + system, every thread), its main thread's busy (wall) time, and its main thread's CPU time, µs. */
   | { type: 'cpu'; cpuUs: number; mainBusyUs: number; mainCpuUs: number }
   | { type: 'window-started' }

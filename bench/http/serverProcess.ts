@@ -10,6 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
+import Fastify from 'fastify';
 import { pino } from 'pino';
 import { createServer } from '../../src/http/server.ts';
 import type { BenchUser, FromServer, ToServer } from './protocol.ts';
@@ -21,8 +22,14 @@ const server = await createServer({
   logger: pino({ level: 'info' }, nullSink),
 });
 const url = await server.listen();
+// The floor: Fastify alone, one route answering a conference-sized JSON body, in this same
+// process (phases run one at a time, so each has the process to itself).
+const bare = Fastify();
+const bareConference = { id: 'conf-00000000-0000-0000-0000-000000000000', state: 'created', createdTime: new Date().toISOString(), activeMembers: 0, hold: false, mute: false, locked: false, profile: 'default', callbackHttpMethod: 'POST', from: '+15550000' };
+bare.get('/v1/users/:userId/conferences/:conferenceId', async () => bareConference);
+const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
 const send = (message: FromServer): void => void process.send!(message);
-send({ type: 'ready', url });
+send({ type: 'ready', url, bareUrl });
 
 let events = 0;
 server.engine.on('event', () => void events++);
@@ -68,6 +75,7 @@ process.on('message', (message: ToServer) => {
       const { user: u, system } = process.cpuUsage();
       send({ type: 'cpu', cpuUs: u + system, mainBusyUs: performance.eventLoopUtilization().active * 1000, mainCpuUs: mainThreadCpuUs() });
     } else if (message.type === 'close') {
+      await bare.close();
       await server.close();
       process.exit(0);
     }
