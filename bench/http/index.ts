@@ -10,8 +10,9 @@
 // 500-member PCMU room runs, fed and counted by the native load generator in its own process
 // (four members talk, everyone hears the mix). The callbacks are real engine events: in each of
 // the event conferences five members press ten keys a second (RFC 4733; they join by a sendonly
-// SDP offer, so the engine sends them nothing), and the engine reports each press as a dtmf event. The room's own tick lateness (its ticks, not its shard's other
-// conferences') is read over the same window, with its shard's beside it.
+// SDP offer, so the engine sends them nothing), and the engine reports each press as a dtmf
+// event. The room's own tick lateness (its ticks, not its shard's other conferences') is read
+// over the same window, with its shard's beside it.
 // --profile writes the server's main-thread CPU profile of that window.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -164,14 +165,18 @@ async function run(args: string[]): Promise<BenchReport> {
     const result = await load(opts);
     return phase(result, await cpuSince(before), label);
   };
+  // A GET phase after a one-second warm-up of the same requests.
+  const measureGet = async (label: string, baseUrl: string, path: string): Promise<Phase> => {
+    const get: Load = { baseUrl, method: 'GET', requests: [{ path }], durationS: options.durationS };
+    await load({ ...get, durationS: 1 });
+    return measure(label, get);
+  };
   try {
     // GET a conference.
     const target = (await api(conferences, 'POST', { from: '+15550000' })).location!;
-    await load({ method: 'GET', requests: [{ path: target }], durationS: 1 });
-    const get = await measure('GET conference', { method: 'GET', requests: [{ path: target }], durationS: options.durationS });
+    const get = await measureGet('GET conference', base, target);
     // The same GET from bare Fastify in the same process: the floor this machine allows.
-    await load({ baseUrl: server.bareUrl, method: 'GET', requests: [{ path: target }], durationS: 1 });
-    const bareGet = await measure('GET bare Fastify', { baseUrl: server.bareUrl, method: 'GET', requests: [{ path: target }], durationS: options.durationS });
+    const bareGet = await measureGet('GET bare Fastify', server.bareUrl, target);
 
     // Create conferences (completed afterwards so their clocks stop).
     const create = await measure('create', { method: 'POST', requests: [{ path: new URL(conferences).pathname, body: JSON.stringify({ from: '+15550001' }) }], durationS: options.writeSeconds });

@@ -1,10 +1,10 @@
 // The server under load, in its own process (so the load tool does not share its event loop):
 // a confmix server as `npm start` runs it (one shard per core unless --shards says otherwise,
 // conferences placed by the engine) with per-request and per-callback logs at info level (to a
-// null sink). For the callback window
-// it resets the tick lateness (every shard's and every conference's), counts the callback events
-// the engine emits, and can profile its main thread (node:inspector) over that window; at its
-// end it reads the room's own lateness and where the engine placed the conferences.
+// null sink). For the callback window it resets the tick lateness (every shard's and every
+// conference's), counts the callback events the engine emits, and can profile its main thread
+// (node:inspector) over that window; at its end it reads the room's own lateness and where the
+// engine placed the conferences.
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -22,11 +22,10 @@ const server = await createServer({
   logger: pino({ level: 'info' }, nullSink),
 });
 const url = await server.listen();
-// The floor: Fastify alone, one route answering a conference-sized JSON body, in this same
-// process (phases run one at a time, so each has the process to itself).
+// The floor: Fastify alone (no hooks, auth, schemas or logs), one route answering the same
+// conference's JSON, in this same process (phases run one at a time, so each has it to itself).
 const bare = Fastify();
-const bareConference = { id: 'conf-00000000-0000-0000-0000-000000000000', state: 'created', createdTime: new Date().toISOString(), activeMembers: 0, hold: false, mute: false, locked: false, profile: 'default', callbackHttpMethod: 'POST', from: '+15550000' };
-bare.get('/v1/users/:userId/conferences/:conferenceId', async () => bareConference);
+bare.get<{ Params: { conferenceId: string } }>('/v1/users/:userId/conferences/:conferenceId', async (request) => server.engine.getConference(request.params.conferenceId).toJSON());
 const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
 const send = (message: FromServer): void => void process.send!(message);
 send({ type: 'ready', url, bareUrl });

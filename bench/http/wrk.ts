@@ -53,7 +53,7 @@ local specs = {
 ${specs}
 }
 local formatted = {}
-local next = 0
+local sent = 0
 
 function init(args)
   for i, spec in ipairs(specs) do
@@ -64,8 +64,8 @@ function init(args)
 end
 
 function request()
-  next = next + 1
-  return formatted[((next - 1) % #formatted) + 1]
+  sent = sent + 1
+  return formatted[((sent - 1) % #formatted) + 1]
 end
 
 function done(summary, latency, requests)
